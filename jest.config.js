@@ -1,0 +1,10 @@
+/** Tests run against the compiled build (dist/) for processes, and ts-jest for in-process units. */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  testMatch: ['**/*.test.ts'],
+  testTimeout: 120000,
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+};

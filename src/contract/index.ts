@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './task';
+export * from './define';
+export * from './api';
+export * from './protocol';
+export * from './signing';
