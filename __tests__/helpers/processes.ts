@@ -1,0 +1,196 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const BIN = {
+  eascmd: path.join(ROOT, 'bin', 'eascmd'),
+  controller: path.join(ROOT, 'bin', 'eascmd-controller'),
+  agent: path.join(ROOT, 'bin', 'eascmd-agent'),
+};
+export const FIXTURE_SERVICE = path.join(ROOT, 'dist', 'fixtures', 'target-service.js');
+
+const started = new Set<ChildProcess>();
+
+/** A real process started by a test; `stop()` ends it (SIGTERM, then SIGKILL). */
+export interface TestProcess {
+  proc: ChildProcess;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `eas-bench-${prefix}-`));
+}
+
+/** Starts `node file args` and waits for a stdout line matching `ready`. */
+export async function startProcess(file: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, timeoutMs = 20000): Promise<TestProcess & { match: RegExpMatchArray }> {
+  const proc = spawn(process.execPath, [file, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  started.add(proc);
+  let out = '';
+  proc.stdout?.setEncoding('utf8');
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (c: string) => (out += c));
+  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${path.basename(file)} did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    proc.stdout?.on('data', (c: string) => {
+      out += c;
+      const m = out.match(ready);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${path.basename(file)} exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+  proc.removeAllListeners('exit');
+  const exited = new Promise<void>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+    else proc.once('exit', () => resolve());
+  });
+  return {
+    proc,
+    match,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill(signal);
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
+        await exited;
+        clearTimeout(timer);
+      }
+      started.delete(proc);
+    },
+  };
+}
+
+export interface ControllerProcess extends TestProcess {
+  url: string;
+  dataDir: string;
+  configFile: string;
+  accessId: string;
+  secret: string;
+}
+
+/** The real `eascmd-controller` on a free port with a temp data dir, and an eascmd config file for it. */
+export async function startController(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ControllerProcess> {
+  const dataDir = opts.dataDir ?? tempDir('controller');
+  const p = await startProcess(BIN.controller, ['--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], /listening on (http:\/\/[^\s]+)/, opts.env);
+  const url = p.match[1];
+  const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')) as { keys: { id: string; secret: string }[] };
+  const configFile = path.join(dataDir, 'eascmd.ini');
+  fs.writeFileSync(configFile, `[default]\naccess_id = ${creds.keys[0].id}\naccess_key = ${creds.keys[0].secret}\nendpoint = ${url}\nregion = cn-local\n`, { mode: 0o600 });
+  return { ...p, url, dataDir, configFile, accessId: creds.keys[0].id, secret: creds.keys[0].secret };
+}
+
+export interface FixtureProcess extends TestProcess {
+  url: string;
+  stats(): Promise<FixtureStats>;
+  reset(): Promise<void>;
+  configure(options: Record<string, unknown>): Promise<void>;
+}
+
+export interface FixtureStats {
+  requests: number;
+  bytesIn: number;
+  byMethod: Record<string, number>;
+  byPath: Record<string, number>;
+  bodies: Record<string, number>;
+}
+
+/** The fixture target service as its own process (so it does not share the test's event loop). */
+export async function startFixture(args: string[] = []): Promise<FixtureProcess> {
+  const p = await startProcess(FIXTURE_SERVICE, ['--port', '0', ...args], /listening on (http:\/\/[^\s]+)/);
+  const url = p.match[1];
+  return {
+    ...p,
+    url,
+    async stats(): Promise<FixtureStats> {
+      const res = await fetch(`${url}/__fixture/stats`);
+      return (await res.json()) as FixtureStats;
+    },
+    async reset(): Promise<void> {
+      await fetch(`${url}/__fixture/reset`, { method: 'POST' });
+    },
+    async configure(options: Record<string, unknown>): Promise<void> {
+      await fetch(`${url}/__fixture/config`, { method: 'PUT', body: JSON.stringify(options), headers: { 'content-type': 'application/json' } });
+    },
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `eascmd` binary. */
+export function runEascmd(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [BIN.eascmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...opts.env } });
+    started.add(proc);
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`eascmd ${args.join(' ')} timed out:\n${stdout}\n${stderr}`));
+    }, opts.timeoutMs ?? 60000);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      started.delete(proc);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    proc.stdin.end(opts.input ?? '');
+  });
+}
+
+export function writeTask(dir: string, task: unknown): string {
+  const file = path.join(dir, `task-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+  fs.writeFileSync(file, JSON.stringify(task, null, 2));
+  return file;
+}
+
+/** Polls `check` until it returns a value, or fails after timeoutMs. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Kills whatever a failing test left behind. */
+export function killAllStarted(): void {
+  for (const proc of started) {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  }
+  started.clear();
+}
+
+/** The agent processes still alive whose command line mentions `marker`. */
+export function livePids(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.includes(marker)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}

@@ -1,0 +1,97 @@
+import { Router, Request, Response, NextFunction } from 'express';
+import {
+  API_PREFIX,
+  BenchError,
+  CreateTaskResponse,
+  GetTaskResponse,
+  ListTasksResponse,
+  ReportResponse,
+  SimpleTaskResponse,
+  UpdateTaskResponse,
+} from '../../src/contract';
+import { TaskManager } from '../tasks/manager';
+import { TaskRecord } from '../tasks/record';
+import { requestId } from './errors';
+
+type Handler = (req: Request, res: Response) => Promise<void> | void;
+
+/** Express 5 forwards rejected promises to the error middleware; this keeps handlers small. */
+const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction): void => {
+  Promise.resolve(handler(req, res)).catch(next);
+};
+
+/** Parses a raw body as strict UTF-8 JSON (invalid UTF-8 is refused, not replaced). */
+export function parseJsonBody(req: Request): unknown {
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  if (raw.length === 0) throw new BenchError('InvalidJson', 'the request body is empty; send the task JSON');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw new BenchError('InvalidJson', 'the request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new BenchError('InvalidJson', `the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function taskRoutes(manager: TaskManager, region: string): Router {
+  const router = Router();
+  const checkRegion = (req: Request): string => {
+    const name = String(req.params.name);
+    if (req.params.region !== region) throw new BenchError('TaskNotFound', `benchmark task ${name} does not exist in region ${String(req.params.region)} (this controller serves ${region})`, { resource: name });
+    return name;
+  };
+  const simple = (res: Response, record: TaskRecord): SimpleTaskResponse => ({ RequestId: requestId(res), TaskName: record.taskName, Status: record.status, Message: record.message });
+
+  router.post(API_PREFIX, route(async (req, res) => {
+    const record = await manager.create(parseJsonBody(req));
+    const body: CreateTaskResponse = { RequestId: requestId(res), TaskId: record.taskId, TaskName: record.taskName, Region: record.region, Status: record.status, Message: record.message };
+    res.json(body);
+  }));
+
+  router.get(API_PREFIX, route((_req, res) => {
+    const body: ListTasksResponse = { RequestId: requestId(res), Tasks: manager.list() };
+    res.json(body);
+  }));
+
+  router.get(`${API_PREFIX}/:region/:name`, route((req, res) => {
+    const body: GetTaskResponse = { RequestId: requestId(res), ...manager.detail(checkRegion(req)) };
+    res.json(body);
+  }));
+
+  router.put(`${API_PREFIX}/:region/:name`, route(async (req, res) => {
+    const name = checkRegion(req);
+    await manager.update(name, parseJsonBody(req));
+    const detail = manager.detail(name);
+    const body: UpdateTaskResponse = { RequestId: requestId(res), TaskName: name, DesiredAgent: detail.DesiredAgent, AvailableAgent: detail.AvailableAgent, Status: detail.Status, Message: detail.Message };
+    res.json(body);
+  }));
+
+  router.delete(`${API_PREFIX}/:region/:name`, route(async (req, res) => {
+    res.json(simple(res, await manager.delete(checkRegion(req))));
+  }));
+
+  router.put(`${API_PREFIX}/:region/:name/start`, route(async (req, res) => {
+    res.json(simple(res, await manager.start(checkRegion(req))));
+  }));
+
+  router.put(`${API_PREFIX}/:region/:name/stop`, route(async (req, res) => {
+    res.json(simple(res, await manager.stop(checkRegion(req))));
+  }));
+
+  router.get(`${API_PREFIX}/:region/:name/report`, route(async (req, res) => {
+    const name = checkRegion(req);
+    const report = await manager.report(name);
+    const body: ReportResponse = { RequestId: requestId(res), TaskName: name, RoundId: report.roundId, ReportUrl: report.reportUrl, JsonUrl: report.jsonUrl };
+    res.json(body);
+  }));
+
+  router.get(`${API_PREFIX}/:region/:name/stats`, route((req, res) => {
+    res.json(manager.stats(checkRegion(req), requestId(res)));
+  }));
+
+  return router;
+}

@@ -1,0 +1,132 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { API_PREFIX, AGENT_WS_PATH, BenchError, DATE_HEADER } from '../src/contract';
+import { AgentHub } from './agents/hub';
+import { AgentLauncher, LocalAgentLauncher } from './agents/launcher';
+import { isValidSignature, verifySignature } from './api/auth';
+import { assignRequestId, errorMiddleware } from './api/errors';
+import { taskRoutes } from './api/routes';
+import { StatsStreamServer } from './api/stats-stream';
+import { ControllerOptions, defaultOptions } from './config';
+import { loadCredentials, LoadedCredentials } from './credentials';
+import { DEFAULT_DATA_LIMITS } from './data';
+import { ServiceRegistry } from './services';
+import { createReportStore, ReportStore } from './storage';
+import { FileReportStore } from './storage/file-store';
+import { TaskManager } from './tasks/manager';
+import { TaskStore } from './tasks/store';
+
+export interface Controller {
+  readonly url: string;
+  readonly port: number;
+  readonly credentials: LoadedCredentials;
+  readonly manager: TaskManager;
+  /** Stops running tasks (writing their reports) and closes every socket. */
+  close(): Promise<void>;
+}
+
+export interface ControllerDeps {
+  launcher?: AgentLauncher;
+  reportStore?: ReportStore;
+  log?: (line: string) => void;
+}
+
+const STREAM_PATH = new RegExp(`^${API_PREFIX}/([^/]+)/([^/]+)/stats/stream$`);
+const MAX_BODY = '80mb';
+
+/**
+ * Builds the controller from its options: stores, launcher, task manager,
+ * the express API and the two websocket endpoints. The binary is a thin
+ * shell around this; tests start it on port 0 with a temp data dir.
+ */
+export async function createController(partial: Partial<ControllerOptions>, deps: ControllerDeps = {}): Promise<Controller> {
+  const options: ControllerOptions = { ...defaultOptions(), ...partial };
+  const log = deps.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+  const store = new TaskStore(options.dataDir);
+  const credentials = loadCredentials(options.dataDir, options.credentialsFile);
+  const services = ServiceRegistry.fromFile(options.servicesFile);
+  let baseUrl = '';
+  const publicUrl = (): string => options.publicUrl ?? baseUrl;
+  const reports = deps.reportStore ?? createReportStore(options.reportStore, { dataDir: options.dataDir, publicUrl });
+  const launcher = deps.launcher ?? new LocalAgentLauncher(options.agentCommand, (agentId, line) => log(`[agent ${agentId}] ${line}`));
+
+  const manager = new TaskManager({
+    store,
+    reports,
+    services,
+    launcher,
+    region: options.region,
+    maxAgents: options.maxAgents,
+    agentConnectTimeoutS: options.agentConnectTimeoutS,
+    dataLimits: DEFAULT_DATA_LIMITS,
+    controllerWsUrl: () => `${baseUrl.replace(/^http/, 'ws')}${AGENT_WS_PATH}`,
+    retentionStoppedS: options.retentionStoppedS,
+    retentionFailedS: options.retentionFailedS,
+    log,
+  });
+  manager.recover();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(assignRequestId);
+  app.get('/healthz', (_req, res) => {
+    res.json({ Status: 'ok', Region: options.region });
+  });
+  if (reports instanceof FileReportStore) {
+    // reports are meant to be opened in a browser from the URL `bench report` prints
+    app.use('/reports', express.static(reports.root, { index: false, dotfiles: 'deny' }));
+  }
+  app.use(API_PREFIX, express.raw({ type: () => true, limit: MAX_BODY }), verifySignature(credentials.keys));
+  app.use(taskRoutes(manager, options.region));
+  app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));
+  app.use(errorMiddleware(log));
+
+  const server = http.createServer(app);
+  const agentHub = new AgentHub((token) => manager.ownerForToken(token));
+  const statsStream = new StatsStreamServer(manager);
+  server.on('upgrade', (req, socket, head) => {
+    const url = req.url ?? '';
+    const path = url.split('?')[0];
+    if (path === AGENT_WS_PATH) return agentHub.handleUpgrade(req, socket, head);
+    const match = STREAM_PATH.exec(path);
+    if (match && isSignedUpgrade(req, credentials.keys) && match[1] === options.region && manager.has(decodeURIComponent(match[2]))) {
+      return statsStream.handleUpgrade(req, socket, head, decodeURIComponent(match[2]));
+    }
+    socket.end(`HTTP/1.1 ${match ? 401 : 404} ${match ? 'Unauthorized' : 'Not Found'}\r\nConnection: close\r\n\r\n`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  const retention = setInterval(() => manager.sweepRetention(), options.retentionCheckS * 1000);
+  retention.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port: address.port,
+    credentials,
+    manager,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        clearInterval(retention);
+        await manager.shutdown();
+        agentHub.close();
+        statsStream.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}
+
+function isSignedUpgrade(req: http.IncomingMessage, keys: ReadonlyMap<string, string>): boolean {
+  const date = req.headers[DATE_HEADER];
+  return isValidSignature(keys, { method: 'GET', url: req.url ?? '', authorization: req.headers.authorization, date: typeof date === 'string' ? date : undefined, body: undefined });
+}

@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { createController } from './app';
+import { defaultOptions } from './config';
+
+/** `eascmd-controller`: flags, each with an EAS_BENCH_* env form (EAS_BENCH_PORT, ...). */
+async function main(): Promise<void> {
+  const defaults = defaultOptions();
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName('eascmd-controller')
+    .env('EAS_BENCH')
+    .option('host', { type: 'string', default: defaults.host, describe: 'address to bind (127.0.0.1 unless told otherwise)' })
+    .option('port', { type: 'number', default: defaults.port, describe: 'port (0 picks a free one)' })
+    .option('data-dir', { type: 'string', default: defaults.dataDir, describe: 'where tasks, credentials and local reports live' })
+    .option('region', { type: 'string', default: defaults.region })
+    .option('services', { type: 'string', describe: 'service registry JSON: {"services":[{"name","url","token"}]}' })
+    .option('report-store', { type: 'string', describe: 'file://DIR, s3://BUCKET/PREFIX?endpoint=..., oss://BUCKET/PREFIX?endpoint=...' })
+    .option('max-agents', { type: 'number', default: defaults.maxAgents, describe: 'most agents one task may run' })
+    .option('credentials', { type: 'string', describe: 'JSON {"keys":[{"id","secret"}]}; default <data-dir>/credentials.json, generated on first start' })
+    .option('retention-stopped-s', { type: 'number', default: defaults.retentionStoppedS })
+    .option('retention-failed-s', { type: 'number', default: defaults.retentionFailedS })
+    .option('retention-check-s', { type: 'number', default: defaults.retentionCheckS })
+    .option('agent-connect-timeout-s', { type: 'number', default: defaults.agentConnectTimeoutS })
+    .option('public-url', { type: 'string', describe: 'base URL used in links to local reports' })
+    .strict()
+    .help()
+    .parse();
+
+  const controller = await createController({
+    host: argv.host,
+    port: argv.port,
+    dataDir: argv['data-dir'],
+    region: argv.region,
+    servicesFile: argv.services,
+    reportStore: argv['report-store'],
+    maxAgents: argv['max-agents'],
+    credentialsFile: argv.credentials,
+    retentionStoppedS: argv['retention-stopped-s'],
+    retentionFailedS: argv['retention-failed-s'],
+    retentionCheckS: argv['retention-check-s'],
+    agentConnectTimeoutS: argv['agent-connect-timeout-s'],
+    publicUrl: argv['public-url'],
+  });
+  if (controller.credentials.created) {
+    // the secret stays in the file; only its id and place are printed
+    process.stdout.write(`Created credentials ${controller.credentials.file} (AccessKeyId ${controller.credentials.created.id})\n`);
+  }
+  // lets a user (and the demo) stop a controller that eascmd started in the background
+  const pidFile = path.join(argv['data-dir'], 'controller.pid');
+  fs.writeFileSync(pidFile, `${process.pid}\n`);
+  process.stdout.write(`eascmd-controller listening on ${controller.url} (region ${argv.region}, data dir ${argv['data-dir']})\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping running tasks and writing their reports\n`);
+    controller.close().then(
+      () => {
+        fs.rmSync(pidFile, { force: true });
+        process.exit(0);
+      },
+      (err: Error) => {
+        process.stderr.write(`shutdown failed: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`eascmd-controller: ${err.message}\n`);
+  process.exit(1);
+});

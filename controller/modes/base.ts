@@ -1,0 +1,43 @@
+import { Capacity, LoadShape, Mode, ResolvedOptional, TaskEventKind } from '../../src/contract';
+import { FinalizedSecond } from '../metrics/aggregate';
+
+/** What a mode may do to its round besides choosing loads. */
+export interface ModeContext {
+  event(kind: TaskEventKind, message: string): void;
+  /** The request timeout, which bounds how many requests can be in flight. */
+  timeoutMs: number;
+  /** Most agents the controller lets a task run. */
+  maxAgents: number;
+}
+
+/**
+ * One way of driving load (manual, scan, auto). The round runner owns the
+ * agents and the clock; a mode only decides how many agents there should be
+ * and what each of them sends, second by second.
+ */
+export interface ModeDriver {
+  readonly mode: Mode;
+  desiredAgents(): number;
+  /** The load of agent `index` when `count` agents are connected. */
+  loadFor(index: number, count: number): LoadShape;
+  /** Called with every finalized second; returns true when the agents' loads must be re-sent. */
+  onSecond(second: FinalizedSecond, elapsedS: number): boolean;
+  /** A live `bench update`; returns true when the agents' loads must be re-sent. */
+  update(optional: ResolvedOptional): boolean;
+  targetQps(): number | undefined;
+  concurrency(): number | undefined;
+  /** One line for the header of statsview and `desc`: "2 agents x 8 workers", "1450 QPS". */
+  describeTarget(): string;
+  capacity(): Capacity | undefined;
+}
+
+/** Share `index` of `count` of a total, the remainder going to the first agents. */
+export function splitInteger(total: number, index: number, count: number): number {
+  const base = Math.floor(total / count);
+  return base + (index < total - base * count ? 1 : 0);
+}
+
+/** Open-loop rates are fractional: every agent gets the same share. */
+export function splitRate(totalQps: number, count: number): number {
+  return count > 0 ? totalQps / count : 0;
+}

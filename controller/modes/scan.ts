@@ -1,0 +1,143 @@
+import { Capacity, CapacityReason, LoadShape, ResolvedOptional } from '../../src/contract';
+import { FinalizedSecond } from '../metrics/aggregate';
+import { ModeContext, ModeDriver, splitRate } from './base';
+import { fmtMs, fmtQps, SETTLE_SECONDS, StepWindow } from './window';
+
+type Phase = 'growing' | 'revising' | 'holding';
+
+/** In-flight cap per agent for open-loop sending: enough for the rate x the timeout, bounded. */
+export function openLoopInFlightCap(agentQps: number, timeoutMs: number): number {
+  return Math.max(64, Math.min(50_000, Math.ceil(agentQps * (timeoutMs / 1000) * 1.2)));
+}
+
+/**
+ * scan: open loop from minQPS, +qpsGrowthDelta every adjustInterval seconds.
+ * Each step is judged on its own window; maxRT holds the last step that met
+ * it, an error rate over faultTolerate holds (stop) or steps down until it is
+ * met (revise), and a next step above maxQPS ends the growth.
+ */
+export class ScanMode implements ModeDriver {
+  readonly mode = 'scan' as const;
+  private target: number;
+  private phase: Phase = 'growing';
+  private window = new StepWindow();
+  private stepStartS = 0;
+  private lastGood?: { qps: number; tp99: number; errorRate: number };
+  private found?: Capacity;
+
+  constructor(private optional: ResolvedOptional, private readonly ctx: ModeContext) {
+    this.target = Math.min(optional.minQps, optional.maxQps ?? optional.minQps);
+    ctx.event('step', `scan: starting at ${fmtQps(this.target)} QPS, +${fmtQps(optional.qpsGrowthDelta)} every ${optional.adjustIntervalS} s up to ${fmtQps(this.maxQps())}`);
+  }
+
+  private maxQps(): number {
+    return this.optional.maxQps ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  desiredAgents(): number {
+    // one agent sends up to a few thousand requests per second comfortably on this kind of host
+    return Math.max(1, Math.ceil(this.target / 20000));
+  }
+
+  loadFor(_index: number, count: number): LoadShape {
+    const qps = splitRate(this.target, count);
+    return { kind: 'open', qps, maxInFlight: openLoopInFlightCap(qps, this.ctx.timeoutMs) };
+  }
+
+  onSecond(second: FinalizedSecond, elapsedS: number): boolean {
+    if (elapsedS - this.stepStartS > SETTLE_SECONDS) this.window.add(second);
+    if (this.phase === 'holding') return false;
+    if (elapsedS - this.stepStartS < this.optional.adjustIntervalS || this.window.seconds === 0) return false;
+    return this.judge(elapsedS);
+  }
+
+  private judge(elapsedS: number): boolean {
+    const w = this.window;
+    const tp99 = w.tp99Ms();
+    const errorRate = w.errorRate();
+    const o = this.optional;
+    const summary = `${fmtQps(this.target)} QPS: achieved ${fmtQps(w.achievedQps())}, TP99 ${fmtMs(tp99)} ms, error rate ${(errorRate * 100).toFixed(2)}%`;
+    if (this.phase === 'revising') {
+      if (errorRate <= o.faultTolerate) {
+        this.hold(this.target, tp99, errorRate, 'faultTolerate', `scan: error rate ${(errorRate * 100).toFixed(2)}% <= faultTolerate ${(o.faultTolerate * 100).toFixed(2)}% at ${fmtQps(this.target)} QPS, holding`);
+        return false;
+      }
+      return this.stepTo(Math.max(o.qpsGrowthDelta, this.target - o.qpsGrowthDelta), elapsedS, 'revise', `scan: ${summary} > faultTolerate, revising down`);
+    }
+    if (o.maxRtMs !== null && tp99 > o.maxRtMs) {
+      const good = this.lastGood;
+      const holdQps = good ? good.qps : this.target;
+      this.ctx.event('verdict', `scan: ${summary}; TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms`);
+      this.hold(holdQps, good?.tp99 ?? tp99, good?.errorRate ?? errorRate, 'maxRT', `scan: TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms, holding ${fmtQps(holdQps)} QPS`);
+      return holdQps !== this.target && this.setTarget(holdQps, elapsedS);
+    }
+    if (errorRate > o.faultTolerate) {
+      this.ctx.event('verdict', `scan: ${summary}; error rate > faultTolerate ${(o.faultTolerate * 100).toFixed(2)}%`);
+      if (o.faultAction === 'stop') {
+        this.hold(this.target, tp99, errorRate, 'faultTolerate', `scan: error rate ${(errorRate * 100).toFixed(2)}% > faultTolerate, holding ${fmtQps(this.target)} QPS (faultAction stop)`);
+        return false;
+      }
+      this.phase = 'revising';
+      return this.stepTo(Math.max(o.qpsGrowthDelta, this.target - o.qpsGrowthDelta), elapsedS, 'revise', `scan: revising down from ${fmtQps(this.target)} QPS`);
+    }
+    this.lastGood = { qps: this.target, tp99, errorRate };
+    this.ctx.event('verdict', `scan: ${summary}: good`);
+    const next = this.target + o.qpsGrowthDelta;
+    if (next > this.maxQps()) {
+      this.hold(this.target, tp99, errorRate, 'maxQPS', `scan: next step ${fmtQps(next)} QPS > maxQPS ${fmtQps(this.maxQps())}, holding ${fmtQps(this.target)} QPS`);
+      return false;
+    }
+    return this.stepTo(next, elapsedS, 'step', `scan: step to ${fmtQps(next)} QPS`);
+  }
+
+  private stepTo(qps: number, elapsedS: number, kind: 'step' | 'revise', message: string): boolean {
+    this.ctx.event(kind, message);
+    return this.setTarget(qps, elapsedS);
+  }
+
+  private setTarget(qps: number, elapsedS: number): boolean {
+    this.target = qps;
+    this.window = new StepWindow();
+    this.stepStartS = elapsedS;
+    return true;
+  }
+
+  private hold(qps: number, tp99: number, errorRate: number, reason: CapacityReason, message: string): void {
+    this.phase = 'holding';
+    this.found = { QPS: qps, TP99: Math.round(tp99 * 1000) / 1000, ErrorRate: errorRate, Reason: reason };
+    this.ctx.event('hold', message);
+  }
+
+  update(optional: ResolvedOptional): boolean {
+    const before = this.optional;
+    this.optional = optional;
+    const limitsChanged = before.maxQps !== optional.maxQps || before.maxRtMs !== optional.maxRtMs || before.faultTolerate !== optional.faultTolerate || before.faultAction !== optional.faultAction;
+    this.ctx.event('update', `scan: settings updated (maxQPS ${fmtQps(this.maxQps())}, maxRT ${optional.maxRtMs ?? 'none'}, faultTolerate ${optional.faultTolerate}, faultAction ${optional.faultAction}, +${fmtQps(optional.qpsGrowthDelta)} every ${optional.adjustIntervalS} s); applied at the next window`);
+    if (limitsChanged && this.phase === 'holding') {
+      // new limits re-open the search from the held rate
+      this.phase = 'growing';
+      this.found = undefined;
+    }
+    if (this.target > this.maxQps()) {
+      this.target = this.maxQps();
+      return true;
+    }
+    return false;
+  }
+
+  targetQps(): number {
+    return this.target;
+  }
+
+  concurrency(): undefined {
+    return undefined;
+  }
+
+  describeTarget(): string {
+    return `${fmtQps(this.target)} QPS (${this.phase})`;
+  }
+
+  capacity(): Capacity | undefined {
+    return this.found;
+  }
+}

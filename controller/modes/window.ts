@@ -1,0 +1,60 @@
+import { FinalizedSecond } from '../metrics/aggregate';
+import { createLatencyHistogram, LatencyHistogram, mergeInto, percentileMs } from '../metrics/histogram';
+
+/**
+ * The seconds of one step (one target rate), merged exactly: scan and auto
+ * judge a step on the TP99 of all its samples, never on an average of
+ * per-second percentiles.
+ */
+export class StepWindow {
+  private rt: LatencyHistogram = createLatencyHistogram();
+  seconds = 0;
+  requests = 0;
+  errors = 0;
+  sent = 0;
+  dropped = 0;
+  maxEventLoopLagMs = 0;
+  maxSendLagP99Ms = 0;
+  /** Per-second median RT, to see a queue building inside the step. */
+  readonly medians: number[] = [];
+
+  add(second: FinalizedSecond): void {
+    this.seconds++;
+    this.requests += second.point.Requests;
+    this.errors += second.point.Errors;
+    this.sent += second.agentLoad.sent;
+    this.dropped += second.point.Dropped;
+    this.maxEventLoopLagMs = Math.max(this.maxEventLoopLagMs, second.agentLoad.maxEventLoopLagMs);
+    this.maxSendLagP99Ms = Math.max(this.maxSendLagP99Ms, second.point.SendLagP99);
+    this.medians.push(second.point.RT.TP50);
+    mergeInto(this.rt, second.rtHistogram);
+  }
+
+  tp99Ms(): number {
+    return percentileMs(this.rt, 99);
+  }
+
+  errorRate(): number {
+    return this.requests > 0 ? this.errors / this.requests : 0;
+  }
+
+  /** Responses completed per second. */
+  achievedQps(): number {
+    return this.seconds > 0 ? this.requests / this.seconds : 0;
+  }
+
+  sentQps(): number {
+    return this.seconds > 0 ? this.sent / this.seconds : 0;
+  }
+}
+
+/** Seconds at the start of a step that are not judged: they still carry the previous rate's tail. */
+export const SETTLE_SECONDS = 1;
+
+export function fmtQps(qps: number): string {
+  return Number.isInteger(qps) ? String(qps) : qps.toFixed(1);
+}
+
+export function fmtMs(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
+}

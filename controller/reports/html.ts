@@ -1,0 +1,85 @@
+import { ReportData } from './model';
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+function row(cells: (string | number)[], header = false): string {
+  const tag = header ? 'th' : 'td';
+  return `<tr>${cells.map((c) => `<${tag}>${escapeHtml(String(c))}</${tag}>`).join('')}</tr>`;
+}
+
+function table(headers: string[], rows: (string | number)[][]): string {
+  return `<table>${row(headers, true)}${rows.map((r) => row(r)).join('')}</table>`;
+}
+
+const fmt = (n: number, digits = 2): string => (Number.isInteger(n) ? String(n) : n.toFixed(digits));
+
+/** The self-contained HTML report: no script, no network, everything inline. */
+export function renderReportHtml(data: ReportData): string {
+  const r = data.Result;
+  const basic = table(
+    ['Field', 'Value'],
+    [
+      ['Task name', data.TaskName],
+      ['Task id', data.TaskId],
+      ['Round', data.RoundId],
+      ['Service', data.ServiceName],
+      ['Target', data.TargetUrl],
+      ['Region', data.Region],
+      ['Mode', data.Mode],
+      ['Status', data.Status],
+      ['Message', data.Message],
+      ['Start', data.StartTime],
+      ['End', data.EndTime],
+    ],
+  );
+  const result = table(
+    ['Metric', 'Value'],
+    [
+      ['Total requests', r.TotalRequests],
+      ['Success requests', r.SuccessRequests],
+      ['Error requests', r.ErrorRequests],
+      ['Error rate', `${fmt(r.ErrorRate * 100, 3)}%`],
+      ['QPS', fmt(r.QPS)],
+      ['Avg RT (ms)', fmt(r.AvgRT, 3)],
+      ['Min RT (ms)', fmt(r.MinRT, 3)],
+      ['Max RT (ms)', fmt(r.MaxRT, 3)],
+      ['TP50 (ms)', fmt(r.TP50, 3)],
+      ['TP75 (ms)', fmt(r.TP75, 3)],
+      ['TP90 (ms)', fmt(r.TP90, 3)],
+      ['TP95 (ms)', fmt(r.TP95, 3)],
+      ['TP99 (ms)', fmt(r.TP99, 3)],
+      ['TP99.9 (ms)', fmt(r.TP999, 3)],
+      ['Bytes in', r.BytesIn],
+      ['Bytes out', r.BytesOut],
+      ['Dropped (in-flight cap)', r.Dropped],
+      ['Send lag p99 (ms)', fmt(r.SendLagP99, 3)],
+      ['Duration (s)', r.DurationS],
+    ],
+  );
+  const codes = table(['Status code', 'Count'], Object.entries(r.StatusCodes).map(([code, count]) => [code, count]));
+  const distribution = table(['RT interval (ms)', 'Count'], r.RTDistribution.map((b) => [b.Range, b.Count]));
+  const capacity = data.Capacity
+    ? `<section id="capacity"><h2>Capacity</h2>${table(['QPS', 'TP99 (ms)', 'Error rate', 'Reason'], [[fmt(data.Capacity.QPS), fmt(data.Capacity.TP99, 3), `${fmt(data.Capacity.ErrorRate * 100, 3)}%`, data.Capacity.Reason]])}</section>`
+    : '';
+  const events = table(['Time', 'Kind', 'Message'], data.Events.map((e) => [e.Time, e.Kind, e.Message]));
+  const series = table(
+    ['Elapsed (s)', 'Requests', 'Errors', 'Avg RT', 'TP99', 'Agents'],
+    data.Series.map((p) => [p.Elapsed, p.Requests, p.Errors, fmt(p.RT.Avg, 3), fmt(p.RT.TP99, 3), `${p.AgentsAvailable}/${p.AgentsDesired}`]),
+  );
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.TaskName)} round ${data.RoundId} - eas-bench report</title>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 24px}th,td{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f3f5f7}pre{background:#f6f8fa;padding:12px}</style>
+</head><body>
+<h1>Stress testing report: ${escapeHtml(data.TaskName)} (round ${data.RoundId})</h1>
+<section id="basic-information"><h2>Basic Information</h2>${basic}</section>
+<section id="configurations"><h2>Stress Testing Configurations</h2><pre>${escapeHtml(JSON.stringify(data.Config, null, 2))}</pre></section>
+<section id="test-result"><h2>Test Result</h2>${result}${codes}</section>
+${capacity}
+<section id="test-monitoring"><h2>Test Monitoring</h2><h3>Response time interval distribution</h3>${distribution}<h3>Per second</h3>${series}</section>
+<section id="events"><h2>Events</h2>${events}</section>
+<footer>Generated ${escapeHtml(data.GeneratedAt)}</footer>
+</body></html>
+`;
+}

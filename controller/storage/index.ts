@@ -1,0 +1,30 @@
+import * as path from 'node:path';
+import { BenchError } from '../../src/contract';
+import { FileReportStore } from './file-store';
+
+/** Where reports live. Keys look like `summary/<TaskName>-<RoundId>.html`. */
+export interface ReportStore {
+  readonly kind: 'file' | 's3' | 'oss';
+  put(key: string, body: Buffer, contentType: string): Promise<void>;
+  /** The URL a user opens: served, presigned or public, per store. */
+  url(key: string): Promise<string>;
+  delete(key: string): Promise<void>;
+}
+
+export interface ReportStoreContext {
+  dataDir: string;
+  /** Base URL of the controller, for file:// stores served at /reports/. */
+  publicUrl: () => string;
+}
+
+export function createReportStore(url: string | undefined, ctx: ReportStoreContext): ReportStore {
+  if (!url) return new FileReportStore(path.join(ctx.dataDir, 'reports'), ctx.publicUrl);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BenchError('InvalidParameter', `report store ${url} is not a URL (file://DIR, s3://BUCKET/PREFIX or oss://BUCKET/PREFIX)`, { resource: url });
+  }
+  if (parsed.protocol === 'file:') return new FileReportStore(decodeURIComponent(parsed.pathname), ctx.publicUrl);
+  throw new BenchError('InvalidParameter', `report store scheme ${parsed.protocol} is not supported (file, s3, oss)`, { resource: url });
+}

@@ -1,0 +1,555 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  applyOptionalUpdate,
+  assertValidTask,
+  BenchError,
+  isFinalStatus,
+  normalizeTask,
+  parseHeaderLine,
+  RequestTemplate,
+  resolveOptional,
+  RoundResult,
+  StatsPoint,
+  StatsResponse,
+  TaskDetail,
+  TaskEvent,
+  TaskStatus,
+  TaskSummary,
+} from '../../src/contract';
+import { AgentOwner } from '../agents/hub';
+import { AgentLauncher } from '../agents/launcher';
+import { DataLimits, loadEntries } from '../data';
+import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
+import { ReportData } from '../reports/model';
+import { publishReport } from '../reports/publish';
+import { ServiceRegistry } from '../services';
+import { ReportStore } from '../storage';
+import { FIRST_ROUND_ID, formatTime, newTaskId, newTaskName } from './naming';
+import { currentRound, RoundRecord, TaskRecord } from './record';
+import { redactTask } from './redact';
+import { RoundRunner } from './round';
+import { TaskStore } from './store';
+
+export interface TaskManagerDeps {
+  store: TaskStore;
+  reports: ReportStore;
+  services: ServiceRegistry;
+  launcher: AgentLauncher;
+  region: string;
+  maxAgents: number;
+  agentConnectTimeoutS: number;
+  dataLimits: DataLimits;
+  controllerWsUrl: () => string;
+  retentionStoppedS: number;
+  retentionFailedS: number;
+  log: (line: string) => void;
+}
+
+/** Finished rounds' figures, rebuilt once from disk and kept. */
+interface RoundView {
+  series: StatsPoint[];
+  events: TaskEvent[];
+  result: RoundResult;
+}
+
+const REPORT_RETRIES = 3;
+
+/**
+ * Owns every task: its record on disk, its lifecycle, and the runner of its
+ * current round. Emits `second` (taskName, point) and `task` (taskName) for
+ * the live streams.
+ */
+export class TaskManager extends EventEmitter {
+  private readonly records = new Map<string, TaskRecord>();
+  private readonly runners = new Map<string, RoundRunner>();
+  private readonly views = new Map<string, RoundView>();
+  private readonly pendingReports = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: TaskManagerDeps) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  /** Loads every task; rounds that were running when the controller died become Terminated, with their data kept and reported. */
+  recover(): void {
+    for (const record of this.deps.store.loadAll()) {
+      this.records.set(record.taskName, record);
+      if (isFinalStatus(record.status)) continue;
+      if (record.status === 'Deleting') {
+        void this.finishDelete(record);
+        continue;
+      }
+      const round = currentRound(record);
+      const seconds = round ? this.deps.store.readSeconds(record.taskName, round.roundId) : [];
+      const last = seconds[seconds.length - 1];
+      const upTo = last ? ` (data recorded up to ${formatTime((last.point.Time + 1) * 1000)} kept)` : '';
+      const message = `Terminated: the controller stopped while the task was ${record.status}${upTo}`;
+      if (round) {
+        round.endMs = last ? (last.point.Time + 1) * 1000 : Date.now();
+        round.message = message;
+        this.deps.store.appendEvent(record.taskName, round.roundId, { Time: formatTime(Date.now()), Kind: 'status', Message: message });
+      }
+      this.setStatus(record, 'Terminated', message);
+      if (round) this.queueReport(record, round);
+    }
+  }
+
+  // ------------------------------------------------------------ commands
+
+  async create(body: unknown): Promise<TaskRecord> {
+    const spec = normalizeTask(assertValidTask(body));
+    // fail early, before anything is created, when the service cannot be resolved
+    this.deps.services.resolve(spec.service);
+    const optional = resolveOptional(spec);
+    if (optional.mode === 'manual' && optional.agentCount > this.deps.maxAgents) {
+      throw new BenchError('InvalidField', `optional.agentCount: must be <= ${this.deps.maxAgents} (the controller's --max-agents)`, { field: 'optional.agentCount' });
+    }
+    const now = Date.now();
+    const record: TaskRecord = {
+      taskId: newTaskId(),
+      taskName: newTaskName(spec.service.serviceName, (name) => this.records.has(name)),
+      region: this.deps.region,
+      serviceName: spec.service.serviceName,
+      spec,
+      status: 'Creating',
+      message: 'Benchmark task is creating',
+      createMs: now,
+      updateMs: now,
+      desiredAgent: optional.mode === 'manual' ? optional.agentCount : 1,
+      rounds: [],
+      agentToken: randomBytes(24).toString('base64url'),
+    };
+    this.records.set(record.taskName, record);
+    this.deps.store.save(record);
+    void this.startRound(record);
+    return record;
+  }
+
+  async start(name: string): Promise<TaskRecord> {
+    const record = this.mustGet(name);
+    if (!isFinalStatus(record.status)) {
+      throw new BenchError('TaskConflict', `task ${name} is ${record.status}; only a finished task can be started`, { resource: name });
+    }
+    record.agentToken = randomBytes(24).toString('base64url');
+    this.setStatus(record, 'Creating', 'Benchmark task is starting');
+    void this.startRound(record);
+    return record;
+  }
+
+  async stop(name: string): Promise<TaskRecord> {
+    const record = this.mustGet(name);
+    const runner = this.runners.get(name);
+    if (!runner || isFinalStatus(record.status)) {
+      throw new BenchError('TaskConflict', `task ${name} is ${record.status}, not running`, { resource: name });
+    }
+    this.setStatus(record, 'Stopping', 'Benchmark task is stopping');
+    void runner.stop('stopped by the user');
+    return record;
+  }
+
+  async update(name: string, body: unknown): Promise<TaskRecord> {
+    const record = this.mustGet(name);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new BenchError('InvalidField', 'the update body must be {"optional": {...}}', { field: '' });
+    }
+    const { optional, ...rest } = body as Record<string, unknown>;
+    const extra = Object.keys(rest);
+    if (extra.length) throw new BenchError('InvalidField', `${extra[0]}: only optional.* can be updated`, { field: extra[0] });
+    if (typeof optional !== 'object' || optional === null || Array.isArray(optional)) {
+      throw new BenchError('InvalidField', 'optional: must be an object of the fields to change', { field: 'optional' });
+    }
+    const next = applyOptionalUpdate(record.spec, optional as Record<string, unknown>);
+    const resolved = resolveOptional(next);
+    if (resolved.agentCount > this.deps.maxAgents) {
+      throw new BenchError('InvalidField', `optional.agentCount: must be <= ${this.deps.maxAgents} (the controller's --max-agents)`, { field: 'optional.agentCount' });
+    }
+    const runner = this.runners.get(name);
+    if (record.status === 'Stopping' || record.status === 'Deleting' || record.status === 'Creating') {
+      throw new BenchError('TaskConflict', `task ${name} is ${record.status}; try again when it is Running or finished`, { resource: name });
+    }
+    record.spec = next;
+    if (!runner) {
+      // a finished task: the next `start` uses the updated config
+      this.touch(record);
+      return record;
+    }
+    this.setStatus(record, 'Updating', 'Benchmark task is Updating');
+    runner.update(resolved);
+    record.desiredAgent = runner.desiredAgents();
+    this.settleUpdate(record, runner);
+    return record;
+  }
+
+  async delete(name: string): Promise<TaskRecord> {
+    const record = this.mustGet(name);
+    if (record.status === 'Deleting') return record;
+    this.setStatus(record, 'Deleting', 'Benchmark task is Deleting');
+    void this.finishDelete(record);
+    return record;
+  }
+
+  // --------------------------------------------------------------- views
+
+  list(): TaskSummary[] {
+    return [...this.records.values()].sort((a, b) => a.createMs - b.createMs).map((r) => this.summary(r));
+  }
+
+  detail(name: string): TaskDetail {
+    const record = this.mustGet(name);
+    const runner = this.runners.get(name);
+    const round = currentRound(record);
+    const view = round && !runner ? this.roundView(record, round) : undefined;
+    const series = runner ? runner.series : view?.series ?? [];
+    const last = series[series.length - 1];
+    const result = runner ? runner.accumulator.result() : view?.result;
+    const optional = resolveOptional(record.spec);
+    const detail: TaskDetail = {
+      ...this.summary(record),
+      Config: redactTask(record.spec),
+      RoundId: round?.roundId ?? 0,
+      StartTime: round ? formatTime(round.startMs) : undefined,
+      EndTime: round?.endMs ? formatTime(round.endMs) : undefined,
+      ElapsedS: runner ? Math.round(runner.elapsedS()) : round?.endMs && round.startMs ? Math.round((round.endMs - round.startMs) / 1000) : 0,
+      DurationS: optional.durationS,
+      Target: runner?.mode.describeTarget(),
+      Events: runner ? runner.events : view?.events ?? [],
+      Capacity: runner?.mode.capacity() ?? round?.capacity,
+      ReportUrl: round?.reportUrl,
+    };
+    if (result && result.TotalRequests > 0) {
+      detail.Result = result;
+      detail.CurrentQPS = last ? last.Requests : 0;
+      detail.TP99 = last ? last.RT.TP99 : result.TP99;
+      detail.ErrorRate = last && last.Requests > 0 ? last.Errors / last.Requests : result.ErrorRate;
+    }
+    return detail;
+  }
+
+  stats(name: string, requestId: string): StatsResponse {
+    const detail = this.detail(name);
+    const runner = this.runners.get(name);
+    const record = this.mustGet(name);
+    const round = currentRound(record);
+    const series = runner ? runner.series : round ? this.roundView(record, round).series : [];
+    return {
+      RequestId: requestId,
+      TaskName: name,
+      RoundId: detail.RoundId,
+      Status: detail.Status,
+      Mode: detail.Mode,
+      Series: series,
+      Events: detail.Events,
+      Result: detail.Result,
+      Capacity: detail.Capacity,
+    };
+  }
+
+  /** Where the report of the last round is; 409 before the round has ended. */
+  async report(name: string): Promise<{ roundId: number; reportUrl: string; jsonUrl?: string }> {
+    const record = this.mustGet(name);
+    const round = currentRound(record);
+    if (!round || !isFinalStatus(record.status)) {
+      throw new BenchError('ReportNotReady', `task ${name} is ${record.status}; its report is written when the round ends`, { resource: name });
+    }
+    await this.pendingReports.get(name);
+    if (!round.reportUrl) throw new BenchError('ReportNotFound', `task ${name} round ${round.roundId} has no report: ${round.message ?? 'it was not written'}`, { resource: name });
+    return { roundId: round.roundId, reportUrl: round.reportUrl, jsonUrl: round.reportJsonUrl };
+  }
+
+  /** The agent-token lookup the agent hub uses. */
+  ownerForToken(token: string): AgentOwner | undefined {
+    for (const [name, runner] of this.runners) {
+      if (this.records.get(name)?.agentToken === token) return runner;
+    }
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    return this.records.has(name);
+  }
+
+  /** Deletes tasks whose retention has passed. */
+  sweepRetention(nowMs = Date.now()): void {
+    for (const record of this.records.values()) {
+      if (!isFinalStatus(record.status) || record.finalMs === undefined) continue;
+      const keepS = record.status === 'Stopped' ? this.deps.retentionStoppedS : this.deps.retentionFailedS;
+      if (nowMs - record.finalMs >= keepS * 1000) {
+        this.deps.log(`retention: deleting ${record.taskName} (${record.status} for more than ${keepS} s)`);
+        void this.delete(record.taskName);
+      }
+    }
+  }
+
+  /** Stops every running round and writes its report (graceful shutdown). */
+  async shutdown(): Promise<void> {
+    const running = [...this.runners.entries()];
+    await Promise.all(running.map(([name, runner]) => {
+      const record = this.records.get(name);
+      if (record && !isFinalStatus(record.status)) this.setStatus(record, 'Stopping', 'Benchmark task is stopping: the controller is shutting down');
+      return runner.stop('the controller is shutting down');
+    }));
+    await Promise.all([...this.pendingReports.values()]);
+  }
+
+  // ------------------------------------------------------------- rounds
+
+  private async startRound(record: TaskRecord): Promise<void> {
+    const roundId = (currentRound(record)?.roundId ?? FIRST_ROUND_ID - 1) + 1;
+    const round: RoundRecord = { roundId, startMs: Date.now() };
+    record.rounds.push(round);
+    this.touch(record);
+    let request: RequestTemplate;
+    let runner: RoundRunner;
+    const optional = resolveOptional(record.spec);
+    try {
+      request = await this.requestTemplate(record);
+      runner = new RoundRunner({
+        taskName: record.taskName,
+        taskId: record.taskId,
+        roundId,
+        agentToken: record.agentToken,
+        optional,
+        request,
+        launcher: this.deps.launcher,
+        controllerWsUrl: this.deps.controllerWsUrl(),
+        connectTimeoutS: this.deps.agentConnectTimeoutS,
+        maxAgents: this.deps.maxAgents,
+        hooks: {
+          onChange: () => this.onRunnerChange(record),
+          onSecond: (stored) => this.onRunnerSecond(record, roundId, stored),
+          onEvent: (event) => {
+            this.deps.store.appendEvent(record.taskName, roundId, event);
+            this.emit('task', record.taskName);
+          },
+          onFinished: (info) => this.onRunnerFinished(record, round, info),
+        },
+      });
+    } catch (err) {
+      const message = err instanceof BenchError ? err.message : `could not start: ${(err as Error).message}`;
+      round.endMs = Date.now();
+      round.message = message;
+      this.deps.store.appendEvent(record.taskName, roundId, { Time: formatTime(Date.now()), Kind: 'error', Message: message });
+      this.setStatus(record, 'CreateFailed', message);
+      return;
+    }
+    if (record.status === 'Deleting') return;
+    this.runners.set(record.taskName, runner);
+    record.desiredAgent = runner.desiredAgents();
+    runner.start();
+    this.onRunnerChange(record);
+  }
+
+  private async requestTemplate(record: TaskRecord): Promise<RequestTemplate> {
+    const spec = record.spec;
+    const target = this.deps.services.resolve(spec.service);
+    const bodies = await loadEntries(spec.data, this.deps.dataLimits);
+    const headers: [string, string][] = [];
+    for (const line of spec.http?.headers ?? []) {
+      const header = parseHeaderLine(line);
+      if (header) headers.push([header.name, header.value]);
+    }
+    if (target.token && !headers.some(([name]) => name.toLowerCase() === 'authorization')) headers.push(['Authorization', target.token]);
+    return {
+      url: target.url,
+      method: spec.http?.method ?? (bodies.length > 0 ? 'POST' : 'GET'),
+      headers,
+      bodies: bodies.map((b) => b.toString('base64')),
+      timeoutMs: spec.http?.timeout ?? 20000,
+    };
+  }
+
+  private onRunnerChange(record: TaskRecord): void {
+    const runner = this.runners.get(record.taskName);
+    if (!runner) return;
+    record.desiredAgent = runner.desiredAgents();
+    if (runner.phase === 'running' && (record.status === 'Creating')) {
+      this.setStatus(record, 'Running', runner.message);
+    } else if (runner.phase === 'starting' && record.status === 'Creating') {
+      record.message = runner.message;
+      this.touch(record);
+    } else {
+      this.emit('task', record.taskName);
+    }
+  }
+
+  private settleUpdate(record: TaskRecord, runner: RoundRunner): void {
+    const deadline = Date.now() + this.deps.agentConnectTimeoutS * 1000;
+    const check = (): void => {
+      if (record.status !== 'Updating' || this.runners.get(record.taskName) !== runner) return;
+      if (runner.availableAgents() >= runner.desiredAgents()) {
+        this.setStatus(record, 'Running', 'Benchmark task is running');
+      } else if (Date.now() > deadline) {
+        this.setStatus(record, 'Running', `Benchmark task is running with ${runner.availableAgents()}/${runner.desiredAgents()} agents`);
+      } else {
+        setTimeout(check, 200).unref();
+      }
+    };
+    check();
+  }
+
+  private onRunnerSecond(record: TaskRecord, roundId: number, stored: StoredSecond): void {
+    try {
+      this.deps.store.appendSecond(record.taskName, roundId, stored);
+    } catch (err) {
+      this.deps.log(`cannot record a second of ${record.taskName}: ${(err as Error).message}`);
+    }
+    this.emit('second', record.taskName, stored.point);
+  }
+
+  private onRunnerFinished(record: TaskRecord, round: RoundRecord, info: { reason: string; failed: boolean }): void {
+    const runner = this.runners.get(record.taskName);
+    this.runners.delete(record.taskName);
+    round.endMs = Date.now();
+    round.message = info.reason;
+    round.capacity = runner?.mode.capacity();
+    if (runner) this.views.set(viewKey(record.taskName, round.roundId), { series: runner.series, events: runner.events, result: runner.accumulator.result() });
+    if (record.status === 'Deleting') return;
+    const status: TaskStatus = info.failed ? (runner && runner.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
+    const message = info.failed ? info.reason : `Benchmark task is stopped: ${info.reason}`;
+    if (info.failed && status === 'CreateFailed') {
+      this.setStatus(record, status, message);
+      return;
+    }
+    // the report is written before the status says Stopped, so `bench report` works at once
+    this.queueReport(record, round, () => this.setStatus(record, status, message));
+  }
+
+  private queueReport(record: TaskRecord, round: RoundRecord, then?: () => void): void {
+    const job = this.writeReport(record, round)
+      .catch((err: Error) => {
+        round.message = `${round.message ?? ''}; report not written: ${err.message}`;
+        this.deps.log(`report of ${record.taskName} round ${round.roundId} failed: ${err.message}`);
+      })
+      .finally(() => {
+        this.pendingReports.delete(record.taskName);
+        if (then) then();
+        else this.touch(record);
+      });
+    this.pendingReports.set(record.taskName, job);
+  }
+
+  private async writeReport(record: TaskRecord, round: RoundRecord): Promise<void> {
+    const view = this.roundView(record, round);
+    const data: ReportData = {
+      TaskName: record.taskName,
+      TaskId: record.taskId,
+      RoundId: round.roundId,
+      ServiceName: record.serviceName,
+      Region: record.region,
+      Mode: resolveOptional(record.spec).mode,
+      Status: record.status === 'Stopping' ? 'Stopped' : record.status,
+      Message: round.message ?? record.message,
+      StartTime: formatTime(round.startMs),
+      EndTime: formatTime(round.endMs ?? Date.now()),
+      TargetUrl: safeTarget(this.deps.services, record),
+      Config: redactTask(record.spec),
+      Result: view.result,
+      Capacity: round.capacity,
+      Series: view.series,
+      Events: view.events,
+      GeneratedAt: formatTime(Date.now()),
+    };
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt < REPORT_RETRIES; attempt++) {
+      try {
+        const published = await publishReport(this.deps.reports, data);
+        round.reportUrl = published.reportUrl;
+        round.reportJsonUrl = published.jsonUrl;
+        round.reportKeys = published.keys;
+        return;
+      } catch (err) {
+        lastError = err as Error;
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
+    throw lastError ?? new Error('unknown report failure');
+  }
+
+  private roundView(record: TaskRecord, round: RoundRecord): RoundView {
+    const key = viewKey(record.taskName, round.roundId);
+    const cached = this.views.get(key);
+    if (cached) return cached;
+    const seconds = this.deps.store.readSeconds(record.taskName, round.roundId);
+    const accumulator = new RoundAccumulator();
+    for (const s of seconds) accumulator.addSecond(s.point, s.rt, s.lag);
+    const view: RoundView = {
+      series: seconds.map((s) => s.point),
+      events: this.deps.store.readEvents(record.taskName, round.roundId),
+      result: accumulator.result(),
+    };
+    this.views.set(key, view);
+    return view;
+  }
+
+  private async finishDelete(record: TaskRecord): Promise<void> {
+    const runner = this.runners.get(record.taskName);
+    if (runner) await runner.stop('the task is being deleted');
+    await this.pendingReports.get(record.taskName);
+    for (const round of record.rounds) {
+      for (const key of round.reportKeys ?? []) {
+        await this.deps.reports.delete(key).catch((err: Error) => this.deps.log(`cannot delete report ${key}: ${err.message}`));
+      }
+      this.views.delete(viewKey(record.taskName, round.roundId));
+    }
+    this.deps.store.remove(record.taskName);
+    this.records.delete(record.taskName);
+    this.emit('task', record.taskName);
+  }
+
+  // ------------------------------------------------------------ records
+
+  private mustGet(name: string): TaskRecord {
+    const record = this.records.get(name);
+    if (!record) throw new BenchError('TaskNotFound', `benchmark task ${name} does not exist`, { resource: name });
+    return record;
+  }
+
+  private setStatus(record: TaskRecord, status: TaskStatus, message: string): void {
+    record.status = status;
+    record.message = message;
+    record.finalMs = isFinalStatus(status) ? Date.now() : undefined;
+    this.touch(record);
+  }
+
+  private touch(record: TaskRecord): void {
+    record.updateMs = Date.now();
+    if (record.status !== 'Deleting' || this.records.has(record.taskName)) {
+      try {
+        this.deps.store.save(record);
+      } catch (err) {
+        this.deps.log(`cannot save ${record.taskName}: ${(err as Error).message}`);
+      }
+    }
+    this.emit('task', record.taskName);
+  }
+
+  private summary(record: TaskRecord): TaskSummary {
+    const runner = this.runners.get(record.taskName);
+    return {
+      TaskName: record.taskName,
+      TaskId: record.taskId,
+      Region: record.region,
+      ServiceName: record.serviceName,
+      Mode: resolveOptional(record.spec).mode,
+      DesiredAgent: runner ? runner.desiredAgents() : record.desiredAgent,
+      AvailableAgent: runner ? runner.availableAgents() : 0,
+      Status: record.status,
+      Message: record.message,
+      CreateTime: formatTime(record.createMs),
+      UpdateTime: formatTime(record.updateMs),
+    };
+  }
+}
+
+function viewKey(taskName: string, roundId: number): string {
+  return `${taskName}#${roundId}`;
+}
+
+function safeTarget(services: ServiceRegistry, record: TaskRecord): string {
+  try {
+    return services.resolve(record.spec.service).url;
+  } catch {
+    return record.spec.service.url ?? record.spec.service.serviceName;
+  }
+}

@@ -1,0 +1,38 @@
+import { Capacity, TaskSpec, TaskStatus } from '../../src/contract';
+
+/** One round of a task, as persisted in task.json. */
+export interface RoundRecord {
+  roundId: number;
+  startMs: number;
+  endMs?: number;
+  message?: string;
+  reportUrl?: string;
+  reportJsonUrl?: string;
+  /** Report keys in the store, so delete can remove them. */
+  reportKeys?: string[];
+  capacity?: Capacity;
+}
+
+/** What the controller persists of a task: small, rewritten atomically on each change. */
+export interface TaskRecord {
+  taskId: string;
+  taskName: string;
+  region: string;
+  serviceName: string;
+  /** The task JSON with defaults written out; updates change it. */
+  spec: TaskSpec;
+  status: TaskStatus;
+  message: string;
+  createMs: number;
+  updateMs: number;
+  /** When the task reached its current final status (for retention). */
+  finalMs?: number;
+  desiredAgent: number;
+  rounds: RoundRecord[];
+  /** Secret that agents of this task present on the agent websocket. Never shown. */
+  agentToken: string;
+}
+
+export function currentRound(record: TaskRecord): RoundRecord | undefined {
+  return record.rounds[record.rounds.length - 1];
+}

@@ -1,0 +1,423 @@
+import {
+  AgentAssignment,
+  AgentStatsFrame,
+  AgentToController,
+  LoadShape,
+  RequestTemplate,
+  ResolvedOptional,
+  StatsPoint,
+  TaskEvent,
+  TaskEventKind,
+} from '../../src/contract';
+import { AgentConnection, AgentOwner } from '../agents/hub';
+import { AgentLauncher, LaunchedAgent } from '../agents/launcher';
+import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
+import { ModeDriver } from '../modes/base';
+import { createMode } from '../modes';
+import { formatTime } from './naming';
+
+/** A seat for one agent in a round: launched locally, or taken by a remote agent. */
+interface AgentSlot {
+  agentId: string;
+  index: number;
+  launched?: LaunchedAgent;
+  connection?: AgentConnection;
+  assigned: boolean;
+  /** Asked to stop because the mode wants fewer agents. */
+  retiring: boolean;
+  done: boolean;
+  totalSent: number;
+  lastSecond: number;
+}
+
+export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
+
+export interface RoundEndInfo {
+  reason: string;
+  /** True when the round ended by a failure rather than by its own end or a user stop. */
+  failed: boolean;
+}
+
+export interface RoundHooks {
+  /** The round's status line changed (agents connected, running, stopping). */
+  onChange(): void;
+  onSecond(stored: StoredSecond): void;
+  onEvent(event: TaskEvent): void;
+  /** Called once when the round has stopped its agents and finalized its data. */
+  onFinished(info: RoundEndInfo): void;
+}
+
+export interface RoundDeps {
+  taskName: string;
+  taskId: string;
+  roundId: number;
+  agentToken: string;
+  optional: ResolvedOptional;
+  request: RequestTemplate;
+  launcher: AgentLauncher;
+  controllerWsUrl: string;
+  connectTimeoutS: number;
+  maxAgents: number;
+  hooks: RoundHooks;
+}
+
+/** Seconds a second waits for late agents before it is finalized without them. */
+const FINALIZE_GRACE_S = 2;
+const STOP_WAIT_MS = 6000;
+const REPLACE_DELAY_MS = 500;
+
+/**
+ * Runs one round of a task: keeps the agents the mode wants, sends them their
+ * loads, merges their per-second frames, ends the round on duration,
+ * requestCount or stop, and hands the finalized seconds to the task.
+ */
+export class RoundRunner implements AgentOwner {
+  readonly mode: ModeDriver;
+  readonly series: StatsPoint[] = [];
+  readonly events: TaskEvent[] = [];
+  readonly accumulator = new RoundAccumulator();
+  phase: RoundPhase = 'starting';
+  message = 'Starting agents';
+  runningSinceMs?: number;
+  private optional: ResolvedOptional;
+  private readonly slots = new Map<string, AgentSlot>();
+  private readonly aggregator = new SecondAggregator();
+  private lastFinalized = 0;
+  private sentByGoneAgents = 0;
+  private agentSerial = 0;
+  private tick?: NodeJS.Timeout;
+  private connectTimer?: NodeJS.Timeout;
+  private endInfo?: RoundEndInfo;
+  private stopWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: RoundDeps) {
+    this.optional = deps.optional;
+    this.mode = createMode(deps.optional, { event: (kind, message) => this.event(kind, message), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents });
+  }
+
+  // ------------------------------------------------------------------ life
+
+  start(): void {
+    this.event('status', `round ${this.deps.roundId} starting: ${this.mode.describeTarget()}`);
+    this.reconcileAgents();
+    this.connectTimer = setTimeout(() => {
+      if (this.phase !== 'starting') return;
+      if (this.availableAgents() > 0) this.enterRunning();
+      else this.finish({ reason: `no agent connected within ${this.deps.connectTimeoutS} s`, failed: true });
+    }, this.deps.connectTimeoutS * 1000);
+    this.tick = setInterval(() => this.onTick(), 250);
+  }
+
+  desiredAgents(): number {
+    return Math.min(this.mode.desiredAgents(), this.deps.maxAgents);
+  }
+
+  availableAgents(): number {
+    let n = 0;
+    for (const slot of this.slots.values()) if (slot.connection && slot.assigned && !slot.retiring) n++;
+    return n;
+  }
+
+  elapsedS(): number {
+    return this.runningSinceMs === undefined ? 0 : Math.max(0, (Date.now() - this.runningSinceMs) / 1000);
+  }
+
+  /** A live change of optional.*: the mode decides what it means. */
+  update(optional: ResolvedOptional): void {
+    this.optional = optional;
+    const reload = this.mode.update(optional);
+    this.reconcileAgents();
+    if (reload) this.sendLoads();
+    this.deps.hooks.onChange();
+  }
+
+  /** Stops the round (user stop, shutdown, or its own end). Resolves when its data is final. */
+  stop(reason: string, failed = false): Promise<void> {
+    if (this.phase === 'finished') return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    if (this.phase === 'stopping') return done;
+    this.endInfo = { reason, failed };
+    this.phase = 'stopping';
+    this.message = 'Benchmark task is stopping';
+    this.event('status', `stopping: ${reason}`);
+    for (const slot of this.slots.values()) slot.connection?.send({ type: 'stop', reason });
+    this.deps.hooks.onChange();
+    const deadline = setTimeout(() => this.finish(this.endInfo ?? { reason, failed }), STOP_WAIT_MS);
+    deadline.unref();
+    this.checkAllStopped();
+    return done;
+  }
+
+  /** Ends at once without waiting for agents (controller shutting down hard). */
+  private finish(info: RoundEndInfo): void {
+    if (this.phase === 'finished') return;
+    this.phase = 'finished';
+    this.endInfo = info;
+    clearInterval(this.tick);
+    clearTimeout(this.connectTimer);
+    this.finalizeThrough(Number.MAX_SAFE_INTEGER);
+    for (const slot of this.slots.values()) {
+      slot.connection?.close(1000, 'round finished');
+      slot.launched?.kill();
+    }
+    this.message = info.reason;
+    this.deps.hooks.onFinished(info);
+    for (const resolve of this.stopWaiters.splice(0)) resolve();
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  private reconcileAgents(): void {
+    if (this.phase === 'stopping' || this.phase === 'finished') return;
+    const desired = this.desiredAgents();
+    const active = [...this.slots.values()].filter((s) => !s.retiring);
+    for (let n = active.length; n < desired; n++) this.launchAgent();
+    if (active.length > desired) {
+      // retire the highest indices so the remaining agents keep their data offsets
+      const extra = active.sort((a, b) => b.index - a.index).slice(0, active.length - desired);
+      for (const slot of extra) this.retire(slot, 'the mode needs fewer agents');
+    }
+  }
+
+  private launchAgent(): void {
+    const index = this.freeIndex();
+    const agentId = `${this.deps.taskName}-${this.deps.roundId}-${++this.agentSerial}`;
+    const slot: AgentSlot = { agentId, index, assigned: false, retiring: false, done: false, totalSent: 0, lastSecond: 0 };
+    this.slots.set(agentId, slot);
+    slot.launched = this.deps.launcher.launch({
+      controllerWsUrl: this.deps.controllerWsUrl,
+      token: this.deps.agentToken,
+      agentId,
+      onExit: (code, signal) => this.onAgentExit(slot, code, signal),
+    });
+  }
+
+  private freeIndex(): number {
+    const used = new Set([...this.slots.values()].filter((s) => !s.retiring).map((s) => s.index));
+    let i = 0;
+    while (used.has(i)) i++;
+    return i;
+  }
+
+  private retire(slot: AgentSlot, why: string): void {
+    slot.retiring = true;
+    slot.connection?.send({ type: 'stop', reason: why });
+    this.event('info', `agent ${slot.index + 1} retired: ${why}`);
+    // its final frame and `done` arrive before the socket closes; kill it if it lingers
+    setTimeout(() => this.dropSlot(slot), STOP_WAIT_MS).unref();
+  }
+
+  private dropSlot(slot: AgentSlot): void {
+    if (!this.slots.has(slot.agentId)) return;
+    this.slots.delete(slot.agentId);
+    this.sentByGoneAgents += slot.totalSent;
+    slot.launched?.kill();
+    slot.connection?.close(1000, 'retired');
+  }
+
+  private onAgentExit(slot: AgentSlot, code: number | null, signal: NodeJS.Signals | null): void {
+    if (!this.slots.has(slot.agentId)) return;
+    const expected = slot.retiring || this.phase !== 'starting' && this.phase !== 'running';
+    if (expected) {
+      this.dropSlot(slot);
+      this.checkAllStopped();
+      return;
+    }
+    this.loseAgent(slot, signal ? `killed by ${signal}` : `exited with code ${code}`);
+  }
+
+  private loseAgent(slot: AgentSlot, why: string): void {
+    if (!this.slots.has(slot.agentId)) return;
+    this.dropSlot(slot);
+    this.event('agent-lost', `agent ${slot.index + 1} lost (${why}); ${this.availableAgents()}/${this.desiredAgents()} agents available`);
+    this.deps.hooks.onChange();
+    // replace it after a breath, so a crash loop cannot spin
+    setTimeout(() => {
+      this.reconcileAgents();
+      this.sendLoads();
+    }, REPLACE_DELAY_MS).unref();
+  }
+
+  attach(connection: AgentConnection): void {
+    let slot = this.slots.get(connection.agentId);
+    if (!slot) {
+      // a remote agent started by hand with this task's token
+      const active = [...this.slots.values()].filter((s) => !s.retiring);
+      if (this.phase === 'stopping' || this.phase === 'finished' || active.length >= this.desiredAgents()) {
+        connection.close(1000, 'no agent needed');
+        return;
+      }
+      slot = { agentId: connection.agentId, index: this.freeIndex(), assigned: false, retiring: false, done: false, totalSent: 0, lastSecond: 0 };
+      this.slots.set(slot.agentId, slot);
+    }
+    if (this.phase === 'stopping' || this.phase === 'finished' || slot.retiring) {
+      connection.close(1000, 'round is ending');
+      return;
+    }
+    slot.connection = connection;
+    connection.send({ type: 'assign', assignment: this.assignmentFor(slot) });
+    slot.assigned = true;
+    const wasRunning = this.phase === 'running';
+    this.event(wasRunning ? 'agent-added' : 'info', `agent ${slot.index + 1} connected (pid ${connection.pid} on ${connection.host}); ${this.availableAgents()}/${this.desiredAgents()} agents available`);
+    this.sendLoads();
+    if (this.phase === 'starting') {
+      this.message = `Agent ${this.availableAgents()}/${this.desiredAgents()} connected`;
+      if (this.availableAgents() >= this.desiredAgents()) this.enterRunning();
+    }
+    this.deps.hooks.onChange();
+  }
+
+  onClose(connection: AgentConnection): void {
+    const slot = this.slots.get(connection.agentId);
+    if (!slot || slot.connection !== connection) return;
+    slot.connection = undefined;
+    if (slot.retiring || this.phase === 'stopping' || this.phase === 'finished') {
+      this.dropSlot(slot);
+      this.checkAllStopped();
+      return;
+    }
+    // a remote agent has nothing to restart; a local one is replaced when it exits
+    if (!slot.launched) this.loseAgent(slot, 'connection closed');
+    else slot.launched.kill(1000);
+  }
+
+  onMessage(connection: AgentConnection, message: AgentToController): void {
+    const slot = this.slots.get(connection.agentId);
+    if (!slot) return;
+    switch (message.type) {
+      case 'stats':
+        this.onFrame(slot, message.frame);
+        break;
+      case 'done':
+        slot.done = true;
+        slot.totalSent = Math.max(slot.totalSent, message.totalSent);
+        if (slot.retiring) this.dropSlot(slot);
+        this.checkAllStopped();
+        this.checkRequestCount();
+        break;
+      case 'log':
+        if (message.level !== 'info') this.event(message.level === 'error' ? 'error' : 'info', `agent ${slot.index + 1}: ${message.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private assignmentFor(slot: AgentSlot): AgentAssignment {
+    const count = Math.max(1, this.desiredAgents());
+    const bodies = this.deps.request.bodies.length;
+    return {
+      taskId: this.deps.taskId,
+      roundId: this.deps.roundId,
+      agentIndex: slot.index,
+      agentCount: count,
+      startOffset: bodies > 0 ? Math.floor((slot.index * bodies) / count) % bodies : 0,
+      request: this.deps.request,
+      load: this.loadFor(slot),
+      requestLimit: this.limitFor(slot),
+    };
+  }
+
+  private loadFor(slot: AgentSlot): LoadShape {
+    const live = this.liveSlots();
+    const count = Math.max(1, live.length);
+    const rank = Math.max(0, live.indexOf(slot));
+    return this.mode.loadFor(rank, count);
+  }
+
+  private liveSlots(): AgentSlot[] {
+    return [...this.slots.values()].filter((s) => !s.retiring).sort((a, b) => a.index - b.index);
+  }
+
+  /** requestCount split over the live agents: what each may send in the whole round. */
+  private limitFor(slot: AgentSlot): number | null {
+    const total = this.optional.requestCount;
+    if (total === null) return null;
+    const live = this.liveSlots();
+    const sentLive = live.reduce((sum, s) => sum + s.totalSent, 0);
+    const remaining = Math.max(0, total - this.sentByGoneAgents - sentLive);
+    const rank = Math.max(0, live.indexOf(slot));
+    const base = Math.floor(remaining / live.length);
+    const share = base + (rank < remaining - base * live.length ? 1 : 0);
+    return slot.totalSent + share;
+  }
+
+  private sendLoads(): void {
+    for (const slot of this.liveSlots()) {
+      if (slot.connection && slot.assigned) slot.connection.send({ type: 'load', load: this.loadFor(slot), requestLimit: this.limitFor(slot) });
+    }
+  }
+
+  private enterRunning(): void {
+    this.phase = 'running';
+    this.runningSinceMs = Date.now();
+    this.message = 'Benchmark task is running';
+    this.event('status', `running with ${this.availableAgents()}/${this.desiredAgents()} agents: ${this.mode.describeTarget()}`);
+    this.deps.hooks.onChange();
+  }
+
+  private checkAllStopped(): void {
+    if (this.phase !== 'stopping') return;
+    const waiting = [...this.slots.values()].some((s) => s.connection && !s.done);
+    if (!waiting) this.finish(this.endInfo ?? { reason: 'stopped', failed: false });
+  }
+
+  private checkRequestCount(): void {
+    const total = this.optional.requestCount;
+    if (total === null || this.phase !== 'running') return;
+    const sent = this.sentByGoneAgents + [...this.slots.values()].reduce((sum, s) => sum + s.totalSent, 0);
+    const allDone = this.liveSlots().every((s) => s.done);
+    if (sent >= total && allDone) void this.stop(`requestCount of ${total} reached`);
+  }
+
+  // --------------------------------------------------------------- metrics
+
+  private onFrame(slot: AgentSlot, frame: AgentStatsFrame): void {
+    slot.totalSent = Math.max(slot.totalSent, frame.totalSent);
+    // a frame for a second already finalized is folded into the next one: totals stay exact
+    const second = frame.second <= this.lastFinalized ? this.lastFinalized + 1 : frame.second;
+    slot.lastSecond = Math.max(slot.lastSecond, second);
+    this.aggregator.add(slot.agentId, second === frame.second ? frame : { ...frame, second });
+  }
+
+  private onTick(): void {
+    const nowS = Math.floor(Date.now() / 1000);
+    // a second is final once every live agent has reported past it, or its grace has passed
+    const reporting = [...this.slots.values()].filter((s) => s.connection && s.assigned && !s.done);
+    const allReported = reporting.length ? Math.min(...reporting.map((s) => s.lastSecond)) : nowS - 1;
+    this.finalizeThrough(Math.max(allReported, nowS - 1 - FINALIZE_GRACE_S));
+    if (this.phase === 'running' && this.elapsedS() >= this.optional.durationS) {
+      void this.stop(`duration of ${this.optional.durationS} s reached`);
+    }
+  }
+
+  private finalizeThrough(lastSecond: number): void {
+    for (const second of this.aggregator.pendingSeconds().filter((s) => s <= lastSecond).sort((a, b) => a - b)) {
+      const startS = this.runningSinceMs !== undefined ? Math.floor(this.runningSinceMs / 1000) : second;
+      const finalized = this.aggregator.finalize(second, {
+        elapsed: Math.max(0, second - startS),
+        targetQps: this.mode.targetQps(),
+        concurrency: this.mode.concurrency(),
+        agentsDesired: this.desiredAgents(),
+        agentsAvailable: this.availableAgents(),
+      });
+      this.lastFinalized = Math.max(this.lastFinalized, second);
+      const stored = toStoredSecond(finalized);
+      this.series.push(stored.point);
+      this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
+      this.deps.hooks.onSecond(stored);
+      if (this.phase === 'running' && this.mode.onSecond(finalized, finalized.point.Elapsed)) {
+        this.reconcileAgents();
+        this.sendLoads();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- events
+
+  event(kind: TaskEventKind, message: string): void {
+    const event: TaskEvent = { Time: formatTime(Date.now()), Kind: kind, Message: message };
+    this.events.push(event);
+    this.deps.hooks.onEvent(event);
+  }
+}
