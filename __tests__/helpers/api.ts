@@ -7,7 +7,7 @@ export async function signedFetch(base: string, accessId: string, secret: string
   const res = await fetch(`${base}${pathWithQuery}`, {
     method,
     headers: { authorization: authorizationHeader(accessId, signature), [DATE_HEADER]: date, 'content-type': 'application/json' },
-    body,
+    body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
   });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };

@@ -250,7 +250,7 @@ function checkRule(rule: Rule, value: unknown, path: string, errors: FieldError[
     case 'integer':
     case 'number': {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
-        errors.push({ field: path, message: `must be a ${rule.kind}, got ${describe(value)}` });
+        errors.push({ field: path, message: `must be ${rule.kind === 'integer' ? 'an integer' : 'a number'}, got ${describe(value)}` });
         return;
       }
       if (rule.kind === 'integer' && !Number.isInteger(value)) {

@@ -1,0 +1,67 @@
+import { Lines, colorEnabled } from '../../src/output/lines';
+import { createProgress, progressLine } from '../../src/output/progress';
+import { renderSummary } from '../../src/output/summary';
+import { formatBytes, formatCapacity, formatRate } from '../../src/output/format';
+
+function capture(isTTY: boolean): { write(s: string): boolean; isTTY: boolean; text: string } {
+  return {
+    isTTY,
+    text: '',
+    write(s: string) {
+      this.text += s;
+      return true;
+    },
+  };
+}
+
+describe('cli output', () => {
+  test('colour only on a terminal and without NO_COLOR', () => {
+    expect(colorEnabled(capture(true), {})).toBe(true);
+    expect(colorEnabled(capture(true), { NO_COLOR: '1' })).toBe(false);
+    expect(colorEnabled(capture(false), {})).toBe(false);
+  });
+
+  test('[RequestId], [OK] lines on stdout, [ERROR] on stderr, plain when not coloured', () => {
+    const out = capture(false);
+    const err = capture(false);
+    const lines = new Lines(out, err, false);
+    lines.requestId('7F953F8E-8897-5785-808A-CA648302A1B2');
+    lines.requestId(undefined);
+    lines.ok('Task [t] is creating');
+    lines.error('InvalidField', 'optional.duration: must be <= 1200');
+    expect(out.text).toBe('[RequestId]: 7F953F8E-8897-5785-808A-CA648302A1B2\n[OK] Task [t] is creating\n');
+    expect(err.text).toBe('[ERROR] InvalidField: optional.duration: must be <= 1200\n');
+  });
+
+  test('coloured lines keep their text', () => {
+    const out = capture(true);
+    new Lines(out, capture(true), true).ok('x');
+    expect(out.text).toMatch(/\u001b\[\d+m\[OK\]\u001b\[\d+m x\n/);
+  });
+
+  test('plain progress prints at most one line per interval', () => {
+    const printed: string[] = [];
+    let now = 0;
+    const view = createProgress({ tty: false, stream: process.stdout, print: (l) => printed.push(l), plainEveryMs: 5000, now: () => now });
+    const task = { Status: 'Running' as const, ElapsedS: 1, DurationS: 600, CurrentQPS: 10, TP99: 3, ErrorRate: 0 };
+    view.update(task);
+    now = 4000;
+    view.update({ ...task, ElapsedS: 5 });
+    now = 5000;
+    view.update({ ...task, ElapsedS: 6 });
+    view.stop();
+    expect(printed).toEqual(['Running 1s/600s, QPS 10, TP99 3 ms, error rate 0.00%', 'Running 6s/600s, QPS 10, TP99 3 ms, error rate 0.00%']);
+    expect(progressLine({ Status: 'Creating', ElapsedS: 0, DurationS: 60 })).toBe('Creating 0s/60s, QPS -, TP99 -, error rate -');
+  });
+
+  test('formats: rates as percentages, bytes with binary units, capacity as in desc', () => {
+    expect(formatRate(0.0002)).toBe('0.02%');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatCapacity({ QPS: 1450, TP99: 182, ErrorRate: 0.0002, Reason: 'maxRT' })).toBe('1450 QPS, TP99 182 ms, error rate 0.02% (maxRT)');
+  });
+
+  test('the summary of a round with no requests says so', () => {
+    expect(renderSummary({ TaskName: 't', Status: 'Stopped' })).toBe('Summary of benchmark task t (Stopped):\nNo requests were recorded.');
+  });
+});

@@ -1,0 +1,83 @@
+import { applyOptionalUpdate, definesToUpdate, normalizeTask, parseDefine, parseHeaderLine, resolveOptional, validateTask } from '../../src/contract';
+import { formatTime, newTaskId, newTaskName } from '../../controller/tasks/naming';
+
+const base = { service: { serviceName: 'xgb_test' }, data: { content: 'aGVsbG8K' } };
+
+describe('task validation', () => {
+  test('accepts the reference examples', () => {
+    expect(validateTask(base).ok).toBe(true);
+    expect(validateTask({ service: { serviceName: 'demo' }, data: { path: 'oss://examplebucket/test1.bin,oss://examplebucket/test2.bin' } }).ok).toBe(true);
+    expect(validateTask({ ...base, optional: { mode: 'scan', maxQPS: 1000, minQPS: 500, qpsGrowthDelta: 100, adjustInterval: 30 } }).ok).toBe(true);
+    expect(validateTask({ ...base, optional: { mode: 'manual', agentCount: 1, concurrency: 5 } }).ok).toBe(true);
+  });
+
+  test.each([
+    [{ ...base, optional: { duration: 1201 } }, 'optional.duration', 'must be <= 1200'],
+    [{ ...base, optional: { duration: 0 } }, 'optional.duration', 'must be >= 1'],
+    [{ ...base, optional: { duration: '60' } }, 'optional.duration', 'must be an integer, got a string'],
+    [{ ...base, optional: { mode: 'turbo' } }, 'optional.mode', 'must be one of auto, scan, manual'],
+    [{ ...base, optional: { faultTolerate: 2 } }, 'optional.faultTolerate', 'must be <= 1'],
+    [{ ...base, extra: 1 }, 'extra', 'unknown field'],
+    [{ ...base, http: { headers: ['NoColon'] } }, 'http.headers[0]', 'must look like "Name:value"'],
+    [{ ...base, http: { headers: [7] } }, 'http.headers[0]', 'must be a string, got a number'],
+    [{ ...base, http: { timeout: 1.5 } }, 'http.timeout', 'must be an integer'],
+    [{ data: { content: 'aGVsbG8K' } }, 'service', 'is required'],
+    [{ service: { serviceName: '' } }, 'service.serviceName', 'must not be empty'],
+    [{ ...base, data: { content: 'not base64!' } }, 'data.content', 'must be base64 (for example the output of `echo -n BODY | base64`)'],
+    [{ ...base, service: { serviceName: 'x', url: 'ftp://h/x' } }, 'service.url', 'must use http or https'],
+    [{ ...base, optional: { mode: 'scan', minQPS: 600, maxQPS: 500 } }, 'optional.minQPS', 'must be <= optional.maxQPS (500)'],
+    [{ ...base, llm: { api: 'chat', model: 'm', testMode: 'concurrency', concurrency: 201 } }, 'llm.concurrency', 'must be <= 200'],
+    [{ ...base, llm: { api: 'chat', model: 'm', testMode: 'rate' } }, 'llm.requestRate', 'is required when llm.testMode is rate'],
+    [{ ...base, llm: { api: 'chat', model: 'm', testMode: 'rate', requestRate: 1, burstiness: 0.05 } }, 'llm.burstiness', 'must be >= 0.1'],
+    [[], '(root)', 'must be an object, got an array'],
+  ])('%j is refused at %s', (task, field, message) => {
+    const result = validateTask(task);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0]).toEqual({ field, message });
+  });
+
+  test('defaults follow the spec', () => {
+    const r = resolveOptional(base);
+    expect(r).toMatchObject({ mode: 'auto', durationS: 600, agentCount: 1, concurrency: 2, minQps: 100, qpsGrowthDelta: 50, adjustIntervalS: 60, maxQps: 10000, maxRtMs: null, faultTolerate: 0.001, faultAction: 'revise', requestCount: null });
+    expect(resolveOptional({ ...base, optional: { mode: 'manual' } }).maxQps).toBeNull();
+    expect(normalizeTask({ ...base, optional: { mode: 'manual' } }).optional).toEqual({ mode: 'manual', duration: 600, agentCount: 1, concurrency: 2 });
+  });
+
+  test('header values may contain colons', () => {
+    expect(parseHeaderLine('Authorization:Bearer a:b:c')).toEqual({ name: 'Authorization', value: 'Bearer a:b:c' });
+    expect(parseHeaderLine(':x')).toBeUndefined();
+  });
+});
+
+describe('-D updates', () => {
+  test('parse into an update body', () => {
+    const update = definesToUpdate(['optional.concurrency=4', 'optional.agentCount=2', 'optional.faultAction=stop'].map(parseDefine));
+    expect(update).toEqual({ concurrency: 4, agentCount: 2, faultAction: 'stop' });
+  });
+
+  test('only keys of the mode can change, and ranges still hold', () => {
+    const manual = { ...base, optional: { mode: 'manual' as const } };
+    expect(applyOptionalUpdate(manual, { concurrency: 8 }).optional?.concurrency).toBe(8);
+    expect(() => applyOptionalUpdate(manual, { maxRT: 100 })).toThrow('optional.maxRT: cannot be updated in manual mode');
+    expect(() => applyOptionalUpdate(manual, { concurrency: 0 })).toThrow('optional.concurrency: must be >= 1');
+    expect(() => parseDefine('optional.concurrency')).toThrow('expected -Dsection.key=value');
+    expect(() => definesToUpdate([parseDefine('service.url=x')])).toThrow('service.url: only optional.* fields can be updated');
+  });
+});
+
+describe('names and ids', () => {
+  test('task names follow benchmark-<service>-<4 hex> and avoid taken names', () => {
+    const taken = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const name = newTaskName('XGB_Test', (n) => taken.has(n));
+      expect(name).toMatch(/^benchmark-xgb-test-[0-9a-f]{4}$/);
+      expect(taken.has(name)).toBe(false);
+      taken.add(name);
+    }
+  });
+
+  test('ids and times have the reference shapes', () => {
+    expect(newTaskId()).toMatch(/^eas-b-[a-z0-9]{18}$/);
+    expect(formatTime(Date.UTC(2022, 5, 17, 9, 58, 1))).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+  });
+});

@@ -1,0 +1,58 @@
+import { hostname } from 'node:os';
+
+export interface AgentArgs {
+  controllerUrl: string;
+  token: string;
+  agentId: string;
+  /** Exit when stdin reaches EOF: a local controller holds our stdin pipe, so we never outlive it. */
+  exitOnStdinEof: boolean;
+}
+
+export const USAGE = `usage: eascmd-agent --controller ws://HOST:PORT/agents --token TOKEN [--agent-id ID] [--exit-on-stdin-eof]
+
+  --controller URL       the controller's agents websocket
+  --token TOKEN          the task's agent token
+  --agent-id ID          name shown by the controller (default <hostname>-<pid>)
+  --exit-on-stdin-eof    exit when stdin closes (set by a controller that spawns the agent with a stdin pipe)`;
+
+export class UsageError extends Error {}
+
+export function parseAgentArgs(argv: readonly string[]): AgentArgs | 'help' {
+  let controllerUrl: string | undefined;
+  let token: string | undefined;
+  let agentId: string | undefined;
+  let exitOnStdinEof = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      const v = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case '--controller':
+        controllerUrl = value();
+        break;
+      case '--token':
+        token = value();
+        break;
+      case '--agent-id':
+        agentId = value();
+        break;
+      case '--exit-on-stdin-eof':
+        exitOnStdinEof = true;
+        break;
+      case '-h':
+      case '--help':
+        return 'help';
+      default:
+        throw new UsageError(`unknown argument ${arg}`);
+    }
+  }
+  if (!controllerUrl) throw new UsageError('--controller is required');
+  if (!/^wss?:\/\//.test(controllerUrl)) throw new UsageError('--controller must be a ws:// or wss:// URL');
+  if (!token) throw new UsageError('--token is required');
+  return { controllerUrl, token, agentId: agentId ?? `${hostname()}-${process.pid}`, exitOnStdinEof };
+}

@@ -1,0 +1,185 @@
+import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import type { AgentStatsFrame } from '../../src/contract';
+import { createLatencyHistogram, encodeHistogram, recordUs } from '../metrics/histogram';
+import type { ResultSink } from './http-client';
+
+/** Sampling period of the event-loop delay monitor; each sample includes it, so it is subtracted. */
+const LOOP_DELAY_RESOLUTION_MS = 10;
+/** The wall clock must move this far from the monotonic one before seconds follow it. */
+const CLOCK_RESYNC_MS = 50;
+/** After a long pause of the process, at most this many empty frames fill the gap. */
+const MAX_GAP_FRAMES = 10;
+/** Status codes are counted in a flat array indexed by code; anything outside is folded into 599. */
+const MAX_STATUS = 999;
+
+/** Gauges the recorder reads when it closes a second. */
+export interface RecorderGauges {
+  inFlight(): number;
+  totalSent(): number;
+}
+
+/**
+ * Per-second counters and HDR histograms of one agent. Seconds are Unix
+ * (wall-clock) seconds so that the frames of different agents for the same
+ * second merge; within a second, time comes from performance.now(), which
+ * is monotonic. A response belongs to the second in which it completed.
+ * Nothing grows with the run: the state is reset after each frame.
+ */
+export class StatsRecorder implements ResultSink {
+  private readonly rt = createLatencyHistogram();
+  private readonly lag = createLatencyHistogram();
+  private readonly statusCounts = new Float64Array(MAX_STATUS + 1);
+  private requests = 0;
+  private sentCount = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private droppedCount = 0;
+  /** The Unix second being filled, and the performance.now() time at which it ends. */
+  private second = 0;
+  private secondEndMs = Number.POSITIVE_INFINITY;
+  /** Date.now() minus performance.now(): maps the monotonic clock to Unix time. */
+  private wallOffsetMs = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | null = null;
+  private active = false;
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+
+  constructor(
+    private readonly gauges: RecorderGauges,
+    private readonly emit: (frame: AgentStatsFrame) => void,
+  ) {}
+
+  get running(): boolean {
+    return this.active;
+  }
+
+  /** Starts filling the current second; frames are emitted at each wall-clock second boundary. */
+  start(nowMs = performance.now()): void {
+    if (this.active) return;
+    this.active = true;
+    this.loopDelay.reset();
+    this.loopDelay.enable();
+    this.beginSecondAt(nowMs);
+    this.arm(nowMs);
+  }
+
+  /** Emits the partial current second and stops (the final frame of a run, or before a pause). */
+  flush(nowMs = performance.now()): void {
+    if (!this.active) return;
+    this.rollTo(nowMs);
+    this.emitFrame();
+    this.stop();
+  }
+
+  /** Stops without emitting. */
+  stop(): void {
+    this.active = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.loopDelay.disable();
+    this.resetSecond();
+  }
+
+  // --- hot path: called per request -----------------------------------------------------------
+
+  sent(nowMs: number, bytesOut: number): void {
+    if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
+    this.sentCount++;
+    this.bytesOut += bytesOut;
+  }
+
+  /** Open loop: actual send minus scheduled send, µs. */
+  sendLag(nowMs: number, lagUs: number): void {
+    if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
+    recordUs(this.lag, lagUs);
+  }
+
+  dropped(nowMs: number): void {
+    if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
+    this.droppedCount++;
+  }
+
+  response(nowMs: number, status: number, latencyUs: number, bytesIn: number): void {
+    if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
+    this.requests++;
+    this.bytesIn += bytesIn;
+    this.statusCounts[status > 0 && status <= MAX_STATUS ? status : 599]++;
+    recordUs(this.rt, latencyUs);
+  }
+
+  // --- seconds -----------------------------------------------------------------------------------
+
+  /** Emits the second that ended before `nowMs` (and empty ones for any it skipped) and starts the one containing it. */
+  private rollTo(nowMs: number): void {
+    if (!this.active || nowMs < this.secondEndMs) return;
+    const closed = this.second;
+    this.emitFrame();
+    this.beginSecondAt(nowMs);
+    // A wall clock stepped back must not make an agent repeat a second it already sent.
+    if (this.second <= closed) this.second = closed + 1;
+    const current = this.second;
+    for (let s = Math.max(closed + 1, current - MAX_GAP_FRAMES); s < current; s++) {
+      this.second = s;
+      this.emitFrame();
+    }
+    this.second = current;
+  }
+
+  private beginSecondAt(nowMs: number): void {
+    // Follow a wall-clock adjustment, but ignore Date.now()'s whole-ms jitter: re-reading the
+    // offset at every boundary could put a boundary a fraction of a ms before the one just passed.
+    const offsetMs = Date.now() - nowMs;
+    if (Math.abs(offsetMs - this.wallOffsetMs) > CLOCK_RESYNC_MS) this.wallOffsetMs = offsetMs;
+    this.second = Math.floor((nowMs + this.wallOffsetMs) / 1000);
+    this.secondEndMs = (this.second + 1) * 1000 - this.wallOffsetMs;
+  }
+
+  private arm(nowMs: number): void {
+    if (!this.active) return;
+    // A little after the boundary, so that the timer never fires inside the second it closes.
+    const delayMs = Math.max(1, Math.ceil(this.secondEndMs - nowMs) + 1);
+    this.timer = setTimeout(() => this.onTimer(), delayMs);
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    const nowMs = performance.now();
+    this.rollTo(nowMs);
+    this.arm(nowMs);
+  }
+
+  private emitFrame(): void {
+    const statusCodes: Record<string, number> = {};
+    for (let code = 0; code <= MAX_STATUS; code++) {
+      if (this.statusCounts[code] > 0) statusCodes[code] = this.statusCounts[code];
+    }
+    const loopP99Ms = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0;
+    const frame: AgentStatsFrame = {
+      second: this.second,
+      requests: this.requests,
+      sent: this.sentCount,
+      statusCodes,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      dropped: this.droppedCount,
+      inFlight: this.gauges.inFlight(),
+      rtHistogram: encodeHistogram(this.rt),
+      lagHistogram: encodeHistogram(this.lag),
+      totalSent: this.gauges.totalSent(),
+      eventLoopLagMs: Math.round(Math.max(0, loopP99Ms - LOOP_DELAY_RESOLUTION_MS) * 1000) / 1000,
+    };
+    this.loopDelay.reset();
+    this.resetSecond();
+    this.emit(frame);
+  }
+
+  private resetSecond(): void {
+    this.rt.reset();
+    this.lag.reset();
+    this.statusCounts.fill(0);
+    this.requests = 0;
+    this.sentCount = 0;
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+    this.droppedCount = 0;
+  }
+}

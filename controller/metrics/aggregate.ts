@@ -1,0 +1,254 @@
+import type { AgentStatsFrame, RoundResult, StatsPoint } from '../../src/contract';
+import {
+  createLatencyHistogram,
+  encodeHistogram,
+  LatencyHistogram,
+  mergeInto,
+  percentileMs,
+  quantilesMs,
+  rtDistribution,
+} from './histogram';
+
+/** Only this status is a success (SPEC 3: every request whose status is not 200 is an error). */
+const SUCCESS_STATUS = '200';
+
+/** What the controller knows about a second besides the agents' frames. */
+export interface SecondContext {
+  /** Seconds since the round started. */
+  elapsed: number;
+  targetQps?: number;
+  concurrency?: number;
+  agentsDesired: number;
+  agentsAvailable: number;
+}
+
+/** How hard the agents worked in a second: what auto mode reads to tell an agent bottleneck from a service one. */
+export interface AgentLoad {
+  /** Requests sent in the second, all agents. */
+  sent: number;
+  /** Requests in flight at the end of the second, all agents. */
+  inFlight: number;
+  /** Worst event-loop delay p99 among the agents, ms. */
+  maxEventLoopLagMs: number;
+  /** Agents that sent a frame for this second. */
+  agentsReported: number;
+}
+
+export interface FinalizedSecond {
+  point: StatsPoint;
+  /** The second's merged RT histogram (µs, compressed base64): store it to rebuild round totals. */
+  rtHistogram: string;
+  /** The second's merged send-lag histogram (µs, compressed base64). */
+  lagHistogram: string;
+  agentLoad: AgentLoad;
+}
+
+/** One line of a round's per-second ndjson file. */
+export interface StoredSecond {
+  point: StatsPoint;
+  rt: string;
+  lag: string;
+}
+
+export function toStoredSecond(second: FinalizedSecond): StoredSecond {
+  return { point: second.point, rt: second.rtHistogram, lag: second.lagHistogram };
+}
+
+function addCodes(target: Record<string, number>, source: Record<string, number>): void {
+  for (const code of Object.keys(source)) target[code] = (target[code] ?? 0) + source[code];
+}
+
+class PendingSecond {
+  requests = 0;
+  sent = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  dropped = 0;
+  inFlight = 0;
+  maxEventLoopLagMs = 0;
+  readonly statusCodes: Record<string, number> = {};
+  readonly rt = createLatencyHistogram();
+  readonly lag = createLatencyHistogram();
+  readonly agents = new Set<string>();
+
+  add(agentId: string, frame: AgentStatsFrame): void {
+    this.requests += frame.requests;
+    this.sent += frame.sent;
+    this.bytesIn += frame.bytesIn;
+    this.bytesOut += frame.bytesOut;
+    this.dropped += frame.dropped;
+    // Frames carry disjoint data, so an agent's second frame for the same second (a partial
+    // flush, then more after a resume) adds up too; only the in-flight gauge is then over-counted.
+    this.inFlight += frame.inFlight;
+    this.maxEventLoopLagMs = Math.max(this.maxEventLoopLagMs, frame.eventLoopLagMs);
+    addCodes(this.statusCodes, frame.statusCodes);
+    mergeInto(this.rt, frame.rtHistogram);
+    mergeInto(this.lag, frame.lagHistogram);
+    this.agents.add(agentId);
+  }
+}
+
+/**
+ * Merges the frames that several agents send for the same wall-clock second
+ * into one StatsPoint. Counters are summed and histograms merged bucket by
+ * bucket, so the point's percentiles are those of all the second's samples.
+ * The caller decides when a second is complete (all agents reported, or a
+ * grace period passed) and finalizes it; frames for a second at or before the
+ * last finalized one are refused (add returns false) rather than silently
+ * changing a published point.
+ */
+export class SecondAggregator {
+  private readonly pending = new Map<number, PendingSecond>();
+  private finalizedUpTo = Number.NEGATIVE_INFINITY;
+
+  add(agentId: string, frame: AgentStatsFrame): boolean {
+    if (frame.second <= this.finalizedUpTo) return false;
+    let bucket = this.pending.get(frame.second);
+    if (!bucket) {
+      bucket = new PendingSecond();
+      this.pending.set(frame.second, bucket);
+    }
+    bucket.add(agentId, frame);
+    return true;
+  }
+
+  /** Seconds that have frames and are not finalized yet, ascending. */
+  pendingSeconds(): number[] {
+    return [...this.pending.keys()].sort((a, b) => a - b);
+  }
+
+  /** Agents whose frame for `second` has arrived. */
+  agentsReported(second: number): ReadonlySet<string> {
+    return this.pending.get(second)?.agents ?? new Set<string>();
+  }
+
+  /** Builds the point of `second` (zeros when no frame came) and forgets its frames. */
+  finalize(second: number, context: SecondContext): FinalizedSecond {
+    const bucket = this.pending.get(second) ?? new PendingSecond();
+    this.pending.delete(second);
+    this.finalizedUpTo = Math.max(this.finalizedUpTo, second);
+    const success = bucket.statusCodes[SUCCESS_STATUS] ?? 0;
+    const point: StatsPoint = {
+      Time: second,
+      Elapsed: context.elapsed,
+      ...(context.targetQps !== undefined ? { TargetQPS: context.targetQps } : {}),
+      ...(context.concurrency !== undefined ? { Concurrency: context.concurrency } : {}),
+      Requests: bucket.requests,
+      Success: success,
+      Errors: bucket.requests - success,
+      BytesIn: bucket.bytesIn,
+      BytesOut: bucket.bytesOut,
+      Dropped: bucket.dropped,
+      StatusCodes: bucket.statusCodes,
+      RT: quantilesMs(bucket.rt),
+      SendLagP99: percentileMs(bucket.lag, 99),
+      AgentsDesired: context.agentsDesired,
+      AgentsAvailable: context.agentsAvailable,
+    };
+    return {
+      point,
+      rtHistogram: encodeHistogram(bucket.rt),
+      lagHistogram: encodeHistogram(bucket.lag),
+      agentLoad: {
+        sent: bucket.sent,
+        inFlight: bucket.inFlight,
+        maxEventLoopLagMs: bucket.maxEventLoopLagMs,
+        agentsReported: bucket.agents.size,
+      },
+    };
+  }
+}
+
+function round(value: number, decimals: number): number {
+  const factor = 10 ** decimals;
+  return Math.round(value * factor) / factor;
+}
+
+/**
+ * Totals of a round, built from its finalized seconds. It holds only counters
+ * and two histograms, so it can be rebuilt at any time from the stored
+ * seconds (after a controller crash, for instance) with the same result.
+ */
+export class RoundAccumulator {
+  private readonly rt: LatencyHistogram = createLatencyHistogram(64);
+  private readonly lag: LatencyHistogram = createLatencyHistogram(64);
+  private readonly statusCodes: Record<string, number> = {};
+  private totalRequests = 0;
+  private successRequests = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private dropped = 0;
+  private firstSecondWithData: number | null = null;
+  private lastSecondWithData: number | null = null;
+  private secondsAdded = 0;
+
+  addSecond(point: StatsPoint, rtEncoded: string, lagEncoded: string): void {
+    this.secondsAdded++;
+    this.totalRequests += point.Requests;
+    this.successRequests += point.Success;
+    this.bytesIn += point.BytesIn;
+    this.bytesOut += point.BytesOut;
+    this.dropped += point.Dropped;
+    addCodes(this.statusCodes, point.StatusCodes);
+    mergeInto(this.rt, rtEncoded);
+    mergeInto(this.lag, lagEncoded);
+    if (point.Requests > 0) {
+      this.firstSecondWithData = this.firstSecondWithData === null ? point.Time : Math.min(this.firstSecondWithData, point.Time);
+      this.lastSecondWithData = this.lastSecondWithData === null ? point.Time : Math.max(this.lastSecondWithData, point.Time);
+    }
+  }
+
+  addStored(second: StoredSecond): void {
+    this.addSecond(second.point, second.rt, second.lag);
+  }
+
+  get seconds(): number {
+    return this.secondsAdded;
+  }
+
+  /**
+   * The round's totals. DurationS, the divisor of QPS, is by default the
+   * number of wall-clock seconds from the first to the last second in which
+   * responses completed (at least 1): idle seconds before the first response
+   * or after the last do not dilute the rate. The first and last seconds are
+   * usually partial, so for short rounds the caller may pass the round's
+   * measured run time instead (`durationS`).
+   */
+  result(durationS?: number): RoundResult {
+    const spanS =
+      this.firstSecondWithData === null || this.lastSecondWithData === null
+        ? 1
+        : this.lastSecondWithData - this.firstSecondWithData + 1;
+    const divisorS = durationS !== undefined && durationS > 0 ? durationS : Math.max(1, spanS);
+    const rt = quantilesMs(this.rt);
+    const errors = this.totalRequests - this.successRequests;
+    return {
+      TotalRequests: this.totalRequests,
+      SuccessRequests: this.successRequests,
+      ErrorRequests: errors,
+      ErrorRate: this.totalRequests === 0 ? 0 : round(errors / this.totalRequests, 6),
+      QPS: round(this.totalRequests / divisorS, 3),
+      AvgRT: rt.Avg,
+      MinRT: rt.Min,
+      MaxRT: rt.Max,
+      TP50: rt.TP50,
+      TP75: rt.TP75,
+      TP90: rt.TP90,
+      TP95: rt.TP95,
+      TP99: rt.TP99,
+      TP999: rt.TP999,
+      BytesIn: this.bytesIn,
+      BytesOut: this.bytesOut,
+      StatusCodes: { ...this.statusCodes },
+      Dropped: this.dropped,
+      SendLagP99: percentileMs(this.lag, 99),
+      DurationS: round(divisorS, 3),
+      RTDistribution: rtDistribution(this.rt),
+    };
+  }
+
+  /** The round's merged RT histogram, compressed base64 (e.g. for the JSON report). */
+  rtHistogram(): string {
+    return encodeHistogram(this.rt);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './histogram';
+export * from './aggregate';

@@ -1,0 +1,239 @@
+import axios, { AxiosInstance, isAxiosError } from 'axios';
+import {
+  API_PREFIX,
+  BenchError,
+  CreateTaskResponse,
+  DATE_HEADER,
+  GetTaskResponse,
+  ListTasksResponse,
+  OptionalUpdate,
+  ReportResponse,
+  SimpleTaskResponse,
+  StatsResponse,
+  TaskSpec,
+  UpdateTaskResponse,
+  authorizationHeader,
+  signRequest,
+} from '../contract';
+import { errorFromResponse } from './errors';
+
+/**
+ * The controller's REST API, one typed method per route. Every request is
+ * signed (SPEC 4.2) over the exact bytes sent; every error answer becomes an
+ * ApiError (a BenchError) and a failed connection a ControllerUnreachable
+ * BenchError naming the endpoint.
+ */
+
+export interface ControllerClientOptions {
+  /** `http://127.0.0.1:8020`; a path prefix (behind a gateway) is kept. */
+  endpoint: string;
+  accessId: string;
+  accessKey: string;
+  timeoutMs?: number;
+  /** Clock for x-eas-date (tests). */
+  now?: () => Date;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface SignedRequest {
+  url: string;
+  headers: Record<string, string>;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  ECONNABORTED: 'request timed out',
+  ERR_SOCKET_CONNECTION_TIMEOUT: 'connection timed out',
+};
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\./.test(hostname);
+}
+
+/** Parses and checks an endpoint URL; returns it without a trailing slash. */
+export function normalizeEndpoint(endpoint: string): string {
+  let url: URL;
+  try {
+    url = new URL(endpoint.trim());
+  } catch {
+    throw new BenchError('InvalidParameter', `endpoint ${JSON.stringify(endpoint)} is not a URL (expected e.g. http://127.0.0.1:8020)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new BenchError('InvalidParameter', `endpoint ${endpoint} must use http or https`);
+  }
+  if (url.search || url.hash) throw new BenchError('InvalidParameter', `endpoint ${endpoint} must not have a query or fragment`);
+  return url.toString().replace(/\/+$/, '');
+}
+
+function taskPath(region: string, taskName: string, suffix = ''): string {
+  return `${API_PREFIX}/${encodeURIComponent(region)}/${encodeURIComponent(taskName)}${suffix}`;
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export class ControllerClient {
+  readonly endpoint: string;
+  private readonly base: URL;
+  private readonly http: AxiosInstance;
+  private readonly accessId: string;
+  private readonly accessKey: string;
+  private readonly now: () => Date;
+
+  constructor(options: ControllerClientOptions) {
+    this.endpoint = normalizeEndpoint(options.endpoint);
+    this.base = new URL(this.endpoint);
+    this.accessId = options.accessId;
+    this.accessKey = options.accessKey;
+    this.now = options.now ?? (() => new Date());
+    this.http = axios.create({
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      // Status codes are ours to interpret (error bodies carry Code/Message).
+      validateStatus: () => true,
+      // Take the body as text and parse it ourselves, so a non-JSON answer
+      // (a proxy's HTML page) becomes a clear error instead of a crash.
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      // The body is signed: send exactly the bytes we hashed.
+      transformRequest: [(data: unknown) => data],
+      maxRedirects: 0,
+      // An HTTP(S)_PROXY from the environment cannot reach this machine's loopback.
+      ...(isLoopback(this.base.hostname) ? { proxy: false as const } : {}),
+    });
+  }
+
+  // --- routes -------------------------------------------------------------
+
+  createTask(task: TaskSpec): Promise<CreateTaskResponse> {
+    return this.call<CreateTaskResponse>('POST', API_PREFIX, task);
+  }
+
+  listTasks(): Promise<ListTasksResponse> {
+    return this.call<ListTasksResponse>('GET', API_PREFIX);
+  }
+
+  getTask(region: string, taskName: string): Promise<GetTaskResponse> {
+    return this.call<GetTaskResponse>('GET', taskPath(region, taskName));
+  }
+
+  /** Live update of optional fields (`bench update -Doptional.KEY=VALUE`). */
+  updateTask(region: string, taskName: string, optional: OptionalUpdate): Promise<UpdateTaskResponse> {
+    return this.call<UpdateTaskResponse>('PUT', taskPath(region, taskName), { optional });
+  }
+
+  startTask(region: string, taskName: string): Promise<SimpleTaskResponse> {
+    return this.call<SimpleTaskResponse>('PUT', taskPath(region, taskName, '/start'));
+  }
+
+  stopTask(region: string, taskName: string): Promise<SimpleTaskResponse> {
+    return this.call<SimpleTaskResponse>('PUT', taskPath(region, taskName, '/stop'));
+  }
+
+  deleteTask(region: string, taskName: string): Promise<SimpleTaskResponse> {
+    return this.call<SimpleTaskResponse>('DELETE', taskPath(region, taskName));
+  }
+
+  getReport(region: string, taskName: string): Promise<ReportResponse> {
+    return this.call<ReportResponse>('GET', taskPath(region, taskName, '/report'));
+  }
+
+  getStats(region: string, taskName: string): Promise<StatsResponse> {
+    return this.call<StatsResponse>('GET', taskPath(region, taskName, '/stats'));
+  }
+
+  /** `GET /healthz` (no auth): true when the controller answers 2xx. Never throws. */
+  async health(timeoutMs = 1000): Promise<boolean> {
+    try {
+      const res = await this.http.get<string>(this.url('/healthz').toString(), { timeout: timeoutMs });
+      return res.status >= 200 && res.status < 300;
+    } catch {
+      return false;
+    }
+  }
+
+  // --- helpers for the statsview's websocket --------------------------------
+
+  /** `ws(s)://HOST/api/v2/benchmark-tasks/{Region}/{TaskName}/stats/stream`. */
+  statsStreamUrl(region: string, taskName: string): string {
+    const url = this.url(taskPath(region, taskName, '/stats/stream'));
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.toString();
+  }
+
+  /**
+   * The two auth headers for a request. `pathWithQuery` is the path as sent
+   * (including an endpoint's path prefix); `body` the exact bytes sent.
+   */
+  signedHeaders(method: string, pathWithQuery: string, body?: string | Uint8Array): Record<string, string> {
+    const date = this.now().toUTCString();
+    const signature = signRequest(this.accessKey, method, pathWithQuery, date, body);
+    return { Authorization: authorizationHeader(this.accessId, signature), [DATE_HEADER]: date };
+  }
+
+  /** The stats stream's URL with its signed headers, ready for `new WebSocket(url, { headers })`. */
+  statsStreamRequest(region: string, taskName: string): SignedRequest {
+    const url = this.statsStreamUrl(region, taskName);
+    const parsed = new URL(url);
+    return { url, headers: this.signedHeaders('GET', parsed.pathname + parsed.search) };
+  }
+
+  // --- plumbing --------------------------------------------------------------
+
+  /** An API path resolved against the endpoint, keeping its path prefix. */
+  private url(apiPath: string): URL {
+    const prefix = this.base.pathname.replace(/\/+$/, '');
+    const url = new URL(this.base.toString());
+    url.pathname = prefix + apiPath;
+    return url;
+  }
+
+  private async call<T>(method: HttpMethod, apiPath: string, body?: unknown): Promise<T> {
+    const url = this.url(apiPath);
+    // Sign the path exactly as it goes on the wire (URL normalization applied).
+    const pathWithQuery = url.pathname + url.search;
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    const headers: Record<string, string> = {
+      ...this.signedHeaders(method, pathWithQuery, payload),
+      Accept: 'application/json',
+    };
+    if (payload) headers['Content-Type'] = 'application/json';
+    let status: number;
+    let text: string;
+    try {
+      const res = await this.http.request<string>({ method, url: url.toString(), data: payload, headers });
+      status = res.status;
+      text = typeof res.data === 'string' ? res.data : '';
+    } catch (err) {
+      throw this.networkError(err);
+    }
+    const parsed = parseJson(text);
+    if (status < 200 || status >= 300) throw errorFromResponse(status, parsed, text);
+    if (typeof parsed !== 'object' || parsed === null) {
+      throw new BenchError('InternalError', `unexpected answer from the controller at ${this.endpoint} to ${method} ${pathWithQuery} (HTTP ${status}, not JSON)`);
+    }
+    return parsed as T;
+  }
+
+  private networkError(err: unknown): BenchError {
+    const code = isAxiosError(err) ? err.code : undefined;
+    const cause = err instanceof Error ? err.cause : undefined;
+    const causeCode = cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+    const reason = NETWORK_REASONS[code ?? ''] ?? NETWORK_REASONS[causeCode ?? ''] ?? (err instanceof Error ? err.message : String(err));
+    return new BenchError('ControllerUnreachable', `cannot reach the controller at ${this.endpoint}: ${reason}`, { resource: this.endpoint });
+  }
+}

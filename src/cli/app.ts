@@ -1,0 +1,140 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import yargs, { Argv } from 'yargs';
+import { ApiError } from '../api/errors';
+import { packageRoot } from '../api/embedded';
+import { BenchError } from '../contract';
+import { Lines, colorEnabled } from '../output/lines';
+import { expandDefineArgs } from './argv';
+import { CommandSpec } from './command';
+import { configCommand } from './config';
+import { CliContext, CliIo, GlobalArgs } from './context';
+import { createCommand } from './create';
+import { deleteCommand } from './delete';
+import { descCommand } from './desc';
+import { CliError } from './errors';
+import { lsCommand } from './ls';
+import { reportCommand } from './report';
+import { startCommand } from './start';
+import { stopCommand } from './stop';
+import { updateCommand } from './update';
+import { visualizeCommand } from './visualize';
+
+/**
+ * The CLI root: yargs wiring, and the one place where an error becomes a
+ * message and an exit code. 0 success (and a cancelled prompt), 1 a failed
+ * command (`[ERROR] <Code>: <Message>`), 2 a usage error (with help), 130
+ * CTRL+C during --wait.
+ */
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+function packageVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
+    const version = typeof pkg === 'object' && pkg !== null ? (pkg as { version?: unknown }).version : undefined;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+type Action = { run: () => Promise<void>; ctx: CliContext };
+
+function register<A extends GlobalArgs>(y: Argv<GlobalArgs>, spec: CommandSpec<A>, io: CliIo, select: (action: Action) => void): Argv<GlobalArgs> {
+  return y.command<A>(spec.command, spec.describe, spec.builder, (args) => {
+    const ctx = new CliContext(io, args);
+    // Run after parsing, outside yargs, so a command's error is not mistaken for a usage error.
+    select({ ctx, run: () => spec.run(args, ctx) });
+  });
+}
+
+/** Prints the one error line (and the RequestId / JSON around it); returns the exit code. */
+export function reportError(err: unknown, out: Lines, json: boolean, debug: boolean): number {
+  const bench = err instanceof BenchError ? err : new BenchError('InternalError', err instanceof Error ? err.message : String(err));
+  const label = bench instanceof CliError ? bench.label : bench.code;
+  const requestId = bench instanceof ApiError ? bench.requestId : undefined;
+  if (json && !out.jsonWritten) {
+    out.json({ ...(requestId ? { RequestId: requestId } : {}), Code: label, Message: bench.message, ...(bench.field ? { Field: bench.field } : {}) });
+  } else if (!json) {
+    out.requestId(requestId);
+  }
+  out.error(label, bench.message);
+  // Stack traces are for developers only.
+  if (debug && err instanceof Error && err.stack) out.note(err.stack);
+  return bench instanceof CliError ? bench.exitCode : EXIT_FAILED;
+}
+
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let action: Action | undefined;
+  // yargs may fail more than once per parse ("Did you mean ls?", then "Unknown argument: lss").
+  let usage: { messages: string[]; help: string } | undefined;
+  const select = (a: Action): void => {
+    action = a;
+  };
+
+  const root: Argv<GlobalArgs> = yargs(expandDefineArgs(argv))
+    .scriptName('eascmd')
+    .usage('$0 <command> [options]\n\nStress-testing client of an eas-bench controller.')
+    .option('config', { alias: 'c', type: 'string', requiresArg: true, global: true, describe: 'Config file (default $EASCMD_CONFIG or ~/.eas/config)' })
+    .option('endpoint', { type: 'string', requiresArg: true, global: true, describe: 'Controller URL for this call (overrides the config file)' })
+    .option('json', { type: 'boolean', default: false, global: true, describe: "Print the controller's JSON response instead of lines" })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, global: true, describe: 'Answer yes to confirmation prompts' });
+
+  register(root, configCommand, io, select)
+    .command('bench', 'Stress-testing tasks', (bench: Argv<GlobalArgs>) => {
+      register(bench, createCommand, io, select);
+      register(bench, lsCommand, io, select);
+      register(bench, descCommand, io, select);
+      register(bench, visualizeCommand, io, select);
+      register(bench, reportCommand, io, select);
+      register(bench, updateCommand, io, select);
+      register(bench, stopCommand, io, select);
+      register(bench, startCommand, io, select);
+      register(bench, deleteCommand, io, select);
+      return bench.demandCommand(1, 'Specify a bench command').recommendCommands();
+    })
+    .demandCommand(1, 'Specify a command')
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(packageVersion())
+    .wrap(Math.min(100, io.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message: string | undefined, err: Error | undefined, y: Argv<GlobalArgs>) => {
+      // A thrown error that is not a yargs validation failure: let it surface as a command error.
+      if (!message && err) throw err;
+      if (!usage) {
+        let help = '';
+        y.showHelp((text: string) => {
+          help = text;
+        });
+        usage = { messages: [], help };
+      }
+      usage.messages.push(message ?? 'invalid usage');
+    });
+
+  const fallbackOut = new Lines(io.stdout, io.stderr, colorEnabled(io.stdout, io.env));
+  const debug = io.env.EASCMD_DEBUG === '1';
+  try {
+    await root.parseAsync();
+  } catch (err) {
+    return reportError(err, fallbackOut, false, debug);
+  }
+  if (usage) {
+    const suggestions = usage.messages.filter((m) => m.startsWith('Did you mean'));
+    const problems = usage.messages.filter((m) => !m.startsWith('Did you mean'));
+    io.stderr.write(`${usage.help}\n\n${[...problems, ...suggestions].join('\n')}\n`);
+    return EXIT_USAGE;
+  }
+  if (!action) return EXIT_OK; // --help or --version was printed
+  try {
+    await action.run();
+    return EXIT_OK;
+  } catch (err) {
+    return reportError(err, action.ctx.out, action.ctx.json, debug);
+  }
+}

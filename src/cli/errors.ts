@@ -1,0 +1,48 @@
+import { BenchError, ErrorCode, TaskStatus } from '../contract';
+
+/**
+ * Errors the CLI raises itself whose printed label is not an API error code:
+ * a task that ended in a failure status prints `[ERROR] CreateFailed: ...`,
+ * a wait that ran out prints `[ERROR] Timeout: ...`. The underlying `code`
+ * stays a contract code so BenchError handling elsewhere keeps working.
+ */
+export class CliError extends BenchError {
+  constructor(
+    /** What the CLI prints before the colon. */
+    readonly label: string,
+    code: ErrorCode,
+    message: string,
+    readonly exitCode = 1,
+    resource?: string,
+  ) {
+    super(code, message, { resource });
+    this.name = 'CliError';
+  }
+}
+
+/** Statuses that mean the command's goal can no longer be reached. */
+export const FAILURE_STATUSES: readonly TaskStatus[] = ['CreateFailed', 'UpdateFailed', 'Terminated', 'Error'];
+
+export function isFailureStatus(status: TaskStatus): boolean {
+  return FAILURE_STATUSES.includes(status);
+}
+
+/** `[ERROR] CreateFailed: <the controller's Message>`. */
+export function taskStatusError(task: { TaskName: string; Status: TaskStatus; Message: string }): CliError {
+  return new CliError(task.Status, 'TaskConflict', task.Message || `benchmark task ${task.TaskName} is ${task.Status}`, 1, task.TaskName);
+}
+
+export function waitTimeoutError(message: string, taskName: string): CliError {
+  return new CliError('Timeout', 'TaskConflict', message, 1, taskName);
+}
+
+/** CTRL+C during a wait: the task keeps running; 130 is the shell's code for SIGINT. */
+export function interruptedError(taskName: string): CliError {
+  return new CliError(
+    'Interrupted',
+    'Cancelled',
+    `stopped waiting; benchmark task ${taskName} keeps running (see it with: eascmd bench desc ${taskName})`,
+    130,
+    taskName,
+  );
+}

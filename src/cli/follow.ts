@@ -1,0 +1,46 @@
+import { Connection } from '../api/connect';
+import { isFinalStatus } from '../contract';
+import { runStatsview } from '../statsview';
+import { CliContext } from './context';
+import { isFailureStatus, taskStatusError } from './errors';
+import { pollTask } from './poll';
+import { waitForEnd } from './wait';
+
+/**
+ * What create and start share once the controller accepted them: agents
+ * coming up, Running, then the statsview or --wait. One function, so the two
+ * commands cannot drift apart.
+ */
+
+/** Flags of create and start. */
+export interface FollowFlags {
+  wait: boolean;
+  visualize: boolean;
+}
+
+/**
+ * After create or start was accepted: follow the task until Running (or an
+ * end), then either stay with --wait (progress, summary, report URL) or open
+ * the statsview (on a terminal, or with --visualize).
+ */
+export async function followStarted(ctx: CliContext, conn: Connection, taskName: string, flags: FollowFlags): Promise<void> {
+  const task = await pollTask(ctx, conn, taskName, {
+    done: (t) => t.Status === 'Running' || isFinalStatus(t.Status),
+    agentLines: !ctx.json,
+    goal: 'to Running',
+  });
+  if (isFailureStatus(task.Status)) {
+    // --json scripts still get the task's final state on stdout.
+    if (ctx.json && flags.wait) ctx.out.json(task);
+    throw taskStatusError(task);
+  }
+  if (!ctx.json) ctx.out.ok(`Benchmark task is ${task.Status}`);
+  if (flags.wait) {
+    await waitForEnd(ctx, conn, task);
+    return;
+  }
+  // A task that already ended (tiny requestCount) has nothing live to show.
+  if (task.Status === 'Running' && !ctx.json && (flags.visualize || ctx.stdoutIsTTY)) {
+    await runStatsview({ client: conn.client, region: conn.region, taskName, configPath: conn.configPath });
+  }
+}

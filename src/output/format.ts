@@ -1,0 +1,42 @@
+import { Capacity } from '../contract';
+
+/** Number formatting shared by desc, the progress line and the summary. */
+
+/** At most `digits` decimals, trailing zeros dropped: 182.3, 1450, 0.05. */
+export function formatNumber(value: number, digits = 2): string {
+  if (!Number.isFinite(value)) return String(value);
+  return String(Number(value.toFixed(digits)));
+}
+
+/** A response time in ms: `182.37 ms`. */
+export function formatMs(valueMs: number): string {
+  return `${formatNumber(valueMs)} ms`;
+}
+
+/** Error rates travel as fractions (0.001 = 0.1%), users read percentages. */
+export function formatRate(fraction: number): string {
+  return `${(fraction * 100).toFixed(2)}%`;
+}
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** `12.3 MiB` (bytes under 1 KiB stay exact). */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+/** `1450 QPS, TP99 182 ms, error rate 0.02% (maxRT)`. */
+export function formatCapacity(capacity: Capacity): string {
+  return `${formatNumber(capacity.QPS)} QPS, TP99 ${formatMs(capacity.TP99)}, error rate ${formatRate(capacity.ErrorRate)} (${capacity.Reason})`;
+}
+
+/** `75s/600s`. */
+export function formatElapsed(elapsedS: number, durationS: number): string {
+  return `${Math.floor(elapsedS)}s/${Math.floor(durationS)}s`;
+}

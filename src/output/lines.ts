@@ -1,0 +1,61 @@
+import chalk from 'chalk';
+
+/**
+ * The `[RequestId]` / `[OK]` / `[ERROR]` lines every command prints. Colour
+ * only on a terminal and when NO_COLOR is not set, so pipes and log files get
+ * plain text.
+ */
+
+export interface OutStream {
+  write(chunk: string): boolean;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** https://no-color.org: NO_COLOR set to anything non-empty turns colour off. */
+export function colorEnabled(stream: OutStream, env: NodeJS.ProcessEnv): boolean {
+  return stream.isTTY === true && !env.NO_COLOR;
+}
+
+export class Lines {
+  private readonly paint: chalk.Chalk;
+  /** Whether a JSON document went to stdout already (the root then adds no error document). */
+  jsonWritten = false;
+
+  constructor(
+    readonly stdout: OutStream,
+    readonly stderr: OutStream,
+    color: boolean,
+  ) {
+    this.paint = new chalk.Instance({ level: color ? 1 : 0 });
+  }
+
+  /** `[RequestId]: <id>`; nothing when the controller gave none. */
+  requestId(id: string | undefined): void {
+    if (id) this.stdout.write(`${this.paint.gray('[RequestId]')}: ${id}\n`);
+  }
+
+  ok(message: string): void {
+    this.stdout.write(`${this.paint.green('[OK]')} ${message}\n`);
+  }
+
+  /** Errors go to stderr, so `--json` output on stdout stays parseable. */
+  error(code: string, message: string): void {
+    this.stderr.write(`${this.paint.red('[ERROR]')} ${code}: ${message}\n`);
+  }
+
+  /** A plain line (tables, prompts, the summary). */
+  print(text: string): void {
+    this.stdout.write(`${text}\n`);
+  }
+
+  /** A line to stderr: notes that must not mix with --json output. */
+  note(text: string): void {
+    this.stderr.write(`${text}\n`);
+  }
+
+  json(value: unknown): void {
+    this.jsonWritten = true;
+    this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+}
