@@ -79,7 +79,8 @@ export interface ControllerProcess extends TestProcess {
 /** The real `eascmd-controller` on a free port with a temp data dir, and an eascmd config file for it. */
 export async function startController(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ControllerProcess> {
   const dataDir = opts.dataDir ?? tempDir('controller');
-  const p = await startProcess(BIN.controller, ['--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], /listening on (http:\/\/[^\s]+)/, opts.env);
+  const portArgs = opts.args?.includes('--port') ? [] : ['--port', '0'];
+  const p = await startProcess(BIN.controller, [...portArgs, '--data-dir', dataDir, ...(opts.args ?? [])], /listening on (http:\/\/[^\s]+)/, opts.env);
   const url = p.match[1];
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')) as { keys: { id: string; secret: string }[] };
   const configFile = path.join(dataDir, 'eascmd.ini');
@@ -193,4 +194,11 @@ export function livePids(marker: string): number[] {
     }
   }
   return pids;
+}
+
+/** The last top-level JSON document of `--json` output (pretty-printed documents, one after another). */
+export function lastJson<T>(stdout: string): T {
+  const text = stdout.trim();
+  const start = text.lastIndexOf('\n{');
+  return JSON.parse(start >= 0 ? text.slice(start + 1) : text) as T;
 }

@@ -223,7 +223,7 @@ describe('eascmd-agent process', () => {
     expect(sum(frames, 'dropped')).toBe(0);
     // Latency counts from the scheduled time, so it is at least the fixture's 5 ms.
     const full = frames.slice(1, -1);
-    for (const f of full) expect(quantilesMs(decodeHistogram(f.rtHistogram)).Min).toBeGreaterThanOrEqual(5);
+    for (const f of full) expect(quantilesMs(decodeHistogram(f.rtHistogram)).Min).toBeGreaterThanOrEqual(4.99);
     for (const f of full) expect(decodeHistogram(f.lagHistogram).totalCount).toBe(f.sent);
   });
 
@@ -304,7 +304,8 @@ describe('eascmd-agent process', () => {
     expect(Object.keys(codes(frames))).toEqual(['512']);
     for (const f of frames.filter((f) => f.requests > 0)) {
       const rt = quantilesMs(decodeHistogram(f.rtHistogram));
-      expect(rt.Min).toBeGreaterThanOrEqual(100);
+      // HDR keeps 3 significant digits: 100 ms reads back as its bucket's low edge, 99.968 ms.
+      expect(rt.Min).toBeGreaterThanOrEqual(99.9);
       expect(rt.Max).toBeLessThan(160);
     }
   });

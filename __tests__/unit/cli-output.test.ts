@@ -36,7 +36,8 @@ describe('cli output', () => {
   test('coloured lines keep their text', () => {
     const out = capture(true);
     new Lines(out, capture(true), true).ok('x');
-    expect(out.text).toMatch(/\u001b\[\d+m\[OK\]\u001b\[\d+m x\n/);
+    const esc = String.fromCharCode(27);
+    expect(out.text.startsWith(`${esc}[32m[OK]${esc}[39m x`)).toBe(true);
   });
 
   test('plain progress prints at most one line per interval', () => {

@@ -1,8 +1,8 @@
 import * as os from 'node:os';
 import { BenchError } from '../contract';
 import { ControllerClient, normalizeEndpoint } from './client';
-import { DEFAULT_ENDPOINT, readConfig } from './config';
-import { ensureEmbeddedController } from './embedded';
+import { DEFAULT_ENDPOINT, readConfig, tildify } from './config';
+import { controllerDataDir, ensureEmbeddedController, isEmbeddedConfig, restartEmbeddedIfDown } from './embedded';
 
 /** A client ready to use, with the region tasks are addressed in. */
 export interface Connection {
@@ -22,7 +22,8 @@ export interface ConnectOptions {
 
 /**
  * Reads the config file; when it does not exist, falls back to the embedded
- * local controller. An `--endpoint` other than the local default with no
+ * local controller (and a config the embedded default wrote restarts that
+ * controller when it is down). An `--endpoint` other than the local default with no
  * config file is an error: there would be no credentials to sign with.
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
@@ -36,6 +37,11 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       );
     }
     config = await ensureEmbeddedController({ configPath: options.configPath, home: options.home ?? os.homedir(), notify: options.notify });
+  } else if (!override && isEmbeddedConfig(config, options.home)) {
+    const home = options.home ?? os.homedir();
+    if (await restartEmbeddedIfDown(config, { home })) {
+      options.notify(`Started the local controller again at ${config.endpoint} (data and log in ${tildify(controllerDataDir(home), home)})`);
+    }
   }
   const endpoint = override ?? config.endpoint;
   return {

@@ -123,34 +123,62 @@ async function waitCredentials(file: string, timeoutMs: number): Promise<{ id: s
   }
 }
 
+interface LocalPaths {
+  dataDir: string;
+  logFile: string;
+  credentialsFile: string;
+}
+
+function localPaths(home: string): LocalPaths {
+  const dataDir = controllerDataDir(home);
+  return { dataDir, logFile: path.join(dataDir, 'controller.log'), credentialsFile: path.join(dataDir, 'credentials.json') };
+}
+
+/** Starts the local controller unless something answers at `probe`; true when it had to start one. */
+async function startUnlessAnswering(probe: ControllerClient, paths: LocalPaths, startTimeoutMs: number): Promise<boolean> {
+  if (await probe.health(1000)) return false;
+  fs.mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+  const child = spawnController(paths.dataDir, new URL(probe.endpoint).port || '80', paths.logFile);
+  try {
+    await waitHealthy(probe, child, startTimeoutMs, paths.logFile);
+  } finally {
+    child.removeAllListeners('exit');
+    child.unref();
+  }
+  return true;
+}
+
+/**
+ * Whether a config file is the one the embedded default wrote: the default
+ * endpoint and the key of ~/.eas/controller/credentials.json. Such a config
+ * restarts its controller when it is down (after a reboot, say), instead of
+ * failing with "connection refused" until the user starts it by hand.
+ */
+export function isEmbeddedConfig(config: EasConfig, home: string = os.homedir()): boolean {
+  if (config.endpoint !== DEFAULT_ENDPOINT) return false;
+  return readControllerCredentials(localPaths(home).credentialsFile)?.id === config.accessId;
+}
+
+/** For an embedded config: starts the local controller again if it is down. Returns true if it did. */
+export async function restartEmbeddedIfDown(config: EasConfig, options: { home?: string; startTimeoutMs?: number }): Promise<boolean> {
+  const probe = new ControllerClient({ endpoint: config.endpoint, accessId: '-', accessKey: '-' });
+  return startUnlessAnswering(probe, localPaths(options.home ?? os.homedir()), options.startTimeoutMs ?? 15_000);
+}
+
 /** Makes sure a local controller answers, writes the config file, and returns it. */
 export async function ensureEmbeddedController(options: EmbeddedOptions): Promise<EasConfig> {
   const home = options.home ?? os.homedir();
   const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
-  const dataDir = controllerDataDir(home);
-  const logFile = path.join(dataDir, 'controller.log');
-  const credentialsFile = path.join(dataDir, 'credentials.json');
+  const paths = localPaths(home);
   // Health checks need no credentials.
   const probe = new ControllerClient({ endpoint, accessId: '-', accessKey: '-' });
+  const started = await startUnlessAnswering(probe, paths, options.startTimeoutMs ?? 15_000);
 
-  let started = false;
-  if (!(await probe.health(1000))) {
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const child = spawnController(dataDir, new URL(probe.endpoint).port || '80', logFile);
-    try {
-      await waitHealthy(probe, child, options.startTimeoutMs ?? 15_000, logFile);
-    } finally {
-      child.removeAllListeners('exit');
-      child.unref();
-    }
-    started = true;
-  }
-
-  const key = await waitCredentials(credentialsFile, started ? 5000 : 0);
+  const key = await waitCredentials(paths.credentialsFile, started ? 5000 : 0);
   if (!key) {
     throw new BenchError(
       'Unauthorized',
-      `no config file at ${options.configPath}, and the controller at ${endpoint} was not started by eascmd (no ${credentialsFile}); ` +
+      `no config file at ${options.configPath}, and the controller at ${endpoint} was not started by eascmd (no ${paths.credentialsFile}); ` +
         `configure its credentials with: eascmd config -i AK -k SK -e ${endpoint}`,
     );
   }
@@ -159,8 +187,8 @@ export async function ensureEmbeddedController(options: EmbeddedOptions): Promis
   const saved = `credentials saved to ${tildify(options.configPath, home)}`;
   options.notify(
     started
-      ? `Started a local controller at ${probe.endpoint} (data and log in ${tildify(dataDir, home)}); ${saved}`
-      : `Found a local controller at ${probe.endpoint} (data in ${tildify(dataDir, home)}); ${saved}`,
+      ? `Started a local controller at ${probe.endpoint} (data and log in ${tildify(paths.dataDir, home)}); ${saved}`
+      : `Found a local controller at ${probe.endpoint} (data in ${tildify(paths.dataDir, home)}); ${saved}`,
   );
   return config;
 }
