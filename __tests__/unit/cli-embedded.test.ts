@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readConfig } from '../../src/api/config';
-import { controllerDataDir, ensureEmbeddedController, readControllerCredentials } from '../../src/api/embedded';
+import { controllerDataDir, ensureEmbeddedController, isEmbeddedConfig, readControllerCredentials } from '../../src/api/embedded';
 import { StubController, startStubController } from './cli-stub-controller';
 import { tempHome } from './cli-run-helper';
 
@@ -47,5 +47,17 @@ describe('cli embedded default controller', () => {
     expect(readControllerCredentials(file)).toBeUndefined();
     fs.writeFileSync(file, '{"keys":[{"id":"a","secret":"b"},{"id":"c","secret":"d"}]}');
     expect(readControllerCredentials(file)).toEqual({ id: 'a', secret: 'b' });
+  });
+
+  test('only a config with the default endpoint and the local controller\'s key counts as embedded (and is restarted when down)', () => {
+    const home = tempHome();
+    const dataDir = controllerDataDir(home);
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'credentials.json'), JSON.stringify({ keys: [{ id: 'gen-id', secret: 's' }] }));
+    const config = { accessId: 'gen-id', accessKey: 's', endpoint: 'http://127.0.0.1:8020', region: 'cn-local' };
+    expect(isEmbeddedConfig(config, home)).toBe(true);
+    expect(isEmbeddedConfig({ ...config, accessId: 'other' }, home)).toBe(false);
+    expect(isEmbeddedConfig({ ...config, endpoint: 'http://10.0.0.1:8020' }, home)).toBe(false);
+    expect(isEmbeddedConfig(config, tempHome())).toBe(false);
   });
 });

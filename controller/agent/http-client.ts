@@ -22,6 +22,12 @@ interface PreparedRequest {
   bytesOut: number;
 }
 
+/**
+ * Headers undici computes per request (content-length, from each body) or
+ * refuses outright (it would fail every request): a user's copy is dropped.
+ */
+const HEADERS_SET_BY_CLIENT = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
+
 /** Turns the template into per-body dispatch options once, so the hot path only picks one. */
 export function prepareRequests(template: RequestTemplate): { origin: string; requests: PreparedRequest[] } {
   const url = new URL(template.url);
@@ -30,6 +36,7 @@ export function prepareRequests(template: RequestTemplate): { origin: string; re
   const headers: string[] = [];
   let headerBytes = Buffer.byteLength(`${method} ${path} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\n\r\n`);
   for (const [name, value] of template.headers) {
+    if (HEADERS_SET_BY_CLIENT.has(name.toLowerCase())) continue;
     headers.push(name, value);
     headerBytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
   }

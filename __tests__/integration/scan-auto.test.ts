@@ -1,0 +1,101 @@
+import { signedFetch } from '../helpers/api';
+import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+
+interface Detail {
+  TaskName: string;
+  Status: string;
+  Message: string;
+  Capacity?: { QPS: number; TP99: number; ErrorRate: number; Reason: string };
+  Events: { Time: string; Kind: string; Message: string }[];
+  Result?: { TotalRequests: number };
+}
+
+interface Series {
+  Series: { Elapsed: number; TargetQPS?: number; Requests: number; Errors: number; RT: { TP99: number } }[];
+}
+
+/** Capacity of the queue fixture: W workers x 1000/S ms. */
+const WORKERS = 4;
+const SERVICE_MS = 20;
+const CAPACITY = (WORKERS * 1000) / SERVICE_MS; // 200 QPS
+
+describe('scan and auto against services of known capacity', () => {
+  let controller: ControllerProcess;
+  let queue: FixtureProcess;
+  let errors: FixtureProcess;
+  const dir = tempDir('modes');
+
+  beforeAll(async () => {
+    controller = await startController();
+    queue = await startFixture(['--workers', String(WORKERS), '--service-ms', String(SERVICE_MS)]);
+    errors = await startFixture(['--latency-ms', '1', '--error-above-qps', '150']);
+  });
+  afterAll(async () => {
+    await controller?.stop();
+    await queue?.stop();
+    await errors?.stop();
+    killAllStarted();
+  });
+
+  const runTask = async (task: unknown): Promise<{ detail: Detail; series: Series }> => {
+    const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', writeTask(dir, task), '--wait', '--json'], { timeoutMs: 240000 });
+    const detail = lastJson<Detail>(res.stdout);
+    const stats = await signedFetch(controller.url, controller.accessId, controller.secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${detail.TaskName}/stats`);
+    return { detail, series: stats.json as unknown as Series };
+  };
+
+  test('auto finds the capacity of a W/S service within 10%, holding with TP99 under maxRT', async () => {
+    const maxRtMs = 150;
+    const { detail, series } = await runTask({ service: { serviceName: 'queue', url: `${queue.url}/predict` }, optional: { maxQPS: 2000, maxRT: maxRtMs, duration: 90 } });
+    expect(detail.Status).toBe('Stopped');
+    expect(detail.Capacity).toBeDefined();
+    const capacity = detail.Capacity!;
+    expect(Math.abs(capacity.QPS - CAPACITY) / CAPACITY).toBeLessThanOrEqual(0.1);
+    expect(capacity.TP99).toBeLessThanOrEqual(maxRtMs);
+    const holdAt = detail.Events.findIndex((e) => e.Kind === 'hold');
+    expect(holdAt).toBeGreaterThan(0);
+    // the hold phase: the last seconds run at the held rate, within maxRT
+    const tail = series.Series.slice(-5, -1);
+    for (const s of tail) {
+      expect(s.TargetQPS).toBe(capacity.QPS);
+      expect(s.RT.TP99).toBeLessThanOrEqual(maxRtMs);
+    }
+  });
+
+  test('auto without maxRT stops growing on saturation', async () => {
+    const { detail } = await runTask({ service: { serviceName: 'queue', url: `${queue.url}/predict` }, optional: { maxQPS: 2000, duration: 75 } });
+    expect(detail.Capacity?.Reason).toBe('saturation');
+    expect(Math.abs(detail.Capacity!.QPS - CAPACITY) / CAPACITY).toBeLessThanOrEqual(0.1);
+  });
+
+  test('scan holds the last step whose TP99 met maxRT', async () => {
+    // steps 100, 140, 180, 220: 220 is over the capacity of 200, so its TP99 explodes past maxRT
+    const { detail, series } = await runTask({ service: { serviceName: 'queue', url: `${queue.url}/predict` }, optional: { mode: 'scan', minQPS: 100, qpsGrowthDelta: 40, adjustInterval: 4, maxQPS: 1000, maxRT: 100, duration: 26 } });
+    expect(detail.Capacity).toMatchObject({ QPS: 180, Reason: 'maxRT' });
+    expect(detail.Message).toContain('duration of 26 s reached');
+    expect(series.Series[series.Series.length - 2].TargetQPS).toBe(180);
+    expect(detail.Events.some((e) => e.Kind === 'hold' && /TP99 .* > maxRT 100 ms, holding 180 QPS/.test(e.Message))).toBe(true);
+  });
+
+  test('scan ends its growth when the next step passes maxQPS', async () => {
+    const { detail } = await runTask({ service: { serviceName: 'errors', url: `${errors.url}/p` }, optional: { mode: 'scan', minQPS: 50, qpsGrowthDelta: 25, adjustInterval: 3, maxQPS: 100, duration: 14 } });
+    expect(detail.Capacity).toMatchObject({ QPS: 100, Reason: 'maxQPS' });
+  });
+
+  test('revise brings the error rate under faultTolerate within three windows', async () => {
+    const { detail, series } = await runTask({ service: { serviceName: 'errors', url: `${errors.url}/p` }, optional: { mode: 'scan', minQPS: 100, qpsGrowthDelta: 50, adjustInterval: 3, maxQPS: 1000, faultTolerate: 0.01, faultAction: 'revise', duration: 24 } });
+    expect(detail.Capacity?.Reason).toBe('faultTolerate');
+    expect(detail.Capacity!.QPS).toBeLessThanOrEqual(150);
+    const verdictAt = detail.Events.findIndex((e) => e.Kind === 'verdict' && /faultTolerate/.test(e.Message));
+    const holdAt = detail.Events.findIndex((e) => e.Kind === 'hold');
+    const revisions = detail.Events.slice(verdictAt, holdAt).filter((e) => e.Kind === 'revise').length;
+    expect(revisions).toBeLessThanOrEqual(3);
+    const last = series.Series[series.Series.length - 2];
+    expect(last.Errors / Math.max(1, last.Requests)).toBeLessThanOrEqual(0.01);
+  });
+
+  test('stop holds the QPS at which the error budget broke', async () => {
+    const { detail } = await runTask({ service: { serviceName: 'errors', url: `${errors.url}/p` }, optional: { mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 3, maxQPS: 1000, faultTolerate: 0.01, faultAction: 'stop', duration: 14 } });
+    expect(detail.Capacity).toMatchObject({ QPS: 200, Reason: 'faultTolerate' });
+  });
+});

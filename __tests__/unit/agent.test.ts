@@ -1,0 +1,95 @@
+import { parseAgentArgs, UsageError } from '../../controller/agent/args';
+import { Pacer } from '../../controller/agent/closed-loop';
+import { parseControllerMessage } from '../../controller/agent/connection';
+import { DeadlineList, DeadlineNode } from '../../controller/agent/deadline-list';
+import { prepareRequests } from '../../controller/agent/http-client';
+
+describe('agent pieces', () => {
+  test('requests are prepared once: bodies decoded, path with query, headers flattened, client-owned headers dropped', () => {
+    const { origin, requests } = prepareRequests({
+      url: 'http://127.0.0.1:9001/api/predict/demo?x=1',
+      method: 'post',
+      headers: [
+        ['Authorization', 'tok'],
+        ['Content-Length', '999'],
+        ['Content-Type', 'application/json'],
+      ],
+      bodies: [Buffer.from('{"a":1}').toString('base64'), Buffer.from('{"bb":22}').toString('base64')],
+      timeoutMs: 1000,
+    });
+    expect(origin).toBe('http://127.0.0.1:9001');
+    expect(requests).toHaveLength(2);
+    expect(requests[0].options).toMatchObject({ path: '/api/predict/demo?x=1', method: 'POST', headers: ['Authorization', 'tok', 'Content-Type', 'application/json'] });
+    expect((requests[1].options.body as Buffer).toString()).toBe('{"bb":22}');
+    // Bytes out: the body plus an estimate of the head, so more than the body and not absurdly more.
+    expect(requests[0].bytesOut).toBeGreaterThan(7 + 60);
+    expect(requests[0].bytesOut).toBeLessThan(7 + 200);
+    expect(requests[0].options.headers).toBe(requests[1].options.headers);
+  });
+
+  test('a request without data has no body', () => {
+    const { requests } = prepareRequests({ url: 'http://h/p', method: 'GET', headers: [], bodies: [], timeoutMs: 1 });
+    expect(requests).toHaveLength(1);
+    expect(requests[0].options.body).toBeNull();
+  });
+
+  test('the pacer hands out slots 1/rate apart and never a catch-up burst', () => {
+    const pacer = new Pacer(100);
+    expect([0, 0, 0].map(() => pacer.reserve(1000))).toEqual([0, 10, 20]);
+    // Idle for a long time: the next send is immediate, and the one after waits a full interval.
+    expect(pacer.reserve(5000)).toBe(0);
+    expect(pacer.reserve(5000)).toBe(10);
+    pacer.setRate(10);
+    expect(pacer.reserve(5000)).toBe(0);
+    expect(pacer.reserve(5000)).toBe(100);
+  });
+
+  test('the deadline list expires only what is due, in order, and forgets removed nodes', async () => {
+    const list = new DeadlineList();
+    const expired: string[] = [];
+    const node = (name: string, deadlineMs: number): DeadlineNode => ({ prev: null, next: null, deadlineMs, expire: () => expired.push(name) });
+    const now = performance.now();
+    const a = node('a', now + 10);
+    const b = node('b', now + 15);
+    const c = node('c', now + 20);
+    const d = node('d', now + 10_000);
+    [a, b, c, d].forEach((n) => list.push(n));
+    list.remove(b);
+    list.remove(b); // twice is harmless
+    expect(list.size).toBe(3);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(expired).toEqual(['a', 'c']);
+    expect(list.size).toBe(1);
+    const drained: DeadlineNode[] = [];
+    list.drain((n) => drained.push(n));
+    expect(drained).toEqual([d]);
+    expect(list.size).toBe(0);
+  });
+
+  test('agent arguments: required flags, both flag forms, usage errors', () => {
+    expect(parseAgentArgs(['--controller', 'ws://127.0.0.1:8020/agents', '--token=t', '--agent-id', 'x', '--exit-on-stdin-eof'])).toEqual({
+      controllerUrl: 'ws://127.0.0.1:8020/agents',
+      token: 't',
+      agentId: 'x',
+      exitOnStdinEof: true,
+    });
+    expect(parseAgentArgs(['--help'])).toBe('help');
+    expect(() => parseAgentArgs(['--token', 't'])).toThrow(UsageError);
+    expect(() => parseAgentArgs(['--controller', 'http://x', '--token', 't'])).toThrow('ws://');
+    expect(() => parseAgentArgs(['--controller', 'ws://x', '--token'])).toThrow('needs a value');
+    expect(() => parseAgentArgs(['--controller', 'ws://x', '--token', 't', '--bogus'])).toThrow('unknown argument');
+  });
+
+  test('controller messages are checked before the runner sees them', () => {
+    expect(parseControllerMessage('nope')).toBe('not JSON');
+    expect(parseControllerMessage('{"type":"dance"}')).toBe('unknown message type dance');
+    expect(parseControllerMessage('{"type":"load","load":{"kind":"open","qps":"fast"}}')).toBe('malformed load');
+    expect(parseControllerMessage('{"type":"load","load":{"kind":"closed","concurrency":3,"maxQps":null},"requestLimit":10}')).toEqual({
+      type: 'load',
+      load: { kind: 'closed', concurrency: 3, maxQps: null },
+      requestLimit: 10,
+    });
+    expect(parseControllerMessage('{"type":"assign","assignment":{"load":{"kind":"open","qps":1,"maxInFlight":1}}}')).toBe('malformed assign');
+    expect(parseControllerMessage('{"type":"stop"}')).toEqual({ type: 'stop', reason: '' });
+  });
+});
