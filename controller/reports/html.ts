@@ -1,3 +1,4 @@
+import { renderReportCharts } from './charts';
 import { ReportData } from './model';
 
 function escapeHtml(text: string): string {
@@ -63,6 +64,15 @@ export function renderReportHtml(data: ReportData): string {
   const capacity = data.Capacity
     ? `<section id="capacity"><h2>Capacity</h2>${table(['QPS', 'TP99 (ms)', 'Error rate', 'Reason'], [[fmt(data.Capacity.QPS), fmt(data.Capacity.TP99, 3), `${fmt(data.Capacity.ErrorRate * 100, 3)}%`, data.Capacity.Reason]])}</section>`
     : '';
+  // scan/auto: each step's verdict line says target, achieved QPS, TP99, error rate and good/bad
+  const verdicts = data.Events.filter((e) => e.Kind === 'verdict');
+  const steps =
+    data.Mode === 'scan' || data.Mode === 'auto'
+      ? `<section id="steps"><h2>Steps</h2>${table(['Time', 'Message'], verdicts.map((e) => [e.Time, e.Message]))}</section>`
+      : '';
+  const charts = renderReportCharts(data)
+    .map((c) => `<figure id="chart-${c.name}"><figcaption>${escapeHtml(c.title)}</figcaption>${c.svg}</figure>`)
+    .join('\n');
   const events = table(['Time', 'Kind', 'Message'], data.Events.map((e) => [e.Time, e.Kind, e.Message]));
   const series = table(
     ['Elapsed (s)', 'Requests', 'Errors', 'Avg RT', 'TP99', 'Agents'],
@@ -70,14 +80,17 @@ export function renderReportHtml(data: ReportData): string {
   );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.TaskName)} round ${data.RoundId} - eas-bench report</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 24px}th,td{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f3f5f7}pre{background:#f6f8fa;padding:12px}</style>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 24px}th,td{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f3f5f7}pre{background:#f6f8fa;padding:12px}figure{margin:0 0 24px}figcaption{font-weight:600;margin-bottom:4px}</style>
 </head><body>
 <h1>Stress testing report: ${escapeHtml(data.TaskName)} (round ${data.RoundId})</h1>
 <section id="basic-information"><h2>Basic Information</h2>${basic}</section>
 <section id="configurations"><h2>Stress Testing Configurations</h2><pre>${escapeHtml(JSON.stringify(data.Config, null, 2))}</pre></section>
 <section id="test-result"><h2>Test Result</h2>${result}${codes}</section>
+${steps}
 ${capacity}
-<section id="test-monitoring"><h2>Test Monitoring</h2><h3>Response time interval distribution</h3>${distribution}<h3>Per second</h3>${series}</section>
+<section id="test-monitoring"><h2>Test Monitoring</h2>
+${charts}
+<h3>Response time interval distribution</h3>${distribution}<h3>Per second</h3>${series}</section>
 <section id="events"><h2>Events</h2>${events}</section>
 <footer>Generated ${escapeHtml(data.GeneratedAt)}</footer>
 </body></html>

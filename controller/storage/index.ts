@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import { BenchError } from '../../src/contract';
 import { FileReportStore } from './file-store';
+import { OssReportStore, parseOssStoreUrl } from './oss-store';
+import { parseS3StoreUrl, S3ReportStore } from './s3-store';
 
 /** Where reports live. Keys look like `summary/<TaskName>-<RoundId>.html`. */
 export interface ReportStore {
@@ -26,5 +28,7 @@ export function createReportStore(url: string | undefined, ctx: ReportStoreConte
     throw new BenchError('InvalidParameter', `report store ${url} is not a URL (file://DIR, s3://BUCKET/PREFIX or oss://BUCKET/PREFIX)`, { resource: url });
   }
   if (parsed.protocol === 'file:') return new FileReportStore(decodeURIComponent(parsed.pathname), ctx.publicUrl);
+  if (parsed.protocol === 's3:') return new S3ReportStore(parseS3StoreUrl(parsed));
+  if (parsed.protocol === 'oss:') return new OssReportStore(parseOssStoreUrl(parsed));
   throw new BenchError('InvalidParameter', `report store scheme ${parsed.protocol} is not supported (file, s3, oss)`, { resource: url });
 }

@@ -1,0 +1,136 @@
+import { renderReportCharts } from '../../controller/reports/charts';
+import { renderReportHtml } from '../../controller/reports/html';
+import { ReportData } from '../../controller/reports/model';
+import { StatsPoint } from '../../src/contract';
+
+const CHARTS = ['qps', 'rt', 'traffic', 'rt-distribution', 'rt-quantiles', 'status-codes', 'agents'];
+
+function point(elapsedS: number): StatsPoint {
+  const requests = 100 + elapsedS * 10;
+  return {
+    Time: 1_790_000_000 + elapsedS,
+    Elapsed: elapsedS,
+    TargetQPS: 100 + elapsedS * 10,
+    Requests: requests,
+    Success: requests - 1,
+    Errors: 1,
+    BytesIn: requests * 512,
+    BytesOut: requests * 128,
+    Dropped: 0,
+    StatusCodes: { '200': requests - 1, '503': 1 },
+    RT: { Avg: 12.5, Min: 1, Max: 80, TP50: 10, TP75: 14, TP90: 20, TP95: 25, TP99: 40 + elapsedS, TP999: 70 },
+    SendLagP99: 0.2,
+    AgentsDesired: 2,
+    AgentsAvailable: elapsedS === 1 ? 1 : 2,
+  };
+}
+
+function reportData(mode: 'scan' | 'manual'): ReportData {
+  const series = [1, 2, 3, 4, 5].map(point);
+  const total = series.reduce((n, p) => n + p.Requests, 0);
+  return {
+    TaskName: 'demo-report',
+    TaskId: 'bt-1',
+    RoundId: 3,
+    ServiceName: 'demo',
+    Region: 'cn-local',
+    Mode: mode,
+    Status: 'Stopped',
+    Message: 'done',
+    StartTime: '2026-11-23T10:00:00Z',
+    EndTime: '2026-11-23T10:00:05Z',
+    TargetUrl: 'http://127.0.0.1:8080/predict',
+    Config: { service: { serviceName: 'demo', url: 'https://example.com/api' }, optional: { mode } },
+    Result: {
+      TotalRequests: total,
+      SuccessRequests: total - 5,
+      ErrorRequests: 5,
+      ErrorRate: 5 / total,
+      QPS: total / 5,
+      AvgRT: 12.5,
+      MinRT: 1,
+      MaxRT: 80,
+      TP50: 10,
+      TP75: 14,
+      TP90: 20,
+      TP95: 25,
+      TP99: 43,
+      TP999: 70,
+      BytesIn: total * 512,
+      BytesOut: total * 128,
+      StatusCodes: { '200': total - 5, '503': 5 },
+      Dropped: 0,
+      SendLagP99: 0.2,
+      DurationS: 5,
+      RTDistribution: [
+        { Range: '[0,10)', Count: 300 },
+        { Range: '[10,20)', Count: 500 },
+        { Range: '[20,50)', Count: 100 },
+      ],
+    },
+    Capacity: mode === 'scan' ? { QPS: 140, TP99: 43, ErrorRate: 0.01, Reason: 'maxRT' } : undefined,
+    Series: series,
+    Events: [
+      { Time: '2026-11-23T10:00:02Z', Kind: 'step', Message: 'scan: target 120 QPS' },
+      { Time: '2026-11-23T10:00:03Z', Kind: 'verdict', Message: 'scan: 120 QPS achieved 119.5, TP99 42 ms: good' },
+      { Time: '2026-11-23T10:00:05Z', Kind: 'verdict', Message: 'scan: 150 QPS; TP99 212 ms > maxRT 200 ms' },
+    ],
+    GeneratedAt: '2026-11-23T10:00:06Z',
+  };
+}
+
+/** The text of `<figure id="chart-NAME">...</figure>`, or undefined. */
+function figure(html: string, name: string): string | undefined {
+  const start = html.indexOf(`<figure id="chart-${name}">`);
+  if (start < 0) return undefined;
+  return html.slice(start, html.indexOf('</figure>', start));
+}
+
+describe('HTML report', () => {
+  const data = reportData('scan');
+  const html = renderReportHtml(data);
+
+  test('the Test Monitoring section holds every chart of SPEC 2.3 as inline SVG', () => {
+    const monitoring = html.slice(html.indexOf('<section id="test-monitoring">'));
+    for (const name of CHARTS) {
+      const fig = figure(monitoring, name);
+      expect(fig).toBeDefined();
+      expect(fig).toMatch(/<figcaption>[^<]+<\/figcaption><svg/);
+    }
+  });
+
+  test('the report loads nothing: no script, no src= or href= pointing outside', () => {
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
+    // the only http(s) URLs are the SVG namespaces and text from the task's own fields
+    const urls = html.match(/https?:\/\/[^\s"'<>]+/g) ?? [];
+    const allowed = ['http://www.w3.org/', 'http://127.0.0.1:8080/predict', 'https://example.com/api'];
+    expect(urls.filter((u) => !allowed.some((a) => u.startsWith(a)))).toEqual([]);
+  });
+
+  test('the total request count and the verdict steps appear', () => {
+    expect(data.Result.TotalRequests).toBe(650);
+    expect(html).toContain('<td>Total requests</td><td>650</td>');
+    const steps = html.slice(html.indexOf('<section id="steps">'), html.indexOf('</section>', html.indexOf('<section id="steps">')));
+    expect(steps).toContain('TP99 212 ms &gt; maxRT 200 ms');
+    expect(steps).toContain('120 QPS achieved 119.5');
+    expect(steps).not.toContain('scan: target 120 QPS');
+  });
+
+  test('manual mode has no steps table; charts still render with no target line', () => {
+    const data = reportData('manual');
+    data.Series = data.Series.map((p) => ({ ...p, TargetQPS: undefined }));
+    const manual = renderReportHtml(data);
+    expect(manual).not.toContain('<section id="steps">');
+    for (const name of CHARTS) expect(figure(manual, name)).toContain('<svg');
+  });
+
+  test('an empty round (no seconds, no status codes) still renders every chart', () => {
+    const data = reportData('manual');
+    data.Series = [];
+    data.Result = { ...data.Result, StatusCodes: {}, RTDistribution: [] };
+    const charts = renderReportCharts(data);
+    expect(charts.map((c) => c.name)).toEqual(CHARTS);
+    for (const c of charts) expect(c.svg).toMatch(/^<svg/);
+  });
+});

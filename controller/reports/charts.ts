@@ -1,0 +1,115 @@
+import * as echarts from 'echarts';
+import { ReportData } from './model';
+
+/** One chart of the report, rendered on the server to an inline SVG. */
+export interface ReportChart {
+  /** Stable id: the figure is `<figure id="chart-<name>">`. */
+  name: string;
+  title: string;
+  svg: string;
+}
+
+const WIDTH = 900;
+const HEIGHT = 320;
+
+type Option = echarts.EChartsOption;
+
+/** Renders one ECharts option to an SVG string; no DOM, no animation. */
+function renderSvg(option: Option): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
+  try {
+    chart.setOption({ animation: false, ...option });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+/** A line chart over Elapsed seconds, one line per named series. */
+function timeLines(data: ReportData, yName: string, lines: { name: string; value: (p: ReportData['Series'][number]) => number | undefined }[]): Option {
+  return {
+    legend: { top: 0 },
+    grid: { left: 70, right: 30, top: 40, bottom: 50 },
+    xAxis: { type: 'value', name: 'Elapsed (s)', nameLocation: 'middle', nameGap: 30, min: 'dataMin', max: 'dataMax' },
+    yAxis: { type: 'value', name: yName },
+    series: lines.map((l) => ({
+      type: 'line' as const,
+      name: l.name,
+      showSymbol: false,
+      // a missing value (e.g. no target in manual mode) leaves a gap rather than a fake zero
+      data: data.Series.map((p) => {
+        const v = l.value(p);
+        return [p.Elapsed, v === undefined ? null : round3(v)];
+      }),
+    })),
+  };
+}
+
+function bars(categories: string[], values: number[], yName: string, xName: string): Option {
+  return {
+    grid: { left: 70, right: 30, top: 30, bottom: 60 },
+    xAxis: { type: 'category', data: categories, name: xName, nameLocation: 'middle', nameGap: 40, axisLabel: { interval: 0, rotate: categories.length > 8 ? 30 : 0 } },
+    yAxis: { type: 'value', name: yName },
+    series: [{ type: 'bar', data: values.map(round3), label: { show: true, position: 'top' } }],
+  };
+}
+
+/** Every chart of SPEC 2.3 (the non-LLM ones), in the order the report shows them. */
+export function renderReportCharts(data: ReportData): ReportChart[] {
+  const r = data.Result;
+  const hasTarget = data.Series.some((p) => p.TargetQPS !== undefined);
+  const specs: { name: string; title: string; option: Option }[] = [
+    {
+      name: 'qps',
+      title: 'Requests per second',
+      option: timeLines(data, 'req/s', [
+        { name: 'Achieved', value: (p) => p.Requests },
+        ...(hasTarget ? [{ name: 'Target', value: (p: ReportData['Series'][number]) => p.TargetQPS }] : []),
+      ]),
+    },
+    {
+      name: 'rt',
+      title: 'Response time (ms)',
+      option: timeLines(data, 'ms', [
+        { name: 'Avg', value: (p) => p.RT.Avg },
+        { name: 'TP50', value: (p) => p.RT.TP50 },
+        { name: 'TP90', value: (p) => p.RT.TP90 },
+        { name: 'TP99', value: (p) => p.RT.TP99 },
+      ]),
+    },
+    {
+      name: 'traffic',
+      title: 'Traffic (bytes per second)',
+      option: timeLines(data, 'bytes/s', [
+        { name: 'In', value: (p) => p.BytesIn },
+        { name: 'Out', value: (p) => p.BytesOut },
+      ]),
+    },
+    {
+      name: 'rt-distribution',
+      title: 'Response time interval distribution',
+      option: bars(r.RTDistribution.map((b) => b.Range), r.RTDistribution.map((b) => b.Count), 'requests', 'RT interval (ms)'),
+    },
+    {
+      name: 'rt-quantiles',
+      title: 'Response time quantiles (ms)',
+      option: bars(['Avg', 'TP50', 'TP75', 'TP90', 'TP95', 'TP99', 'TP99.9'], [r.AvgRT, r.TP50, r.TP75, r.TP90, r.TP95, r.TP99, r.TP999], 'ms', 'quantile'),
+    },
+    {
+      name: 'status-codes',
+      title: 'Status codes',
+      option: bars(Object.keys(r.StatusCodes), Object.values(r.StatusCodes), 'responses', 'status code'),
+    },
+    {
+      name: 'agents',
+      title: 'Agents',
+      option: timeLines(data, 'agents', [
+        { name: 'Desired', value: (p) => p.AgentsDesired },
+        { name: 'Available', value: (p) => p.AgentsAvailable },
+      ]),
+    },
+  ];
+  return specs.map((s) => ({ name: s.name, title: s.title, svg: renderSvg(s.option) }));
+}
