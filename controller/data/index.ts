@@ -1,49 +1,38 @@
-import * as fs from 'node:fs/promises';
 import { BenchError, DataSpec } from '../../src/contract';
+import { readHttp } from './http';
+import { splitLines } from './lines';
+import { DataLimits, DEFAULT_DATA_LIMITS, sourceError } from './limits';
+import { readLocal } from './local';
+import { readOss } from './oss';
+import { readS3 } from './s3';
+import { unzip } from './zip';
 
-/** Limits on what a task's data may hold; configurable on the controller. */
-export interface DataLimits {
-  maxSourceBytes: number;
-  maxTotalBytes: number;
-  maxEntries: number;
-}
+export { splitLines } from './lines';
+export { DEFAULT_DATA_LIMITS } from './limits';
+export type { DataLimits } from './limits';
 
-export const DEFAULT_DATA_LIMITS: DataLimits = {
-  maxSourceBytes: 256 * 1024 * 1024,
-  maxTotalBytes: 512 * 1024 * 1024,
-  maxEntries: 1_000_000,
+type Reader = (source: string, limits: DataLimits) => Promise<Buffer>;
+
+/** One reader per scheme; a local path has none. */
+const READERS: Record<string, Reader> = {
+  'http:': readHttp,
+  'https:': readHttp,
+  's3:': (source, limits) => readS3(source, limits),
+  'oss:': (source, limits) => readOss(source, limits),
+  'file:': readLocal,
 };
 
-/** Splits by `\n` or `\r\n`; empty lines are not requests. */
-export function splitLines(buffer: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i <= buffer.length; i++) {
-    if (i === buffer.length || buffer[i] === 0x0a) {
-      let end = i;
-      if (end > start && buffer[end - 1] === 0x0d) end--;
-      if (end > start) out.push(buffer.subarray(start, end));
-      start = i + 1;
-    }
-  }
-  return out;
+function readerFor(source: string): Reader {
+  const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(source)?.[1].toLowerCase();
+  if (scheme === undefined) return readLocal;
+  const reader = READERS[scheme];
+  if (!reader) throw sourceError(source, `unknown scheme "${scheme.slice(0, -1)}" (expected http, https, s3, oss, or a local path)`);
+  return reader;
 }
 
-async function readLocal(source: string, limits: DataLimits): Promise<Buffer> {
-  const file = source.startsWith('file://') ? new URL(source).pathname : source;
-  try {
-    const stat = await fs.stat(file);
-    if (stat.size > limits.maxSourceBytes) {
-      throw new BenchError('DataSourceFailed', `data source ${source}: too big (${stat.size} bytes > ${limits.maxSourceBytes})`, { field: 'data.path', resource: source });
-    }
-    return await fs.readFile(file);
-  } catch (err) {
-    if (err instanceof BenchError) throw err;
-    throw new BenchError('DataSourceFailed', `data source ${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
-      field: 'data.path',
-      resource: source,
-    });
-  }
+/** `.zip` is decided by the path (the URL path for http, the key for buckets), not by the query string. */
+function isZip(source: string): boolean {
+  return /\.zip$/i.test(source.split(/[?#]/)[0]);
 }
 
 /**
@@ -55,18 +44,35 @@ export async function loadEntries(data: DataSpec | undefined, limits: DataLimits
   if (data.content !== undefined) return [Buffer.from(data.content.replace(/\s+/g, ''), 'base64')];
   if (!data.path) return [];
   const entries: Buffer[] = [];
+  let totalBytes = 0;
   for (const raw of data.path.split(',')) {
     const source = raw.trim();
     if (!source) continue;
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith('file://')) {
-      throw new BenchError('DataSourceFailed', `data source ${source}: scheme not supported yet`, { field: 'data.path', resource: source });
+    const body = await readerFor(source)(source, limits);
+    if (body.length === 0) throw sourceError(source, 'empty file');
+    const files = isZip(source)
+      ? await unzip(source, body, { maxUnpackedBytes: limits.maxTotalBytes - totalBytes, maxFiles: limits.maxEntries })
+      : [{ name: '', body }];
+    if (files.length === 0) throw sourceError(source, 'zip has no files');
+    for (const file of files) {
+      const where = file.name ? `zip entry "${file.name}"` : '';
+      if (file.body.length === 0) throw sourceError(source, where ? `${where}: empty file` : 'empty file');
+      totalBytes += file.body.length;
+      if (totalBytes > limits.maxTotalBytes) throw sourceError(source, `data is more than the limit of ${limits.maxTotalBytes} bytes in all`);
+      if (data.multiLine) {
+        const lines = splitLines(file.body);
+        if (lines.length === 0) throw sourceError(source, where ? `${where}: no lines` : 'no lines');
+        entries.push(...lines);
+      } else {
+        entries.push(file.body);
+      }
+      if (entries.length > limits.maxEntries) {
+        throw new BenchError('DataSourceFailed', `data has more than the limit of ${limits.maxEntries} entries (at ${source})`, {
+          field: 'data.path',
+          resource: source,
+        });
+      }
     }
-    const body = await readLocal(source, limits);
-    if (body.length === 0) throw new BenchError('DataSourceFailed', `data source ${source}: empty file`, { field: 'data.path', resource: source });
-    entries.push(...(data.multiLine ? splitLines(body) : [body]));
-  }
-  if (entries.length > limits.maxEntries) {
-    throw new BenchError('DataSourceFailed', `data has ${entries.length} entries, more than the limit of ${limits.maxEntries}`, { field: 'data.path' });
   }
   return entries;
 }

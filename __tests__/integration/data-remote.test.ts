@@ -1,0 +1,173 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import * as fs from 'node:fs/promises';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BenchError } from '../../src/contract';
+import { DEFAULT_DATA_LIMITS, loadEntries } from '../../controller/data';
+import { buildZip } from '../helpers/data-zip';
+
+/** The slice of s3rver's API we use (the package ships no types). */
+interface S3rverServer {
+  run(): Promise<{ address: string; port: number }>;
+  close(): Promise<void>;
+}
+type S3rverCtor = new (options: {
+  port: number;
+  address: string;
+  silent: boolean;
+  directory: string;
+  configureBuckets: { name: string }[];
+}) => S3rverServer;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require('s3rver') as S3rverCtor;
+
+async function failure(promise: Promise<unknown>): Promise<BenchError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(BenchError);
+    expect((err as BenchError).code).toBe('DataSourceFailed');
+    return err as BenchError;
+  }
+  throw new Error('expected loadEntries to fail');
+}
+
+const text = (bufs: Buffer[]) => bufs.map((b) => b.toString());
+
+describe('http(s) sources against a real server', () => {
+  const files: Record<string, Buffer> = {
+    '/lines.txt': Buffer.from('a\r\nb\r\n'),
+    '/data.zip': buildZip([{ name: 'x.json', body: '{"x":1}' }, { name: 'y.json', body: '{"y":2}' }]),
+    '/big.bin': Buffer.alloc(64 * 1024, 0x61),
+    '/empty.txt': Buffer.alloc(0),
+  };
+  let server: http.Server;
+  let base: string;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const url = req.url ?? '/';
+      if (url === '/moved') {
+        res.writeHead(302, { location: '/lines.txt' }).end();
+        return;
+      }
+      if (url === '/chunked-big') {
+        // no Content-Length: the limit must be enforced on what arrives
+        res.writeHead(200);
+        for (let i = 0; i < 64; i++) res.write(Buffer.alloc(1024, 0x62));
+        res.end();
+        return;
+      }
+      const body = files[url.split('?')[0]];
+      if (!body) {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      res.writeHead(200, { 'content-length': body.length }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  test('a file over http, split by line', async () => {
+    expect(text(await loadEntries({ path: `${base}/lines.txt`, multiLine: true }))).toEqual(['a', 'b']);
+  });
+
+  test('a zip over http is unpacked, the query string does not hide .zip', async () => {
+    expect(text(await loadEntries({ path: `${base}/data.zip?sig=abc` }))).toEqual(['{"x":1}', '{"y":2}']);
+  });
+
+  test('redirects are followed', async () => {
+    expect(text(await loadEntries({ path: `${base}/moved` }))).toEqual(['a\r\nb\r\n']);
+  });
+
+  test('a 404 fails with "HTTP 404"', async () => {
+    const source = `${base}/missing.txt`;
+    const e = await failure(loadEntries({ path: source }));
+    expect(e.message).toBe(`data source ${source}: HTTP 404`);
+    expect(e.resource).toBe(source);
+  });
+
+  test('a body over maxSourceBytes is too big, by Content-Length or while streaming', async () => {
+    const limits = { ...DEFAULT_DATA_LIMITS, maxSourceBytes: 1000 };
+    for (const p of ['/big.bin', '/chunked-big']) {
+      const e = await failure(loadEntries({ path: `${base}${p}` }, limits));
+      expect(e.message).toBe(`data source ${base}${p}: too big (> 1000 bytes)`);
+    }
+  });
+
+  test('an empty body fails with "empty file"', async () => {
+    expect((await failure(loadEntries({ path: `${base}/empty.txt` }))).message).toBe(`data source ${base}/empty.txt: empty file`);
+  });
+
+  test('a refused connection fails with the reason', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const e = await failure(loadEntries({ path: `http://127.0.0.1:${port}/x.txt` }));
+    expect(e.message).toMatch(new RegExp(`^data source http://127\\.0\\.0\\.1:${port}/x\\.txt: .*ECONNREFUSED`));
+  });
+});
+
+describe('s3:// sources against s3rver', () => {
+  // s3rver accepts any signature made with its default key pair
+  const env = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', EAS_BENCH_S3_ENDPOINT: '' };
+  const saved: Record<string, string | undefined> = {};
+  let dir: string;
+  let server: S3rverServer;
+  let client: S3Client;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'eas-bench-data-s3-'));
+    server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: 'data' }] });
+    const { port } = await server.run();
+    env.EAS_BENCH_S3_ENDPOINT = `http://127.0.0.1:${port}`;
+    for (const [k, v] of Object.entries(env)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    client = new S3Client({
+      region: 'us-east-1',
+      endpoint: env.EAS_BENCH_S3_ENDPOINT,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'dir/lines.txt', Body: 'one\r\ntwo\n' }));
+    await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'set.zip', Body: buildZip([{ name: 'a.txt', body: 'A' }, { name: 'b.txt', body: 'B' }]) }));
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await server.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test('an object is read, keys keep their slashes', async () => {
+    expect(text(await loadEntries({ path: 's3://data/dir/lines.txt', multiLine: true }))).toEqual(['one', 'two']);
+  });
+
+  test('a zip object is unpacked', async () => {
+    expect(text(await loadEntries({ path: 's3://data/set.zip' }))).toEqual(['A', 'B']);
+  });
+
+  test('a missing key fails with "no such key"', async () => {
+    expect((await failure(loadEntries({ path: 's3://data/nope.txt' }))).message).toBe('data source s3://data/nope.txt: no such key');
+  });
+
+  test('an object over maxSourceBytes is too big', async () => {
+    const e = await failure(loadEntries({ path: 's3://data/dir/lines.txt' }, { ...DEFAULT_DATA_LIMITS, maxSourceBytes: 4 }));
+    expect(e.message).toBe('data source s3://data/dir/lines.txt: too big (> 4 bytes)');
+  });
+});
