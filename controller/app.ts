@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { API_PREFIX, AGENT_WS_PATH, BenchError, DATE_HEADER } from '../src/contract';
@@ -48,12 +49,14 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   const services = ServiceRegistry.fromFile(options.servicesFile);
   let baseUrl = '';
   const publicUrl = (): string => options.publicUrl ?? baseUrl;
+  const localReports = new FileReportStore(path.join(options.dataDir, 'reports'), publicUrl);
   const reports = deps.reportStore ?? createReportStore(options.reportStore, { dataDir: options.dataDir, publicUrl });
   const launcher = deps.launcher ?? new LocalAgentLauncher(options.agentCommand, (agentId, line) => log(`[agent ${agentId}] ${line}`));
 
   const manager = new TaskManager({
     store,
     reports,
+    localReports: reports instanceof FileReportStore ? reports : localReports,
     services,
     launcher,
     region: options.region,
@@ -73,10 +76,9 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   app.get('/healthz', (_req, res) => {
     res.json({ Status: 'ok', Region: options.region });
   });
-  if (reports instanceof FileReportStore) {
-    // reports are meant to be opened in a browser from the URL `bench report` prints
-    app.use('/reports', express.static(reports.root, { index: false, dotfiles: 'deny' }));
-  }
+  // reports are meant to be opened in a browser from the URL `bench report` prints; the local
+  // copy is served whatever the store, so a failed upload still leaves a working URL
+  app.use('/reports', express.static(reports instanceof FileReportStore ? reports.root : localReports.root, { index: false, dotfiles: 'deny' }));
   app.use(API_PREFIX, express.raw({ type: () => true, limit: MAX_BODY }), verifySignature(credentials.keys));
   app.use(taskRoutes(manager, options.region));
   app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));

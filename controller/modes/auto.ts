@@ -1,6 +1,6 @@
 import { Capacity, CapacityReason, LoadShape, ResolvedOptional } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
-import { ModeContext, ModeDriver, splitRate } from './base';
+import { firstWholeSecond, ModeContext, ModeDriver, splitRate } from './base';
 import { openLoopInFlightCap } from './scan';
 import { fmtMs, fmtQps, StepWindow } from './window';
 
@@ -45,7 +45,8 @@ export class AutoMode implements ModeDriver {
   private phase: Phase = 'ramp';
   private agents = 1;
   private window = new StepWindow();
-  private stepStartS = 0;
+  /** Unix second from which the current step's load runs whole; undefined until the first data. */
+  private stepStartS?: number;
   private good?: { qps: number; tp99: number; errorRate: number };
   private bad?: { qps: number; reason: CapacityReason };
   private baselineTp99Ms?: number;
@@ -71,22 +72,24 @@ export class AutoMode implements ModeDriver {
     return { kind: 'open', qps, maxInFlight: openLoopInFlightCap(splitRate(Math.max(this.target, this.nextTarget), count), this.ctx.timeoutMs) };
   }
 
-  onSecond(second: FinalizedSecond, elapsedS: number): boolean {
-    if (this.phase === 'hold') {
-      return false;
-    }
+  onSecond(second: FinalizedSecond): boolean {
+    const t = second.point.Time;
+    // the first second carries the agents' start; the step counts from the next one
+    this.stepStartS ??= t + 1;
+    if (this.phase === 'hold') return false;
     if (this.phase === 'recover') {
+      if (t < this.recoverStartS) return false;
       const drained = second.agentLoad.inFlight <= Math.max(2, this.nextTarget * AUTO.drainedInFlightShare);
-      if ((drained && elapsedS - this.recoverStartS >= 1) || elapsedS - this.recoverStartS >= AUTO.maxRecoverS) {
+      if (drained || t - this.recoverStartS >= AUTO.maxRecoverS) {
         this.phase = 'search';
-        return this.setTarget(this.nextTarget, elapsedS);
+        return this.setTarget(this.nextTarget);
       }
       return false;
     }
-    if (elapsedS - this.stepStartS < AUTO.settleS) return false;
+    if (t < this.stepStartS + AUTO.settleS) return false;
     this.window.add(second);
     if (this.window.seconds < AUTO.judgedS) return false;
-    return this.judge(elapsedS);
+    return this.judge();
   }
 
   private verdict(w: StepWindow): Verdict {
@@ -95,8 +98,8 @@ export class AutoMode implements ModeDriver {
     const errorRate = w.errorRate();
     if (o.maxRtMs !== null && tp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
     if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${(errorRate * 100).toFixed(2)}% > faultTolerate ${(o.faultTolerate * 100).toFixed(2)}%` };
-    if (w.achievedQps() < this.target * AUTO.minAchievedShare && w.sentQps() >= this.target * AUTO.minAchievedShare) {
-      return { bad: true, reason: 'saturation', why: `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(this.target)} sent` };
+    if (w.achievedQps() < w.sentQps() * AUTO.minAchievedShare) {
+      return { bad: true, reason: 'saturation', why: `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent` };
     }
     if (w.dropped > 0) return { bad: true, reason: 'saturation', why: `${w.dropped} requests dropped at the in-flight cap` };
     const first = w.medians[0];
@@ -114,14 +117,14 @@ export class AutoMode implements ModeDriver {
     return late && w.dropped === 0;
   }
 
-  private judge(elapsedS: number): boolean {
+  private judge(): boolean {
     const w = this.window;
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
     if (this.agentsBehind(w) && this.agents < this.ctx.maxAgents) {
       this.agents++;
       this.ctx.event('verdict', `auto: at ${fmtQps(this.target)} QPS the agents fall behind (sent ${fmtQps(w.sentQps())}/s, send lag p99 ${fmtMs(w.maxSendLagP99Ms)} ms, event loop ${fmtMs(w.maxEventLoopLagMs)} ms): adding agent ${this.agents}`);
-      return this.setTarget(this.target, elapsedS);
+      return this.setTarget(this.target);
     }
     const verdict = this.verdict(w);
     const summary = `${fmtQps(this.target)} QPS: achieved ${fmtQps(w.achievedQps())}`;
@@ -136,15 +139,15 @@ export class AutoMode implements ModeDriver {
       if (this.phase === 'ramp') {
         const next = Math.min(this.maxQps(), this.target * AUTO.rampFactor);
         this.ctx.event('step', `auto: ramp to ${fmtQps(next)} QPS`);
-        return this.setTarget(next, elapsedS);
+        return this.setTarget(next);
       }
     } else {
       this.bad = { qps: this.target, reason: verdict.reason ?? 'saturation' };
     }
-    return this.searchNext(elapsedS, verdict.bad);
+    return this.searchNext(verdict.bad);
   }
 
-  private searchNext(elapsedS: number, afterBad: boolean): boolean {
+  private searchNext(afterBad: boolean): boolean {
     const goodQps = this.good?.qps ?? 0;
     const badQps = this.bad?.qps ?? this.maxQps();
     if (badQps - goodQps <= AUTO.precision * badQps || badQps < 1) {
@@ -157,18 +160,18 @@ export class AutoMode implements ModeDriver {
       // let the backlog of the bad step drain, so the next step is judged on its own
       this.phase = 'recover';
       this.nextTarget = next;
-      this.recoverStartS = elapsedS;
+      this.recoverStartS = firstWholeSecond(this.ctx);
       this.window = new StepWindow();
       return true;
     }
     this.phase = 'search';
-    return this.setTarget(next, elapsedS);
+    return this.setTarget(next);
   }
 
-  private setTarget(qps: number, elapsedS: number): boolean {
+  private setTarget(qps: number): boolean {
     this.target = qps;
     this.window = new StepWindow();
-    this.stepStartS = elapsedS;
+    this.stepStartS = firstWholeSecond(this.ctx);
     return true;
   }
 

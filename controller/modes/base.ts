@@ -8,6 +8,13 @@ export interface ModeContext {
   timeoutMs: number;
   /** Most agents the controller lets a task run. */
   maxAgents: number;
+  /** Wall clock, Unix seconds: a new load reaches the agents now, so its first whole second is floor(nowS()) + 1. */
+  nowS(): number;
+}
+
+/** The first whole second that runs entirely at a load sent now. */
+export function firstWholeSecond(ctx: ModeContext): number {
+  return Math.floor(ctx.nowS()) + 1;
 }
 
 /**
@@ -21,7 +28,7 @@ export interface ModeDriver {
   /** The load of agent `index` when `count` agents are connected. */
   loadFor(index: number, count: number): LoadShape;
   /** Called with every finalized second; returns true when the agents' loads must be re-sent. */
-  onSecond(second: FinalizedSecond, elapsedS: number): boolean;
+  onSecond(second: FinalizedSecond): boolean;
   /** A live `bench update`; returns true when the agents' loads must be re-sent. */
   update(optional: ResolvedOptional): boolean;
   targetQps(): number | undefined;

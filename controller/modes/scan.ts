@@ -1,6 +1,6 @@
 import { Capacity, CapacityReason, LoadShape, ResolvedOptional } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
-import { ModeContext, ModeDriver, splitRate } from './base';
+import { firstWholeSecond, ModeContext, ModeDriver, splitRate } from './base';
 import { fmtMs, fmtQps, SETTLE_SECONDS, StepWindow } from './window';
 
 type Phase = 'growing' | 'revising' | 'holding';
@@ -21,7 +21,8 @@ export class ScanMode implements ModeDriver {
   private target: number;
   private phase: Phase = 'growing';
   private window = new StepWindow();
-  private stepStartS = 0;
+  /** Unix second from which the current step's load runs whole; undefined until the first data. */
+  private stepStartS?: number;
   private lastGood?: { qps: number; tp99: number; errorRate: number };
   private found?: Capacity;
 
@@ -44,14 +45,17 @@ export class ScanMode implements ModeDriver {
     return { kind: 'open', qps, maxInFlight: openLoopInFlightCap(qps, this.ctx.timeoutMs) };
   }
 
-  onSecond(second: FinalizedSecond, elapsedS: number): boolean {
-    if (elapsedS - this.stepStartS > SETTLE_SECONDS) this.window.add(second);
+  onSecond(second: FinalizedSecond): boolean {
+    const t = second.point.Time;
+    // the first second carries the agents' start; the step counts from the next one
+    this.stepStartS ??= t + 1;
+    if (t >= this.stepStartS + SETTLE_SECONDS) this.window.add(second);
     if (this.phase === 'holding') return false;
-    if (elapsedS - this.stepStartS < this.optional.adjustIntervalS || this.window.seconds === 0) return false;
-    return this.judge(elapsedS);
+    if (t < this.stepStartS + this.optional.adjustIntervalS - 1 || this.window.seconds === 0) return false;
+    return this.judge();
   }
 
-  private judge(elapsedS: number): boolean {
+  private judge(): boolean {
     const w = this.window;
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
@@ -62,14 +66,14 @@ export class ScanMode implements ModeDriver {
         this.hold(this.target, tp99, errorRate, 'faultTolerate', `scan: error rate ${(errorRate * 100).toFixed(2)}% <= faultTolerate ${(o.faultTolerate * 100).toFixed(2)}% at ${fmtQps(this.target)} QPS, holding`);
         return false;
       }
-      return this.stepTo(Math.max(o.qpsGrowthDelta, this.target - o.qpsGrowthDelta), elapsedS, 'revise', `scan: ${summary} > faultTolerate, revising down`);
+      return this.stepTo(Math.max(o.qpsGrowthDelta, this.target - o.qpsGrowthDelta), 'revise', `scan: ${summary} > faultTolerate, revising down`);
     }
     if (o.maxRtMs !== null && tp99 > o.maxRtMs) {
       const good = this.lastGood;
       const holdQps = good ? good.qps : this.target;
       this.ctx.event('verdict', `scan: ${summary}; TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms`);
       this.hold(holdQps, good?.tp99 ?? tp99, good?.errorRate ?? errorRate, 'maxRT', `scan: TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms, holding ${fmtQps(holdQps)} QPS`);
-      return holdQps !== this.target && this.setTarget(holdQps, elapsedS);
+      return holdQps !== this.target && this.setTarget(holdQps);
     }
     if (errorRate > o.faultTolerate) {
       this.ctx.event('verdict', `scan: ${summary}; error rate > faultTolerate ${(o.faultTolerate * 100).toFixed(2)}%`);
@@ -78,7 +82,7 @@ export class ScanMode implements ModeDriver {
         return false;
       }
       this.phase = 'revising';
-      return this.stepTo(Math.max(o.qpsGrowthDelta, this.target - o.qpsGrowthDelta), elapsedS, 'revise', `scan: revising down from ${fmtQps(this.target)} QPS`);
+      return this.stepTo(Math.max(o.qpsGrowthDelta, this.target - o.qpsGrowthDelta), 'revise', `scan: revising down from ${fmtQps(this.target)} QPS`);
     }
     this.lastGood = { qps: this.target, tp99, errorRate };
     this.ctx.event('verdict', `scan: ${summary}: good`);
@@ -87,18 +91,18 @@ export class ScanMode implements ModeDriver {
       this.hold(this.target, tp99, errorRate, 'maxQPS', `scan: next step ${fmtQps(next)} QPS > maxQPS ${fmtQps(this.maxQps())}, holding ${fmtQps(this.target)} QPS`);
       return false;
     }
-    return this.stepTo(next, elapsedS, 'step', `scan: step to ${fmtQps(next)} QPS`);
+    return this.stepTo(next, 'step', `scan: step to ${fmtQps(next)} QPS`);
   }
 
-  private stepTo(qps: number, elapsedS: number, kind: 'step' | 'revise', message: string): boolean {
+  private stepTo(qps: number, kind: 'step' | 'revise', message: string): boolean {
     this.ctx.event(kind, message);
-    return this.setTarget(qps, elapsedS);
+    return this.setTarget(qps);
   }
 
-  private setTarget(qps: number, elapsedS: number): boolean {
+  private setTarget(qps: number): boolean {
     this.target = qps;
     this.window = new StepWindow();
-    this.stepStartS = elapsedS;
+    this.stepStartS = firstWholeSecond(this.ctx);
     return true;
   }
 

@@ -34,6 +34,8 @@ import { TaskStore } from './store';
 export interface TaskManagerDeps {
   store: TaskStore;
   reports: ReportStore;
+  /** The controller's own disk: every report is written here first. */
+  localReports: ReportStore;
   services: ServiceRegistry;
   launcher: AgentLauncher;
   region: string;
@@ -53,7 +55,7 @@ interface RoundView {
   result: RoundResult;
 }
 
-const REPORT_RETRIES = 3;
+const REPORT_ATTEMPTS = 3;
 
 /**
  * Owns every task: its record on disk, its lifecycle, and the runner of its
@@ -412,24 +414,33 @@ export class TaskManager extends EventEmitter {
       return;
     }
     // the report is written before the status says Stopped, so `bench report` works at once
-    this.queueReport(record, round, () => this.setStatus(record, status, message));
+    this.queueReport(record, round, { status, message });
   }
 
-  private queueReport(record: TaskRecord, round: RoundRecord, then?: () => void): void {
+  /** Writes the round's report, then sets the final status (if given); a report problem is added to the Message. */
+  private queueReport(record: TaskRecord, round: RoundRecord, final?: { status: TaskStatus; message: string }): void {
     const job = this.writeReport(record, round)
       .catch((err: Error) => {
-        round.message = `${round.message ?? ''}; report not written: ${err.message}`;
-        this.deps.log(`report of ${record.taskName} round ${round.roundId} failed: ${err.message}`);
+        const warning = `report not written: ${err.message}`;
+        round.message = `${round.message ?? ''}; ${warning}`;
+        this.deps.log(`${record.taskName} round ${round.roundId}: ${warning}`);
+        return warning;
       })
-      .finally(() => {
+      .then((warning) => {
         this.pendingReports.delete(record.taskName);
-        if (then) then();
-        else this.touch(record);
+        const base = final?.message ?? record.message;
+        const message = warning ? `${base}; ${warning}` : base;
+        if (final) this.setStatus(record, final.status, message);
+        else {
+          record.message = message;
+          this.touch(record);
+        }
       });
     this.pendingReports.set(record.taskName, job);
   }
 
-  private async writeReport(record: TaskRecord, round: RoundRecord): Promise<void> {
+  /** Writes the report; resolves to a warning for the task's Message when the upload fell back to the local copy. */
+  private async writeReport(record: TaskRecord, round: RoundRecord): Promise<string | undefined> {
     const view = this.roundView(record, round);
     const data: ReportData = {
       TaskName: record.taskName,
@@ -450,20 +461,16 @@ export class TaskManager extends EventEmitter {
       Events: view.events,
       GeneratedAt: formatTime(Date.now()),
     };
-    let lastError: Error | undefined;
-    for (let attempt = 0; attempt < REPORT_RETRIES; attempt++) {
-      try {
-        const published = await publishReport(this.deps.reports, data);
-        round.reportUrl = published.reportUrl;
-        round.reportJsonUrl = published.jsonUrl;
-        round.reportKeys = published.keys;
-        return;
-      } catch (err) {
-        lastError = err as Error;
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-      }
+    const published = await publishReport(this.deps.reports, this.deps.localReports, data, { attempts: REPORT_ATTEMPTS, backoffMs: 500 });
+    round.reportUrl = published.reportUrl;
+    round.reportJsonUrl = published.jsonUrl;
+    round.reportKeys = published.keys;
+    if (published.uploadError) {
+      round.message = `${round.message ?? ''}; ${published.uploadError}`;
+      this.deps.log(`${record.taskName} round ${round.roundId}: ${published.uploadError}`);
+      return published.uploadError;
     }
-    throw lastError ?? new Error('unknown report failure');
+    return undefined;
   }
 
   private roundView(record: TaskRecord, round: RoundRecord): RoundView {
@@ -488,7 +495,9 @@ export class TaskManager extends EventEmitter {
     await this.pendingReports.get(record.taskName);
     for (const round of record.rounds) {
       for (const key of round.reportKeys ?? []) {
-        await this.deps.reports.delete(key).catch((err: Error) => this.deps.log(`cannot delete report ${key}: ${err.message}`));
+        for (const store of new Set([this.deps.reports, this.deps.localReports])) {
+          await store.delete(key).catch((err: Error) => this.deps.log(`cannot delete report ${key}: ${err.message}`));
+        }
       }
       this.views.delete(viewKey(record.taskName, round.roundId));
     }

@@ -92,7 +92,7 @@ export class RoundRunner implements AgentOwner {
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
-    this.mode = createMode(deps.optional, { event: (kind, message) => this.event(kind, message), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents });
+    this.mode = createMode(deps.optional, { event: (kind, message) => this.event(kind, message), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 });
   }
 
   // ------------------------------------------------------------------ life
@@ -406,7 +406,7 @@ export class RoundRunner implements AgentOwner {
       this.series.push(stored.point);
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
       this.deps.hooks.onSecond(stored);
-      if (this.phase === 'running' && this.mode.onSecond(finalized, finalized.point.Elapsed)) {
+      if (this.phase === 'running' && this.mode.onSecond(finalized)) {
         this.reconcileAgents();
         this.sendLoads();
       }
