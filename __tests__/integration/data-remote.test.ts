@@ -1,27 +1,10 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { BenchError } from '../../src/contract';
 import { DEFAULT_DATA_LIMITS, loadEntries } from '../../controller/data';
 import { buildZip } from '../helpers/data-zip';
-
-/** The slice of s3rver's API we use (the package ships no types). */
-interface S3rverServer {
-  run(): Promise<{ address: string; port: number }>;
-  close(): Promise<void>;
-}
-type S3rverCtor = new (options: {
-  port: number;
-  address: string;
-  silent: boolean;
-  directory: string;
-  configureBuckets: { name: string }[];
-}) => S3rverServer;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver') as S3rverCtor;
+import { RunningS3rver, S3RVER_CREDENTIALS, setEnv, startS3rver } from '../helpers/s3rver';
 
 async function failure(promise: Promise<unknown>): Promise<BenchError> {
   try {
@@ -118,27 +101,18 @@ describe('http(s) sources against a real server', () => {
 });
 
 describe('s3:// sources against s3rver', () => {
-  // s3rver accepts any signature made with its default key pair
-  const env = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', EAS_BENCH_S3_ENDPOINT: '' };
-  const saved: Record<string, string | undefined> = {};
-  let dir: string;
-  let server: S3rverServer;
+  let server: RunningS3rver;
+  let restoreEnv: () => void;
   let client: S3Client;
 
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'eas-bench-data-s3-'));
-    server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: 'data' }] });
-    const { port } = await server.run();
-    env.EAS_BENCH_S3_ENDPOINT = `http://127.0.0.1:${port}`;
-    for (const [k, v] of Object.entries(env)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    server = await startS3rver(['data']);
+    restoreEnv = setEnv({ ...S3RVER_CREDENTIALS, EAS_BENCH_S3_ENDPOINT: server.endpoint });
     client = new S3Client({
       region: 'us-east-1',
-      endpoint: env.EAS_BENCH_S3_ENDPOINT,
+      endpoint: server.endpoint,
       forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      credentials: { accessKeyId: S3RVER_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: S3RVER_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
     });
     await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'dir/lines.txt', Body: 'one\r\ntwo\n' }));
     await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'set.zip', Body: buildZip([{ name: 'a.txt', body: 'A' }, { name: 'b.txt', body: 'B' }]) }));
@@ -146,12 +120,8 @@ describe('s3:// sources against s3rver', () => {
 
   afterAll(async () => {
     client.destroy();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
     await server.close();
-    await fs.rm(dir, { recursive: true, force: true });
   });
 
   test('an object is read, keys keep their slashes', async () => {

@@ -1,53 +1,25 @@
-import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { createReportStore } from '../../controller/storage';
 import { S3ReportStore } from '../../controller/storage/s3-store';
-
-/** The slice of s3rver's API we use (the package ships no types). */
-interface S3rverServer {
-  run(): Promise<{ address: string; port: number }>;
-  close(): Promise<void>;
-}
-type S3rverCtor = new (options: {
-  port: number;
-  address: string;
-  silent: boolean;
-  directory: string;
-  configureBuckets: { name: string }[];
-}) => S3rverServer;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver') as S3rverCtor;
-
-// s3rver accepts any signature made with its default key pair
-const CREDS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+import { RunningS3rver, S3RVER_CREDENTIALS, setEnv, startS3rver } from '../helpers/s3rver';
 
 describe('S3 report store against s3rver', () => {
-  let dir: string;
-  let server: S3rverServer;
+  let server: RunningS3rver;
   let endpoint: string;
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv: () => void;
   const stores: S3ReportStore[] = [];
+  const dir = os.tmpdir();
 
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'eas-s3-'));
-    server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: 'reports' }] });
-    const { port } = await server.run();
-    endpoint = `http://127.0.0.1:${port}`;
-    for (const [k, v] of Object.entries(CREDS)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    server = await startS3rver(['reports']);
+    endpoint = server.endpoint;
+    restoreEnv = setEnv(S3RVER_CREDENTIALS);
   });
 
   afterAll(async () => {
     for (const s of stores) s.close();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
     await server.close();
-    await fs.rm(dir, { recursive: true, force: true });
   });
 
   function store(query = ''): S3ReportStore {

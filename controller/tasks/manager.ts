@@ -419,7 +419,7 @@ export class TaskManager extends EventEmitter {
 
   /** Writes the round's report, then sets the final status (if given); a report problem is added to the Message. */
   private queueReport(record: TaskRecord, round: RoundRecord, final?: { status: TaskStatus; message: string }): void {
-    const job = this.writeReport(record, round)
+    const job = this.writeReport(record, round, final?.status ?? record.status)
       .catch((err: Error) => {
         const warning = `report not written: ${err.message}`;
         round.message = `${round.message ?? ''}; ${warning}`;
@@ -440,7 +440,7 @@ export class TaskManager extends EventEmitter {
   }
 
   /** Writes the report; resolves to a warning for the task's Message when the upload fell back to the local copy. */
-  private async writeReport(record: TaskRecord, round: RoundRecord): Promise<string | undefined> {
+  private async writeReport(record: TaskRecord, round: RoundRecord, status: TaskStatus): Promise<string | undefined> {
     const view = this.roundView(record, round);
     const data: ReportData = {
       TaskName: record.taskName,
@@ -449,7 +449,7 @@ export class TaskManager extends EventEmitter {
       ServiceName: record.serviceName,
       Region: record.region,
       Mode: resolveOptional(record.spec).mode,
-      Status: record.status === 'Stopping' ? 'Stopped' : record.status,
+      Status: status,
       Message: round.message ?? record.message,
       StartTime: formatTime(round.startMs),
       EndTime: formatTime(round.endMs ?? Date.now()),

@@ -1,0 +1,103 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+import { signedFetch } from '../helpers/api';
+import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+import { RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../helpers/s3rver';
+
+interface Detail {
+  TaskName: string;
+  Status: string;
+  Message: string;
+  Result: { TotalRequests: number };
+}
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+
+describe('reports in the stores', () => {
+  let s3: RunningS3rver;
+  let fixture: FixtureProcess;
+  const dir = tempDir('report');
+
+  beforeAll(async () => {
+    s3 = await startS3rver(['reports']);
+    fixture = await startFixture(['--latency-ms', '2']);
+  });
+  afterAll(async () => {
+    await fixture?.stop();
+    await s3?.close();
+    killAllStarted();
+  });
+
+  const run = async (controller: ControllerProcess): Promise<{ detail: Detail; url: string; counted: number }> => {
+    await fixture.reset();
+    const task = writeTask(dir, { service: { serviceName: 'demo', url: `${fixture.url}/r` }, optional: { mode: 'manual', concurrency: 2, duration: 3 } });
+    const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', task, '--wait', '--json']);
+    const detail = lastJson<Detail>(res.stdout);
+    const report = await runEascmd(['-c', controller.configFile, 'bench', 'report', detail.TaskName]);
+    const url = /report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '';
+    return { detail, url, counted: (await fixture.stats()).requests };
+  };
+
+  test('a report in MinIO/S3 is fetched back through the presigned URL that `bench report` prints', async () => {
+    const controller = await startController({ args: ['--report-store', `s3://reports/bench?endpoint=${s3.endpoint}&forcePathStyle=true`], env: S3RVER_CREDENTIALS });
+    try {
+      const { detail, url, counted } = await run(controller);
+      expect(url.startsWith(`${s3.endpoint}/reports/bench/summary/${detail.TaskName}-10001.html?`)).toBe(true);
+      expect(url).toContain('X-Amz-Signature=');
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toContain('<h2>Test Result</h2>');
+      const api = await signedFetch(controller.url, controller.accessId, controller.secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${detail.TaskName}/report`);
+      const json = (await (await fetch(api.json.JsonUrl as string)).json()) as Detail;
+      expect(json.Result.TotalRequests).toBe(counted);
+      expect(detail.Result.TotalRequests).toBe(counted);
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  test('an unreachable store: retried, the Message says so, and `bench report` gives the local copy', async () => {
+    const controller = await startController({ args: ['--report-store', 's3://reports/bench?endpoint=http://127.0.0.1:9&forcePathStyle=true'], env: S3RVER_CREDENTIALS });
+    try {
+      const { detail, url } = await run(controller);
+      expect(detail.Status).toBe('Stopped');
+      expect(detail.Message).toMatch(/report upload to the s3 store failed after 3 attempts \(.+\); the local copy is kept at http:\/\/127\.0\.0\.1:\d+\/reports\/summary\//);
+      expect(url).toBe(`${controller.url}/reports/summary/${detail.TaskName}-10001.html`);
+      expect((await fetch(url)).status).toBe(200);
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  test('a real browser opens the report offline: every section and chart, no console error, no request leaving the file', async () => {
+    const controller = await startController();
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    try {
+      const { detail, counted } = await run(controller);
+      const file = path.join(controller.dataDir, 'reports', 'summary', `${detail.TaskName}-10001.html`);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(`file://${file}`);
+      const headings = await page.locator('h2').allTextContents();
+      for (const section of ['Basic Information', 'Stress Testing Configurations', 'Test Result', 'Test Monitoring']) expect(headings).toContain(section);
+      expect(await page.locator('figure[id^="chart-"] svg').count()).toBeGreaterThanOrEqual(7);
+      expect(await page.textContent('body')).toContain(String(counted));
+      const shot = process.env.UPDATE_DOCS_IMAGES ? path.join(__dirname, '..', '..', 'docs', 'img', 'report.png') : path.join(dir, 'report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(fs.statSync(shot).size).toBeGreaterThan(10000);
+      expect(errors).toEqual([]);
+      expect(requests.filter((u) => u !== `file://${file}` && !u.startsWith('data:'))).toEqual([]);
+    } finally {
+      await browser.close();
+      await controller.stop();
+    }
+  });
+});
