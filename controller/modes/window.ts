@@ -15,10 +15,13 @@ export class StepWindow {
   dropped = 0;
   maxEventLoopLagMs = 0;
   maxSendLagP99Ms = 0;
+  /** Seconds in which the agents sent late (send lag or event-loop delay over the limits given to add()). */
+  lateSeconds = 0;
   /** Per-second median RT, to see a queue building inside the step. */
   readonly medians: number[] = [];
 
-  add(second: FinalizedSecond): void {
+  add(second: FinalizedSecond, lateLimits?: { sendLagMs: number; loopLagMs: number }): void {
+    if (lateLimits && (second.point.SendLagP99 > lateLimits.sendLagMs || second.agentLoad.maxEventLoopLagMs > lateLimits.loopLagMs)) this.lateSeconds++;
     this.seconds++;
     this.requests += second.point.Requests;
     this.errors += second.point.Errors;
