@@ -11,7 +11,7 @@ const wall = (files, groups, message) => ({
 const above = (dirs) => dirs.flatMap((d) => [`**/controller/${d}`, `**/controller/${d}/*`, `../${d}`, `../${d}/*`]);
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,7 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root: the nearest folder up with a package.json (also when compiled for bench/). */
+export const ROOT = ((): string => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 export const BIN = {
   eascmd: path.join(ROOT, 'bin', 'eascmd'),
   controller: path.join(ROOT, 'bin', 'eascmd-controller'),
@@ -201,4 +206,30 @@ export function lastJson<T>(stdout: string): T {
   const text = stdout.trim();
   const start = text.lastIndexOf('\n{');
   return JSON.parse(start >= 0 ? text.slice(start + 1) : text) as T;
+}
+
+export const OPENAI_FIXTURE = path.join(ROOT, 'dist', 'fixtures', 'openai-service.js');
+
+export interface OpenAiFixtureProcess extends TestProcess {
+  url: string;
+  stats(): Promise<{ requests: number; maxInFlight: number; maxGenerating: number; failed: number; byPath: Record<string, number> }>;
+  configure(options: Record<string, unknown>): Promise<void>;
+}
+
+/** The OpenAI-compatible streaming fixture as its own process. */
+export async function startOpenAiFixture(args: string[] = []): Promise<OpenAiFixtureProcess> {
+  const p = await startProcess(OPENAI_FIXTURE, ['--port', '0', ...args], /openai-service listening on (http:\/\/[^\s]+)/);
+  const url = p.match[1];
+  return {
+    ...p,
+    url,
+    async stats() {
+      const res = await fetch(`${url}/__fixture/stats`);
+      return (await res.json()) as Awaited<ReturnType<OpenAiFixtureProcess['stats']>>;
+    },
+    async configure(options: Record<string, unknown>): Promise<void> {
+      const res = await fetch(`${url}/__fixture/config`, { method: 'PUT', body: JSON.stringify(options), headers: { 'content-type': 'application/json' } });
+      if (!res.ok) throw new Error(`fixture config refused: ${await res.text()}`);
+    },
+  };
 }

@@ -1,0 +1,232 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WebSocket } from 'ws';
+import { authorizationHeader, DATE_HEADER, signRequest } from '../src/contract';
+import { signedFetch } from '../__tests__/helpers/api';
+import { ControllerProcess, livePids, ROOT, startController, startFixture, waitFor } from '../__tests__/helpers/processes';
+import { autocannon, ensureDebianPackages, machine, rssMb, startNginx, versions, wrk } from './tools';
+
+/**
+ * `npm run bench`: eas-bench against its peers, in one run, on the same
+ * targets, written to docs/performance.md as ratios. Durations are short by
+ * default; BENCH_LONG=1 runs the memory test for 20 minutes.
+ */
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const MEMORY_S = process.env.BENCH_LONG ? 1200 : Number(process.env.BENCH_MEMORY_S ?? 120);
+const CONCURRENCY = 50;
+/** A closed-loop peer at 1000 QPS with a typical connection count: 10 connections of 100 requests/s each. */
+const CO_PEER_CONNECTIONS = 10;
+
+interface Result {
+  TotalRequests: number;
+  TP99: number;
+  SendLagP99: number;
+  Dropped: number;
+  StatusCodes: Record<string, number>;
+}
+interface Point {
+  Elapsed: number;
+  Requests: number;
+  SendLagP99: number;
+}
+
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+async function runTask(c: ControllerProcess, task: unknown, onRunning?: (name: string) => void): Promise<{ result: Result; series: Point[]; name: string }> {
+  const res = await signedFetch(c.url, c.accessId, c.secret, 'POST', '/api/v2/benchmark-tasks', JSON.stringify(task));
+  if (res.status !== 200) throw new Error(`create failed: ${JSON.stringify(res.json)}`);
+  const name = res.json.TaskName as string;
+  const get = async (p: string) => (await signedFetch(c.url, c.accessId, c.secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${name}${p}`)).json;
+  await waitFor('Running', async () => (await get('')).Status === 'Running', 60000);
+  onRunning?.(name);
+  await waitFor('Stopped', async () => (await get('')).Status === 'Stopped', 3_600_000, 500);
+  const stats = (await get('/stats')) as { Series: Point[]; Result: Result };
+  return { result: stats.Result, series: stats.Series, name };
+}
+
+const manual = (url: string, durationS: number, concurrency = CONCURRENCY) => ({ service: { serviceName: 'bench', url }, optional: { mode: 'manual', agentCount: 1, concurrency, duration: durationS } });
+/** A fixed open-loop rate: a scan whose first step is also its last. */
+const fixedRate = (url: string, qps: number, durationS: number) => ({
+  service: { serviceName: 'bench', url },
+  optional: { mode: 'scan', minQPS: qps, maxQPS: qps, qpsGrowthDelta: 1, adjustInterval: 1200, duration: durationS, faultTolerate: 1 },
+});
+
+/** Mean rate over the whole seconds of the run (the first and last are partial). */
+function steadyRate(series: Point[]): number {
+  const inner = series.slice(1, -1);
+  return inner.reduce((s, p) => s + p.Requests, 0) / Math.max(1, inner.length);
+}
+
+/** TP99 of a stalled service as a perfect open-loop client sees it: from the schedule, not from the sends. */
+function trueTp99Ms(rate: number, durationS: number, stallEveryMs: number, stallMs: number, serviceMs: number): number {
+  const latencies: number[] = [];
+  for (let k = 0; k < rate * durationS; k++) {
+    const t = (k * 1000) / rate;
+    const phase = t % stallEveryMs;
+    latencies.push((phase < stallMs ? stallMs - phase : 0) + serviceMs);
+  }
+  latencies.sort((a, b) => a - b);
+  return latencies[Math.ceil(0.99 * latencies.length) - 1];
+}
+
+const ratio = (ours: number, peer: number): string => (peer > 0 ? `${(ours / peer).toFixed(2)}x` : 'n/a');
+const n0 = (v: number): string => Math.round(v).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  ensureDebianPackages({ nginx: 'nginx-light', wrk: 'wrk' });
+  const controller = await startController({ args: ['--max-agents', '4'] });
+  const fixture = await startFixture([]);
+  const nginx = await startNginx();
+  const rows: string[] = [];
+  const targets = [
+    { name: 'fixture service', url: `${fixture.url}/bench` },
+    { name: 'nginx (fixed 200)', url: nginx.url },
+  ];
+  try {
+    log(`## requests/second, one agent, concurrency ${CONCURRENCY}, ${DURATION_S} s`);
+    const throughput: string[] = [];
+    for (const target of targets) {
+      const ours = await runTask(controller, manual(target.url, DURATION_S));
+      const oursRps = ours.result.TotalRequests / DURATION_S;
+      const ac = await autocannon(target.url, CONCURRENCY, DURATION_S);
+      const wk = await wrk(target.url, CONCURRENCY, DURATION_S);
+      log(`${target.name}: eas-bench ${n0(oursRps)}, autocannon ${n0(ac.rps)}, wrk ${n0(wk.rps)}`);
+      throughput.push(`| ${target.name} | ${n0(oursRps)} | ${n0(ac.rps)} | ${n0(wk.rps)} | **${ratio(oursRps, ac.rps)}** | **${ratio(oursRps, wk.rps)}** |`);
+    }
+    rows.push(`## Requests per second: one agent, concurrency ${CONCURRENCY}, ${DURATION_S} s`, '', '| target | eas-bench | autocannon | wrk (1 thread) | ours / autocannon | ours / wrk |', '|---|---|---|---|---|---|', ...throughput, '');
+
+    log('## rate accuracy (open loop, nginx)');
+    const accuracy: string[] = [];
+    for (const qps of [1000, 5000, 20000]) {
+      const ours = await runTask(controller, fixedRate(nginx.url, qps, DURATION_S));
+      const achieved = steadyRate(ours.series);
+      log(`${qps}: achieved ${n0(achieved)}/s, send lag p99 ${ours.result.SendLagP99} ms, dropped ${ours.result.Dropped}`);
+      accuracy.push(`| ${n0(qps)} | ${n0(achieved)} | **${((achieved / qps - 1) * 100).toFixed(2)}%** | ${ours.result.SendLagP99.toFixed(2)} ms | ${ours.result.Dropped} |`);
+    }
+    rows.push(`## Rate accuracy: achieved against target QPS (open loop, one agent, nginx, ${DURATION_S} s)`, '', '| target QPS | achieved QPS (whole seconds) | error | send lag p99 | dropped |', '|---|---|---|---|---|', ...accuracy, '');
+
+    log('## coordinated omission');
+    const stalling = await startFixture(['--latency-ms', '1', '--stall-every-ms', '5000', '--stall-ms', '500']);
+    try {
+      const coS = 20;
+      const ours = await runTask(controller, fixedRate(`${stalling.url}/co`, 1000, coS));
+      const truth = trueTp99Ms(1000, coS, 5000, 500, 1);
+      const ac = await autocannon(`${stalling.url}/co`, CO_PEER_CONNECTIONS, coS, 1000);
+      log(`true TP99 ${truth} ms, eas-bench ${ours.result.TP99} ms, autocannon -R 1000 ${ac.p99Ms} ms`);
+      rows.push(
+        '## Coordinated omission: 1000 QPS against a service that stalls 500 ms every 5 s (20 s)',
+        '',
+        '| | TP99 | against the true TP99 |',
+        '|---|---|---|',
+        `| true TP99, computed from the schedule | ${truth.toFixed(1)} ms | |`,
+        `| eas-bench (open loop, latency from the scheduled time) | ${ours.result.TP99.toFixed(1)} ms | **${ratio(ours.result.TP99, truth)}** |`,
+        `| autocannon -c ${CO_PEER_CONNECTIONS} -R 1000 (closed loop) | ${ac.p99Ms.toFixed(1)} ms | ${ratio(ac.p99Ms, truth)} |`,
+        '',
+      );
+    } finally {
+      await stalling.stop();
+    }
+
+    log(`## agent memory, ${MEMORY_S} s`);
+    const samples: { s: number; mb: number }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
+    const mem = await runTask(controller, manual(nginx.url, MEMORY_S), (name) => {
+      timer = setInterval(() => {
+        const [pid] = livePids(`${name}-10001-`);
+        if (pid) samples.push({ s: (Date.now() - started) / 1000, mb: rssMb(pid) });
+      }, 5000);
+    });
+    clearInterval(timer);
+    const at = (share: number): number => samples[Math.min(samples.length - 1, Math.floor(share * samples.length))]?.mb ?? 0;
+    const half = samples.slice(Math.floor(samples.length / 2));
+    const slope = half.length > 1 ? ((half[half.length - 1].mb - half[0].mb) / (half[half.length - 1].s - half[0].s)) * 60 : 0;
+    const peak = Math.max(...samples.map((x) => x.mb));
+    log(`RSS ${at(0.1).toFixed(1)} -> ${at(0.5).toFixed(1)} -> ${at(1).toFixed(1)} MB, peak ${peak.toFixed(1)}, second-half slope ${slope.toFixed(2)} MB/min, ${n0(mem.result.TotalRequests)} requests`);
+    rows.push(
+      `## Agent memory: one agent, concurrency ${CONCURRENCY} against nginx for ${MEMORY_S} s (${n0(mem.result.TotalRequests)} requests)`,
+      '',
+      '| RSS at 10% | at 50% | at the end | peak | slope over the second half | target |',
+      '|---|---|---|---|---|---|',
+      `| ${at(0.1).toFixed(1)} MB | ${at(0.5).toFixed(1)} MB | ${at(1).toFixed(1)} MB | ${peak.toFixed(1)} MB | ${slope.toFixed(2)} MB/min | < 150 MB and flat |`,
+      '',
+    );
+
+    log('## API latency with 4 tasks running and 20 stats streams');
+    rows.push(...(await apiUnderLoad(controller, fixture.url)), '');
+  } finally {
+    await nginx.stop();
+    await fixture.stop();
+    await controller.stop();
+  }
+
+  const v = versions();
+  const doc = [
+    '# Performance',
+    '',
+    'Measured by `npm run bench` (`bench/run.ts`) in one run, every tool against the same targets on the same machine,',
+    'one after another. Figures are ratios against the peers of the same run; absolute numbers depend on the machine.',
+    '',
+    `Machine: ${machine()}. Versions: Node ${v.node}, autocannon ${v.autocannon}, ${v.wrk}, nginx ${v.nginx}. Run at ${new Date().toISOString()}.`,
+    '',
+    ...rows,
+    fs.readFileSync(path.join(ROOT, 'bench', 'notes.md'), 'utf8'),
+  ].join('\n');
+  fs.writeFileSync(path.join(ROOT, 'docs', 'performance.md'), doc);
+  log('wrote docs/performance.md');
+}
+
+/** API p50/p99 while 4 tasks run and 20 clients follow their stats streams. */
+async function apiUnderLoad(c: ControllerProcess, targetUrl: string): Promise<string[]> {
+  const names: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const res = await signedFetch(c.url, c.accessId, c.secret, 'POST', '/api/v2/benchmark-tasks', JSON.stringify(manual(`${targetUrl}/t${i}`, 40, 4)));
+    names.push(res.json.TaskName as string);
+  }
+  await waitFor('4 tasks running', async () => {
+    const list = (await signedFetch(c.url, c.accessId, c.secret, 'GET', '/api/v2/benchmark-tasks')).json.Tasks as { Status: string }[];
+    return list.filter((t) => t.Status === 'Running').length >= 4;
+  }, 60000);
+  const sockets: WebSocket[] = [];
+  let frames = 0;
+  for (let i = 0; i < 20; i++) {
+    const p = `/api/v2/benchmark-tasks/cn-local/${names[i % 4]}/stats/stream`;
+    const date = new Date().toUTCString();
+    const ws = new WebSocket(`${c.url.replace('http', 'ws')}${p}`, { headers: { authorization: authorizationHeader(c.accessId, signRequest(c.secret, 'GET', p, date, undefined)), [DATE_HEADER]: date } });
+    ws.on('message', () => frames++);
+    sockets.push(ws);
+  }
+  const timings: number[] = [];
+  const deadline = Date.now() + 20000;
+  let i = 0;
+  while (Date.now() < deadline) {
+    const started = performance.now();
+    const p = i % 2 === 0 ? '/api/v2/benchmark-tasks' : `/api/v2/benchmark-tasks/cn-local/${names[i % 4]}`;
+    await signedFetch(c.url, c.accessId, c.secret, 'GET', p);
+    timings.push(performance.now() - started);
+    i++;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  for (const ws of sockets) ws.close();
+  for (const name of names) await signedFetch(c.url, c.accessId, c.secret, 'PUT', `/api/v2/benchmark-tasks/cn-local/${name}/stop`);
+  timings.sort((a, b) => a - b);
+  const q = (p: number): number => timings[Math.min(timings.length - 1, Math.floor(p * timings.length))];
+  log(`${timings.length} calls: p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, ${frames} stream frames`);
+  return [
+    '## Controller API while 4 tasks run and 20 clients follow their stats streams (20 s)',
+    '',
+    '| API calls | p50 | p99 | stream frames received | target |',
+    '|---|---|---|---|---|',
+    `| ${timings.length} | ${q(0.5).toFixed(1)} ms | **${q(0.99).toFixed(1)} ms** | ${frames} | p99 < 200 ms |`,
+  ];
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);
