@@ -14,8 +14,16 @@ export const AUTO = {
   precision: 0.05,
   settleS: 1,
   judgedS: 3,
-  /** Completed below this share of the target: the service does not keep up. */
+  /** Sent below this share of the target: the agents do not keep up. */
   minAchievedShare: 0.95,
+  /**
+   * Completed below this share of what was sent: the service does not keep up.
+   * In a steady state completions equal sends (the in-flight count is flat), so
+   * even a few percent missing means a queue is growing. A few requests of
+   * slack keep the noise of low rates (requests in flight at the edges) out.
+   */
+  minCompletedShare: 0.98,
+  completedSlack: 5,
   /** Agent-side signs of a bottleneck: send lag p99 and event-loop delay p99, ms. */
   agentSendLagMs: 25,
   agentLoopLagMs: 40,
@@ -98,7 +106,7 @@ export class AutoMode implements ModeDriver {
     const errorRate = w.errorRate();
     if (o.maxRtMs !== null && tp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
     if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${(errorRate * 100).toFixed(2)}% > faultTolerate ${(o.faultTolerate * 100).toFixed(2)}%` };
-    if (w.achievedQps() < w.sentQps() * AUTO.minAchievedShare) {
+    if (w.requests < w.sent * AUTO.minCompletedShare - AUTO.completedSlack) {
       return { bad: true, reason: 'saturation', why: `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent` };
     }
     if (w.dropped > 0) return { bad: true, reason: 'saturation', why: `${w.dropped} requests dropped at the in-flight cap` };

@@ -1,0 +1,104 @@
+import { resolveOptional, StatsPoint, TaskEvent, TaskSpec } from '../../src/contract';
+import { FinalizedSecond } from '../../controller/metrics/aggregate';
+import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
+import { ModeContext, ModeDriver } from '../../controller/modes/base';
+import { createMode } from '../../controller/modes';
+
+/**
+ * A simulated service, second by second: `capacity` requests/s served in
+ * `serviceMs`; above it a backlog builds and waiting time grows; errors above
+ * `errorAboveQps`. The mode sees what the controller would: finalized seconds,
+ * and a new load reaching the agents from the next whole second.
+ */
+interface Service {
+  capacity: number;
+  serviceMs: number;
+  errorAboveQps?: number;
+}
+
+function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: ModeDriver; events: TaskEvent[]; targets: number[] } {
+  const events: TaskEvent[] = [];
+  let clockS = 1_000_000;
+  const ctx: ModeContext = { event: (Kind, Message) => events.push({ Time: String(clockS), Kind, Message }), timeoutMs: 20000, maxAgents: 4, nowS: () => clockS };
+  const mode = createMode(resolveOptional(spec), ctx);
+  let target = mode.targetQps() ?? 0;
+  let pending: { fromS: number; qps: number } | undefined;
+  let backlog = 0;
+  const targets: number[] = [];
+  for (let i = 0; i < seconds; i++) {
+    const t = 1_000_000 + i;
+    if (pending && t >= pending.fromS) {
+      target = pending.qps;
+      pending = undefined;
+    }
+    targets.push(target);
+    const arriving = target + backlog;
+    const served = Math.min(arriving, service.capacity);
+    backlog = arriving - served;
+    const waitMs = (backlog / service.capacity) * 1000;
+    const errors = service.errorAboveQps !== undefined ? Math.max(0, Math.round(served - service.errorAboveQps)) : 0;
+    const rt = createLatencyHistogram();
+    for (let k = 0; k < served; k++) rt.recordValue(Math.round((service.serviceMs + (waitMs * k) / Math.max(1, served)) * 1000));
+    const q = quantilesMs(rt);
+    const point: StatsPoint = {
+      Time: t, Elapsed: i, TargetQPS: target, Requests: Math.round(served), Success: Math.round(served) - errors, Errors: errors,
+      BytesIn: 0, BytesOut: 0, Dropped: 0, StatusCodes: {}, RT: q, SendLagP99: 0.5, AgentsDesired: 1, AgentsAvailable: 1,
+    };
+    const second: FinalizedSecond = { point, rtHistogram: encodeHistogram(rt), lagHistogram: '', agentLoad: { sent: target, inFlight: Math.round(backlog + (target * service.serviceMs) / 1000), maxEventLoopLagMs: 1, agentsReported: 1 } };
+    // the second [t, t+1) is finalized a little after it ends
+    clockS = t + 1.3;
+    if (mode.onSecond(second)) pending = { fromS: Math.floor(clockS) + 1, qps: mode.targetQps() ?? 0 };
+  }
+  return { mode, events, targets };
+}
+
+const service = (optional: TaskSpec['optional']): TaskSpec => ({ service: { serviceName: 's', url: 'http://127.0.0.1:9/' }, optional });
+
+describe('auto', () => {
+  test.each([
+    [200, 20, 150],
+    [1000, 5, 50],
+    [5000, 2, undefined],
+  ])('finds a capacity of %i QPS (service %i ms, maxRT %s) within 10%% and holds it', (capacity, serviceMs, maxRT) => {
+    const { mode, events, targets } = simulate(service({ maxQPS: 20000, maxRT, duration: 300 }), { capacity, serviceMs }, 150);
+    const found = mode.capacity();
+    expect(found).toBeDefined();
+    expect(Math.abs(found!.QPS - capacity) / capacity).toBeLessThanOrEqual(0.1);
+    expect(found!.QPS).toBeLessThanOrEqual(capacity);
+    expect(events.some((e) => e.Kind === 'hold')).toBe(true);
+    expect(targets[targets.length - 1]).toBe(found!.QPS);
+    if (maxRT) expect(found!.TP99).toBeLessThanOrEqual(maxRT);
+  });
+
+  test('stops at maxQPS when the service never breaks', () => {
+    const { mode } = simulate(service({ maxQPS: 400, duration: 300 }), { capacity: 100000, serviceMs: 1 }, 60);
+    expect(mode.capacity()).toMatchObject({ QPS: 400, Reason: 'maxQPS' });
+  });
+
+  test('an error budget ends the growth', () => {
+    const { mode } = simulate(service({ maxQPS: 5000, faultTolerate: 0.01, duration: 300 }), { capacity: 100000, serviceMs: 1, errorAboveQps: 300 }, 120);
+    expect(mode.capacity()?.Reason).toBe('faultTolerate');
+    expect(mode.capacity()!.QPS).toBeLessThanOrEqual(300 / 0.99);
+  });
+});
+
+describe('scan', () => {
+  test('holds the last step whose TP99 met maxRT', () => {
+    const { mode } = simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 50, adjustInterval: 5, maxQPS: 1000, maxRT: 100 }), { capacity: 230, serviceMs: 10 }, 60);
+    expect(mode.capacity()).toMatchObject({ QPS: 200, Reason: 'maxRT' });
+  });
+
+  test('revise steps down until the error rate is met, then holds', () => {
+    const { mode, events } = simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 4, maxQPS: 2000, faultTolerate: 0.01, faultAction: 'revise' }), { capacity: 100000, serviceMs: 1, errorAboveQps: 250 }, 60);
+    expect(mode.capacity()).toMatchObject({ QPS: 200, Reason: 'faultTolerate' });
+    expect(events.filter((e) => e.Kind === 'revise').length).toBeGreaterThanOrEqual(1);
+  });
+
+  test('an update of maxQPS while holding re-opens the growth at the next window', () => {
+    const spec = service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 3, maxQPS: 300 });
+    const { mode } = simulate(spec, { capacity: 100000, serviceMs: 1 }, 20);
+    expect(mode.capacity()).toMatchObject({ QPS: 300, Reason: 'maxQPS' });
+    mode.update(resolveOptional({ ...spec, optional: { ...spec.optional, maxQPS: 500 } }));
+    expect(mode.capacity()).toBeUndefined();
+  });
+});
