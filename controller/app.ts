@@ -11,7 +11,6 @@ import { taskRoutes } from './api/routes';
 import { StatsStreamServer } from './api/stats-stream';
 import { ControllerOptions, defaultOptions } from './config';
 import { loadCredentials, LoadedCredentials } from './credentials';
-import { DEFAULT_DATA_LIMITS } from './data';
 import { ServiceRegistry } from './services';
 import { createReportStore, ReportStore } from './storage';
 import { FileReportStore } from './storage/file-store';
@@ -62,7 +61,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     region: options.region,
     maxAgents: options.maxAgents,
     agentConnectTimeoutS: options.agentConnectTimeoutS,
-    dataLimits: DEFAULT_DATA_LIMITS,
+    dataLimits: options.dataLimits,
     controllerWsUrl: () => `${baseUrl.replace(/^http/, 'ws')}${AGENT_WS_PATH}`,
     retentionStoppedS: options.retentionStoppedS,
     retentionFailedS: options.retentionFailedS,

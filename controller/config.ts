@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DataLimits, DEFAULT_DATA_LIMITS } from './data/limits';
 
 /** Everything the controller is built from; flags and env vars map onto it in main.ts. */
 export interface ControllerOptions {
@@ -24,6 +25,8 @@ export interface ControllerOptions {
   agentConnectTimeoutS: number;
   /** Public base URL used in report links (defaults to the listening address). */
   publicUrl?: string;
+  /** What a task's data sources may weigh (downloads, unpacked archives, entries). */
+  dataLimits: DataLimits;
 }
 
 export function defaultAgentCommand(): string[] {
@@ -42,5 +45,6 @@ export function defaultOptions(): ControllerOptions {
     retentionCheckS: 30,
     agentCommand: defaultAgentCommand(),
     agentConnectTimeoutS: 30,
+    dataLimits: DEFAULT_DATA_LIMITS,
   };
 }

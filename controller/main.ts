@@ -24,10 +24,19 @@ async function main(): Promise<void> {
     .option('retention-check-s', { type: 'number', default: defaults.retentionCheckS })
     .option('agent-connect-timeout-s', { type: 'number', default: defaults.agentConnectTimeoutS })
     .option('public-url', { type: 'string', describe: 'base URL used in links to local reports' })
+    .option('data-max-source-bytes', { type: 'number', default: defaults.dataLimits.maxSourceBytes, describe: 'largest data source as fetched (a zip counts packed)' })
+    .option('data-max-total-bytes', { type: 'number', default: defaults.dataLimits.maxTotalBytes, describe: 'all data entries together, after unpacking (zip bombs stop here)' })
+    .option('data-max-entries', { type: 'number', default: defaults.dataLimits.maxEntries, describe: 'most data entries (requests) a task may have' })
+    .option('s3-endpoint', { type: 'string', describe: 'endpoint of s3:// data sources, e.g. MinIO at http://127.0.0.1:9000' })
+    .option('oss-endpoint', { type: 'string', describe: 'endpoint of oss:// data sources, e.g. oss-cn-chengdu.aliyuncs.com' })
+    .option('data-fetch-timeout-ms', { type: 'number', default: defaults.dataLimits.fetchTimeoutMs, describe: 'how long a remote data source may take' })
     .strict()
     .help()
     .parse();
 
+  // the data readers take their endpoints from the environment, like their credentials
+  if (argv['s3-endpoint']) process.env.EAS_BENCH_S3_ENDPOINT = argv['s3-endpoint'];
+  if (argv['oss-endpoint']) process.env.EAS_BENCH_OSS_ENDPOINT = argv['oss-endpoint'];
   const controller = await createController({
     host: argv.host,
     port: argv.port,
@@ -42,6 +51,12 @@ async function main(): Promise<void> {
     retentionCheckS: argv['retention-check-s'],
     agentConnectTimeoutS: argv['agent-connect-timeout-s'],
     publicUrl: argv['public-url'],
+    dataLimits: {
+      maxSourceBytes: argv['data-max-source-bytes'],
+      maxTotalBytes: argv['data-max-total-bytes'],
+      maxEntries: argv['data-max-entries'],
+      fetchTimeoutMs: argv['data-fetch-timeout-ms'],
+    },
   });
   if (controller.credentials.created) {
     // the secret stays in the file; only its id and place are printed
