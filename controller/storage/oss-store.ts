@@ -13,12 +13,14 @@ export interface OssStoreOptions {
   endpoint: string;
   /** The bucket is public-read: hand out plain `http://BUCKET.ENDPOINT/KEY` URLs. */
   public: boolean;
+  /** The endpoint is the bucket's own domain (a CNAME): no bucket in the host name. */
+  cname: boolean;
   accessKeyId: string;
   accessKeySecret: string;
 }
 
 /**
- * Parses `oss://BUCKET/PREFIX?endpoint=oss-cn-chengdu.aliyuncs.com[&public=true]`;
+ * Parses `oss://BUCKET/PREFIX?endpoint=oss-cn-chengdu.aliyuncs.com[&public=true][&cname=true]`;
  * credentials come from OSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET, never from the URL.
  */
 export function parseOssStoreUrl(url: URL, env: NodeJS.ProcessEnv = process.env): OssStoreOptions {
@@ -33,11 +35,13 @@ export function parseOssStoreUrl(url: URL, env: NodeJS.ProcessEnv = process.env)
     throw new BenchError('InvalidParameter', `report store ${url.href} needs OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET in the environment`, { resource: url.href });
   }
   const pub = url.searchParams.get('public');
+  const cname = url.searchParams.get('cname');
   return {
     bucket,
     prefix: decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, ''),
     endpoint,
     public: pub === 'true' || pub === '1',
+    cname: cname === 'true' || cname === '1',
     accessKeyId,
     accessKeySecret,
   };
@@ -54,6 +58,7 @@ export class OssReportStore implements ReportStore {
       endpoint: options.endpoint,
       accessKeyId: options.accessKeyId,
       accessKeySecret: options.accessKeySecret,
+      cname: options.cname,
     });
   }
 
@@ -69,7 +74,8 @@ export class OssReportStore implements ReportStore {
     const objectKey = this.objectKey(key);
     if (!this.options.public) return this.client.signatureUrl(objectKey, { expires: SIGNED_EXPIRES_S });
     const host = this.options.endpoint.replace(/^[a-z]+:\/\//i, '');
-    return `http://${this.options.bucket}.${host}/${objectKey.split('/').map(encodeURIComponent).join('/')}`;
+    const path = objectKey.split('/').map(encodeURIComponent).join('/');
+    return this.options.cname ? `http://${host}/${path}` : `http://${this.options.bucket}.${host}/${path}`;
   }
 
   async delete(key: string): Promise<void> {
