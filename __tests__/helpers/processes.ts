@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { FixtureStats, TargetBehaviour } from '../../fixtures/target-service';
 
 /** The repository root: the nearest folder up with a package.json (also when compiled for bench/). */
 export const ROOT = ((): string => {
@@ -97,15 +98,7 @@ export interface FixtureProcess extends TestProcess {
   url: string;
   stats(): Promise<FixtureStats>;
   reset(): Promise<void>;
-  configure(options: Record<string, unknown>): Promise<void>;
-}
-
-export interface FixtureStats {
-  requests: number;
-  bytesIn: number;
-  byMethod: Record<string, number>;
-  byPath: Record<string, number>;
-  bodies: Record<string, number>;
+  configure(options: Partial<TargetBehaviour>): Promise<void>;
 }
 
 /** The fixture target service as its own process (so it does not share the test's event loop). */
@@ -122,7 +115,7 @@ export async function startFixture(args: string[] = []): Promise<FixtureProcess>
     async reset(): Promise<void> {
       await fetch(`${url}/__fixture/reset`, { method: 'POST' });
     },
-    async configure(options: Record<string, unknown>): Promise<void> {
+    async configure(options: Partial<TargetBehaviour>): Promise<void> {
       await fetch(`${url}/__fixture/config`, { method: 'PUT', body: JSON.stringify(options), headers: { 'content-type': 'application/json' } });
     },
   };
@@ -213,7 +206,7 @@ export const OPENAI_FIXTURE = path.join(ROOT, 'dist', 'fixtures', 'openai-servic
 export interface OpenAiFixtureProcess extends TestProcess {
   url: string;
   stats(): Promise<{ requests: number; maxInFlight: number; maxGenerating: number; failed: number; byPath: Record<string, number> }>;
-  configure(options: Record<string, unknown>): Promise<void>;
+  configure(options: Partial<TargetBehaviour>): Promise<void>;
 }
 
 /** The OpenAI-compatible streaming fixture as its own process. */
@@ -227,7 +220,7 @@ export async function startOpenAiFixture(args: string[] = []): Promise<OpenAiFix
       const res = await fetch(`${url}/__fixture/stats`);
       return (await res.json()) as Awaited<ReturnType<OpenAiFixtureProcess['stats']>>;
     },
-    async configure(options: Record<string, unknown>): Promise<void> {
+    async configure(options: Partial<TargetBehaviour>): Promise<void> {
       const res = await fetch(`${url}/__fixture/config`, { method: 'PUT', body: JSON.stringify(options), headers: { 'content-type': 'application/json' } });
       if (!res.ok) throw new Error(`fixture config refused: ${await res.text()}`);
     },
