@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium } from 'playwright-core';
 import { signedFetch } from '../helpers/api';
 import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
 import { RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../helpers/s3rver';
+import { launchBrowser, recordUrls } from '../helpers/browser';
 
 interface Detail {
   TaskName: string;
@@ -11,8 +11,6 @@ interface Detail {
   Message: string;
   Result: { TotalRequests: number };
 }
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 describe('reports in the stores', () => {
   let s3: RunningS3rver;
@@ -73,18 +71,17 @@ describe('reports in the stores', () => {
 
   test('a real browser opens the report offline: every section and chart, no console error, no request leaving the file', async () => {
     const controller = await startController();
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchBrowser();
     try {
       const { detail, counted } = await run(controller);
       const file = path.join(controller.dataDir, 'reports', 'summary', `${detail.TaskName}-10001.html`);
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
-      const requests: string[] = [];
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(m.text());
       });
       page.on('pageerror', (e) => errors.push(e.message));
-      page.on('request', (r) => requests.push(r.url()));
+      const requests = recordUrls(page);
       await page.goto(`file://${file}`);
       const headings = await page.locator('h2').allTextContents();
       for (const section of ['Basic Information', 'Stress Testing Configurations', 'Test Result', 'Test Monitoring']) expect(headings).toContain(section);

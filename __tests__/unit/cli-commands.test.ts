@@ -173,9 +173,14 @@ describe('cli commands against a stub controller', () => {
   test('create --visualize hands over to the statsview module', async () => {
     stub.on('POST /api/v2/benchmark-tasks', createReply());
     stub.on(`GET ${TASK_PATH}`, detail('Running', 1, 'Benchmark task is Running'));
-    const res = await runCli(['bench', 'create', '--visualize', taskFile({ service: { serviceName: 'demo' } })], { home });
-    // The placeholder statsview of this build refuses; the real one serves the page.
-    expect(res.stderr).toBe('[ERROR] InternalError: statsview is not available in this build\n');
+    const before = process.listenerCount('SIGINT');
+    const pending = runCli(['bench', 'create', '--visualize', taskFile({ service: { serviceName: 'demo' } })], { home });
+    // the page is served until CTRL+C
+    while (process.listenerCount('SIGINT') === before) await new Promise((r) => setTimeout(r, 10));
+    process.emit('SIGINT');
+    const res = await pending;
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/\[OK\] Click the link http:\/\/127\.0\.0\.1:\d+\/eas-benchmark\/statsview to observe realtime visualization details, you can turn it off with CTRL\+C\./);
   });
 
   test('--wait and --visualize together are a usage error', async () => {

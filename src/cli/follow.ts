@@ -41,6 +41,6 @@ export async function followStarted(ctx: CliContext, conn: Connection, taskName:
   }
   // A task that already ended (tiny requestCount) has nothing live to show.
   if (task.Status === 'Running' && !ctx.json && (flags.visualize || ctx.stdoutIsTTY)) {
-    await runStatsview({ client: conn.client, region: conn.region, taskName, configPath: conn.configPath });
+    await runStatsview({ client: conn.client, region: conn.region, taskName, configPath: conn.configPath, out: ctx.out });
   }
 }

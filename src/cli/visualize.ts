@@ -9,6 +9,6 @@ export const visualizeCommand: CommandSpec<NameArgs> = {
   builder: withName,
   run: async (args, ctx) => {
     const conn = await ctx.connect();
-    await runStatsview({ client: conn.client, region: conn.region, taskName: args.name, configPath: conn.configPath });
+    await runStatsview({ client: conn.client, region: conn.region, taskName: args.name, configPath: conn.configPath, out: ctx.out });
   },
 };
