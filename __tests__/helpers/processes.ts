@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FixtureStats, TargetBehaviour } from '../../fixtures/target-service';
+import type { OpenAiBehaviour, OpenAiStats } from '../../fixtures/openai-service';
 
 /** The repository root: the nearest folder up with a package.json (also when compiled for bench/). */
 export const ROOT = ((): string => {
@@ -205,8 +206,8 @@ export const OPENAI_FIXTURE = path.join(ROOT, 'dist', 'fixtures', 'openai-servic
 
 export interface OpenAiFixtureProcess extends TestProcess {
   url: string;
-  stats(): Promise<{ requests: number; maxInFlight: number; maxGenerating: number; failed: number; byPath: Record<string, number> }>;
-  configure(options: Partial<TargetBehaviour>): Promise<void>;
+  stats(): Promise<OpenAiStats>;
+  configure(options: Partial<OpenAiBehaviour>): Promise<void>;
 }
 
 /** The OpenAI-compatible streaming fixture as its own process. */
@@ -216,11 +217,11 @@ export async function startOpenAiFixture(args: string[] = []): Promise<OpenAiFix
   return {
     ...p,
     url,
-    async stats() {
+    async stats(): Promise<OpenAiStats> {
       const res = await fetch(`${url}/__fixture/stats`);
-      return (await res.json()) as Awaited<ReturnType<OpenAiFixtureProcess['stats']>>;
+      return (await res.json()) as OpenAiStats;
     },
-    async configure(options: Partial<TargetBehaviour>): Promise<void> {
+    async configure(options: Partial<OpenAiBehaviour>): Promise<void> {
       const res = await fetch(`${url}/__fixture/config`, { method: 'PUT', body: JSON.stringify(options), headers: { 'content-type': 'application/json' } });
       if (!res.ok) throw new Error(`fixture config refused: ${await res.text()}`);
     },

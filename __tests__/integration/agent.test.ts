@@ -352,3 +352,41 @@ describe('eascmd-agent process', () => {
     expect(await harness.exitCode(child, 3000)).toBe(0);
   });
 });
+
+describe('open loop across agents and under overload', () => {
+  let harness: Harness;
+  afterEach(async () => {
+    await harness?.close();
+  });
+
+  test('two agents at 250 QPS each for 10 s deliver 5000 requests (within 1%), counted by the fixture', async () => {
+    harness = await startHarness({ latencyMs: 2 });
+    const children = [harness.spawnAgent(), harness.spawnAgent()];
+    const agents = [await harness.nextAgent(), await harness.nextAgent()];
+    for (const agent of agents) await agent.waitForType('hello');
+    agents.forEach((agent, i) => agent.send({ type: 'assign', assignment: assignment(harness.fixture.url, { kind: 'open', qps: 250, maxInFlight: 1000 }, { agentIndex: i, agentCount: 2 }) }));
+    await Promise.all(agents.map((a) => a.waitForType('ready')));
+    await sleep(10000);
+    await Promise.all(agents.map((agent, i) => stopAgent(harness, agent, children[i])));
+    const counted = harness.fixture.stats().requests;
+    expect(Math.abs(counted - 5000)).toBeLessThanOrEqual(50);
+    expect(agents.reduce((n, a) => n + sum(a.frames, 'requests'), 0)).toBe(counted);
+  });
+
+  test('when the service is slow, open-loop requests wait for one of at most 512 connections rather than opening more', async () => {
+    harness = await startHarness({ latencyMs: 400 });
+    const child = harness.spawnAgent();
+    const agent = await harness.nextAgent();
+    await agent.waitForType('hello');
+    agent.send({ type: 'assign', assignment: assignment(harness.fixture.url, { kind: 'open', qps: 2000, maxInFlight: 5000 }) });
+    await agent.waitForType('ready');
+    await sleep(2500);
+    await stopAgent(harness, agent, child);
+    const stats = harness.fixture.stats();
+    expect(stats.maxInFlight).toBeLessThanOrEqual(512);
+    expect(sum(agent.frames, 'dropped')).toBe(0);
+    // waiting for a connection is part of the latency (counted from the schedule)
+    const rt = agent.frames.map((f) => quantilesMs(decodeHistogram(f.rtHistogram)).Max);
+    expect(Math.max(...rt)).toBeGreaterThan(600);
+  });
+});

@@ -28,7 +28,27 @@ function isLoadShape(value: unknown): boolean {
   if (!isObject(value)) return false;
   if (value.kind === 'closed') return typeof value.concurrency === 'number' && (value.maxQps === null || typeof value.maxQps === 'number');
   if (value.kind === 'open') return typeof value.qps === 'number' && typeof value.maxInFlight === 'number';
+  if (value.kind === 'llm') {
+    return (
+      ['concurrency', 'rate', 'throughput'].includes(value.testMode as string) &&
+      typeof value.concurrency === 'number' &&
+      typeof value.ratePerS === 'number' &&
+      (value.maxInFlight === null || typeof value.maxInFlight === 'number') &&
+      typeof value.burstiness === 'number' &&
+      typeof value.seed === 'number'
+    );
+  }
   return false;
+}
+
+function isLlmWork(value: unknown): boolean {
+  if (!isObject(value) || !isObject(value.source)) return false;
+  const source = value.source;
+  const sourceOk =
+    (source.kind === 'synthetic' && Array.isArray(source.inputTokens) && Array.isArray(source.outputTokens) && typeof source.seed === 'number') ||
+    (source.kind === 'prompts' && Array.isArray(source.prompts) && source.prompts.length > 0) ||
+    (source.kind === 'bodies' && Array.isArray(source.bodies) && source.bodies.length > 0);
+  return sourceOk && (value.api === 'chat' || value.api === 'completions') && typeof value.model === 'string';
 }
 
 function isAssignment(value: unknown): boolean {
@@ -41,7 +61,9 @@ function isAssignment(value: unknown): boolean {
     Array.isArray(request.bodies) &&
     typeof request.timeoutMs === 'number' &&
     typeof value.startOffset === 'number' &&
-    (value.requestLimit === null || typeof value.requestLimit === 'number')
+    (value.requestLimit === null || typeof value.requestLimit === 'number') &&
+    (value.llm === undefined || isLlmWork(value.llm)) &&
+    (value.load as Record<string, unknown>).kind === 'llm' === (value.llm !== undefined)
   );
 }
 

@@ -73,13 +73,15 @@ class PendingRequest implements Dispatcher.DispatchHandler, DeadlineNode {
   next: DeadlineNode | null = null;
   status = 0;
   bytesIn = 0;
+  prepared: PreparedRequest | null = null;
   /** Outcome recorded (or cancelled): later undici callbacks only give the connection back. */
   settled = false;
   private abort: ((err?: Error) => void) | null = null;
 
   constructor(
     private readonly sender: HttpSender,
-    readonly client: Client,
+    /** null while the request waits for a connection (all of them busy at the cap). */
+    public client: Client | null,
     /** Latency counts from here: the scheduled send time in open loop, the actual one in closed loop. */
     readonly originMs: number,
     public deadlineMs: number,
@@ -138,6 +140,15 @@ export class HttpSender {
   private readonly allClients = new Set<Client>();
   /** Idle connections kept beyond this are closed: follows the load's concurrency or in-flight cap. */
   private maxIdleClients = 1;
+  /**
+   * Most connections open at once. Beyond it a request waits (FIFO) for the
+   * next free connection instead of opening another: under overload a storm of
+   * new connections would cost the agent more than the service. Its latency
+   * still counts from its origin, so the wait is measured.
+   */
+  private maxConnections = Number.POSITIVE_INFINITY;
+  private waiting: PendingRequest[] = [];
+  private waitingHead = 0;
   /** True while inside client.dispatch: an error undici reports synchronously must not recurse into send. */
   private dispatching = false;
   private idleWaiters: (() => void)[] = [];
@@ -155,8 +166,10 @@ export class HttpSender {
     return this.inFlightList.size;
   }
 
+  /** Connections to keep and, at most, to open: the load's concurrency, or its cap in open loop. */
   setMaxIdleConnections(count: number): void {
     this.maxIdleClients = Math.max(1, count);
+    this.maxConnections = this.maxIdleClients;
     while (this.idleClients.length > this.maxIdleClients) this.dropClient(this.idleClients.pop());
   }
 
@@ -165,22 +178,40 @@ export class HttpSender {
     if (this.closed) return;
     const prepared = this.requests[this.nextRequest];
     this.nextRequest = this.nextRequest + 1 === this.requests.length ? 0 : this.nextRequest + 1;
-    const client = this.idleClients.pop() ?? this.newClient();
+    const client = this.idleClients.pop() ?? (this.allClients.size < this.maxConnections ? this.newClient() : null);
     // The timeout runs from the actual send: it bounds the request, not the schedule.
     const request = new PendingRequest(this, client, originMs, nowMs + this.timeoutMs, done);
+    request.prepared = prepared;
     this.inFlightList.push(request);
     this.sink.sent(nowMs, prepared.bytesOut);
+    if (client) this.dispatch(client, request);
+    else this.waiting.push(request);
+  }
+
+  private dispatch(client: Client, request: PendingRequest): void {
+    request.client = client;
     this.dispatching = true;
     try {
-      client.dispatch(prepared.options, request);
+      client.dispatch(request.prepared!.options, request);
     } finally {
       this.dispatching = false;
     }
   }
 
+  /** The oldest waiting request still worth sending (timed-out or cancelled ones are skipped). */
+  private nextWaiting(): PendingRequest | undefined {
+    while (this.waitingHead < this.waiting.length) {
+      const request = this.waiting[this.waitingHead++];
+      if (!request.settled) return request;
+    }
+    this.waiting = [];
+    this.waitingHead = 0;
+    return undefined;
+  }
+
   /** undici is done with the request: record it (unless it timed out or was cancelled) and free its connection. */
   finish(request: PendingRequest, status: number): void {
-    this.releaseClient(request.client);
+    if (request.client) this.releaseClient(request.client);
     if (request.settled) return;
     request.settled = true;
     this.inFlightList.remove(request);
@@ -260,6 +291,13 @@ export class HttpSender {
   private releaseClient(client: Client): void {
     if (this.closed || client.destroyed || client.closed) {
       this.allClients.delete(client);
+      const waiting = this.closed ? undefined : this.nextWaiting();
+      if (waiting) this.dispatch(this.newClient(), waiting);
+      return;
+    }
+    const waiting = this.nextWaiting();
+    if (waiting) {
+      this.dispatch(client, waiting);
       return;
     }
     if (this.idleClients.length < this.maxIdleClients) this.idleClients.push(client);

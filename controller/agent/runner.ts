@@ -1,6 +1,7 @@
 import type { AgentAssignment, AgentToController, LoadShape } from '../../src/contract';
 import { ClosedLoop } from './closed-loop';
 import { DoneCallback, HttpSender } from './http-client';
+import { LlmAgentRunner } from './llm/runner';
 import type { LoadContext, LoadDriver } from './load-driver';
 import { OpenLoop } from './open-loop';
 import { StatsRecorder } from './stats-recorder';
@@ -19,13 +20,20 @@ type State =
   | 'stopping'
   | 'stopped';
 
-function createDriver(load: LoadShape, context: LoadContext): LoadDriver {
+/** The HTTP loads; `llm` loads are run by LlmAgentRunner. */
+type HttpLoad = Exclude<LoadShape, { kind: 'llm' }>;
+
+function createDriver(load: HttpLoad, context: LoadContext): LoadDriver {
   return load.kind === 'closed' ? new ClosedLoop(context, load) : new OpenLoop(context, load);
 }
 
 /** Idle connections worth keeping: one per worker, or per request the in-flight cap allows. */
-function connectionsFor(load: LoadShape): number {
-  return load.kind === 'closed' ? load.concurrency : load.maxInFlight;
+/** Beyond this many connections, open-loop requests wait for a free one (their latency still counts). */
+const OPEN_LOOP_MAX_CONNECTIONS = 512;
+
+function connectionsFor(load: HttpLoad): number {
+  // open loop: enough connections for the in-flight cap, but not a connection per request under overload
+  return load.kind === 'closed' ? load.concurrency : Math.min(load.maxInFlight, OPEN_LOOP_MAX_CONNECTIONS);
 }
 
 /**
@@ -41,6 +49,8 @@ export class AgentRunner implements LoadContext {
   private driver: LoadDriver | null = null;
   private requestLimit: number | null = null;
   private totalSent = 0;
+  /** Set when the assignment is an LLM task: everything is delegated to it. */
+  private llm: LlmAgentRunner | null = null;
   /** Bumped whenever a wait for in-flight requests is superseded (resume, stop, new assignment). */
   private epoch = 0;
 
@@ -50,11 +60,31 @@ export class AgentRunner implements LoadContext {
   ) {}
 
   get status(): State {
+    if (this.llm) {
+      const s = this.llm.status;
+      return s === 'loading' ? 'running' : s;
+    }
     return this.state;
   }
 
   assign(assignment: AgentAssignment): void {
     if (this.state === 'stopping' || this.state === 'stopped') return;
+    if (this.llm) {
+      this.log('warn', `new assignment for round ${assignment.roundId} replaces the LLM round`);
+      void this.llm.shutdown();
+      this.llm = null;
+    }
+    if (assignment.llm && assignment.load.kind === 'llm') {
+      void this.teardown();
+      this.state = 'running';
+      this.llm = new LlmAgentRunner({ ...assignment, llm: assignment.llm }, this.output, this.log);
+      void this.llm.start();
+      return;
+    }
+    if (assignment.load.kind === 'llm') {
+      this.log('error', 'an llm load without llm work: ignored');
+      return;
+    }
     if (this.assignment) {
       // A new assignment replaces the old one at once: what was in flight is not reported.
       this.log('warn', `new assignment for round ${assignment.roundId} replaces round ${this.assignment.roundId}`);
@@ -76,6 +106,11 @@ export class AgentRunner implements LoadContext {
 
   /** A `load` message: new shape now; `requestLimit` only when given (null = unlimited). */
   applyLoad(load: LoadShape, requestLimit?: number | null): void {
+    if (this.llm) {
+      if (load.kind === 'llm') this.llm.applyLoad(load, requestLimit);
+      return;
+    }
+    if (load.kind === 'llm') return;
     if (!this.assignment || this.state === 'stopping' || this.state === 'stopped') return;
     this.assignment = { ...this.assignment, load };
     if (requestLimit !== undefined) this.requestLimit = requestLimit;
@@ -104,6 +139,11 @@ export class AgentRunner implements LoadContext {
    * `done`. Every stop is answered by one `done`, so the controller can wait for it.
    */
   async stop(reason: string): Promise<void> {
+    if (this.llm) {
+      await this.llm.stop(reason);
+      this.state = 'stopped';
+      return;
+    }
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.log('info', `stopping: ${reason}`);
     this.epoch++;
@@ -125,6 +165,7 @@ export class AgentRunner implements LoadContext {
   /** Ends everything at once, reporting nothing (the controller is gone). */
   async shutdown(): Promise<void> {
     this.state = 'stopped';
+    await this.llm?.shutdown();
     await this.teardown();
   }
 
@@ -162,7 +203,7 @@ export class AgentRunner implements LoadContext {
   }
 
   /** Starts (or resumes, after a raised limit) sending with `load`. */
-  private run(load: LoadShape): void {
+  private run(load: HttpLoad): void {
     this.epoch++;
     this.state = 'running';
     this.recorder?.start();

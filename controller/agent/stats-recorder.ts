@@ -1,5 +1,5 @@
 import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import type { AgentStatsFrame } from '../../src/contract';
+import type { AgentStatsFrame, LlmRequestRecord } from '../../src/contract';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../metrics/histogram';
 import type { ResultSink } from './http-client';
 
@@ -34,6 +34,8 @@ export class StatsRecorder implements ResultSink {
   private bytesIn = 0;
   private bytesOut = 0;
   private droppedCount = 0;
+  /** LLM tasks: records of the requests completed in this second (null: not an LLM task). */
+  private llmRecords: LlmRequestRecord[] | null = null;
   /** The Unix second being filled, and the performance.now() time at which it ends. */
   private second = 0;
   private secondEndMs = Number.POSITIVE_INFINITY;
@@ -77,6 +79,18 @@ export class StatsRecorder implements ResultSink {
     this.timer = null;
     this.loopDelay.disable();
     this.resetSecond();
+  }
+
+  /** Frames will carry `llmRecords` (possibly empty), so the controller knows the task's seconds have LLM figures. */
+  enableLlmRecords(): void {
+    if (this.llmRecords === null) this.llmRecords = [];
+  }
+
+  /** An LLM request ended: its record goes out with the frame of the second it ended in. */
+  llmRecord(nowMs: number, record: LlmRequestRecord): void {
+    if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
+    this.enableLlmRecords();
+    this.llmRecords?.push(record);
   }
 
   // --- hot path: called per request -----------------------------------------------------------
@@ -166,6 +180,7 @@ export class StatsRecorder implements ResultSink {
       lagHistogram: encodeHistogram(this.lag),
       totalSent: this.gauges.totalSent(),
       eventLoopLagMs: Math.round(Math.max(0, loopP99Ms - LOOP_DELAY_RESOLUTION_MS) * 1000) / 1000,
+      ...(this.llmRecords !== null ? { llmRecords: this.llmRecords } : {}),
     };
     this.loopDelay.reset();
     this.resetSecond();
@@ -181,5 +196,6 @@ export class StatsRecorder implements ResultSink {
     this.bytesIn = 0;
     this.bytesOut = 0;
     this.droppedCount = 0;
+    if (this.llmRecords !== null) this.llmRecords = [];
   }
 }

@@ -9,6 +9,7 @@ import {
   SimpleTaskResponse,
   UpdateTaskResponse,
 } from '../../src/contract';
+import { recordsCsv } from '../metrics/llm';
 import { TaskManager } from '../tasks/manager';
 import { TaskRecord } from '../tasks/record';
 import { requestId } from './errors';
@@ -91,6 +92,19 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
 
   router.get(`${API_PREFIX}/:region/:name/stats`, route((req, res) => {
     res.json(manager.stats(checkRegion(req), requestId(res)));
+  }));
+
+  // LLM tasks: every request of the current (or last) round, as CSV or JSON.
+  router.get(`${API_PREFIX}/:region/:name/records`, route((req, res) => {
+    const name = checkRegion(req);
+    const format = req.query.format === undefined ? 'json' : String(req.query.format);
+    if (format !== 'json' && format !== 'csv') throw new BenchError('InvalidField', 'format: must be one of csv, json', { field: 'format' });
+    const { roundId, records } = manager.llmRecords(name);
+    if (format === 'csv') {
+      res.type('text/csv').attachment(`${name}-${roundId}-records.csv`).send(recordsCsv(records));
+      return;
+    }
+    res.json({ RequestId: requestId(res), TaskName: name, RoundId: roundId, Records: records });
   }));
 
   return router;

@@ -1,4 +1,4 @@
-import type { AgentStatsFrame, RoundResult, StatsPoint } from '../../src/contract';
+import type { AgentStatsFrame, LlmRequestRecord, RoundResult, StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
   encodeHistogram,
@@ -8,6 +8,7 @@ import {
   quantilesMs,
   rtDistribution,
 } from './histogram';
+import { secondFigures } from './llm';
 
 /** Only this status is a success (SPEC 3: every request whose status is not 200 is an error). */
 const SUCCESS_STATUS = '200';
@@ -20,6 +21,8 @@ export interface SecondContext {
   concurrency?: number;
   agentsDesired: number;
   agentsAvailable: number;
+  /** An LLM task: the point carries TTFTAvg/TPOTAvg/OutputTPS even in a second without frames. */
+  llm?: boolean;
 }
 
 /** How hard the agents worked in a second: what auto mode reads to tell an agent bottleneck from a service one. */
@@ -70,8 +73,11 @@ class PendingSecond {
   readonly rt = createLatencyHistogram();
   readonly lag = createLatencyHistogram();
   readonly agents = new Set<string>();
+  /** LLM tasks: the records of requests that ended in this second (null when no frame carried any list). */
+  llm: LlmRequestRecord[] | null = null;
 
   add(agentId: string, frame: AgentStatsFrame): void {
+    if (frame.llmRecords) (this.llm ??= []).push(...frame.llmRecords);
     this.requests += frame.requests;
     this.sent += frame.sent;
     this.bytesIn += frame.bytesIn;
@@ -144,6 +150,7 @@ export class SecondAggregator {
       SendLagP99: percentileMs(bucket.lag, 99),
       AgentsDesired: context.agentsDesired,
       AgentsAvailable: context.agentsAvailable,
+      ...(bucket.llm !== null || context.llm ? secondFigures(bucket.llm ?? []) : {}),
     };
     return {
       point,

@@ -23,7 +23,7 @@ export function firstWholeSecond(ctx: ModeContext): number {
  * and what each of them sends, second by second.
  */
 export interface ModeDriver {
-  readonly mode: Mode;
+  readonly mode: Mode | 'llm';
   desiredAgents(): number;
   /** The load of agent `index` when `count` agents are connected. */
   loadFor(index: number, count: number): LoadShape;

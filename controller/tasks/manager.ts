@@ -4,19 +4,27 @@ import {
   applyOptionalUpdate,
   assertValidTask,
   BenchError,
+  DEFAULTS,
   isFinalStatus,
+  LlmRequestRecord,
+  LlmResult,
+  LlmSpec,
+  LlmWork,
   normalizeTask,
   parseHeaderLine,
   RequestTemplate,
   resolveOptional,
+  ResolvedOptional,
   RoundResult,
   StatsPoint,
   StatsResponse,
   TaskDetail,
   TaskEvent,
+  TaskSpec,
   TaskStatus,
   TaskSummary,
 } from '../../src/contract';
+import { computeLlmResult } from '../metrics/llm';
 import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { DataLimits, loadEntries } from '../data';
@@ -26,7 +34,7 @@ import { publishReport } from '../reports/publish';
 import { ServiceRegistry } from '../services';
 import { ReportStore } from '../storage';
 import { FIRST_ROUND_ID, formatTime, newTaskId, newTaskName } from './naming';
-import { currentRound, RoundRecord, TaskRecord } from './record';
+import { currentRound, loadDurationS, RoundRecord, TaskRecord } from './record';
 import { redactTask } from './redact';
 import { RoundRunner } from './round';
 import { TaskStore } from './store';
@@ -53,6 +61,52 @@ interface RoundView {
   series: StatsPoint[];
   events: TaskEvent[];
   result: RoundResult;
+  llmRecords?: LlmRequestRecord[];
+  llm?: LlmResult;
+}
+
+/** SPEC 6 defaults of an llm task. */
+const LLM_DEFAULTS = { timeoutMs: 600_000, inputTokens: 1024, outputTokens: 128, maxPrompts: 10_000 };
+
+/**
+ * What a round runs. An llm task's duration and request count come from its
+ * `llm` section: `continuous` (or no requestCount) runs until the duration.
+ */
+export function runOptional(spec: TaskSpec): ResolvedOptional {
+  const optional = resolveOptional(spec);
+  const llm = spec.llm;
+  if (!llm) return optional;
+  return { ...optional, durationS: llm.duration ?? DEFAULTS.llmDurationS, requestCount: llm.continuous ? null : llm.requestCount ?? null };
+}
+
+/** The endpoint of an llm task: the service URL plus the API path, unless the URL already names one. */
+export function llmUrl(serviceUrl: string, api: LlmSpec['api']): string {
+  const url = new URL(serviceUrl);
+  if (/\/v1\/(chat\/)?completions\/?$/.test(url.pathname)) return url.toString();
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${api === 'chat' ? '/v1/chat/completions' : '/v1/completions'}`;
+  return url.toString();
+}
+
+/** The first human turn of each ShareGPT conversation (`conversations: [{from, value}]` or `[{role, content}]`). */
+export function sharegptPrompts(text: string, source: string): string[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new BenchError('DataSourceFailed', `llm.dataset.path ${source}: not valid JSON: ${(err as Error).message}`, { field: 'llm.dataset.path', resource: source });
+  }
+  const items = Array.isArray(doc) ? doc : [];
+  const prompts: string[] = [];
+  for (const item of items as Record<string, unknown>[]) {
+    const turns = (item?.conversations ?? item?.conversation ?? item?.messages) as Record<string, unknown>[] | undefined;
+    if (!Array.isArray(turns)) continue;
+    const human = turns.find((t) => t && (t.from === 'human' || t.from === 'user' || t.role === 'user'));
+    const value = human?.value ?? human?.content;
+    if (typeof value === 'string' && value.trim()) prompts.push(value);
+    if (prompts.length >= LLM_DEFAULTS.maxPrompts) break;
+  }
+  if (prompts.length === 0) throw new BenchError('DataSourceFailed', `llm.dataset.path ${source}: no conversation with a human turn`, { field: 'llm.dataset.path', resource: source });
+  return prompts;
 }
 
 const REPORT_ATTEMPTS = 3;
@@ -118,7 +172,7 @@ export class TaskManager extends EventEmitter {
       message: 'Benchmark task is creating',
       createMs: now,
       updateMs: now,
-      desiredAgent: optional.mode === 'manual' ? optional.agentCount : 1,
+      desiredAgent: optional.mode === 'manual' || spec.llm ? optional.agentCount : 1,
       rounds: [],
       agentToken: randomBytes(24).toString('base64url'),
     };
@@ -162,7 +216,7 @@ export class TaskManager extends EventEmitter {
       throw new BenchError('InvalidField', 'optional: must be an object of the fields to change', { field: 'optional' });
     }
     const next = applyOptionalUpdate(record.spec, optional as Record<string, unknown>);
-    const resolved = resolveOptional(next);
+    const resolved = runOptional(next);
     if (resolved.agentCount > this.deps.maxAgents) {
       throw new BenchError('InvalidField', `optional.agentCount: must be <= ${this.deps.maxAgents} (the controller's --max-agents)`, { field: 'optional.agentCount' });
     }
@@ -204,8 +258,8 @@ export class TaskManager extends EventEmitter {
     const view = round && !runner ? this.roundView(record, round) : undefined;
     const series = runner ? runner.series : view?.series ?? [];
     const last = series[series.length - 1];
-    const result = runner ? runner.accumulator.result() : view?.result;
-    const optional = resolveOptional(record.spec);
+    const result = runner ? runner.accumulator.result(runner.loadDurationS()) : view?.result;
+    const optional = runOptional(record.spec);
     const detail: TaskDetail = {
       ...this.summary(record),
       Config: redactTask(record.spec),
@@ -219,6 +273,10 @@ export class TaskManager extends EventEmitter {
       Capacity: runner?.mode.capacity() ?? round?.capacity,
       ReportUrl: round?.reportUrl,
     };
+    const llm = runner ? runner.llmResult() : view?.llm;
+    if (llm) {
+      detail.LLM = llm;
+    }
     if (result && result.TotalRequests > 0) {
       detail.Result = result;
       detail.CurrentQPS = last ? last.Requests : 0;
@@ -245,6 +303,16 @@ export class TaskManager extends EventEmitter {
       Result: detail.Result,
       Capacity: detail.Capacity,
     };
+  }
+
+  /** The per-request records of the current (or last) round of an llm task. */
+  llmRecords(name: string): { roundId: number; records: LlmRequestRecord[] } {
+    const record = this.mustGet(name);
+    if (!record.spec.llm) throw new BenchError('InvalidField', `task ${name} is not an llm task: it has no per-request records`, { field: 'llm' });
+    const runner = this.runners.get(name);
+    const round = currentRound(record);
+    if (!round) return { roundId: 0, records: [] };
+    return { roundId: round.roundId, records: runner ? runner.llmRecords : this.roundView(record, round).llmRecords ?? [] };
   }
 
   /** Where the report of the last round is; 409 before the round has ended. */
@@ -303,10 +371,13 @@ export class TaskManager extends EventEmitter {
     this.touch(record);
     let request: RequestTemplate;
     let runner: RoundRunner;
-    const optional = resolveOptional(record.spec);
+    const optional = runOptional(record.spec);
     try {
+      const llmSpec = record.spec.llm;
       request = await this.requestTemplate(record);
+      const llm = llmSpec ? { spec: llmSpec, work: await this.llmWork(record.spec, llmSpec) } : undefined;
       runner = new RoundRunner({
+        llm,
         taskName: record.taskName,
         taskId: record.taskId,
         roundId,
@@ -320,6 +391,13 @@ export class TaskManager extends EventEmitter {
         hooks: {
           onChange: () => this.onRunnerChange(record),
           onSecond: (stored) => this.onRunnerSecond(record, roundId, stored),
+          onLlmRecords: (records) => {
+            try {
+              this.deps.store.appendLlmRecords(record.taskName, roundId, records);
+            } catch (err) {
+              this.deps.log(`cannot record llm requests of ${record.taskName}: ${(err as Error).message}`);
+            }
+          },
           onEvent: (event) => {
             this.deps.store.appendEvent(record.taskName, roundId, event);
             this.emit('task', record.taskName);
@@ -345,13 +423,17 @@ export class TaskManager extends EventEmitter {
   private async requestTemplate(record: TaskRecord): Promise<RequestTemplate> {
     const spec = record.spec;
     const target = this.deps.services.resolve(spec.service);
-    const bodies = await loadEntries(spec.data, this.deps.dataLimits);
+    // llm tasks send their own bodies (LlmWork); the data section is read there for the custom dataset
+    const bodies = spec.llm ? [] : await loadEntries(spec.data, this.deps.dataLimits);
     const headers: [string, string][] = [];
     for (const line of spec.http?.headers ?? []) {
       const header = parseHeaderLine(line);
       if (header) headers.push([header.name, header.value]);
     }
     if (target.token && !headers.some(([name]) => name.toLowerCase() === 'authorization')) headers.push(['Authorization', target.token]);
+    if (spec.llm) {
+      return { url: llmUrl(target.url, spec.llm.api), method: 'POST', headers, bodies: [], timeoutMs: spec.http?.timeout ?? LLM_DEFAULTS.timeoutMs };
+    }
     return {
       url: target.url,
       method: spec.http?.method ?? (bodies.length > 0 ? 'POST' : 'GET'),
@@ -361,11 +443,35 @@ export class TaskManager extends EventEmitter {
     };
   }
 
+  /** What the agents of an llm task send: synthetic parameters, ShareGPT prompts or custom bodies. */
+  private async llmWork(spec: TaskSpec, llm: LlmSpec): Promise<LlmWork> {
+    const dataset = llm.dataset ?? { type: 'synthetic' as const };
+    const base = { api: llm.api, model: llm.model, maxTokens: null };
+    switch (dataset.type) {
+      case 'synthetic': {
+        const input = dataset.inputTokens ?? [LLM_DEFAULTS.inputTokens, LLM_DEFAULTS.inputTokens];
+        const output = dataset.outputTokens ?? [LLM_DEFAULTS.outputTokens, LLM_DEFAULTS.outputTokens];
+        // output lengths are exact only if the model may not stop early
+        return { ...base, ignoreEos: llm.ignoreEos ?? true, source: { kind: 'synthetic', inputTokens: input, outputTokens: output, seed: llm.seed ?? 0 } };
+      }
+      case 'custom': {
+        const entries = await loadEntries(spec.data, this.deps.dataLimits);
+        return { ...base, ignoreEos: llm.ignoreEos ?? false, source: { kind: 'bodies', bodies: entries.map((b) => b.toString('utf8')) } };
+      }
+      case 'sharegpt': {
+        const [file] = await loadEntries({ path: dataset.path }, this.deps.dataLimits);
+        return { ...base, ignoreEos: llm.ignoreEos ?? false, source: { kind: 'prompts', prompts: sharegptPrompts(file.toString('utf8'), dataset.path) } };
+      }
+    }
+  }
+
   private onRunnerChange(record: TaskRecord): void {
     const runner = this.runners.get(record.taskName);
     if (!runner) return;
     record.desiredAgent = runner.desiredAgents();
     if (runner.phase === 'running' && (record.status === 'Creating')) {
+      const round = currentRound(record);
+      if (round) round.runningMs = runner.runningSinceMs;
       this.setStatus(record, 'Running', runner.message);
     } else if (runner.phase === 'starting' && record.status === 'Creating') {
       record.message = runner.message;
@@ -403,9 +509,17 @@ export class TaskManager extends EventEmitter {
     const runner = this.runners.get(record.taskName);
     this.runners.delete(record.taskName);
     round.endMs = Date.now();
+    round.loadEndMs = runner?.stopRequestedMs ?? round.endMs;
     round.message = info.reason;
     round.capacity = runner?.mode.capacity();
-    if (runner) this.views.set(viewKey(record.taskName, round.roundId), { series: runner.series, events: runner.events, result: runner.accumulator.result() });
+    if (runner) {
+      this.views.set(viewKey(record.taskName, round.roundId), {
+        series: runner.series,
+        events: runner.events,
+        result: runner.accumulator.result(runner.loadDurationS()),
+        ...(record.spec.llm ? { llmRecords: runner.llmRecords, llm: runner.llmResult() } : {}),
+      });
+    }
     if (record.status === 'Deleting') return;
     const status: TaskStatus = info.failed ? (runner && runner.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
     const message = info.failed ? info.reason : `Benchmark task is stopped: ${info.reason}`;
@@ -448,7 +562,7 @@ export class TaskManager extends EventEmitter {
       RoundId: round.roundId,
       ServiceName: record.serviceName,
       Region: record.region,
-      Mode: resolveOptional(record.spec).mode,
+      Mode: modeName(record.spec),
       Status: status,
       Message: round.message ?? record.message,
       StartTime: formatTime(round.startMs),
@@ -459,6 +573,7 @@ export class TaskManager extends EventEmitter {
       Capacity: round.capacity,
       Series: view.series,
       Events: view.events,
+      ...(view.llm ? { LLM: view.llm } : {}),
       GeneratedAt: formatTime(Date.now()),
     };
     const published = await publishReport(this.deps.reports, this.deps.localReports, data, { attempts: REPORT_ATTEMPTS, backoffMs: 500 });
@@ -483,8 +598,12 @@ export class TaskManager extends EventEmitter {
     const view: RoundView = {
       series: seconds.map((s) => s.point),
       events: this.deps.store.readEvents(record.taskName, round.roundId),
-      result: accumulator.result(),
+      result: accumulator.result(loadDurationS(round)),
     };
+    if (record.spec.llm) {
+      view.llmRecords = this.deps.store.readLlmRecords(record.taskName, round.roundId);
+      view.llm = computeLlmResult(view.llmRecords, record.spec.llm.slo);
+    }
     this.views.set(key, view);
     return view;
   }
@@ -540,7 +659,7 @@ export class TaskManager extends EventEmitter {
       TaskId: record.taskId,
       Region: record.region,
       ServiceName: record.serviceName,
-      Mode: resolveOptional(record.spec).mode,
+      Mode: modeName(record.spec),
       DesiredAgent: runner ? runner.desiredAgents() : record.desiredAgent,
       AvailableAgent: runner ? runner.availableAgents() : 0,
       Status: record.status,
@@ -549,6 +668,11 @@ export class TaskManager extends EventEmitter {
       UpdateTime: formatTime(record.updateMs),
     };
   }
+}
+
+/** The mode shown in lists and reports: an llm task shows its test mode. */
+function modeName(spec: TaskSpec): string {
+  return spec.llm ? `llm-${spec.llm.testMode}` : resolveOptional(spec).mode;
 }
 
 function viewKey(taskName: string, roundId: number): string {

@@ -4,6 +4,9 @@ import { Capacity, TaskSpec, TaskStatus } from '../../src/contract';
 export interface RoundRecord {
   roundId: number;
   startMs: number;
+  /** When all agents were running (the load began) and when they were told to stop: QPS divides by this span. */
+  runningMs?: number;
+  loadEndMs?: number;
   endMs?: number;
   message?: string;
   reportUrl?: string;
@@ -35,4 +38,10 @@ export interface TaskRecord {
 
 export function currentRound(record: TaskRecord): RoundRecord | undefined {
   return record.rounds[record.rounds.length - 1];
+}
+
+/** Seconds the round's load ran, when known (the divisor of its QPS). */
+export function loadDurationS(round: RoundRecord): number | undefined {
+  const end = round.loadEndMs ?? round.endMs;
+  return round.runningMs !== undefined && end !== undefined && end > round.runningMs ? (end - round.runningMs) / 1000 : undefined;
 }

@@ -2,6 +2,10 @@ import {
   AgentAssignment,
   AgentStatsFrame,
   AgentToController,
+  LlmRequestRecord,
+  LlmResult,
+  LlmSpec,
+  LlmWork,
   LoadShape,
   RequestTemplate,
   ResolvedOptional,
@@ -12,6 +16,7 @@ import {
 import { AgentConnection, AgentOwner } from '../agents/hub';
 import { AgentLauncher, LaunchedAgent } from '../agents/launcher';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
+import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
 import { formatTime } from './naming';
@@ -42,6 +47,8 @@ export interface RoundHooks {
   /** The round's status line changed (agents connected, running, stopping). */
   onChange(): void;
   onSecond(stored: StoredSecond): void;
+  /** LLM tasks: per-request records as they arrive (to persist them). */
+  onLlmRecords?(records: LlmRequestRecord[]): void;
   onEvent(event: TaskEvent): void;
   /** Called once when the round has stopped its agents and finalized its data. */
   onFinished(info: RoundEndInfo): void;
@@ -59,6 +66,8 @@ export interface RoundDeps {
   connectTimeoutS: number;
   maxAgents: number;
   hooks: RoundHooks;
+  /** An LLM task: its section and what the agents send. */
+  llm?: { spec: LlmSpec; work: LlmWork };
 }
 
 /** Seconds a second waits for late agents before it is finalized without them. */
@@ -76,9 +85,15 @@ export class RoundRunner implements AgentOwner {
   readonly series: StatsPoint[] = [];
   readonly events: TaskEvent[] = [];
   readonly accumulator = new RoundAccumulator();
+  /** LLM tasks: every request of the round (up to MAX_LLM_RECORDS). */
+  readonly llmRecords: LlmRequestRecord[] = [];
+  private llmCache?: { count: number; result: LlmResult };
+  private llmCapWarned = false;
   phase: RoundPhase = 'starting';
   message = 'Starting agents';
   runningSinceMs?: number;
+  /** When the agents were told to stop. */
+  stopRequestedMs?: number;
   private optional: ResolvedOptional;
   private readonly slots = new Map<string, AgentSlot>();
   private readonly aggregator = new SecondAggregator();
@@ -92,7 +107,7 @@ export class RoundRunner implements AgentOwner {
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
-    this.mode = createMode(deps.optional, { event: (kind, message) => this.event(kind, message), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 });
+    this.mode = createMode(deps.optional, { event: (kind, message) => this.event(kind, message), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
   }
 
   // ------------------------------------------------------------------ life
@@ -118,6 +133,12 @@ export class RoundRunner implements AgentOwner {
     return n;
   }
 
+  /** Seconds the load has run (until the stop, once stopping): the divisor of the round's QPS. */
+  loadDurationS(): number | undefined {
+    if (this.runningSinceMs === undefined) return undefined;
+    return ((this.stopRequestedMs ?? Date.now()) - this.runningSinceMs) / 1000;
+  }
+
   elapsedS(): number {
     return this.runningSinceMs === undefined ? 0 : Math.max(0, (Date.now() - this.runningSinceMs) / 1000);
   }
@@ -137,6 +158,7 @@ export class RoundRunner implements AgentOwner {
     const done = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
     if (this.phase === 'stopping') return done;
     this.endInfo = { reason, failed };
+    this.stopRequestedMs = Date.now();
     this.phase = 'stopping';
     this.message = 'Benchmark task is stopping';
     this.event('status', `stopping: ${reason}`);
@@ -315,6 +337,7 @@ export class RoundRunner implements AgentOwner {
       request: this.deps.request,
       load: this.loadFor(slot),
       requestLimit: this.limitFor(slot),
+      ...(this.deps.llm ? { llm: this.deps.llm.work } : {}),
     };
   }
 
@@ -377,7 +400,29 @@ export class RoundRunner implements AgentOwner {
     // a frame for a second already finalized is folded into the next one: totals stay exact
     const second = frame.second <= this.lastFinalized ? this.lastFinalized + 1 : frame.second;
     slot.lastSecond = Math.max(slot.lastSecond, second);
+    if (frame.llmRecords && frame.llmRecords.length > 0) this.addLlmRecords(frame.llmRecords);
     this.aggregator.add(slot.agentId, second === frame.second ? frame : { ...frame, second });
+  }
+
+  private addLlmRecords(records: LlmRequestRecord[]): void {
+    const room = MAX_LLM_RECORDS - this.llmRecords.length;
+    const kept = room >= records.length ? records : records.slice(0, Math.max(0, room));
+    if (kept.length < records.length && !this.llmCapWarned) {
+      this.llmCapWarned = true;
+      this.event('info', `llm: more than ${MAX_LLM_RECORDS} requests; later ones are counted per second but not kept`);
+    }
+    if (kept.length === 0) return;
+    this.llmRecords.push(...kept);
+    this.deps.hooks.onLlmRecords?.(kept);
+  }
+
+  /** The LLM section of the round so far (computed again only when records arrived). */
+  llmResult(): LlmResult | undefined {
+    if (!this.deps.llm) return undefined;
+    if (this.llmCache?.count !== this.llmRecords.length) {
+      this.llmCache = { count: this.llmRecords.length, result: computeLlmResult(this.llmRecords, this.deps.llm.spec.slo) };
+    }
+    return this.llmCache.result;
   }
 
   private onTick(): void {
@@ -400,6 +445,7 @@ export class RoundRunner implements AgentOwner {
         concurrency: this.mode.concurrency(),
         agentsDesired: this.desiredAgents(),
         agentsAvailable: this.availableAgents(),
+        llm: this.deps.llm !== undefined,
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
       const stored = toStoredSecond(finalized);

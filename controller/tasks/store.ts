@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BenchError, TaskEvent } from '../../src/contract';
+import { BenchError, LlmRequestRecord, TaskEvent } from '../../src/contract';
 import { StoredSecond } from '../metrics/aggregate';
 import { TaskRecord } from './record';
 
@@ -57,6 +57,17 @@ export class TaskStore {
 
   appendEvent(taskName: string, roundId: number, event: TaskEvent): void {
     appendLine(path.join(this.taskDir(taskName), `round-${roundId}.events.ndjson`), JSON.stringify(event));
+  }
+
+  /** LLM tasks: per-request records, one ndjson line each (a restart keeps them like the seconds). */
+  appendLlmRecords(taskName: string, roundId: number, records: LlmRequestRecord[]): void {
+    if (records.length === 0) return;
+    // One write for the batch: a crash tears at most its last line.
+    fs.appendFileSync(path.join(this.taskDir(taskName), `round-${roundId}.llm.ndjson`), `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  }
+
+  readLlmRecords(taskName: string, roundId: number): LlmRequestRecord[] {
+    return readLines<LlmRequestRecord>(path.join(this.taskDir(taskName), `round-${roundId}.llm.ndjson`));
   }
 
   readSeconds(taskName: string, roundId: number): StoredSecond[] {

@@ -119,7 +119,10 @@ export type LlmMetricName = 'TTFT' | 'TPOT' | 'ITL' | 'E2EL' | 'InputTokens' | '
 export interface LlmResult {
   Total: Record<LlmMetricName, LlmStatistic>;
   Stable: Record<LlmMetricName, LlmStatistic>;
+  /** Common metrics of the whole run (AISBench names without spaces; durations ms, throughputs per second). */
   Common: Record<string, number>;
+  /** The same common metrics for the steady stage. */
+  StableCommon?: Record<string, number>;
   /** Where token counts came from: usage, tokenizer, or chunks (said in the report). */
   TokenSource?: string;
 }

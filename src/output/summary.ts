@@ -69,26 +69,57 @@ function rtDistributionTable(result: RoundResult): string | undefined {
   );
 }
 
+/** AISBench's order and units: times in ms, throughput in token/s. */
 const LLM_METRICS: readonly [LlmMetricName, string][] = [
-  ['TTFT', 'TTFT (ms)'],
-  ['TPOT', 'TPOT (ms)'],
-  ['ITL', 'ITL (ms)'],
-  ['E2EL', 'E2EL (ms)'],
-  ['InputTokens', 'InputTokens'],
-  ['OutputTokens', 'OutputTokens'],
-  ['OutputTokenThroughput', 'OutputTokenThroughput (tok/s)'],
+  ['E2EL', ' ms'],
+  ['TTFT', ' ms'],
+  ['TPOT', ' ms'],
+  ['ITL', ' ms'],
+  ['InputTokens', ''],
+  ['OutputTokens', ''],
+  ['OutputTokenThroughput', ' token/s'],
 ];
 
-function llmStageTable(stage: Record<LlmMetricName, LlmStatistic> | undefined): string | undefined {
-  if (!stage) return undefined;
-  const rows = LLM_METRICS.filter(([name]) => stage[name]).map(([name, label]): Cell[] => {
-    const s = stage[name];
-    return [label, formatNumber(s.Average), formatNumber(s.Min), formatNumber(s.Max), formatNumber(s.Median), formatNumber(s.P75), formatNumber(s.P90), formatNumber(s.P99), s.N];
-  });
+function commonUnit(name: string): string {
+  if (name === 'BenchmarkDuration') return ' ms';
+  if (name === 'RequestThroughput' || name === 'Goodput') return ' req/s';
+  if (name.endsWith('Throughput')) return ' token/s';
+  return '';
+}
+
+type LlmStage = Record<LlmMetricName, LlmStatistic>;
+
+/** The AISBench "Performance Parameters" table: one row per metric and stage (total, stable). */
+function llmParametersTable(stages: [string, LlmStage | undefined][]): string | undefined {
+  const rows: Cell[][] = [];
+  for (const [name, unit] of LLM_METRICS) {
+    for (const [stageName, stage] of stages) {
+      const s = stage?.[name];
+      if (!s) continue;
+      const v = (x: number): string => `${formatNumber(x, 4)}${unit}`;
+      rows.push([name, stageName, v(s.Average), v(s.Min), v(s.Max), v(s.Median), v(s.P75), v(s.P90), v(s.P99), s.N]);
+    }
+  }
   if (rows.length === 0) return undefined;
-  return renderTable(['Metric', 'Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'], rows, {
-    align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  return renderTable(['Performance Parameters', 'Stage', 'Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'], rows, {
+    align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   });
+}
+
+/** The AISBench "Common Metric" table, total and stable stages. */
+function llmCommonTable(stages: [string, Record<string, number> | undefined][]): string | undefined {
+  const rows: Cell[][] = [];
+  const names = new Set<string>();
+  for (const [, common] of stages) for (const name of Object.keys(common ?? {})) names.add(name);
+  for (const name of names) {
+    for (const [stageName, common] of stages) {
+      const value = common?.[name];
+      if (value === undefined) continue;
+      rows.push([name, stageName, `${formatNumber(value, 4)}${commonUnit(name)}`]);
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return renderTable(['Common Metric', 'Stage', 'Value'], rows, { align: ['left', 'left', 'right'] });
 }
 
 function keyValue(rows: [string, string][]): string {
@@ -98,12 +129,16 @@ function keyValue(rows: [string, string][]): string {
 
 function llmSections(llm: LlmResult): string[] {
   const out: string[] = [];
-  const total = llmStageTable(llm.Total);
-  if (total) out.push('LLM metrics (whole run):', total);
-  const stable = llmStageTable(llm.Stable);
-  if (stable) out.push('LLM metrics (steady stage):', stable);
-  const common = Object.entries(llm.Common ?? {});
-  if (common.length > 0) out.push('LLM common metrics:', keyValue(common.map(([k, v]) => [k, formatNumber(v)])));
+  const parameters = llmParametersTable([
+    ['total', llm.Total],
+    ['stable', llm.Stable],
+  ]);
+  if (parameters) out.push('LLM performance (total: whole run; stable: AISBench steady stage):', parameters);
+  const common = llmCommonTable([
+    ['total', llm.Common],
+    ['stable', llm.StableCommon],
+  ]);
+  if (common) out.push(common);
   if (llm.TokenSource) out.push(`Token counts from: ${llm.TokenSource}`);
   return out;
 }

@@ -1,0 +1,127 @@
+import { authorizationHeader, DATE_HEADER, LlmResult, signRequest } from '../../src/contract';
+import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, writeTask } from '../helpers/processes';
+
+interface TaskJson {
+  TaskName: string;
+  Status: string;
+  Mode: string;
+  RoundId: number;
+  Result?: { TotalRequests: number; ErrorRequests: number };
+  LLM?: LlmResult;
+  Series?: unknown;
+}
+
+const TTFT_MS = 100;
+const TPOT_MS = 5;
+const OUTPUT_TOKENS = 32;
+const E2EL_MS = TTFT_MS + (OUTPUT_TOKENS - 1) * TPOT_MS;
+
+function within(measured: number, expected: number, tolerance = 0.05): void {
+  const error = Math.abs(measured - expected) / expected;
+  if (error > tolerance) throw new Error(`measured ${measured} is ${(error * 100).toFixed(1)}% from ${expected}`);
+}
+
+describe('LLM tasks end to end: real controller, agents and eascmd against the OpenAI fixture', () => {
+  let controller: ControllerProcess;
+  let fixture: OpenAiFixtureProcess;
+  let dir: string;
+  const figures: string[] = [];
+
+  beforeAll(async () => {
+    dir = tempDir('llm');
+    fixture = await startOpenAiFixture(['--ttft-ms', String(TTFT_MS), '--tpot-ms', String(TPOT_MS)]);
+    controller = await startController();
+  });
+
+  afterAll(async () => {
+    await controller?.stop();
+    await fixture?.stop();
+    killAllStarted();
+    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
+  });
+
+  const task = (llm: Record<string, unknown>) =>
+    writeTask(dir, {
+      service: { serviceName: 'llm_fixture', url: fixture.url },
+      llm: { api: 'chat', model: 'fixture', requestCount: 100, dataset: { type: 'synthetic', inputTokens: [40, 60], outputTokens: [OUTPUT_TOKENS, OUTPUT_TOKENS] }, ...llm },
+    });
+
+  const runWait = async (file: string, json = true): Promise<{ stdout: string; task: TaskJson }> => {
+    const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', file, '--wait', ...(json ? ['--json'] : [])], { timeoutMs: 60000 });
+    if (res.code !== 0) throw new Error(`eascmd failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
+    return { stdout: res.stdout, task: json ? lastJson<TaskJson>(res.stdout) : ({} as TaskJson) };
+  };
+
+  const fetchRaw = async (path: string): Promise<{ status: number; text: string; type: string }> => {
+    const date = new Date().toUTCString();
+    const res = await fetch(`${controller.url}${path}`, {
+      headers: { authorization: authorizationHeader(controller.accessId, signRequest(controller.secret, 'GET', path, date, undefined)), [DATE_HEADER]: date },
+    });
+    return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
+  };
+
+  const checkTiming = (llm: LlmResult, label: string): void => {
+    for (const stage of ['Total', 'Stable'] as const) {
+      const t = llm[stage];
+      figures.push(`${label} ${stage}: TTFT ${t.TTFT.Average} ms (expected ${TTFT_MS}), TPOT ${t.TPOT.Average} ms (${TPOT_MS}), ITL ${t.ITL.Average} ms (${TPOT_MS}), E2EL ${t.E2EL.Average} ms (${E2EL_MS}), N ${t.E2EL.N}`);
+      within(t.TTFT.Average, TTFT_MS);
+      within(t.TPOT.Average, TPOT_MS);
+      within(t.ITL.Average, TPOT_MS);
+      within(t.E2EL.Average, E2EL_MS);
+      expect(t.OutputTokens).toMatchObject({ Min: OUTPUT_TOKENS, Max: OUTPUT_TOKENS });
+    }
+  };
+
+  test('concurrency mode: measured TTFT, TPOT, ITL and E2EL agree with the configured service within 5%', async () => {
+    const { task: t } = await runWait(task({ testMode: 'concurrency', concurrency: 10 }));
+    expect(t.Status).toBe('Stopped');
+    expect(t.Mode).toBe('llm-concurrency');
+    const llm = t.LLM as LlmResult;
+    checkTiming(llm, 'concurrency, 1 token/chunk');
+    expect(llm.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100, FailedRequests: 0, MaxConcurrency: 10, TotalGeneratedTokens: 100 * OUTPUT_TOKENS });
+    expect(llm.Stable.E2EL.N).toBeGreaterThan(50);
+    expect(llm.TokenSource).toBe('usage');
+    within(llm.Common.Concurrency, 10, 0.1);
+    expect(t.Result?.TotalRequests).toBe(100);
+    const records = JSON.parse((await fetchRaw(`/api/v2/benchmark-tasks/cn-local/${t.TaskName}/records?format=json`)).text) as { Records: unknown[] };
+    expect(records.Records).toHaveLength(100);
+  });
+
+  test('several tokens per chunk and no usage: the same figures, tokens counted by the bundled tokenizer', async () => {
+    await fixture.configure({ tokensPerChunk: 4, usage: false });
+    try {
+      const { task: t } = await runWait(task({ testMode: 'concurrency', concurrency: 8, api: 'completions' }));
+      const llm = t.LLM as LlmResult;
+      checkTiming(llm, 'concurrency, 4 tokens/chunk, no usage');
+      expect(llm.TokenSource).toMatch(/^tokenizer/);
+      expect(llm.Total.InputTokens.Min).toBeGreaterThanOrEqual(40);
+      expect(llm.Total.InputTokens.Max).toBeLessThanOrEqual(60);
+    } finally {
+      await fixture.configure({ tokensPerChunk: 1, usage: true });
+    }
+  });
+
+  test('rate mode with injected errors: failures counted, records downloadable as CSV, AISBench-style summary printed', async () => {
+    await fixture.configure({ errorRate: 0.05 });
+    try {
+      const file = task({ testMode: 'rate', requestRate: 40, maxConcurrency: 6, burstiness: 1, seed: 7 });
+      const { stdout } = await runWait(file, false);
+      expect(stdout).toMatch(/TTFT/);
+      expect(stdout).toMatch(/Stable/i);
+      expect(stdout).toMatch(/BenchmarkDuration/);
+      const name = /Task \[([^\]]+)\]/.exec(stdout)?.[1] as string;
+      const detail = JSON.parse((await fetchRaw(`/api/v2/benchmark-tasks/cn-local/${name}`)).text) as TaskJson;
+      const llm = detail.LLM as LlmResult;
+      expect(llm.Common).toMatchObject({ TotalRequests: 100, FailedRequests: 5, SuccessRequests: 95 });
+      expect(llm.Common.MaxConcurrency).toBeLessThanOrEqual(6);
+      const csv = await fetchRaw(`/api/v2/benchmark-tasks/cn-local/${name}/records?format=csv`);
+      expect(csv.type).toMatch(/text\/csv/);
+      const lines = csv.text.trim().split('\n');
+      expect(lines[0]).toMatch(/^agent,seq,sendMs/);
+      expect(lines).toHaveLength(101);
+      expect(lines.filter((l) => l.includes(',false,500,'))).toHaveLength(5);
+    } finally {
+      await fixture.configure({ errorRate: 0 });
+    }
+  });
+});

@@ -1,0 +1,236 @@
+import { Pool } from 'undici';
+import type { LlmRequestRecord, LlmTokenSource } from '../../../src/contract';
+import { STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../http-client';
+import type { PreparedLlmRequest } from './prompts';
+import { SseParser } from './sse';
+import { countTokens } from './tokens';
+
+/** Status recorded for an SSE error event that carries no HTTP-like code. */
+export const STATUS_STREAM_ERROR = 500;
+const MAX_ERROR_TEXT = 300;
+
+/** What one streamed response told us, before it becomes a record. */
+export interface StreamTimeline {
+  /** performance.now() of each chunk with generated content, and its text. */
+  chunkTimesMs: number[];
+  chunkTexts: string[];
+  usagePrompt: number | null;
+  usageCompletion: number | null;
+  error: string | null;
+  errorStatus: number | null;
+  done: boolean;
+}
+
+export function emptyTimeline(): StreamTimeline {
+  return { chunkTimesMs: [], chunkTexts: [], usagePrompt: null, usageCompletion: null, error: null, errorStatus: null, done: false };
+}
+
+/** Generated text of a chunk: completions `text`, chat `delta.content`, or reasoning content. */
+function chunkText(payload: Record<string, unknown>): string {
+  const choices = payload.choices;
+  if (!Array.isArray(choices) || choices.length === 0) return '';
+  let text = '';
+  for (const choice of choices as Record<string, unknown>[]) {
+    if (!choice) continue;
+    if (typeof choice.text === 'string') text += choice.text;
+    const delta = choice.delta as Record<string, unknown> | undefined;
+    if (delta) {
+      if (typeof delta.reasoning_content === 'string') text += delta.reasoning_content;
+      else if (typeof delta.reasoning === 'string') text += delta.reasoning;
+      if (typeof delta.content === 'string') text += delta.content;
+    }
+  }
+  return text;
+}
+
+function errorOf(value: unknown): { message: string; status: number } {
+  if (typeof value === 'string') return { message: value, status: STATUS_STREAM_ERROR };
+  const obj = (value ?? {}) as Record<string, unknown>;
+  const message = typeof obj.message === 'string' ? obj.message : JSON.stringify(value);
+  const code = Number(obj.code ?? obj.status);
+  return { message, status: Number.isInteger(code) && code >= 400 && code <= 599 ? code : STATUS_STREAM_ERROR };
+}
+
+/**
+ * Applies one SSE event to a timeline at time `nowMs`. `[DONE]` ends the
+ * stream; an `error` event, or a payload with an `error` field, fails the request.
+ */
+export function applyEvent(timeline: StreamTimeline, event: { event: string; data: string }, nowMs: number): void {
+  if (timeline.error !== null) return;
+  const data = event.data.trim();
+  if (data === '[DONE]') {
+    timeline.done = true;
+    return;
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(data);
+  } catch {
+    if (event.event === 'error') {
+      timeline.error = data.slice(0, MAX_ERROR_TEXT) || 'error event';
+      timeline.errorStatus = STATUS_STREAM_ERROR;
+    }
+    return; // a line that is not JSON carries no tokens
+  }
+  if (typeof payload !== 'object' || payload === null) return;
+  const obj = payload as Record<string, unknown>;
+  if (event.event === 'error' || obj.error !== undefined) {
+    const err = errorOf(obj.error ?? obj);
+    timeline.error = err.message.slice(0, MAX_ERROR_TEXT);
+    timeline.errorStatus = err.status;
+    return;
+  }
+  const text = chunkText(obj);
+  if (text.length > 0) {
+    timeline.chunkTimesMs.push(nowMs);
+    timeline.chunkTexts.push(text);
+  }
+  const usage = obj.usage as Record<string, unknown> | null | undefined;
+  if (usage && typeof usage === 'object') {
+    if (typeof usage.prompt_tokens === 'number') timeline.usagePrompt = usage.prompt_tokens;
+    if (typeof usage.completion_tokens === 'number') timeline.usageCompletion = usage.completion_tokens;
+  }
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+/**
+ * Turns a timeline into the request's figures (SPEC 6): TTFT from the first
+ * content chunk, E2EL to the last one, ITL between chunks (a chunk of k tokens
+ * counts k gaps of gap/k), tokens from `usage` or else the bundled tokenizer.
+ */
+export function measure(timeline: StreamTimeline, sendMs: number, endMs: number, promptTokens: number): Pick<LlmRequestRecord, 'ttftMs' | 'e2elMs' | 'itlMs' | 'inputTokens' | 'outputTokens' | 'tokenSource'> {
+  const times = timeline.chunkTimesMs;
+  const texts = timeline.chunkTexts;
+  const usageComplete = timeline.usageCompletion !== null && timeline.usagePrompt !== null;
+  const tokenSource: LlmTokenSource = usageComplete ? 'usage' : 'tokenizer';
+  const outputTokens = timeline.usageCompletion ?? countTokens(texts.join(''));
+  const inputTokens = timeline.usagePrompt ?? promptTokens;
+  // Tokens per chunk: one each when the counts agree (the usual server), else the tokenizer's count.
+  const oneEach = outputTokens === times.length;
+  const itlMs: number[] = [];
+  for (let i = 1; i < times.length; i++) {
+    const k = oneEach ? 1 : Math.max(1, countTokens(texts[i]));
+    const gap = (times[i] - times[i - 1]) / k;
+    for (let j = 0; j < k; j++) itlMs.push(round3(gap));
+  }
+  return {
+    ttftMs: times.length > 0 ? round3(times[0] - sendMs) : null,
+    e2elMs: round3((times.length > 0 ? times[times.length - 1] : endMs) - sendMs),
+    itlMs,
+    inputTokens,
+    outputTokens,
+    tokenSource,
+  };
+}
+
+export interface LlmClientOptions {
+  url: string;
+  headers: [string, string][];
+  timeoutMs: number;
+  connections: number;
+}
+
+/** Result of one request, with its times on the performance.now() clock. */
+export interface LlmOutcome {
+  record: Omit<LlmRequestRecord, 'agent' | 'seq'>;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/**
+ * Streams OpenAI-compatible completions over an undici pool. Every chunk is
+ * stamped as it is read; the body is parsed incrementally and only the
+ * generated text is kept (for token counting when the server sends no usage).
+ */
+export class LlmClient {
+  private readonly pool: Pool;
+  private readonly path: string;
+  private readonly headers: Record<string, string>;
+  private readonly controllers = new Set<AbortController>();
+
+  constructor(private readonly options: LlmClientOptions) {
+    const url = new URL(options.url);
+    this.path = `${url.pathname}${url.search}`;
+    this.pool = new Pool(url.origin, { connections: Math.max(1, options.connections), headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
+    for (const [name, value] of options.headers) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length' || lower === 'transfer-encoding') continue;
+      headers[lower] = value;
+    }
+    this.headers = headers;
+  }
+
+  /** Sends one request; resolves when it has ended, failed or timed out, or null when cancelled. */
+  async send(prepared: PreparedLlmRequest): Promise<LlmOutcome | null> {
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    const sendPerf = performance.now();
+    const sendMs = performance.timeOrigin + sendPerf;
+    const timeline = emptyTimeline();
+    let status = 0;
+    let bytesIn = 0;
+    let errorText: string | null = null;
+    try {
+      const res = await this.pool.request({ path: this.path, method: 'POST', headers: this.headers, body: prepared.body, signal: controller.signal });
+      status = res.statusCode;
+      if (status !== 200) {
+        const text = await res.body.text();
+        bytesIn += Buffer.byteLength(text);
+        errorText = text.slice(0, MAX_ERROR_TEXT) || `HTTP ${status}`;
+      } else {
+        const parser = new SseParser();
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          const nowPerf = performance.now();
+          bytesIn += chunk.length;
+          for (const event of parser.feed(chunk)) applyEvent(timeline, event, nowPerf);
+        }
+        for (const event of parser.end()) applyEvent(timeline, event, performance.now());
+      }
+    } catch (err) {
+      if (controller.signal.aborted && !timedOut) return null; // cancelled at stop: not recorded
+      status = timedOut ? STATUS_TIMEOUT : STATUS_CONNECTION_FAILED;
+      errorText = timedOut ? `timed out after ${this.options.timeoutMs} ms` : (err as Error).message;
+    } finally {
+      clearTimeout(timer);
+      this.controllers.delete(controller);
+    }
+    const endPerf = performance.now();
+    if (timeline.error !== null) {
+      status = timeline.errorStatus ?? STATUS_STREAM_ERROR;
+      errorText = timeline.error;
+    }
+    const success = status === 200 && errorText === null;
+    const m = measure(timeline, sendPerf, endPerf, prepared.promptTokens);
+    const record: Omit<LlmRequestRecord, 'agent' | 'seq'> = {
+      sendMs: round3(sendMs),
+      endMs: round3(performance.timeOrigin + endPerf),
+      ttftMs: success ? m.ttftMs : null,
+      e2elMs: success ? m.e2elMs : null,
+      itlMs: success ? m.itlMs : [],
+      inputTokens: m.inputTokens,
+      outputTokens: success ? m.outputTokens : 0,
+      tokenSource: m.tokenSource,
+      success,
+      status,
+      ...(errorText !== null ? { error: errorText } : {}),
+    };
+    return { record, bytesIn, bytesOut: prepared.body.length };
+  }
+
+  /** Aborts every request in flight; they resolve to null. */
+  cancelAll(): void {
+    for (const c of this.controllers) c.abort();
+  }
+
+  async close(): Promise<void> {
+    this.cancelAll();
+    await this.pool.destroy().catch(() => undefined);
+  }
+}

@@ -1,0 +1,80 @@
+import { Capacity, LlmLoad, LlmSpec, LoadShape, ResolvedOptional } from '../../src/contract';
+import { ModeContext, ModeDriver, splitInteger, splitRate } from './base';
+
+/** SPEC 6 defaults that the task schema leaves open. */
+export const LLM_DEFAULT_CONCURRENCY = 1;
+/** throughput mode without requestCount: how many streams "all at once" means. */
+export const LLM_DEFAULT_THROUGHPUT_STREAMS = 200;
+
+/**
+ * LLM tasks (SPEC 6): a fixed load for the whole round, in one of three test
+ * modes. The agents (optional.agentCount, 1 by default) share it: streams and
+ * rate are split, each agent's arrival generator gets its own seed derived
+ * from the task's, so one agent with a given seed always sends the same schedule.
+ */
+export class LlmMode implements ModeDriver {
+  readonly mode = 'llm' as const;
+  private agentCount: number;
+
+  constructor(private readonly llm: LlmSpec, optional: ResolvedOptional, private readonly ctx: ModeContext) {
+    this.agentCount = Math.max(1, Math.min(optional.agentCount, ctx.maxAgents));
+  }
+
+  desiredAgents(): number {
+    return this.agentCount;
+  }
+
+  private totalStreams(): number {
+    if (this.llm.testMode === 'throughput') return this.llm.requestCount ?? this.llm.maxConcurrency ?? LLM_DEFAULT_THROUGHPUT_STREAMS;
+    return this.llm.concurrency ?? LLM_DEFAULT_CONCURRENCY;
+  }
+
+  loadFor(index: number, count: number): LoadShape {
+    const load: LlmLoad = {
+      kind: 'llm',
+      testMode: this.llm.testMode,
+      concurrency: Math.max(1, splitInteger(this.totalStreams(), index, count)),
+      ratePerS: splitRate(this.llm.requestRate ?? 0, count),
+      maxInFlight: this.llm.maxConcurrency !== undefined ? Math.max(1, splitInteger(this.llm.maxConcurrency, index, count)) : null,
+      burstiness: this.llm.burstiness ?? 1,
+      seed: ((this.llm.seed ?? 0) + index) >>> 0,
+    };
+    return load;
+  }
+
+  onSecond(): boolean {
+    return false;
+  }
+
+  update(optional: ResolvedOptional): boolean {
+    const next = Math.max(1, Math.min(optional.agentCount, this.ctx.maxAgents));
+    if (next === this.agentCount) return false;
+    this.ctx.event('update', `llm: ${this.agentCount} -> ${next} agents`);
+    this.agentCount = next;
+    return true;
+  }
+
+  targetQps(): number | undefined {
+    return this.llm.testMode === 'rate' ? this.llm.requestRate : undefined;
+  }
+
+  concurrency(): number | undefined {
+    if (this.llm.testMode === 'rate') return this.llm.maxConcurrency;
+    return this.totalStreams();
+  }
+
+  describeTarget(): string {
+    switch (this.llm.testMode) {
+      case 'concurrency':
+        return `llm: ${this.totalStreams()} concurrent streams`;
+      case 'rate':
+        return `llm: ${this.llm.requestRate} req/s, burstiness ${this.llm.burstiness ?? 1}${this.llm.maxConcurrency !== undefined ? `, max ${this.llm.maxConcurrency} in flight` : ''}`;
+      case 'throughput':
+        return `llm: ${this.totalStreams()} requests at once`;
+    }
+  }
+
+  capacity(): Capacity | undefined {
+    return undefined;
+  }
+}
