@@ -88,6 +88,8 @@ async function main(): Promise<void> {
     log(`## requests/second, one agent, concurrency ${CONCURRENCY}, ${DURATION_S} s`);
     const throughput: string[] = [];
     for (const target of targets) {
+      // a cold target (a fresh Node process before its JIT warms up) would handicap whoever goes first
+      await autocannon(target.url, CONCURRENCY, 3);
       const ours = await runTask(controller, manual(target.url, DURATION_S));
       const oursRps = ours.result.TotalRequests / DURATION_S;
       const ac = await autocannon(target.url, CONCURRENCY, DURATION_S);

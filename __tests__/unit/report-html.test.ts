@@ -133,4 +133,19 @@ describe('HTML report', () => {
     expect(charts.map((c) => c.name)).toEqual(CHARTS);
     for (const c of charts) expect(c.svg).toMatch(/^<svg/);
   });
+
+  test('an LLM round gets the AISBench-style tables and the TTFT, TPOT and tokens/s charts', () => {
+    const data = reportData('manual');
+    const stat = (v: number) => ({ Average: v, Min: v, Max: v, Median: v, P75: v, P90: v, P99: v, N: 100 });
+    const names = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+    const stage = Object.fromEntries(names.map((n, i) => [n, stat(i + 1.5)])) as NonNullable<ReportData['LLM']>['Total'];
+    data.LLM = { Total: stage, Stable: stage, Common: { BenchmarkDuration: 12345.6, TotalRequests: 100 }, TokenSource: 'usage' };
+    data.Series = data.Series.map((p) => ({ ...p, TTFTAvg: 100, TPOTAvg: 5, OutputTPS: 640 }));
+    const html = renderReportHtml(data);
+    expect(html).toContain('<h2>LLM Performance</h2>');
+    expect(html).toContain('<td>TTFT</td><td>stable</td><td>1.500</td>');
+    expect(html).toContain('<td>BenchmarkDuration</td><td>12345.6000</td>');
+    expect(renderReportCharts(data).map((c) => c.name)).toEqual([...CHARTS, 'ttft', 'tpot', 'tps']);
+    for (const name of ['ttft', 'tpot', 'tps']) expect(figure(html, name)).toMatch(/<svg/);
+  });
 });

@@ -56,7 +56,7 @@ function bars(categories: string[], values: number[], yName: string, xName: stri
   };
 }
 
-/** Every chart of SPEC 2.3 (the non-LLM ones), in the order the report shows them. */
+/** Every chart of SPEC 2.3 in the order the report shows them; TTFT, TPOT and tokens/s for LLM tasks. */
 export function renderReportCharts(data: ReportData): ReportChart[] {
   const r = data.Result;
   const hasTarget = data.Series.some((p) => p.TargetQPS !== undefined);
@@ -111,5 +111,12 @@ export function renderReportCharts(data: ReportData): ReportChart[] {
       ]),
     },
   ];
+  if (data.LLM) {
+    specs.push(
+      { name: 'ttft', title: 'TTFT, average per second (ms)', option: timeLines(data, 'ms', [{ name: 'TTFT', value: (p) => p.TTFTAvg }]) },
+      { name: 'tpot', title: 'TPOT, average per second (ms)', option: timeLines(data, 'ms', [{ name: 'TPOT', value: (p) => p.TPOTAvg }]) },
+      { name: 'tps', title: 'Output tokens per second', option: timeLines(data, 'tokens/s', [{ name: 'Output TPS', value: (p) => p.OutputTPS }]) },
+    );
+  }
   return specs.map((s) => ({ name: s.name, title: s.title, svg: renderSvg(s.option) }));
 }

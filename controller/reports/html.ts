@@ -1,3 +1,4 @@
+import { LlmMetricName, LlmResult } from '../../src/contract';
 import { renderReportCharts } from './charts';
 import { ReportData } from './model';
 
@@ -15,6 +16,23 @@ function table(headers: string[], rows: (string | number)[][]): string {
 }
 
 const fmt = (n: number, digits = 2): string => (Number.isInteger(n) ? String(n) : n.toFixed(digits));
+
+const LLM_METRICS: LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'];
+
+/** The AISBench-style tables: every metric for the whole run and the steady stage, then the common metrics. */
+function llmSection(llm: LlmResult): string {
+  const rows: (string | number)[][] = [];
+  for (const name of LLM_METRICS) {
+    for (const [stage, stats] of [['total', llm.Total], ['stable', llm.Stable]] as const) {
+      const s = stats[name];
+      rows.push([name, stage, fmt(s.Average, 3), fmt(s.Min, 3), fmt(s.Max, 3), fmt(s.Median, 3), fmt(s.P75, 3), fmt(s.P90, 3), fmt(s.P99, 3), s.N]);
+    }
+  }
+  const perf = table(['Metric', 'Stage', 'Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'], rows);
+  const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [k, fmt(v, 4)]));
+  const source = llm.TokenSource ? `<p>Token counts: ${escapeHtml(llm.TokenSource)}. Times in ms, throughput in tokens/s.</p>` : '';
+  return `<section id="llm"><h2>LLM Performance</h2>${source}${perf}${common}</section>`;
+}
 
 /** The self-contained HTML report: no script, no network, everything inline. */
 export function renderReportHtml(data: ReportData): string {
@@ -86,6 +104,7 @@ export function renderReportHtml(data: ReportData): string {
 <section id="basic-information"><h2>Basic Information</h2>${basic}</section>
 <section id="configurations"><h2>Stress Testing Configurations</h2><pre>${escapeHtml(JSON.stringify(data.Config, null, 2))}</pre></section>
 <section id="test-result"><h2>Test Result</h2>${result}${codes}</section>
+${data.LLM ? llmSection(data.LLM) : ''}
 ${steps}
 ${capacity}
 <section id="test-monitoring"><h2>Test Monitoring</h2>
