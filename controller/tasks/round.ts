@@ -104,6 +104,8 @@ export class RoundRunner implements AgentOwner {
   private connectTimer?: NodeJS.Timeout;
   private endInfo?: RoundEndInfo;
   private stopWaiters: (() => void)[] = [];
+  /** Changes of the available agent count, oldest first, pruned as seconds are finalized. */
+  private availability: { atMs: number; count: number }[] = [];
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
@@ -223,6 +225,7 @@ export class RoundRunner implements AgentOwner {
 
   private retire(slot: AgentSlot, why: string): void {
     slot.retiring = true;
+    this.noteAvailability();
     slot.connection?.send({ type: 'stop', reason: why });
     this.event('info', `agent ${slot.index + 1} retired: ${why}`);
     // its final frame and `done` arrive before the socket closes; kill it if it lingers
@@ -232,6 +235,7 @@ export class RoundRunner implements AgentOwner {
   private dropSlot(slot: AgentSlot): void {
     if (!this.slots.has(slot.agentId)) return;
     this.slots.delete(slot.agentId);
+    this.noteAvailability();
     this.sentByGoneAgents += slot.totalSent;
     slot.launched?.kill();
     slot.connection?.close(1000, 'retired');
@@ -279,6 +283,7 @@ export class RoundRunner implements AgentOwner {
     slot.connection = connection;
     connection.send({ type: 'assign', assignment: this.assignmentFor(slot) });
     slot.assigned = true;
+    this.noteAvailability();
     const wasRunning = this.phase === 'running';
     this.event(wasRunning ? 'agent-added' : 'info', `agent ${slot.index + 1} connected (pid ${connection.pid} on ${connection.host}); ${this.availableAgents()}/${this.desiredAgents()} agents available`);
     this.sendLoads();
@@ -293,6 +298,7 @@ export class RoundRunner implements AgentOwner {
     const slot = this.slots.get(connection.agentId);
     if (!slot || slot.connection !== connection) return;
     slot.connection = undefined;
+    this.noteAvailability();
     if (slot.retiring || this.phase === 'stopping' || this.phase === 'finished') {
       this.dropSlot(slot);
       this.checkAllStopped();
@@ -444,7 +450,7 @@ export class RoundRunner implements AgentOwner {
         targetQps: this.mode.targetQps(),
         concurrency: this.mode.concurrency(),
         agentsDesired: this.desiredAgents(),
-        agentsAvailable: this.availableAgents(),
+        agentsAvailable: this.availableDuring(second),
         llm: this.deps.llm !== undefined,
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
@@ -457,6 +463,30 @@ export class RoundRunner implements AgentOwner {
         this.sendLoads();
       }
     }
+  }
+
+  /** Records a change of the available agents, so each second shows the fewest it had, even for a gap shorter than a second. */
+  private noteAvailability(): void {
+    this.availability.push({ atMs: Date.now(), count: this.availableAgents() });
+  }
+
+  /** The fewest agents available at any moment of `second`; forgets changes older than it. */
+  private availableDuring(second: number): number {
+    const startMs = second * 1000;
+    const endMs = startMs + 1000;
+    let atStart = this.availability.length ? this.availability[0].count : this.availableAgents();
+    let fewest = Number.POSITIVE_INFINITY;
+    let keepFrom = 0;
+    this.availability.forEach((change, i) => {
+      if (change.atMs <= startMs) {
+        atStart = change.count;
+        keepFrom = i;
+      } else if (change.atMs < endMs) {
+        fewest = Math.min(fewest, change.count);
+      }
+    });
+    this.availability.splice(0, keepFrom);
+    return Math.min(fewest, atStart);
   }
 
   // ---------------------------------------------------------------- events
