@@ -37,7 +37,8 @@ import { FIRST_ROUND_ID, formatTime, newTaskId, newTaskName } from './naming';
 import { currentRound, loadDurationS, RoundRecord, TaskRecord } from './record';
 import { redactTask } from './redact';
 import { RoundRunner } from './round';
-import { TaskStore } from './store';
+import { AppendOutcome, errorCode } from './append-log';
+import { isDiskFull, TaskStore } from './store';
 
 export interface TaskManagerDeps {
   store: TaskStore;
@@ -110,6 +111,16 @@ export function sharegptPrompts(text: string, source: string): string[] {
 }
 
 const REPORT_ATTEMPTS = 3;
+/** How often writes that failed (a full disk) are tried again. */
+const DISK_RETRY_MS = 1000;
+
+/** A task whose writes fail: what failed, and the report that waits for the disk. */
+interface DiskTrouble {
+  error: string;
+  roundId: number;
+  recordUnsaved: boolean;
+  report?: { round: RoundRecord; final?: { status: TaskStatus; message: string } };
+}
 
 /**
  * Owns every task: its record on disk, its lifecycle, and the runner of its
@@ -121,6 +132,8 @@ export class TaskManager extends EventEmitter {
   private readonly runners = new Map<string, RoundRunner>();
   private readonly views = new Map<string, RoundView>();
   private readonly pendingReports = new Map<string, Promise<void>>();
+  private readonly diskTrouble = new Map<string, DiskTrouble>();
+  private diskRetryTimer?: NodeJS.Timeout;
 
   constructor(private readonly deps: TaskManagerDeps) {
     super();
@@ -176,8 +189,14 @@ export class TaskManager extends EventEmitter {
       rounds: [],
       agentToken: randomBytes(24).toString('base64url'),
     };
+    try {
+      this.deps.store.save(record);
+    } catch (err) {
+      // nothing half-created: no folder, no record
+      this.deps.store.remove(record.taskName);
+      throw err;
+    }
     this.records.set(record.taskName, record);
-    this.deps.store.save(record);
     void this.startRound(record);
     return record;
   }
@@ -360,6 +379,11 @@ export class TaskManager extends EventEmitter {
       return runner.stop('the controller is shutting down');
     }));
     await Promise.all([...this.pendingReports.values()]);
+    for (const name of [...this.diskTrouble.keys()]) this.retryDisk(name);
+    for (const [name, trouble] of this.diskTrouble) {
+      this.deps.log(`${name}: ${this.deps.store.pendingLines(name)} held lines could not be written before exit (${trouble.error})`);
+    }
+    if (this.diskRetryTimer) clearInterval(this.diskRetryTimer);
   }
 
   // ------------------------------------------------------------- rounds
@@ -391,15 +415,9 @@ export class TaskManager extends EventEmitter {
         hooks: {
           onChange: () => this.onRunnerChange(record),
           onSecond: (stored) => this.onRunnerSecond(record, roundId, stored),
-          onLlmRecords: (records) => {
-            try {
-              this.deps.store.appendLlmRecords(record.taskName, roundId, records);
-            } catch (err) {
-              this.deps.log(`cannot record llm requests of ${record.taskName}: ${(err as Error).message}`);
-            }
-          },
+          onLlmRecords: (records) => this.noteWrite(record, roundId, this.deps.store.appendLlmRecords(record.taskName, roundId, records)),
           onEvent: (event) => {
-            this.deps.store.appendEvent(record.taskName, roundId, event);
+            this.noteWrite(record, roundId, this.deps.store.appendEvent(record.taskName, roundId, event));
             this.emit('task', record.taskName);
           },
           onFinished: (info) => this.onRunnerFinished(record, round, info),
@@ -497,12 +515,74 @@ export class TaskManager extends EventEmitter {
   }
 
   private onRunnerSecond(record: TaskRecord, roundId: number, stored: StoredSecond): void {
-    try {
-      this.deps.store.appendSecond(record.taskName, roundId, stored);
-    } catch (err) {
-      this.deps.log(`cannot record a second of ${record.taskName}: ${(err as Error).message}`);
-    }
+    this.noteWrite(record, roundId, this.deps.store.appendSecond(record.taskName, roundId, stored));
     this.emit('second', record.taskName, stored.point);
+  }
+
+  // --------------------------------------------------------- full disk
+
+  /**
+   * Called after every write of a task. A failed write starts "disk trouble":
+   * one event and log line, a note on the task's Message, and a retry every
+   * second until every held line and the task record are on disk again.
+   */
+  private noteWrite(record: TaskRecord, roundId: number, outcome: AppendOutcome): void {
+    const trouble = this.diskTrouble.get(record.taskName);
+    if (outcome.written) {
+      if (trouble) this.retryDisk(record.taskName);
+      return;
+    }
+    if (trouble) return;
+    this.startDiskTrouble(record, roundId, outcome.error ?? 'unknown error', false);
+  }
+
+  private startDiskTrouble(record: TaskRecord, roundId: number, error: string, recordUnsaved: boolean): void {
+    const existing = this.diskTrouble.get(record.taskName);
+    if (existing) {
+      existing.recordUnsaved ||= recordUnsaved;
+      return;
+    }
+    this.diskTrouble.set(record.taskName, { error, roundId, recordUnsaved });
+    const message = `cannot write to the data dir (${error}): the seconds, events and status are held in memory and written when it can be written again`;
+    this.deps.log(`${record.taskName}: ${message}`);
+    this.recordEvent(record, roundId, 'storage', message);
+    this.diskRetryTimer ??= setInterval(() => {
+      for (const name of [...this.diskTrouble.keys()]) this.retryDisk(name);
+    }, DISK_RETRY_MS).unref();
+  }
+
+  /** Writes what waits; when all of it is on disk, says so and writes a report the full disk held back. */
+  private retryDisk(taskName: string): void {
+    const trouble = this.diskTrouble.get(taskName);
+    const record = this.records.get(taskName);
+    if (!trouble) return;
+    if (!record) {
+      this.diskTrouble.delete(taskName);
+    } else {
+      const flushed = this.deps.store.flush(taskName);
+      if (!flushed.written) return;
+      if (trouble.recordUnsaved && !this.deps.store.trySave(record).written) return;
+      this.diskTrouble.delete(taskName);
+      this.deps.log(`${taskName}: the data dir can be written again; every held line is written`);
+      this.recordEvent(record, trouble.roundId, 'storage', 'the data dir can be written again: every held second, event and status is written');
+      if (trouble.report && !trouble.report.round.reportUrl) this.queueReport(record, trouble.report.round, trouble.report.final);
+      this.emit('task', taskName);
+    }
+    if (this.diskTrouble.size === 0 && this.diskRetryTimer) {
+      clearInterval(this.diskRetryTimer);
+      this.diskRetryTimer = undefined;
+    }
+  }
+
+  /** An event of the controller itself (not of a mode), kept with the round's other events. */
+  private recordEvent(record: TaskRecord, roundId: number, kind: TaskEvent['Kind'], message: string): void {
+    const event: TaskEvent = { Time: formatTime(Date.now()), Kind: kind, Message: message };
+    const runner = this.runners.get(record.taskName);
+    if (runner) runner.events.push(event);
+    else this.views.get(viewKey(record.taskName, roundId))?.events.push(event);
+    // its own outcome is not checked: a failure is already being handled, and the line waits like the others
+    this.deps.store.appendEvent(record.taskName, roundId, event);
+    this.emit('task', record.taskName);
   }
 
   private onRunnerFinished(record: TaskRecord, round: RoundRecord, info: { reason: string; failed: boolean }): void {
@@ -535,7 +615,9 @@ export class TaskManager extends EventEmitter {
   private queueReport(record: TaskRecord, round: RoundRecord, final?: { status: TaskStatus; message: string }): void {
     const job = this.writeReport(record, round, final?.status ?? record.status)
       .catch((err: Error) => {
-        const warning = `report not written: ${err.message}`;
+        const trouble = this.diskTrouble.get(record.taskName) ?? (isDiskFull(errorCode(err)) ? this.troubleFor(record, round, errorCode(err)) : undefined);
+        if (trouble) trouble.report = { round, final };
+        const warning = `report not written: ${err.message}${trouble ? '; it is written when the data dir can be written again' : ''}`;
         round.message = `${round.message ?? ''}; ${warning}`;
         this.deps.log(`${record.taskName} round ${round.roundId}: ${warning}`);
         return warning;
@@ -643,13 +725,24 @@ export class TaskManager extends EventEmitter {
   private touch(record: TaskRecord): void {
     record.updateMs = Date.now();
     if (record.status !== 'Deleting' || this.records.has(record.taskName)) {
-      try {
-        this.deps.store.save(record);
-      } catch (err) {
-        this.deps.log(`cannot save ${record.taskName}: ${(err as Error).message}`);
-      }
+      const saved = this.deps.store.trySave(record);
+      const round = currentRound(record);
+      if (!saved.written && round) this.startDiskTrouble(record, round.roundId, saved.error ?? 'unknown error', true);
     }
     this.emit('task', record.taskName);
+  }
+
+  private troubleFor(record: TaskRecord, round: RoundRecord, error: string): DiskTrouble {
+    this.startDiskTrouble(record, round.roundId, error, false);
+    return this.diskTrouble.get(record.taskName)!;
+  }
+
+  /** The task's Message, with what a full disk holds back. */
+  private messageOf(record: TaskRecord): string {
+    const trouble = this.diskTrouble.get(record.taskName);
+    if (!trouble) return record.message;
+    const held = this.deps.store.pendingLines(record.taskName);
+    return `${record.message} [data dir cannot be written (${trouble.error}): ${held} line${held === 1 ? '' : 's'} of data held in memory until it can]`;
   }
 
   private summary(record: TaskRecord): TaskSummary {
@@ -663,7 +756,7 @@ export class TaskManager extends EventEmitter {
       DesiredAgent: runner ? runner.desiredAgents() : record.desiredAgent,
       AvailableAgent: runner ? runner.availableAgents() : 0,
       Status: record.status,
-      Message: record.message,
+      Message: this.messageOf(record),
       CreateTime: formatTime(record.createMs),
       UpdateTime: formatTime(record.updateMs),
     };

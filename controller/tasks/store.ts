@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BenchError, LlmRequestRecord, TaskEvent } from '../../src/contract';
 import { StoredSecond } from '../metrics/aggregate';
+import { AppendLog, AppendOutcome, errorCode } from './append-log';
 import { TaskRecord } from './record';
 
 /**
@@ -9,9 +10,14 @@ import { TaskRecord } from './record';
  * any instant leaves it readable: task.json is replaced atomically
  * (write temp, fsync, rename), per-second data and events are append-only
  * ndjson whose torn last line, if any, is ignored on read.
+ *
+ * A full disk loses nothing either: lines that cannot be appended wait in
+ * memory (and are served to readers) until a write succeeds; a task.json that
+ * cannot be replaced leaves the previous one whole.
  */
 export class TaskStore {
   readonly tasksDir: string;
+  private readonly logs = new Map<string, AppendLog>();
 
   constructor(dataDir: string) {
     this.tasksDir = path.join(dataDir, 'tasks');
@@ -27,10 +33,24 @@ export class TaskStore {
     return path.join(this.tasksDir, taskName);
   }
 
+  /** Replaces task.json; throws StorageFull or StorageFailed, naming the task and the errno, when it cannot. */
   save(record: TaskRecord): void {
+    const { error } = this.trySave(record);
+    if (error === undefined) return;
+    const full = isDiskFull(error);
+    throw new BenchError(full ? 'StorageFull' : 'StorageFailed', `cannot save task ${record.taskName}: the data dir ${full ? 'is full' : 'cannot be written'} (${error})`, { resource: record.taskName });
+  }
+
+  /** Replaces task.json; a failure leaves the previous one whole and is returned, not thrown. */
+  trySave(record: TaskRecord): AppendOutcome {
     const dir = this.taskDir(record.taskName);
-    fs.mkdirSync(dir, { recursive: true });
-    writeFileAtomic(path.join(dir, 'task.json'), JSON.stringify(record, null, 1));
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      writeFileAtomic(path.join(dir, 'task.json'), JSON.stringify(record, null, 1));
+      return { written: true, pending: 0 };
+    } catch (err) {
+      return { written: false, pending: 0, error: errorCode(err) };
+    }
   }
 
   /** Every readable task; folders without a readable task.json are leftovers of a crash mid-create and are removed. */
@@ -48,52 +68,108 @@ export class TaskStore {
   }
 
   remove(taskName: string): void {
-    fs.rmSync(this.taskDir(taskName), { recursive: true, force: true });
+    const dir = this.taskDir(taskName);
+    for (const file of this.logs.keys()) {
+      if (path.dirname(file) === dir) this.logs.delete(file);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  appendSecond(taskName: string, roundId: number, second: StoredSecond): void {
-    appendLine(path.join(this.taskDir(taskName), `round-${roundId}.seconds.ndjson`), JSON.stringify(second));
+  appendSecond(taskName: string, roundId: number, second: StoredSecond): AppendOutcome {
+    return this.log(taskName, roundId, 'seconds').append([JSON.stringify(second)]);
   }
 
-  appendEvent(taskName: string, roundId: number, event: TaskEvent): void {
-    appendLine(path.join(this.taskDir(taskName), `round-${roundId}.events.ndjson`), JSON.stringify(event));
+  appendEvent(taskName: string, roundId: number, event: TaskEvent): AppendOutcome {
+    return this.log(taskName, roundId, 'events').append([JSON.stringify(event)]);
   }
 
   /** LLM tasks: per-request records, one ndjson line each (a restart keeps them like the seconds). */
-  appendLlmRecords(taskName: string, roundId: number, records: LlmRequestRecord[]): void {
-    if (records.length === 0) return;
-    // One write for the batch: a crash tears at most its last line.
-    fs.appendFileSync(path.join(this.taskDir(taskName), `round-${roundId}.llm.ndjson`), `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  appendLlmRecords(taskName: string, roundId: number, records: LlmRequestRecord[]): AppendOutcome {
+    return this.log(taskName, roundId, 'llm').append(records.map((r) => JSON.stringify(r)));
+  }
+
+  /** Retries the task's waiting lines; `pending` is what still waits. */
+  flush(taskName: string): AppendOutcome {
+    const dir = this.taskDir(taskName);
+    let pending = 0;
+    let error: string | undefined;
+    for (const [file, log] of this.logs) {
+      if (path.dirname(file) !== dir || log.pendingLines === 0) continue;
+      const outcome = log.flush();
+      pending += outcome.pending;
+      error ??= outcome.error;
+    }
+    return { written: pending === 0, pending, error };
+  }
+
+  /** Lines of the task that wait in memory for the disk. */
+  pendingLines(taskName: string): number {
+    const dir = this.taskDir(taskName);
+    let pending = 0;
+    for (const [file, log] of this.logs) {
+      if (path.dirname(file) === dir) pending += log.pendingLines;
+    }
+    return pending;
   }
 
   readLlmRecords(taskName: string, roundId: number): LlmRequestRecord[] {
-    return readLines<LlmRequestRecord>(path.join(this.taskDir(taskName), `round-${roundId}.llm.ndjson`));
+    return this.readLog<LlmRequestRecord>(taskName, roundId, 'llm');
   }
 
   readSeconds(taskName: string, roundId: number): StoredSecond[] {
-    return readLines<StoredSecond>(path.join(this.taskDir(taskName), `round-${roundId}.seconds.ndjson`));
+    return this.readLog<StoredSecond>(taskName, roundId, 'seconds');
   }
 
   readEvents(taskName: string, roundId: number): TaskEvent[] {
-    return readLines<TaskEvent>(path.join(this.taskDir(taskName), `round-${roundId}.events.ndjson`));
+    return this.readLog<TaskEvent>(taskName, roundId, 'events');
+  }
+
+  private logFile(taskName: string, roundId: number, kind: LogKind): string {
+    return path.join(this.taskDir(taskName), `round-${roundId}.${kind}.ndjson`);
+  }
+
+  private log(taskName: string, roundId: number, kind: LogKind): AppendLog {
+    const file = this.logFile(taskName, roundId, kind);
+    let log = this.logs.get(file);
+    if (!log) {
+      log = new AppendLog(file);
+      this.logs.set(file, log);
+    }
+    return log;
+  }
+
+  /** What is on disk, then what still waits in memory: everything recorded, in order. */
+  private readLog<T>(taskName: string, roundId: number, kind: LogKind): T[] {
+    const file = this.logFile(taskName, roundId, kind);
+    const onDisk = readLines<T>(file);
+    const waiting = this.logs.get(file)?.waiting() ?? [];
+    return waiting.length === 0 ? onDisk : [...onDisk, ...waiting.map((line) => JSON.parse(line) as T)];
   }
 }
 
+type LogKind = 'seconds' | 'events' | 'llm';
+
+export function isDiskFull(code: string | undefined): boolean {
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** Write temp, fsync, rename: the file is the old one or the new one, never a part. */
 export function writeFileAtomic(file: string, content: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
   try {
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeFileSync(fd, content);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    // a full disk leaves a partial temp file: remove it, it only takes the space a retry needs
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  fs.renameSync(tmp, file);
-}
-
-function appendLine(file: string, line: string): void {
-  // One write call per line: a crash can tear only the last line.
-  fs.appendFileSync(file, `${line}\n`);
 }
 
 function readLines<T>(file: string): T[] {

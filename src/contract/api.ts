@@ -95,7 +95,7 @@ export interface Capacity {
   Reason: CapacityReason;
 }
 
-export type TaskEventKind = 'step' | 'verdict' | 'hold' | 'revise' | 'agent-added' | 'agent-lost' | 'status' | 'update' | 'info' | 'error';
+export type TaskEventKind = 'step' | 'verdict' | 'hold' | 'revise' | 'agent-added' | 'agent-lost' | 'status' | 'update' | 'info' | 'error' | 'storage';
 
 export interface TaskEvent {
   Time: string;

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   ReportNotReady: 409,
   PayloadTooLarge: 413,
   StorageFailed: 500,
+  StorageFull: 507,
   InternalError: 500,
   ControllerUnreachable: 503,
   ServiceUnreachable: 503,
