@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { signedFetch } from '../helpers/api';
-import { BIN, ControllerProcess, killAllStarted, livePids, runEascmd, startController, startFixture, tempDir, waitFor, writeTask } from '../helpers/processes';
+import { BIN, ControllerProcess, killAllStarted, livePids, runEascmd, startController, startFixture, startProcess, tempDir, waitFor, writeTask } from '../helpers/processes';
+import { listeningAddresses } from '../helpers/sockets';
 import { canMountSmallDisk, mountSmallDisk, SmallDisk } from '../helpers/tmpfs';
 
 interface Detail {
@@ -281,6 +282,24 @@ describe('bad input', () => {
 });
 
 describe('security', () => {
+  test('by default the controller (API and agent endpoint) and the statsview page listen on 127.0.0.1 only', async () => {
+    const fixture = await startFixture(['--latency-ms', '1']);
+    const controller = await startController();
+    try {
+      expect(listeningAddresses(Number(new URL(controller.url).port))).toEqual(['127.0.0.1']);
+      const name = await createTask(controller, { service: { serviceName: 'demo', url: `${fixture.url}/x` }, optional: { mode: 'manual', concurrency: 1, duration: 6 } });
+      const view = await startProcess(BIN.eascmd, ['-c', controller.configFile, 'bench', 'visualize', name], /Click the link (http:\/\/[^\s]+) to observe/, { NO_COLOR: '1' });
+      try {
+        expect(listeningAddresses(Number(new URL(view.match[1]).port))).toEqual(['127.0.0.1']);
+      } finally {
+        await view.stop('SIGINT');
+      }
+    } finally {
+      await controller.stop();
+      await fixture.stop();
+    }
+  });
+
   test('secrets never appear in desc, reports or the controller log; config files are 0600', async () => {
     const fixture = await startFixture(['--latency-ms', '1']);
     const controller = await startController();
