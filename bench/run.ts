@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WebSocket } from 'ws';
-import { authorizationHeader, DATE_HEADER, signRequest } from '../src/contract';
-import { signedFetch } from '../__tests__/helpers/api';
+import { openStatsStream, signedFetch } from '../__tests__/helpers/api';
 import { ControllerProcess, livePids, ROOT, startController, startFixture, waitFor } from '../__tests__/helpers/processes';
 import { autocannon, ensureDebianPackages, machine, rssMb, startNginx, versions, wrk } from './tools';
 
@@ -194,9 +193,7 @@ async function apiUnderLoad(c: ControllerProcess, targetUrl: string): Promise<st
   const sockets: WebSocket[] = [];
   let frames = 0;
   for (let i = 0; i < 20; i++) {
-    const p = `/api/v2/benchmark-tasks/cn-local/${names[i % 4]}/stats/stream`;
-    const date = new Date().toUTCString();
-    const ws = new WebSocket(`${c.url.replace('http', 'ws')}${p}`, { headers: { authorization: authorizationHeader(c.accessId, signRequest(c.secret, 'GET', p, date, undefined)), [DATE_HEADER]: date } });
+    const ws = openStatsStream(c.url, c.accessId, c.secret, names[i % 4]);
     ws.on('message', () => frames++);
     sockets.push(ws);
   }

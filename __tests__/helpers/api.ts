@@ -1,14 +1,32 @@
+import { WebSocket } from 'ws';
+import { ControllerClient } from '../../src/api/client';
 import { authorizationHeader, DATE_HEADER, signRequest } from '../../src/contract';
+
+function signedHeaders(accessId: string, secret: string, method: string, pathWithQuery: string, body?: string | Buffer): Record<string, string> {
+  const date = new Date().toUTCString();
+  const signature = signRequest(secret, method, pathWithQuery, date, body);
+  return { authorization: authorizationHeader(accessId, signature), [DATE_HEADER]: date };
+}
 
 /** A signed call to the controller API, for tests that check the server without the CLI. */
 export async function signedFetch(base: string, accessId: string, secret: string, method: string, pathWithQuery: string, body?: string | Buffer): Promise<{ status: number; json: Record<string, unknown> }> {
-  const date = new Date().toUTCString();
-  const signature = signRequest(secret, method, pathWithQuery, date, body);
   const res = await fetch(`${base}${pathWithQuery}`, {
     method,
-    headers: { authorization: authorizationHeader(accessId, signature), [DATE_HEADER]: date, 'content-type': 'application/json' },
+    headers: { ...signedHeaders(accessId, secret, method, pathWithQuery, body), 'content-type': 'application/json' },
     body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
   });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** A signed GET read as text, with its content type (CSV downloads). */
+export async function signedGetText(controller: { url: string; accessId: string; secret: string }, pathWithQuery: string): Promise<{ status: number; text: string; type: string }> {
+  const res = await fetch(`${controller.url}${pathWithQuery}`, { headers: signedHeaders(controller.accessId, controller.secret, 'GET', pathWithQuery) });
+  return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
+}
+
+/** A websocket on a task's stats stream (`GET .../stats/stream`), signed the way `eascmd` signs it. */
+export function openStatsStream(base: string, accessId: string, secret: string, taskName: string, region = 'cn-local'): WebSocket {
+  const request = new ControllerClient({ endpoint: base, accessId, accessKey: secret }).statsStreamRequest(region, taskName);
+  return new WebSocket(request.url, { headers: request.headers });
 }

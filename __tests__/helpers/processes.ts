@@ -207,6 +207,8 @@ export const OPENAI_FIXTURE = path.join(ROOT, 'dist', 'fixtures', 'openai-servic
 export interface OpenAiFixtureProcess extends TestProcess {
   url: string;
   stats(): Promise<OpenAiStats>;
+  /** Zeroes the counters (and the prompt and body digests). */
+  reset(): Promise<void>;
   configure(options: Partial<OpenAiBehaviour>): Promise<void>;
 }
 
@@ -220,6 +222,9 @@ export async function startOpenAiFixture(args: string[] = []): Promise<OpenAiFix
     async stats(): Promise<OpenAiStats> {
       const res = await fetch(`${url}/__fixture/stats`);
       return (await res.json()) as OpenAiStats;
+    },
+    async reset(): Promise<void> {
+      await fetch(`${url}/__fixture/reset`, { method: 'POST' });
     },
     async configure(options: Partial<OpenAiBehaviour>): Promise<void> {
       const res = await fetch(`${url}/__fixture/config`, { method: 'PUT', body: JSON.stringify(options), headers: { 'content-type': 'application/json' } });

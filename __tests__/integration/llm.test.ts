@@ -1,25 +1,12 @@
-import { authorizationHeader, DATE_HEADER, LlmResult, signRequest } from '../../src/contract';
-import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, writeTask } from '../helpers/processes';
-
-interface TaskJson {
-  TaskName: string;
-  Status: string;
-  Mode: string;
-  RoundId: number;
-  Result?: { TotalRequests: number; ErrorRequests: number };
-  LLM?: LlmResult;
-  Series?: unknown;
-}
+import { GetTaskResponse, LlmResult } from '../../src/contract';
+import { signedGetText } from '../helpers/api';
+import { createAndWait, createAndWaitLines, llmRecords, taskDetail, within, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
 
 const TTFT_MS = 100;
 const TPOT_MS = 5;
 const OUTPUT_TOKENS = 32;
 const E2EL_MS = TTFT_MS + (OUTPUT_TOKENS - 1) * TPOT_MS;
-
-function within(measured: number, expected: number, tolerance = 0.05): void {
-  const error = Math.abs(measured - expected) / expected;
-  if (error > tolerance) throw new Error(`measured ${measured} is ${(error * 100).toFixed(1)}% from ${expected}`);
-}
 
 describe('LLM tasks end to end: real controller, agents and eascmd against the OpenAI fixture', () => {
   let controller: ControllerProcess;
@@ -41,24 +28,9 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
   });
 
   const task = (llm: Record<string, unknown>) =>
-    writeTask(dir, {
-      service: { serviceName: 'llm_fixture', url: fixture.url },
-      llm: { api: 'chat', model: 'fixture', requestCount: 100, dataset: { type: 'synthetic', inputTokens: [40, 60], outputTokens: [OUTPUT_TOKENS, OUTPUT_TOKENS] }, ...llm },
-    });
+    writeLlmTask(dir, fixture.url, { dataset: { type: 'synthetic', inputTokens: [40, 60], outputTokens: [OUTPUT_TOKENS, OUTPUT_TOKENS] }, ...llm });
 
-  const runWait = async (file: string, json = true): Promise<{ stdout: string; task: TaskJson }> => {
-    const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', file, '--wait', ...(json ? ['--json'] : [])], { timeoutMs: 60000 });
-    if (res.code !== 0) throw new Error(`eascmd failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
-    return { stdout: res.stdout, task: json ? lastJson<TaskJson>(res.stdout) : ({} as TaskJson) };
-  };
-
-  const fetchRaw = async (path: string): Promise<{ status: number; text: string; type: string }> => {
-    const date = new Date().toUTCString();
-    const res = await fetch(`${controller.url}${path}`, {
-      headers: { authorization: authorizationHeader(controller.accessId, signRequest(controller.secret, 'GET', path, date, undefined)), [DATE_HEADER]: date },
-    });
-    return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
-  };
+  const runWait = (file: string): Promise<GetTaskResponse> => createAndWait(controller, file);
 
   const checkTiming = (llm: LlmResult, label: string): void => {
     for (const stage of ['Total', 'Stable'] as const) {
@@ -73,7 +45,7 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
   };
 
   test('concurrency mode: measured TTFT, TPOT, ITL and E2EL agree with the configured service within 5%', async () => {
-    const { task: t } = await runWait(task({ testMode: 'concurrency', concurrency: 10 }));
+    const t = await runWait(task({ testMode: 'concurrency', concurrency: 10 }));
     expect(t.Status).toBe('Stopped');
     expect(t.Mode).toBe('llm-concurrency');
     const llm = t.LLM as LlmResult;
@@ -83,14 +55,13 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
     expect(llm.TokenSource).toBe('usage');
     within(llm.Common.Concurrency, 10, 0.1);
     expect(t.Result?.TotalRequests).toBe(100);
-    const records = JSON.parse((await fetchRaw(`/api/v2/benchmark-tasks/cn-local/${t.TaskName}/records?format=json`)).text) as { Records: unknown[] };
-    expect(records.Records).toHaveLength(100);
+    expect((await llmRecords(controller, t.TaskName)).Records).toHaveLength(100);
   });
 
   test('several tokens per chunk and no usage: the same figures, tokens counted by the bundled tokenizer', async () => {
     await fixture.configure({ tokensPerChunk: 4, usage: false });
     try {
-      const { task: t } = await runWait(task({ testMode: 'concurrency', concurrency: 8, api: 'completions' }));
+      const t = await runWait(task({ testMode: 'concurrency', concurrency: 8, api: 'completions' }));
       const llm = t.LLM as LlmResult;
       checkTiming(llm, 'concurrency, 4 tokens/chunk, no usage');
       expect(llm.TokenSource).toMatch(/^tokenizer/);
@@ -105,16 +76,15 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
     await fixture.configure({ errorRate: 0.05 });
     try {
       const file = task({ testMode: 'rate', requestRate: 40, maxConcurrency: 6, burstiness: 1, seed: 7 });
-      const { stdout } = await runWait(file, false);
+      const stdout = await createAndWaitLines(controller, file);
       expect(stdout).toMatch(/TTFT/);
       expect(stdout).toMatch(/Stable/i);
       expect(stdout).toMatch(/BenchmarkDuration/);
       const name = /Task \[([^\]]+)\]/.exec(stdout)?.[1] as string;
-      const detail = JSON.parse((await fetchRaw(`/api/v2/benchmark-tasks/cn-local/${name}`)).text) as TaskJson;
-      const llm = detail.LLM as LlmResult;
+      const llm = (await taskDetail(controller, name)).LLM as LlmResult;
       expect(llm.Common).toMatchObject({ TotalRequests: 100, FailedRequests: 5, SuccessRequests: 95 });
       expect(llm.Common.MaxConcurrency).toBeLessThanOrEqual(6);
-      const csv = await fetchRaw(`/api/v2/benchmark-tasks/cn-local/${name}/records?format=csv`);
+      const csv = await signedGetText(controller, `/api/v2/benchmark-tasks/cn-local/${name}/records?format=csv`);
       expect(csv.type).toMatch(/text\/csv/);
       const lines = csv.text.trim().split('\n');
       expect(lines[0]).toMatch(/^agent,seq,sendMs/);

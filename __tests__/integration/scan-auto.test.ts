@@ -1,3 +1,4 @@
+import { TaskEvent } from '../../src/contract';
 import { signedFetch } from '../helpers/api';
 import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
 
@@ -6,12 +7,13 @@ interface Detail {
   Status: string;
   Message: string;
   Capacity?: { QPS: number; TP99: number; ErrorRate: number; Reason: string };
-  Events: { Time: string; Kind: string; Message: string }[];
+  Events: TaskEvent[];
   Result?: { TotalRequests: number };
 }
 
 interface Series {
   Series: { Elapsed: number; TargetQPS?: number; Requests: number; Errors: number; RT: { TP99: number } }[];
+  Events: TaskEvent[];
 }
 
 /** Capacity of the queue fixture: W workers x 1000/S ms. */
@@ -77,9 +79,18 @@ describe('scan and auto against services of known capacity', () => {
     expect(detail.Events.some((e) => e.Kind === 'hold' && /TP99 .* > maxRT 100 ms, holding 180 QPS/.test(e.Message))).toBe(true);
   });
 
-  test('scan ends its growth when the next step passes maxQPS', async () => {
-    const { detail } = await runTask({ service: { serviceName: 'errors', url: `${errors.url}/p` }, optional: { mode: 'scan', minQPS: 50, qpsGrowthDelta: 25, adjustInterval: 3, maxQPS: 100, duration: 14 } });
+  test('scan ends its growth when the next step passes maxQPS; its steps are the same in desc --json, the stats API and the report', async () => {
+    const { detail, series } = await runTask({ service: { serviceName: 'errors', url: `${errors.url}/p` }, optional: { mode: 'scan', minQPS: 50, qpsGrowthDelta: 25, adjustInterval: 3, maxQPS: 100, duration: 14 } });
     expect(detail.Capacity).toMatchObject({ QPS: 100, Reason: 'maxQPS' });
+    const stepsOf = (events: TaskEvent[]) => events.filter((e) => e.Kind === 'verdict').map((e) => e.Step);
+    const steps = stepsOf(detail.Events);
+    expect(steps.map((s) => [s?.TargetQPS, s?.Verdict, s?.Why])).toEqual([50, 75, 100].map((qps) => [qps, 'good', 'error rate <= faultTolerate 0.10%']));
+    const desc = lastJson<Detail>((await runEascmd(['-c', controller.configFile, 'bench', 'desc', detail.TaskName, '--json'])).stdout);
+    expect(stepsOf(desc.Events)).toEqual(steps);
+    expect(stepsOf(series.Events)).toEqual(steps);
+    const report = await signedFetch(controller.url, controller.accessId, controller.secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${detail.TaskName}/report`);
+    const reportData = (await (await fetch(report.json.JsonUrl as string)).json()) as Detail;
+    expect(stepsOf(reportData.Events)).toEqual(steps);
   });
 
   test('revise brings the error rate under faultTolerate within three windows', async () => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GetTaskResponse, TaskStatus } from '../../src/contract';
+import { csvRecordCount } from '../../src/cli/records';
+import { GetTaskResponse, LlmRequestRecord, TaskStatus } from '../../src/contract';
 import { runCli, tempHome, writeStubConfig } from './cli-run-helper';
 import { StubController, StubReply, requestId, startStubController } from './cli-stub-controller';
 
@@ -238,6 +239,70 @@ describe('cli commands against a stub controller', () => {
     stub.on(`GET ${TASK_PATH}/report`, { body: { RequestId: 'R-1', TaskName: NAME, RoundId: 10004, ReportUrl: 'http://h/summary/x-10004.html' } });
     const res = await runCli(['bench', 'report', NAME], { home });
     expect(res.stdout).toBe(`[RequestId]: R-1\n[OK] Benchmark task ${NAME} report url: http://h/summary/x-10004.html\n`);
+  });
+
+  describe('records', () => {
+    const RECORDS_PATH = `${TASK_PATH}/records`;
+    const CSV = 'agent,seq,sendMs,endMs,success,status,ttftMs,tpotMs,itlMs,e2elMs,inputTokens,outputTokens,tokenSource,error\n' +
+      '0,0,1000,1255,true,200,100,5,5,255,50,32,usage,\n' +
+      '0,1,1001,1101,false,500,,,,,0,0,usage,"stream failed:\nline two, with a comma"\n';
+    const record = (seq: number): LlmRequestRecord => ({ agent: 0, seq, sendMs: 1000 + seq, endMs: 1255 + seq, ttftMs: 100, e2elMs: 255, itlMs: [5, 5], inputTokens: 50, outputTokens: 32, tokenSource: 'usage', success: true, status: 200 });
+    const jsonReply = (): StubReply => ({ body: { RequestId: 'REC-1', TaskName: NAME, RoundId: 10001, Records: [record(0), record(1)] } });
+
+    test('CSV to stdout by default, exactly as the controller sent it', async () => {
+      stub.on(`GET ${RECORDS_PATH}`, { body: CSV, type: 'text/csv' });
+      const res = await runCli(['bench', 'records', NAME], { home });
+      expect(res).toEqual({ code: 0, stdout: CSV, stderr: '' });
+      expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET ${RECORDS_PATH}?format=csv`]);
+    });
+
+    test('--output FILE writes the file and counts the records (a quoted newline is not a record)', async () => {
+      stub.on(`GET ${RECORDS_PATH}`, { body: CSV, type: 'text/csv' });
+      const file = path.join(home, 'records.csv');
+      const res = await runCli(['bench', 'records', NAME, '--output', file], { home });
+      expect(res).toEqual({ code: 0, stdout: `[OK] 2 records of benchmark task ${NAME} written to ${file}\n`, stderr: '' });
+      expect(fs.readFileSync(file, 'utf8')).toBe(CSV);
+      expect(csvRecordCount(CSV)).toBe(2);
+      expect(csvRecordCount('header\n')).toBe(0);
+      expect(csvRecordCount('header\nrow')).toBe(1);
+    });
+
+    test('--format json prints the API response; with -o it goes to the file after the RequestId line', async () => {
+      stub.on(`GET ${RECORDS_PATH}`, jsonReply());
+      const res = await runCli(['bench', 'records', NAME, '--format', 'json'], { home });
+      expect(res.code).toBe(0);
+      expect(JSON.parse(res.stdout)).toEqual(jsonReply().body);
+      expect(stub.requests[0].path).toBe(`${RECORDS_PATH}?format=json`);
+      const file = path.join(home, 'records.json');
+      const out = await runCli(['bench', 'records', NAME, '--format', 'json', '-o', file], { home });
+      expect(out.stdout).toBe(`[RequestId]: REC-1\n[OK] 2 records of benchmark task ${NAME} written to ${file}\n`);
+      expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(jsonReply().body);
+    });
+
+    test('--json means JSON records; with --format csv it is a usage error and nothing is sent', async () => {
+      stub.on(`GET ${RECORDS_PATH}`, jsonReply());
+      const res = await runCli(['--json', 'bench', 'records', NAME], { home });
+      expect(JSON.parse(res.stdout)).toEqual(jsonReply().body);
+      const file = path.join(home, 'quiet.json');
+      const quiet = await runCli(['--json', 'bench', 'records', NAME, '-o', file], { home });
+      expect(quiet).toEqual({ code: 0, stdout: '', stderr: `[OK] 2 records of benchmark task ${NAME} written to ${file}\n` });
+      stub.requests.length = 0;
+      const bad = await runCli(['--json', 'bench', 'records', NAME, '--format', 'csv'], { home });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--json prints the records as JSON; it cannot be combined with --format csv/);
+      expect((await runCli(['bench', 'records', NAME, '--format', 'xml'], { home })).code).toBe(2);
+      expect(stub.requests).toHaveLength(0);
+    });
+
+    test('the controller refusing (not an llm task) and an unwritable file are one error line each', async () => {
+      stub.on(`GET ${RECORDS_PATH}`, { status: 400, body: { RequestId: 'REC-2', Code: 'InvalidField', Message: `task ${NAME} is not an llm task: it has no per-request records`, Field: 'llm' } });
+      const res = await runCli(['bench', 'records', NAME], { home });
+      expect(res).toEqual({ code: 1, stdout: '[RequestId]: REC-2\n', stderr: `[ERROR] InvalidField: task ${NAME} is not an llm task: it has no per-request records\n` });
+      stub.on(`GET ${RECORDS_PATH}`, { body: CSV, type: 'text/csv' });
+      const missing = path.join(home, 'no', 'such', 'dir', 'r.csv');
+      const bad = await runCli(['bench', 'records', NAME, '-o', missing], { home });
+      expect(bad).toEqual({ code: 1, stdout: '', stderr: `[ERROR] InvalidParameter: cannot write ${missing}: no such directory\n` });
+    });
   });
 
   test('update -Doptional.concurrency=4 -Doptional.agentCount=2 sends {"optional": {...}} and prints the reference lines', async () => {

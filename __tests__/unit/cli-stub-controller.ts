@@ -20,7 +20,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
 }
 
-export type StubReply = { status?: number; body: unknown };
+/** A JSON answer, or with `type` (a content type) the string `body` as it is: CSV downloads. */
+export type StubReply = { status?: number; body: unknown; type?: string };
 export type StubHandler = (req: RecordedRequest, count: number) => StubReply;
 
 export interface StubController {
@@ -66,7 +67,8 @@ export async function startStubController(): Promise<StubController> {
     const n = hits.get(key) ?? 0;
     hits.set(key, n + 1);
     const reply = handler(recorded, n);
-    res.status(reply.status ?? 200).json(reply.body);
+    if (reply.type !== undefined) res.status(reply.status ?? 200).type(reply.type).send(String(reply.body));
+    else res.status(reply.status ?? 200).json(reply.body);
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -173,6 +173,9 @@ describe('steady stage (AISBench stable stage)', () => {
     expect(result.Stable.E2EL.N).toBe(3);
     expect(result.StableCommon).toMatchObject({ BenchmarkDuration: 80, TotalRequests: 3, MaxConcurrency: 3 });
     expect(result.Common).toMatchObject({ BenchmarkDuration: 200, TotalRequests: 6, SuccessRequests: 6, MaxConcurrency: 3 });
+    // 100 input tokens and 10 ms of TTFT each, in both stages
+    expect(result.Common.PrefillTokenThroughput).toBe(10000);
+    expect(result.StableCommon?.PrefillTokenThroughput).toBe(10000);
   });
 });
 
@@ -195,5 +198,25 @@ describe('LLM metrics', () => {
     expect(result.Total.OutputTokenThroughput.Max).toBe(10);
     expect(result.Common).toMatchObject({ TotalRequests: 4, FailedRequests: 1, SuccessRequests: 3, TotalGeneratedTokens: 19, TotalInputTokens: 300, BenchmarkDuration: 1000, RequestThroughput: 3, OutputTokenThroughput: 19, Goodput: 1 });
     expect(result.TokenSource).toBe('usage');
+  });
+
+  test('PrefillTokenThroughput (AISBench): input tokens of the successful requests / the sum of their TTFT in seconds', () => {
+    const records = [
+      rec(0, 900, { inputTokens: 1000, ttftMs: 120 }),
+      rec(0, 900, { inputTokens: 500, ttftMs: 80 }),
+      rec(0, 900, { inputTokens: 250, ttftMs: 100 }),
+      rec(0, 300, { inputTokens: 4000, success: false, status: 503, ttftMs: null, e2elMs: null, outputTokens: 0 }), // failed: counts in neither sum
+    ];
+    const common = computeLlmResult(records).Common;
+    // 1750 tokens / 0.3 s = 5833.33333...; rounded to 4 decimals like every common metric
+    expect(common).toMatchObject({ TotalInputTokens: 1750, PrefillTokenThroughput: 5833.3333 });
+    // per duration instead: 1750 tokens in 0.9 s
+    expect(common.InputTokenThroughput).toBe(1944.4444);
+    // the total stage of AISBench's documented example: 8 requests, 12100 input tokens, TTFT 2006.0 ms on average
+    // (2006.01 each) -> its table's 753.9843 token/s
+    const aisbench = Array.from({ length: 8 }, (_, i) => rec(0, 12300, { inputTokens: i < 4 ? 1512 : 1513, ttftMs: 2006.01 }));
+    expect(computeLlmResult(aisbench).Common).toMatchObject({ TotalInputTokens: 12100, PrefillTokenThroughput: 753.9843 });
+    // no successful request: 0, not a division by zero
+    expect(computeLlmResult([records[3]]).Common.PrefillTokenThroughput).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { resolveOptional, StatsPoint, TaskEvent, TaskSpec } from '../../src/contract';
+import { resolveOptional, StatsPoint, Step, TaskEvent, TaskSpec } from '../../src/contract';
 import { FinalizedSecond } from '../../controller/metrics/aggregate';
 import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
 import { ModeContext, ModeDriver } from '../../controller/modes/base';
@@ -14,12 +14,14 @@ interface Service {
   capacity: number;
   serviceMs: number;
   errorAboveQps?: number;
+  /** Share of the target the agents manage to send: below 1 the load generator, not the service, is the bottleneck. */
+  sentShare?: number;
 }
 
 function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: ModeDriver; events: TaskEvent[]; targets: number[] } {
   const events: TaskEvent[] = [];
   let clockS = 1_000_000;
-  const ctx: ModeContext = { event: (Kind, Message) => events.push({ Time: String(clockS), Kind, Message }), timeoutMs: 20000, maxAgents: 4, nowS: () => clockS };
+  const ctx: ModeContext = { event: (Kind, Message, Step) => events.push({ Time: String(clockS), Kind, Message, Step }), timeoutMs: 20000, maxAgents: 4, nowS: () => clockS };
   const mode = createMode(resolveOptional(spec), ctx);
   let target = mode.targetQps() ?? 0;
   let pending: { fromS: number; qps: number } | undefined;
@@ -32,7 +34,8 @@ function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: Mo
       pending = undefined;
     }
     targets.push(target);
-    const arriving = target + backlog;
+    const sent = target * (service.sentShare ?? 1);
+    const arriving = sent + backlog;
     const served = Math.min(arriving, service.capacity);
     backlog = arriving - served;
     const waitMs = (backlog / service.capacity) * 1000;
@@ -44,7 +47,7 @@ function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: Mo
       Time: t, Elapsed: i, TargetQPS: target, Requests: Math.round(served), Success: Math.round(served) - errors, Errors: errors,
       BytesIn: 0, BytesOut: 0, Dropped: 0, StatusCodes: {}, RT: q, SendLagP99: 0.5, AgentsDesired: 1, AgentsAvailable: 1,
     };
-    const second: FinalizedSecond = { point, rtHistogram: encodeHistogram(rt), lagHistogram: '', agentLoad: { sent: target, inFlight: Math.round(backlog + (target * service.serviceMs) / 1000), maxEventLoopLagMs: 1, agentsReported: 1 } };
+    const second: FinalizedSecond = { point, rtHistogram: encodeHistogram(rt), lagHistogram: '', agentLoad: { sent, inFlight: Math.round(backlog + (target * service.serviceMs) / 1000), maxEventLoopLagMs: 1, agentsReported: 1 } };
     // the second [t, t+1) is finalized a little after it ends
     clockS = t + 1.3;
     if (mode.onSecond(second)) pending = { fromS: Math.floor(clockS) + 1, qps: mode.targetQps() ?? 0 };
@@ -100,5 +103,60 @@ describe('scan', () => {
     expect(mode.capacity()).toMatchObject({ QPS: 300, Reason: 'maxQPS' });
     mode.update(resolveOptional({ ...spec, optional: { ...spec.optional, maxQPS: 500 } }));
     expect(mode.capacity()).toBeUndefined();
+  });
+});
+
+
+/** The structured steps of the verdict events, with their times (the simulated clock). */
+function steps(events: TaskEvent[]): [string, Step | undefined][] {
+  return events.filter((e) => e.Kind === 'verdict').map((e) => [e.Time, e.Step]);
+}
+
+describe('steps: every verdict carries its step, structured', () => {
+  const within = (rt: string): string => `TP99 <= maxRT ${rt} ms, error rate <= faultTolerate 0.10%`;
+
+  test('scan with maxRT: three good steps, then the step over maxRT', () => {
+    const { events } = simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 50, adjustInterval: 5, maxQPS: 1000, maxRT: 100 }), { capacity: 230, serviceMs: 10 }, 40);
+    expect(steps(events)).toEqual([
+      ['1000006.3', { TargetQPS: 100, AchievedQPS: 100, TP99: 10.007, ErrorRate: 0, Verdict: 'good', Why: within('100') }],
+      ['1000012.3', { TargetQPS: 150, AchievedQPS: 150, TP99: 10.007, ErrorRate: 0, Verdict: 'good', Why: within('100') }],
+      ['1000018.3', { TargetQPS: 200, AchievedQPS: 200, TP99: 10.007, ErrorRate: 0, Verdict: 'good', Why: within('100') }],
+      ['1000024.3', { TargetQPS: 250, AchievedQPS: 230, TP99: 425.983, ErrorRate: 0, Verdict: 'bad', Why: 'TP99 426 ms > maxRT 100 ms' }],
+    ]);
+    // the Message text is unchanged by the structured step
+    expect(events.find((e) => e.Step?.Verdict === 'bad')?.Message).toBe('scan: 250 QPS: achieved 230, TP99 426 ms, error rate 0.00%; TP99 426 ms > maxRT 100 ms');
+  });
+
+  test('scan with revise: the revised window on the way down is a step too', () => {
+    const { events } = simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 4, maxQPS: 2000, faultTolerate: 0.01, faultAction: 'revise' }), { capacity: 100000, serviceMs: 1, errorAboveQps: 250 }, 40);
+    const met = 'error rate <= faultTolerate 1.00%';
+    expect(steps(events)).toEqual([
+      ['1000005.3', { TargetQPS: 100, AchievedQPS: 100, TP99: 1, ErrorRate: 0, Verdict: 'good', Why: met }],
+      ['1000010.3', { TargetQPS: 200, AchievedQPS: 200, TP99: 1, ErrorRate: 0, Verdict: 'good', Why: met }],
+      ['1000015.3', { TargetQPS: 300, AchievedQPS: 300, TP99: 1, ErrorRate: 50 / 300, Verdict: 'bad', Why: 'error rate 16.67% > faultTolerate 1.00%' }],
+      ['1000020.3', { TargetQPS: 200, AchievedQPS: 200, TP99: 1, ErrorRate: 0, Verdict: 'good', Why: met }],
+    ]);
+  });
+
+  test('auto: the ramp, the first bad step and the search', () => {
+    const { events } = simulate(service({ maxQPS: 20000, maxRT: 150, duration: 300 }), { capacity: 200, serviceMs: 20 }, 60);
+    const good = `${within('150')}, not saturated`;
+    expect(steps(events)).toEqual([
+      ['1000005.3', { TargetQPS: 50, AchievedQPS: 50, TP99: 20.015, ErrorRate: 0, Verdict: 'good', Why: good }],
+      ['1000010.3', { TargetQPS: 100, AchievedQPS: 100, TP99: 20.015, ErrorRate: 0, Verdict: 'good', Why: good }],
+      ['1000015.3', { TargetQPS: 200, AchievedQPS: 200, TP99: 20.015, ErrorRate: 0, Verdict: 'good', Why: good }],
+      ['1000020.3', { TargetQPS: 400, AchievedQPS: 200, TP99: 3880.959, ErrorRate: 0, Verdict: 'bad', Why: 'TP99 3881 ms > maxRT 150 ms' }],
+      ['1000031.3', { TargetQPS: 300, AchievedQPS: 200, TP99: 1950.719, ErrorRate: 0, Verdict: 'bad', Why: 'TP99 1951 ms > maxRT 150 ms' }],
+      ['1000040.3', { TargetQPS: 250, AchievedQPS: 200, TP99: 985.087, ErrorRate: 0, Verdict: 'bad', Why: 'TP99 985 ms > maxRT 150 ms' }],
+      ['1000048.3', { TargetQPS: 225, AchievedQPS: 200, TP99: 502.527, ErrorRate: 0, Verdict: 'bad', Why: 'TP99 503 ms > maxRT 150 ms' }],
+      ['1000055.3', { TargetQPS: 212.5, AchievedQPS: 200, TP99: 261.375, ErrorRate: 0, Verdict: 'bad', Why: 'TP99 261 ms > maxRT 150 ms' }],
+    ]);
+  });
+
+  test('auto: a step the agents could not send is not judged on the service; it runs again with one more agent', () => {
+    const { events } = simulate(service({ maxQPS: 20000, duration: 300 }), { capacity: 100000, serviceMs: 1, sentShare: 0.9 }, 6);
+    expect(steps(events)).toEqual([
+      ['1000005.3', { TargetQPS: 50, AchievedQPS: 45, TP99: 1, ErrorRate: 0, Verdict: 'agents-behind', Why: 'sent 45/s, send lag p99 0.5 ms, event loop 1.0 ms; the step runs again with agent 2' }],
+    ]);
   });
 });

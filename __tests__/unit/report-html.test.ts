@@ -1,3 +1,4 @@
+import { commonMetrics } from '../../controller/metrics/llm';
 import { renderReportCharts } from '../../controller/reports/charts';
 import { renderReportHtml } from '../../controller/reports/html';
 import { ReportData } from '../../controller/reports/model';
@@ -72,12 +73,31 @@ function reportData(mode: 'scan' | 'manual'): ReportData {
     Series: series,
     Events: [
       { Time: '2026-11-23T10:00:02Z', Kind: 'step', Message: 'scan: target 120 QPS' },
-      { Time: '2026-11-23T10:00:03Z', Kind: 'verdict', Message: 'scan: 120 QPS achieved 119.5, TP99 42 ms: good' },
-      { Time: '2026-11-23T10:00:05Z', Kind: 'verdict', Message: 'scan: 150 QPS; TP99 212 ms > maxRT 200 ms' },
+      {
+        Time: '2026-11-23T10:00:03Z',
+        Kind: 'verdict',
+        Message: 'scan: 120 QPS: achieved 119.5, TP99 42.1 ms, error rate 0.10%: good',
+        Step: { TargetQPS: 120, AchievedQPS: 119.5, TP99: 42.125, ErrorRate: 0.001, Verdict: 'good', Why: 'TP99 <= maxRT 200 ms, error rate <= faultTolerate 1.00%' },
+      },
+      {
+        Time: '2026-11-23T10:00:05Z',
+        Kind: 'verdict',
+        Message: 'scan: 150 QPS: achieved 148.3, TP99 212 ms, error rate 0.00%; TP99 212 ms > maxRT 200 ms',
+        Step: { TargetQPS: 150, AchievedQPS: 148.25, TP99: 212.4, ErrorRate: 0, Verdict: 'bad', Why: 'TP99 212 ms > maxRT 200 ms' },
+      },
     ],
     GeneratedAt: '2026-11-23T10:00:06Z',
   };
 }
+
+/** The text of `<section id="ID">...</section>`, or undefined. */
+function section(html: string, id: string): string | undefined {
+  const start = html.indexOf(`<section id="${id}">`);
+  if (start < 0) return undefined;
+  return html.slice(start, html.indexOf('</section>', start) + '</section>'.length);
+}
+
+const STEPS_HEADER = '<tr><th>Time</th><th>Target QPS</th><th>Achieved QPS</th><th>TP99 (ms)</th><th>Error rate</th><th>Verdict</th></tr>';
 
 /** The text of `<figure id="chart-NAME">...</figure>`, or undefined. */
 function figure(html: string, name: string): string | undefined {
@@ -108,13 +128,27 @@ describe('HTML report', () => {
     expect(urls.filter((u) => !allowed.some((a) => u.startsWith(a)))).toEqual([]);
   });
 
-  test('the total request count and the verdict steps appear', () => {
+  test('the total request count appears', () => {
     expect(data.Result.TotalRequests).toBe(650);
     expect(html).toContain('<td>Total requests</td><td>650</td>');
-    const steps = html.slice(html.indexOf('<section id="steps">'), html.indexOf('</section>', html.indexOf('<section id="steps">')));
-    expect(steps).toContain('TP99 212 ms &gt; maxRT 200 ms');
-    expect(steps).toContain('120 QPS achieved 119.5');
-    expect(steps).not.toContain('scan: target 120 QPS');
+  });
+
+  test('the Steps table has one structured row per verdict and nothing of the other events', () => {
+    expect(section(html, 'steps')).toBe(
+      '<section id="steps"><h2>Steps</h2><table>' +
+        STEPS_HEADER +
+        '<tr><td>2026-11-23T10:00:03Z</td><td>120</td><td>119.50</td><td>42.125</td><td>0.100%</td><td>good: TP99 &lt;= maxRT 200 ms, error rate &lt;= faultTolerate 1.00%</td></tr>' +
+        '<tr><td>2026-11-23T10:00:05Z</td><td>150</td><td>148.25</td><td>212.400</td><td>0%</td><td>bad: TP99 212 ms &gt; maxRT 200 ms</td></tr>' +
+        '</table></section>',
+    );
+  });
+
+  test('a verdict stored without a structured step (an older round) still renders, as its Message', () => {
+    const old = reportData('scan');
+    old.Events = [{ Time: '2026-11-23T10:00:05Z', Kind: 'verdict', Message: 'scan: 150 QPS; TP99 212 ms > maxRT 200 ms' }];
+    expect(section(renderReportHtml(old), 'steps')).toBe(
+      '<section id="steps"><h2>Steps</h2><table>' + STEPS_HEADER + '<tr><td>2026-11-23T10:00:05Z</td><td>-</td><td>-</td><td>-</td><td>-</td><td>scan: 150 QPS; TP99 212 ms &gt; maxRT 200 ms</td></tr></table></section>',
+    );
   });
 
   test('manual mode has no steps table; charts still render with no target line', () => {
@@ -139,12 +173,13 @@ describe('HTML report', () => {
     const stat = (v: number) => ({ Average: v, Min: v, Max: v, Median: v, P75: v, P90: v, P99: v, N: 100 });
     const names = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
     const stage = Object.fromEntries(names.map((n, i) => [n, stat(i + 1.5)])) as NonNullable<ReportData['LLM']>['Total'];
-    data.LLM = { Total: stage, Stable: stage, Common: { BenchmarkDuration: 12345.6, TotalRequests: 100 }, TokenSource: 'usage' };
+    data.LLM = { Total: stage, Stable: stage, Common: { ...commonMetrics([], 0, 0, undefined), BenchmarkDuration: 12345.6, TotalRequests: 100, PrefillTokenThroughput: 2048.5 }, TokenSource: 'usage' };
     data.Series = data.Series.map((p) => ({ ...p, TTFTAvg: 100, TPOTAvg: 5, OutputTPS: 640 }));
     const html = renderReportHtml(data);
     expect(html).toContain('<h2>LLM Performance</h2>');
     expect(html).toContain('<td>TTFT</td><td>stable</td><td>1.500</td>');
     expect(html).toContain('<td>BenchmarkDuration</td><td>12345.6000</td>');
+    expect(html).toContain('<td>PrefillTokenThroughput</td><td>2048.5000</td>');
     expect(renderReportCharts(data).map((c) => c.name)).toEqual([...CHARTS, 'ttft', 'tpot', 'tps']);
     for (const name of ['ttft', 'tpot', 'tps']) expect(figure(html, name)).toMatch(/<svg/);
   });

@@ -43,6 +43,13 @@ describe('task validation', () => {
     expect(normalizeTask({ ...base, optional: { mode: 'manual' } }).optional).toEqual({ mode: 'manual', duration: 600, agentCount: 1, concurrency: 2 });
   });
 
+  test('an llm task keeps optional.agentCount in any mode (its agents share the llm load)', () => {
+    const llm = { api: 'chat' as const, model: 'm', testMode: 'throughput' as const };
+    expect(normalizeTask({ ...base, llm, optional: { agentCount: 3 } }).optional?.agentCount).toBe(3);
+    expect(normalizeTask({ ...base, llm }).optional?.agentCount).toBe(1);
+    expect(normalizeTask({ ...base, optional: { agentCount: 3 } }).optional?.agentCount).toBeUndefined();
+  });
+
   test('header values may contain colons', () => {
     expect(parseHeaderLine('Authorization:Bearer a:b:c')).toEqual({ name: 'Authorization', value: 'Bearer a:b:c' });
     expect(parseHeaderLine(':x')).toBeUndefined();

@@ -5,6 +5,9 @@ import {
   CreateTaskResponse,
   GetTaskResponse,
   ListTasksResponse,
+  LlmRecordsResponse,
+  RECORDS_FORMATS,
+  isRecordsFormat,
   ReportResponse,
   SimpleTaskResponse,
   UpdateTaskResponse,
@@ -98,13 +101,14 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
   router.get(`${API_PREFIX}/:region/:name/records`, route((req, res) => {
     const name = checkRegion(req);
     const format = req.query.format === undefined ? 'json' : String(req.query.format);
-    if (format !== 'json' && format !== 'csv') throw new BenchError('InvalidField', 'format: must be one of csv, json', { field: 'format' });
+    if (!isRecordsFormat(format)) throw new BenchError('InvalidField', `format: must be one of ${RECORDS_FORMATS.join(', ')}`, { field: 'format' });
     const { roundId, records } = manager.llmRecords(name);
     if (format === 'csv') {
       res.type('text/csv').attachment(`${name}-${roundId}-records.csv`).send(recordsCsv(records));
       return;
     }
-    res.json({ RequestId: requestId(res), TaskName: name, RoundId: roundId, Records: records });
+    const body: LlmRecordsResponse = { RequestId: requestId(res), TaskName: name, RoundId: roundId, Records: records };
+    res.json(body);
   }));
 
   return router;

@@ -1,4 +1,4 @@
-import type { LlmMetricName, LlmRequestRecord, LlmResult, LlmSloSpec, LlmStatistic } from '../../src/contract';
+import type { LlmCommonMetrics, LlmMetricName, LlmRequestRecord, LlmResult, LlmSloSpec, LlmStatistic } from '../../src/contract';
 
 /** Most per-request records a round keeps (requestCount <= 1000, or a duration's worth). */
 export const MAX_LLM_RECORDS = 200_000;
@@ -132,14 +132,17 @@ function meetsSlo(r: LlmRequestRecord, slo: LlmSloSpec | undefined): boolean {
  * Common metrics of a stage, by AISBench's names without spaces. Durations ms,
  * throughputs per second of `durationMs`; Concurrency is the mean number of
  * requests in flight (sum of request latencies / duration), shown no higher
- * than MaxConcurrency as AISBench does.
+ * than MaxConcurrency as AISBench does. PrefillTokenThroughput is AISBench's
+ * "Prefill Token Throughput": the stage's input tokens over the sum of its
+ * successful requests' TTFT (not over the duration).
  */
-export function commonMetrics(records: readonly LlmRequestRecord[], durationMs: number, maxConcurrency: number, slo: LlmSloSpec | undefined): Record<string, number> {
+export function commonMetrics(records: readonly LlmRequestRecord[], durationMs: number, maxConcurrency: number, slo: LlmSloSpec | undefined): LlmCommonMetrics {
   const ok = records.filter((r) => r.success);
   const durationS = durationMs > 0 ? durationMs / 1000 : 0;
   const per = (v: number): number => (durationS > 0 ? round4(v / durationS) : 0);
   const inputTokens = ok.reduce((s, r) => s + r.inputTokens, 0);
   const outputTokens = ok.reduce((s, r) => s + r.outputTokens, 0);
+  const ttftS = ok.reduce((s, r) => s + (r.ttftMs ?? 0), 0) / 1000;
   const busyMs = records.reduce((s, r) => s + Math.max(0, r.endMs - r.sendMs), 0);
   return {
     BenchmarkDuration: round4(durationMs),
@@ -150,6 +153,7 @@ export function commonMetrics(records: readonly LlmRequestRecord[], durationMs: 
     MaxConcurrency: maxConcurrency,
     RequestThroughput: per(ok.length),
     TotalInputTokens: inputTokens,
+    PrefillTokenThroughput: ttftS > 0 ? round4(inputTokens / ttftS) : 0,
     TotalGeneratedTokens: outputTokens,
     InputTokenThroughput: per(inputTokens),
     OutputTokenThroughput: per(outputTokens),

@@ -2,7 +2,7 @@ import { Capacity, CapacityReason, LoadShape, ResolvedOptional } from '../../src
 import { FinalizedSecond } from '../metrics/aggregate';
 import { firstWholeSecond, ModeContext, ModeDriver, splitRate } from './base';
 import { openLoopInFlightCap } from './scan';
-import { fmtMs, fmtQps, StepWindow } from './window';
+import { fmtMs, fmtPercent, fmtQps, limitsMet, roundTo, StepWindow } from './window';
 
 type Phase = 'ramp' | 'search' | 'recover' | 'hold';
 
@@ -105,7 +105,7 @@ export class AutoMode implements ModeDriver {
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
     if (o.maxRtMs !== null && tp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
-    if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${(errorRate * 100).toFixed(2)}% > faultTolerate ${(o.faultTolerate * 100).toFixed(2)}%` };
+    if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${fmtPercent(errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)}` };
     if (w.requests < w.sent * AUTO.minCompletedShare - AUTO.completedSlack) {
       return { bad: true, reason: 'saturation', why: `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent` };
     }
@@ -116,7 +116,7 @@ export class AutoMode implements ModeDriver {
     if (this.baselineTp99Ms !== undefined && tp99 > 10 * this.baselineTp99Ms && tp99 > this.baselineTp99Ms + 50) {
       return { bad: true, reason: 'saturation', why: `TP99 ${fmtMs(tp99)} ms exploded from ${fmtMs(this.baselineTp99Ms)} ms at low load` };
     }
-    return { bad: false, why: `TP99 ${fmtMs(tp99)} ms, error rate ${(errorRate * 100).toFixed(2)}%` };
+    return { bad: false, why: `TP99 ${fmtMs(tp99)} ms, error rate ${fmtPercent(errorRate)}` };
   }
 
   /**
@@ -135,12 +135,15 @@ export class AutoMode implements ModeDriver {
     const errorRate = w.errorRate();
     if (this.agentsBehind(w) && this.agents < this.ctx.maxAgents) {
       this.agents++;
-      this.ctx.event('verdict', `auto: at ${fmtQps(this.target)} QPS the agents fall behind (sent ${fmtQps(w.sentQps())}/s, send lag p99 ${fmtMs(w.maxSendLagP99Ms)} ms, event loop ${fmtMs(w.maxEventLoopLagMs)} ms): adding agent ${this.agents}`);
+      const behind = `sent ${fmtQps(w.sentQps())}/s, send lag p99 ${fmtMs(w.maxSendLagP99Ms)} ms, event loop ${fmtMs(w.maxEventLoopLagMs)} ms`;
+      this.ctx.event('verdict', `auto: at ${fmtQps(this.target)} QPS the agents fall behind (${behind}): adding agent ${this.agents}`, w.step(this.target, 'agents-behind', `${behind}; the step runs again with agent ${this.agents}`));
       return this.setTarget(this.target);
     }
     const verdict = this.verdict(w);
     const summary = `${fmtQps(this.target)} QPS: achieved ${fmtQps(w.achievedQps())}`;
-    this.ctx.event('verdict', `auto: ${summary}, ${verdict.why}: ${verdict.bad ? 'bad' : 'good'}`);
+    // a good step's own figures are in their columns; its Why names the limits it met
+    const step = verdict.bad ? w.step(this.target, 'bad', verdict.why) : w.step(this.target, 'good', `${limitsMet(this.optional)}, not saturated`);
+    this.ctx.event('verdict', `auto: ${summary}, ${verdict.why}: ${verdict.bad ? 'bad' : 'good'}`, step);
     if (!verdict.bad) {
       this.baselineTp99Ms ??= tp99;
       if (!this.good || this.target > this.good.qps) this.good = { qps: this.target, tp99, errorRate };
@@ -191,7 +194,7 @@ export class AutoMode implements ModeDriver {
     const good = this.good;
     this.phase = 'hold';
     this.target = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
-    this.found = { QPS: this.target, TP99: Math.round((good?.tp99 ?? 0) * 1000) / 1000, ErrorRate: good?.errorRate ?? 0, Reason: reason };
+    this.found = { QPS: this.target, TP99: roundTo(good?.tp99 ?? 0, 3), ErrorRate: good?.errorRate ?? 0, Reason: reason };
     this.ctx.event('hold', `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`);
   }
 

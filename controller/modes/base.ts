@@ -1,9 +1,10 @@
-import { Capacity, LoadShape, Mode, ResolvedOptional, TaskEventKind } from '../../src/contract';
+import { Capacity, LoadShape, Mode, ResolvedOptional, Step, TaskEventKind } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 
 /** What a mode may do to its round besides choosing loads. */
 export interface ModeContext {
-  event(kind: TaskEventKind, message: string): void;
+  /** `step`: the structured form of a `verdict`, for the report's Steps table and the API. */
+  event(kind: TaskEventKind, message: string, step?: Step): void;
   /** The request timeout, which bounds how many requests can be in flight. */
   timeoutMs: number;
   /** Most agents the controller lets a task run. */

@@ -1,7 +1,7 @@
-import { Capacity, CapacityReason, LoadShape, ResolvedOptional } from '../../src/contract';
+import { Capacity, CapacityReason, LoadShape, ResolvedOptional, StepVerdict } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { firstWholeSecond, ModeContext, ModeDriver, splitRate } from './base';
-import { fmtMs, fmtQps, SETTLE_SECONDS, StepWindow } from './window';
+import { faultTolerateMet, fmtMs, fmtPercent, fmtQps, limitsMet, roundTo, SETTLE_SECONDS, StepWindow } from './window';
 
 type Phase = 'growing' | 'revising' | 'holding';
 
@@ -60,32 +60,39 @@ export class ScanMode implements ModeDriver {
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
     const o = this.optional;
-    const summary = `${fmtQps(this.target)} QPS: achieved ${fmtQps(w.achievedQps())}, TP99 ${fmtMs(tp99)} ms, error rate ${(errorRate * 100).toFixed(2)}%`;
+    const summary = `${fmtQps(this.target)} QPS: achieved ${fmtQps(w.achievedQps())}, TP99 ${fmtMs(tp99)} ms, error rate ${fmtPercent(errorRate)}`;
+    const verdict = (message: string, outcome: StepVerdict, why: string): void => this.ctx.event('verdict', message, w.step(this.target, outcome, why));
+    const overFaultTolerate = `error rate ${fmtPercent(errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)}`;
+    const overFaultTolerateMessage = `scan: ${summary}; error rate > faultTolerate ${fmtPercent(o.faultTolerate)}`;
     if (this.phase === 'revising') {
+      // every revised window is a step too, so the Steps table shows the way down; only the error rate is judged here
       if (errorRate <= o.faultTolerate) {
-        this.hold(this.target, tp99, errorRate, 'faultTolerate', `scan: error rate ${(errorRate * 100).toFixed(2)}% <= faultTolerate ${(o.faultTolerate * 100).toFixed(2)}% at ${fmtQps(this.target)} QPS, holding`);
+        verdict(`scan: ${summary}: good`, 'good', faultTolerateMet(o));
+        this.hold(this.target, tp99, errorRate, 'faultTolerate', `scan: error rate ${fmtPercent(errorRate)} <= faultTolerate ${fmtPercent(o.faultTolerate)} at ${fmtQps(this.target)} QPS, holding`);
         return false;
       }
+      verdict(overFaultTolerateMessage, 'bad', overFaultTolerate);
       return this.stepTo(Math.max(o.qpsGrowthDelta, this.target - o.qpsGrowthDelta), 'revise', `scan: ${summary} > faultTolerate, revising down`);
     }
     if (o.maxRtMs !== null && tp99 > o.maxRtMs) {
       const good = this.lastGood;
       const holdQps = good ? good.qps : this.target;
-      this.ctx.event('verdict', `scan: ${summary}; TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms`);
-      this.hold(holdQps, good?.tp99 ?? tp99, good?.errorRate ?? errorRate, 'maxRT', `scan: TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms, holding ${fmtQps(holdQps)} QPS`);
+      const why = `TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms`;
+      verdict(`scan: ${summary}; ${why}`, 'bad', why);
+      this.hold(holdQps, good?.tp99 ?? tp99, good?.errorRate ?? errorRate, 'maxRT', `scan: ${why}, holding ${fmtQps(holdQps)} QPS`);
       return holdQps !== this.target && this.setTarget(holdQps);
     }
     if (errorRate > o.faultTolerate) {
-      this.ctx.event('verdict', `scan: ${summary}; error rate > faultTolerate ${(o.faultTolerate * 100).toFixed(2)}%`);
+      verdict(overFaultTolerateMessage, 'bad', overFaultTolerate);
       if (o.faultAction === 'stop') {
-        this.hold(this.target, tp99, errorRate, 'faultTolerate', `scan: error rate ${(errorRate * 100).toFixed(2)}% > faultTolerate, holding ${fmtQps(this.target)} QPS (faultAction stop)`);
+        this.hold(this.target, tp99, errorRate, 'faultTolerate', `scan: error rate ${fmtPercent(errorRate)} > faultTolerate, holding ${fmtQps(this.target)} QPS (faultAction stop)`);
         return false;
       }
       this.phase = 'revising';
       return this.stepTo(Math.max(o.qpsGrowthDelta, this.target - o.qpsGrowthDelta), 'revise', `scan: revising down from ${fmtQps(this.target)} QPS`);
     }
     this.lastGood = { qps: this.target, tp99, errorRate };
-    this.ctx.event('verdict', `scan: ${summary}: good`);
+    verdict(`scan: ${summary}: good`, 'good', limitsMet(o));
     const next = this.target + o.qpsGrowthDelta;
     if (next > this.maxQps()) {
       this.hold(this.target, tp99, errorRate, 'maxQPS', `scan: next step ${fmtQps(next)} QPS > maxQPS ${fmtQps(this.maxQps())}, holding ${fmtQps(this.target)} QPS`);
@@ -108,7 +115,7 @@ export class ScanMode implements ModeDriver {
 
   private hold(qps: number, tp99: number, errorRate: number, reason: CapacityReason, message: string): void {
     this.phase = 'holding';
-    this.found = { QPS: qps, TP99: Math.round(tp99 * 1000) / 1000, ErrorRate: errorRate, Reason: reason };
+    this.found = { QPS: qps, TP99: roundTo(tp99, 3), ErrorRate: errorRate, Reason: reason };
     this.ctx.event('hold', message);
   }
 

@@ -1,3 +1,4 @@
+import { ResolvedOptional, Step, StepVerdict } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { createLatencyHistogram, LatencyHistogram, mergeInto, percentileMs } from '../metrics/histogram';
 
@@ -49,6 +50,26 @@ export class StepWindow {
   sentQps(): number {
     return this.seconds > 0 ? this.sent / this.seconds : 0;
   }
+
+  /** The step as the API, `desc --json` and the report's Steps table show it. */
+  step(targetQps: number, verdict: StepVerdict, why: string): Step {
+    return { TargetQPS: targetQps, AchievedQPS: roundTo(this.achievedQps(), 2), TP99: roundTo(this.tp99Ms(), 3), ErrorRate: this.errorRate(), Verdict: verdict, Why: why };
+  }
+}
+
+export function roundTo(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/** Why a step that passed no limit is good: the limits it met (its figures are in the step's own fields). */
+export function limitsMet(optional: ResolvedOptional): string {
+  const rt = optional.maxRtMs !== null ? `TP99 <= maxRT ${fmtMs(optional.maxRtMs)} ms, ` : '';
+  return `${rt}${faultTolerateMet(optional)}`;
+}
+
+export function faultTolerateMet(optional: ResolvedOptional): string {
+  return `error rate <= faultTolerate ${fmtPercent(optional.faultTolerate)}`;
 }
 
 /** Seconds at the start of a step that are not judged: they still carry the previous rate's tail. */
@@ -60,4 +81,8 @@ export function fmtQps(qps: number): string {
 
 export function fmtMs(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
+}
+
+export function fmtPercent(rate: number): string {
+  return `${(rate * 100).toFixed(2)}%`;
 }

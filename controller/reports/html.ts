@@ -1,4 +1,4 @@
-import { LlmMetricName, LlmResult } from '../../src/contract';
+import { LlmMetricName, LlmResult, TaskEvent } from '../../src/contract';
 import { renderReportCharts } from './charts';
 import { ReportData } from './model';
 
@@ -34,6 +34,24 @@ function llmSection(llm: LlmResult): string {
   return `<section id="llm"><h2>LLM Performance</h2>${source}${perf}${common}</section>`;
 }
 
+const percent = (rate: number): string => `${fmt(rate * 100, 3)}%`;
+
+/** Placeholder of a figure a step does not carry. */
+const NOT_RECORDED = '-';
+
+/** scan/auto: one row per judged step, from the `verdict` events. */
+function stepsTable(events: TaskEvent[]): string {
+  const rows = events
+    .filter((e) => e.Kind === 'verdict')
+    .map((e) => {
+      const s = e.Step;
+      // events stored before steps were structured carry their figures in the Message only
+      if (!s) return [e.Time, NOT_RECORDED, NOT_RECORDED, NOT_RECORDED, NOT_RECORDED, e.Message];
+      return [e.Time, fmt(s.TargetQPS), fmt(s.AchievedQPS), fmt(s.TP99, 3), percent(s.ErrorRate), `${s.Verdict}: ${s.Why}`];
+    });
+  return table(['Time', 'Target QPS', 'Achieved QPS', 'TP99 (ms)', 'Error rate', 'Verdict'], rows);
+}
+
 /** The self-contained HTML report: no script, no network, everything inline. */
 export function renderReportHtml(data: ReportData): string {
   const r = data.Result;
@@ -59,7 +77,7 @@ export function renderReportHtml(data: ReportData): string {
       ['Total requests', r.TotalRequests],
       ['Success requests', r.SuccessRequests],
       ['Error requests', r.ErrorRequests],
-      ['Error rate', `${fmt(r.ErrorRate * 100, 3)}%`],
+      ['Error rate', percent(r.ErrorRate)],
       ['QPS', fmt(r.QPS)],
       ['Avg RT (ms)', fmt(r.AvgRT, 3)],
       ['Min RT (ms)', fmt(r.MinRT, 3)],
@@ -80,14 +98,9 @@ export function renderReportHtml(data: ReportData): string {
   const codes = table(['Status code', 'Count'], Object.entries(r.StatusCodes).map(([code, count]) => [code, count]));
   const distribution = table(['RT interval (ms)', 'Count'], r.RTDistribution.map((b) => [b.Range, b.Count]));
   const capacity = data.Capacity
-    ? `<section id="capacity"><h2>Capacity</h2>${table(['QPS', 'TP99 (ms)', 'Error rate', 'Reason'], [[fmt(data.Capacity.QPS), fmt(data.Capacity.TP99, 3), `${fmt(data.Capacity.ErrorRate * 100, 3)}%`, data.Capacity.Reason]])}</section>`
+    ? `<section id="capacity"><h2>Capacity</h2>${table(['QPS', 'TP99 (ms)', 'Error rate', 'Reason'], [[fmt(data.Capacity.QPS), fmt(data.Capacity.TP99, 3), percent(data.Capacity.ErrorRate), data.Capacity.Reason]])}</section>`
     : '';
-  // scan/auto: each step's verdict line says target, achieved QPS, TP99, error rate and good/bad
-  const verdicts = data.Events.filter((e) => e.Kind === 'verdict');
-  const steps =
-    data.Mode === 'scan' || data.Mode === 'auto'
-      ? `<section id="steps"><h2>Steps</h2>${table(['Time', 'Message'], verdicts.map((e) => [e.Time, e.Message]))}</section>`
-      : '';
+  const steps = data.Mode === 'scan' || data.Mode === 'auto' ? `<section id="steps"><h2>Steps</h2>${stepsTable(data.Events)}</section>` : '';
   const charts = renderReportCharts(data)
     .map((c) => `<figure id="chart-${c.name}"><figcaption>${escapeHtml(c.title)}</figcaption>${c.svg}</figure>`)
     .join('\n');

@@ -10,6 +10,7 @@ import {
   RequestTemplate,
   ResolvedOptional,
   StatsPoint,
+  Step,
   TaskEvent,
   TaskEventKind,
 } from '../../src/contract';
@@ -109,7 +110,7 @@ export class RoundRunner implements AgentOwner {
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
-    this.mode = createMode(deps.optional, { event: (kind, message) => this.event(kind, message), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
+    this.mode = createMode(deps.optional, { event: (kind, message, step) => this.event(kind, message, step), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
   }
 
   // ------------------------------------------------------------------ life
@@ -491,8 +492,8 @@ export class RoundRunner implements AgentOwner {
 
   // ---------------------------------------------------------------- events
 
-  event(kind: TaskEventKind, message: string): void {
-    const event: TaskEvent = { Time: formatTime(Date.now()), Kind: kind, Message: message };
+  event(kind: TaskEventKind, message: string, step?: Step): void {
+    const event: TaskEvent = { Time: formatTime(Date.now()), Kind: kind, Message: message, ...(step ? { Step: step } : {}) };
     this.events.push(event);
     this.deps.hooks.onEvent(event);
   }

@@ -6,6 +6,7 @@ import {
   DATE_HEADER,
   GetTaskResponse,
   ListTasksResponse,
+  LlmRecordsResponse,
   OptionalUpdate,
   ReportResponse,
   SimpleTaskResponse,
@@ -156,6 +157,16 @@ export class ControllerClient {
     return this.call<StatsResponse>('GET', taskPath(region, taskName, '/stats'));
   }
 
+  /** Every per-request record of an llm task's current (or last) round. */
+  getLlmRecords(region: string, taskName: string): Promise<LlmRecordsResponse> {
+    return this.call<LlmRecordsResponse>('GET', taskPath(region, taskName, '/records'), undefined, { format: 'json' });
+  }
+
+  /** The same records as the controller's CSV, one line per request after the header. */
+  async getLlmRecordsCsv(region: string, taskName: string): Promise<string> {
+    return (await this.send('GET', taskPath(region, taskName, '/records'), undefined, { format: 'csv' }, 'text/csv')).text;
+  }
+
   /** `GET /healthz` (no auth): true when the controller answers 2xx. Never throws. */
   async health(timeoutMs = 1000): Promise<boolean> {
     try {
@@ -194,22 +205,34 @@ export class ControllerClient {
 
   // --- plumbing --------------------------------------------------------------
 
-  /** An API path resolved against the endpoint, keeping its path prefix. */
-  private url(apiPath: string): URL {
+  /** An API path (and query) resolved against the endpoint, keeping its path prefix. */
+  private url(apiPath: string, query?: Record<string, string>): URL {
     const prefix = this.base.pathname.replace(/\/+$/, '');
     const url = new URL(this.base.toString());
     url.pathname = prefix + apiPath;
+    if (query) url.search = new URLSearchParams(query).toString();
     return url;
   }
 
-  private async call<T>(method: HttpMethod, apiPath: string, body?: unknown): Promise<T> {
-    const url = this.url(apiPath);
+  private async call<T>(method: HttpMethod, apiPath: string, body?: unknown, query?: Record<string, string>): Promise<T> {
+    const { status, text, pathWithQuery } = await this.send(method, apiPath, body, query, 'application/json');
+    const parsed = parseJson(text);
+    if (typeof parsed !== 'object' || parsed === null) {
+      throw new BenchError('InternalError', `unexpected answer from the controller at ${this.endpoint} to ${method} ${pathWithQuery} (HTTP ${status}, not JSON)`);
+    }
+    return parsed as T;
+  }
+
+  /** One signed request; a 2xx answer's text, or the error answer as an ApiError. */
+  private async send(method: HttpMethod, apiPath: string, body: unknown, query: Record<string, string> | undefined, accept: string): Promise<{ status: number; text: string; pathWithQuery: string }> {
+    const url = this.url(apiPath, query);
     // Sign the path exactly as it goes on the wire (URL normalization applied).
     const pathWithQuery = url.pathname + url.search;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     const headers: Record<string, string> = {
       ...this.signedHeaders(method, pathWithQuery, payload),
-      Accept: 'application/json',
+      // Error answers are JSON whatever was asked for.
+      Accept: accept === 'application/json' ? accept : `${accept}, application/json`,
     };
     if (payload) headers['Content-Type'] = 'application/json';
     let status: number;
@@ -221,12 +244,8 @@ export class ControllerClient {
     } catch (err) {
       throw this.networkError(err);
     }
-    const parsed = parseJson(text);
-    if (status < 200 || status >= 300) throw errorFromResponse(status, parsed, text);
-    if (typeof parsed !== 'object' || parsed === null) {
-      throw new BenchError('InternalError', `unexpected answer from the controller at ${this.endpoint} to ${method} ${pathWithQuery} (HTTP ${status}, not JSON)`);
-    }
-    return parsed as T;
+    if (status < 200 || status >= 300) throw errorFromResponse(status, parseJson(text), text);
+    return { status, text, pathWithQuery };
   }
 
   private networkError(err: unknown): BenchError {

@@ -1,3 +1,4 @@
+import type { LlmRequestRecord } from './protocol';
 import { TaskSpec } from './task';
 
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
@@ -97,10 +98,35 @@ export interface Capacity {
 
 export type TaskEventKind = 'step' | 'verdict' | 'hold' | 'revise' | 'agent-added' | 'agent-lost' | 'status' | 'update' | 'info' | 'error' | 'storage';
 
+/**
+ * How scan or auto judged a step. `agents-behind`: the agents, not the
+ * service, fell behind their schedule, so auto runs the step again with one
+ * more agent instead of judging the service on it.
+ */
+export type StepVerdict = 'good' | 'bad' | 'agents-behind';
+
+/** One judged step (one target rate) of scan or auto, on the merged samples of its judged seconds. */
+export interface Step {
+  TargetQPS: number;
+  /** Responses completed per second. */
+  AchievedQPS: number;
+  /** TP99 of the step's merged histogram, ms. */
+  TP99: number;
+  ErrorRate: number;
+  Verdict: StepVerdict;
+  /** The limit passed, or the limits met: "TP99 212 ms > maxRT 200 ms". */
+  Why: string;
+}
+
 export interface TaskEvent {
   Time: string;
   Kind: TaskEventKind;
   Message: string;
+  /**
+   * On `verdict` events: the judged step, one per step. Absent on events
+   * stored before steps were structured, whose Message alone says it.
+   */
+  Step?: Step;
 }
 
 export interface LlmStatistic {
@@ -116,13 +142,38 @@ export interface LlmStatistic {
 
 export type LlmMetricName = 'TTFT' | 'TPOT' | 'ITL' | 'E2EL' | 'InputTokens' | 'OutputTokens' | 'OutputTokenThroughput';
 
+/**
+ * AISBench's "Common Metric" table, by its names without spaces, in its order.
+ * Durations ms, throughputs per second of BenchmarkDuration (token/s, req/s).
+ * A type alias, not an interface, so it reads as a `Record<string, number>` too.
+ */
+export type LlmCommonMetrics = {
+  BenchmarkDuration: number;
+  TotalRequests: number;
+  FailedRequests: number;
+  SuccessRequests: number;
+  /** Mean requests in flight: the sum of (end - send) / BenchmarkDuration, at most MaxConcurrency. */
+  Concurrency: number;
+  MaxConcurrency: number;
+  RequestThroughput: number;
+  TotalInputTokens: number;
+  /** TotalInputTokens / the sum of the successful requests' TTFT in seconds, token/s; 0 when no TTFT was measured. */
+  PrefillTokenThroughput: number;
+  TotalGeneratedTokens: number;
+  InputTokenThroughput: number;
+  OutputTokenThroughput: number;
+  TotalTokenThroughput: number;
+  /** Successful requests meeting every `llm.slo` bound, per second. */
+  Goodput: number;
+};
+
 export interface LlmResult {
   Total: Record<LlmMetricName, LlmStatistic>;
   Stable: Record<LlmMetricName, LlmStatistic>;
-  /** Common metrics of the whole run (AISBench names without spaces; durations ms, throughputs per second). */
-  Common: Record<string, number>;
+  /** Common metrics of the whole run. */
+  Common: LlmCommonMetrics;
   /** The same common metrics for the steady stage. */
-  StableCommon?: Record<string, number>;
+  StableCommon?: LlmCommonMetrics;
   /** Where token counts came from: usage, tokenizer, or chunks (said in the report). */
   TokenSource?: string;
 }
@@ -165,6 +216,22 @@ export interface SimpleTaskResponse extends ApiResponse {
   TaskName: string;
   Status: TaskStatus;
   Message: string;
+}
+
+/** Formats of `GET .../{TaskName}/records?format=...` (json is the default). */
+export const RECORDS_FORMATS = ['csv', 'json'] as const;
+export type RecordsFormat = (typeof RECORDS_FORMATS)[number];
+
+export function isRecordsFormat(value: string): value is RecordsFormat {
+  return (RECORDS_FORMATS as readonly string[]).includes(value);
+}
+
+/** `GET .../{TaskName}/records?format=json`: every per-request record of the current (or last) round of an llm task. */
+export interface LlmRecordsResponse extends ApiResponse {
+  TaskName: string;
+  /** 0 when the task has no round yet. */
+  RoundId: number;
+  Records: LlmRequestRecord[];
 }
 
 export interface ReportResponse extends ApiResponse {

@@ -451,6 +451,8 @@ export function normalizeTask(task: TaskSpec): TaskSpec {
     if (r.maxRtMs !== null) optional.maxRT = r.maxRtMs;
     optional.faultTolerate = r.faultTolerate;
     optional.faultAction = r.faultAction;
+    // an llm task runs its own load, whatever the mode, on optional.agentCount agents
+    if (task.llm) optional.agentCount = r.agentCount;
   }
   return { ...task, optional };
 }

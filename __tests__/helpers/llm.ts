@@ -1,0 +1,45 @@
+import type { GetTaskResponse, LlmRecordsResponse } from '../../src/contract';
+import { signedGetText } from './api';
+import { ControllerProcess, lastJson, runEascmd, writeTask } from './processes';
+
+/** Helpers of the LLM integration tests: tasks against the OpenAI fixture, run through the real eascmd. */
+
+/** An llm task file for the fixture at `url`: chat, model `fixture`, 100 requests, then `llm` and `extra` on top. */
+export function writeLlmTask(dir: string, url: string, llm: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  return writeTask(dir, { service: { serviceName: 'llm_fixture', url }, llm: { api: 'chat', model: 'fixture', requestCount: 100, ...llm }, ...extra });
+}
+
+/** `eascmd -c CONFIG ARGS...` against the controller; its stdout, or an error with both streams when it fails. */
+export async function eascmdOk(controller: ControllerProcess, args: string[]): Promise<string> {
+  const res = await runEascmd(['-c', controller.configFile, ...args], { timeoutMs: 60000 });
+  if (res.code !== 0) throw new Error(`eascmd ${args.join(' ')} failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
+  return res.stdout;
+}
+
+/** `eascmd bench create FILE --wait --json`: the final task detail. */
+export async function createAndWait(controller: ControllerProcess, file: string): Promise<GetTaskResponse> {
+  return lastJson<GetTaskResponse>(await eascmdOk(controller, ['bench', 'create', file, '--wait', '--json']));
+}
+
+/** `eascmd bench create FILE --wait`: the lines it printed (progress, summary, report URL). */
+export function createAndWaitLines(controller: ControllerProcess, file: string): Promise<string> {
+  return eascmdOk(controller, ['bench', 'create', file, '--wait']);
+}
+
+/** The task detail by the API. */
+export async function taskDetail(controller: ControllerProcess, name: string): Promise<GetTaskResponse> {
+  return JSON.parse((await signedGetText(controller, `/api/v2/benchmark-tasks/cn-local/${name}`)).text) as GetTaskResponse;
+}
+
+/** `GET .../records?format=json`. */
+export async function llmRecords(controller: ControllerProcess, name: string): Promise<LlmRecordsResponse> {
+  const res = await signedGetText(controller, `/api/v2/benchmark-tasks/cn-local/${name}/records?format=json`);
+  if (res.status !== 200) throw new Error(`records of ${name}: HTTP ${res.status} ${res.text}`);
+  return JSON.parse(res.text) as LlmRecordsResponse;
+}
+
+/** Fails when `measured` is further than `tolerance` (a fraction) from `expected`. */
+export function within(measured: number, expected: number, tolerance = 0.05): void {
+  const error = Math.abs(measured - expected) / expected;
+  if (error > tolerance) throw new Error(`measured ${measured} is ${(error * 100).toFixed(1)}% from ${expected}`);
+}

@@ -1,0 +1,149 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { steadyStage } from '../../controller/metrics/llm';
+import { bodyDigest, promptDigest, promptText } from '../../fixtures/openai-service';
+import type { GetTaskResponse, LlmResult } from '../../src/contract';
+import { createAndWait, llmRecords, within, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+
+const TTFT_MS = 100;
+const TPOT_MS = 5;
+/** The fixture's output length when a request gives no max_tokens (ShareGPT sends none). */
+const DEFAULT_OUTPUT_TOKENS = 16;
+
+/** `{digest: n}` for each digest. */
+function counts(digests: readonly string[], n: number): Record<string, number> {
+  return Object.fromEntries(digests.map((d) => [d, n]));
+}
+
+describe('LLM test modes and datasets end to end: what the OpenAI fixture received is what was asked', () => {
+  let controller: ControllerProcess;
+  let fixture: OpenAiFixtureProcess;
+  let dir: string;
+  const figures: string[] = [];
+
+  beforeAll(async () => {
+    dir = tempDir('llm-datasets');
+    fixture = await startOpenAiFixture(['--ttft-ms', String(TTFT_MS), '--tpot-ms', String(TPOT_MS), '--default-output-tokens', String(DEFAULT_OUTPUT_TOKENS)]);
+    controller = await startController();
+  });
+
+  beforeEach(() => fixture.reset());
+
+  afterAll(async () => {
+    await controller?.stop();
+    await fixture?.stop();
+    killAllStarted();
+    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
+  });
+
+  const run = async (llm: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ task: GetTaskResponse; llm: LlmResult }> => {
+    const task = await createAndWait(controller, writeLlmTask(dir, fixture.url, llm, extra));
+    expect(task.Status).toBe('Stopped');
+    return { task, llm: task.LLM as LlmResult };
+  };
+
+  // Slower tokens than the other tests: 100 streams at 5 ms a token are 20000 SSE events a second, which on a
+  // small shared machine measures the CPU of the agents and the fixture rather than the service.
+  const THROUGHPUT = { ttftMs: 300, tpotMs: 20, outputTokens: 16 };
+
+  const runThroughput = async (agentCount: number) => {
+    const { ttftMs, tpotMs, outputTokens } = THROUGHPUT;
+    await fixture.configure({ ttftMs, tpotMs });
+    try {
+      const { task, llm } = await run({ testMode: 'throughput', dataset: { type: 'synthetic', inputTokens: [40, 60], outputTokens: [outputTokens, outputTokens] } }, { optional: { agentCount } });
+      const stats = await fixture.stats();
+      const records = (await llmRecords(controller, task.TaskName)).Records;
+      expect(task.Mode).toBe('llm-throughput');
+      expect(task.DesiredAgent).toBe(agentCount);
+      expect(stats.requests).toBe(100);
+      expect(llm.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100, FailedRequests: 0, TotalGeneratedTokens: 100 * outputTokens, TotalInputTokens: stats.promptTokens });
+      expect(stats.outputTokens).toBe(100 * outputTokens);
+      // seeded synthetic prompts: 100 different ones, each sent once, whatever the number of agents
+      expect(Object.values(stats.prompts)).toEqual(new Array(100).fill(1));
+      return { task, llm, stats, records };
+    } finally {
+      await fixture.configure({ ttftMs: TTFT_MS, tpotMs: TPOT_MS });
+    }
+  };
+
+  test('throughput mode: all 100 requests at once, and the fixture saw the 100 in flight together', async () => {
+    const { ttftMs, tpotMs, outputTokens } = THROUGHPUT;
+    const { llm, stats } = await runThroughput(1);
+    const e2elMs = ttftMs + (outputTokens - 1) * tpotMs;
+    figures.push(
+      `throughput (1 agent, TTFT ${ttftMs} ms, TPOT ${tpotMs} ms, ${outputTokens} tokens): ${stats.requests} requests, ${stats.maxInFlight} in flight at the fixture, MaxConcurrency ${llm.Common.MaxConcurrency}, ` +
+        `TTFT ${llm.Total.TTFT.Min}/${llm.Total.TTFT.Average}/${llm.Total.TTFT.Max} ms (min/avg/max), TPOT ${llm.Total.TPOT.Average} ms, E2EL avg ${llm.Total.E2EL.Average} ms (expected ${e2elMs}), BenchmarkDuration ${llm.Common.BenchmarkDuration} ms, ` +
+        `RequestThroughput ${llm.Common.RequestThroughput} req/s, OutputTokenThroughput ${llm.Common.OutputTokenThroughput} token/s, PrefillTokenThroughput ${llm.Common.PrefillTokenThroughput} token/s`,
+    );
+    expect(stats.maxInFlight).toBe(100);
+    expect(llm.Common.MaxConcurrency).toBe(100);
+    expect(llm.Total.InputTokens.Min).toBeGreaterThanOrEqual(40);
+    expect(llm.Total.InputTokens.Max).toBeLessThanOrEqual(60);
+    // TTFT: not below the service's (its timers may fire a millisecond early), and above it by the opening of
+    // 100 connections at once, counted from each request's send as a client sees it; decoding keeps the service's pace
+    expect(llm.Total.TTFT.Min).toBeGreaterThanOrEqual(ttftMs - 2);
+    expect(llm.Total.TTFT.Average).toBeLessThan(ttftMs + 100);
+    within(llm.Total.TPOT.Average, tpotMs);
+    within(llm.Total.E2EL.Average - llm.Total.TTFT.Average, e2elMs - ttftMs);
+    // all sent at once: the run lasts about one request
+    expect(llm.Common.BenchmarkDuration).toBeLessThan(llm.Total.E2EL.Max * 1.5);
+  });
+
+  test('throughput mode over two agents: 50 requests each, each agent sending its half at once', async () => {
+    const { stats, records } = await runThroughput(2);
+    const halves = [0, 1].map((agent) => records.filter((r) => r.agent === agent));
+    expect(halves.map((h) => h.length)).toEqual([50, 50]);
+    expect(halves.map((h) => steadyStage(h)?.maxConcurrency)).toEqual([50, 50]);
+    const firstSends = halves.map((h) => Math.min(...h.map((r) => r.sendMs)));
+    figures.push(`throughput (2 agents): 50 + 50 requests, ${stats.maxInFlight} in flight at the fixture at most; the agents' first sends ${Math.abs(firstSends[0] - firstSends[1]).toFixed(0)} ms apart`);
+  });
+
+  test('sharegpt dataset from a local file: the first human turn of each conversation, round robin, as a chat message without max_tokens', async () => {
+    const doc = [
+      { id: 'a', conversations: [{ from: 'system', value: 'Be brief.' }, { from: 'human', value: 'What is the capital of France?' }, { from: 'gpt', value: 'Paris.' }, { from: 'human', value: 'a second turn, not used' }] },
+      { id: 'b', conversations: [{ from: 'gpt', value: 'a reply with no question: skipped' }] },
+      { id: 'c', messages: [{ role: 'user', content: 'Write a haiku about load testing.' }, { role: 'assistant', content: 'Requests pile up' }] },
+      { id: 'd', conversations: [{ from: 'human', value: 'Übersetze „Hallo Welt“ ins Japanische 🙂' }] },
+      { id: 'e', conversations: [{ from: 'user', value: `Summarise this: ${'lorem ipsum '.repeat(40)}` }] },
+    ];
+    const prompts = [doc[0].conversations?.[1].value, doc[2].messages?.[0].content, doc[3].conversations?.[0].value, doc[4].conversations?.[0].value] as string[];
+    const file = path.join(dir, 'sharegpt.json');
+    fs.writeFileSync(file, JSON.stringify(doc));
+    const { llm } = await run({ testMode: 'concurrency', concurrency: 10, dataset: { type: 'sharegpt', path: file } });
+    const stats = await fixture.stats();
+    expect(stats.requests).toBe(100);
+    expect(stats.byPath).toEqual({ '/v1/chat/completions': 100 });
+    // 4 prompts, 100 requests: 25 each, each body exactly {model, messages: [the prompt]} (no max_tokens, no ignore_eos)
+    expect(stats.prompts).toEqual(counts(prompts.map(promptDigest), 25));
+    expect(stats.bodies).toEqual(counts(prompts.map((content) => bodyDigest({ model: 'fixture', messages: [{ role: 'user', content }] })), 25));
+    expect(llm.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100, TotalGeneratedTokens: 100 * DEFAULT_OUTPUT_TOKENS, TotalInputTokens: stats.promptTokens });
+    expect(llm.Total.OutputTokens).toMatchObject({ Min: DEFAULT_OUTPUT_TOKENS, Max: DEFAULT_OUTPUT_TOKENS });
+    expect(llm.TokenSource).toBe('usage');
+    figures.push(`sharegpt: ${prompts.length} prompts x 25 requests as received by the fixture, input tokens ${llm.Total.InputTokens.Min}..${llm.Total.InputTokens.Max} (total ${llm.Common.TotalInputTokens} = fixture ${stats.promptTokens}), TTFT avg ${llm.Total.TTFT.Average} ms`);
+  });
+
+  test('custom dataset from a local data file: each line is a body, sent as written with stream forced on and model added only where missing', async () => {
+    const entries: Record<string, unknown>[] = [
+      { model: 'custom-a', messages: [{ role: 'user', content: 'first custom body' }], max_tokens: 12, temperature: 0 },
+      { messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'second body, no model' }], max_tokens: 16 },
+      { model: 'custom-c', stream: false, max_tokens: 20, top_p: 0.9, messages: [{ role: 'user', content: 'third body, stream false in the file' }] },
+      { model: 'custom-d', messages: [{ role: 'user', content: 'fourth body' }], max_tokens: 24, stream_options: { include_usage: false } },
+    ];
+    const file = path.join(dir, 'bodies.jsonl');
+    fs.writeFileSync(file, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const { llm } = await run({ testMode: 'concurrency', concurrency: 8, dataset: { type: 'custom' } }, { data: { path: file, multiLine: true } });
+    const stats = await fixture.stats();
+    expect(stats.requests).toBe(100);
+    expect(stats.bodies).toEqual(counts(entries.map((e) => bodyDigest({ model: 'fixture', ...e })), 25));
+    expect(stats.prompts).toEqual(counts(entries.map((e) => promptDigest(promptText(e))), 25));
+    const maxTokens = entries.map((e) => e.max_tokens as number);
+    const generated = 25 * maxTokens.reduce((s, n) => s + n, 0);
+    expect(stats.outputTokens).toBe(generated);
+    expect(llm.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100, TotalGeneratedTokens: generated, TotalInputTokens: stats.promptTokens });
+    expect(llm.Total.OutputTokens).toMatchObject({ Min: 12, Max: 24 });
+    // stream_options.include_usage is forced on, so every count came from usage
+    expect(llm.TokenSource).toBe('usage');
+    figures.push(`custom: ${entries.length} bodies x 25 requests as received by the fixture, output tokens ${llm.Total.OutputTokens.Min}..${llm.Total.OutputTokens.Max} (total ${generated}), TTFT avg ${llm.Total.TTFT.Average} ms`);
+  });
+});
