@@ -332,6 +332,25 @@ describe('eascmd-agent process', () => {
     expect(done).toMatchObject({ reason: 'stopped', totalSent: 500 });
   });
 
+  test('assigned with waitForStart, the agent is ready but sends nothing until start; a load update meanwhile is what it starts with', async () => {
+    harness = await startHarness({ latencyMs: 1 });
+    const child = harness.spawnAgent();
+    const agent = await harness.nextAgent();
+    await agent.waitForType('hello');
+    agent.send({ type: 'assign', assignment: assignment(harness.fixture.url, { kind: 'closed', concurrency: 4, maxQps: null }, { requestLimit: 100, waitForStart: true }) });
+    await agent.waitForType('ready');
+    agent.send({ type: 'load', load: { kind: 'closed', concurrency: 2, maxQps: null }, requestLimit: 120 });
+    await sleep(1500);
+    expect(harness.fixture.stats().requests).toBe(0);
+    expect(agent.frames).toEqual([]);
+    agent.send({ type: 'start' });
+    await agent.waitForType('done');
+    expect(agent.done()[0]).toMatchObject({ reason: 'limit', totalSent: 120 });
+    expect(harness.fixture.stats().requests).toBe(120);
+    expect(harness.fixture.stats().maxInFlight).toBeLessThanOrEqual(2);
+    await stopAgent(harness, agent, child);
+  });
+
   test('with --exit-on-stdin-eof the agent exits when its stdin closes', async () => {
     harness = await startHarness();
     const child = harness.spawnAgent(['--exit-on-stdin-eof']);

@@ -90,11 +90,13 @@ describe('LLM test modes and datasets end to end: what the OpenAI fixture receiv
     expect(llm.Common.BenchmarkDuration).toBeLessThan(llm.Total.E2EL.Max * 1.5);
   });
 
-  test('throughput mode over two agents: 50 requests each, each agent sending its half at once', async () => {
+  test('throughput mode over two agents: 50 requests each, both halves at once (the agents start together)', async () => {
     const { stats, records } = await runThroughput(2);
     const halves = [0, 1].map((agent) => records.filter((r) => r.agent === agent));
     expect(halves.map((h) => h.length)).toEqual([50, 50]);
     expect(halves.map((h) => steadyStage(h)?.maxConcurrency)).toEqual([50, 50]);
+    // the round's start waits for both agents, so all 100 streams overlap at the service
+    expect(stats.maxInFlight).toBe(100);
     const firstSends = halves.map((h) => Math.min(...h.map((r) => r.sendMs)));
     figures.push(`throughput (2 agents): 50 + 50 requests, ${stats.maxInFlight} in flight at the fixture at most; the agents' first sends ${Math.abs(firstSends[0] - firstSends[1]).toFixed(0)} ms apart`);
   });

@@ -91,5 +91,6 @@ describe('agent pieces', () => {
     });
     expect(parseControllerMessage('{"type":"assign","assignment":{"load":{"kind":"open","qps":1,"maxInFlight":1}}}')).toBe('malformed assign');
     expect(parseControllerMessage('{"type":"stop"}')).toEqual({ type: 'stop', reason: '' });
+    expect(parseControllerMessage('{"type":"start"}')).toEqual({ type: 'start' });
   });
 });

@@ -63,6 +63,7 @@ function isAssignment(value: unknown): boolean {
     typeof value.startOffset === 'number' &&
     (value.requestLimit === null || typeof value.requestLimit === 'number') &&
     (value.llm === undefined || isLlmWork(value.llm)) &&
+    (value.waitForStart === undefined || typeof value.waitForStart === 'boolean') &&
     (value.load as Record<string, unknown>).kind === 'llm' === (value.llm !== undefined)
   );
 }
@@ -83,6 +84,8 @@ export function parseControllerMessage(text: string): ControllerToAgent | string
       if (!isLoadShape(value.load)) return 'malformed load';
       if (value.requestLimit !== undefined && value.requestLimit !== null && typeof value.requestLimit !== 'number') return 'malformed load';
       return value as unknown as ControllerToAgent;
+    case 'start':
+      return { type: 'start' };
     case 'stop':
       return { type: 'stop', reason: typeof value.reason === 'string' ? value.reason : '' };
     default:

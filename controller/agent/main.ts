@@ -46,6 +46,9 @@ function run(args: AgentArgs): void {
           case 'load':
             runner.applyLoad(message.load, message.requestLimit);
             break;
+          case 'start':
+            runner.start();
+            break;
           case 'stop':
             stopAndLeave(message.reason);
             break;

@@ -12,6 +12,8 @@ const STOP_GRACE_MS = 2000;
 type State =
   /** No assignment yet. */
   | 'idle'
+  /** Assigned with `waitForStart`: ready, sending nothing until `start`. */
+  | 'ready'
   | 'running'
   /** Request limit reached: waiting for the requests in flight before the final frame. */
   | 'finishing'
@@ -78,7 +80,7 @@ export class AgentRunner implements LoadContext {
       void this.teardown();
       this.state = 'running';
       this.llm = new LlmAgentRunner({ ...assignment, llm: assignment.llm }, this.output, this.log);
-      void this.llm.start();
+      void this.llm.prepare(assignment.waitForStart !== true);
       return;
     }
     if (assignment.load.kind === 'llm') {
@@ -101,7 +103,18 @@ export class AgentRunner implements LoadContext {
     this.sender = new HttpSender(assignment.request, assignment.startOffset, recorder);
     this.sender.setMaxIdleConnections(connectionsFor(assignment.load));
     this.output({ type: 'ready' });
-    this.run(assignment.load);
+    if (assignment.waitForStart) this.state = 'ready';
+    else this.run(assignment.load);
+  }
+
+  /** The controller's `start`: every agent of the round begins now. */
+  start(): void {
+    if (this.llm) {
+      this.llm.begin();
+      return;
+    }
+    if (this.state !== 'ready' || !this.assignment || this.assignment.load.kind === 'llm') return;
+    this.run(this.assignment.load);
   }
 
   /** A `load` message: new shape now; `requestLimit` only when given (null = unlimited). */
@@ -115,6 +128,8 @@ export class AgentRunner implements LoadContext {
     this.assignment = { ...this.assignment, load };
     if (requestLimit !== undefined) this.requestLimit = requestLimit;
     this.sender?.setMaxIdleConnections(connectionsFor(load));
+    // not started yet: `start` runs the load as it is by then
+    if (this.state === 'ready') return;
     if (this.limitReached()) {
       // Already over the (new) limit: stop sending and report, or stay done if already reported.
       if (this.state === 'running') this.reachLimit();

@@ -29,6 +29,8 @@ interface AgentSlot {
   launched?: LaunchedAgent;
   connection?: AgentConnection;
   assigned: boolean;
+  /** Said `ready` (tokenizer loaded, client open): the round's start waits for this. */
+  ready: boolean;
   /** Asked to stop because the mode wants fewer agents. */
   retiring: boolean;
   done: boolean;
@@ -130,6 +132,12 @@ export class RoundRunner implements AgentOwner {
     return Math.min(this.mode.desiredAgents(), this.deps.maxAgents);
   }
 
+  private readyAgents(): number {
+    let n = 0;
+    for (const slot of this.slots.values()) if (slot.connection && slot.ready && !slot.retiring) n++;
+    return n;
+  }
+
   availableAgents(): number {
     let n = 0;
     for (const slot of this.slots.values()) if (slot.connection && slot.assigned && !slot.retiring) n++;
@@ -207,7 +215,7 @@ export class RoundRunner implements AgentOwner {
   private launchAgent(): void {
     const index = this.freeIndex();
     const agentId = `${this.deps.taskName}-${this.deps.roundId}-${++this.agentSerial}`;
-    const slot: AgentSlot = { agentId, index, assigned: false, retiring: false, done: false, totalSent: 0, lastSecond: 0 };
+    const slot: AgentSlot = { agentId, index, assigned: false, ready: false, retiring: false, done: false, totalSent: 0, lastSecond: 0 };
     this.slots.set(agentId, slot);
     slot.launched = this.deps.launcher.launch({
       controllerWsUrl: this.deps.controllerWsUrl,
@@ -274,7 +282,7 @@ export class RoundRunner implements AgentOwner {
         connection.close(1000, 'no agent needed');
         return;
       }
-      slot = { agentId: connection.agentId, index: this.freeIndex(), assigned: false, retiring: false, done: false, totalSent: 0, lastSecond: 0 };
+      slot = { agentId: connection.agentId, index: this.freeIndex(), assigned: false, ready: false, retiring: false, done: false, totalSent: 0, lastSecond: 0 };
       this.slots.set(slot.agentId, slot);
     }
     if (this.phase === 'stopping' || this.phase === 'finished' || slot.retiring) {
@@ -282,16 +290,14 @@ export class RoundRunner implements AgentOwner {
       return;
     }
     slot.connection = connection;
+    slot.ready = false;
     connection.send({ type: 'assign', assignment: this.assignmentFor(slot) });
     slot.assigned = true;
     this.noteAvailability();
     const wasRunning = this.phase === 'running';
     this.event(wasRunning ? 'agent-added' : 'info', `agent ${slot.index + 1} connected (pid ${connection.pid} on ${connection.host}); ${this.availableAgents()}/${this.desiredAgents()} agents available`);
     this.sendLoads();
-    if (this.phase === 'starting') {
-      this.message = `Agent ${this.availableAgents()}/${this.desiredAgents()} connected`;
-      if (this.availableAgents() >= this.desiredAgents()) this.enterRunning();
-    }
+    if (this.phase === 'starting') this.message = `Agent ${this.availableAgents()}/${this.desiredAgents()} connected`;
     this.deps.hooks.onChange();
   }
 
@@ -314,6 +320,11 @@ export class RoundRunner implements AgentOwner {
     const slot = this.slots.get(connection.agentId);
     if (!slot) return;
     switch (message.type) {
+      case 'ready':
+        slot.ready = true;
+        // the round starts once every desired agent is ready, so their shares begin together
+        if (this.phase === 'starting' && this.readyAgents() >= this.desiredAgents()) this.enterRunning();
+        break;
       case 'stats':
         this.onFrame(slot, message.frame);
         break;
@@ -345,6 +356,8 @@ export class RoundRunner implements AgentOwner {
       load: this.loadFor(slot),
       requestLimit: this.limitFor(slot),
       ...(this.deps.llm ? { llm: this.deps.llm.work } : {}),
+      // while the round starts, agents wait for each other: see enterRunning
+      waitForStart: this.phase === 'starting',
     };
   }
 
@@ -381,6 +394,7 @@ export class RoundRunner implements AgentOwner {
   private enterRunning(): void {
     this.phase = 'running';
     this.runningSinceMs = Date.now();
+    for (const slot of this.liveSlots()) slot.connection?.send({ type: 'start' });
     this.message = 'Benchmark task is running';
     this.event('status', `running with ${this.availableAgents()}/${this.desiredAgents()} agents: ${this.mode.describeTarget()}`);
     this.deps.hooks.onChange();

@@ -107,11 +107,18 @@ export interface AgentAssignment {
   requestLimit: number | null;
   /** LLM tasks: what to send (the load is then of kind `llm`, and `request.bodies` is empty). */
   llm?: LlmWork;
+  /**
+   * Set while the round still waits for its other agents: get ready, but send
+   * nothing until the controller's `start`, so that every agent's share
+   * begins at the same moment and the round's first second is a whole one.
+   */
+  waitForStart?: boolean;
 }
 
 export type ControllerToAgent =
   | { type: 'assign'; assignment: AgentAssignment }
   | { type: 'load'; load: LoadShape; requestLimit?: number | null }
+  | { type: 'start' }
   | { type: 'stop'; reason: string };
 
 /** One second of one agent. Histograms are HDR, microseconds, compressed base64. */

@@ -34,6 +34,8 @@ export class LlmAgentRunner {
   /** rate mode: due requests waiting for an in-flight slot (maxInFlight). */
   private waiting = 0;
   private idleWaiters: (() => void)[] = [];
+  private prepared = false;
+  private startRequested = false;
 
   constructor(
     private readonly assignment: AgentAssignment & { llm: LlmWork },
@@ -52,7 +54,12 @@ export class LlmAgentRunner {
     return this.state;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Loads the tokenizer and opens the client, then sends at once, or (when the
+   * round waits for its other agents) at `begin`.
+   */
+  async prepare(sendAtOnce: boolean): Promise<void> {
+    this.startRequested ||= sendAtOnce;
     try {
       await loadTokenizer();
     } catch (err) {
@@ -66,7 +73,15 @@ export class LlmAgentRunner {
       connections: this.connectionsFor(this.load),
     });
     this.output({ type: 'ready' });
-    this.run();
+    this.prepared = true;
+    if (this.startRequested) this.run();
+  }
+
+  /** The controller's `start`; before `prepare` has finished, it runs as soon as that is done. */
+  begin(): void {
+    if (this.state !== 'loading') return;
+    this.startRequested = true;
+    if (this.prepared) this.run();
   }
 
   applyLoad(load: LlmLoad, requestLimit?: number | null): void {
