@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { steadyStage } from '../../controller/metrics/llm';
 import { bodyDigest, promptDigest, promptText } from '../../fixtures/openai-service';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
-import { createAndWait, llmRecords, within, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { createAndWait, eascmdOk, llmRecords, taskDetail, within, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, waitFor } from '../helpers/processes';
 
 const TTFT_MS = 100;
 const TPOT_MS = 5;
@@ -99,6 +99,26 @@ describe('LLM test modes and datasets end to end: what the OpenAI fixture receiv
     expect(stats.maxInFlight).toBe(100);
     const firstSends = halves.map((h) => Math.min(...h.map((r) => r.sendMs)));
     figures.push(`throughput (2 agents): 50 + 50 requests, ${stats.maxInFlight} in flight at the fixture at most; the agents' first sends ${Math.abs(firstSends[0] - firstSends[1]).toFixed(0)} ms apart`);
+  });
+
+  test('bench update -Doptional.agentCount changes the agents of a running llm task; other keys are refused', async () => {
+    const file = writeLlmTask(dir, fixture.url, { testMode: 'concurrency', concurrency: 2, requestCount: 120, dataset: { type: 'synthetic', inputTokens: [20, 20], outputTokens: [10, 10] } });
+    const name = /Task \[(\S+)\]/.exec(await eascmdOk(controller, ['bench', 'create', file]))?.[1] ?? '';
+    await waitFor('Running', async () => (await taskDetail(controller, name)).Status === 'Running');
+    const refused = await runEascmd(['-c', controller.configFile, 'bench', 'update', name, '-Doptional.maxQPS=5']);
+    expect(refused.stderr.trim()).toBe('[ERROR] InvalidField: optional.maxQPS: cannot be updated in an llm task (updatable: agentCount)');
+    await eascmdOk(controller, ['bench', 'update', name, '-Doptional.agentCount=2']);
+    await waitFor('2 agents', async () => (await taskDetail(controller, name)).AvailableAgent === 2, 15000);
+    const end = await waitFor('Stopped', async () => {
+      const t = await taskDetail(controller, name);
+      return t.Status === 'Stopped' ? t : undefined;
+    }, 30000);
+    const records = (await llmRecords(controller, name)).Records;
+    // the second agent's streams are in the records too, and every request the fixture answered is one of them
+    expect(new Set(records.map((r) => r.agent))).toEqual(new Set([0, 1]));
+    expect(records.length).toBe(120);
+    expect((await fixture.stats()).requests).toBe(120);
+    expect(end.Events?.some((e) => e.Kind === 'update' && /1 -> 2 agents/.test(e.Message))).toBe(true);
   });
 
   test('sharegpt dataset from a local file: the first human turn of each conversation, round robin, as a chat message without max_tokens', async () => {

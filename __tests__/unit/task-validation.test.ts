@@ -70,6 +70,12 @@ describe('-D updates', () => {
     expect(() => parseDefine('optional.concurrency')).toThrow('expected -Dsection.key=value');
     expect(() => definesToUpdate([parseDefine('service.url=x')])).toThrow('service.url: only optional.* fields can be updated');
   });
+
+  test('an llm task changes only its agent count live, whatever optional.mode says', () => {
+    const llm = { service: { serviceName: 'chat', url: 'http://127.0.0.1:9/' }, optional: { mode: 'auto' as const }, llm: { api: 'chat' as const, model: 'm', testMode: 'concurrency' as const, concurrency: 4 } };
+    expect(applyOptionalUpdate(llm, { agentCount: 2 }).optional?.agentCount).toBe(2);
+    expect(() => applyOptionalUpdate(llm, { maxQPS: 100 })).toThrow('optional.maxQPS: cannot be updated in an llm task (updatable: agentCount)');
+  });
 });
 
 describe('names and ids', () => {

@@ -11,6 +11,9 @@ export const UPDATABLE_KEYS: Record<Mode, readonly (keyof OptionalSpec)[]> = {
   auto: ['maxQPS', 'maxRT', 'faultTolerate', 'faultAction', 'duration'],
 };
 
+/** An llm task's load is its `llm` section; of `optional` only the agents sharing it change live. */
+export const LLM_UPDATABLE_KEYS: readonly (keyof OptionalSpec)[] = ['agentCount'];
+
 export type DefineValue = string | number | boolean;
 
 export interface Define {
@@ -49,10 +52,11 @@ export type OptionalUpdate = Partial<OptionalSpec>;
 export function applyOptionalUpdate(task: TaskSpec, update: Record<string, unknown>): TaskSpec {
   const mode: Mode = task.optional?.mode ?? 'auto';
   const errors: FieldError[] = [];
-  const allowed = UPDATABLE_KEYS[mode];
+  const allowed = task.llm ? LLM_UPDATABLE_KEYS : UPDATABLE_KEYS[mode];
+  const where = task.llm ? 'an llm task' : `${mode} mode`;
   for (const key of Object.keys(update)) {
     if (!(allowed as readonly string[]).includes(key)) {
-      errors.push({ field: `optional.${key}`, message: `cannot be updated in ${mode} mode (updatable: ${allowed.join(', ')})` });
+      errors.push({ field: `optional.${key}`, message: `cannot be updated in ${where} (updatable: ${allowed.join(', ')})` });
     }
   }
   if (Object.keys(update).length === 0) errors.push({ field: 'optional', message: 'nothing to update' });
