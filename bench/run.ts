@@ -73,6 +73,25 @@ function trueTp99Ms(rate: number, durationS: number, stallEveryMs: number, stall
   return latencies[Math.ceil(0.99 * latencies.length) - 1];
 }
 
+/** One goal of the load engine, judged on this run's figures. */
+interface TargetCheck {
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+/** The verdicts, written at the end so they always match the tables above them. */
+function targetsSection(checks: TargetCheck[]): string[] {
+  return [
+    '## Against the targets (this run)',
+    '',
+    '| goal | measured | met |',
+    '|---|---|---|',
+    ...checks.map((c) => `| ${c.goal} | ${c.measured} | ${c.met ? 'yes' : '**no**'} |`),
+    '',
+  ];
+}
+
 const ratio = (ours: number, peer: number): string => (peer > 0 ? `${(ours / peer).toFixed(2)}x` : 'n/a');
 const n0 = (v: number): string => Math.round(v).toLocaleString('en-US');
 
@@ -82,6 +101,7 @@ async function main(): Promise<void> {
   const fixture = await startFixture([]);
   const nginx = await startNginx();
   const rows: string[] = [];
+  const checks: TargetCheck[] = [];
   const targets = [
     { name: 'fixture service', url: `${fixture.url}/bench` },
     { name: 'nginx (fixed 200)', url: nginx.url },
@@ -98,6 +118,8 @@ async function main(): Promise<void> {
       const wk = await wrk(target.url, CONCURRENCY, DURATION_S);
       log(`${target.name}: eas-bench ${n0(oursRps)}, autocannon ${n0(ac.rps)}, wrk ${n0(wk.rps)}`);
       throughput.push(`| ${target.name} | ${n0(oursRps)} | ${n0(ac.rps)} | ${n0(wk.rps)} | **${ratio(oursRps, ac.rps)}** | **${ratio(oursRps, wk.rps)}** |`);
+      checks.push({ goal: `one agent >= 1.0x autocannon (${target.name})`, measured: ratio(oursRps, ac.rps), met: oursRps >= ac.rps });
+      checks.push({ goal: `moonshot: one agent >= 0.6x wrk (${target.name})`, measured: ratio(oursRps, wk.rps), met: oursRps >= 0.6 * wk.rps });
     }
     rows.push(`## Requests per second: one agent, concurrency ${CONCURRENCY}, ${DURATION_S} s`, '', '| target | eas-bench | autocannon | wrk (1 thread) | ours / autocannon | ours / wrk |', '|---|---|---|---|---|---|', ...throughput, '');
 
@@ -108,6 +130,7 @@ async function main(): Promise<void> {
       const achieved = steadyRate(ours.series);
       log(`${qps}: achieved ${n0(achieved)}/s, send lag p99 ${ours.result.SendLagP99} ms, dropped ${ours.result.Dropped}`);
       accuracy.push(`| ${n0(qps)} | ${n0(achieved)} | **${((achieved / qps - 1) * 100).toFixed(2)}%** | ${ours.result.SendLagP99.toFixed(2)} ms | ${ours.result.Dropped} |`);
+      checks.push({ goal: `achieved QPS within 1% of ${n0(qps)}`, measured: `${((achieved / qps - 1) * 100).toFixed(2)}%`, met: Math.abs(achieved / qps - 1) <= 0.01 });
     }
     rows.push(`## Rate accuracy: achieved against target QPS (open loop, one agent, nginx, ${DURATION_S} s)`, '', '| target QPS | achieved QPS (whole seconds) | error | send lag p99 | dropped |', '|---|---|---|---|---|', ...accuracy, '');
 
@@ -121,6 +144,7 @@ async function main(): Promise<void> {
       const closed = await runTask(controller, manual(`${stalling.url}/co`, coS, CO_PEER_CONNECTIONS, 1000));
       const ac = await autocannon(`${stalling.url}/co`, CO_PEER_CONNECTIONS, coS, 1000);
       log(`true TP99 ${truth} ms, eas-bench ${ours.result.TP99} ms, eas-bench closed loop ${closed.result.TP99} ms, autocannon -R 1000 ${ac.p99Ms} ms`);
+      checks.push({ goal: 'stall test: reported TP99 within 10% of the true TP99', measured: ratio(ours.result.TP99, truth), met: Math.abs(ours.result.TP99 / truth - 1) <= 0.1 });
       rows.push(
         '## Coordinated omission: 1000 QPS against a service that stalls 500 ms every 5 s (20 s)',
         '',
@@ -152,6 +176,8 @@ async function main(): Promise<void> {
     const slope = half.length > 1 ? ((half[half.length - 1].mb - half[0].mb) / (half[half.length - 1].s - half[0].s)) * 60 : 0;
     const peak = Math.max(...samples.map((x) => x.mb));
     log(`RSS ${at(0.1).toFixed(1)} -> ${at(0.5).toFixed(1)} -> ${at(1).toFixed(1)} MB, peak ${peak.toFixed(1)}, second-half slope ${slope.toFixed(2)} MB/min, ${n0(mem.result.TotalRequests)} requests`);
+    // flat: the second half grows by less than 1 MB a minute
+    checks.push({ goal: `agent RSS < 150 MB and flat over ${MEMORY_S} s`, measured: `peak ${peak.toFixed(1)} MB, ${slope.toFixed(2)} MB/min`, met: peak < 150 && slope < 1 });
     rows.push(
       `## Agent memory: one agent, concurrency ${CONCURRENCY} against nginx for ${MEMORY_S} s (${n0(mem.result.TotalRequests)} requests)`,
       '',
@@ -162,7 +188,9 @@ async function main(): Promise<void> {
     );
 
     log('## API latency with 4 tasks running and 20 stats streams');
-    rows.push(...(await apiUnderLoad(controller, fixture.url)), '');
+    const api = await apiUnderLoad(controller, fixture.url);
+    rows.push(...api.rows, '');
+    checks.push({ goal: 'controller API p99 < 200 ms with 4 tasks and 20 stream clients', measured: `${api.p99Ms.toFixed(1)} ms`, met: api.p99Ms < 200 });
   } finally {
     await nginx.stop();
     await fixture.stop();
@@ -179,6 +207,7 @@ async function main(): Promise<void> {
     `Machine: ${machine()}. Versions: Node ${v.node}, autocannon ${v.autocannon}, ${v.wrk}, nginx ${v.nginx}. Run at ${new Date().toISOString()}.`,
     '',
     ...rows,
+    ...targetsSection(checks),
     fs.readFileSync(path.join(ROOT, 'bench', 'notes.md'), 'utf8'),
   ].join('\n');
   fs.writeFileSync(path.join(ROOT, 'docs', 'performance.md'), doc);
@@ -186,7 +215,7 @@ async function main(): Promise<void> {
 }
 
 /** API p50/p99 while 4 tasks run and 20 clients follow their stats streams. */
-async function apiUnderLoad(c: ControllerProcess, targetUrl: string): Promise<string[]> {
+async function apiUnderLoad(c: ControllerProcess, targetUrl: string): Promise<{ rows: string[]; p99Ms: number }> {
   const names: string[] = [];
   for (let i = 0; i < 4; i++) {
     const res = await signedFetch(c.url, c.accessId, c.secret, 'POST', '/api/v2/benchmark-tasks', JSON.stringify(manual(`${targetUrl}/t${i}`, 40, 4)));
@@ -219,13 +248,14 @@ async function apiUnderLoad(c: ControllerProcess, targetUrl: string): Promise<st
   timings.sort((a, b) => a - b);
   const q = (p: number): number => timings[Math.min(timings.length - 1, Math.floor(p * timings.length))];
   log(`${timings.length} calls: p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, ${frames} stream frames`);
-  return [
+  const rows = [
     '## Controller API while 4 tasks run and 20 clients follow their stats streams (20 s)',
     '',
     '| API calls | p50 | p99 | stream frames received | target |',
     '|---|---|---|---|---|',
     `| ${timings.length} | ${q(0.5).toFixed(1)} ms | **${q(0.99).toFixed(1)} ms** | ${frames} | p99 < 200 ms |`,
   ];
+  return { rows, p99Ms: q(0.99) };
 }
 
 main().then(

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import WebSocket from 'ws';
+import { AGENT_WS_PATH, PROTOCOL_VERSION } from '../../src/contract';
 import { signedFetch } from '../helpers/api';
 import { BIN, ControllerProcess, killAllStarted, livePids, runEascmd, startController, startFixture, startProcess, tempDir, waitFor, writeTask } from '../helpers/processes';
 import { listeningAddresses } from '../helpers/sockets';
@@ -281,7 +283,50 @@ describe('bad input', () => {
   });
 });
 
+/** What the agents' endpoint answers a hello with this token: the close code, and any message before it. */
+function agentHello(controller: ControllerProcess, token: string): Promise<{ code: number; reason: string; messages: string[] }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${controller.url.replace(/^http/, 'ws')}${AGENT_WS_PATH}`);
+    const messages: string[] = [];
+    const timer = setTimeout(() => socket.terminate(), 5000);
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'hello', agentId: 'probe', token, pid: process.pid, host: 'test', version: PROTOCOL_VERSION })));
+    socket.on('message', (data) => messages.push(JSON.parse(data.toString()).type as string));
+    socket.on('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString(), messages });
+    });
+    socket.on('error', reject);
+  });
+}
+
+const agentToken = (dataDir: string, name: string): string => (JSON.parse(fs.readFileSync(path.join(dataDir, 'tasks', name, 'task.json'), 'utf8')) as { agentToken: string }).agentToken;
+
 describe('security', () => {
+  test("the agents' endpoint takes only the running task's current agent token, renewed at every start", async () => {
+    const fixture = await startFixture(['--latency-ms', '1']);
+    const controller = await startController();
+    try {
+      const name = await createTask(controller, { service: { serviceName: 'demo', url: `${fixture.url}/x` }, optional: { mode: 'manual', concurrency: 1, duration: 60 } });
+      const first = agentToken(controller.dataDir, name);
+      expect(await agentHello(controller, 'not-a-token')).toMatchObject({ code: 4401, reason: 'unknown token', messages: [] });
+      expect(await agentHello(controller, `${first}x`)).toMatchObject({ code: 4401, messages: [] });
+      // the right token passes: the task has its agent already, so the seat is refused politely, not as unauthorized
+      expect(await agentHello(controller, first)).toMatchObject({ code: 1000, reason: 'no agent needed' });
+      await runEascmd(['-c', controller.configFile, 'bench', 'stop', name]);
+      await waitFor('Stopped', async () => (await detail(controller, name)).Status === 'Stopped');
+      expect(await agentHello(controller, first)).toMatchObject({ code: 4401 });
+      await runEascmd(['-c', controller.configFile, 'bench', 'start', name]);
+      await waitFor('Running', async () => (await detail(controller, name)).Status === 'Running');
+      const second = agentToken(controller.dataDir, name);
+      expect(second).not.toBe(first);
+      expect(await agentHello(controller, first)).toMatchObject({ code: 4401 });
+      expect(await agentHello(controller, second)).toMatchObject({ code: 1000, reason: 'no agent needed' });
+    } finally {
+      await controller.stop();
+      await fixture.stop();
+    }
+  });
+
   test('by default the controller (API and agent endpoint) and the statsview page listen on 127.0.0.1 only', async () => {
     const fixture = await startFixture(['--latency-ms', '1']);
     const controller = await startController();

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   applyOptionalUpdate,
@@ -348,8 +348,11 @@ export class TaskManager extends EventEmitter {
 
   /** The agent-token lookup the agent hub uses. */
   ownerForToken(token: string): AgentOwner | undefined {
+    const presented = Buffer.from(token);
     for (const [name, runner] of this.runners) {
-      if (this.records.get(name)?.agentToken === token) return runner;
+      const expected = Buffer.from(this.records.get(name)?.agentToken ?? '');
+      // constant-time: the comparison must not tell how much of a guess was right
+      if (expected.length === presented.length && timingSafeEqual(expected, presented)) return runner;
     }
     return undefined;
   }
