@@ -18,6 +18,7 @@ const CO_PEER_CONNECTIONS = 10;
 
 interface Result {
   TotalRequests: number;
+  QPS: number;
   TP99: number;
   SendLagP99: number;
   Dropped: number;
@@ -127,12 +128,14 @@ async function main(): Promise<void> {
     const accuracy: string[] = [];
     for (const qps of [1000, 5000, 20000]) {
       const ours = await runTask(controller, fixedRate(nginx.url, qps, DURATION_S));
-      const achieved = steadyRate(ours.series);
-      log(`${qps}: achieved ${n0(achieved)}/s, send lag p99 ${ours.result.SendLagP99} ms, dropped ${ours.result.Dropped}`);
-      accuracy.push(`| ${n0(qps)} | ${n0(achieved)} | **${((achieved / qps - 1) * 100).toFixed(2)}%** | ${ours.result.SendLagP99.toFixed(2)} ms | ${ours.result.Dropped} |`);
+      // requests over the load's duration: per-second completions shift the start-up backlog into the next second
+      const achieved = ours.result.QPS;
+      const wholeSeconds = steadyRate(ours.series);
+      log(`${qps}: achieved ${achieved}/s (whole-second mean ${n0(wholeSeconds)}/s), send lag p99 ${ours.result.SendLagP99} ms, dropped ${ours.result.Dropped}`);
+      accuracy.push(`| ${n0(qps)} | ${achieved.toLocaleString('en-US')} | **${((achieved / qps - 1) * 100).toFixed(2)}%** | ${n0(wholeSeconds)} | ${ours.result.SendLagP99.toFixed(2)} ms | ${ours.result.Dropped} |`);
       checks.push({ goal: `achieved QPS within 1% of ${n0(qps)}`, measured: `${((achieved / qps - 1) * 100).toFixed(2)}%`, met: Math.abs(achieved / qps - 1) <= 0.01 });
     }
-    rows.push(`## Rate accuracy: achieved against target QPS (open loop, one agent, nginx, ${DURATION_S} s)`, '', '| target QPS | achieved QPS (whole seconds) | error | send lag p99 | dropped |', '|---|---|---|---|---|', ...accuracy, '');
+    rows.push(`## Rate accuracy: achieved against target QPS (open loop, one agent, nginx, ${DURATION_S} s)`, '', '| target QPS | achieved QPS (requests / load duration) | error | mean of the whole seconds (completions) | send lag p99 | dropped |', '|---|---|---|---|---|---|', ...accuracy, '');
 
     log('## coordinated omission');
     const stalling = await startFixture(['--latency-ms', '1', '--stall-every-ms', '5000', '--stall-ms', '500']);
