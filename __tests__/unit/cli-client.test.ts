@@ -2,21 +2,14 @@ import * as net from 'node:net';
 import { ControllerClient } from '../../src/api/client';
 import { ApiError } from '../../src/api/errors';
 import { BenchError, DATE_HEADER, parseAuthorization, signRequest, signaturesEqual } from '../../src/contract';
-import { STUB_ID, STUB_SECRET, StubController, requestId, startStubController } from './cli-stub-controller';
+import { STUB_ID, STUB_SECRET, requestId, useStubController } from './cli-stub-controller';
 
 describe('cli ControllerClient', () => {
-  let stub: StubController;
+  const stub = useStubController();
   let client: ControllerClient;
 
-  beforeAll(async () => {
-    stub = await startStubController();
-  });
-  afterAll(async () => {
-    await stub.close();
-  });
   beforeEach(() => {
-    stub.requests.length = 0;
-    client = new ControllerClient({ endpoint: stub.url, accessId: STUB_ID, accessKey: STUB_SECRET });
+    client = new ControllerClient({ endpoint: stub().url, accessId: STUB_ID, accessKey: STUB_SECRET });
   });
 
   test('signedHeaders produce what the contract verifies: METHOD, path?query, x-eas-date, sha256(body)', () => {
@@ -34,21 +27,21 @@ describe('cli ControllerClient', () => {
   });
 
   test('every route is signed over the exact bytes sent and decodes PascalCase answers', async () => {
-    stub.on('POST /api/v2/benchmark-tasks', (req) => ({
+    stub().on('POST /api/v2/benchmark-tasks', (req) => ({
       body: { RequestId: requestId(), TaskId: 'eas-b-x', TaskName: 'benchmark-demo-1a2b', Region: 'cn-local', Status: 'Creating', Message: JSON.parse(req.body).service.serviceName },
     }));
-    stub.on('GET /api/v2/benchmark-tasks', { body: { RequestId: 'R1', Tasks: [] } });
-    stub.on('PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b', (req) => ({
+    stub().on('GET /api/v2/benchmark-tasks', { body: { RequestId: 'R1', Tasks: [] } });
+    stub().on('PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b', (req) => ({
       body: { RequestId: 'R2', TaskName: 'benchmark-demo-1a2b', DesiredAgent: 2, AvailableAgent: 1, Status: 'Updating', Message: req.body },
     }));
-    stub.on('PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stop', { body: { RequestId: 'R3', TaskName: 'benchmark-demo-1a2b', Status: 'Stopping', Message: '' } });
-    stub.on('PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/start', { body: { RequestId: 'R4', TaskName: 'benchmark-demo-1a2b', Status: 'Creating', Message: '' } });
-    stub.on('DELETE /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b', { body: { RequestId: 'R5', TaskName: 'benchmark-demo-1a2b', Status: 'Deleting', Message: '' } });
-    stub.on('GET /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/report', { body: { RequestId: 'R6', TaskName: 'benchmark-demo-1a2b', RoundId: 10001, ReportUrl: 'http://r/x.html' } });
+    stub().on('PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stop', { body: { RequestId: 'R3', TaskName: 'benchmark-demo-1a2b', Status: 'Stopping', Message: '' } });
+    stub().on('PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/start', { body: { RequestId: 'R4', TaskName: 'benchmark-demo-1a2b', Status: 'Creating', Message: '' } });
+    stub().on('DELETE /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b', { body: { RequestId: 'R5', TaskName: 'benchmark-demo-1a2b', Status: 'Deleting', Message: '' } });
+    stub().on('GET /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/report', { body: { RequestId: 'R6', TaskName: 'benchmark-demo-1a2b', RoundId: 10001, ReportUrl: 'http://r/x.html' } });
 
     const created = await client.createTask({ service: { serviceName: 'démo' }, data: { content: 'aGVsbG8K' } });
     expect(created).toMatchObject({ TaskName: 'benchmark-demo-1a2b', Status: 'Creating', Message: 'démo' });
-    expect(stub.requests[0].headers['content-type']).toBe('application/json');
+    expect(stub().requests[0].headers['content-type']).toBe('application/json');
     expect((await client.listTasks()).RequestId).toBe('R1');
     const updated = await client.updateTask('cn-local', 'benchmark-demo-1a2b', { concurrency: 4 });
     expect(JSON.parse(updated.Message)).toEqual({ optional: { concurrency: 4 } });
@@ -56,7 +49,7 @@ describe('cli ControllerClient', () => {
     expect((await client.startTask('cn-local', 'benchmark-demo-1a2b')).Status).toBe('Creating');
     expect((await client.deleteTask('cn-local', 'benchmark-demo-1a2b')).Status).toBe('Deleting');
     expect((await client.getReport('cn-local', 'benchmark-demo-1a2b')).ReportUrl).toBe('http://r/x.html');
-    expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+    expect(stub().requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       'POST /api/v2/benchmark-tasks',
       'GET /api/v2/benchmark-tasks',
       'PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b',
@@ -68,16 +61,16 @@ describe('cli ControllerClient', () => {
   });
 
   test('a wrong secret is refused by the signature check (401 -> Unauthorized)', async () => {
-    const bad = new ControllerClient({ endpoint: stub.url, accessId: STUB_ID, accessKey: 'wrong' });
+    const bad = new ControllerClient({ endpoint: stub().url, accessId: STUB_ID, accessKey: 'wrong' });
     await expect(bad.listTasks()).rejects.toMatchObject({ code: 'Unauthorized', responseStatus: 401 });
   });
 
   test('error answers become ApiError with the controller code, message, field and RequestId', async () => {
-    stub.on('GET /api/v2/benchmark-tasks/cn-local/missing', {
+    stub().on('GET /api/v2/benchmark-tasks/cn-local/missing', {
       status: 404,
       body: { RequestId: 'AAAA-1', Code: 'TaskNotFound', Message: 'benchmark task missing not found' },
     });
-    stub.on('GET /api/v2/benchmark-tasks/cn-local/odd', { status: 418, body: { RequestId: 'AAAA-2', Code: 'Teapot', Message: 'short and stout' } });
+    stub().on('GET /api/v2/benchmark-tasks/cn-local/odd', { status: 418, body: { RequestId: 'AAAA-2', Code: 'Teapot', Message: 'short and stout' } });
     const err = await client.getTask('cn-local', 'missing').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ code: 'TaskNotFound', message: 'benchmark task missing not found', requestId: 'AAAA-1', responseStatus: 404 });
@@ -86,9 +79,9 @@ describe('cli ControllerClient', () => {
   });
 
   test('task names and regions are path-encoded, and the encoded path is what gets signed', async () => {
-    stub.on('GET /api/v2/benchmark-tasks/cn local/a b', { body: { RequestId: 'R', TaskName: 'a b' } });
+    stub().on('GET /api/v2/benchmark-tasks/cn local/a b', { body: { RequestId: 'R', TaskName: 'a b' } });
     await expect(client.getTask('cn local', 'a b')).resolves.toMatchObject({ TaskName: 'a b' });
-    expect(stub.requests[0].path).toBe('/api/v2/benchmark-tasks/cn%20local/a%20b');
+    expect(stub().requests[0].path).toBe('/api/v2/benchmark-tasks/cn%20local/a%20b');
   });
 
   test('connection refused is ControllerUnreachable naming the endpoint', async () => {
@@ -104,10 +97,10 @@ describe('cli ControllerClient', () => {
   });
 
   test('health() needs no credentials; statsStreamUrl/statsStreamRequest are signed for the websocket', async () => {
-    const anonymous = new ControllerClient({ endpoint: stub.url, accessId: '-', accessKey: '-' });
+    const anonymous = new ControllerClient({ endpoint: stub().url, accessId: '-', accessKey: '-' });
     expect(await anonymous.health()).toBe(true);
     const url = client.statsStreamUrl('cn-local', 'benchmark-demo-1a2b');
-    expect(url).toBe(`${stub.url.replace('http:', 'ws:')}/api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stats/stream`);
+    expect(url).toBe(`${stub().url.replace('http:', 'ws:')}/api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stats/stream`);
     const req = client.statsStreamRequest('cn-local', 'benchmark-demo-1a2b');
     const auth = parseAuthorization(req.headers.Authorization);
     const expected = signRequest(STUB_SECRET, 'GET', '/api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stats/stream', req.headers[DATE_HEADER], '');

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { csvRecordCount } from '../../src/cli/records';
 import { GetTaskResponse, LlmRequestRecord, TaskStatus } from '../../src/contract';
 import { runCli, tempHome, writeStubConfig } from './cli-run-helper';
-import { StubController, StubReply, requestId, startStubController } from './cli-stub-controller';
+import { StubReply, requestId, useStubController } from './cli-stub-controller';
 
 const NAME = 'benchmark-demo-1a2b';
 const TASK_PATH = `/api/v2/benchmark-tasks/cn-local/${NAME}`;
@@ -65,19 +65,12 @@ const RESULT = {
 };
 
 describe('cli commands against a stub controller', () => {
-  let stub: StubController;
+  const stub = useStubController();
   let home: string;
 
-  beforeAll(async () => {
-    stub = await startStubController();
-  });
-  afterAll(async () => {
-    await stub.close();
-  });
   beforeEach(() => {
-    stub.requests.length = 0;
     home = tempHome();
-    writeStubConfig(home, stub.url);
+    writeStubConfig(home, stub().url);
   });
 
   function taskFile(task: unknown): string {
@@ -91,8 +84,8 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('create prints the reference lines as agents come up, until Running', async () => {
-    stub.on('POST /api/v2/benchmark-tasks', createReply());
-    stub.on(
+    stub().on('POST /api/v2/benchmark-tasks', createReply());
+    stub().on(
       `GET ${TASK_PATH}`,
       sequence([
         detail('Creating', 0, 'Succeed to start benchmark master'),
@@ -113,13 +106,13 @@ describe('cli commands against a stub controller', () => {
       ].join('\n'),
     );
     expect(res.code).toBe(0);
-    expect(JSON.parse(stub.requests[0].body)).toEqual({ service: { serviceName: 'demo' }, data: { content: 'aGVsbG8K' } });
+    expect(JSON.parse(stub().requests[0].body)).toEqual({ service: { serviceName: 'demo' }, data: { content: 'aGVsbG8K' } });
   });
 
   test('create validates locally: a path-precise InvalidField line, exit 1, nothing sent', async () => {
     const res = await runCli(['bench', 'create', taskFile({ service: { serviceName: 'demo' }, optional: { duration: 5000 } })], { home });
     expect(res).toEqual({ code: 1, stdout: '', stderr: '[ERROR] InvalidField: optional.duration: must be <= 1200\n' });
-    expect(stub.requests).toHaveLength(0);
+    expect(stub().requests).toHaveLength(0);
   });
 
   test('create of a missing file is one clear error line', async () => {
@@ -129,8 +122,8 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('a task that fails to create prints [ERROR] <Status>: <Message> and exits 1', async () => {
-    stub.on('POST /api/v2/benchmark-tasks', createReply());
-    stub.on(`GET ${TASK_PATH}`, sequence([detail('Creating', 0, 'starting'), detail('CreateFailed', 0, 'service demo is unreachable')]));
+    stub().on('POST /api/v2/benchmark-tasks', createReply());
+    stub().on(`GET ${TASK_PATH}`, sequence([detail('Creating', 0, 'starting'), detail('CreateFailed', 0, 'service demo is unreachable')]));
     const res = await runCli(['bench', 'create', taskFile({ service: { serviceName: 'demo' } })], { home });
     expect(res.code).toBe(1);
     expect(res.stdout).toContain('[OK] [Agent: 0/1]: starting\n[OK] [Agent: 0/1]: service demo is unreachable\n');
@@ -138,8 +131,8 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('create --wait follows to the end, prints the summary and the report URL (waiting for the report)', async () => {
-    stub.on('POST /api/v2/benchmark-tasks', createReply());
-    stub.on(
+    stub().on('POST /api/v2/benchmark-tasks', createReply());
+    stub().on(
       `GET ${TASK_PATH}`,
       sequence([
         detail('Running', 1, 'Benchmark task is Running', { ElapsedS: 1, CurrentQPS: 99.5, TP99: 20, ErrorRate: 0.001 }),
@@ -147,7 +140,7 @@ describe('cli commands against a stub controller', () => {
         detail('Stopped', 0, 'Benchmark task is Stopped', { ElapsedS: 10, Result: RESULT, Capacity: undefined }),
       ]),
     );
-    stub.on(`GET ${TASK_PATH}/report`, (_req, n) =>
+    stub().on(`GET ${TASK_PATH}/report`, (_req, n) =>
       n === 0
         ? { status: 409, body: { RequestId: requestId(), Code: 'ReportNotReady', Message: 'not yet' } }
         : { body: { RequestId: requestId(), TaskName: NAME, RoundId: 10001, ReportUrl: 'http://127.0.0.1:8020/reports/summary/x-10001.html' } },
@@ -164,16 +157,16 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('create --json prints only the controller response', async () => {
-    stub.on('POST /api/v2/benchmark-tasks', createReply());
-    stub.on(`GET ${TASK_PATH}`, detail('Running', 1, 'Benchmark task is Running'));
+    stub().on('POST /api/v2/benchmark-tasks', createReply());
+    stub().on(`GET ${TASK_PATH}`, detail('Running', 1, 'Benchmark task is Running'));
     const res = await runCli(['bench', 'create', '--json', taskFile({ service: { serviceName: 'demo' } })], { home });
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toEqual(createReply().body);
   });
 
   test('create --visualize hands over to the statsview module', async () => {
-    stub.on('POST /api/v2/benchmark-tasks', createReply());
-    stub.on(`GET ${TASK_PATH}`, detail('Running', 1, 'Benchmark task is Running'));
+    stub().on('POST /api/v2/benchmark-tasks', createReply());
+    stub().on(`GET ${TASK_PATH}`, detail('Running', 1, 'Benchmark task is Running'));
     const before = process.listenerCount('SIGINT');
     const pending = runCli(['bench', 'create', '--visualize', taskFile({ service: { serviceName: 'demo' } })], { home });
     // the page is served until CTRL+C
@@ -191,7 +184,7 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('ls prints the RequestId and the table', async () => {
-    stub.on('GET /api/v2/benchmark-tasks', {
+    stub().on('GET /api/v2/benchmark-tasks', {
       body: {
         RequestId: '7F953F8E-8897-5785-808A-CA648302A1B2',
         Tasks: [{ TaskName: NAME, TaskId: 'eas-b-abcdefghijklmnopqr', Region: 'cn-local', ServiceName: 'demo', Mode: 'auto', DesiredAgent: 2, AvailableAgent: 2, Status: 'Running', Message: '', CreateTime: '2025-01-02 03:04:05', UpdateTime: '' }],
@@ -213,8 +206,8 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('desc addresses the task by name in the config region', async () => {
-    writeStubConfig(home, stub.url, 'cn-test');
-    stub.on(`GET /api/v2/benchmark-tasks/cn-test/${NAME}`, detail('Running', 1, 'Benchmark task is running', { CurrentQPS: 12 }));
+    writeStubConfig(home, stub().url, 'cn-test');
+    stub().on(`GET /api/v2/benchmark-tasks/cn-test/${NAME}`, detail('Running', 1, 'Benchmark task is running', { CurrentQPS: 12 }));
     const res = await runCli(['bench', 'desc', NAME], { home });
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^\[RequestId\]: 7F953F8E-/);
@@ -223,7 +216,7 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('an API error prints the RequestId, then one [ERROR] line; --json prints the error body', async () => {
-    stub.on(`GET ${TASK_PATH}/report`, { status: 409, body: { RequestId: 'ABCD-1', Code: 'ReportNotReady', Message: `benchmark task ${NAME} is Running; the report is written when it stops` } });
+    stub().on(`GET ${TASK_PATH}/report`, { status: 409, body: { RequestId: 'ABCD-1', Code: 'ReportNotReady', Message: `benchmark task ${NAME} is Running; the report is written when it stops` } });
     const res = await runCli(['bench', 'report', NAME], { home });
     expect(res).toEqual({
       code: 1,
@@ -236,7 +229,7 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('report prints the reference line', async () => {
-    stub.on(`GET ${TASK_PATH}/report`, { body: { RequestId: 'R-1', TaskName: NAME, RoundId: 10004, ReportUrl: 'http://h/summary/x-10004.html' } });
+    stub().on(`GET ${TASK_PATH}/report`, { body: { RequestId: 'R-1', TaskName: NAME, RoundId: 10004, ReportUrl: 'http://h/summary/x-10004.html' } });
     const res = await runCli(['bench', 'report', NAME], { home });
     expect(res.stdout).toBe(`[RequestId]: R-1\n[OK] Benchmark task ${NAME} report url: http://h/summary/x-10004.html\n`);
   });
@@ -250,14 +243,14 @@ describe('cli commands against a stub controller', () => {
     const jsonReply = (): StubReply => ({ body: { RequestId: 'REC-1', TaskName: NAME, RoundId: 10001, Records: [record(0), record(1)] } });
 
     test('CSV to stdout by default, exactly as the controller sent it', async () => {
-      stub.on(`GET ${RECORDS_PATH}`, { body: CSV, type: 'text/csv' });
+      stub().on(`GET ${RECORDS_PATH}`, { body: CSV, type: 'text/csv' });
       const res = await runCli(['bench', 'records', NAME], { home });
       expect(res).toEqual({ code: 0, stdout: CSV, stderr: '' });
-      expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET ${RECORDS_PATH}?format=csv`]);
+      expect(stub().requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET ${RECORDS_PATH}?format=csv`]);
     });
 
     test('--output FILE writes the file and counts the records (a quoted newline is not a record)', async () => {
-      stub.on(`GET ${RECORDS_PATH}`, { body: CSV, type: 'text/csv' });
+      stub().on(`GET ${RECORDS_PATH}`, { body: CSV, type: 'text/csv' });
       const file = path.join(home, 'records.csv');
       const res = await runCli(['bench', 'records', NAME, '--output', file], { home });
       expect(res).toEqual({ code: 0, stdout: `[OK] 2 records of benchmark task ${NAME} written to ${file}\n`, stderr: '' });
@@ -268,11 +261,11 @@ describe('cli commands against a stub controller', () => {
     });
 
     test('--format json prints the API response; with -o it goes to the file after the RequestId line', async () => {
-      stub.on(`GET ${RECORDS_PATH}`, jsonReply());
+      stub().on(`GET ${RECORDS_PATH}`, jsonReply());
       const res = await runCli(['bench', 'records', NAME, '--format', 'json'], { home });
       expect(res.code).toBe(0);
       expect(JSON.parse(res.stdout)).toEqual(jsonReply().body);
-      expect(stub.requests[0].path).toBe(`${RECORDS_PATH}?format=json`);
+      expect(stub().requests[0].path).toBe(`${RECORDS_PATH}?format=json`);
       const file = path.join(home, 'records.json');
       const out = await runCli(['bench', 'records', NAME, '--format', 'json', '-o', file], { home });
       expect(out.stdout).toBe(`[RequestId]: REC-1\n[OK] 2 records of benchmark task ${NAME} written to ${file}\n`);
@@ -280,25 +273,25 @@ describe('cli commands against a stub controller', () => {
     });
 
     test('--json means JSON records; with --format csv it is a usage error and nothing is sent', async () => {
-      stub.on(`GET ${RECORDS_PATH}`, jsonReply());
+      stub().on(`GET ${RECORDS_PATH}`, jsonReply());
       const res = await runCli(['--json', 'bench', 'records', NAME], { home });
       expect(JSON.parse(res.stdout)).toEqual(jsonReply().body);
       const file = path.join(home, 'quiet.json');
       const quiet = await runCli(['--json', 'bench', 'records', NAME, '-o', file], { home });
       expect(quiet).toEqual({ code: 0, stdout: '', stderr: `[OK] 2 records of benchmark task ${NAME} written to ${file}\n` });
-      stub.requests.length = 0;
+      stub().requests.length = 0;
       const bad = await runCli(['--json', 'bench', 'records', NAME, '--format', 'csv'], { home });
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/--json prints the records as JSON; it cannot be combined with --format csv/);
       expect((await runCli(['bench', 'records', NAME, '--format', 'xml'], { home })).code).toBe(2);
-      expect(stub.requests).toHaveLength(0);
+      expect(stub().requests).toHaveLength(0);
     });
 
     test('the controller refusing (not an llm task) and an unwritable file are one error line each', async () => {
-      stub.on(`GET ${RECORDS_PATH}`, { status: 400, body: { RequestId: 'REC-2', Code: 'InvalidField', Message: `task ${NAME} is not an llm task: it has no per-request records`, Field: 'llm' } });
+      stub().on(`GET ${RECORDS_PATH}`, { status: 400, body: { RequestId: 'REC-2', Code: 'InvalidField', Message: `task ${NAME} is not an llm task: it has no per-request records`, Field: 'llm' } });
       const res = await runCli(['bench', 'records', NAME], { home });
       expect(res).toEqual({ code: 1, stdout: '[RequestId]: REC-2\n', stderr: `[ERROR] InvalidField: task ${NAME} is not an llm task: it has no per-request records\n` });
-      stub.on(`GET ${RECORDS_PATH}`, { body: CSV, type: 'text/csv' });
+      stub().on(`GET ${RECORDS_PATH}`, { body: CSV, type: 'text/csv' });
       const missing = path.join(home, 'no', 'such', 'dir', 'r.csv');
       const bad = await runCli(['bench', 'records', NAME, '-o', missing], { home });
       expect(bad).toEqual({ code: 1, stdout: '', stderr: `[ERROR] InvalidParameter: cannot write ${missing}: no such directory\n` });
@@ -306,10 +299,10 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('update -Doptional.concurrency=4 -Doptional.agentCount=2 sends {"optional": {...}} and prints the reference lines', async () => {
-    stub.on(`PUT ${TASK_PATH}`, {
+    stub().on(`PUT ${TASK_PATH}`, {
       body: { RequestId: '9920C672-4D41-5CC4-8EC0-C690F76EB2BA', TaskName: NAME, DesiredAgent: 2, AvailableAgent: 1, Status: 'Updating', Message: 'Benchmark task is Updating' },
     });
-    stub.on(`GET ${TASK_PATH}`, sequence([detail('Updating', 1, 'updating'), detail('Running', 2, 'Benchmark task is Running')]));
+    stub().on(`GET ${TASK_PATH}`, sequence([detail('Updating', 1, 'updating'), detail('Running', 2, 'Benchmark task is Running')]));
     const res = await runCli(['bench', 'update', NAME, '-Doptional.concurrency=4', '-Doptional.agentCount=2'], { home });
     expect(res.stderr).toBe('');
     expect(res.stdout).toBe(
@@ -320,15 +313,15 @@ describe('cli commands against a stub controller', () => {
         '',
       ].join('\n'),
     );
-    expect(JSON.parse(stub.requests[0].body)).toEqual({ optional: { concurrency: 4, agentCount: 2 } });
+    expect(JSON.parse(stub().requests[0].body)).toEqual({ optional: { concurrency: 4, agentCount: 2 } });
   });
 
   test('update accepts -D KEY=VALUE (separate) and --define, repeated', async () => {
-    stub.on(`PUT ${TASK_PATH}`, { body: { RequestId: 'R', TaskName: NAME, DesiredAgent: 1, AvailableAgent: 1, Status: 'Updating', Message: '' } });
-    stub.on(`GET ${TASK_PATH}`, detail('Running', 1, 'Benchmark task is Running'));
+    stub().on(`PUT ${TASK_PATH}`, { body: { RequestId: 'R', TaskName: NAME, DesiredAgent: 1, AvailableAgent: 1, Status: 'Updating', Message: '' } });
+    stub().on(`GET ${TASK_PATH}`, detail('Running', 1, 'Benchmark task is Running'));
     const res = await runCli(['bench', 'update', NAME, '-D', 'optional.maxQPS=500', '--define', 'optional.faultAction=stop', '-Doptional.maxRT=200.5'], { home });
     expect(res.code).toBe(0);
-    expect(JSON.parse(stub.requests[0].body)).toEqual({ optional: { maxQPS: 500, faultAction: 'stop', maxRT: 200.5 } });
+    expect(JSON.parse(stub().requests[0].body)).toEqual({ optional: { maxQPS: 500, faultAction: 'stop', maxRT: 200.5 } });
   });
 
   test('update with a malformed -D or a non-optional field sends nothing', async () => {
@@ -339,12 +332,12 @@ describe('cli commands against a stub controller', () => {
     expect(other.stderr).toBe('[ERROR] InvalidField: service.serviceName: only optional.* fields can be updated\n');
     const none = await runCli(['bench', 'update', NAME], { home });
     expect(none.code).toBe(2);
-    expect(stub.requests).toHaveLength(0);
+    expect(stub().requests).toHaveLength(0);
   });
 
   test('an UpdateFailed task is an error line', async () => {
-    stub.on(`PUT ${TASK_PATH}`, { body: { RequestId: 'R', TaskName: NAME, DesiredAgent: 1, AvailableAgent: 1, Status: 'Updating', Message: '' } });
-    stub.on(`GET ${TASK_PATH}`, detail('UpdateFailed', 0, 'agents did not come up'));
+    stub().on(`PUT ${TASK_PATH}`, { body: { RequestId: 'R', TaskName: NAME, DesiredAgent: 1, AvailableAgent: 1, Status: 'Updating', Message: '' } });
+    stub().on(`GET ${TASK_PATH}`, detail('UpdateFailed', 0, 'agents did not come up'));
     const res = await runCli(['bench', 'update', NAME, '-Doptional.agentCount=9'], { home });
     expect(res.code).toBe(1);
     expect(res.stderr).toBe('[ERROR] UpdateFailed: agents did not come up\n');
@@ -353,12 +346,12 @@ describe('cli commands against a stub controller', () => {
   test('stop answered "n" on a piped stdin cancels: no request, exit 0', async () => {
     const res = await runCli(['bench', 'stop', NAME], { home, input: 'n\n' });
     expect(res).toEqual({ code: 0, stdout: `Are you sure to stop the benchmark task [${NAME}] in [cn-local]? [Y/n]\nCancelled.\n`, stderr: '' });
-    expect(stub.requests).toHaveLength(0);
+    expect(stub().requests).toHaveLength(0);
   });
 
   test('stop answered "y" stops and follows the agents to Stopped', async () => {
-    stub.on(`PUT ${TASK_PATH}/stop`, { body: { RequestId: 'S-1', TaskName: NAME, Status: 'Stopping', Message: '' } });
-    stub.on(`GET ${TASK_PATH}`, sequence([detail('Stopping', 0, 'Benchmark task is Running'), detail('Stopped', 0, 'Benchmark task is Stopped')]));
+    stub().on(`PUT ${TASK_PATH}/stop`, { body: { RequestId: 'S-1', TaskName: NAME, Status: 'Stopping', Message: '' } });
+    stub().on(`GET ${TASK_PATH}`, sequence([detail('Stopping', 0, 'Benchmark task is Running'), detail('Stopped', 0, 'Benchmark task is Stopped')]));
     const res = await runCli(['bench', 'stop', NAME], { home, input: 'Y\n' });
     expect(res.code).toBe(0);
     expect(res.stdout).toBe(
@@ -375,8 +368,8 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('start with -y asks nothing and follows like create', async () => {
-    stub.on(`PUT ${TASK_PATH}/start`, { body: { RequestId: 'S-2', TaskName: NAME, Status: 'Creating', Message: '' } });
-    stub.on(`GET ${TASK_PATH}`, sequence([detail('Creating', 0, 'Succeed to start benchmark master'), detail('Running', 1, 'Benchmark task is Running')]));
+    stub().on(`PUT ${TASK_PATH}/start`, { body: { RequestId: 'S-2', TaskName: NAME, Status: 'Creating', Message: '' } });
+    stub().on(`GET ${TASK_PATH}`, sequence([detail('Creating', 0, 'Succeed to start benchmark master'), detail('Running', 1, 'Benchmark task is Running')]));
     const res = await runCli(['bench', 'start', '-y', NAME], { home });
     expect(res.stdout).toBe(
       [
@@ -391,8 +384,8 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('delete (empty answer = yes) waits until the task is gone', async () => {
-    stub.on(`DELETE ${TASK_PATH}`, { body: { RequestId: 'D-1', TaskName: NAME, Status: 'Deleting', Message: '' } });
-    stub.on(`GET ${TASK_PATH}`, (_req, n) =>
+    stub().on(`DELETE ${TASK_PATH}`, { body: { RequestId: 'D-1', TaskName: NAME, Status: 'Deleting', Message: '' } });
+    stub().on(`GET ${TASK_PATH}`, (_req, n) =>
       n < 2 ? detail('Deleting', 0, 'deleting') : { status: 404, body: { RequestId: requestId(), Code: 'TaskNotFound', Message: 'gone' } },
     );
     const res = await runCli(['bench', 'delete', NAME], { home, input: '\n' });
@@ -409,8 +402,8 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('a task that never gets anywhere times out with a Timeout line', async () => {
-    stub.on('POST /api/v2/benchmark-tasks', createReply());
-    stub.on(`GET ${TASK_PATH}`, detail('Creating', 0, 'waiting for agents'));
+    stub().on('POST /api/v2/benchmark-tasks', createReply());
+    stub().on(`GET ${TASK_PATH}`, detail('Creating', 0, 'waiting for agents'));
     const res = await runCli(['bench', 'create', taskFile({ service: { serviceName: 'demo' } })], { home, timing: { statusTimeoutMs: 50 } });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^\[ERROR\] Timeout: benchmark task benchmark-demo-1a2b did not get to Running \(still Creating: waiting for agents/);
@@ -427,11 +420,11 @@ describe('cli commands against a stub controller', () => {
 
   test('--endpoint overrides the file for one call; without a config file it needs credentials', async () => {
     writeStubConfig(home, 'http://127.0.0.1:1');
-    stub.on('GET /api/v2/benchmark-tasks', { body: { RequestId: 'R', Tasks: [] } });
-    const res = await runCli(['--endpoint', stub.url, 'bench', 'ls'], { home });
+    stub().on('GET /api/v2/benchmark-tasks', { body: { RequestId: 'R', Tasks: [] } });
+    const res = await runCli(['--endpoint', stub().url, 'bench', 'ls'], { home });
     expect(res.code).toBe(0);
     const empty = tempHome();
-    const none = await runCli(['--endpoint', stub.url, 'bench', 'ls'], { home: empty });
+    const none = await runCli(['--endpoint', stub().url, 'bench', 'ls'], { home: empty });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^\[ERROR\] InvalidParameter: no config file at .*; run: eascmd config -i AK -k SK -e http/);
   });

@@ -2,17 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readConfig } from '../../src/api/config';
 import { controllerDataDir, ensureEmbeddedController, isEmbeddedConfig, readControllerCredentials } from '../../src/api/embedded';
-import { StubController, startStubController } from './cli-stub-controller';
+import { useStubController } from './cli-stub-controller';
 import { tempHome } from './cli-run-helper';
 
 describe('cli embedded default controller', () => {
-  let stub: StubController;
-  beforeAll(async () => {
-    stub = await startStubController();
-  });
-  afterAll(async () => {
-    await stub.close();
-  });
+  const stub = useStubController();
 
   test('a controller already answering: its generated credentials are saved to the config file (0600), one line says so', async () => {
     const home = tempHome();
@@ -21,17 +15,17 @@ describe('cli embedded default controller', () => {
     fs.writeFileSync(path.join(dataDir, 'credentials.json'), JSON.stringify({ keys: [{ id: 'gen-id', secret: 'gen-secret' }] }));
     const configPath = path.join(home, '.eas', 'config');
     const lines: string[] = [];
-    const config = await ensureEmbeddedController({ configPath, home, endpoint: stub.url, notify: (l) => lines.push(l) });
-    expect(config).toEqual({ accessId: 'gen-id', accessKey: 'gen-secret', endpoint: stub.url, region: 'cn-local' });
+    const config = await ensureEmbeddedController({ configPath, home, endpoint: stub().url, notify: (l) => lines.push(l) });
+    expect(config).toEqual({ accessId: 'gen-id', accessKey: 'gen-secret', endpoint: stub().url, region: 'cn-local' });
     expect(readConfig(configPath)).toEqual(config);
     expect(fs.statSync(configPath).mode & 0o777).toBe(0o600);
-    expect(lines).toEqual([`Found a local controller at ${stub.url} (data in ~/.eas/controller); credentials saved to ~/.eas/config`]);
+    expect(lines).toEqual([`Found a local controller at ${stub().url} (data in ~/.eas/controller); credentials saved to ~/.eas/config`]);
   });
 
   test('a controller that eascmd did not start (no credentials file) is a clear error, and no config is written', async () => {
     const home = tempHome();
     const configPath = path.join(home, '.eas', 'config');
-    await expect(ensureEmbeddedController({ configPath, home, endpoint: stub.url, notify: () => undefined })).rejects.toThrow(
+    await expect(ensureEmbeddedController({ configPath, home, endpoint: stub().url, notify: () => undefined })).rejects.toThrow(
       /was not started by eascmd .*eascmd config -i AK -k SK -e/,
     );
     expect(fs.existsSync(configPath)).toBe(false);

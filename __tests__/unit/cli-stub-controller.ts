@@ -87,3 +87,25 @@ export async function startStubController(): Promise<StubController> {
       }),
   };
 }
+
+/**
+ * One stub controller for a describe block: started before its tests, closed
+ * after them, its request log cleared before each. Read it through the
+ * returned function (it exists once the block's beforeAll has run).
+ */
+export function useStubController(): () => StubController {
+  let stub: StubController | undefined;
+  beforeAll(async () => {
+    stub = await startStubController();
+  });
+  afterAll(async () => {
+    await stub?.close();
+  });
+  beforeEach(() => {
+    if (stub) stub.requests.length = 0;
+  });
+  return () => {
+    if (!stub) throw new Error('the stub controller is used before its beforeAll ran');
+    return stub;
+  };
+}
