@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { AGENT_WS_PATH, PROTOCOL_VERSION } from '../../src/contract';
 import { signedFetch } from '../helpers/api';
-import { BIN, ControllerProcess, killAllStarted, livePids, runEascmd, startController, startFixture, startProcess, tempDir, waitFor, writeTask } from '../helpers/processes';
+import { BIN, ControllerProcess, FixtureProcess, killAllStarted, livePids, runEascmd, startController, startFixture, startProcess, tempDir, waitFor, writeTask } from '../helpers/processes';
 import { listeningAddresses } from '../helpers/sockets';
 import { canMountSmallDisk, mountSmallDisk, SmallDisk } from '../helpers/tmpfs';
 
@@ -27,13 +27,23 @@ const createTask = async (c: ControllerProcess, task: unknown): Promise<string> 
   return name;
 };
 
+/** A fixture (answering after `latencyMs`) and a controller of the test's own, both stopped after it. */
+async function withFixtureAndController(latencyMs: number, run: (fixture: FixtureProcess, controller: ControllerProcess) => Promise<void>): Promise<void> {
+  const fixture = await startFixture(['--latency-ms', String(latencyMs)]);
+  const controller = await startController();
+  try {
+    await run(fixture, controller);
+  } finally {
+    await controller.stop();
+    await fixture.stop();
+  }
+}
+
 afterAll(() => killAllStarted());
 
 describe('faults', () => {
-  test('an agent killed with -9 is replaced within 5 s, the task goes on, and events record it', async () => {
-    const fixture = await startFixture(['--latency-ms', '2']);
-    const controller = await startController();
-    try {
+  test('an agent killed with -9 is replaced within 5 s, the task goes on, and events record it', () =>
+    withFixtureAndController(2, async (fixture, controller) => {
       const name = await createTask(controller, { service: { serviceName: 'demo', url: `${fixture.url}/x` }, optional: { mode: 'manual', agentCount: 2, concurrency: 2, duration: 14 } });
       await new Promise((r) => setTimeout(r, 3000));
       const [victim] = livePids(`${name}-10001-`);
@@ -52,11 +62,7 @@ describe('faults', () => {
       const counted = (await fixture.stats()).requests;
       expect(end.Result!.TotalRequests).toBeLessThanOrEqual(counted);
       expect(end.Result!.TotalRequests).toBeGreaterThan(counted * 0.8);
-    } finally {
-      await controller.stop();
-      await fixture.stop();
-    }
-  });
+    }));
 
   test('the target going away and coming back: errors are counted as 599 and the task continues', async () => {
     const fixture = await startFixture(['--latency-ms', '2']);
@@ -138,7 +144,7 @@ const onSmallDisk = mountable ? describe : describe.skip;
 onSmallDisk('a full data dir', () => {
   let disk: SmallDisk;
   let dataDir: string;
-  let fixture: Awaited<ReturnType<typeof startFixture>>;
+  let fixture: FixtureProcess;
   let controller: ControllerProcess;
   beforeAll(async () => {
     disk = mountSmallDisk(4 * 1024 * 1024)!;
@@ -302,10 +308,8 @@ function agentHello(controller: ControllerProcess, token: string): Promise<{ cod
 const agentToken = (dataDir: string, name: string): string => (JSON.parse(fs.readFileSync(path.join(dataDir, 'tasks', name, 'task.json'), 'utf8')) as { agentToken: string }).agentToken;
 
 describe('security', () => {
-  test("the agents' endpoint takes only the running task's current agent token, renewed at every start", async () => {
-    const fixture = await startFixture(['--latency-ms', '1']);
-    const controller = await startController();
-    try {
+  test("the agents' endpoint takes only the running task's current agent token, renewed at every start", () =>
+    withFixtureAndController(1, async (fixture, controller) => {
       const name = await createTask(controller, { service: { serviceName: 'demo', url: `${fixture.url}/x` }, optional: { mode: 'manual', concurrency: 1, duration: 60 } });
       const first = agentToken(controller.dataDir, name);
       expect(await agentHello(controller, 'not-a-token')).toMatchObject({ code: 4401, reason: 'unknown token', messages: [] });
@@ -321,16 +325,10 @@ describe('security', () => {
       expect(second).not.toBe(first);
       expect(await agentHello(controller, first)).toMatchObject({ code: 4401 });
       expect(await agentHello(controller, second)).toMatchObject({ code: 1000, reason: 'no agent needed' });
-    } finally {
-      await controller.stop();
-      await fixture.stop();
-    }
-  });
+    }));
 
-  test('by default the controller (API and agent endpoint) and the statsview page listen on 127.0.0.1 only', async () => {
-    const fixture = await startFixture(['--latency-ms', '1']);
-    const controller = await startController();
-    try {
+  test('by default the controller (API and agent endpoint) and the statsview page listen on 127.0.0.1 only', () =>
+    withFixtureAndController(1, async (fixture, controller) => {
       expect(listeningAddresses(Number(new URL(controller.url).port))).toEqual(['127.0.0.1']);
       const name = await createTask(controller, { service: { serviceName: 'demo', url: `${fixture.url}/x` }, optional: { mode: 'manual', concurrency: 1, duration: 6 } });
       const view = await startProcess(BIN.eascmd, ['-c', controller.configFile, 'bench', 'visualize', name], /Click the link (http:\/\/[^\s]+) to observe/, { NO_COLOR: '1' });
@@ -339,16 +337,10 @@ describe('security', () => {
       } finally {
         await view.stop('SIGINT');
       }
-    } finally {
-      await controller.stop();
-      await fixture.stop();
-    }
-  });
+    }));
 
-  test('secrets never appear in desc, reports or the controller log; config files are 0600', async () => {
-    const fixture = await startFixture(['--latency-ms', '1']);
-    const controller = await startController();
-    try {
+  test('secrets never appear in desc, reports or the controller log; config files are 0600', () =>
+    withFixtureAndController(1, async (fixture, controller) => {
       const dir = tempDir('secrets');
       const token = 'tok-SECRET-1234567890';
       const apiKey = 'key-SECRET-0987654321';
@@ -368,9 +360,5 @@ describe('security', () => {
       const res = await runEascmd(['-c', cfg, 'config', '-i', 'AK', '-k', 'SK', '-e', 'http://127.0.0.1:1']);
       expect(res.code).toBe(0);
       expect(fs.statSync(cfg).mode & 0o777).toBe(0o600);
-    } finally {
-      await controller.stop();
-      await fixture.stop();
-    }
-  });
+    }));
 });

@@ -77,8 +77,8 @@ export class AppendLog {
       this.cutBack();
       return { written: false, pending: this.pending.length, error: this.lastError };
     }
-    // from the file itself: after a tail that could not be cut back, it is longer than what was counted
-    this.committed = this.io.size(this.file);
+    // after a tail that could not be cut back the file is longer than what was counted: ask the file
+    this.committed = this.tornTail ? this.io.size(this.file) : this.committed + Buffer.byteLength(text);
     this.pending = [];
     this.tornTail = false;
     this.lastError = undefined;

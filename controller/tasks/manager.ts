@@ -33,7 +33,7 @@ import { ReportData } from '../reports/model';
 import { publishReport } from '../reports/publish';
 import { ServiceRegistry } from '../services';
 import { ReportStore } from '../storage';
-import { FIRST_ROUND_ID, formatTime, newTaskId, newTaskName } from './naming';
+import { FIRST_ROUND_ID, formatTime, newEvent, newTaskId, newTaskName } from './naming';
 import { currentRound, loadDurationS, RoundRecord, TaskRecord } from './record';
 import { redactTask } from './redact';
 import { RoundRunner } from './round';
@@ -157,7 +157,7 @@ export class TaskManager extends EventEmitter {
       if (round) {
         round.endMs = last ? (last.point.Time + 1) * 1000 : Date.now();
         round.message = message;
-        this.deps.store.appendEvent(record.taskName, round.roundId, { Time: formatTime(Date.now()), Kind: 'status', Message: message });
+        this.deps.store.appendEvent(record.taskName, round.roundId, newEvent('status', message));
       }
       this.setStatus(record, 'Terminated', message);
       if (round) this.queueReport(record, round);
@@ -430,7 +430,7 @@ export class TaskManager extends EventEmitter {
       const message = err instanceof BenchError ? err.message : `could not start: ${(err as Error).message}`;
       round.endMs = Date.now();
       round.message = message;
-      this.deps.store.appendEvent(record.taskName, roundId, { Time: formatTime(Date.now()), Kind: 'error', Message: message });
+      this.deps.store.appendEvent(record.taskName, roundId, newEvent('error', message));
       this.setStatus(record, 'CreateFailed', message);
       return;
     }
@@ -530,28 +530,26 @@ export class TaskManager extends EventEmitter {
    * second until every held line and the task record are on disk again.
    */
   private noteWrite(record: TaskRecord, roundId: number, outcome: AppendOutcome): void {
-    const trouble = this.diskTrouble.get(record.taskName);
-    if (outcome.written) {
-      if (trouble) this.retryDisk(record.taskName);
-      return;
-    }
-    if (trouble) return;
-    this.startDiskTrouble(record, roundId, outcome.error ?? 'unknown error', false);
+    if (!outcome.written) this.startDiskTrouble(record, roundId, outcome.error ?? 'unknown error', false);
+    else if (this.diskTrouble.has(record.taskName)) this.retryDisk(record.taskName);
   }
 
-  private startDiskTrouble(record: TaskRecord, roundId: number, error: string, recordUnsaved: boolean): void {
+  /** The task's disk trouble, started now (event, log line, retry timer) unless it already was. */
+  private startDiskTrouble(record: TaskRecord, roundId: number, error: string, recordUnsaved: boolean): DiskTrouble {
     const existing = this.diskTrouble.get(record.taskName);
     if (existing) {
       existing.recordUnsaved ||= recordUnsaved;
-      return;
+      return existing;
     }
-    this.diskTrouble.set(record.taskName, { error, roundId, recordUnsaved });
+    const trouble: DiskTrouble = { error, roundId, recordUnsaved };
+    this.diskTrouble.set(record.taskName, trouble);
     const message = `cannot write to the data dir (${error}): the seconds, events and status are held in memory and written when it can be written again`;
     this.deps.log(`${record.taskName}: ${message}`);
     this.recordEvent(record, roundId, 'storage', message);
     this.diskRetryTimer ??= setInterval(() => {
       for (const name of [...this.diskTrouble.keys()]) this.retryDisk(name);
     }, DISK_RETRY_MS).unref();
+    return trouble;
   }
 
   /** Writes what waits; when all of it is on disk, says so and writes a report the full disk held back. */
@@ -579,7 +577,7 @@ export class TaskManager extends EventEmitter {
 
   /** An event of the controller itself (not of a mode), kept with the round's other events. */
   private recordEvent(record: TaskRecord, roundId: number, kind: TaskEvent['Kind'], message: string): void {
-    const event: TaskEvent = { Time: formatTime(Date.now()), Kind: kind, Message: message };
+    const event = newEvent(kind, message);
     const runner = this.runners.get(record.taskName);
     if (runner) runner.events.push(event);
     else this.views.get(viewKey(record.taskName, roundId))?.events.push(event);
@@ -618,7 +616,8 @@ export class TaskManager extends EventEmitter {
   private queueReport(record: TaskRecord, round: RoundRecord, final?: { status: TaskStatus; message: string }): void {
     const job = this.writeReport(record, round, final?.status ?? record.status)
       .catch((err: Error) => {
-        const trouble = this.diskTrouble.get(record.taskName) ?? (isDiskFull(errorCode(err)) ? this.troubleFor(record, round, errorCode(err)) : undefined);
+        const code = errorCode(err);
+        const trouble = this.diskTrouble.get(record.taskName) ?? (isDiskFull(code) ? this.startDiskTrouble(record, round.roundId, code, false) : undefined);
         if (trouble) trouble.report = { round, final };
         const warning = `report not written: ${err.message}${trouble ? '; it is written when the data dir can be written again' : ''}`;
         round.message = `${round.message ?? ''}; ${warning}`;
@@ -735,10 +734,6 @@ export class TaskManager extends EventEmitter {
     this.emit('task', record.taskName);
   }
 
-  private troubleFor(record: TaskRecord, round: RoundRecord, error: string): DiskTrouble {
-    this.startDiskTrouble(record, round.roundId, error, false);
-    return this.diskTrouble.get(record.taskName)!;
-  }
 
   /** The task's Message, with what a full disk holds back. */
   private messageOf(record: TaskRecord): string {

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { taskNamePrefix } from '../../src/contract';
+import { Step, TaskEvent, TaskEventKind, taskNamePrefix } from '../../src/contract';
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -25,6 +25,11 @@ export function formatTime(epochMs: number): string {
   const d = new Date(epochMs);
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** An event of a round, stamped now. */
+export function newEvent(kind: TaskEventKind, message: string, step?: Step): TaskEvent {
+  return { Time: formatTime(Date.now()), Kind: kind, Message: message, ...(step ? { Step: step } : {}) };
 }
 
 export const FIRST_ROUND_ID = 10001;

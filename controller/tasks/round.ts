@@ -20,7 +20,7 @@ import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from
 import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
-import { formatTime } from './naming';
+import { newEvent } from './naming';
 
 /** A seat for one agent in a round: launched locally, or taken by a remote agent. */
 interface AgentSlot {
@@ -133,14 +133,17 @@ export class RoundRunner implements AgentOwner {
   }
 
   private readyAgents(): number {
-    let n = 0;
-    for (const slot of this.slots.values()) if (slot.connection && slot.ready && !slot.retiring) n++;
-    return n;
+    return this.countConnected((slot) => slot.ready);
   }
 
   availableAgents(): number {
+    return this.countConnected((slot) => slot.assigned);
+  }
+
+  /** Connected, not retiring agents that also pass `also`. */
+  private countConnected(also: (slot: AgentSlot) => boolean): number {
     let n = 0;
-    for (const slot of this.slots.values()) if (slot.connection && slot.assigned && !slot.retiring) n++;
+    for (const slot of this.slots.values()) if (slot.connection && !slot.retiring && also(slot)) n++;
     return n;
   }
 
@@ -507,7 +510,7 @@ export class RoundRunner implements AgentOwner {
   // ---------------------------------------------------------------- events
 
   event(kind: TaskEventKind, message: string, step?: Step): void {
-    const event: TaskEvent = { Time: formatTime(Date.now()), Kind: kind, Message: message, ...(step ? { Step: step } : {}) };
+    const event = newEvent(kind, message, step);
     this.events.push(event);
     this.deps.hooks.onEvent(event);
   }

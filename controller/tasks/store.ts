@@ -17,7 +17,8 @@ import { TaskRecord } from './record';
  */
 export class TaskStore {
   readonly tasksDir: string;
-  private readonly logs = new Map<string, AppendLog>();
+  /** The open append logs, by task, then by file. */
+  private readonly logs = new Map<string, Map<string, AppendLog>>();
 
   constructor(dataDir: string) {
     this.tasksDir = path.join(dataDir, 'tasks');
@@ -25,7 +26,7 @@ export class TaskStore {
       fs.mkdirSync(this.tasksDir, { recursive: true });
       fs.accessSync(this.tasksDir, fs.constants.W_OK);
     } catch (err) {
-      throw new BenchError('StorageFailed', `data dir ${dataDir} is not writable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { resource: dataDir });
+      throw new BenchError('StorageFailed', `data dir ${dataDir} is not writable: ${errorCode(err)}`, { resource: dataDir });
     }
   }
 
@@ -68,11 +69,8 @@ export class TaskStore {
   }
 
   remove(taskName: string): void {
-    const dir = this.taskDir(taskName);
-    for (const file of this.logs.keys()) {
-      if (path.dirname(file) === dir) this.logs.delete(file);
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    this.logs.delete(taskName);
+    fs.rmSync(this.taskDir(taskName), { recursive: true, force: true });
   }
 
   appendSecond(taskName: string, roundId: number, second: StoredSecond): AppendOutcome {
@@ -90,11 +88,10 @@ export class TaskStore {
 
   /** Retries the task's waiting lines; `pending` is what still waits. */
   flush(taskName: string): AppendOutcome {
-    const dir = this.taskDir(taskName);
     let pending = 0;
     let error: string | undefined;
-    for (const [file, log] of this.logs) {
-      if (path.dirname(file) !== dir || log.pendingLines === 0) continue;
+    for (const log of this.logs.get(taskName)?.values() ?? []) {
+      if (log.pendingLines === 0) continue;
       const outcome = log.flush();
       pending += outcome.pending;
       error ??= outcome.error;
@@ -104,11 +101,8 @@ export class TaskStore {
 
   /** Lines of the task that wait in memory for the disk. */
   pendingLines(taskName: string): number {
-    const dir = this.taskDir(taskName);
     let pending = 0;
-    for (const [file, log] of this.logs) {
-      if (path.dirname(file) === dir) pending += log.pendingLines;
-    }
+    for (const log of this.logs.get(taskName)?.values() ?? []) pending += log.pendingLines;
     return pending;
   }
 
@@ -130,10 +124,15 @@ export class TaskStore {
 
   private log(taskName: string, roundId: number, kind: LogKind): AppendLog {
     const file = this.logFile(taskName, roundId, kind);
-    let log = this.logs.get(file);
+    let ofTask = this.logs.get(taskName);
+    if (!ofTask) {
+      ofTask = new Map();
+      this.logs.set(taskName, ofTask);
+    }
+    let log = ofTask.get(file);
     if (!log) {
       log = new AppendLog(file);
-      this.logs.set(file, log);
+      ofTask.set(file, log);
     }
     return log;
   }
@@ -142,7 +141,7 @@ export class TaskStore {
   private readLog<T>(taskName: string, roundId: number, kind: LogKind): T[] {
     const file = this.logFile(taskName, roundId, kind);
     const onDisk = readLines<T>(file);
-    const waiting = this.logs.get(file)?.waiting() ?? [];
+    const waiting = this.logs.get(taskName)?.get(file)?.waiting() ?? [];
     return waiting.length === 0 ? onDisk : [...onDisk, ...waiting.map((line) => JSON.parse(line) as T)];
   }
 }

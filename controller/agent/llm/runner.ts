@@ -34,7 +34,7 @@ export class LlmAgentRunner {
   /** rate mode: due requests waiting for an in-flight slot (maxInFlight). */
   private waiting = 0;
   private idleWaiters: (() => void)[] = [];
-  private prepared = false;
+  /** `start` came (or was never to be waited for): send as soon as the client is open. */
   private startRequested = false;
 
   constructor(
@@ -73,7 +73,6 @@ export class LlmAgentRunner {
       connections: this.connectionsFor(this.load),
     });
     this.output({ type: 'ready' });
-    this.prepared = true;
     if (this.startRequested) this.run();
   }
 
@@ -81,7 +80,8 @@ export class LlmAgentRunner {
   begin(): void {
     if (this.state !== 'loading') return;
     this.startRequested = true;
-    if (this.prepared) this.run();
+    // the client is opened by prepare: without it, prepare runs the load when it is done
+    if (this.client) this.run();
   }
 
   applyLoad(load: LlmLoad, requestLimit?: number | null): void {
