@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { API_PREFIX, AGENT_WS_PATH, BenchError, DATE_HEADER } from '../src/contract';
+import { API_PREFIX, AGENT_WS_PATH, BenchError, DATE_HEADER, redactText } from '../src/contract';
 import { AgentHub } from './agents/hub';
 import { AgentLauncher, LocalAgentLauncher } from './agents/launcher';
 import { isValidSignature, verifySignature } from './api/auth';
@@ -42,7 +42,9 @@ const MAX_BODY = '80mb';
  */
 export async function createController(partial: Partial<ControllerOptions>, deps: ControllerDeps = {}): Promise<Controller> {
   const options: ControllerOptions = { ...defaultOptions(), ...partial };
-  const log = deps.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+  const rawLog = deps.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+  // every log line (the controller's and its agents') may quote a task's URL: masked here, once
+  const log = (line: string): void => rawLog(redactText(line));
   const store = new TaskStore(options.dataDir);
   const credentials = loadCredentials(options.dataDir, options.credentialsFile);
   const services = ServiceRegistry.fromFile(options.servicesFile);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
-import { BenchError, ErrorResponse, InvalidFieldError } from '../../src/contract';
+import { BenchError, ErrorResponse, InvalidFieldError, redactText } from '../../src/contract';
 
 /** Uppercase UUID, as EAS request ids look. */
 export function newRequestId(): string {
@@ -29,7 +29,7 @@ export function errorMiddleware(log: (line: string) => void): ErrorRequestHandle
       log(`internal error: ${(err as Error)?.stack ?? String(err)}`);
       error = new BenchError('InternalError', 'internal error; see the controller log');
     }
-    const body: ErrorResponse = { RequestId: requestId(res), Code: error.code, Message: error.message };
+    const body: ErrorResponse = { RequestId: requestId(res), Code: error.code, Message: redactText(error.message) };
     if (error.field !== undefined) body.Field = error.field;
     if (error instanceof InvalidFieldError) body.Field = error.errors[0]?.field;
     res.status(error.httpStatus).json(body);

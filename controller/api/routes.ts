@@ -8,6 +8,7 @@ import {
   LlmRecordsResponse,
   RECORDS_FORMATS,
   isRecordsFormat,
+  isValidTaskName,
   ReportResponse,
   SimpleTaskResponse,
   UpdateTaskResponse,
@@ -45,6 +46,8 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
   const router = Router();
   const checkRegion = (req: Request): string => {
     const name = String(req.params.name);
+    // a name outside the task-name alphabet cannot exist: answered before any lookup or path is built
+    if (!isValidTaskName(name)) throw new BenchError('TaskNotFound', 'benchmark task does not exist: not a valid task name', { resource: name });
     if (req.params.region !== region) throw new BenchError('TaskNotFound', `benchmark task ${name} does not exist in region ${String(req.params.region)} (this controller serves ${region})`, { resource: name });
     return name;
   };

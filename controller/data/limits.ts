@@ -1,4 +1,4 @@
-import { BenchError } from '../../src/contract';
+import { BenchError, redactText } from '../../src/contract';
 
 /** Limits on what a task's data may hold; configurable on the controller. */
 export interface DataLimits {
@@ -19,9 +19,10 @@ export const DEFAULT_DATA_LIMITS: DataLimits = {
   fetchTimeoutMs: 60_000,
 };
 
-/** The one error of this module: it names the source and the reason. */
+/** The one error of this module: it names the source and the reason, with the source's credentials (and any a client library quoted) masked. */
 export function sourceError(source: string, reason: string): BenchError {
-  return new BenchError('DataSourceFailed', `data source ${source}: ${reason}`, { field: 'data.path', resource: source });
+  const shown = redactText(source);
+  return new BenchError('DataSourceFailed', `data source ${shown}: ${redactText(reason)}`, { field: 'data.path', resource: shown });
 }
 
 export function tooBig(maxBytes: number): string {

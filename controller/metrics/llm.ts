@@ -216,18 +216,25 @@ export function secondFigures(records: readonly LlmRequestRecord[]): { TTFTAvg?:
   };
 }
 
+/**
+ * One RFC 4180 cell. Text (an error a service sent) that a spreadsheet would
+ * read as a formula (= + - @, or a tab or CR before one) gets a leading `'`;
+ * numbers are written as they are.
+ */
+export function csvCell(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
 /** One CSV line per record (the `records?format=csv` download). */
 export function recordsCsv(records: readonly LlmRequestRecord[]): string {
   const header = 'agent,seq,sendMs,endMs,success,status,ttftMs,tpotMs,itlMs,e2elMs,inputTokens,outputTokens,tokenSource,error';
-  const cell = (v: string | number | boolean | null | undefined): string => {
-    if (v === null || v === undefined) return '';
-    const s = String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
   const lines = records.map((r) => {
     const tpot = tpotMs(r);
     const itl = itlMs(r);
-    return [r.agent, r.seq, r.sendMs, r.endMs, r.success, r.status, r.ttftMs, tpot === null ? null : round4(tpot), itl === null ? null : round4(itl), r.e2elMs, r.inputTokens, r.outputTokens, r.tokenSource, r.error].map(cell).join(',');
+    return [r.agent, r.seq, r.sendMs, r.endMs, r.success, r.status, r.ttftMs, tpot === null ? null : round4(tpot), itl === null ? null : round4(itl), r.e2elMs, r.inputTokens, r.outputTokens, r.tokenSource, r.error].map(csvCell).join(',');
   });
   return `${[header, ...lines].join('\n')}\n`;
 }

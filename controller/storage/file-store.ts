@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ReportStore } from './index';
+import { isInside } from './paths';
 
 /** Reports on the controller's disk, served by the controller at /reports/. */
 export class FileReportStore implements ReportStore {
@@ -11,7 +12,7 @@ export class FileReportStore implements ReportStore {
   /** Refuses keys that would leave the root. */
   resolve(key: string): string {
     const file = path.resolve(this.root, key);
-    if (!file.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`report key ${key} leaves the store`);
+    if (!isInside(this.root, file)) throw new Error(`report key ${key} leaves the store`);
     return file;
   }
 

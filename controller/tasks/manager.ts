@@ -12,6 +12,9 @@ import {
   LlmWork,
   normalizeTask,
   parseHeaderLine,
+  redactTask,
+  redactText,
+  redactUrl,
   RequestTemplate,
   resolveOptional,
   ResolvedOptional,
@@ -35,7 +38,6 @@ import { ServiceRegistry } from '../services';
 import { ReportStore } from '../storage';
 import { FIRST_ROUND_ID, formatTime, newEvent, newTaskId, newTaskName } from './naming';
 import { currentRound, loadDurationS, RoundRecord, TaskRecord } from './record';
-import { redactTask } from './redact';
 import { RoundRunner } from './round';
 import { AppendOutcome, errorCode } from './append-log';
 import { isDiskFull, TaskStore } from './store';
@@ -142,7 +144,7 @@ export class TaskManager extends EventEmitter {
 
   /** Loads every task; rounds that were running when the controller died become Terminated, with their data kept and reported. */
   recover(): void {
-    for (const record of this.deps.store.loadAll()) {
+    for (const record of this.deps.store.loadAll((name, reason) => this.deps.log(`recovery: task folder ${JSON.stringify(name)} left alone: ${reason}`))) {
       this.records.set(record.taskName, record);
       if (isFinalStatus(record.status)) continue;
       if (record.status === 'Deleting') {
@@ -648,7 +650,7 @@ export class TaskManager extends EventEmitter {
       Region: record.region,
       Mode: modeName(record.spec),
       Status: status,
-      Message: round.message ?? record.message,
+      Message: redactText(round.message ?? record.message),
       StartTime: formatTime(round.startMs),
       EndTime: formatTime(round.endMs ?? Date.now()),
       TargetUrl: safeTarget(this.deps.services, record),
@@ -738,9 +740,9 @@ export class TaskManager extends EventEmitter {
   /** The task's Message, with what a full disk holds back. */
   private messageOf(record: TaskRecord): string {
     const trouble = this.diskTrouble.get(record.taskName);
-    if (!trouble) return record.message;
+    if (!trouble) return redactText(record.message);
     const held = this.deps.store.pendingLines(record.taskName);
-    return `${record.message} [data dir cannot be written (${trouble.error}): ${held} line${held === 1 ? '' : 's'} of data held in memory until it can]`;
+    return `${redactText(record.message)} [data dir cannot be written (${trouble.error}): ${held} line${held === 1 ? '' : 's'} of data held in memory until it can]`;
   }
 
   private summary(record: TaskRecord): TaskSummary {
@@ -772,8 +774,8 @@ function viewKey(taskName: string, roundId: number): string {
 
 function safeTarget(services: ServiceRegistry, record: TaskRecord): string {
   try {
-    return services.resolve(record.spec.service).url;
+    return redactUrl(services.resolve(record.spec.service).url);
   } catch {
-    return record.spec.service.url ?? record.spec.service.serviceName;
+    return redactUrl(record.spec.service.url ?? record.spec.service.serviceName);
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { Step, TaskEvent, TaskEventKind, taskNamePrefix } from '../../src/contract';
+import { redactText, Step, TaskEvent, TaskEventKind, taskNamePrefix } from '../../src/contract';
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -27,9 +27,9 @@ export function formatTime(epochMs: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** An event of a round, stamped now. */
+/** An event of a round, stamped now; events are shown and stored as they are, so a URL's secrets are masked here. */
 export function newEvent(kind: TaskEventKind, message: string, step?: Step): TaskEvent {
-  return { Time: formatTime(Date.now()), Kind: kind, Message: message, ...(step ? { Step: step } : {}) };
+  return { Time: formatTime(Date.now()), Kind: kind, Message: redactText(message), ...(step ? { Step: step } : {}) };
 }
 
 export const FIRST_ROUND_ID = 10001;

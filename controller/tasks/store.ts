@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BenchError, LlmRequestRecord, TaskEvent } from '../../src/contract';
+import { BenchError, isValidTaskName, LlmRequestRecord, TaskEvent } from '../../src/contract';
 import { StoredSecond } from '../metrics/aggregate';
+import { childPath } from '../storage/paths';
 import { AppendLog, AppendOutcome, errorCode } from './append-log';
 import { TaskRecord } from './record';
 
@@ -30,8 +31,10 @@ export class TaskStore {
     }
   }
 
+  /** The task's folder; a name outside the task-name alphabet never becomes a path. */
   private taskDir(taskName: string): string {
-    return path.join(this.tasksDir, taskName);
+    if (!isValidTaskName(taskName)) throw new BenchError('TaskNotFound', `benchmark task ${taskName} does not exist`, { resource: taskName });
+    return childPath(this.tasksDir, taskName);
   }
 
   /** Replaces task.json; throws StorageFull or StorageFailed, naming the task and the errno, when it cannot. */
@@ -44,8 +47,8 @@ export class TaskStore {
 
   /** Replaces task.json; a failure leaves the previous one whole and is returned, not thrown. */
   trySave(record: TaskRecord): AppendOutcome {
-    const dir = this.taskDir(record.taskName);
     try {
+      const dir = this.taskDir(record.taskName);
       fs.mkdirSync(dir, { recursive: true });
       writeFileAtomic(path.join(dir, 'task.json'), JSON.stringify(record, null, 1));
       return { written: true, pending: 0 };
@@ -54,16 +57,32 @@ export class TaskStore {
     }
   }
 
-  /** Every readable task; folders without a readable task.json are leftovers of a crash mid-create and are removed. */
-  loadAll(): TaskRecord[] {
+  /**
+   * Every readable task; folders without a readable task.json are leftovers of
+   * a crash mid-create and are removed. A folder whose name, or whose record's
+   * name, is not a valid task name is left alone and reported to `skipped`:
+   * the controller never builds a path from it.
+   */
+  loadAll(skipped: (name: string, reason: string) => void = () => undefined): TaskRecord[] {
     const records: TaskRecord[] = [];
     for (const name of fs.readdirSync(this.tasksDir)) {
-      const file = path.join(this.taskDir(name), 'task.json');
-      try {
-        records.push(JSON.parse(fs.readFileSync(file, 'utf8')) as TaskRecord);
-      } catch {
-        fs.rmSync(this.taskDir(name), { recursive: true, force: true });
+      if (!isValidTaskName(name)) {
+        skipped(name, 'the folder name is not a valid task name');
+        continue;
       }
+      const dir = this.taskDir(name);
+      let record: TaskRecord;
+      try {
+        record = JSON.parse(fs.readFileSync(path.join(dir, 'task.json'), 'utf8')) as TaskRecord;
+      } catch {
+        fs.rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      if (record?.taskName !== name) {
+        skipped(name, 'its task.json names another task');
+        continue;
+      }
+      records.push(record);
     }
     return records;
   }

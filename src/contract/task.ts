@@ -117,9 +117,9 @@ export const DEFAULTS = {
 // validator, the -D parser and the docs agree.
 
 type Rule =
-  | { kind: 'string'; enum?: readonly string[]; minLength?: number; maxLength?: number }
+  | { kind: 'string'; enum?: readonly string[]; minLength?: number; maxLength?: number; pattern?: { test: RegExp; message: string } }
   | { kind: 'integer'; min?: number; max?: number }
-  | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean }
+  | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean; multipleOf?: number }
   | { kind: 'boolean' }
   | { kind: 'stringList'; maxItems: number; maxLength: number }
   | { kind: 'intPair'; min: number; max: number }
@@ -132,7 +132,31 @@ const LIMITS = {
   maxAgents: 64,
   maxConcurrencyPerAgent: 10000,
   maxQps: 1_000_000,
+  maxServiceNameLength: 64,
+  /** Task names are `benchmark-<serviceName>-<4 hex>`; this also covers names written by older versions. */
+  maxTaskNameLength: 128,
 };
+
+/**
+ * serviceName becomes part of the task name, and the task name part of file
+ * paths and report keys: only characters that can never be a path separator,
+ * a dot segment or anything a shell or URL treats specially.
+ */
+const NAME_ALPHABET = /^[A-Za-z0-9_-]+$/;
+const NAME_ALPHABET_MESSAGE = 'may hold only letters, digits, "-" and "_"';
+
+/** A task name a route or the disk may use (the alphabet of service names, bounded). */
+export function isValidTaskName(name: string): boolean {
+  return name.length >= 1 && name.length <= LIMITS.maxTaskNameLength && NAME_ALPHABET.test(name);
+}
+
+/**
+ * A rate in requests per second. Below 0.1 QPS an open-loop agent's interval
+ * between sends stops being a sane timer (1e-300 overflowed it into a 1 ms
+ * spin); the 0.1 step matches the granularity of the other rates of the
+ * reference (burstiness).
+ */
+const qpsRule = (max: number): Rule => ({ kind: 'number', min: 0.1, max, multipleOf: 0.1 });
 
 const SCHEMA: Rule = {
   kind: 'object',
@@ -142,7 +166,7 @@ const SCHEMA: Rule = {
       kind: 'object',
       required: ['serviceName'],
       fields: {
-        serviceName: { kind: 'string', minLength: 1, maxLength: 128 },
+        serviceName: { kind: 'string', minLength: 1, maxLength: LIMITS.maxServiceNameLength, pattern: { test: NAME_ALPHABET, message: NAME_ALPHABET_MESSAGE } },
         url: { kind: 'string', minLength: 1, maxLength: LIMITS.maxStringLength },
         requestToken: { kind: 'string', maxLength: LIMITS.maxStringLength },
       },
@@ -171,10 +195,10 @@ const SCHEMA: Rule = {
         requestCount: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },
         agentCount: { kind: 'integer', min: 1, max: LIMITS.maxAgents },
         concurrency: { kind: 'integer', min: 1, max: LIMITS.maxConcurrencyPerAgent },
-        minQPS: { kind: 'number', min: 0, max: LIMITS.maxQps, exclusiveMin: true },
-        qpsGrowthDelta: { kind: 'number', min: 0, max: LIMITS.maxQps, exclusiveMin: true },
+        minQPS: qpsRule(LIMITS.maxQps),
+        qpsGrowthDelta: qpsRule(LIMITS.maxQps),
         adjustInterval: { kind: 'integer', min: 1, max: DEFAULTS.maxDurationS },
-        maxQPS: { kind: 'number', min: 0, max: LIMITS.maxQps, exclusiveMin: true },
+        maxQPS: qpsRule(LIMITS.maxQps),
         maxRT: { kind: 'number', min: 0, max: 600000, exclusiveMin: true },
         faultTolerate: { kind: 'number', min: 0, max: 1 },
         faultAction: { kind: 'string', enum: ['stop', 'revise'] },
@@ -188,7 +212,7 @@ const SCHEMA: Rule = {
         model: { kind: 'string', minLength: 1, maxLength: 256 },
         testMode: { kind: 'string', enum: ['concurrency', 'rate', 'throughput'] },
         concurrency: { kind: 'integer', min: 1, max: 200 },
-        requestRate: { kind: 'number', min: 0, max: 10000, exclusiveMin: true },
+        requestRate: qpsRule(10000),
         maxConcurrency: { kind: 'integer', min: 1, max: 1000 },
         burstiness: { kind: 'number', min: 0.1, max: 200 },
         seed: { kind: 'integer', min: 0, max: 4294967295 },
@@ -244,6 +268,8 @@ function checkRule(rule: Rule, value: unknown, path: string, errors: FieldError[
       }
       if (rule.maxLength !== undefined && value.length > rule.maxLength) {
         errors.push({ field: path, message: `must be at most ${rule.maxLength} characters` });
+      } else if (rule.pattern && value.length > 0 && !rule.pattern.test.test(value)) {
+        errors.push({ field: path, message: rule.pattern.message });
       }
       return;
     }
@@ -257,6 +283,7 @@ function checkRule(rule: Rule, value: unknown, path: string, errors: FieldError[
         errors.push({ field: path, message: 'must be an integer' });
         return;
       }
+      const problemsBefore = errors.length;
       if (rule.min !== undefined) {
         const exclusive = rule.kind === 'number' && rule.exclusiveMin === true;
         if (exclusive ? value <= rule.min : value < rule.min) {
@@ -265,6 +292,9 @@ function checkRule(rule: Rule, value: unknown, path: string, errors: FieldError[
       }
       if (rule.max !== undefined && value > rule.max) {
         errors.push({ field: path, message: `must be <= ${rule.max}` });
+      }
+      if (rule.kind === 'number' && rule.multipleOf !== undefined && errors.length === problemsBefore && !isMultipleOf(value, rule.multipleOf)) {
+        errors.push({ field: path, message: `must be a multiple of ${rule.multipleOf}` });
       }
       return;
     }
@@ -319,8 +349,23 @@ function checkRule(rule: Rule, value: unknown, path: string, errors: FieldError[
   }
 }
 
+/** Within a float's error of a whole number of steps (0.3 is not exactly 3 * 0.1). */
+function isMultipleOf(value: number, step: number): boolean {
+  const steps = value / step;
+  return Math.abs(steps - Math.round(steps)) < 1e-6;
+}
+
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// No repeated group: a backtracking `(?:....)*` recursed once per 4 characters and overflowed the stack near 8 MB.
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** CR, LF, NUL and the other controls (tab is allowed in a value, as HTTP allows it). */
+function hasControlChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
+}
 
 /** Splits `"Name:value"`; the value may itself contain ':'. */
 export function parseHeaderLine(line: string): { name: string; value: string } | undefined {
@@ -329,6 +374,19 @@ export function parseHeaderLine(line: string): { name: string; value: string } |
   const name = line.slice(0, colon).trim();
   if (!HEADER_NAME.test(name)) return undefined;
   return { name, value: line.slice(colon + 1).trim() };
+}
+
+/**
+ * What is wrong with a `Name:value` header line, if anything. A CR or LF would
+ * split the request on the wire (every request then failed as 599), so
+ * controls are refused here, where the field can be named.
+ */
+export function headerLineProblem(line: string): string | undefined {
+  const colon = line.indexOf(':');
+  if (colon <= 0) return 'must look like "Name:value"';
+  if (!HEADER_NAME.test(line.slice(0, colon).trim())) return 'the header name must be a token (letters, digits and !#$%&\'*+-.^_`|~), without spaces or controls';
+  if (hasControlChar(line)) return 'must not hold control characters (CR, LF, NUL, ...)';
+  return undefined;
 }
 
 export function isValidBase64(text: string): boolean {
@@ -346,9 +404,9 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
     errors.push({ field: 'data', message: 'give either data.content or data.path, not both' });
   }
   (task.http?.headers ?? []).forEach((line, i) => {
-    if (typeof line === 'string' && !parseHeaderLine(line)) {
-      errors.push({ field: `http.headers[${i}]`, message: 'must look like "Name:value"' });
-    }
+    if (typeof line !== 'string') return;
+    const problem = headerLineProblem(line);
+    if (problem) errors.push({ field: `http.headers[${i}]`, message: problem });
   });
   if (task.service.url !== undefined) {
     let parsed: URL | undefined;
@@ -459,5 +517,9 @@ export function normalizeTask(task: TaskSpec): TaskSpec {
 
 /** Task name: benchmark-<serviceName lowercased, '_' -> '-'>-<4 hex>. */
 export function taskNamePrefix(serviceName: string): string {
+  // checked again here: the name becomes a folder, whoever calls this
+  if (serviceName.length > LIMITS.maxServiceNameLength || !NAME_ALPHABET.test(serviceName)) {
+    throw new InvalidFieldError([{ field: 'service.serviceName', message: NAME_ALPHABET_MESSAGE }]);
+  }
   return `benchmark-${serviceName.toLowerCase().replace(/_/g, '-')}`;
 }

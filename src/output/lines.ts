@@ -1,4 +1,5 @@
 import chalk from 'chalk';
+import { redactText } from '../contract';
 
 /**
  * The `[RequestId]` / `[OK]` / `[ERROR]` lines every command prints. Colour
@@ -39,9 +40,9 @@ export class Lines {
     this.stdout.write(`${this.paint.green('[OK]')} ${message}\n`);
   }
 
-  /** Errors go to stderr, so `--json` output on stdout stays parseable. */
+  /** Errors go to stderr, so `--json` output on stdout stays parseable. A message may quote a URL: its secrets are masked. */
   error(code: string, message: string): void {
-    this.stderr.write(`${this.paint.red('[ERROR]')} ${code}: ${message}\n`);
+    this.stderr.write(`${this.paint.red('[ERROR]')} ${code}: ${redactText(message)}\n`);
   }
 
   /** A plain line (tables, prompts, the summary). */
