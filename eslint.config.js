@@ -4,11 +4,29 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
-const wall = (files, groups, message) => ({
-  files,
-  rules: { 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] },
-});
-const above = (dirs) => dirs.flatMap((d) => [`**/controller/${d}`, `**/controller/${d}/*`, `../${d}`, `../${d}/*`]);
+const importX = require('eslint-plugin-import-x');
+
+/**
+ * The walls are zones on resolved paths (import-x/no-restricted-paths), so an
+ * upward import is refused at any depth: `../../tasks/manager` from
+ * controller/agent/llm/ is caught as well as `../tasks/manager`.
+ */
+const layer = (dir) => `./controller/${dir}`;
+const zone = (target, from, message) => ({ target, from, message });
+const below = (dir, above, message) => zone(layer(dir), above.map(layer), message);
+const CLIENT_ONLY = ['./src/cli', './src/api', './src/output', './src/statsview'];
+const ZONES = [
+  zone('./src/contract', [...CLIENT_ONLY, './controller', './fixtures', './bench', './__tests__'], 'src/contract imports nothing of the project'),
+  zone('./src', ['./controller'], 'the client talks to the controller only through its API'),
+  zone('./controller', CLIENT_ONLY, 'the controller imports only src/contract from the client side'),
+  below('tasks', ['api'], 'tasks must not import the API layer'),
+  below('modes', ['api', 'tasks'], 'modes sit below the API and tasks'),
+  below('agents', ['api', 'tasks', 'modes'], 'agents sit below modes'),
+  below('agent', ['api', 'tasks', 'modes', 'agents', 'reports', 'storage', 'data'], 'the agent process never touches storage or the API'),
+  below('metrics', ['api', 'tasks', 'modes', 'agents', 'agent', 'reports', 'storage', 'data'], 'metrics sit below agents'),
+  below('reports', ['api', 'tasks', 'modes', 'agents', 'agent', 'data'], 'reports sit below metrics'),
+  below('storage', ['api', 'tasks', 'modes', 'agents', 'agent', 'metrics', 'reports', 'data'], 'storage is the bottom layer'),
+];
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**', '**/*.js'] },
@@ -21,14 +39,10 @@ module.exports = tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
-  wall(['src/contract/**'], ['../*', '!./*'], 'src/contract imports nothing of the project'),
-  wall(['src/**'], ['**/controller', '**/controller/**'], 'the client talks to the controller only through its API'),
-  wall(['controller/**'], ['**/src/cli/**', '**/src/api/**', '**/src/output/**', '**/src/statsview/**'], 'the controller imports only src/contract from the client side'),
-  wall(['controller/tasks/**'], above(['api']), 'tasks must not import the API layer'),
-  wall(['controller/modes/**'], above(['api', 'tasks']), 'modes sit below the API and tasks'),
-  wall(['controller/agents/**'], above(['api', 'tasks', 'modes']), 'agents sit below modes'),
-  wall(['controller/agent/**'], above(['api', 'tasks', 'modes', 'agents', 'reports', 'storage', 'data']), 'the agent process never touches storage or the API'),
-  wall(['controller/metrics/**'], above(['api', 'tasks', 'modes', 'agents', 'agent', 'reports', 'storage', 'data']), 'metrics sit below agents'),
-  wall(['controller/reports/**'], above(['api', 'tasks', 'modes', 'agents', 'agent', 'data']), 'reports sit below metrics'),
-  wall(['controller/storage/**'], above(['api', 'tasks', 'modes', 'agents', 'agent', 'metrics', 'reports', 'data']), 'storage is the bottom layer'),
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js', '.json'] })] },
+    rules: { 'import-x/no-restricted-paths': ['error', { basePath: __dirname, zones: ZONES }] },
+  },
 );
