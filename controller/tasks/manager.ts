@@ -144,7 +144,7 @@ export class TaskManager extends EventEmitter {
 
   /** Loads every task; rounds that were running when the controller died become Terminated, with their data kept and reported. */
   recover(): void {
-    for (const record of this.deps.store.loadAll((name, reason) => this.deps.log(`recovery: task folder ${JSON.stringify(name)} left alone: ${reason}`))) {
+    for (const record of this.deps.store.loadAll((name, reason) => this.deps.log(`recovery: task folder ${JSON.stringify(name)} skipped: ${reason}`))) {
       this.records.set(record.taskName, record);
       if (isFinalStatus(record.status)) continue;
       if (record.status === 'Deleting') {

@@ -58,10 +58,14 @@ export class TaskStore {
   }
 
   /**
-   * Every readable task; folders without a readable task.json are leftovers of
-   * a crash mid-create and are removed. A folder whose name, or whose record's
-   * name, is not a valid task name is left alone and reported to `skipped`:
-   * the controller never builds a path from it.
+   * Every readable task. A folder whose name, or whose record's name, is not a
+   * valid task name is left alone and reported to `skipped`: the controller
+   * never builds a path from it. A folder whose task.json cannot be read is
+   * never deleted on a guess: only a provable crash leftover (no task.json and
+   * nothing but temp files, i.e. a create that died before its first rename)
+   * is removed; a task.json that is there but not a record is moved aside to
+   * `<dataDir>/quarantine/`; a read that failed for another reason (EACCES,
+   * EMFILE, EIO) leaves the folder where it is, to be read at the next start.
    */
   loadAll(skipped: (name: string, reason: string) => void = () => undefined): TaskRecord[] {
     const records: TaskRecord[] = [];
@@ -71,20 +75,29 @@ export class TaskStore {
         continue;
       }
       const dir = this.taskDir(name);
-      let record: TaskRecord;
-      try {
-        record = JSON.parse(fs.readFileSync(path.join(dir, 'task.json'), 'utf8')) as TaskRecord;
-      } catch {
+      const read = readRecord(path.join(dir, 'task.json'));
+      if ('record' in read) {
+        if (read.record.taskName === name) records.push(read.record);
+        else skipped(name, 'its task.json names another task');
+        continue;
+      }
+      if (read.error === 'ENOENT' && isCrashLeftover(dir)) {
         fs.rmSync(dir, { recursive: true, force: true });
-        continue;
+      } else if (read.error === 'corrupt' || read.error === 'ENOENT') {
+        skipped(name, `its task.json is ${read.error === 'corrupt' ? 'not a task record' : 'missing'}; moved to ${this.quarantine(name)}`);
+      } else {
+        skipped(name, `its task.json cannot be read (${read.error}); left in place`);
       }
-      if (record?.taskName !== name) {
-        skipped(name, 'its task.json names another task');
-        continue;
-      }
-      records.push(record);
     }
     return records;
+  }
+
+  /** Moves a task folder aside, out of the controller's sight, keeping it for a person to look at. */
+  private quarantine(name: string): string {
+    const aside = path.join(path.dirname(this.tasksDir), 'quarantine', `${name}-${Date.now()}`);
+    fs.mkdirSync(path.dirname(aside), { recursive: true });
+    fs.renameSync(this.taskDir(name), aside);
+    return aside;
   }
 
   remove(taskName: string): void {
@@ -187,6 +200,30 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
     // a full disk leaves a partial temp file: remove it, it only takes the space a retry needs
     fs.rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+function readRecord(file: string): { record: TaskRecord } | { error: string } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    return { error: errorCode(err) };
+  }
+  try {
+    const record = JSON.parse(text) as TaskRecord;
+    return typeof record === 'object' && record !== null && typeof record.taskName === 'string' ? { record } : { error: 'corrupt' };
+  } catch {
+    return { error: 'corrupt' };
+  }
+}
+
+/** A folder that holds nothing but writeFileAtomic's temp files: a create that died before task.json existed. */
+function isCrashLeftover(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).every((f) => f.endsWith('.tmp'));
+  } catch {
+    return false;
   }
 }
 
