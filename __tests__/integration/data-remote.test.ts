@@ -99,7 +99,11 @@ describe('http(s) sources against a real server', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const notHttp = net.createServer((socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n'));
+    const sockets = new Set<net.Socket>();
+    const notHttp = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.end('SSH-2.0-OpenSSH_9.6\r\n');
+    });
     await new Promise<void>((resolve) => notHttp.listen(0, '127.0.0.1', resolve));
     const openPort = (notHttp.address() as AddressInfo).port;
     try {
@@ -112,6 +116,8 @@ describe('http(s) sources against a real server', () => {
       expect(await reason(openPort)).toBe(closedReason);
       expect(await reason(1)).toBe(closedReason);
     } finally {
+      // the client may leave its half of a failed connection open; close() waits for every socket
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => notHttp.close(() => resolve()));
     }
   });
