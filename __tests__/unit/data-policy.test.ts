@@ -45,6 +45,7 @@ describe('local data is read only under the data roots', () => {
     fs.symlinkSync(path.join(base, 'outside'), path.join(root, 'out'));
     fs.symlinkSync(root, path.join(base, 'root-link'));
     fs.mkdirSync(path.join(root, 'sub'));
+    fs.linkSync(path.join(dataDir, 'credentials.json'), path.join(root, 'hardlink.json'));
     // a root that contains the data dir still excludes it
     policy = { roots: [root], excluded: [dataDir, path.join(dataDir, 'credentials.json')], allowPrivate: false };
   });
@@ -72,6 +73,7 @@ describe('local data is read only under the data roots', () => {
     ['a symlink inside the root to a file outside', () => path.join(root, 'link.txt')],
     ['a file through a symlinked folder inside the root', () => path.join(root, 'out', 'secret.txt')],
     ['root/../outside', () => `${root}/../outside/secret.txt`],
+    ['a hard link inside the root to the credentials file', () => path.join(root, 'hardlink.json')],
     ['a file:// URL outside', () => pathToFileURL(secret).href],
   ])('%s is refused by policy', async (_label, source) => {
     const e = await failure(loadEntries({ path: source() }, DEFAULT_DATA_LIMITS, policy));

@@ -11,7 +11,11 @@ interface Roots {
   given: string[];
   real: string[];
   excluded: string[];
+  /** dev:ino of the excluded files: a hard link inside a root has its own path but the same inode. */
+  excludedFiles: Set<string>;
 }
+
+const inode = (stat: { dev: number; ino: number }): string => `${stat.dev}:${stat.ino}`;
 
 async function realOrResolved(p: string): Promise<string> {
   try {
@@ -32,7 +36,12 @@ async function resolveRoots(policy: DataPolicy): Promise<Roots> {
       // a missing root allows nothing
     }
   }
-  return { given, real, excluded: await Promise.all(policy.excluded.map(realOrResolved)) };
+  const excludedFiles = new Set<string>();
+  for (const p of policy.excluded) {
+    const stat = await fs.stat(p).catch(() => undefined);
+    if (stat?.isFile()) excludedFiles.add(inode(stat));
+  }
+  return { given, real, excluded: await Promise.all(policy.excluded.map(realOrResolved)), excludedFiles };
 }
 
 function allowed(roots: Roots, real: string): boolean {
@@ -105,6 +114,7 @@ export async function readLocal(source: string, limits: DataLimits, policy: Data
     const opened = await openedPath(handle.fd);
     if (opened !== undefined && !allowed(roots, opened)) throw refused(source, OUTSIDE_ROOTS);
     const stat = await handle.stat();
+    if (roots.excludedFiles.has(inode(stat))) throw refused(source, OUTSIDE_ROOTS);
     if (!stat.isFile()) throw sourceError(source, 'not a file');
     if (stat.size > limits.maxSourceBytes) throw sourceError(source, tooBig(limits.maxSourceBytes));
     return await handle.readFile();
