@@ -64,6 +64,11 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     maxAgents: options.maxAgents,
     agentConnectTimeoutS: options.agentConnectTimeoutS,
     dataLimits: options.dataLimits,
+    dataPolicy: {
+      roots: options.dataRoots.map((r) => path.resolve(r)),
+      excluded: [options.dataDir, credentials.file],
+      allowPrivate: options.allowPrivateData,
+    },
     controllerWsUrl: () => `${baseUrl.replace(/^http/, 'ws')}${AGENT_WS_PATH}`,
     retentionStoppedS: options.retentionStoppedS,
     retentionFailedS: options.retentionFailedS,

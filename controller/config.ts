@@ -27,6 +27,10 @@ export interface ControllerOptions {
   publicUrl?: string;
   /** What a task's data sources may weigh (downloads, unpacked archives, entries). */
   dataLimits: DataLimits;
+  /** Folders local data paths may be read under (never the data dir or the credentials file); none: no local paths. */
+  dataRoots: string[];
+  /** Whether http(s) data sources may reach private, loopback and link-local addresses. */
+  allowPrivateData: boolean;
 }
 
 export function defaultAgentCommand(): string[] {
@@ -46,5 +50,7 @@ export function defaultOptions(): ControllerOptions {
     agentCommand: defaultAgentCommand(),
     agentConnectTimeoutS: 30,
     dataLimits: DEFAULT_DATA_LIMITS,
+    dataRoots: [],
+    allowPrivateData: false,
   };
 }

@@ -30,6 +30,13 @@ async function main(): Promise<void> {
     .option('s3-endpoint', { type: 'string', describe: 'endpoint of s3:// data sources, e.g. MinIO at http://127.0.0.1:9000' })
     .option('oss-endpoint', { type: 'string', describe: 'endpoint of oss:// data sources, e.g. oss-cn-chengdu.aliyuncs.com' })
     .option('data-fetch-timeout-ms', { type: 'number', default: defaults.dataLimits.fetchTimeoutMs, describe: 'how long a remote data source may take' })
+    .option('data-root', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: `folder local data paths may be read under (repeatable; also a ${path.delimiter}-separated list); none: local paths are refused`,
+    })
+    .option('allow-private-data', { type: 'boolean', default: defaults.allowPrivateData, describe: 'let http(s) data sources reach private, loopback and link-local addresses' })
     .strict()
     .help()
     .parse();
@@ -57,6 +64,9 @@ async function main(): Promise<void> {
       maxEntries: argv['data-max-entries'],
       fetchTimeoutMs: argv['data-fetch-timeout-ms'],
     },
+    // the env form holds one list, like PATH
+    dataRoots: argv['data-root'].flatMap((r) => r.split(path.delimiter)).filter((r) => r !== '').map((r) => path.resolve(r)),
+    allowPrivateData: argv['allow-private-data'],
   });
   if (controller.credentials.created) {
     // the secret stays in the file; only its id and place are printed

@@ -41,7 +41,8 @@ describe('task data end to end', () => {
     filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
     fixture = await startFixture(['--latency-ms', '1']);
     controller = await startController({
-      args: ['--data-max-source-bytes', '100000', '--data-max-total-bytes', '200000'],
+      // the file server listens on loopback
+      args: ['--data-max-source-bytes', '100000', '--data-max-total-bytes', '200000', '--allow-private-data'],
       env: { ...S3RVER_CREDENTIALS, EAS_BENCH_S3_ENDPOINT: s3.endpoint },
     });
   });

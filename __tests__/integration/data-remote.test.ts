@@ -1,8 +1,9 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { AddressInfo } from 'node:net';
-import { BenchError } from '../../src/contract';
-import { DEFAULT_DATA_LIMITS, loadEntries } from '../../controller/data';
+import { BenchError, DataSpec } from '../../src/contract';
+import { CLOSED_DATA_POLICY, DataLimits, DataPolicy, DEFAULT_DATA_LIMITS, loadEntries } from '../../controller/data';
 import { buildZip } from '../helpers/data-zip';
 import { RunningS3rver, S3RVER_CREDENTIALS, setEnv, startS3rver } from '../helpers/s3rver';
 
@@ -28,6 +29,9 @@ describe('http(s) sources against a real server', () => {
   };
   let server: http.Server;
   let base: string;
+  // the server listens on loopback, which only a controller with --allow-private-data may fetch from
+  const privateAllowed: DataPolicy = { ...CLOSED_DATA_POLICY, allowPrivate: true };
+  const load = (data: DataSpec, limits: DataLimits = DEFAULT_DATA_LIMITS): Promise<Buffer[]> => loadEntries(data, limits, privateAllowed);
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -60,20 +64,20 @@ describe('http(s) sources against a real server', () => {
   });
 
   test('a file over http, split by line', async () => {
-    expect(text(await loadEntries({ path: `${base}/lines.txt`, multiLine: true }))).toEqual(['a', 'b']);
+    expect(text(await load({ path: `${base}/lines.txt`, multiLine: true }))).toEqual(['a', 'b']);
   });
 
   test('a zip over http is unpacked, the query string does not hide .zip', async () => {
-    expect(text(await loadEntries({ path: `${base}/data.zip?sig=abc` }))).toEqual(['{"x":1}', '{"y":2}']);
+    expect(text(await load({ path: `${base}/data.zip?sig=abc` }))).toEqual(['{"x":1}', '{"y":2}']);
   });
 
   test('redirects are followed', async () => {
-    expect(text(await loadEntries({ path: `${base}/moved` }))).toEqual(['a\r\nb\r\n']);
+    expect(text(await load({ path: `${base}/moved` }))).toEqual(['a\r\nb\r\n']);
   });
 
   test('a 404 fails with "HTTP 404"', async () => {
     const source = `${base}/missing.txt`;
-    const e = await failure(loadEntries({ path: source }));
+    const e = await failure(load({ path: source }));
     expect(e.message).toBe(`data source ${source}: HTTP 404`);
     expect(e.resource).toBe(source);
   });
@@ -81,22 +85,41 @@ describe('http(s) sources against a real server', () => {
   test('a body over maxSourceBytes is too big, by Content-Length or while streaming', async () => {
     const limits = { ...DEFAULT_DATA_LIMITS, maxSourceBytes: 1000 };
     for (const p of ['/big.bin', '/chunked-big']) {
-      const e = await failure(loadEntries({ path: `${base}${p}` }, limits));
+      const e = await failure(load({ path: `${base}${p}` }, limits));
       expect(e.message).toBe(`data source ${base}${p}: too big (> 1000 bytes)`);
     }
   });
 
   test('an empty body fails with "empty file"', async () => {
-    expect((await failure(loadEntries({ path: `${base}/empty.txt` }))).message).toBe(`data source ${base}/empty.txt: empty file`);
+    expect((await failure(load({ path: `${base}/empty.txt` }))).message).toBe(`data source ${base}/empty.txt: empty file`);
   });
 
-  test('a refused connection fails with the reason', async () => {
+  test('a closed port and an open port that is not HTTP fail with the same message', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
+    const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const e = await failure(loadEntries({ path: `http://127.0.0.1:${port}/x.txt` }));
-    expect(e.message).toMatch(new RegExp(`^data source http://127\\.0\\.0\\.1:${port}/x\\.txt: .*ECONNREFUSED`));
+    const sockets = new Set<net.Socket>();
+    const notHttp = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.end('SSH-2.0-OpenSSH_9.6\r\n');
+    });
+    await new Promise<void>((resolve) => notHttp.listen(0, '127.0.0.1', resolve));
+    const openPort = (notHttp.address() as AddressInfo).port;
+    try {
+      const reason = async (port: number): Promise<string> => {
+        const source = `http://127.0.0.1:${port}/x.txt`;
+        return (await failure(load({ path: source }))).message.slice(`data source ${source}: `.length);
+      };
+      const closedReason = await reason(closedPort);
+      expect(closedReason).toBe('could not be fetched');
+      expect(await reason(openPort)).toBe(closedReason);
+      expect(await reason(1)).toBe(closedReason);
+    } finally {
+      // the client may leave its half of a failed connection open; close() waits for every socket
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => notHttp.close(() => resolve()));
+    }
   });
 });
 

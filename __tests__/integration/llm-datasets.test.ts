@@ -25,7 +25,7 @@ describe('LLM test modes and datasets end to end: what the OpenAI fixture receiv
   beforeAll(async () => {
     dir = tempDir('llm-datasets');
     fixture = await startOpenAiFixture(['--ttft-ms', String(TTFT_MS), '--tpot-ms', String(TPOT_MS), '--default-output-tokens', String(DEFAULT_OUTPUT_TOKENS)]);
-    controller = await startController();
+    controller = await startController({ args: ['--data-root', dir] });
   });
 
   beforeEach(() => fixture.reset());

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readConfig } from '../../src/api/config';
-import { controllerDataDir, ensureEmbeddedController, isEmbeddedConfig, readControllerCredentials } from '../../src/api/embedded';
+import { controllerDataDir, embeddedControllerArgs, ensureEmbeddedController, isEmbeddedConfig, readControllerCredentials } from '../../src/api/embedded';
 import { useStubController } from './cli-stub-controller';
 import { tempHome } from './cli-run-helper';
 
@@ -53,5 +53,10 @@ describe('cli embedded default controller', () => {
     expect(isEmbeddedConfig({ ...config, accessId: 'other' }, home)).toBe(false);
     expect(isEmbeddedConfig({ ...config, endpoint: 'http://10.0.0.1:8020' }, home)).toBe(false);
     expect(isEmbeddedConfig(config, tempHome())).toBe(false);
+  });
+
+  test('the embedded controller is started with the working directory and home as data roots, and private addresses allowed', () => {
+    expect(embeddedControllerArgs('/home/u', '/work/project')).toEqual(['--data-root', '/work/project', '--data-root', '/home/u', '--allow-private-data']);
+    expect(embeddedControllerArgs('/home/u', '/home/u')).toEqual(['--data-root', '/home/u', '--allow-private-data']);
   });
 });

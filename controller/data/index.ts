@@ -4,16 +4,19 @@ import { splitLines } from './lines';
 import { DataLimits, DEFAULT_DATA_LIMITS, sourceError } from './limits';
 import { readLocal } from './local';
 import { readOss } from './oss';
+import { CLOSED_DATA_POLICY, DataPolicy } from './policy';
 import { readS3 } from './s3';
 import { unzip } from './zip';
 
 export { splitLines } from './lines';
 export { DEFAULT_DATA_LIMITS } from './limits';
 export type { DataLimits } from './limits';
+export { CLOSED_DATA_POLICY, isPrivateAddress } from './policy';
+export type { DataLookup, DataPolicy } from './policy';
 
-type Reader = (source: string, limits: DataLimits) => Promise<Buffer>;
+type Reader = (source: string, limits: DataLimits, policy: DataPolicy) => Promise<Buffer>;
 
-/** One reader per scheme; a local path has none. */
+/** One reader per scheme; a local path has none. Buckets use the operator's configured endpoints, so the policy is not theirs to check. */
 const READERS: Record<string, Reader> = {
   'http:': readHttp,
   'https:': readHttp,
@@ -39,7 +42,11 @@ function isZip(source: string): boolean {
  * The request bodies of a task, fetched once by the controller at create/start.
  * An empty list means requests without a body.
  */
-export async function loadEntries(data: DataSpec | undefined, limits: DataLimits = DEFAULT_DATA_LIMITS): Promise<Buffer[]> {
+export async function loadEntries(
+  data: DataSpec | undefined,
+  limits: DataLimits = DEFAULT_DATA_LIMITS,
+  policy: DataPolicy = CLOSED_DATA_POLICY,
+): Promise<Buffer[]> {
   if (!data) return [];
   if (data.content !== undefined) return [Buffer.from(data.content.replace(/\s+/g, ''), 'base64')];
   if (!data.path) return [];
@@ -48,7 +55,7 @@ export async function loadEntries(data: DataSpec | undefined, limits: DataLimits
   for (const raw of data.path.split(',')) {
     const source = raw.trim();
     if (!source) continue;
-    const body = await readerFor(source)(source, limits);
+    const body = await readerFor(source)(source, limits, policy);
     if (body.length === 0) throw sourceError(source, 'empty file');
     const files = isZip(source)
       ? await unzip(source, body, { maxUnpackedBytes: limits.maxTotalBytes - totalBytes, maxFiles: limits.maxEntries })

@@ -30,7 +30,7 @@ import {
 import { computeLlmResult } from '../metrics/llm';
 import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
-import { DataLimits, loadEntries } from '../data';
+import { DataLimits, DataPolicy, loadEntries } from '../data';
 import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
 import { ReportData } from '../reports/model';
 import { publishReport } from '../reports/publish';
@@ -53,6 +53,8 @@ export interface TaskManagerDeps {
   maxAgents: number;
   agentConnectTimeoutS: number;
   dataLimits: DataLimits;
+  /** Which local folders and network addresses data sources may read. */
+  dataPolicy: DataPolicy;
   controllerWsUrl: () => string;
   retentionStoppedS: number;
   retentionFailedS: number;
@@ -447,7 +449,7 @@ export class TaskManager extends EventEmitter {
     const spec = record.spec;
     const target = this.deps.services.resolve(spec.service);
     // llm tasks send their own bodies (LlmWork); the data section is read there for the custom dataset
-    const bodies = spec.llm ? [] : await loadEntries(spec.data, this.deps.dataLimits);
+    const bodies = spec.llm ? [] : await loadEntries(spec.data, this.deps.dataLimits, this.deps.dataPolicy);
     const headers: [string, string][] = [];
     for (const line of spec.http?.headers ?? []) {
       const header = parseHeaderLine(line);
@@ -478,11 +480,11 @@ export class TaskManager extends EventEmitter {
         return { ...base, ignoreEos: llm.ignoreEos ?? true, source: { kind: 'synthetic', inputTokens: input, outputTokens: output, seed: llm.seed ?? 0 } };
       }
       case 'custom': {
-        const entries = await loadEntries(spec.data, this.deps.dataLimits);
+        const entries = await loadEntries(spec.data, this.deps.dataLimits, this.deps.dataPolicy);
         return { ...base, ignoreEos: llm.ignoreEos ?? false, source: { kind: 'bodies', bodies: entries.map((b) => b.toString('utf8')) } };
       }
       case 'sharegpt': {
-        const [file] = await loadEntries({ path: dataset.path }, this.deps.dataLimits);
+        const [file] = await loadEntries({ path: dataset.path }, this.deps.dataLimits, this.deps.dataPolicy);
         return { ...base, ignoreEos: llm.ignoreEos ?? false, source: { kind: 'prompts', prompts: sharegptPrompts(file.toString('utf8'), dataset.path) } };
       }
     }

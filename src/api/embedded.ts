@@ -74,7 +74,19 @@ export function readControllerCredentials(file: string): { id: string; secret: s
   }
 }
 
-function spawnController(dataDir: string, port: string, logFile: string): ChildProcess {
+/**
+ * The local controller's own user owns the machine: it may read task data
+ * from the working directory and home of the command that starts it, and
+ * from private addresses. The controller keeps running for later commands,
+ * so these are the roots of the command that started it, whatever the cwd of
+ * the next one; it still never reads its data dir or credentials file.
+ */
+export function embeddedControllerArgs(home: string, cwd: string = process.cwd()): string[] {
+  const roots = [...new Set([path.resolve(cwd), path.resolve(home)])];
+  return [...roots.flatMap((root) => ['--data-root', root]), '--allow-private-data'];
+}
+
+function spawnController(dataDir: string, port: string, logFile: string, home: string): ChildProcess {
   const root = packageRoot();
   const built = path.join(root, 'dist', 'controller', 'main.js');
   if (!fs.existsSync(built)) {
@@ -82,7 +94,7 @@ function spawnController(dataDir: string, port: string, logFile: string): ChildP
   }
   const log = fs.openSync(logFile, 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'eascmd-controller'), '--port', port, '--data-dir', dataDir], {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'eascmd-controller'), '--port', port, '--data-dir', dataDir, ...embeddedControllerArgs(home)], {
       // Detached with its own stdio so it outlives this command and owns no terminal.
       detached: true,
       stdio: ['ignore', log, log],
@@ -124,6 +136,7 @@ async function waitCredentials(file: string, timeoutMs: number): Promise<{ id: s
 }
 
 interface LocalPaths {
+  home: string;
   dataDir: string;
   logFile: string;
   credentialsFile: string;
@@ -131,14 +144,14 @@ interface LocalPaths {
 
 function localPaths(home: string): LocalPaths {
   const dataDir = controllerDataDir(home);
-  return { dataDir, logFile: path.join(dataDir, 'controller.log'), credentialsFile: path.join(dataDir, 'credentials.json') };
+  return { home, dataDir, logFile: path.join(dataDir, 'controller.log'), credentialsFile: path.join(dataDir, 'credentials.json') };
 }
 
 /** Starts the local controller unless something answers at `probe`; true when it had to start one. */
 async function startUnlessAnswering(probe: ControllerClient, paths: LocalPaths, startTimeoutMs: number): Promise<boolean> {
   if (await probe.health(1000)) return false;
   fs.mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
-  const child = spawnController(paths.dataDir, new URL(probe.endpoint).port || '80', paths.logFile);
+  const child = spawnController(paths.dataDir, new URL(probe.endpoint).port || '80', paths.logFile, paths.home);
   try {
     await waitHealthy(probe, child, startTimeoutMs, paths.logFile);
   } finally {
