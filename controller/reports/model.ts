@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Capacity, LlmResult, RoundResult, StatsPoint, TaskEvent, TaskSpec, TaskStatus } from '../../src/contract';
 
 /** Everything a report shows; also stored as the `.json` twin of the HTML. */
@@ -22,6 +23,16 @@ export interface ReportData {
   GeneratedAt: string;
 }
 
-export function reportKey(taskName: string, roundId: number, ext: 'html' | 'json'): string {
-  return `summary/${taskName}-${roundId}.${ext}`;
+/**
+ * `summary/<TaskName>-<RoundId>-<secret>.<ext>`: reports are served without
+ * credentials, so the name carries a secret (newReportSecret) that makes it
+ * impossible to guess from the task name, which has only 16 random bits.
+ */
+export function reportKey(taskName: string, roundId: number, secret: string, ext: 'html' | 'json'): string {
+  return `summary/${taskName}-${roundId}-${secret}.${ext}`;
+}
+
+/** 128 random bits, hex. */
+export function newReportSecret(): string {
+  return randomBytes(16).toString('hex');
 }

@@ -29,7 +29,7 @@ import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { DataLimits, loadEntries } from '../data';
 import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
-import { ReportData } from '../reports/model';
+import { newReportSecret, ReportData } from '../reports/model';
 import { publishReport } from '../reports/publish';
 import { ServiceRegistry } from '../services';
 import { ReportStore } from '../storage';
@@ -393,7 +393,8 @@ export class TaskManager extends EventEmitter {
 
   private async startRound(record: TaskRecord): Promise<void> {
     const roundId = (currentRound(record)?.roundId ?? FIRST_ROUND_ID - 1) + 1;
-    const round: RoundRecord = { roundId, startMs: Date.now() };
+    // the report's secret is saved with the round, so a report written again after a restart keeps its name
+    const round: RoundRecord = { roundId, startMs: Date.now(), reportSecret: newReportSecret() };
     record.rounds.push(round);
     this.touch(record);
     let request: RequestTemplate;
@@ -660,7 +661,9 @@ export class TaskManager extends EventEmitter {
       ...(view.llm ? { LLM: view.llm } : {}),
       GeneratedAt: formatTime(Date.now()),
     };
-    const published = await publishReport(this.deps.reports, this.deps.localReports, data, { attempts: REPORT_ATTEMPTS, backoffMs: 500 });
+    // rounds recorded before report names had a secret get theirs now
+    round.reportSecret ??= newReportSecret();
+    const published = await publishReport(this.deps.reports, this.deps.localReports, data, round.reportSecret, { attempts: REPORT_ATTEMPTS, backoffMs: 500 });
     round.reportUrl = published.reportUrl;
     round.reportJsonUrl = published.jsonUrl;
     round.reportKeys = published.keys;
