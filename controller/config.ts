@@ -27,6 +27,22 @@ export interface ControllerOptions {
   publicUrl?: string;
   /** What a task's data sources may weigh (downloads, unpacked archives, entries). */
   dataLimits: DataLimits;
+  /** Largest API request body; only a request whose auth headers pass gets this far. */
+  maxBodyBytes: number;
+  /** Most signed requests remembered for replay checks within the clock-skew window. */
+  maxNonces: number;
+  /** Most tasks running (not in a final status) at once. */
+  maxRunningTasks: number;
+  /** Most agents across all running tasks. */
+  maxAgentsTotal: number;
+  /** Most open connections from one remote address; more are closed at once. */
+  maxConnectionsPerClient: number;
+  /** Most open connections in all. */
+  maxConnections: number;
+  /** How long a client may take to send a request's headers, its whole request, and stay idle between requests. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
 }
 
 export function defaultAgentCommand(): string[] {
@@ -46,5 +62,16 @@ export function defaultOptions(): ControllerOptions {
     agentCommand: defaultAgentCommand(),
     agentConnectTimeoutS: 30,
     dataLimits: DEFAULT_DATA_LIMITS,
+    maxBodyBytes: 80 * 1024 * 1024,
+    maxNonces: 100_000,
+    maxRunningTasks: 8,
+    maxAgentsTotal: 64,
+    // agents on this host connect from loopback too: room for --max-agents-total of them, streams and the CLI
+    maxConnectionsPerClient: 256,
+    maxConnections: 1024,
+    headersTimeoutMs: 10_000,
+    // an 80 MB body needs about 1.4 MB/s to arrive in time
+    requestTimeoutMs: 60_000,
+    keepAliveTimeoutMs: 5_000,
   };
 }

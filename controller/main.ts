@@ -30,6 +30,14 @@ async function main(): Promise<void> {
     .option('s3-endpoint', { type: 'string', describe: 'endpoint of s3:// data sources, e.g. MinIO at http://127.0.0.1:9000' })
     .option('oss-endpoint', { type: 'string', describe: 'endpoint of oss:// data sources, e.g. oss-cn-chengdu.aliyuncs.com' })
     .option('data-fetch-timeout-ms', { type: 'number', default: defaults.dataLimits.fetchTimeoutMs, describe: 'how long a remote data source may take' })
+    .option('max-body-bytes', { type: 'number', default: defaults.maxBodyBytes, describe: 'largest API request body (a larger one gets 413)' })
+    .option('max-running-tasks', { type: 'number', default: defaults.maxRunningTasks, describe: 'most tasks running at once; create/start beyond it get 429 TooManyTasks' })
+    .option('max-agents-total', { type: 'number', default: defaults.maxAgentsTotal, describe: 'most agents across all running tasks; a task that does not fit gets 429 TooManyAgents' })
+    .option('max-connections-per-client', { type: 'number', default: defaults.maxConnectionsPerClient, describe: 'most open connections from one IP address (agents on this host count); more are closed at once' })
+    .option('max-connections', { type: 'number', default: defaults.maxConnections, describe: 'most open connections in all' })
+    .option('headers-timeout-ms', { type: 'number', default: defaults.headersTimeoutMs, describe: 'time a client has to send the request headers' })
+    .option('request-timeout-ms', { type: 'number', default: defaults.requestTimeoutMs, describe: 'time a client has to send a whole request (websockets are not affected once open)' })
+    .option('keep-alive-timeout-ms', { type: 'number', default: defaults.keepAliveTimeoutMs, describe: 'how long an idle keep-alive connection stays open' })
     .strict()
     .help()
     .parse();
@@ -57,6 +65,14 @@ async function main(): Promise<void> {
       maxEntries: argv['data-max-entries'],
       fetchTimeoutMs: argv['data-fetch-timeout-ms'],
     },
+    maxBodyBytes: argv['max-body-bytes'],
+    maxRunningTasks: argv['max-running-tasks'],
+    maxAgentsTotal: argv['max-agents-total'],
+    maxConnectionsPerClient: argv['max-connections-per-client'],
+    maxConnections: argv['max-connections'],
+    headersTimeoutMs: argv['headers-timeout-ms'],
+    requestTimeoutMs: argv['request-timeout-ms'],
+    keepAliveTimeoutMs: argv['keep-alive-timeout-ms'],
   });
   if (controller.credentials.created) {
     // the secret stays in the file; only its id and place are printed
