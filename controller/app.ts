@@ -62,6 +62,8 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     launcher,
     region: options.region,
     maxAgents: options.maxAgents,
+    maxRunningTasks: options.maxRunningTasks,
+    maxAgentsTotal: options.maxAgentsTotal,
     agentConnectTimeoutS: options.agentConnectTimeoutS,
     dataLimits: options.dataLimits,
     controllerWsUrl: () => `${baseUrl.replace(/^http/, 'ws')}${AGENT_WS_PATH}`,
