@@ -82,7 +82,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   // reports are meant to be opened in a browser from the URL `bench report` prints; the local
   // copy is served whatever the store, so a failed upload still leaves a working URL
   app.use('/reports', express.static(reports instanceof FileReportStore ? reports.root : localReports.root, { index: false, dotfiles: 'deny' }));
-  const gate = new ApiGate(credentials.keys, { maxBodyBytes: options.maxBodyBytes, maxNonces: options.maxNonces });
+  const gate = new ApiGate(credentials.keys, { maxBodyBytes: options.maxBodyBytes, maxPendingBodyBytes: options.maxPendingBodyBytes, maxNonces: options.maxNonces });
   app.use(API_PREFIX, gate.middleware());
   app.use(taskRoutes(manager, options.region));
   app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));

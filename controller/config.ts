@@ -29,6 +29,8 @@ export interface ControllerOptions {
   dataLimits: DataLimits;
   /** Largest API request body; only a request whose auth headers pass gets this far. */
   maxBodyBytes: number;
+  /** Most body bytes held at once by requests not verified yet (their HMAC needs the whole body). */
+  maxPendingBodyBytes: number;
   /** Most signed requests remembered for replay checks within the clock-skew window. */
   maxNonces: number;
   /** Most tasks running (not in a final status) at once. */
@@ -63,6 +65,7 @@ export function defaultOptions(): ControllerOptions {
     agentConnectTimeoutS: 30,
     dataLimits: DEFAULT_DATA_LIMITS,
     maxBodyBytes: 80 * 1024 * 1024,
+    maxPendingBodyBytes: 4 * 80 * 1024 * 1024,
     maxNonces: 100_000,
     maxRunningTasks: 8,
     maxAgentsTotal: 64,

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     .option('oss-endpoint', { type: 'string', describe: 'endpoint of oss:// data sources, e.g. oss-cn-chengdu.aliyuncs.com' })
     .option('data-fetch-timeout-ms', { type: 'number', default: defaults.dataLimits.fetchTimeoutMs, describe: 'how long a remote data source may take' })
     .option('max-body-bytes', { type: 'number', default: defaults.maxBodyBytes, describe: 'largest API request body (a larger one gets 413)' })
+    .option('max-pending-body-bytes', { type: 'number', default: defaults.maxPendingBodyBytes, describe: 'most body bytes held at once by requests whose signature is not checked yet; more get 429 TooManyRequests' })
     .option('max-running-tasks', { type: 'number', default: defaults.maxRunningTasks, describe: 'most tasks running at once; create/start beyond it get 429 TooManyTasks' })
     .option('max-agents-total', { type: 'number', default: defaults.maxAgentsTotal, describe: 'most agents across all running tasks; a task that does not fit gets 429 TooManyAgents' })
     .option('max-connections-per-client', { type: 'number', default: defaults.maxConnectionsPerClient, describe: 'most open connections from one IP address (agents on this host count); more are closed at once' })
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
       fetchTimeoutMs: argv['data-fetch-timeout-ms'],
     },
     maxBodyBytes: argv['max-body-bytes'],
+    maxPendingBodyBytes: argv['max-pending-body-bytes'],
     maxRunningTasks: argv['max-running-tasks'],
     maxAgentsTotal: argv['max-agents-total'],
     maxConnectionsPerClient: argv['max-connections-per-client'],

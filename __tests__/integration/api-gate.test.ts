@@ -136,6 +136,28 @@ describe('the API gate checks auth headers before reading a body', () => {
     expect(chunked.response).toMatch(/^HTTP\/1\.1 413 /);
   });
 
+  test('bodies held before their signature is checked have a budget together: past it, 429', async () => {
+    const small = await startGate({ maxBodyBytes: 1024 * 1024, maxPendingBodyBytes: 1536 * 1024 });
+    const body = Buffer.alloc(1024 * 1024, 0x20);
+    const part = 900 * 1024;
+    // one request's body is held, not finished, while a second arrives
+    const first = net.connect(small.controller.port, '127.0.0.1');
+    let firstAnswer = '';
+    first.on('data', (d) => (firstAnswer += d.toString('latin1')));
+    first.write(requestHead('POST', TASKS, { ...signedHeaders(small.accessId, small.secret, 'POST', TASKS, body), 'content-length': body.length }));
+    first.write(body.subarray(0, part));
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await sendLargeBody(small.controller.port, requestHead('POST', TASKS, { ...signedHeaders(small.accessId, small.secret, 'POST', TASKS, body), 'content-length': body.length }), body.length);
+    expect(second.response).toMatch(/^HTTP\/1\.1 429 /);
+    expect(second.response).toContain('"Code":"TooManyRequests"');
+    // the first is unharmed: its body is checked and reaches the route (not JSON: 400)
+    first.write(body.subarray(part));
+    await new Promise<void>((resolve) => first.on('data', () => firstAnswer.includes('\r\n\r\n') && resolve()));
+    first.destroy();
+    expect(firstAnswer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(firstAnswer).toContain('"Code":"InvalidJson"');
+  });
+
   test('a signed body within the limit reaches the routes as before', async () => {
     const res = await gate.call('POST', TASKS, `{"service": ${' '.repeat(512 * 1024)}`);
     expect(res.status).toBe(400);

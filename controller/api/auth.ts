@@ -23,6 +23,17 @@ export interface GateOptions {
   maxBodyBytes: number;
   /** Most nonces remembered at once (see NonceMemory). */
   maxNonces: number;
+  /**
+   * Most body bytes held at once by requests whose signature is not verified
+   * yet: a key id is no secret, and each such request may hold maxBodyBytes.
+   */
+  maxPendingBodyBytes: number;
+}
+
+/** Bytes held by bodies still being received, across requests. */
+interface PendingBudget {
+  bytes: number;
+  readonly max: number;
 }
 
 /** What the auth headers claim, checked before any of the body is read. */
@@ -47,9 +58,11 @@ interface Claim {
  */
 export class ApiGate {
   private readonly nonces: NonceMemory;
+  private readonly pending: PendingBudget;
 
   constructor(private readonly keys: ReadonlyMap<string, string>, private readonly options: GateOptions) {
     this.nonces = new NonceMemory(options.maxNonces);
+    this.pending = { bytes: 0, max: options.maxPendingBodyBytes };
   }
 
   /** Express middleware: sets `req.body` to the verified body as a Buffer, or fails with 401/413/429. */
@@ -59,7 +72,7 @@ export class ApiGate {
       if (!claim) return refuseUnread(req, res, next, new BenchError('Unauthorized', UNAUTHORIZED));
       const declared = Number(req.headers['content-length']);
       if (declared > this.options.maxBodyBytes) return refuseUnread(req, res, next, tooLarge(this.options.maxBodyBytes));
-      readBody(req, this.options.maxBodyBytes).then(
+      readBody(req, this.options.maxBodyBytes, this.pending).then(
         ({ body, sha256 }) => {
           const error = this.admit(claim, req.method, req.originalUrl, sha256);
           if (error) return next(error);
@@ -127,27 +140,36 @@ function refuseUnread(req: Request, res: Response, next: NextFunction, error: Be
   next(error);
 }
 
-/** The body and its sha256, read as it streams in; rejects with a 413 once it passes `maxBytes`. */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<{ body: Buffer; sha256: string }> {
+/**
+ * The body and its sha256, read as it streams in; rejects with a 413 once it
+ * passes `maxBytes`, and with a 429 when the bodies being received together
+ * would pass the pending budget.
+ */
+function readBody(req: IncomingMessage, maxBytes: number, pending: PendingBudget): Promise<{ body: Buffer; sha256: string }> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
     const chunks: Buffer[] = [];
     let received = 0;
     const done = (): void => {
+      pending.bytes -= received;
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('close', onClose);
     };
     const onData = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (received > maxBytes) {
+      const refusal = received + chunk.length > maxBytes ? tooLarge(maxBytes)
+        : pending.bytes + chunk.length > pending.max ? new BenchError('TooManyRequests', 'too many request bodies are being received at once; try again later')
+          : undefined;
+      if (refusal) {
         done();
         req.pause();
         chunks.length = 0;
-        reject(tooLarge(maxBytes));
+        reject(refusal);
         return;
       }
+      received += chunk.length;
+      pending.bytes += chunk.length;
       hash.update(chunk);
       chunks.push(chunk);
     };
