@@ -2,10 +2,11 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { API_PREFIX, AGENT_WS_PATH, BenchError, DATE_HEADER, redactText } from '../src/contract';
+import { API_PREFIX, AGENT_WS_PATH, BenchError, redactText } from '../src/contract';
 import { AgentHub } from './agents/hub';
 import { AgentLauncher, LocalAgentLauncher } from './agents/launcher';
-import { isValidSignature, verifySignature } from './api/auth';
+import { ApiGate } from './api/auth';
+import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
 import { taskRoutes } from './api/routes';
 import { StatsStreamServer } from './api/stats-stream';
@@ -33,7 +34,8 @@ export interface ControllerDeps {
 }
 
 const STREAM_PATH = new RegExp(`^${API_PREFIX}/([^/]+)/([^/]+)/stats/stream$`);
-const MAX_BODY = '80mb';
+/** How often node looks for connections past headersTimeoutMs / requestTimeoutMs (its default is 30 s). */
+const CONNECTIONS_CHECK_MS = 1000;
 
 /**
  * Builds the controller from its options: stores, launcher, task manager,
@@ -62,6 +64,8 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     launcher,
     region: options.region,
     maxAgents: options.maxAgents,
+    maxRunningTasks: options.maxRunningTasks,
+    maxAgentsTotal: options.maxAgentsTotal,
     agentConnectTimeoutS: options.agentConnectTimeoutS,
     dataLimits: options.dataLimits,
     dataPolicy: {
@@ -85,12 +89,20 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   // reports are meant to be opened in a browser from the URL `bench report` prints; the local
   // copy is served whatever the store, so a failed upload still leaves a working URL
   app.use('/reports', express.static(reports instanceof FileReportStore ? reports.root : localReports.root, { index: false, dotfiles: 'deny' }));
-  app.use(API_PREFIX, express.raw({ type: () => true, limit: MAX_BODY }), verifySignature(credentials.keys));
+  const gate = new ApiGate(credentials.keys, { maxBodyBytes: options.maxBodyBytes, maxPendingBodyBytes: options.maxPendingBodyBytes, maxNonces: options.maxNonces });
+  app.use(API_PREFIX, gate.middleware());
   app.use(taskRoutes(manager, options.region));
   app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));
   app.use(errorMiddleware(log));
 
-  const server = http.createServer(app);
+  const server = http.createServer({
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+  }, app);
+  server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  server.maxConnections = options.maxConnections;
+  limitConnectionsPerClient(server, options.maxConnectionsPerClient);
   const agentHub = new AgentHub((token) => manager.ownerForToken(token));
   const statsStream = new StatsStreamServer(manager);
   server.on('upgrade', (req, socket, head) => {
@@ -98,7 +110,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     const path = url.split('?')[0];
     if (path === AGENT_WS_PATH) return agentHub.handleUpgrade(req, socket, head);
     const match = STREAM_PATH.exec(path);
-    if (match && isSignedUpgrade(req, credentials.keys) && match[1] === options.region && manager.has(decodeURIComponent(match[2]))) {
+    if (match && gate.verifyUpgrade(req) && match[1] === options.region && manager.has(decodeURIComponent(match[2]))) {
       return statsStream.handleUpgrade(req, socket, head, decodeURIComponent(match[2]));
     }
     socket.end(`HTTP/1.1 ${match ? 401 : 404} ${match ? 'Unauthorized' : 'Not Found'}\r\nConnection: close\r\n\r\n`);
@@ -132,9 +144,4 @@ export async function createController(partial: Partial<ControllerOptions>, deps
       return closing;
     },
   };
-}
-
-function isSignedUpgrade(req: http.IncomingMessage, keys: ReadonlyMap<string, string>): boolean {
-  const date = req.headers[DATE_HEADER];
-  return isValidSignature(keys, { method: 'GET', url: req.url ?? '', authorization: req.headers.authorization, date: typeof date === 'string' ? date : undefined, body: undefined });
 }

@@ -31,6 +31,24 @@ export interface ControllerOptions {
   dataRoots: string[];
   /** Whether http(s) data sources may reach private, loopback and link-local addresses. */
   allowPrivateData: boolean;
+  /** Largest API request body; only a request whose auth headers pass gets this far. */
+  maxBodyBytes: number;
+  /** Most body bytes held at once by requests not verified yet (their HMAC needs the whole body). */
+  maxPendingBodyBytes: number;
+  /** Most signed requests remembered for replay checks within the clock-skew window. */
+  maxNonces: number;
+  /** Most tasks running (not in a final status) at once. */
+  maxRunningTasks: number;
+  /** Most agents across all running tasks. */
+  maxAgentsTotal: number;
+  /** Most open connections from one remote address; more are closed at once. */
+  maxConnectionsPerClient: number;
+  /** Most open connections in all. */
+  maxConnections: number;
+  /** How long a client may take to send a request's headers, its whole request, and stay idle between requests. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
 }
 
 export function defaultAgentCommand(): string[] {
@@ -52,5 +70,17 @@ export function defaultOptions(): ControllerOptions {
     dataLimits: DEFAULT_DATA_LIMITS,
     dataRoots: [],
     allowPrivateData: false,
+    maxBodyBytes: 80 * 1024 * 1024,
+    maxPendingBodyBytes: 4 * 80 * 1024 * 1024,
+    maxNonces: 100_000,
+    maxRunningTasks: 8,
+    maxAgentsTotal: 64,
+    // agents on this host connect from loopback too: room for --max-agents-total of them, streams and the CLI
+    maxConnectionsPerClient: 256,
+    maxConnections: 1024,
+    headersTimeoutMs: 10_000,
+    // an 80 MB body needs about 1.4 MB/s to arrive in time
+    requestTimeoutMs: 60_000,
+    keepAliveTimeoutMs: 5_000,
   };
 }

@@ -37,6 +37,15 @@ async function main(): Promise<void> {
       describe: `folder local data paths may be read under (repeatable; also a ${path.delimiter}-separated list); none: local paths are refused`,
     })
     .option('allow-private-data', { type: 'boolean', default: defaults.allowPrivateData, describe: 'let http(s) data sources reach private, loopback and link-local addresses' })
+    .option('max-body-bytes', { type: 'number', default: defaults.maxBodyBytes, describe: 'largest API request body (a larger one gets 413)' })
+    .option('max-pending-body-bytes', { type: 'number', default: defaults.maxPendingBodyBytes, describe: 'most body bytes held at once by requests whose signature is not checked yet; more get 429 TooManyRequests' })
+    .option('max-running-tasks', { type: 'number', default: defaults.maxRunningTasks, describe: 'most tasks running at once; create/start beyond it get 429 TooManyTasks' })
+    .option('max-agents-total', { type: 'number', default: defaults.maxAgentsTotal, describe: 'most agents across all running tasks; a task that does not fit gets 429 TooManyAgents' })
+    .option('max-connections-per-client', { type: 'number', default: defaults.maxConnectionsPerClient, describe: 'most open connections from one IP address (agents on this host count); more are closed at once' })
+    .option('max-connections', { type: 'number', default: defaults.maxConnections, describe: 'most open connections in all' })
+    .option('headers-timeout-ms', { type: 'number', default: defaults.headersTimeoutMs, describe: 'time a client has to send the request headers' })
+    .option('request-timeout-ms', { type: 'number', default: defaults.requestTimeoutMs, describe: 'time a client has to send a whole request (websockets are not affected once open)' })
+    .option('keep-alive-timeout-ms', { type: 'number', default: defaults.keepAliveTimeoutMs, describe: 'how long an idle keep-alive connection stays open' })
     .strict()
     .help()
     .parse();
@@ -67,6 +76,15 @@ async function main(): Promise<void> {
     // the env form holds one list, like PATH
     dataRoots: argv['data-root'].flatMap((r) => r.split(path.delimiter)).filter((r) => r !== '').map((r) => path.resolve(r)),
     allowPrivateData: argv['allow-private-data'],
+    maxBodyBytes: argv['max-body-bytes'],
+    maxPendingBodyBytes: argv['max-pending-body-bytes'],
+    maxRunningTasks: argv['max-running-tasks'],
+    maxAgentsTotal: argv['max-agents-total'],
+    maxConnectionsPerClient: argv['max-connections-per-client'],
+    maxConnections: argv['max-connections'],
+    headersTimeoutMs: argv['headers-timeout-ms'],
+    requestTimeoutMs: argv['request-timeout-ms'],
+    keepAliveTimeoutMs: argv['keep-alive-timeout-ms'],
   });
   if (controller.credentials.created) {
     // the secret stays in the file; only its id and place are printed

@@ -1,11 +1,11 @@
 import { WebSocket } from 'ws';
 import { ControllerClient } from '../../src/api/client';
-import { authorizationHeader, DATE_HEADER, signRequest } from '../../src/contract';
+import { authorizationHeader, DATE_HEADER, newNonce, NONCE_HEADER, signRequest } from '../../src/contract';
 
-function signedHeaders(accessId: string, secret: string, method: string, pathWithQuery: string, body?: string | Buffer): Record<string, string> {
-  const date = new Date().toUTCString();
-  const signature = signRequest(secret, method, pathWithQuery, date, body);
-  return { authorization: authorizationHeader(accessId, signature), [DATE_HEADER]: date };
+/** The auth headers `eascmd` sends; `date` and `nonce` can be forced to test their checks. */
+export function signedHeaders(accessId: string, secret: string, method: string, pathWithQuery: string, body?: string | Buffer, date = new Date().toUTCString(), nonce = newNonce()): Record<string, string> {
+  const signature = signRequest(secret, method, pathWithQuery, date, nonce, body);
+  return { authorization: authorizationHeader(accessId, signature), [DATE_HEADER]: date, [NONCE_HEADER]: nonce };
 }
 
 /** A signed call to the controller API, for tests that check the server without the CLI. */

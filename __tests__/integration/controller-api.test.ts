@@ -1,5 +1,4 @@
-import { authorizationHeader, DATE_HEADER, signRequest } from '../../src/contract';
-import { signedFetch } from '../helpers/api';
+import { signedFetch, signedHeaders } from '../helpers/api';
 import { ControllerProcess, killAllStarted, startController } from '../helpers/processes';
 
 describe('controller API', () => {
@@ -24,14 +23,13 @@ describe('controller API', () => {
   test('unsigned, wrongly signed and stale requests get 401 with no detail', async () => {
     const unsigned = await fetch(`${controller.url}/api/v2/benchmark-tasks`);
     expect(unsigned.status).toBe(401);
-    const date = new Date().toUTCString();
     const wrong = await fetch(`${controller.url}/api/v2/benchmark-tasks`, {
-      headers: { authorization: authorizationHeader(controller.accessId, signRequest('not-the-secret', 'GET', '/api/v2/benchmark-tasks', date, undefined)), [DATE_HEADER]: date },
+      headers: signedHeaders(controller.accessId, 'not-the-secret', 'GET', '/api/v2/benchmark-tasks'),
     });
     expect(wrong.status).toBe(401);
     const staleDate = new Date(Date.now() - 16 * 60 * 1000).toUTCString();
     const stale = await fetch(`${controller.url}/api/v2/benchmark-tasks`, {
-      headers: { authorization: authorizationHeader(controller.accessId, signRequest(controller.secret, 'GET', '/api/v2/benchmark-tasks', staleDate, undefined)), [DATE_HEADER]: staleDate },
+      headers: signedHeaders(controller.accessId, controller.secret, 'GET', '/api/v2/benchmark-tasks', undefined, staleDate),
     });
     expect(stale.status).toBe(401);
     const body = (await stale.json()) as Record<string, string>;

@@ -74,7 +74,7 @@ describe('manual mode end to end through the real eascmd', () => {
 
     const report = await cli('bench', 'report', name);
     const url = /report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '';
-    expect(url).toContain(`/reports/summary/${name}-10001.html`);
+    expect(url).toMatch(new RegExp(`/reports/summary/${name}-10001-[0-9a-f]{32}\\.html$`));
     const html = await (await fetch(url)).text();
     expect(html).toContain(String(counted));
 
@@ -93,12 +93,13 @@ describe('manual mode end to end through the real eascmd', () => {
     expect(stop.stdout).toContain('[OK] Benchmark task is stopped');
     expect((await getTask(name)).Status).toBe('Stopped');
 
-    const reportFile = `${controller.dataDir}/reports/summary/${name}-10002.html`;
-    expect(fs.existsSync(reportFile)).toBe(true);
+    const summaryDir = `${controller.dataDir}/reports/summary`;
+    const roundFiles = (): string[] => fs.readdirSync(summaryDir).filter((f) => f.startsWith(`${name}-`));
+    expect(roundFiles().filter((f) => f.startsWith(`${name}-10002-`)).length).toBe(2);
     const deleted = await cli('bench', 'delete', name, '-y');
     expect(deleted.stdout).toContain(`[OK] Benchmark task ${name} is Deleting`);
     expect(deleted.stdout).toContain('[OK] Benchmark task was deleted successfully');
-    expect(fs.existsSync(reportFile)).toBe(false);
+    expect(roundFiles()).toEqual([]);
     expect((await cli('bench', 'ls')).stdout).not.toContain(name);
     expect(livePids(name)).toEqual([]);
   });

@@ -41,7 +41,8 @@ describe('reports in the stores', () => {
     const controller = await startController({ args: ['--report-store', `s3://reports/bench?endpoint=${s3.endpoint}&forcePathStyle=true`], env: S3RVER_CREDENTIALS });
     try {
       const { detail, url, counted } = await run(controller);
-      expect(url.startsWith(`${s3.endpoint}/reports/bench/summary/${detail.TaskName}-10001.html?`)).toBe(true);
+      expect(url.startsWith(`${s3.endpoint}/reports/bench/summary/${detail.TaskName}-10001-`)).toBe(true);
+      expect(new URL(url).pathname).toMatch(new RegExp(`/summary/${detail.TaskName}-10001-[0-9a-f]{32}\\.html$`));
       expect(url).toContain('X-Amz-Signature=');
       const res = await fetch(url);
       expect(res.status).toBe(200);
@@ -62,8 +63,24 @@ describe('reports in the stores', () => {
       const { detail, url } = await run(controller);
       expect(detail.Status).toBe('Stopped');
       expect(detail.Message).toMatch(/report upload to the s3 store failed after 3 attempts \(.+\); the local copy is kept at http:\/\/127\.0\.0\.1:\d+\/reports\/summary\//);
-      expect(url).toBe(`${controller.url}/reports/summary/${detail.TaskName}-10001.html`);
+      expect(url).toMatch(new RegExp(`^${controller.url}/reports/summary/${detail.TaskName}-10001-[0-9a-f]{32}\\.html$`));
       expect((await fetch(url)).status).toBe(200);
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  test('a local report is named with 128 random bits: its URL opens without credentials, the name from the task name alone is a 404', async () => {
+    const controller = await startController();
+    try {
+      const { detail, url } = await run(controller);
+      const secret = new RegExp(`^${controller.url}/reports/summary/${detail.TaskName}-10001-([0-9a-f]+)\\.html$`).exec(url)?.[1] ?? '';
+      expect(secret.length).toBeGreaterThanOrEqual(24);
+      expect((await fetch(url)).status).toBe(200);
+      expect((await fetch(url.replace(/\.html$/, '.json'))).status).toBe(200);
+      expect((await fetch(`${controller.url}/reports/summary/${detail.TaskName}-10001.html`)).status).toBe(404);
+      expect((await fetch(`${controller.url}/reports/summary/${detail.TaskName}-10001.json`)).status).toBe(404);
+      expect((await fetch(`${controller.url}/reports/summary/`)).status).toBe(404);
     } finally {
       await controller.stop();
     }
@@ -73,8 +90,8 @@ describe('reports in the stores', () => {
     const controller = await startController();
     const browser = await launchBrowser();
     try {
-      const { detail, counted } = await run(controller);
-      const file = path.join(controller.dataDir, 'reports', 'summary', `${detail.TaskName}-10001.html`);
+      const { url, counted } = await run(controller);
+      const file = path.join(controller.dataDir, 'reports', ...new URL(url).pathname.split('/').slice(2));
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
       page.on('console', (m) => {

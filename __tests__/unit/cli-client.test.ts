@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { ControllerClient } from '../../src/api/client';
 import { ApiError } from '../../src/api/errors';
-import { BenchError, DATE_HEADER, parseAuthorization, signRequest, signaturesEqual } from '../../src/contract';
+import { BenchError, DATE_HEADER, NONCE_HEADER, parseAuthorization, signRequest, signaturesEqual } from '../../src/contract';
 import { STUB_ID, STUB_SECRET, requestId, useStubController } from './cli-stub-controller';
 
 describe('cli ControllerClient', () => {
@@ -12,18 +12,21 @@ describe('cli ControllerClient', () => {
     client = new ControllerClient({ endpoint: stub().url, accessId: STUB_ID, accessKey: STUB_SECRET });
   });
 
-  test('signedHeaders produce what the contract verifies: METHOD, path?query, x-eas-date, sha256(body)', () => {
+  test('signedHeaders produce what the contract verifies: METHOD, path?query, x-eas-date, x-eas-nonce, sha256(body)', () => {
     const fixed = new Date('2025-01-02T03:04:05Z');
     const c = new ControllerClient({ endpoint: 'http://h:1', accessId: 'id1', accessKey: 'sec1', now: () => fixed });
     const headers = c.signedHeaders('PUT', '/api/v2/benchmark-tasks/cn-local/t?x=1', '{"a":1}');
     expect(headers[DATE_HEADER]).toBe('Thu, 02 Jan 2025 03:04:05 GMT');
     const auth = parseAuthorization(headers.Authorization);
     expect(auth?.accessId).toBe('id1');
-    const expected = signRequest('sec1', 'PUT', '/api/v2/benchmark-tasks/cn-local/t?x=1', headers[DATE_HEADER], '{"a":1}');
+    expect(headers[NONCE_HEADER]).toMatch(/^[0-9a-f]{32}$/);
+    const expected = signRequest('sec1', 'PUT', '/api/v2/benchmark-tasks/cn-local/t?x=1', headers[DATE_HEADER], headers[NONCE_HEADER], '{"a":1}');
     expect(signaturesEqual(auth?.signature ?? '', expected)).toBe(true);
-    // Any change to the body changes the signature.
-    const other = signRequest('sec1', 'PUT', '/api/v2/benchmark-tasks/cn-local/t?x=1', headers[DATE_HEADER], '{"a":2}');
+    // Any change to the body or the nonce changes the signature.
+    const other = signRequest('sec1', 'PUT', '/api/v2/benchmark-tasks/cn-local/t?x=1', headers[DATE_HEADER], headers[NONCE_HEADER], '{"a":2}');
     expect(signaturesEqual(auth?.signature ?? '', other)).toBe(false);
+    const again = c.signedHeaders('PUT', '/api/v2/benchmark-tasks/cn-local/t?x=1', '{"a":1}');
+    expect(again[NONCE_HEADER]).not.toBe(headers[NONCE_HEADER]);
   });
 
   test('every route is signed over the exact bytes sent and decodes PascalCase answers', async () => {
@@ -103,7 +106,7 @@ describe('cli ControllerClient', () => {
     expect(url).toBe(`${stub().url.replace('http:', 'ws:')}/api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stats/stream`);
     const req = client.statsStreamRequest('cn-local', 'benchmark-demo-1a2b');
     const auth = parseAuthorization(req.headers.Authorization);
-    const expected = signRequest(STUB_SECRET, 'GET', '/api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stats/stream', req.headers[DATE_HEADER], '');
+    const expected = signRequest(STUB_SECRET, 'GET', '/api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stats/stream', req.headers[DATE_HEADER], req.headers[NONCE_HEADER], '');
     expect(signaturesEqual(auth?.signature ?? '', expected)).toBe(true);
     expect(new ControllerClient({ endpoint: 'https://gw.example.com/eas/', accessId: 'a', accessKey: 'b' }).statsStreamUrl('r', 'n')).toBe(
       'wss://gw.example.com/eas/api/v2/benchmark-tasks/r/n/stats/stream',

@@ -143,7 +143,7 @@ describe('cli commands against a stub controller', () => {
     stub().on(`GET ${TASK_PATH}/report`, (_req, n) =>
       n === 0
         ? { status: 409, body: { RequestId: requestId(), Code: 'ReportNotReady', Message: 'not yet' } }
-        : { body: { RequestId: requestId(), TaskName: NAME, RoundId: 10001, ReportUrl: 'http://127.0.0.1:8020/reports/summary/x-10001.html' } },
+        : { body: { RequestId: requestId(), TaskName: NAME, RoundId: 10001, ReportUrl: 'http://127.0.0.1:8020/reports/summary/x-10001-3f2a9c4e8b1d7a6054e2c9f0b3a8d1e7.html' } },
     );
     const res = await runCli(['bench', 'create', '--wait', taskFile({ service: { serviceName: 'demo' } })], { home });
     expect(res.stderr).toBe('');
@@ -153,7 +153,7 @@ describe('cli commands against a stub controller', () => {
     expect(res.stdout).toContain('|   TotalRequests | 1000 ');
     expect(res.stdout).toContain('|          TP99.9 | 45 ms ');
     expect(res.stdout).toMatch(/\| 500 +\| +1 \| +0\.10% \|/);
-    expect(res.stdout.endsWith(`[OK] Benchmark task ${NAME} report url: http://127.0.0.1:8020/reports/summary/x-10001.html\n`)).toBe(true);
+    expect(res.stdout.endsWith(`[OK] Benchmark task ${NAME} report url: http://127.0.0.1:8020/reports/summary/x-10001-3f2a9c4e8b1d7a6054e2c9f0b3a8d1e7.html\n`)).toBe(true);
   });
 
   test('create --json prints only the controller response', async () => {
@@ -229,9 +229,9 @@ describe('cli commands against a stub controller', () => {
   });
 
   test('report prints the reference line', async () => {
-    stub().on(`GET ${TASK_PATH}/report`, { body: { RequestId: 'R-1', TaskName: NAME, RoundId: 10004, ReportUrl: 'http://h/summary/x-10004.html' } });
+    stub().on(`GET ${TASK_PATH}/report`, { body: { RequestId: 'R-1', TaskName: NAME, RoundId: 10004, ReportUrl: 'http://h/summary/x-10004-9b0e4d2c7a1f3e5d8c6b2a4f0e1d3c5b.html' } });
     const res = await runCli(['bench', 'report', NAME], { home });
-    expect(res.stdout).toBe(`[RequestId]: R-1\n[OK] Benchmark task ${NAME} report url: http://h/summary/x-10004.html\n`);
+    expect(res.stdout).toBe(`[RequestId]: R-1\n[OK] Benchmark task ${NAME} report url: http://h/summary/x-10004-9b0e4d2c7a1f3e5d8c6b2a4f0e1d3c5b.html\n`);
   });
 
   describe('records', () => {

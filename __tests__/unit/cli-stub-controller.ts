@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import express, { Request, Response } from 'express';
-import { DATE_HEADER, parseAuthorization, signRequest, signaturesEqual } from '../../src/contract';
+import { DATE_HEADER, isNonce, NONCE_HEADER, parseAuthorization, signRequest, signaturesEqual } from '../../src/contract';
 
 /**
  * A tiny stand-in for the controller, for the client's unit tests only (the
@@ -51,8 +51,9 @@ export async function startStubController(): Promise<StubController> {
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const auth = parseAuthorization(req.header('authorization'));
     const date = req.header(DATE_HEADER) ?? '';
-    const expected = signRequest(STUB_SECRET, req.method, req.originalUrl, date, raw);
-    if (!auth || auth.accessId !== STUB_ID || !signaturesEqual(auth.signature, expected) || Number.isNaN(Date.parse(date))) {
+    const nonce = req.header(NONCE_HEADER);
+    const expected = signRequest(STUB_SECRET, req.method, req.originalUrl, date, nonce ?? '', raw);
+    if (!auth || auth.accessId !== STUB_ID || !signaturesEqual(auth.signature, expected) || Number.isNaN(Date.parse(date)) || !isNonce(nonce)) {
       res.status(401).json({ RequestId: requestId(), Code: 'Unauthorized', Message: 'bad signature' });
       return;
     }

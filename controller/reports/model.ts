@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { BenchError, Capacity, isValidTaskName, LlmResult, RoundResult, StatsPoint, TaskEvent, TaskSpec, TaskStatus } from '../../src/contract';
 
 /** Everything a report shows; also stored as the `.json` twin of the HTML. */
@@ -22,8 +23,21 @@ export interface ReportData {
   GeneratedAt: string;
 }
 
-/** The store key of a round's report; the task name is checked because object stores have no folder walls to keep a key in. */
-export function reportKey(taskName: string, roundId: number, ext: 'html' | 'json'): string {
-  if (!isValidTaskName(taskName) || !Number.isInteger(roundId)) throw new BenchError('InvalidParameter', `no report key for task ${taskName} round ${roundId}`, { resource: taskName });
-  return `summary/${taskName}-${roundId}.${ext}`;
+/**
+ * `summary/<TaskName>-<RoundId>-<secret>.<ext>`: reports are served without
+ * credentials, so the name carries a secret (newReportSecret) that makes it
+ * impossible to guess from the task name, which has only 16 random bits. The
+ * task name and secret are checked because object stores have no folder walls
+ * to keep a key in.
+ */
+export function reportKey(taskName: string, roundId: number, secret: string, ext: 'html' | 'json'): string {
+  if (!isValidTaskName(taskName) || !Number.isInteger(roundId) || !/^[0-9a-f]*$/.test(secret)) {
+    throw new BenchError('InvalidParameter', `no report key for task ${taskName} round ${roundId}`, { resource: taskName });
+  }
+  return `summary/${taskName}-${roundId}${secret ? `-${secret}` : ''}.${ext}`;
+}
+
+/** 128 random bits, hex. */
+export function newReportSecret(): string {
+  return randomBytes(16).toString('hex');
 }

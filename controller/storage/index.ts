@@ -4,7 +4,7 @@ import { FileReportStore } from './file-store';
 import { OssReportStore, parseOssStoreUrl } from './oss-store';
 import { parseS3StoreUrl, S3ReportStore } from './s3-store';
 
-/** Where reports live. Keys look like `summary/<TaskName>-<RoundId>.html`. */
+/** Where reports live. Keys look like `summary/<TaskName>-<RoundId>-<secret>.html` (see reportKey). */
 export interface ReportStore {
   readonly kind: 'file' | 's3' | 'oss';
   put(key: string, body: Buffer, contentType: string): Promise<void>;

@@ -32,7 +32,7 @@ import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { DataLimits, DataPolicy, loadEntries } from '../data';
 import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
-import { ReportData } from '../reports/model';
+import { newReportSecret, ReportData } from '../reports/model';
 import { publishReport } from '../reports/publish';
 import { ServiceRegistry } from '../services';
 import { ReportStore } from '../storage';
@@ -51,6 +51,10 @@ export interface TaskManagerDeps {
   launcher: AgentLauncher;
   region: string;
   maxAgents: number;
+  /** Most tasks not in a final status at once (create and start beyond it are refused). */
+  maxRunningTasks: number;
+  /** Most agents across those tasks: checked at create, start and update, and granted as auto/scan rounds grow. */
+  maxAgentsTotal: number;
   agentConnectTimeoutS: number;
   dataLimits: DataLimits;
   /** Which local folders and network addresses data sources may read. */
@@ -178,6 +182,8 @@ export class TaskManager extends EventEmitter {
     if (optional.mode === 'manual' && optional.agentCount > this.deps.maxAgents) {
       throw new BenchError('InvalidField', `optional.agentCount: must be <= ${this.deps.maxAgents} (the controller's --max-agents)`, { field: 'optional.agentCount' });
     }
+    const desiredAgent = this.startingAgents(spec);
+    this.checkCapacity(undefined, desiredAgent);
     const now = Date.now();
     const record: TaskRecord = {
       taskId: newTaskId(),
@@ -189,7 +195,7 @@ export class TaskManager extends EventEmitter {
       message: 'Benchmark task is creating',
       createMs: now,
       updateMs: now,
-      desiredAgent: optional.mode === 'manual' || spec.llm ? optional.agentCount : 1,
+      desiredAgent,
       rounds: [],
       agentToken: randomBytes(24).toString('base64url'),
     };
@@ -210,6 +216,9 @@ export class TaskManager extends EventEmitter {
     if (!isFinalStatus(record.status)) {
       throw new BenchError('TaskConflict', `task ${name} is ${record.status}; only a finished task can be started`, { resource: name });
     }
+    const desiredAgent = this.startingAgents(record.spec);
+    this.checkCapacity(record, desiredAgent);
+    record.desiredAgent = desiredAgent;
     record.agentToken = randomBytes(24).toString('base64url');
     this.setStatus(record, 'Creating', 'Benchmark task is starting');
     void this.startRound(record);
@@ -247,6 +256,7 @@ export class TaskManager extends EventEmitter {
     if (record.status === 'Stopping' || record.status === 'Deleting' || record.status === 'Creating') {
       throw new BenchError('TaskConflict', `task ${name} is ${record.status}; try again when it is Running or finished`, { resource: name });
     }
+    if (runner && (resolved.mode === 'manual' || next.llm)) this.checkAgents(record, resolved.agentCount);
     record.spec = next;
     if (!runner) {
       // a finished task: the next `start` uses the updated config
@@ -393,11 +403,52 @@ export class TaskManager extends EventEmitter {
     if (this.diskRetryTimer) clearInterval(this.diskRetryTimer);
   }
 
+  // ----------------------------------------------------------- capacity
+
+  /** Tasks holding agents, or about to: every one not in a final status, `except` aside. */
+  private activeTasks(except?: TaskRecord): TaskRecord[] {
+    return [...this.records.values()].filter((r) => r !== except && !isFinalStatus(r.status));
+  }
+
+  /** The agents a task starts a round with: auto and scan begin with one and grow within --max-agents-total. */
+  private startingAgents(spec: TaskSpec): number {
+    const optional = runOptional(spec);
+    return optional.mode === 'manual' || spec.llm ? Math.min(optional.agentCount, this.deps.maxAgents) : 1;
+  }
+
+  private checkCapacity(record: TaskRecord | undefined, agents: number): void {
+    const running = this.activeTasks(record).length;
+    if (running >= this.deps.maxRunningTasks) {
+      throw new BenchError('TooManyTasks', `${running} tasks are running, the most the controller allows (--max-running-tasks ${this.deps.maxRunningTasks}); stop one or wait for one to end`);
+    }
+    this.checkAgents(record, agents);
+  }
+
+  private checkAgents(record: TaskRecord | undefined, agents: number): void {
+    const left = this.agentsLeft(record);
+    if (agents > left) {
+      throw new BenchError('TooManyAgents', `the task needs ${agents} agent${agents === 1 ? '' : 's'} and ${left} of the controller's ${this.deps.maxAgentsTotal} (--max-agents-total) are free`);
+    }
+  }
+
+  private agentsLeft(record: TaskRecord | undefined): number {
+    const used = this.activeTasks(record).reduce((sum, r) => sum + r.desiredAgent, 0);
+    return Math.max(0, this.deps.maxAgentsTotal - used);
+  }
+
+  /** What a round may run of the agents its mode wants; kept in desiredAgent at once, so two growing rounds cannot both take the last one. */
+  private grantAgents(record: TaskRecord, wanted: number): number {
+    const granted = Math.min(wanted, this.agentsLeft(record));
+    record.desiredAgent = granted;
+    return granted;
+  }
+
   // ------------------------------------------------------------- rounds
 
   private async startRound(record: TaskRecord): Promise<void> {
     const roundId = (currentRound(record)?.roundId ?? FIRST_ROUND_ID - 1) + 1;
-    const round: RoundRecord = { roundId, startMs: Date.now() };
+    // the report's secret is saved with the round, so a report written again after a restart keeps its name
+    const round: RoundRecord = { roundId, startMs: Date.now(), reportSecret: newReportSecret() };
     record.rounds.push(round);
     this.touch(record);
     let request: RequestTemplate;
@@ -419,6 +470,7 @@ export class TaskManager extends EventEmitter {
         controllerWsUrl: this.deps.controllerWsUrl(),
         connectTimeoutS: this.deps.agentConnectTimeoutS,
         maxAgents: this.deps.maxAgents,
+        grantAgents: (wanted) => this.grantAgents(record, wanted),
         hooks: {
           onChange: () => this.onRunnerChange(record),
           onSecond: (stored) => this.onRunnerSecond(record, roundId, stored),
@@ -664,7 +716,9 @@ export class TaskManager extends EventEmitter {
       ...(view.llm ? { LLM: view.llm } : {}),
       GeneratedAt: formatTime(Date.now()),
     };
-    const published = await publishReport(this.deps.reports, this.deps.localReports, data, { attempts: REPORT_ATTEMPTS, backoffMs: 500 });
+    // rounds recorded before report names had a secret get theirs now
+    round.reportSecret ??= newReportSecret();
+    const published = await publishReport(this.deps.reports, this.deps.localReports, data, round.reportSecret, { attempts: REPORT_ATTEMPTS, backoffMs: 500 });
     round.reportUrl = published.reportUrl;
     round.reportJsonUrl = published.jsonUrl;
     round.reportKeys = published.keys;

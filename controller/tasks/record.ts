@@ -13,6 +13,8 @@ export interface RoundRecord {
   reportJsonUrl?: string;
   /** Report keys in the store, so delete can remove them. */
   reportKeys?: string[];
+  /** The unguessable part of the report's keys (reports are served without credentials). Never shown. */
+  reportSecret?: string;
   capacity?: Capacity;
 }
 

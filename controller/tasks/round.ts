@@ -68,6 +68,8 @@ export interface RoundDeps {
   controllerWsUrl: string;
   connectTimeoutS: number;
   maxAgents: number;
+  /** Of `wanted` agents, how many the controller-wide pool grants this round (all when absent). */
+  grantAgents?: (wanted: number) => number;
   hooks: RoundHooks;
   /** An LLM task: its section and what the agents send. */
   llm?: { spec: LlmSpec; work: LlmWork };
@@ -129,7 +131,8 @@ export class RoundRunner implements AgentOwner {
   }
 
   desiredAgents(): number {
-    return Math.min(this.mode.desiredAgents(), this.deps.maxAgents);
+    const wanted = Math.min(this.mode.desiredAgents(), this.deps.maxAgents);
+    return this.deps.grantAgents ? this.deps.grantAgents(wanted) : wanted;
   }
 
   private readyAgents(): number {

@@ -7,6 +7,7 @@ import {
   GetTaskResponse,
   ListTasksResponse,
   LlmRecordsResponse,
+  NONCE_HEADER,
   OptionalUpdate,
   ReportResponse,
   SimpleTaskResponse,
@@ -14,6 +15,7 @@ import {
   TaskSpec,
   UpdateTaskResponse,
   authorizationHeader,
+  newNonce,
   signRequest,
 } from '../contract';
 import { errorFromResponse } from './errors';
@@ -187,13 +189,16 @@ export class ControllerClient {
   }
 
   /**
-   * The two auth headers for a request. `pathWithQuery` is the path as sent
-   * (including an endpoint's path prefix); `body` the exact bytes sent.
+   * The auth headers for one request. `pathWithQuery` is the path as sent
+   * (including an endpoint's path prefix); `body` the exact bytes sent. The
+   * nonce is new each time: the controller refuses a request it has seen, so
+   * a retry or a reconnect signs again.
    */
   signedHeaders(method: string, pathWithQuery: string, body?: string | Uint8Array): Record<string, string> {
     const date = this.now().toUTCString();
-    const signature = signRequest(this.accessKey, method, pathWithQuery, date, body);
-    return { Authorization: authorizationHeader(this.accessId, signature), [DATE_HEADER]: date };
+    const nonce = newNonce();
+    const signature = signRequest(this.accessKey, method, pathWithQuery, date, nonce, body);
+    return { Authorization: authorizationHeader(this.accessId, signature), [DATE_HEADER]: date, [NONCE_HEADER]: nonce };
   }
 
   /** The stats stream's URL with its signed headers, ready for `new WebSocket(url, { headers })`. */

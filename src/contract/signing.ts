@@ -1,23 +1,48 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Request signing shared by the client and the controller, so both compute
- * exactly the same string: METHOD\nPATH?QUERY\nx-eas-date\nhex(sha256(body)).
+ * exactly the same string:
+ * METHOD\nPATH?QUERY\nx-eas-date\nx-eas-nonce\nhex(sha256(body)).
  */
 export const AUTH_SCHEME = 'EAS-HMAC-SHA256';
 export const DATE_HEADER = 'x-eas-date';
-export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+/** 128 random bits, lowercase hex, new for every request: the controller refuses one it has seen. */
+export const NONCE_HEADER = 'x-eas-nonce';
+/** How old a request's x-eas-date may be. */
+export const MAX_DATE_AGE_MS = 15 * 60 * 1000;
+/**
+ * How far ahead of the controller's clock x-eas-date may be. Short, because a
+ * nonce must be remembered until its date is too old: ahead + age bounds
+ * that memory in time.
+ */
+export const MAX_DATE_AHEAD_MS = 5 * 60 * 1000;
+
+const NONCE_PATTERN = /^[0-9a-f]{32}$/;
+
+export function newNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function isNonce(value: string | undefined): value is string {
+  return value !== undefined && NONCE_PATTERN.test(value);
+}
 
 export function bodyDigest(body: string | Uint8Array | undefined): string {
   return createHash('sha256').update(body ?? '').digest('hex');
 }
 
-export function canonicalString(method: string, pathWithQuery: string, date: string, body: string | Uint8Array | undefined): string {
-  return `${method.toUpperCase()}\n${pathWithQuery}\n${date}\n${bodyDigest(body)}`;
+/** `bodySha256` is hex(sha256(body)), so a receiver can hash the body as it streams in. */
+export function canonicalString(method: string, pathWithQuery: string, date: string, nonce: string, bodySha256: string): string {
+  return `${method.toUpperCase()}\n${pathWithQuery}\n${date}\n${nonce}\n${bodySha256}`;
 }
 
-export function signRequest(secret: string, method: string, pathWithQuery: string, date: string, body: string | Uint8Array | undefined): string {
-  return createHmac('sha256', secret).update(canonicalString(method, pathWithQuery, date, body)).digest('hex');
+export function signDigest(secret: string, method: string, pathWithQuery: string, date: string, nonce: string, bodySha256: string): string {
+  return createHmac('sha256', secret).update(canonicalString(method, pathWithQuery, date, nonce, bodySha256)).digest('hex');
+}
+
+export function signRequest(secret: string, method: string, pathWithQuery: string, date: string, nonce: string, body: string | Uint8Array | undefined): string {
+  return signDigest(secret, method, pathWithQuery, date, nonce, bodyDigest(body));
 }
 
 export function authorizationHeader(accessId: string, signature: string): string {

@@ -5,9 +5,9 @@ import { StatsStreamFrame } from '../contract';
 /**
  * The statsview's one websocket to the controller's stats stream. Reopened
  * with backoff whenever it drops (a controller restart), signed anew each
- * time because the signature's date ages (the controller refuses > 15 min of
- * skew). A ping every few seconds notices a peer that vanished without
- * closing the connection.
+ * time because the signature's date ages (the controller refuses dates over
+ * 15 min old) and its nonce may be used once. A ping every few seconds
+ * notices a peer that vanished without closing the connection.
  */
 
 export interface UpstreamHandlers {
