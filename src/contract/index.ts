@@ -4,3 +4,4 @@ export * from './define';
 export * from './api';
 export * from './protocol';
 export * from './signing';
+export * from './origin';
