@@ -16,10 +16,13 @@ import {
   AGENT_WS_PATH,
   AgentToController,
   API_PREFIX,
+  authorizationHeader,
   CLOSE_AGENT_CONNECTED,
   CLOSE_PROTOCOL,
   CLOSE_UNAUTHORIZED,
+  DATE_HEADER,
   PROTOCOL_VERSION,
+  signRequest,
   TaskDetail,
 } from '../../src/contract';
 import { signedFetch } from '../helpers/api';
@@ -309,9 +312,17 @@ describe('the agents websocket with the test playing the agents', () => {
 
   test('upgrades: a bad percent escape in the stream path is a 404; another site Origin is a 403 on every websocket', async () => {
     const base = env.controller.url;
-    expect(await upgradeStatus(base, `${API_PREFIX}/${REGION}/%E0%A4%A/stats/stream`)).toBe(404);
-    expect(await upgradeStatus(base, `${API_PREFIX}/${REGION}/%/stats/stream`)).toBe(404);
-    await env.assertAlive(name);
+    const [accessId, secret] = [...env.controller.credentials.keys][0];
+    // signed, so the upgrade gets as far as decoding the task name
+    const signedHeaders = (pathWithQuery: string): Record<string, string> => {
+      const date = new Date().toUTCString();
+      return { authorization: authorizationHeader(accessId, signRequest(secret, 'GET', pathWithQuery, date, undefined)), [DATE_HEADER]: date };
+    };
+    for (const bad of [`${API_PREFIX}/${REGION}/%E0%A4%A/stats/stream`, `${API_PREFIX}/${REGION}/%/stats/stream`]) {
+      expect(await upgradeStatus(base, bad, signedHeaders(bad))).toBe(404);
+      expect(await upgradeStatus(base, bad)).toBe(404);
+      await env.assertAlive(name);
+    }
 
     const host = new URL(base).host;
     expect(await upgradeStatus(base, AGENT_WS_PATH, { Origin: 'http://evil.example' })).toBe(403);
@@ -319,7 +330,6 @@ describe('the agents websocket with the test playing the agents', () => {
     expect(await upgradeStatus(base, AGENT_WS_PATH, { Origin: `http://${host}` })).toBe(101);
     expect(await upgradeStatus(base, AGENT_WS_PATH)).toBe(101);
 
-    const [accessId, secret] = [...env.controller.credentials.keys][0];
     const stream = () => new ControllerClient({ endpoint: base, accessId, accessKey: secret }).statsStreamRequest(REGION, name);
     const pathOf = (url: string): string => new URL(url).pathname;
     const signed = stream();
