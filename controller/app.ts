@@ -2,7 +2,8 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { API_PREFIX, AGENT_WS_PATH, BenchError, redactText } from '../src/contract';
+import type { Duplex } from 'node:stream';
+import { API_PREFIX, AGENT_WS_PATH, BenchError, isOwnOrigin, redactText } from '../src/contract';
 import { AgentHub } from './agents/hub';
 import { AgentLauncher, LocalAgentLauncher } from './agents/launcher';
 import { ApiGate } from './api/auth';
@@ -103,17 +104,28 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.maxConnections = options.maxConnections;
   limitConnectionsPerClient(server, options.maxConnectionsPerClient);
-  const agentHub = new AgentHub((token) => manager.ownerForToken(token));
+  const agentHub = new AgentHub((token) => manager.ownerForToken(token), log);
   const statsStream = new StatsStreamServer(manager);
-  server.on('upgrade', (req, socket, head) => {
-    const url = req.url ?? '';
-    const path = url.split('?')[0];
+  const routeUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // a browser page of another site must not reach the agents' seats or a task's stream
+    if (!isOwnOrigin(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403);
+    const path = (req.url ?? '').split('?')[0];
     if (path === AGENT_WS_PATH) return agentHub.handleUpgrade(req, socket, head);
     const match = STREAM_PATH.exec(path);
-    if (match && gate.verifyUpgrade(req) && match[1] === options.region && manager.has(decodeURIComponent(match[2]))) {
-      return statsStream.handleUpgrade(req, socket, head, decodeURIComponent(match[2]));
+    const taskName = match ? decodeSegment(match[2]) : undefined;
+    if (!match || taskName === undefined) return refuseUpgrade(socket, 404);
+    if (!gate.verifyUpgrade(req) || match[1] !== options.region || !manager.has(taskName)) return refuseUpgrade(socket, 401);
+    statsStream.handleUpgrade(req, socket, head, taskName);
+  };
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // node drops its own error handler from an upgraded socket; a reset must not become an uncaught error
+    socket.on('error', () => undefined);
+    try {
+      routeUpgrade(req, socket, head);
+    } catch (err) {
+      log(`websocket upgrade of ${JSON.stringify((req.url ?? '').slice(0, 200))} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      refuseUpgrade(socket, 500);
     }
-    socket.end(`HTTP/1.1 ${match ? 401 : 404} ${match ? 'Unauthorized' : 'Not Found'}\r\nConnection: close\r\n\r\n`);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -144,4 +156,21 @@ export async function createController(partial: Partial<ControllerOptions>, deps
       return closing;
     },
   };
+}
+
+const UPGRADE_STATUS: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' };
+
+/** Answers an upgrade with an HTTP error and closes; nothing else happens for it. */
+function refuseUpgrade(socket: Duplex, status: number): void {
+  if (socket.destroyed) return;
+  socket.end(`HTTP/1.1 ${status} ${UPGRADE_STATUS[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** A path segment decoded, or undefined for a bad escape (decodeURIComponent throws on those). */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,8 +1,8 @@
 import { parseAgentArgs, UsageError } from '../../controller/agent/args';
 import { Pacer } from '../../controller/agent/closed-loop';
-import { parseControllerMessage } from '../../controller/agent/connection';
 import { DeadlineList, DeadlineNode } from '../../controller/agent/deadline-list';
 import { prepareRequests } from '../../controller/agent/http-client';
+import { AGENT_TOKEN_ENV, parseControllerMessage } from '../../src/contract';
 
 describe('agent pieces', () => {
   test('requests are prepared once: bodies decoded, path with query, headers flattened, client-owned headers dropped', () => {
@@ -78,6 +78,10 @@ describe('agent pieces', () => {
     expect(() => parseAgentArgs(['--controller', 'http://x', '--token', 't'])).toThrow('ws://');
     expect(() => parseAgentArgs(['--controller', 'ws://x', '--token'])).toThrow('needs a value');
     expect(() => parseAgentArgs(['--controller', 'ws://x', '--token', 't', '--bogus'])).toThrow('unknown argument');
+    // the environment carries the token of a launched agent: its command line holds none
+    expect(parseAgentArgs(['--controller', 'ws://x'], { [AGENT_TOKEN_ENV]: 'from-env' })).toMatchObject({ token: 'from-env' });
+    expect(parseAgentArgs(['--controller', 'ws://x', '--token', 'flag'], { [AGENT_TOKEN_ENV]: 'from-env' })).toMatchObject({ token: 'flag' });
+    expect(() => parseAgentArgs(['--controller', 'ws://x'], { [AGENT_TOKEN_ENV]: '' })).toThrow(AGENT_TOKEN_ENV);
   });
 
   test('controller messages are checked before the runner sees them', () => {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { AGENT_TOKEN_ENV } from '../../src/contract';
 
 export interface AgentArgs {
   controllerUrl: string;
@@ -8,16 +9,17 @@ export interface AgentArgs {
   exitOnStdinEof: boolean;
 }
 
-export const USAGE = `usage: eascmd-agent --controller ws://HOST:PORT/agents --token TOKEN [--agent-id ID] [--exit-on-stdin-eof]
+export const USAGE = `usage: ${AGENT_TOKEN_ENV}=TOKEN eascmd-agent --controller ws://HOST:PORT/agents [--agent-id ID] [--exit-on-stdin-eof]
 
   --controller URL       the controller's agents websocket
-  --token TOKEN          the task's agent token
+  --token TOKEN          the task's agent token; prefer $${AGENT_TOKEN_ENV}, since any local user can read a command line (ps)
   --agent-id ID          name shown by the controller (default <hostname>-<pid>)
   --exit-on-stdin-eof    exit when stdin closes (set by a controller that spawns the agent with a stdin pipe)`;
 
 export class UsageError extends Error {}
 
-export function parseAgentArgs(argv: readonly string[]): AgentArgs | 'help' {
+/** The token comes from --token or, preferably, from `env` (see AGENT_TOKEN_ENV). */
+export function parseAgentArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): AgentArgs | 'help' {
   let controllerUrl: string | undefined;
   let token: string | undefined;
   let agentId: string | undefined;
@@ -53,6 +55,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs | 'help' {
   }
   if (!controllerUrl) throw new UsageError('--controller is required');
   if (!/^wss?:\/\//.test(controllerUrl)) throw new UsageError('--controller must be a ws:// or wss:// URL');
-  if (!token) throw new UsageError('--token is required');
+  token ??= env[AGENT_TOKEN_ENV] || undefined;
+  if (!token) throw new UsageError(`$${AGENT_TOKEN_ENV} (or --token) is required`);
   return { controllerUrl, token, agentId: agentId ?? `${hostname()}-${process.pid}`, exitOnStdinEof };
 }

@@ -1,17 +1,17 @@
+import { AGENT_TOKEN_ENV, CLOSE_AGENT_CONNECTED, CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED } from '../../src/contract';
 import { AgentArgs, parseAgentArgs, UsageError, USAGE } from './args';
 import { ControllerConnection } from './connection';
 import { AgentRunner } from './runner';
 
 /**
  * eascmd-agent: one load-generating replica. It connects to the controller's
- * agents websocket, says hello with the task's agent token, runs what it is
+ * agents websocket, says hello with its secret (from $EAS_BENCH_AGENT_TOKEN, or --token), runs what it is
  * assigned and exits when the socket closes (code 0; 1 when the controller
  * refused it or could not be reached; 2 on a usage error).
  * This module is the process entry point (bin/eascmd-agent requires it): it runs on load.
  */
 
-/** Close codes by which the controller refuses an agent (see controller/agents/hub.ts). */
-const REFUSED_CLOSE_CODES = new Set([4400, 4401]);
+const REFUSED_CLOSE_CODES = new Set([CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED, CLOSE_AGENT_CONNECTED]);
 
 function run(args: AgentArgs): void {
   const log = (level: 'info' | 'warn' | 'error', message: string): void => {
@@ -97,7 +97,9 @@ function run(args: AgentArgs): void {
 function main(): void {
   let args: AgentArgs | 'help';
   try {
-    args = parseAgentArgs(process.argv.slice(2));
+    args = parseAgentArgs(process.argv.slice(2), process.env);
+    // read once; nothing the agent might start should inherit it
+    delete process.env[AGENT_TOKEN_ENV];
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`eascmd-agent: ${err.message}\n${USAGE}\n`);

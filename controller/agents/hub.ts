@@ -1,7 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
-import { AgentToController, ControllerToAgent, encodeMessage, PROTOCOL_VERSION } from '../../src/contract';
+import { RawData, WebSocket, WebSocketServer } from 'ws';
+import { AgentToController, CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED, ControllerToAgent, encodeMessage, parseAgentMessage, PROTOCOL_VERSION } from '../../src/contract';
 
 /** One connected agent, as the round that owns it sees it. */
 export interface AgentConnection {
@@ -14,77 +15,149 @@ export interface AgentConnection {
 
 /** The round an agent's token belongs to. */
 export interface AgentOwner {
-  attach(connection: AgentConnection): void;
+  /**
+   * Seats the agent or closes it. `token` is the secret its hello presented:
+   * the task's agent token, or the own secret of the slot it names.
+   */
+  attach(connection: AgentConnection, token: string): void;
   onMessage(connection: AgentConnection, message: AgentToController): void;
   onClose(connection: AgentConnection): void;
 }
 
 const HELLO_TIMEOUT_MS = 5000;
-/** Close codes the agent can tell apart. */
-export const CLOSE_UNAUTHORIZED = 4401;
-export const CLOSE_PROTOCOL = 4400;
+/** Until its hello is accepted a socket is anyone's: all it may send before then, in bytes. */
+export const PRE_HELLO_MAX_BYTES = 64 * 1024;
+/**
+ * The largest frame of an accepted agent. A stats frame of an LLM task carries
+ * every request that ended in its second with its inter-token gaps (about
+ * 20 bytes a token): thousands of long streams a second stay under this, and
+ * no agent can make the controller buffer more than this for one frame.
+ */
+export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+const CLOSE_TOO_BIG = 1009;
+const CLOSE_INTERNAL = 1011;
+/** A close frame's reason is at most 123 bytes; ws throws beyond. */
+const MAX_CLOSE_REASON_BYTES = 123;
+/** After a close for too much data, the peer gets this long to read it before the socket is cut. */
+const CUT_AFTER_MS = 100;
 
 /**
- * The agents' websocket endpoint. An agent proves which task it serves with
- * the task's agent token in its hello; unknown tokens are closed at once.
+ * The agents' websocket endpoint. An agent proves which task it serves in its
+ * hello, with its slot's secret or the task's agent token; unknown tokens are
+ * closed at once. Every frame is parsed by the contract; a malformed one, a
+ * binary one, or an exception in the round that owns the agent closes that
+ * socket, never the controller.
  */
 export class AgentHub {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 * 1024 });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
-  constructor(private readonly ownerFor: (token: string) => AgentOwner | undefined) {
-    this.wss.on('connection', (socket) => this.accept(socket));
-  }
+  constructor(
+    private readonly ownerFor: (token: string) => AgentOwner | undefined,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
   }
 
-  private accept(socket: WebSocket): void {
+  private accept(ws: WebSocket, raw: Duplex): void {
     let owner: AgentOwner | undefined;
     let connection: AgentConnection | undefined;
-    const helloTimer = setTimeout(() => socket.close(CLOSE_PROTOCOL, 'no hello'), HELLO_TIMEOUT_MS);
-    socket.on('message', (data) => {
-      let message: AgentToController;
+    // ws delivers a frame only once it is whole (up to maxPayload), so the
+    // pre-hello budget is counted on the raw bytes as they arrive
+    let received = 0;
+    const countBeforeHello = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received <= PRE_HELLO_MAX_BYTES) return;
+      raw.removeListener('data', countBeforeHello);
+      closeSocket(ws, CLOSE_TOO_BIG, `more than ${PRE_HELLO_MAX_BYTES} bytes before hello`);
+      setTimeout(() => ws.terminate(), CUT_AFTER_MS).unref();
+    };
+    // ahead of ws's own listener, so the budget is spent before the bytes reach a frame
+    raw.prependListener('data', countBeforeHello);
+    const helloTimer = setTimeout(() => closeSocket(ws, CLOSE_PROTOCOL, 'no hello'), HELLO_TIMEOUT_MS);
+    helloTimer.unref();
+
+    /** Runs owner code: whatever it throws closes this socket and is logged, never escapes. */
+    const guarded = (what: string, fn: () => void): void => {
       try {
-        message = JSON.parse(data.toString()) as AgentToController;
-      } catch {
-        socket.close(CLOSE_PROTOCOL, 'bad frame');
+        fn();
+      } catch (err) {
+        this.log(`agent ${connection?.agentId ?? '(before hello)'}: ${what} failed, socket closed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        closeSocket(ws, CLOSE_INTERNAL, 'internal error');
+      }
+    };
+
+    const onFrame = (data: RawData, isBinary: boolean): void => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (isBinary) return closeSocket(ws, CLOSE_PROTOCOL, 'binary frame');
+      if (!connection && frameBytes(data) > PRE_HELLO_MAX_BYTES) return closeSocket(ws, CLOSE_TOO_BIG, `more than ${PRE_HELLO_MAX_BYTES} bytes before hello`);
+      const message = parseAgentMessage(rawText(data));
+      if (typeof message === 'string') return closeSocket(ws, CLOSE_PROTOCOL, message);
+      if (connection) {
+        if (message.type === 'hello') return closeSocket(ws, CLOSE_PROTOCOL, 'hello already said');
+        owner?.onMessage(connection, message);
         return;
       }
-      if (!connection) {
-        if (message.type !== 'hello' || message.version !== PROTOCOL_VERSION) {
-          socket.close(CLOSE_PROTOCOL, 'expected hello');
-          return;
-        }
-        owner = this.ownerFor(message.token);
-        if (!owner) {
-          socket.close(CLOSE_UNAUTHORIZED, 'unknown token');
-          return;
-        }
-        clearTimeout(helloTimer);
-        connection = {
-          agentId: message.agentId,
-          pid: message.pid,
-          host: message.host,
-          send: (m) => {
-            if (socket.readyState === WebSocket.OPEN) socket.send(encodeMessage(m));
-          },
-          close: (code, reason) => socket.close(code ?? 1000, reason),
-        };
-        owner.attach(connection);
-        return;
-      }
-      owner?.onMessage(connection, message);
-    });
-    socket.on('close', () => {
+      if (message.type !== 'hello' || message.version !== PROTOCOL_VERSION) return closeSocket(ws, CLOSE_PROTOCOL, 'expected hello');
+      owner = this.ownerFor(message.token);
+      if (!owner) return closeSocket(ws, CLOSE_UNAUTHORIZED, 'unknown token');
       clearTimeout(helloTimer);
-      if (connection) owner?.onClose(connection);
+      raw.removeListener('data', countBeforeHello);
+      connection = {
+        agentId: message.agentId,
+        pid: message.pid,
+        host: message.host,
+        send: (m) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(m));
+        },
+        close: (code, reason) => closeSocket(ws, code ?? 1000, reason ?? ''),
+      };
+      owner.attach(connection, message.token);
+    };
+
+    ws.on('message', (data, isBinary) => guarded('a frame', () => onFrame(data, isBinary)));
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      raw.removeListener('data', countBeforeHello);
+      const closed = connection;
+      if (closed) guarded('close', () => owner?.onClose(closed));
     });
-    socket.on('error', () => undefined);
+    // ws closes the socket itself on a protocol error (bad UTF-8, frame over maxPayload); 'close' follows
+    ws.on('error', () => undefined);
   }
 
   close(): void {
     for (const client of this.wss.clients) client.terminate();
     this.wss.close();
   }
+}
+
+function frameBytes(data: RawData): number {
+  return Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** Closes with a reason cut to what a close frame holds; a socket already closing is left alone. */
+function closeSocket(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
+  let text = reason;
+  while (Buffer.byteLength(text) > MAX_CLOSE_REASON_BYTES) text = text.slice(0, -1);
+  try {
+    ws.close(code, text);
+  } catch {
+    // an invalid code from a caller: the socket must still go
+    ws.terminate();
+  }
+}
+
+/** Compares secrets in constant time, whatever their lengths: the time must not tell how much of a guess was right. */
+export function sameSecret(presented: string, expected: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(presented), digest(expected)) && expected.length > 0;
 }

@@ -1,8 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { AGENT_TOKEN_ENV } from '../../src/contract';
 
 /** Where agents run. Local child processes now; remote schedulers implement the same interface. */
 export interface AgentLauncher {
-  /** Starts one agent that will connect to `controllerWsUrl` with `token`. */
+  /** Starts one agent that will connect to `controllerWsUrl` as `agentId` with `token`, that slot's own secret. */
   launch(spec: AgentLaunchSpec): LaunchedAgent;
 }
 
@@ -31,8 +32,9 @@ export class LocalAgentLauncher implements AgentLauncher {
     const [file, ...baseArgs] = this.command;
     const child: ChildProcess = spawn(
       file,
-      [...baseArgs, '--controller', spec.controllerWsUrl, '--token', spec.token, '--agent-id', spec.agentId, '--exit-on-stdin-eof'],
-      { stdio: ['pipe', 'ignore', 'pipe'] },
+      [...baseArgs, '--controller', spec.controllerWsUrl, '--agent-id', spec.agentId, '--exit-on-stdin-eof'],
+      // the secret goes by environment: any local user can read a command line, only we can read our child's environment
+      { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, [AGENT_TOKEN_ENV]: spec.token } },
     );
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {

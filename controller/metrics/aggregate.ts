@@ -1,6 +1,7 @@
 import type { AgentStatsFrame, LlmRequestRecord, RoundResult, StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
+  decodeHistogram,
   encodeHistogram,
   LatencyHistogram,
   mergeInto,
@@ -77,6 +78,11 @@ class PendingSecond {
   llm: LlmRequestRecord[] | null = null;
 
   add(agentId: string, frame: AgentStatsFrame): void {
+    // decoded first: a frame whose histogram does not decode throws here and changes nothing
+    const rt = frame.rtHistogram === '' ? undefined : decodeHistogram(frame.rtHistogram);
+    const lag = frame.lagHistogram === '' ? undefined : decodeHistogram(frame.lagHistogram);
+    if (rt) mergeInto(this.rt, rt);
+    if (lag) mergeInto(this.lag, lag);
     if (frame.llmRecords) (this.llm ??= []).push(...frame.llmRecords);
     this.requests += frame.requests;
     this.sent += frame.sent;
@@ -88,8 +94,6 @@ class PendingSecond {
     this.inFlight += frame.inFlight;
     this.maxEventLoopLagMs = Math.max(this.maxEventLoopLagMs, frame.eventLoopLagMs);
     addCodes(this.statusCodes, frame.statusCodes);
-    mergeInto(this.rt, frame.rtHistogram);
-    mergeInto(this.lag, frame.lagHistogram);
     this.agents.add(agentId);
   }
 }

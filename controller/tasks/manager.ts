@@ -360,13 +360,13 @@ export class TaskManager extends EventEmitter {
     return { roundId: round.roundId, reportUrl: round.reportUrl, jsonUrl: round.reportJsonUrl };
   }
 
-  /** The agent-token lookup the agent hub uses. */
+  /** The agent-token lookup the agent hub uses: a task's token, or the own secret of one of its launched agents. */
   ownerForToken(token: string): AgentOwner | undefined {
     const presented = Buffer.from(token);
     for (const [name, runner] of this.runners) {
       const expected = Buffer.from(this.records.get(name)?.agentToken ?? '');
       // constant-time: the comparison must not tell how much of a guess was right
-      if (expected.length === presented.length && timingSafeEqual(expected, presented)) return runner;
+      if ((expected.length === presented.length && timingSafeEqual(expected, presented)) || runner.holdsAgentSecret(token)) return runner;
     }
     return undefined;
   }

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import {
   AgentAssignment,
   AgentStatsFrame,
   AgentToController,
+  CLOSE_AGENT_CONNECTED,
+  CLOSE_UNAUTHORIZED,
   LlmRequestRecord,
   LlmResult,
   LlmSpec,
@@ -14,7 +17,7 @@ import {
   TaskEvent,
   TaskEventKind,
 } from '../../src/contract';
-import { AgentConnection, AgentOwner } from '../agents/hub';
+import { AgentConnection, AgentOwner, sameSecret } from '../agents/hub';
 import { AgentLauncher, LaunchedAgent } from '../agents/launcher';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
 import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
@@ -26,6 +29,8 @@ import { newEvent } from './naming';
 interface AgentSlot {
   agentId: string;
   index: number;
+  /** A launched slot's own secret: only its hello may take it (the task's token takes only a free seat). */
+  secret?: string;
   launched?: LaunchedAgent;
   connection?: AgentConnection;
   assigned: boolean;
@@ -221,11 +226,12 @@ export class RoundRunner implements AgentOwner {
   private launchAgent(): void {
     const index = this.freeIndex();
     const agentId = `${this.deps.taskName}-${this.deps.roundId}-${++this.agentSerial}`;
-    const slot: AgentSlot = { agentId, index, assigned: false, ready: false, retiring: false, done: false, totalSent: 0, lastSecond: 0 };
+    const secret = randomBytes(24).toString('base64url');
+    const slot: AgentSlot = { agentId, index, secret, assigned: false, ready: false, retiring: false, done: false, totalSent: 0, lastSecond: 0 };
     this.slots.set(agentId, slot);
     slot.launched = this.deps.launcher.launch({
       controllerWsUrl: this.deps.controllerWsUrl,
-      token: this.deps.agentToken,
+      token: secret,
       agentId,
       onExit: (code, signal) => this.onAgentExit(slot, code, signal),
     });
@@ -279,8 +285,25 @@ export class RoundRunner implements AgentOwner {
     }, REPLACE_DELAY_MS).unref();
   }
 
-  attach(connection: AgentConnection): void {
+  /** Whether `token` is the secret of one of this round's launched slots (compared in constant time). */
+  holdsAgentSecret(token: string): boolean {
+    let found = false;
+    for (const slot of this.slots.values()) if (slot.secret !== undefined && sameSecret(token, slot.secret)) found = true;
+    return found;
+  }
+
+  attach(connection: AgentConnection, token: string): void {
     let slot = this.slots.get(connection.agentId);
+    // a seat is never taken over: the agent holding it stays, the newcomer goes
+    if (slot?.connection) {
+      connection.close(CLOSE_AGENT_CONNECTED, 'agent id already connected');
+      return;
+    }
+    // a launched slot is its own agent's (its secret); the task's token takes only a free seat
+    if (!sameSecret(token, slot?.secret ?? this.deps.agentToken)) {
+      connection.close(CLOSE_UNAUTHORIZED, 'wrong secret for this agent id');
+      return;
+    }
     if (!slot) {
       // a remote agent started by hand with this task's token
       const active = [...this.slots.values()].filter((s) => !s.retiring);
@@ -324,7 +347,8 @@ export class RoundRunner implements AgentOwner {
 
   onMessage(connection: AgentConnection, message: AgentToController): void {
     const slot = this.slots.get(connection.agentId);
-    if (!slot) return;
+    // only the socket seated in the slot speaks for it
+    if (!slot || slot.connection !== connection) return;
     switch (message.type) {
       case 'ready':
         slot.ready = true;

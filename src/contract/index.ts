@@ -5,3 +5,4 @@ export * from './api';
 export * from './protocol';
 export * from './signing';
 export * from './redact';
+export * from './origin';

@@ -156,3 +156,299 @@ export type AgentToController =
 export function encodeMessage(message: ControllerToAgent | AgentToController): string {
   return JSON.stringify(message);
 }
+
+// ------------------------------------------------------------------ closing
+
+/** Close codes by which the controller refuses an agent; the agent exits 1 on these. */
+export const CLOSE_PROTOCOL = 4400;
+export const CLOSE_UNAUTHORIZED = 4401;
+/** The hello named an agent id that is connected already: a second socket never takes over a seat. */
+export const CLOSE_AGENT_CONNECTED = 4409;
+
+/**
+ * Where a launcher puts the secret a local agent presents in its hello. The
+ * command line is readable by every local user (`ps`); a process's
+ * environment only by its owner.
+ */
+export const AGENT_TOKEN_ENV = 'EAS_BENCH_AGENT_TOKEN';
+
+// ------------------------------------------------------------------ parsing
+// Every frame is checked field by field before either side acts on it: a
+// malformed frame is refused with a reason, never half-trusted.
+
+/** Bounds of what an agent may send; each is far above what a real agent sends. */
+export const AGENT_LIMITS = {
+  idChars: 256,
+  tokenChars: 1024,
+  logChars: 64 * 1024,
+  llmErrorChars: 64 * 1024,
+  /** A full 1 µs..60 s histogram, 3 digits, compressed, is under 200 KB of base64. */
+  histogramChars: 256 * 1024,
+  statusCodes: 1000,
+} as const;
+
+type Fields = Record<string, unknown>;
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isNonNegative(value: unknown): value is number {
+  return isFiniteNumber(value) && value >= 0;
+}
+
+/** A name shown to people: bounded, no control characters. */
+function isName(value: unknown, maxChars: number): value is string {
+  // eslint-disable-next-line no-control-regex
+  return typeof value === 'string' && value.length > 0 && value.length <= maxChars && !/[\u0000-\u001f\u007f]/.test(value);
+}
+
+function isText(value: unknown, maxChars: number): value is string {
+  return typeof value === 'string' && value.length <= maxChars;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Compressed HDR histogram, base64; empty means no samples. */
+function isHistogram(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= AGENT_LIMITS.histogramChars && value.length % 4 === 0 && BASE64.test(value);
+}
+
+/** A message type for a reason text: never String() of a parsed object, whose own `toString` key makes String() throw. */
+function describeType(type: unknown): string {
+  return typeof type === 'string' ? type.slice(0, 40) : typeof type;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkStatusCodes(value: unknown): Record<string, number> | string {
+  if (!isObject(value)) return 'statusCodes must be an object';
+  const entries = Object.entries(value);
+  if (entries.length > AGENT_LIMITS.statusCodes) return 'statusCodes has too many entries';
+  const codes: Record<string, number> = {};
+  for (const [code, n] of entries) {
+    if (!/^\d{1,3}$/.test(code)) return `statusCodes key ${JSON.stringify(code.slice(0, 20))} is not a status code`;
+    if (!isCount(n)) return `statusCodes.${code} must be a count`;
+    codes[code] = n;
+  }
+  return codes;
+}
+
+function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | string {
+  const where = `llmRecords[${i}]`;
+  if (!isObject(value)) return `${where} must be an object`;
+  for (const key of ['agent', 'seq', 'inputTokens', 'outputTokens', 'status'] as const) if (!isCount(value[key])) return `${where}.${key} must be a count`;
+  for (const key of ['sendMs', 'endMs'] as const) if (!isFiniteNumber(value[key])) return `${where}.${key} must be a number`;
+  for (const key of ['ttftMs', 'e2elMs'] as const) if (value[key] !== null && !isNonNegative(value[key])) return `${where}.${key} must be a number >= 0 or null`;
+  if (!Array.isArray(value.itlMs) || !value.itlMs.every(isNonNegative)) return `${where}.itlMs must be an array of numbers >= 0`;
+  if (value.tokenSource !== 'usage' && value.tokenSource !== 'tokenizer') return `${where}.tokenSource must be usage or tokenizer`;
+  if (typeof value.success !== 'boolean') return `${where}.success must be a boolean`;
+  if (value.error !== undefined && !isText(value.error, AGENT_LIMITS.llmErrorChars)) return `${where}.error must be a string of at most ${AGENT_LIMITS.llmErrorChars} characters`;
+  return {
+    agent: value.agent as number,
+    seq: value.seq as number,
+    sendMs: value.sendMs as number,
+    endMs: value.endMs as number,
+    ttftMs: value.ttftMs as number | null,
+    e2elMs: value.e2elMs as number | null,
+    itlMs: value.itlMs as number[],
+    inputTokens: value.inputTokens as number,
+    outputTokens: value.outputTokens as number,
+    tokenSource: value.tokenSource,
+    success: value.success,
+    status: value.status as number,
+    ...(value.error !== undefined ? { error: value.error } : {}),
+  };
+}
+
+const FRAME_COUNTS = ['second', 'requests', 'sent', 'bytesIn', 'bytesOut', 'dropped', 'inFlight', 'totalSent'] as const;
+
+function checkStatsFrame(value: unknown): AgentStatsFrame | string {
+  if (!isObject(value)) return 'frame must be an object';
+  for (const key of FRAME_COUNTS) if (!isCount(value[key])) return `frame.${key} must be a count`;
+  if (!isNonNegative(value.eventLoopLagMs)) return 'frame.eventLoopLagMs must be a number >= 0';
+  if (!isHistogram(value.rtHistogram)) return 'frame.rtHistogram must be a base64 histogram';
+  if (!isHistogram(value.lagHistogram)) return 'frame.lagHistogram must be a base64 histogram';
+  const statusCodes = checkStatusCodes(value.statusCodes);
+  if (typeof statusCodes === 'string') return `frame.${statusCodes}`;
+  let llmRecords: LlmRequestRecord[] | undefined;
+  if (value.llmRecords !== undefined) {
+    if (!Array.isArray(value.llmRecords)) return 'frame.llmRecords must be an array';
+    llmRecords = [];
+    for (let i = 0; i < value.llmRecords.length; i++) {
+      const record = checkLlmRecord(value.llmRecords[i], i);
+      if (typeof record === 'string') return `frame.${record}`;
+      llmRecords.push(record);
+    }
+  }
+  const counts = value as Record<(typeof FRAME_COUNTS)[number], number>;
+  return {
+    second: counts.second,
+    requests: counts.requests,
+    sent: counts.sent,
+    statusCodes,
+    bytesIn: counts.bytesIn,
+    bytesOut: counts.bytesOut,
+    dropped: counts.dropped,
+    inFlight: counts.inFlight,
+    rtHistogram: value.rtHistogram,
+    lagHistogram: value.lagHistogram,
+    totalSent: counts.totalSent,
+    eventLoopLagMs: value.eventLoopLagMs,
+    ...(llmRecords ? { llmRecords } : {}),
+  };
+}
+
+/**
+ * Parses one frame from an agent. Every field of every message type is
+ * checked; the result is a fresh object holding only the known fields, so
+ * nothing unchecked reaches the round, the stores or the reports. A string
+ * is the reason the frame was refused.
+ */
+export function parseAgentMessage(text: string): AgentToController | string {
+  const value = parseJson(text);
+  if (value === undefined) return 'not JSON';
+  if (!isObject(value)) return 'not an object';
+  switch (value.type) {
+    case 'hello':
+      if (!isName(value.agentId, AGENT_LIMITS.idChars)) return `hello.agentId must be a name of 1 to ${AGENT_LIMITS.idChars} characters`;
+      if (!isName(value.token, AGENT_LIMITS.tokenChars)) return 'hello.token must be a non-empty string';
+      if (!isCount(value.pid)) return 'hello.pid must be a count';
+      if (!isName(value.host, AGENT_LIMITS.idChars)) return `hello.host must be a name of 1 to ${AGENT_LIMITS.idChars} characters`;
+      if (!isCount(value.version)) return 'hello.version must be a count';
+      return { type: 'hello', agentId: value.agentId, token: value.token, pid: value.pid, host: value.host, version: value.version };
+    case 'ready':
+      return { type: 'ready' };
+    case 'stats': {
+      const frame = checkStatsFrame(value.frame);
+      return typeof frame === 'string' ? `stats: ${frame}` : { type: 'stats', frame };
+    }
+    case 'done':
+      if (value.reason !== 'limit' && value.reason !== 'stopped') return 'done.reason must be limit or stopped';
+      if (!isCount(value.totalSent)) return 'done.totalSent must be a count';
+      return { type: 'done', reason: value.reason, totalSent: value.totalSent };
+    case 'log':
+      if (value.level !== 'info' && value.level !== 'warn' && value.level !== 'error') return 'log.level must be info, warn or error';
+      if (!isText(value.message, AGENT_LIMITS.logChars)) return `log.message must be a string of at most ${AGENT_LIMITS.logChars} characters`;
+      return { type: 'log', level: value.level, message: value.message };
+    default:
+      return `unknown message type ${describeType(value.type)}`;
+  }
+}
+
+function isStringArray(value: unknown, nonEmpty = false): value is string[] {
+  return Array.isArray(value) && (!nonEmpty || value.length > 0) && value.every((v) => typeof v === 'string');
+}
+
+function isCountPair(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 2 && isCount(value[0]) && isCount(value[1]);
+}
+
+function isLoadShape(value: unknown): value is LoadShape {
+  if (!isObject(value)) return false;
+  switch (value.kind) {
+    case 'closed':
+      return isCount(value.concurrency) && (value.maxQps === null || isNonNegative(value.maxQps));
+    case 'open':
+      return isNonNegative(value.qps) && isCount(value.maxInFlight);
+    case 'llm':
+      return (
+        (value.testMode === 'concurrency' || value.testMode === 'rate' || value.testMode === 'throughput') &&
+        isCount(value.concurrency) &&
+        isNonNegative(value.ratePerS) &&
+        (value.maxInFlight === null || isCount(value.maxInFlight)) &&
+        isNonNegative(value.burstiness) &&
+        isCount(value.seed)
+      );
+    default:
+      return false;
+  }
+}
+
+function isPromptSource(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  switch (value.kind) {
+    case 'synthetic':
+      return isCountPair(value.inputTokens) && isCountPair(value.outputTokens) && isCount(value.seed);
+    case 'prompts':
+      return isStringArray(value.prompts, true);
+    case 'bodies':
+      return isStringArray(value.bodies, true);
+    default:
+      return false;
+  }
+}
+
+function isLlmWork(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    (value.api === 'chat' || value.api === 'completions') &&
+    typeof value.model === 'string' &&
+    typeof value.ignoreEos === 'boolean' &&
+    (value.maxTokens === null || isCount(value.maxTokens)) &&
+    isPromptSource(value.source)
+  );
+}
+
+function isRequestTemplate(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    typeof value.url === 'string' &&
+    typeof value.method === 'string' &&
+    Array.isArray(value.headers) &&
+    value.headers.every((pair) => isStringArray(pair) && pair.length === 2) &&
+    isStringArray(value.bodies) &&
+    isNonNegative(value.timeoutMs)
+  );
+}
+
+function isAssignment(value: unknown): boolean {
+  if (!isObject(value) || !isLoadShape(value.load)) return false;
+  return (
+    typeof value.taskId === 'string' &&
+    isCount(value.roundId) &&
+    isCount(value.agentIndex) &&
+    isCount(value.agentCount) &&
+    isCount(value.startOffset) &&
+    isRequestTemplate(value.request) &&
+    (value.requestLimit === null || isCount(value.requestLimit)) &&
+    (value.llm === undefined || isLlmWork(value.llm)) &&
+    (value.waitForStart === undefined || typeof value.waitForStart === 'boolean') &&
+    (value.load.kind === 'llm') === (value.llm !== undefined)
+  );
+}
+
+/** Parses one frame from the controller; a string is the reason it was refused. */
+export function parseControllerMessage(text: string): ControllerToAgent | string {
+  const value = parseJson(text);
+  if (value === undefined) return 'not JSON';
+  if (!isObject(value)) return 'not an object';
+  switch (value.type) {
+    case 'assign':
+      return isAssignment(value.assignment) ? { type: 'assign', assignment: value.assignment as unknown as AgentAssignment } : 'malformed assign';
+    case 'load':
+      if (!isLoadShape(value.load)) return 'malformed load';
+      if (value.requestLimit !== undefined && value.requestLimit !== null && !isCount(value.requestLimit)) return 'malformed load';
+      return { type: 'load', load: value.load, ...(value.requestLimit !== undefined ? { requestLimit: value.requestLimit as number | null } : {}) };
+    case 'start':
+      return { type: 'start' };
+    case 'stop':
+      return { type: 'stop', reason: typeof value.reason === 'string' ? value.reason : '' };
+    default:
+      return `unknown message type ${describeType(value.type)}`;
+  }
+}

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { isOwnOrigin } from '../contract';
 import { BROWSER_WS_PATH, BrowserFrame, ECHARTS_PATH, PAGE_PATH, SCRIPT_PATH } from './protocol';
 import { pageHtml, pageScript } from './page';
 
@@ -36,6 +37,12 @@ export class PageServer {
   constructor(private readonly options: PageServerOptions) {
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => {
+      socket.on('error', () => undefined);
+      // the Host check stops DNS rebinding; the Origin check stops a page of another site that connects to 127.0.0.1 itself
+      if (!isOwnOrigin(req.headers.origin, req.headers.host)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       if (path(req) !== BROWSER_WS_PATH || !this.localHost(req)) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;

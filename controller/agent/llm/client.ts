@@ -204,7 +204,8 @@ export class LlmClient {
     const endPerf = performance.now();
     if (timeline.error !== null) {
       status = timeline.errorStatus ?? STATUS_STREAM_ERROR;
-      errorText = timeline.error;
+      // the service writes this text: bounded like any other error text
+      errorText = timeline.error.slice(0, MAX_ERROR_TEXT);
     }
     const success = status === 200 && errorText === null;
     const m = measure(timeline, sendPerf, endPerf, prepared.promptTokens);

@@ -1,0 +1,151 @@
+import fc from 'fast-check';
+import {
+  AGENT_LIMITS,
+  AgentAssignment,
+  AgentToController,
+  isOwnOrigin,
+  parseAgentMessage,
+  parseControllerMessage,
+} from '../../src/contract';
+import { LLM_RECORD, validAgentMessages } from '../helpers/agent-frames';
+
+const record = LLM_RECORD;
+const VALID = validAgentMessages({ agentId: 'demo-10001-1', token: 'tok' }, 1700000000);
+
+const frameOf = (patch: Record<string, unknown>): string => {
+  const stats = VALID[2] as Extract<AgentToController, { type: 'stats' }>;
+  return JSON.stringify({ type: 'stats', frame: { ...stats.frame, ...patch } });
+};
+
+describe('agent messages (parseAgentMessage)', () => {
+  test('every valid message comes back equal, as a fresh object', () => {
+    for (const message of VALID) {
+      const text = JSON.stringify(message);
+      const parsed = parseAgentMessage(text);
+      expect(parsed).toEqual(message);
+      expect(parsed).not.toBe(message);
+    }
+  });
+
+  test('unknown fields are dropped, so nothing unchecked reaches the round or the stored records', () => {
+    const stats = VALID[2] as Extract<AgentToController, { type: 'stats' }>;
+    const padded = { ...stats, extra: 'x', frame: { ...stats.frame, junk: [1, 2], llmRecords: [{ ...record, hidden: 'y'.repeat(100) }] } };
+    const parsed = parseAgentMessage(JSON.stringify(padded));
+    expect(parsed).toEqual({ ...stats, frame: { ...stats.frame, llmRecords: [record] } });
+  });
+
+  test.each([
+    ['null', 'not an object'],
+    ['', 'not JSON'],
+    ['[1,2]', 'not an object'],
+    ['"hello"', 'not an object'],
+    ['{"type":"hello"}', 'hello.agentId'],
+    ['{"type":"hello","agentId":"a","pid":1,"host":"h","version":1}', 'hello.token'],
+    ['{"type":"hello","agentId":"a","token":"","pid":1,"host":"h","version":1}', 'hello.token'],
+    ['{"type":"hello","agentId":"a\\n","token":"t","pid":1,"host":"h","version":1}', 'hello.agentId'],
+    ['{"type":"hello","agentId":"a","token":"t","pid":-1,"host":"h","version":1}', 'hello.pid'],
+    ['{"type":"hello","agentId":"a","token":"t","pid":1.5,"host":"h","version":1}', 'hello.pid'],
+    ['{"type":"stats"}', 'stats: frame must be an object'],
+    ['{"type":"done","reason":"bored","totalSent":1}', 'done.reason'],
+    ['{"type":"done","reason":"limit","totalSent":-3}', 'done.totalSent'],
+    ['{"type":"log","level":"debug","message":"m"}', 'log.level'],
+    ['{"type":"log","level":"info","message":7}', 'log.message'],
+    ['{"type":{"toString":1}}', 'unknown message type object'],
+    ['{"type":"dance"}', 'unknown message type dance'],
+  ])('%s is refused (%s)', (text, reason) => {
+    const parsed = parseAgentMessage(text);
+    expect(typeof parsed).toBe('string');
+    expect(parsed).toContain(reason);
+  });
+
+  test.each([
+    [{ requests: -1 }, 'frame.requests'],
+    [{ sent: 1.5 }, 'frame.sent'],
+    [{ second: '1700000000' }, 'frame.second'],
+    [{ bytesIn: 1e300 }, 'frame.bytesIn'],
+    [{ eventLoopLagMs: -0.5 }, 'frame.eventLoopLagMs'],
+    [{ rtHistogram: 42 }, 'frame.rtHistogram'],
+    [{ rtHistogram: 'not base64!' }, 'frame.rtHistogram'],
+    [{ lagHistogram: 'A'.repeat(AGENT_LIMITS.histogramChars + 4) }, 'frame.lagHistogram'],
+    [{ statusCodes: [] }, 'frame.statusCodes'],
+    [{ statusCodes: { ok: 1 } }, 'frame.statusCodes'],
+    [{ statusCodes: { '200': -1 } }, 'frame.statusCodes.200'],
+    [{ llmRecords: {} }, 'frame.llmRecords'],
+    [{ llmRecords: [null] }, 'frame.llmRecords[0]'],
+    [{ llmRecords: [{ ...record, itlMs: [1, 'x'] }] }, 'frame.llmRecords[0].itlMs'],
+    [{ llmRecords: [record, { ...record, tokenSource: 'guess' }] }, 'frame.llmRecords[1].tokenSource'],
+    [{ llmRecords: [{ ...record, ttftMs: -1 }] }, 'frame.llmRecords[0].ttftMs'],
+    [{ llmRecords: [{ ...record, error: 'e'.repeat(AGENT_LIMITS.llmErrorChars + 1) }] }, 'frame.llmRecords[0].error'],
+  ])('a stats frame with %j is refused naming %s', (patch, field) => {
+    const parsed = parseAgentMessage(frameOf(patch));
+    expect(typeof parsed).toBe('string');
+    expect(parsed).toContain(field);
+  });
+
+  test('never throws, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
+        const parsed = parseAgentMessage(text);
+        if (typeof parsed !== 'string') expect(['hello', 'ready', 'stats', 'done', 'log']).toContain(parsed.type);
+      }),
+      { numRuns: 3000 },
+    );
+    let deep = '1';
+    for (let i = 0; i < 100000; i++) deep = `[${deep}]`;
+    expect(parseAgentMessage(deep)).toBe('not an object');
+  });
+});
+
+const assignment: AgentAssignment = {
+  taskId: 'eas-b-1', roundId: 10001, agentIndex: 0, agentCount: 1, startOffset: 0,
+  request: { url: 'http://127.0.0.1:9/x', method: 'POST', headers: [['A', 'b']], bodies: ['eA=='], timeoutMs: 5000 },
+  load: { kind: 'closed', concurrency: 2, maxQps: null }, requestLimit: null, waitForStart: true,
+};
+
+describe('controller messages (parseControllerMessage)', () => {
+  test('valid messages pass', () => {
+    expect(parseControllerMessage(JSON.stringify({ type: 'assign', assignment }))).toEqual({ type: 'assign', assignment });
+    const llm = { ...assignment, load: { kind: 'llm', testMode: 'rate', concurrency: 1, ratePerS: 2.5, maxInFlight: null, burstiness: 1, seed: 0 }, llm: { api: 'chat', model: 'm', ignoreEos: false, maxTokens: null, source: { kind: 'synthetic', inputTokens: [8, 8], outputTokens: [4, 4], seed: 1 } } };
+    expect(parseControllerMessage(JSON.stringify({ type: 'assign', assignment: llm }))).toEqual({ type: 'assign', assignment: llm });
+    expect(parseControllerMessage('{"type":"load","load":{"kind":"open","qps":12.5,"maxInFlight":100}}')).toEqual({ type: 'load', load: { kind: 'open', qps: 12.5, maxInFlight: 100 } });
+  });
+
+  test.each([
+    [{ request: { ...assignment.request, headers: [['A']] } }],
+    [{ request: { ...assignment.request, bodies: [1] } }],
+    [{ request: { ...assignment.request, timeoutMs: 'x' } }],
+    [{ roundId: -1 }],
+    [{ load: { kind: 'closed', concurrency: -2, maxQps: null } }],
+    [{ load: { kind: 'llm', testMode: 'rate', concurrency: 1, ratePerS: 1, maxInFlight: null, burstiness: 1, seed: 0 } }],
+    [{ waitForStart: 'yes' }],
+  ])('an assignment with %j is refused', (patch) => {
+    expect(parseControllerMessage(JSON.stringify({ type: 'assign', assignment: { ...assignment, ...patch } }))).toBe('malformed assign');
+  });
+
+  test('never throws, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
+        parseControllerMessage(text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('websocket origins (isOwnOrigin)', () => {
+  test.each([
+    [undefined, '127.0.0.1:8080', true],
+    ['http://127.0.0.1:8080', '127.0.0.1:8080', true],
+    ['http://LOCALHOST:8080', 'localhost:8080', true],
+    ['http://example.com', 'example.com:80', true],
+    ['http://evil.example', '127.0.0.1:8080', false],
+    ['http://127.0.0.1:8081', '127.0.0.1:8080', false],
+    ['http://127.0.0.1:8080@evil.example', '127.0.0.1:8080', false],
+    ['null', '127.0.0.1:8080', false],
+    ['', '127.0.0.1:8080', false],
+    ['file:///tmp/x.html', '127.0.0.1:8080', false],
+    ['http://127.0.0.1:8080', undefined, false],
+  ])('Origin %s with Host %s: %s', (origin, host, allowed) => {
+    expect(isOwnOrigin(origin, host)).toBe(allowed);
+  });
+});
