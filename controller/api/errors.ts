@@ -25,6 +25,9 @@ export function errorMiddleware(log: (line: string) => void): ErrorRequestHandle
       error = err;
     } else if (isBodyTooLarge(err)) {
       error = new BenchError('PayloadTooLarge', 'the request body is too large');
+    } else if (err instanceof URIError) {
+      // the router decodes path parameters before any handler runs: a bad escape is the caller's mistake
+      error = new BenchError('InvalidParameter', 'the request path holds a malformed percent escape');
     } else {
       log(`internal error: ${(err as Error)?.stack ?? String(err)}`);
       error = new BenchError('InternalError', 'internal error; see the controller log');
