@@ -81,9 +81,11 @@ describe('LLM test modes and datasets end to end: what the OpenAI fixture receiv
     expect(llm.Total.InputTokens.Min).toBeGreaterThanOrEqual(40);
     expect(llm.Total.InputTokens.Max).toBeLessThanOrEqual(60);
     // TTFT: not below the service's (its timers may fire a millisecond early), and above it by the opening of
-    // 100 connections at once, counted from each request's send as a client sees it; decoding keeps the service's pace
+    // 100 connections at once, counted from each request's send as a client sees it; decoding keeps the service's pace.
+    // On 2 shared cores those 100 opens cost 40-130 ms on average (measured on idle and busy runs), so the bound is
+    // half the service's TTFT: it still catches a schedule that sends in waves (which would add whole TTFTs).
     expect(llm.Total.TTFT.Min).toBeGreaterThanOrEqual(ttftMs - 2);
-    expect(llm.Total.TTFT.Average).toBeLessThan(ttftMs + 100);
+    expect(llm.Total.TTFT.Average).toBeLessThan(ttftMs * 1.5);
     within(llm.Total.TPOT.Average, tpotMs);
     within(llm.Total.E2EL.Average - llm.Total.TTFT.Average, e2elMs - ttftMs);
     // all sent at once: the run lasts about one request
