@@ -103,9 +103,10 @@ class PendingSecond {
  * into one StatsPoint. Counters are summed and histograms merged bucket by
  * bucket, so the point's percentiles are those of all the second's samples.
  * The caller decides when a second is complete (all agents reported, or a
- * grace period passed) and finalizes it; frames for a second at or before the
- * last finalized one are refused (add returns false) rather than silently
- * changing a published point.
+ * grace period passed) and finalizes it. A published point never changes:
+ * add() returns false for a frame of a second already finalized, so the
+ * caller must fold a late frame into an open second (the round does, into the
+ * next one, so that totals stay exact).
  */
 export class SecondAggregator {
   private readonly pending = new Map<number, PendingSecond>();
@@ -256,10 +257,5 @@ export class RoundAccumulator {
       DurationS: round(divisorS, 3),
       RTDistribution: rtDistribution(this.rt),
     };
-  }
-
-  /** The round's merged RT histogram, compressed base64 (e.g. for the JSON report). */
-  rtHistogram(): string {
-    return encodeHistogram(this.rt);
   }
 }
