@@ -24,7 +24,7 @@ export interface Controller {
   readonly port: number;
   readonly credentials: LoadedCredentials;
   readonly manager: TaskManager;
-  /** Stops running tasks (writing their reports) and closes every socket. */
+  /** Stops running tasks (writing their reports), ends every agent its launcher started, and closes every socket. */
   close(): Promise<void>;
 }
 
