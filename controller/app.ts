@@ -24,7 +24,7 @@ export interface Controller {
   readonly port: number;
   readonly credentials: LoadedCredentials;
   readonly manager: TaskManager;
-  /** Stops running tasks (writing their reports) and closes every socket. */
+  /** Stops running tasks (writing their reports), ends every agent its launcher started, and closes every socket. */
   close(): Promise<void>;
 }
 
@@ -55,7 +55,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   const publicUrl = (): string => options.publicUrl ?? baseUrl;
   const localReports = new FileReportStore(path.join(options.dataDir, 'reports'), publicUrl);
   const reports = deps.reportStore ?? createReportStore(options.reportStore, { dataDir: options.dataDir, publicUrl });
-  const launcher = deps.launcher ?? new LocalAgentLauncher(options.agentCommand, (agentId, line) => log(`[agent ${agentId}] ${line}`));
+  const launcher = deps.launcher ?? new LocalAgentLauncher(options.agentCommand, (agentId, line) => log(`[agent ${agentId}] ${line}`), options.maxAgentsTotal);
 
   const manager = new TaskManager({
     store,
@@ -148,6 +148,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
       closing ??= (async () => {
         clearInterval(retention);
         await manager.shutdown();
+        await launcher.shutdown();
         agentHub.close();
         statsStream.close();
         server.closeAllConnections();

@@ -36,6 +36,7 @@ const REGION = 'cn-local';
 
 /** Records every launch and starts nothing: the test plays the launched agents, with their secrets. */
 class SeatLauncher implements AgentLauncher {
+  readonly capacity = Number.POSITIVE_INFINITY;
   private readonly specs: AgentLaunchSpec[] = [];
   private readonly used = new Set<string>();
 
@@ -56,6 +57,8 @@ class SeatLauncher implements AgentLauncher {
   get launched(): number {
     return this.specs.length;
   }
+
+  async shutdown(): Promise<void> {}
 
   /** A launched seat that no socket of the test has taken yet. */
   take(): AgentLaunchSpec | undefined {
@@ -426,11 +429,13 @@ describe('a locally launched agent', () => {
     const local = new LocalAgentLauncher([process.execPath, BIN.agent]);
     env = await startEnv(
       {
+        capacity: local.capacity,
         launch: (spec) => {
           const agent = local.launch(spec);
           launched.push({ spec, agent });
           return agent;
         },
+        shutdown: () => local.shutdown(),
       },
       30,
     );

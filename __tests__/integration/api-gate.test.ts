@@ -10,7 +10,9 @@ import { tempDir } from '../helpers/processes';
 
 /** Agents that never connect: a task stays Creating (and so counts as running) for the whole test. */
 const idleLauncher: AgentLauncher = {
+  capacity: Number.POSITIVE_INFINITY,
   launch: (spec) => ({ agentId: spec.agentId, kill: () => undefined }),
+  shutdown: async () => undefined,
 };
 
 const TASKS = '/api/v2/benchmark-tasks';

@@ -1,10 +1,19 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { AGENT_TOKEN_ENV } from '../../src/contract';
 
-/** Where agents run. Local child processes now; remote schedulers implement the same interface. */
+/**
+ * Where agents run: local child processes now; agents on other hosts and
+ * Kubernetes Jobs implement the same interface. A launched agent dials out to
+ * the controller and proves its seat with its own secret; the controller never
+ * branches on which launcher started it.
+ */
 export interface AgentLauncher {
+  /** Most agents it can have running at once (Infinity when only the host's resources bound it). */
+  readonly capacity: number;
   /** Starts one agent that will connect to `controllerWsUrl` as `agentId` with `token`, that slot's own secret. */
   launch(spec: AgentLaunchSpec): LaunchedAgent;
+  /** Ends every agent it started that still runs; resolves once they are gone. */
+  shutdown(): Promise<void>;
 }
 
 export interface AgentLaunchSpec {
@@ -21,12 +30,27 @@ export interface LaunchedAgent {
   kill(graceMs?: number): void;
 }
 
+/** At shutdown an agent gets this long after SIGTERM before SIGKILL. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 /**
  * Starts agents as child processes of the controller. The stdin pipe is how
  * an agent learns that its controller died (EOF), so none outlives a kill -9.
  */
 export class LocalAgentLauncher implements AgentLauncher {
-  constructor(private readonly command: string[], private readonly logSink?: (agentId: string, line: string) => void) {}
+  /** Children started and not yet exited, with how to wait for their exit. */
+  private readonly running = new Map<LaunchedAgent, Promise<void>>();
+
+  constructor(
+    private readonly command: string[],
+    private readonly logSink?: (agentId: string, line: string) => void,
+    readonly capacity = Number.POSITIVE_INFINITY,
+  ) {}
+
+  async shutdown(): Promise<void> {
+    for (const agent of this.running.keys()) agent.kill(SHUTDOWN_GRACE_MS);
+    await Promise.all(this.running.values());
+  }
 
   launch(spec: AgentLaunchSpec): LaunchedAgent {
     const [file, ...baseArgs] = this.command;
@@ -43,17 +67,21 @@ export class LocalAgentLauncher implements AgentLauncher {
     // The pipe is only an EOF signal; never block on it.
     child.stdin?.on('error', () => undefined);
     let exited = false;
-    child.on('exit', (code, signal) => {
+    let markExited = (): void => undefined;
+    const exit = new Promise<void>((resolve) => {
+      markExited = resolve;
+    });
+    const onGone = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (exited) return;
       exited = true;
+      this.running.delete(agent);
+      markExited();
       spec.onExit(code, signal);
-    });
-    child.on('error', () => {
-      if (!exited) {
-        exited = true;
-        spec.onExit(null, null);
-      }
-    });
-    return {
+    };
+    child.on('exit', onGone);
+    // a spawn that failed (no such file) emits only 'error'
+    child.on('error', () => onGone(null, null));
+    const agent: LaunchedAgent = {
       agentId: spec.agentId,
       pid: child.pid,
       kill(graceMs = 3000): void {
@@ -65,5 +93,7 @@ export class LocalAgentLauncher implements AgentLauncher {
         timer.unref();
       },
     };
+    this.running.set(agent, exit);
+    return agent;
   }
 }

@@ -289,9 +289,10 @@ export class TaskManager extends EventEmitter {
     const runner = this.runners.get(name);
     const round = currentRound(record);
     const view = round && !runner ? this.roundView(record, round) : undefined;
-    const series = runner ? runner.series : view?.series ?? [];
+    const live = runner?.snapshot();
+    const series = live ? live.series : view?.series ?? [];
     const last = series[series.length - 1];
-    const result = runner ? runner.accumulator.result(runner.loadDurationS()) : view?.result;
+    const result = live ? live.result : view?.result;
     const optional = runOptional(record.spec);
     const detail: TaskDetail = {
       ...this.summary(record),
@@ -299,14 +300,14 @@ export class TaskManager extends EventEmitter {
       RoundId: round?.roundId ?? 0,
       StartTime: round ? formatTime(round.startMs) : undefined,
       EndTime: round?.endMs ? formatTime(round.endMs) : undefined,
-      ElapsedS: runner ? Math.round(runner.elapsedS()) : round?.endMs && round.startMs ? Math.round((round.endMs - round.startMs) / 1000) : 0,
+      ElapsedS: live ? Math.round(live.elapsedS) : round?.endMs && round.startMs ? Math.round((round.endMs - round.startMs) / 1000) : 0,
       DurationS: optional.durationS,
-      Target: runner?.mode.describeTarget(),
-      Events: runner ? runner.events : view?.events ?? [],
-      Capacity: runner?.mode.capacity() ?? round?.capacity,
+      Target: live?.target,
+      Events: live ? [...live.events] : view?.events ?? [],
+      Capacity: live?.capacity ?? round?.capacity,
       ReportUrl: round?.reportUrl,
     };
-    const llm = runner ? runner.llmResult() : view?.llm;
+    const llm = live ? live.llm : view?.llm;
     if (llm) {
       detail.LLM = llm;
     }
@@ -324,7 +325,7 @@ export class TaskManager extends EventEmitter {
     const runner = this.runners.get(name);
     const record = this.mustGet(name);
     const round = currentRound(record);
-    const series = runner ? runner.series : round ? this.roundView(record, round).series : [];
+    const series = runner ? [...runner.snapshot().series] : round ? this.roundView(record, round).series : [];
     return {
       RequestId: requestId,
       TaskName: name,
@@ -345,7 +346,7 @@ export class TaskManager extends EventEmitter {
     const runner = this.runners.get(name);
     const round = currentRound(record);
     if (!round) return { roundId: 0, records: [] };
-    return { roundId: round.roundId, records: runner ? runner.llmRecords : this.roundView(record, round).llmRecords ?? [] };
+    return { roundId: round.roundId, records: runner ? [...runner.snapshot().llmRecords] : this.roundView(record, round).llmRecords ?? [] };
   }
 
   /** Where the report of the last round is; 409 before the round has ended. */
@@ -366,7 +367,7 @@ export class TaskManager extends EventEmitter {
     for (const [name, runner] of this.runners) {
       const expected = Buffer.from(this.records.get(name)?.agentToken ?? '');
       // constant-time: the comparison must not tell how much of a guess was right
-      if ((expected.length === presented.length && timingSafeEqual(expected, presented)) || runner.holdsAgentSecret(token)) return runner;
+      if ((expected.length === presented.length && timingSafeEqual(expected, presented)) || runner.holdsAgentSecret(token)) return runner.agentOwner;
     }
     return undefined;
   }
@@ -545,13 +546,14 @@ export class TaskManager extends EventEmitter {
   private onRunnerChange(record: TaskRecord): void {
     const runner = this.runners.get(record.taskName);
     if (!runner) return;
-    record.desiredAgent = runner.desiredAgents();
-    if (runner.phase === 'running' && (record.status === 'Creating')) {
+    const live = runner.snapshot();
+    record.desiredAgent = live.desiredAgents;
+    if (live.phase === 'running' && (record.status === 'Creating')) {
       const round = currentRound(record);
-      if (round) round.runningMs = runner.runningSinceMs;
-      this.setStatus(record, 'Running', runner.message);
-    } else if (runner.phase === 'starting' && record.status === 'Creating') {
-      record.message = runner.message;
+      if (round) round.runningMs = live.runningSinceMs;
+      this.setStatus(record, 'Running', live.message);
+    } else if (live.phase === 'starting' && record.status === 'Creating') {
+      record.message = live.message;
       this.touch(record);
     } else {
       this.emit('task', record.taskName);
@@ -635,7 +637,7 @@ export class TaskManager extends EventEmitter {
   private recordEvent(record: TaskRecord, roundId: number, kind: TaskEvent['Kind'], message: string): void {
     const event = newEvent(kind, message);
     const runner = this.runners.get(record.taskName);
-    if (runner) runner.events.push(event);
+    if (runner) runner.keepEvent(event);
     else this.views.get(viewKey(record.taskName, roundId))?.events.push(event);
     // its own outcome is not checked: a failure is already being handled, and the line waits like the others
     this.deps.store.appendEvent(record.taskName, roundId, event);
@@ -643,22 +645,22 @@ export class TaskManager extends EventEmitter {
   }
 
   private onRunnerFinished(record: TaskRecord, round: RoundRecord, info: { reason: string; failed: boolean }): void {
-    const runner = this.runners.get(record.taskName);
+    const last = this.runners.get(record.taskName)?.snapshot();
     this.runners.delete(record.taskName);
     round.endMs = Date.now();
-    round.loadEndMs = runner?.stopRequestedMs ?? round.endMs;
+    round.loadEndMs = last?.stopRequestedMs ?? round.endMs;
     round.message = info.reason;
-    round.capacity = runner?.mode.capacity();
-    if (runner) {
+    round.capacity = last?.capacity;
+    if (last) {
       this.views.set(viewKey(record.taskName, round.roundId), {
-        series: runner.series,
-        events: runner.events,
-        result: runner.accumulator.result(runner.loadDurationS()),
-        ...(record.spec.llm ? { llmRecords: runner.llmRecords, llm: runner.llmResult() } : {}),
+        series: [...last.series],
+        events: [...last.events],
+        result: last.result,
+        ...(record.spec.llm ? { llmRecords: [...last.llmRecords], llm: last.llm } : {}),
       });
     }
     if (record.status === 'Deleting') return;
-    const status: TaskStatus = info.failed ? (runner && runner.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
+    const status: TaskStatus = info.failed ? (last && last.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
     const message = info.failed ? info.reason : `Benchmark task is stopped: ${info.reason}`;
     if (info.failed && status === 'CreateFailed') {
       this.setStatus(record, status, message);

@@ -1,0 +1,375 @@
+import { randomBytes } from 'node:crypto';
+import { AgentStatsFrame, AgentToController, CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent } from '../../src/contract';
+import { AgentConnection, AgentOwner, sameSecret } from './hub';
+import { AgentLauncher, LaunchedAgent } from './launcher';
+
+/** A retired agent has this long to send its last frame and `done` before it is cut off. */
+const RETIRE_WAIT_MS = 6000;
+/** A lost agent is replaced after this breath, so a crash loop cannot spin. */
+export const REPLACE_DELAY_MS = 500;
+/** After its socket closed, a launched agent gets this long to exit before SIGKILL. */
+const DISCONNECTED_KILL_GRACE_MS = 1000;
+
+/** `launching`: started, not connected yet; `disconnected`: its socket closed, its process not yet gone. */
+export type AgentState = 'launching' | 'connected' | 'ready' | 'done' | 'retiring' | 'disconnected';
+
+/** One agent of the pool as the API shows it. */
+export interface AgentInfo {
+  readonly id: string;
+  readonly index: number;
+  readonly host?: string;
+  readonly pid?: number;
+  readonly state: AgentState;
+}
+
+/** One seat of the pool, as the round addresses its agent. */
+export interface PoolSeat {
+  readonly agentId: string;
+  /** Its share of the round: kept while others come and go, so the data offsets of the rest hold. */
+  readonly index: number;
+  readonly host?: string;
+  readonly pid?: number;
+  /** The agent said `done`: it sent all it may, or it stopped. */
+  readonly done: boolean;
+  /** The most requests it said it sent, in its frames or its `done`. */
+  readonly totalSent: number;
+  /** Sends to the agent when it is connected; a no-op otherwise. */
+  send(message: ControllerToAgent): void;
+}
+
+/** What the pool tells the round. */
+export interface PoolEvents {
+  /** An agent took its seat and waits for its assignment. */
+  added(seat: PoolSeat): void;
+  /** It loaded what it needs (tokenizer, client) and can start. */
+  ready(seat: PoolSeat): void;
+  stats(seat: PoolSeat, frame: AgentStatsFrame): void;
+  done(seat: PoolSeat): void;
+  log(seat: PoolSeat, level: 'info' | 'warn' | 'error', message: string): void;
+  /** It was asked to stop because the round wants fewer agents. */
+  retired(seat: PoolSeat, why: string): void;
+  /** A working agent went away; its replacement is launched REPLACE_DELAY_MS later, then `refilled` follows. */
+  lost(seat: PoolSeat, why: string): void;
+  refilled(): void;
+  /** After `stop`, the last agent said `done` or went away. */
+  settled(): void;
+}
+
+export interface AgentPoolOptions {
+  launcher: AgentLauncher;
+  controllerWsUrl: string;
+  /** The task's agent token: an agent started by hand presents it to take a free seat. */
+  agentToken: string;
+  /** Launched agents are named `${idPrefix}-1`, `${idPrefix}-2`, ... */
+  idPrefix: string;
+  /** How many agents the round wants now; asked whenever seats are filled or offered. */
+  wanted(): number;
+  events: PoolEvents;
+}
+
+class Seat implements PoolSeat {
+  connection?: AgentConnection;
+  /** Its connection was seated at least once. */
+  seated = false;
+  ready = false;
+  retiring = false;
+  done = false;
+  totalSent = 0;
+
+  constructor(
+    readonly agentId: string,
+    readonly index: number,
+    /** A launched seat's own secret: only its hello may take the seat. Absent for a seat taken with the task's token. */
+    readonly secret?: string,
+    public launched?: LaunchedAgent,
+  ) {}
+
+  get host(): string | undefined {
+    return this.connection?.host;
+  }
+
+  get pid(): number | undefined {
+    return this.connection?.pid ?? this.launched?.pid;
+  }
+
+  get state(): AgentState {
+    if (this.retiring) return 'retiring';
+    if (!this.connection) return this.seated ? 'disconnected' : 'launching';
+    if (this.done) return 'done';
+    return this.ready ? 'ready' : 'connected';
+  }
+
+  send(message: ControllerToAgent): void {
+    this.connection?.send(message);
+  }
+}
+
+/**
+ * The agents of one round: launches as many as the round wants, retires the
+ * extra ones, replaces a lost one, seats agents started by hand with the
+ * task's token, and remembers how many were available when. The round hears
+ * of them through PoolEvents and speaks to them through their seats.
+ */
+export class AgentPool implements AgentOwner {
+  private readonly seats = new Map<string, Seat>();
+  private launchSerial = 0;
+  /** Requests sent by agents no longer in the pool. */
+  private sentByDropped = 0;
+  /** Stopping or stopped: no seat is filled or offered again. */
+  private closing = false;
+  /** Changes of the available count, oldest first, pruned as seconds are read. */
+  private readonly availability: { atMs: number; count: number }[] = [];
+
+  constructor(private readonly options: AgentPoolOptions) {}
+
+  // -------------------------------------------------------------- size
+
+  /** Launches agents up to what the round wants (within the launcher's capacity) and retires the extra ones. */
+  reconcile(): void {
+    if (this.closing) return;
+    const desired = this.options.wanted();
+    const active = this.activeSeats();
+    const launchedActive = active.filter((s) => s.launched).length;
+    const toLaunch = Math.min(desired - active.length, this.options.launcher.capacity - launchedActive);
+    for (let n = 0; n < toLaunch; n++) this.launch();
+    if (active.length > desired) {
+      // retire the highest indices so the remaining agents keep their data offsets
+      const extra = active.sort((a, b) => b.index - a.index).slice(0, active.length - desired);
+      for (const seat of extra) this.retire(seat, 'the mode needs fewer agents');
+    }
+  }
+
+  /** Asks every agent to stop; `settled` follows once all of them said done or went away. */
+  stop(reason: string): void {
+    this.closing = true;
+    for (const seat of this.seats.values()) seat.send({ type: 'stop', reason });
+  }
+
+  /** True when no connected agent still owes its `done`. */
+  isSettled(): boolean {
+    return ![...this.seats.values()].some((s) => s.connection && !s.done);
+  }
+
+  /** Closes every socket and ends every launched agent, without waiting for them. */
+  shutdown(): void {
+    this.closing = true;
+    for (const seat of this.seats.values()) {
+      seat.connection?.close(1000, 'round finished');
+      seat.launched?.kill();
+    }
+  }
+
+  private launch(): void {
+    const agentId = `${this.options.idPrefix}-${++this.launchSerial}`;
+    const secret = randomBytes(24).toString('base64url');
+    const seat = new Seat(agentId, this.freeIndex(), secret);
+    this.seats.set(agentId, seat);
+    seat.launched = this.options.launcher.launch({
+      controllerWsUrl: this.options.controllerWsUrl,
+      token: secret,
+      agentId,
+      onExit: (code, signal) => this.onAgentExit(seat, code, signal),
+    });
+  }
+
+  private freeIndex(): number {
+    const used = new Set(this.activeSeats().map((s) => s.index));
+    let i = 0;
+    while (used.has(i)) i++;
+    return i;
+  }
+
+  private retire(seat: Seat, why: string): void {
+    seat.retiring = true;
+    this.noteAvailability();
+    seat.send({ type: 'stop', reason: why });
+    this.options.events.retired(seat, why);
+    // its final frame and `done` arrive before the socket closes; it is cut off if it lingers
+    setTimeout(() => this.drop(seat), RETIRE_WAIT_MS).unref();
+  }
+
+  private drop(seat: Seat): void {
+    if (!this.seats.has(seat.agentId)) return;
+    this.seats.delete(seat.agentId);
+    this.noteAvailability();
+    this.sentByDropped += seat.totalSent;
+    seat.launched?.kill();
+    seat.connection?.close(1000, 'retired');
+  }
+
+  private onAgentExit(seat: Seat, code: number | null, signal: NodeJS.Signals | null): void {
+    if (!this.seats.has(seat.agentId)) return;
+    if (seat.retiring || this.closing) {
+      this.drop(seat);
+      this.checkSettled();
+      return;
+    }
+    this.lose(seat, signal ? `killed by ${signal}` : `exited with code ${code}`);
+  }
+
+  private lose(seat: Seat, why: string): void {
+    this.drop(seat);
+    this.options.events.lost(seat, why);
+    setTimeout(() => {
+      this.reconcile();
+      this.options.events.refilled();
+    }, REPLACE_DELAY_MS).unref();
+  }
+
+  private checkSettled(): void {
+    if (this.closing && this.isSettled()) this.options.events.settled();
+  }
+
+  // ------------------------------------------------------- the hub's side
+
+  /** Whether `token` is the secret of one of the launched seats (compared in constant time, over every seat). */
+  holdsSecret(token: string): boolean {
+    let found = false;
+    for (const seat of this.seats.values()) if (seat.secret !== undefined && sameSecret(token, seat.secret)) found = true;
+    return found;
+  }
+
+  attach(connection: AgentConnection, token: string): void {
+    let seat = this.seats.get(connection.agentId);
+    // a seat is never taken over: the agent holding it stays, the newcomer goes
+    if (seat?.connection) {
+      connection.close(CLOSE_AGENT_CONNECTED, 'agent id already connected');
+      return;
+    }
+    // a launched seat is its own agent's (its secret); the task's token takes only a free seat
+    if (!sameSecret(token, seat?.secret ?? this.options.agentToken)) {
+      connection.close(CLOSE_UNAUTHORIZED, 'wrong secret for this agent id');
+      return;
+    }
+    if (!seat) {
+      if (this.closing || this.activeSeats().length >= this.options.wanted()) {
+        connection.close(1000, 'no agent needed');
+        return;
+      }
+      seat = new Seat(connection.agentId, this.freeIndex());
+      this.seats.set(seat.agentId, seat);
+    }
+    if (this.closing || seat.retiring) {
+      connection.close(1000, 'round is ending');
+      return;
+    }
+    seat.connection = connection;
+    seat.seated = true;
+    seat.ready = false;
+    this.noteAvailability();
+    this.options.events.added(seat);
+  }
+
+  onClose(connection: AgentConnection): void {
+    const seat = this.seats.get(connection.agentId);
+    if (!seat || seat.connection !== connection) return;
+    seat.connection = undefined;
+    this.noteAvailability();
+    if (seat.retiring || this.closing) {
+      this.drop(seat);
+      this.checkSettled();
+      return;
+    }
+    // an agent started by hand has nothing to restart; a launched one is replaced when it exits
+    if (seat.launched) seat.launched.kill(DISCONNECTED_KILL_GRACE_MS);
+    else this.lose(seat, 'connection closed');
+  }
+
+  onMessage(connection: AgentConnection, message: AgentToController): void {
+    const seat = this.seats.get(connection.agentId);
+    // only the socket seated in the seat speaks for it
+    if (!seat || seat.connection !== connection) return;
+    switch (message.type) {
+      case 'ready':
+        seat.ready = true;
+        this.options.events.ready(seat);
+        break;
+      case 'stats':
+        seat.totalSent = Math.max(seat.totalSent, message.frame.totalSent);
+        this.options.events.stats(seat, message.frame);
+        break;
+      case 'done':
+        seat.done = true;
+        seat.totalSent = Math.max(seat.totalSent, message.totalSent);
+        if (seat.retiring) this.drop(seat);
+        this.checkSettled();
+        this.options.events.done(seat);
+        break;
+      case 'log':
+        this.options.events.log(seat, message.level, message.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ------------------------------------------------------------ counts
+
+  /** Connected agents not retiring. */
+  available(): number {
+    return this.activeSeats().filter((s) => s.connection).length;
+  }
+
+  /** Connected agents not retiring that said `ready`. */
+  readyCount(): number {
+    return this.activeSeats().filter((s) => s.connection && s.ready).length;
+  }
+
+  /** Seats not retiring, by index: the agents that share the round's load. */
+  live(): PoolSeat[] {
+    return this.activeSeats().sort((a, b) => a.index - b.index);
+  }
+
+  /** Connected agents that still send frames. */
+  reporting(): PoolSeat[] {
+    return [...this.seats.values()].filter((s) => s.connection && !s.done);
+  }
+
+  /** Requests sent by agents that left the pool. */
+  sentByGone(): number {
+    return this.sentByDropped;
+  }
+
+  /** Requests sent by every agent the pool ever had. */
+  sentByAll(): number {
+    let sent = this.sentByDropped;
+    for (const seat of this.seats.values()) sent += seat.totalSent;
+    return sent;
+  }
+
+  agents(): AgentInfo[] {
+    return [...this.seats.values()]
+      .sort((a, b) => a.index - b.index)
+      .map((s) => ({ id: s.agentId, index: s.index, host: s.host, pid: s.pid, state: s.state }));
+  }
+
+  private activeSeats(): Seat[] {
+    return [...this.seats.values()].filter((s) => !s.retiring);
+  }
+
+  // ------------------------------------------------------- availability
+
+  /** Records a change of the available agents, so each second shows the fewest it had, even for a gap shorter than a second. */
+  private noteAvailability(): void {
+    this.availability.push({ atMs: Date.now(), count: this.available() });
+  }
+
+  /** The fewest agents available at any moment of `second` (Unix seconds); forgets changes older than it. */
+  availableDuring(second: number): number {
+    const startMs = second * 1000;
+    const endMs = startMs + 1000;
+    let atStart = this.availability.length ? this.availability[0].count : this.available();
+    let fewest = Number.POSITIVE_INFINITY;
+    let keepFrom = 0;
+    this.availability.forEach((change, i) => {
+      if (change.atMs <= startMs) {
+        atStart = change.count;
+        keepFrom = i;
+      } else if (change.atMs < endMs) {
+        fewest = Math.min(fewest, change.count);
+      }
+    });
+    this.availability.splice(0, keepFrom);
+    return Math.min(fewest, atStart);
+  }
+}
