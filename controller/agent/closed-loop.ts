@@ -1,5 +1,6 @@
 import type { LoadShape } from '../../src/contract';
 import { STATUS_CONNECTION_FAILED } from './http-client';
+import type { HttpLoad } from './http-workload';
 import type { LoadContext, LoadDriver } from './load-driver';
 
 export type ClosedLoad = Extract<LoadShape, { kind: 'closed' }>;
@@ -83,8 +84,7 @@ class Worker {
 }
 
 /** `concurrency` workers, each sending its next request when the previous one ends; `maxQps` caps the total. */
-export class ClosedLoop implements LoadDriver<ClosedLoad> {
-  readonly kind = 'closed' as const;
+export class ClosedLoop implements LoadDriver<HttpLoad> {
   pacer: Pacer | null = null;
   private workers: Worker[] = [];
   private load: ClosedLoad;
@@ -100,15 +100,17 @@ export class ClosedLoop implements LoadDriver<ClosedLoad> {
     this.resize(this.load.concurrency);
   }
 
-  update(load: ClosedLoad): void {
+  update(load: HttpLoad): boolean {
+    if (load.kind !== 'closed') return false;
     const pacingChanged = load.maxQps !== this.load.maxQps;
     this.load = load;
-    if (!this.running) return;
+    if (!this.running) return true;
     if (pacingChanged) {
       this.applyPacing(load.maxQps);
       for (const worker of this.workers) worker.repace();
     }
     this.resize(load.concurrency);
+    return true;
   }
 
   stop(): void {

@@ -2,6 +2,7 @@ import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { RequestTemplate } from '../../src/contract';
 import { DeadlineList, DeadlineNode } from './deadline-list';
+import type { DoneCallback, Sender } from './load-driver';
 
 /** SPEC 3: a timed-out request is recorded as 512, a connection failure as 599. */
 export const STATUS_TIMEOUT = 512;
@@ -12,9 +13,6 @@ export interface ResultSink {
   sent(nowMs: number, bytesOut: number): void;
   response(nowMs: number, status: number, latencyUs: number, bytesIn: number): void;
 }
-
-/** Called when a request's outcome is known (not for requests cancelled at stop). */
-export type DoneCallback = (status: number) => void;
 
 interface PreparedRequest {
   options: Dispatcher.DispatchOptions;
@@ -130,7 +128,7 @@ class PendingRequest implements Dispatcher.DispatchHandler, DeadlineNode {
  * when undici is done with it, so there are never more connections than
  * requests in flight and picking one is O(1).
  */
-export class HttpSender {
+export class HttpSender implements Sender {
   private readonly requests: PreparedRequest[];
   private readonly origin: string;
   private readonly timeoutMs: number;
@@ -151,8 +149,8 @@ export class HttpSender {
   private waitingHead = 0;
   /** True while inside client.dispatch: an error undici reports synchronously must not recurse into send. */
   private dispatching = false;
-  private idleWaiters: (() => void)[] = [];
   private closed = false;
+  onIdle: () => void = () => undefined;
 
   constructor(template: RequestTemplate, startOffset: number, private readonly sink: ResultSink) {
     const prepared = prepareRequests(template);
@@ -164,6 +162,11 @@ export class HttpSender {
 
   get inFlight(): number {
     return this.inFlightList.size;
+  }
+
+  /** Nothing to load: the requests were prepared by the constructor. */
+  prepare(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Connections to keep and, at most, to open: the load's concurrency, or its cap in open loop. */
@@ -230,23 +233,7 @@ export class HttpSender {
   /** Aborts every request in flight without recording it (the round is over for them). */
   cancelAll(): void {
     this.inFlightList.drain((node) => (node as PendingRequest).cancel(CANCELLED));
-    this.notifyIdle();
-  }
-
-  /** Resolves when nothing is in flight, or after `graceMs`; returns how many were still in flight. */
-  waitIdle(graceMs: number): Promise<number> {
-    if (this.inFlight === 0) return Promise.resolve(0);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.idleWaiters = this.idleWaiters.filter((w) => w !== onIdle);
-        resolve(this.inFlight);
-      }, graceMs);
-      const onIdle = (): void => {
-        clearTimeout(timer);
-        resolve(0);
-      };
-      this.idleWaiters.push(onIdle);
-    });
+    this.onIdle();
   }
 
   /** Cancels what is in flight and closes every connection. */
@@ -261,18 +248,11 @@ export class HttpSender {
   }
 
   private notify(request: PendingRequest, status: number): void {
-    if (this.inFlightList.size === 0) this.notifyIdle();
+    if (this.inFlightList.size === 0) this.onIdle();
     const done = request.done;
     if (!done) return;
     if (this.dispatching) setImmediate(done, status);
     else done(status);
-  }
-
-  private notifyIdle(): void {
-    if (this.idleWaiters.length === 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
   }
 
   private newClient(): Client {

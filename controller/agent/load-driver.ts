@@ -1,7 +1,9 @@
 import type { LoadShape } from '../../src/contract';
-import type { DoneCallback } from './http-client';
 
-/** What a load driver may do: the runner behind it enforces the request limit and records the stats. */
+/** Called when a request's outcome is known (not for requests cancelled at stop). */
+export type DoneCallback = (status: number) => void;
+
+/** What a load driver may do: the lifecycle behind it enforces the request limit and records the stats. */
 export interface LoadContext {
   /**
    * Sends one request; `originMs` is where its latency counts from and `nowMs`
@@ -17,11 +19,36 @@ export interface LoadContext {
   sendLag(nowMs: number, lagUs: number): void;
 }
 
-/** One way of driving load (closed or open loop). Updates apply at once, without restarting. */
-export interface LoadDriver<Shape extends LoadShape = LoadShape> {
-  readonly kind: Shape['kind'];
+/** One way of driving load (closed or open loop, LLM streams or arrivals). */
+export interface LoadDriver<Load extends LoadShape> {
   start(): void;
-  update(load: Shape): void;
-  /** Stops sending; requests in flight are the runner's business. */
+  /** Applies a new load in place; false when this driver cannot, and the lifecycle replaces it. */
+  update(load: Load): boolean;
+  /** Stops sending; requests in flight are the lifecycle's business. */
   stop(): void;
+}
+
+/** Puts requests on the wire and records their outcomes; the lifecycle decides when and how many. */
+export interface Sender {
+  /** Requests sent and not yet ended, timed out or cancelled. */
+  readonly inFlight: number;
+  /** Set by the lifecycle; called whenever inFlight drops to 0. */
+  onIdle: () => void;
+  /** What must be done before `ready` is reported (the LLM tokenizer); never rejects. */
+  prepare(): Promise<void>;
+  send(originMs: number, nowMs: number, done: DoneCallback | null): void;
+  /** Aborts every request in flight without recording it (the round is over for them). */
+  cancelAll(): void;
+  /** Cancels what is in flight and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** What differs between kinds of load (HTTP, LLM): the sender and the drivers of its load shapes. */
+export interface Workload<Load extends LoadShape> {
+  readonly sender: Sender;
+  /** Whether a `load` message is of this kind; one of another kind is ignored. */
+  accepts(load: LoadShape): load is Load;
+  /** Follows a new load outside the driver (how many connections to keep). */
+  fit(load: Load): void;
+  createDriver(load: Load, context: LoadContext): LoadDriver<Load>;
 }

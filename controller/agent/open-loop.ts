@@ -1,4 +1,5 @@
 import type { LoadShape } from '../../src/contract';
+import type { HttpLoad } from './http-workload';
 import type { LoadContext, LoadDriver } from './load-driver';
 
 export type OpenLoad = Extract<LoadShape, { kind: 'open' }>;
@@ -15,8 +16,7 @@ const MAX_SENDS_PER_TURN = 5000;
  * and actual send is recorded; a due request that would exceed the in-flight
  * cap is counted as dropped, never silently skipped.
  */
-export class OpenLoop implements LoadDriver<OpenLoad> {
-  readonly kind = 'open' as const;
+export class OpenLoop implements LoadDriver<HttpLoad> {
   private load: OpenLoad;
   private intervalMs = 0;
   /** Schedule origin (performance.now()) and index of the next request in it. */
@@ -46,12 +46,14 @@ export class OpenLoop implements LoadDriver<OpenLoad> {
    * request is due at the old schedule's next slot, or one new interval from
    * now if that is sooner, so a rate change neither bursts nor stalls.
    */
-  update(load: OpenLoad): void {
+  update(load: HttpLoad): boolean {
+    if (load.kind !== 'open') return false;
     const rateChanged = load.qps !== this.load.qps;
     this.load = load;
-    if (!this.running || !rateChanged) return;
+    if (!this.running || !rateChanged) return true;
     this.setRate(load.qps, performance.now(), false);
     this.rearm();
+    return true;
   }
 
   stop(): void {

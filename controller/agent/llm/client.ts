@@ -1,9 +1,11 @@
 import { Pool } from 'undici';
 import type { LlmRequestRecord, LlmTokenSource } from '../../../src/contract';
-import { STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../http-client';
-import type { PreparedLlmRequest } from './prompts';
+import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../http-client';
+import type { AgentLog } from '../lifecycle';
+import type { DoneCallback, Sender } from '../load-driver';
+import type { PreparedLlmRequest, PromptSource } from './prompts';
 import { SseParser } from './sse';
-import { countTokens } from './tokens';
+import { countTokens, loadTokenizer } from './tokens';
 
 /** Status recorded for an SSE error event that carries no HTTP-like code. */
 export const STATUS_STREAM_ERROR = 500;
@@ -128,31 +130,50 @@ export interface LlmClientOptions {
   url: string;
   headers: [string, string][];
   timeoutMs: number;
-  connections: number;
+  agentIndex: number;
+}
+
+/** Where the client reports what happened: the stats recorder, with the per-request LLM records. */
+export interface LlmResultSink extends ResultSink {
+  /** Frames will carry the records (possibly none), so the controller knows the seconds have LLM figures. */
+  enableLlmRecords(): void;
+  llmRecord(nowMs: number, record: LlmRequestRecord): void;
 }
 
 /** Result of one request, with its times on the performance.now() clock. */
-export interface LlmOutcome {
+interface LlmOutcome {
   record: Omit<LlmRequestRecord, 'agent' | 'seq'>;
   bytesIn: number;
-  bytesOut: number;
 }
 
 /**
  * Streams OpenAI-compatible completions over an undici pool. Every chunk is
  * stamped as it is read; the body is parsed incrementally and only the
  * generated text is kept (for token counting when the server sends no usage).
+ * Every request is recorded, with its LLM figures, in the second it ended.
  */
-export class LlmClient {
-  private readonly pool: Pool;
+export class LlmClient implements Sender {
+  onIdle: () => void = () => undefined;
+  /** Opened by `prepare`, sized by the load as it is by then. */
+  private pool: Pool | null = null;
+  private connections = 1;
+  private readonly origin: string;
   private readonly path: string;
   private readonly headers: Record<string, string>;
   private readonly controllers = new Set<AbortController>();
+  private inFlightCount = 0;
+  private seq = 0;
+  private closed = false;
 
-  constructor(private readonly options: LlmClientOptions) {
+  constructor(
+    private readonly options: LlmClientOptions,
+    private readonly prompts: PromptSource,
+    private readonly sink: LlmResultSink,
+    private readonly log: AgentLog,
+  ) {
     const url = new URL(options.url);
+    this.origin = url.origin;
     this.path = `${url.pathname}${url.search}`;
-    this.pool = new Pool(url.origin, { connections: Math.max(1, options.connections), headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
     for (const [name, value] of options.headers) {
       const lower = name.toLowerCase();
@@ -162,8 +183,68 @@ export class LlmClient {
     this.headers = headers;
   }
 
-  /** Sends one request; resolves when it has ended, failed or timed out, or null when cancelled. */
-  async send(prepared: PreparedLlmRequest): Promise<LlmOutcome | null> {
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Connections of the pool; only the count when `prepare` opens it counts. */
+  setConnections(count: number): void {
+    this.connections = Math.max(1, count);
+  }
+
+  /** Loads the tokenizer (a failure is logged: counts then come from `usage` only) and opens the pool. */
+  async prepare(): Promise<void> {
+    try {
+      await loadTokenizer();
+    } catch (err) {
+      this.log('error', `cannot load the tokenizer: ${(err as Error).message}`);
+    }
+    if (this.closed) return;
+    this.pool = new Pool(this.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+  }
+
+  /** Streams the next prompt. Latency counts from the actual send (`originMs` is not used): see `stream`. */
+  send(_originMs: number, nowMs: number, done: DoneCallback | null): void {
+    this.inFlightCount++;
+    const prepared = this.prompts.next();
+    this.sink.sent(nowMs, prepared.body.length);
+    void this.stream(prepared)
+      .then(
+        (outcome) => {
+          if (!outcome || this.closed) return 0;
+          const endMs = performance.now();
+          const { record } = outcome;
+          this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn);
+          this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record });
+          return record.status;
+        },
+        (err: Error) => {
+          this.log('warn', `LLM request failed unexpectedly: ${err.message}`);
+          return STATUS_CONNECTION_FAILED;
+        },
+      )
+      .then((status) => {
+        this.inFlightCount--;
+        if (this.inFlightCount === 0) this.onIdle();
+        done?.(status);
+      });
+  }
+
+  /** Aborts every request in flight; they end unrecorded. */
+  cancelAll(): void {
+    for (const c of this.controllers) c.abort();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelAll();
+    await this.pool?.destroy().catch(() => undefined);
+  }
+
+  /** One request; resolves when it has ended, failed or timed out, or null when cancelled. */
+  private async stream(prepared: PreparedLlmRequest): Promise<LlmOutcome | null> {
+    const pool = this.pool;
+    if (!pool) return null;
     const controller = new AbortController();
     this.controllers.add(controller);
     let timedOut = false;
@@ -178,7 +259,7 @@ export class LlmClient {
     let bytesIn = 0;
     let errorText: string | null = null;
     try {
-      const res = await this.pool.request({ path: this.path, method: 'POST', headers: this.headers, body: prepared.body, signal: controller.signal });
+      const res = await pool.request({ path: this.path, method: 'POST', headers: this.headers, body: prepared.body, signal: controller.signal });
       status = res.statusCode;
       if (status !== 200) {
         const text = await res.body.text();
@@ -222,16 +303,6 @@ export class LlmClient {
       status,
       ...(errorText !== null ? { error: errorText } : {}),
     };
-    return { record, bytesIn, bytesOut: prepared.body.length };
-  }
-
-  /** Aborts every request in flight; they resolve to null. */
-  cancelAll(): void {
-    for (const c of this.controllers) c.abort();
-  }
-
-  async close(): Promise<void> {
-    this.cancelAll();
-    await this.pool.destroy().catch(() => undefined);
+    return { record, bytesIn };
   }
 }

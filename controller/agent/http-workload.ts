@@ -1,0 +1,38 @@
+import type { LoadShape, RequestTemplate } from '../../src/contract';
+import { ClosedLoop } from './closed-loop';
+import { HttpSender, ResultSink } from './http-client';
+import type { LoadContext, LoadDriver, Workload } from './load-driver';
+import { OpenLoop } from './open-loop';
+
+/** The HTTP loads; `llm` loads are sent by the LLM workload. */
+export type HttpLoad = Exclude<LoadShape, { kind: 'llm' }>;
+
+/** Beyond this many connections, open-loop requests wait for a free one (their latency still counts). */
+const OPEN_LOOP_MAX_CONNECTIONS = 512;
+
+/** Idle connections worth keeping: one per worker, or per request the in-flight cap allows. */
+function connectionsFor(load: HttpLoad): number {
+  // open loop: enough connections for the in-flight cap, but not a connection per request under overload
+  return load.kind === 'closed' ? load.concurrency : Math.min(load.maxInFlight, OPEN_LOOP_MAX_CONNECTIONS);
+}
+
+/** Prepared HTTP requests, sent in closed loop (workers) or open loop (a schedule). */
+export class HttpWorkload implements Workload<HttpLoad> {
+  readonly sender: HttpSender;
+
+  constructor(template: RequestTemplate, startOffset: number, sink: ResultSink) {
+    this.sender = new HttpSender(template, startOffset, sink);
+  }
+
+  accepts(load: LoadShape): load is HttpLoad {
+    return load.kind !== 'llm';
+  }
+
+  fit(load: HttpLoad): void {
+    this.sender.setMaxIdleConnections(connectionsFor(load));
+  }
+
+  createDriver(load: HttpLoad, context: LoadContext): LoadDriver<HttpLoad> {
+    return load.kind === 'closed' ? new ClosedLoop(context, load) : new OpenLoop(context, load);
+  }
+}

@@ -1,0 +1,123 @@
+import type { AgentAssignment, LlmLoad, LlmWork, LoadShape } from '../../../src/contract';
+import type { AgentLog } from '../lifecycle';
+import type { LoadContext, LoadDriver, Workload } from '../load-driver';
+import { LlmClient, LlmResultSink } from './client';
+import { GammaArrivals } from './prng';
+import { PromptSource } from './prompts';
+
+/** rate mode without maxConcurrency: connections the pool may open. */
+const RATE_MODE_CONNECTIONS = 256;
+
+const sameLoad = (a: LlmLoad, b: LlmLoad): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** concurrency and throughput: `concurrency` streams, each sending its next request when the previous one ends. */
+class LlmStreams implements LoadDriver<LlmLoad> {
+  private active = false;
+  // Each stream is a chain of sends: the end of one request sends the next.
+  private readonly next = (): void => {
+    if (!this.active) return;
+    const nowMs = performance.now();
+    if (!this.context.trySend(nowMs, nowMs, this.next)) this.stop();
+  };
+
+  constructor(private readonly context: LoadContext, private readonly load: LlmLoad) {}
+
+  start(): void {
+    this.active = true;
+    for (let i = 0; i < Math.max(1, this.load.concurrency) && this.active; i++) this.next();
+  }
+
+  /** Any change restarts the streams (what is in flight carries on). */
+  update(load: LlmLoad): boolean {
+    return sameLoad(load, this.load);
+  }
+
+  stop(): void {
+    this.active = false;
+  }
+}
+
+/** rate: Gamma arrivals from the seeded generator (same seed, same schedule); the first request goes at once. */
+class LlmArrivals implements LoadDriver<LlmLoad> {
+  private active = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** Due requests waiting for an in-flight slot (maxInFlight). */
+  private waiting = 0;
+  private startMs = 0;
+  private dueS = 0;
+  private readonly arrivals: GammaArrivals;
+  private readonly tick = (): void => {
+    this.timer = null;
+    if (!this.active) return;
+    const nowMs = performance.now();
+    while (this.startMs + this.dueS * 1000 <= nowMs) {
+      this.dueS += this.arrivals.nextIntervalS();
+      const maxInFlight = this.load.maxInFlight;
+      // maxConcurrency: the request waits for a slot (as vLLM's benchmark does); its latency counts from its actual send.
+      if (maxInFlight !== null && this.context.inFlight + this.waiting >= maxInFlight) this.waiting++;
+      else if (!this.sendNow()) return;
+    }
+    this.timer = setTimeout(this.tick, Math.max(1, Math.floor(this.startMs + this.dueS * 1000 - performance.now())));
+  };
+  private readonly releaseSlot = (): void => {
+    if (!this.active || this.waiting === 0) return;
+    this.waiting--;
+    this.sendNow();
+  };
+
+  constructor(private readonly context: LoadContext, private readonly load: LlmLoad) {
+    this.arrivals = new GammaArrivals(load.ratePerS, load.burstiness, load.seed);
+  }
+
+  start(): void {
+    this.active = true;
+    this.startMs = performance.now();
+    this.tick();
+  }
+
+  /** Any change restarts the schedule (what is in flight carries on). */
+  update(load: LlmLoad): boolean {
+    return sameLoad(load, this.load);
+  }
+
+  stop(): void {
+    this.active = false;
+    this.waiting = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private sendNow(): boolean {
+    const nowMs = performance.now();
+    if (this.context.trySend(nowMs, nowMs, this.releaseSlot)) return true;
+    this.stop();
+    return false;
+  }
+}
+
+/**
+ * One agent's share of an LLM task: streamed requests in one of the three
+ * test modes, each recorded with its LLM figures.
+ */
+export class LlmWorkload implements Workload<LlmLoad> {
+  readonly sender: LlmClient;
+
+  constructor(assignment: AgentAssignment, work: LlmWork, sink: LlmResultSink, log: AgentLog) {
+    sink.enableLlmRecords();
+    const prompts = new PromptSource(work, assignment.agentIndex, assignment.agentCount);
+    const { url, headers, timeoutMs } = assignment.request;
+    this.sender = new LlmClient({ url, headers, timeoutMs, agentIndex: assignment.agentIndex }, prompts, sink, log);
+  }
+
+  accepts(load: LoadShape): load is LlmLoad {
+    return load.kind === 'llm';
+  }
+
+  fit(load: LlmLoad): void {
+    this.sender.setConnections(load.testMode === 'rate' ? (load.maxInFlight ?? RATE_MODE_CONNECTIONS) : load.concurrency);
+  }
+
+  createDriver(load: LlmLoad, context: LoadContext): LoadDriver<LlmLoad> {
+    return load.testMode === 'rate' ? new LlmArrivals(context, load) : new LlmStreams(context, load);
+  }
+}
