@@ -5,7 +5,7 @@ import { buildRequest } from '../../controller/agent/llm/prompts';
 import { SseEvent, SseParser } from '../../controller/agent/llm/sse';
 import { countTokens, loadTokenizer } from '../../controller/agent/llm/tokens';
 import { computeLlmResult, itlMs, percentile, stableRecords, steadyStage, tpotMs } from '../../controller/metrics/llm';
-import { llmUrl, sharegptPrompts } from '../../controller/tasks/manager';
+import { llmUrl, sharegptPrompts } from '../../controller/tasks/prepare';
 
 beforeAll(async () => {
   await loadTokenizer();

@@ -17,6 +17,7 @@ import { recordsCsv } from '../metrics/llm';
 import { TaskManager } from '../tasks/manager';
 import { TaskRecord } from '../tasks/record';
 import { requestId } from './errors';
+import { detailView, listView, llmRecordsView, statsView } from './views';
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -60,19 +61,19 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
   }));
 
   router.get(API_PREFIX, route((_req, res) => {
-    const body: ListTasksResponse = { RequestId: requestId(res), Tasks: manager.list() };
+    const body: ListTasksResponse = { RequestId: requestId(res), Tasks: listView(manager) };
     res.json(body);
   }));
 
   router.get(`${API_PREFIX}/:region/:name`, route((req, res) => {
-    const body: GetTaskResponse = { RequestId: requestId(res), ...manager.detail(checkRegion(req)) };
+    const body: GetTaskResponse = { RequestId: requestId(res), ...detailView(manager, checkRegion(req)) };
     res.json(body);
   }));
 
   router.put(`${API_PREFIX}/:region/:name`, route(async (req, res) => {
     const name = checkRegion(req);
     await manager.update(name, parseJsonBody(req));
-    const detail = manager.detail(name);
+    const detail = detailView(manager, name);
     const body: UpdateTaskResponse = { RequestId: requestId(res), TaskName: name, DesiredAgent: detail.DesiredAgent, AvailableAgent: detail.AvailableAgent, Status: detail.Status, Message: detail.Message };
     res.json(body);
   }));
@@ -97,7 +98,7 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
   }));
 
   router.get(`${API_PREFIX}/:region/:name/stats`, route((req, res) => {
-    res.json(manager.stats(checkRegion(req), requestId(res)));
+    res.json(statsView(manager, checkRegion(req), requestId(res)));
   }));
 
   // LLM tasks: every request of the current (or last) round, as CSV or JSON.
@@ -105,7 +106,7 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
     const name = checkRegion(req);
     const format = req.query.format === undefined ? 'json' : String(req.query.format);
     if (!isRecordsFormat(format)) throw new BenchError('InvalidField', `format: must be one of ${RECORDS_FORMATS.join(', ')}`, { field: 'format' });
-    const { roundId, records } = manager.llmRecords(name);
+    const { roundId, records } = llmRecordsView(manager, name);
     if (format === 'csv') {
       res.type('text/csv').attachment(`${name}-${roundId}-records.csv`).send(recordsCsv(records));
       return;

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { StatsPoint, StatsStreamFrame } from '../../src/contract';
 import { TaskManager } from '../tasks/manager';
+import { detailView, statsView } from './views';
 
 /**
  * `GET .../stats/stream`: a websocket that sends the round's history on
@@ -14,13 +15,13 @@ export class StatsStreamServer {
   private readonly subscribers = new Map<string, Set<WebSocket>>();
 
   constructor(private readonly manager: TaskManager) {
-    manager.on('second', (taskName: string, point: StatsPoint) => this.broadcast(taskName, () => ({ Type: 'second', Task: manager.detail(taskName), Point: point })));
+    manager.on('second', (taskName: string, point: StatsPoint) => this.broadcast(taskName, () => ({ Type: 'second', Task: detailView(manager, taskName), Point: point })));
     manager.on('task', (taskName: string) => {
       if (!manager.has(taskName)) {
         for (const socket of this.subscribers.get(taskName) ?? []) socket.close(1000, 'task deleted');
         return;
       }
-      this.broadcast(taskName, () => ({ Type: 'task', Task: manager.detail(taskName) }));
+      this.broadcast(taskName, () => ({ Type: 'task', Task: detailView(manager, taskName) }));
     });
   }
 
@@ -31,8 +32,8 @@ export class StatsStreamServer {
       set.add(ws);
       ws.on('close', () => set?.delete(ws));
       ws.on('error', () => undefined);
-      const stats = this.manager.stats(taskName, '');
-      const history: StatsStreamFrame = { Type: 'history', Task: this.manager.detail(taskName), Series: stats.Series };
+      const stats = statsView(this.manager, taskName, '');
+      const history: StatsStreamFrame = { Type: 'history', Task: detailView(this.manager, taskName), Series: stats.Series };
       ws.send(JSON.stringify(history));
     });
   }

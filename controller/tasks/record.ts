@@ -1,4 +1,4 @@
-import { Capacity, TaskSpec, TaskStatus } from '../../src/contract';
+import { Capacity, resolveOptional, TaskSpec, TaskStatus } from '../../src/contract';
 
 /** One round of a task, as persisted in task.json. */
 export interface RoundRecord {
@@ -46,4 +46,9 @@ export function currentRound(record: TaskRecord): RoundRecord | undefined {
 export function loadDurationS(round: RoundRecord): number | undefined {
   const end = round.loadEndMs ?? round.endMs;
   return round.runningMs !== undefined && end !== undefined && end > round.runningMs ? (end - round.runningMs) / 1000 : undefined;
+}
+
+/** The mode shown in lists and reports: an llm task shows its test mode. */
+export function modeName(spec: TaskSpec): string {
+  return spec.llm ? `llm-${spec.llm.testMode}` : resolveOptional(spec).mode;
 }

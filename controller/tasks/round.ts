@@ -87,6 +87,8 @@ export interface RoundSnapshot {
   /** When the agents were told to stop. */
   readonly stopRequestedMs?: number;
   readonly elapsedS: number;
+  /** Seconds the load has run (until the stop, once stopping): the divisor of the round's QPS. */
+  readonly loadDurationS?: number;
 }
 
 /** Seconds a second waits for late agents before it is finalized without them. */
@@ -197,6 +199,8 @@ export class RoundRunner {
   }
 
   snapshot(): RoundSnapshot {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below read the runner when asked
+    const runner = this;
     return {
       roundId: this.deps.roundId,
       phase: this.phase,
@@ -206,15 +210,23 @@ export class RoundRunner {
       agents: this.pool.agents(),
       target: this.mode.describeTarget(),
       capacity: this.mode.capacity(),
-      steps: this.events.flatMap((e) => (e.Step ? [e.Step] : [])),
       events: this.events,
       series: this.series,
-      result: this.accumulator.result(this.loadDurationS()),
-      llm: this.llmResult(),
       llmRecords: this.llmRecords,
       runningSinceMs: this.runningSinceMs,
       stopRequestedMs: this.stopRequestedMs,
       elapsedS: this.elapsedS(),
+      loadDurationS: this.loadDurationS(),
+      // computed when read: most readers want one or two fields, and these are not free
+      get steps(): readonly Step[] {
+        return runner.events.flatMap((e) => (e.Step ? [e.Step] : []));
+      },
+      get result(): RoundResult {
+        return runner.accumulator.result(runner.loadDurationS());
+      },
+      get llm(): LlmResult | undefined {
+        return runner.llmResult();
+      },
     };
   }
 
@@ -405,14 +417,10 @@ export class RoundRunner {
 
   // ---------------------------------------------------------------- events
 
-  private event(kind: TaskEventKind, message: string, step?: Step): void {
+  /** An event of the round (the mode's, the fleet's, or the task's own while this round runs): kept, stored and announced through the hooks. */
+  event(kind: TaskEventKind, message: string, step?: Step): void {
     const event = newEvent(kind, message, step);
     this.events.push(event);
     this.deps.hooks.onEvent(event);
-  }
-
-  /** Keeps an event the task recorded itself (already stored), so the round's list shows it too. */
-  keepEvent(event: TaskEvent): void {
-    this.events.push(event);
   }
 }

@@ -13,15 +13,20 @@ import { TaskRecord } from './record';
  * ndjson whose torn last line, if any, is ignored on read.
  *
  * A full disk loses nothing either: lines that cannot be appended wait in
- * memory (and are served to readers) until a write succeeds; a task.json that
- * cannot be replaced leaves the previous one whole.
+ * memory (and are served to readers), and a task.json that cannot be replaced
+ * leaves the previous one whole. The store tries what waits again every
+ * `retryMs` and after every write that succeeds, and tells its DiskListener
+ * when a task's writes start to wait and when all of them are written.
  */
 export class TaskStore {
   readonly tasksDir: string;
   /** The open append logs, by task, then by file. */
   private readonly logs = new Map<string, Map<string, AppendLog>>();
+  private readonly held = new Map<string, HeldWrites>();
+  private retryTimer?: NodeJS.Timeout;
+  private listener?: DiskListener;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, private readonly retryMs = DISK_RETRY_MS) {
     this.tasksDir = path.join(dataDir, 'tasks');
     try {
       fs.mkdirSync(this.tasksDir, { recursive: true });
@@ -45,8 +50,84 @@ export class TaskStore {
     throw new BenchError(full ? 'StorageFull' : 'StorageFailed', `cannot save task ${record.taskName}: the data dir ${full ? 'is full' : 'cannot be written'} (${error})`, { resource: record.taskName });
   }
 
-  /** Replaces task.json; a failure leaves the previous one whole and is returned, not thrown. */
-  trySave(record: TaskRecord): AppendOutcome {
+  /**
+   * Replaces task.json; a failure leaves the previous one whole and holds the
+   * task: the record is saved again with its waiting lines.
+   */
+  saveOrHold(record: TaskRecord): void {
+    const { error } = this.trySave(record);
+    const held = this.held.get(record.taskName);
+    if (error !== undefined) this.hold(record.taskName, error, record);
+    else if (held) held.record = undefined;
+  }
+
+  /** The one listener told when a task's writes start to wait and when they are all written. */
+  watchDisk(listener: DiskListener): void {
+    this.listener = listener;
+  }
+
+  /**
+   * Another write of the task in the data dir (its report) failed for want of
+   * room: the task is held like one whose lines wait, and said writable again
+   * at the next retry that succeeds.
+   */
+  holdAfterFailedWrite(taskName: string, error: string): void {
+    this.hold(taskName, error);
+  }
+
+  /** Why the task's writes wait, while they do. */
+  heldError(taskName: string): string | undefined {
+    return this.held.get(taskName)?.error;
+  }
+
+  heldTasks(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /** Tries every task's waiting writes now. */
+  retryHeld(): void {
+    for (const taskName of this.heldTasks()) this.retry(taskName);
+  }
+
+  /** Stops the retries; what still waits stays in memory (and is lost when the process ends). */
+  close(): void {
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private hold(taskName: string, error: string, record?: TaskRecord): void {
+    const held = this.held.get(taskName);
+    if (held) {
+      held.record ??= record;
+      return;
+    }
+    this.held.set(taskName, { error, record });
+    this.retryTimer ??= setInterval(() => this.retryHeld(), this.retryMs).unref();
+    this.listener?.unwritable(taskName, error);
+  }
+
+  /** Writes what waits; once all of it is on disk, the task is writable again. */
+  private retry(taskName: string): void {
+    const held = this.held.get(taskName);
+    if (!held || !this.flush(taskName).written) return;
+    if (held.record && this.trySave(held.record).error !== undefined) return;
+    this.release(taskName);
+    this.listener?.writable(taskName);
+  }
+
+  private release(taskName: string): void {
+    this.held.delete(taskName);
+    if (this.held.size === 0) this.close();
+  }
+
+  /** A failed write holds the task; one that succeeds tries what else of it waits. */
+  private afterWrite(taskName: string, outcome: AppendOutcome): AppendOutcome {
+    if (!outcome.written) this.hold(taskName, outcome.error ?? 'unknown error');
+    else if (this.held.has(taskName)) this.retry(taskName);
+    return outcome;
+  }
+
+  private trySave(record: TaskRecord): AppendOutcome {
     try {
       const dir = this.taskDir(record.taskName);
       fs.mkdirSync(dir, { recursive: true });
@@ -102,24 +183,25 @@ export class TaskStore {
 
   remove(taskName: string): void {
     this.logs.delete(taskName);
+    this.release(taskName);
     fs.rmSync(this.taskDir(taskName), { recursive: true, force: true });
   }
 
   appendSecond(taskName: string, roundId: number, second: StoredSecond): AppendOutcome {
-    return this.log(taskName, roundId, 'seconds').append([JSON.stringify(second)]);
+    return this.afterWrite(taskName, this.log(taskName, roundId, 'seconds').append([JSON.stringify(second)]));
   }
 
   appendEvent(taskName: string, roundId: number, event: TaskEvent): AppendOutcome {
-    return this.log(taskName, roundId, 'events').append([JSON.stringify(event)]);
+    return this.afterWrite(taskName, this.log(taskName, roundId, 'events').append([JSON.stringify(event)]));
   }
 
   /** LLM tasks: per-request records, one ndjson line each (a restart keeps them like the seconds). */
   appendLlmRecords(taskName: string, roundId: number, records: LlmRequestRecord[]): AppendOutcome {
-    return this.log(taskName, roundId, 'llm').append(records.map((r) => JSON.stringify(r)));
+    return this.afterWrite(taskName, this.log(taskName, roundId, 'llm').append(records.map((r) => JSON.stringify(r))));
   }
 
   /** Retries the task's waiting lines; `pending` is what still waits. */
-  flush(taskName: string): AppendOutcome {
+  private flush(taskName: string): AppendOutcome {
     let pending = 0;
     let error: string | undefined;
     for (const log of this.logs.get(taskName)?.values() ?? []) {
@@ -179,6 +261,23 @@ export class TaskStore {
 }
 
 type LogKind = 'seconds' | 'events' | 'llm';
+
+/** How often writes that failed (a full disk) are tried again. */
+const DISK_RETRY_MS = 1000;
+
+/** What the task side hears of the data dir. */
+export interface DiskListener {
+  /** The task's writes started to wait in memory (`error`: the errno code, ENOSPC, ...). */
+  unwritable(taskName: string, error: string): void;
+  /** Every write of the task that waited is on disk. */
+  writable(taskName: string): void;
+}
+
+/** A task whose writes wait: the error that held them first, and its record when task.json could not be replaced. */
+interface HeldWrites {
+  error: string;
+  record?: TaskRecord;
+}
 
 export function isDiskFull(code: string | undefined): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';

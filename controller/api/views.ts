@@ -1,0 +1,124 @@
+import {
+  BenchError,
+  LlmRequestRecord,
+  LlmResult,
+  redactTask,
+  redactText,
+  RoundResult,
+  StatsPoint,
+  StatsResponse,
+  TaskDetail,
+  TaskEvent,
+  TaskSummary,
+} from '../../src/contract';
+import { TaskEntry } from '../tasks/entry';
+import { TaskManager } from '../tasks/manager';
+import { formatTime } from '../tasks/naming';
+import { runOptional } from '../tasks/prepare';
+import { currentRound, modeName } from '../tasks/record';
+
+/** The figures shown of a task's current round: live while it runs, kept (or read back from disk) once it ended. */
+interface ShownRound {
+  readonly series: readonly StatsPoint[];
+  readonly events: readonly TaskEvent[];
+  readonly result: RoundResult;
+  readonly llmRecords?: readonly LlmRequestRecord[];
+  readonly llm?: LlmResult;
+}
+
+function shownRound(entry: TaskEntry): ShownRound | undefined {
+  const round = currentRound(entry.record);
+  return entry.live() ?? (round ? entry.figures(round) : undefined);
+}
+
+export function listView(manager: TaskManager): TaskSummary[] {
+  return manager.entries().map(summaryView);
+}
+
+export function detailView(manager: TaskManager, name: string): TaskDetail {
+  return detailOf(manager.entry(name));
+}
+
+export function statsView(manager: TaskManager, name: string, requestId: string): StatsResponse {
+  const entry = manager.entry(name);
+  const detail = detailOf(entry);
+  return {
+    RequestId: requestId,
+    TaskName: name,
+    RoundId: detail.RoundId,
+    Status: detail.Status,
+    Mode: detail.Mode,
+    Series: [...(shownRound(entry)?.series ?? [])],
+    Events: detail.Events,
+    Result: detail.Result,
+    Capacity: detail.Capacity,
+  };
+}
+
+/** The per-request records of the current (or last) round of an llm task. */
+export function llmRecordsView(manager: TaskManager, name: string): { roundId: number; records: LlmRequestRecord[] } {
+  const entry = manager.entry(name);
+  if (!entry.record.spec.llm) throw new BenchError('InvalidField', `task ${name} is not an llm task: it has no per-request records`, { field: 'llm' });
+  const round = currentRound(entry.record);
+  if (!round) return { roundId: 0, records: [] };
+  return { roundId: round.roundId, records: [...(shownRound(entry)?.llmRecords ?? [])] };
+}
+
+function detailOf(entry: TaskEntry): TaskDetail {
+  const record = entry.record;
+  const live = entry.live();
+  const round = currentRound(record);
+  const shown = shownRound(entry);
+  const series = shown?.series ?? [];
+  const last = series[series.length - 1];
+  const result = shown?.result;
+  const detail: TaskDetail = {
+    ...summaryView(entry),
+    Config: redactTask(record.spec),
+    RoundId: round?.roundId ?? 0,
+    StartTime: round ? formatTime(round.startMs) : undefined,
+    EndTime: round?.endMs ? formatTime(round.endMs) : undefined,
+    ElapsedS: live ? Math.round(live.elapsedS) : round?.endMs && round.startMs ? Math.round((round.endMs - round.startMs) / 1000) : 0,
+    DurationS: runOptional(record.spec).durationS,
+    Target: live?.target,
+    Events: [...(shown?.events ?? [])],
+    Capacity: live?.capacity ?? round?.capacity,
+    ReportUrl: round?.reportUrl,
+  };
+  if (shown?.llm) {
+    detail.LLM = shown.llm;
+  }
+  if (result && result.TotalRequests > 0) {
+    detail.Result = result;
+    detail.CurrentQPS = last ? last.Requests : 0;
+    detail.TP99 = last ? last.RT.TP99 : result.TP99;
+    detail.ErrorRate = last && last.Requests > 0 ? last.Errors / last.Requests : result.ErrorRate;
+  }
+  return detail;
+}
+
+function summaryView(entry: TaskEntry): TaskSummary {
+  const record = entry.record;
+  const live = entry.live();
+  return {
+    TaskName: record.taskName,
+    TaskId: record.taskId,
+    Region: record.region,
+    ServiceName: record.serviceName,
+    Mode: modeName(record.spec),
+    DesiredAgent: live ? live.desiredAgents : record.desiredAgent,
+    AvailableAgent: live ? live.availableAgents : 0,
+    Status: record.status,
+    Message: messageOf(entry),
+    CreateTime: formatTime(record.createMs),
+    UpdateTime: formatTime(record.updateMs),
+  };
+}
+
+/** The task's Message, with what a full disk holds back. */
+function messageOf(entry: TaskEntry): string {
+  const held = entry.heldWrites();
+  const message = redactText(entry.record.message);
+  if (!held) return message;
+  return `${message} [data dir cannot be written (${held.error}): ${held.lines} line${held.lines === 1 ? '' : 's'} of data held in memory until it can]`;
+}

@@ -1,0 +1,121 @@
+import {
+  BenchError,
+  DEFAULTS,
+  LlmSpec,
+  LlmWork,
+  parseHeaderLine,
+  RequestTemplate,
+  resolveOptional,
+  ResolvedOptional,
+  TaskSpec,
+} from '../../src/contract';
+import { DataLimits, DataPolicy, loadEntries } from '../data';
+import { ServiceRegistry } from '../services';
+
+/** What preparing a round reads: where services are, and what data sources may read. */
+export interface PrepareDeps {
+  services: ServiceRegistry;
+  dataLimits: DataLimits;
+  dataPolicy: DataPolicy;
+}
+
+/** What the agents of a round are given, built once before it starts. */
+export interface PreparedRound {
+  request: RequestTemplate;
+  llm?: { spec: LlmSpec; work: LlmWork };
+}
+
+/** SPEC 6 defaults of an llm task. */
+const LLM_DEFAULTS = { timeoutMs: 600_000, inputTokens: 1024, outputTokens: 128, maxPrompts: 10_000 };
+const HTTP_TIMEOUT_MS = 20000;
+
+/**
+ * What a round runs. An llm task's duration and request count come from its
+ * `llm` section: `continuous` (or no requestCount) runs until the duration.
+ */
+export function runOptional(spec: TaskSpec): ResolvedOptional {
+  const optional = resolveOptional(spec);
+  const llm = spec.llm;
+  if (!llm) return optional;
+  return { ...optional, durationS: llm.duration ?? DEFAULTS.llmDurationS, requestCount: llm.continuous ? null : llm.requestCount ?? null };
+}
+
+/** Resolves the service, reads the task's data and builds what the agents send. */
+export async function prepareRound(spec: TaskSpec, deps: PrepareDeps): Promise<PreparedRound> {
+  const request = await requestTemplate(spec, deps);
+  return spec.llm ? { request, llm: { spec: spec.llm, work: await llmWork(spec, spec.llm, deps) } } : { request };
+}
+
+async function requestTemplate(spec: TaskSpec, deps: PrepareDeps): Promise<RequestTemplate> {
+  const target = deps.services.resolve(spec.service);
+  // llm tasks send their own bodies (LlmWork); the data section is read there for the custom dataset
+  const bodies = spec.llm ? [] : await loadEntries(spec.data, deps.dataLimits, deps.dataPolicy);
+  const headers: [string, string][] = [];
+  for (const line of spec.http?.headers ?? []) {
+    const header = parseHeaderLine(line);
+    if (header) headers.push([header.name, header.value]);
+  }
+  if (target.token && !headers.some(([name]) => name.toLowerCase() === 'authorization')) headers.push(['Authorization', target.token]);
+  if (spec.llm) {
+    return { url: llmUrl(target.url, spec.llm.api), method: 'POST', headers, bodies: [], timeoutMs: spec.http?.timeout ?? LLM_DEFAULTS.timeoutMs };
+  }
+  return {
+    url: target.url,
+    method: spec.http?.method ?? (bodies.length > 0 ? 'POST' : 'GET'),
+    headers,
+    bodies: bodies.map((b) => b.toString('base64')),
+    timeoutMs: spec.http?.timeout ?? HTTP_TIMEOUT_MS,
+  };
+}
+
+/** What the agents of an llm task send: synthetic parameters, ShareGPT prompts or custom bodies. */
+async function llmWork(spec: TaskSpec, llm: LlmSpec, deps: PrepareDeps): Promise<LlmWork> {
+  const dataset = llm.dataset ?? { type: 'synthetic' as const };
+  const base = { api: llm.api, model: llm.model, maxTokens: null };
+  switch (dataset.type) {
+    case 'synthetic': {
+      const input = dataset.inputTokens ?? [LLM_DEFAULTS.inputTokens, LLM_DEFAULTS.inputTokens];
+      const output = dataset.outputTokens ?? [LLM_DEFAULTS.outputTokens, LLM_DEFAULTS.outputTokens];
+      // output lengths are exact only if the model may not stop early
+      return { ...base, ignoreEos: llm.ignoreEos ?? true, source: { kind: 'synthetic', inputTokens: input, outputTokens: output, seed: llm.seed ?? 0 } };
+    }
+    case 'custom': {
+      const entries = await loadEntries(spec.data, deps.dataLimits, deps.dataPolicy);
+      return { ...base, ignoreEos: llm.ignoreEos ?? false, source: { kind: 'bodies', bodies: entries.map((b) => b.toString('utf8')) } };
+    }
+    case 'sharegpt': {
+      const [file] = await loadEntries({ path: dataset.path }, deps.dataLimits, deps.dataPolicy);
+      return { ...base, ignoreEos: llm.ignoreEos ?? false, source: { kind: 'prompts', prompts: sharegptPrompts(file.toString('utf8'), dataset.path) } };
+    }
+  }
+}
+
+/** The endpoint of an llm task: the service URL plus the API path, unless the URL already names one. */
+export function llmUrl(serviceUrl: string, api: LlmSpec['api']): string {
+  const url = new URL(serviceUrl);
+  if (/\/v1\/(chat\/)?completions\/?$/.test(url.pathname)) return url.toString();
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${api === 'chat' ? '/v1/chat/completions' : '/v1/completions'}`;
+  return url.toString();
+}
+
+/** The first human turn of each ShareGPT conversation (`conversations: [{from, value}]` or `[{role, content}]`). */
+export function sharegptPrompts(text: string, source: string): string[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new BenchError('DataSourceFailed', `llm.dataset.path ${source}: not valid JSON: ${(err as Error).message}`, { field: 'llm.dataset.path', resource: source });
+  }
+  const items = Array.isArray(doc) ? doc : [];
+  const prompts: string[] = [];
+  for (const item of items as Record<string, unknown>[]) {
+    const turns = (item?.conversations ?? item?.conversation ?? item?.messages) as Record<string, unknown>[] | undefined;
+    if (!Array.isArray(turns)) continue;
+    const human = turns.find((t) => t && (t.from === 'human' || t.from === 'user' || t.role === 'user'));
+    const value = human?.value ?? human?.content;
+    if (typeof value === 'string' && value.trim()) prompts.push(value);
+    if (prompts.length >= LLM_DEFAULTS.maxPrompts) break;
+  }
+  if (prompts.length === 0) throw new BenchError('DataSourceFailed', `llm.dataset.path ${source}: no conversation with a human turn`, { field: 'llm.dataset.path', resource: source });
+  return prompts;
+}

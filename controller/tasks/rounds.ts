@@ -1,0 +1,152 @@
+import { BenchError, ResolvedOptional, StatsPoint, TaskStatus } from '../../src/contract';
+import { AgentLauncher } from '../agents/launcher';
+import { newReportSecret } from '../reports/model';
+import { TaskBook } from './book';
+import { TaskCapacity } from './capacity';
+import { TaskEntry } from './entry';
+import { FIRST_ROUND_ID, newEvent } from './naming';
+import { PrepareDeps, prepareRound, runOptional } from './prepare';
+import { currentRound, RoundRecord } from './record';
+import { RoundEndInfo, RoundHooks, RoundRunner } from './round';
+import { viewRound } from './round-view';
+import { TaskStore } from './store';
+
+/** The status a round's end sets once its report is written. */
+export type FinalStatus = { status: TaskStatus; message: string };
+
+export interface RoundsDeps extends PrepareDeps {
+  book: TaskBook;
+  store: TaskStore;
+  capacity: TaskCapacity;
+  launcher: AgentLauncher;
+  controllerWsUrl: () => string;
+  agentConnectTimeoutS: number;
+  maxAgents: number;
+  /** A second of a round was finalized (and stored). */
+  onSecond(taskName: string, point: StatsPoint): void;
+  /** A round ended: write its report, then set `final`. */
+  report(entry: TaskEntry, round: RoundRecord, final: FinalStatus): void;
+}
+
+/** Starts a task's rounds and follows each to its end: what the runner says becomes the task's status, stored data and report. */
+export class Rounds {
+  constructor(private readonly deps: RoundsDeps) {}
+
+  async start(entry: TaskEntry): Promise<void> {
+    const { book, store } = this.deps;
+    const record = entry.record;
+    const roundId = (currentRound(record)?.roundId ?? FIRST_ROUND_ID - 1) + 1;
+    // the report's secret is saved with the round, so a report written again after a restart keeps its name
+    const round: RoundRecord = { roundId, startMs: Date.now(), reportSecret: newReportSecret() };
+    record.rounds.push(round);
+    book.save(entry);
+    book.notify(record.taskName);
+    const optional = runOptional(record.spec);
+    let runner: RoundRunner;
+    try {
+      const prepared = await prepareRound(record.spec, this.deps);
+      runner = new RoundRunner({
+        ...prepared,
+        taskName: record.taskName,
+        taskId: record.taskId,
+        roundId,
+        agentToken: record.agentToken,
+        optional,
+        launcher: this.deps.launcher,
+        controllerWsUrl: this.deps.controllerWsUrl(),
+        connectTimeoutS: this.deps.agentConnectTimeoutS,
+        maxAgents: this.deps.maxAgents,
+        grantAgents: (wanted) => this.deps.capacity.grantAgents(record, wanted),
+        hooks: this.hooks(entry, round),
+      });
+    } catch (err) {
+      const message = err instanceof BenchError ? err.message : `could not start: ${(err as Error).message}`;
+      round.endMs = Date.now();
+      round.message = message;
+      store.appendEvent(record.taskName, roundId, newEvent('error', message));
+      book.setStatus(entry, 'CreateFailed', message);
+      return;
+    }
+    if (record.status === 'Deleting') return;
+    entry.runner = runner;
+    record.desiredAgent = viewRound(runner).desiredAgents;
+    runner.start();
+    this.onChange(entry);
+  }
+
+  /** A live `bench update` of a running round: Updating until its agents are there (or the connect timeout passes). */
+  update(entry: TaskEntry, runner: RoundRunner, optional: ResolvedOptional): void {
+    this.deps.book.setStatus(entry, 'Updating', 'Benchmark task is Updating');
+    runner.update(optional);
+    entry.record.desiredAgent = viewRound(runner).desiredAgents;
+    const deadline = Date.now() + this.deps.agentConnectTimeoutS * 1000;
+    const check = (): void => {
+      if (entry.record.status !== 'Updating' || entry.runner !== runner) return;
+      const { availableAgents, desiredAgents } = viewRound(runner);
+      if (availableAgents >= desiredAgents) {
+        this.deps.book.setStatus(entry, 'Running', 'Benchmark task is running');
+      } else if (Date.now() > deadline) {
+        this.deps.book.setStatus(entry, 'Running', `Benchmark task is running with ${availableAgents}/${desiredAgents} agents`);
+      } else {
+        setTimeout(check, 200).unref();
+      }
+    };
+    check();
+  }
+
+  private hooks(entry: TaskEntry, round: RoundRecord): RoundHooks {
+    const { store, book } = this.deps;
+    const { taskName } = entry;
+    const { roundId } = round;
+    return {
+      onChange: () => this.onChange(entry),
+      onSecond: (stored) => {
+        store.appendSecond(taskName, roundId, stored);
+        this.deps.onSecond(taskName, stored.point);
+      },
+      onLlmRecords: (records) => store.appendLlmRecords(taskName, roundId, records),
+      onEvent: (event) => {
+        store.appendEvent(taskName, roundId, event);
+        book.notify(taskName);
+      },
+      onFinished: (info) => this.onFinished(entry, round, info),
+    };
+  }
+
+  private onChange(entry: TaskEntry): void {
+    const live = entry.live();
+    if (!live) return;
+    const record = entry.record;
+    record.desiredAgent = live.desiredAgents;
+    if (live.phase === 'running' && record.status === 'Creating') {
+      const round = currentRound(record);
+      if (round) round.runningMs = live.runningSinceMs;
+      this.deps.book.setStatus(entry, 'Running', live.message);
+      return;
+    }
+    if (live.phase === 'starting' && record.status === 'Creating') {
+      record.message = live.message;
+      this.deps.book.save(entry);
+    }
+    this.deps.book.notify(record.taskName);
+  }
+
+  private onFinished(entry: TaskEntry, round: RoundRecord, info: RoundEndInfo): void {
+    const last = entry.live();
+    entry.runner = undefined;
+    round.endMs = Date.now();
+    round.loadEndMs = last?.stopRequestedMs ?? round.endMs;
+    round.message = info.reason;
+    round.capacity = last?.capacity;
+    if (last) entry.keepFigures(round.roundId, last);
+    if (entry.record.status === 'Deleting') return;
+    const status: TaskStatus = info.failed ? (last && last.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
+    const message = info.failed ? info.reason : `Benchmark task is stopped: ${info.reason}`;
+    if (info.failed && status === 'CreateFailed') {
+      this.deps.book.setStatus(entry, status, message);
+      return;
+    }
+    // the report is written before the status says Stopped, so `bench report` works at once
+    this.deps.report(entry, round, { status, message });
+  }
+}
