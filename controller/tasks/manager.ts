@@ -31,6 +31,7 @@ import { computeLlmResult } from '../metrics/llm';
 import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { DataLimits, DataPolicy, loadEntries } from '../data';
+import { taskMode } from '../modes';
 import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
 import { newReportSecret, ReportData } from '../reports/model';
 import { publishReport } from '../reports/publish';
@@ -74,8 +75,8 @@ interface RoundView {
   llm?: LlmResult;
 }
 
-/** SPEC 6 defaults of an llm task. */
-const LLM_DEFAULTS = { timeoutMs: 600_000, inputTokens: 1024, outputTokens: 128, maxPrompts: 10_000 };
+/** Most prompts taken from a ShareGPT file. */
+const MAX_SHAREGPT_PROMPTS = 10_000;
 
 /**
  * What a round runs. An llm task's duration and request count come from its
@@ -112,7 +113,7 @@ export function sharegptPrompts(text: string, source: string): string[] {
     const human = turns.find((t) => t && (t.from === 'human' || t.from === 'user' || t.role === 'user'));
     const value = human?.value ?? human?.content;
     if (typeof value === 'string' && value.trim()) prompts.push(value);
-    if (prompts.length >= LLM_DEFAULTS.maxPrompts) break;
+    if (prompts.length >= MAX_SHAREGPT_PROMPTS) break;
   }
   if (prompts.length === 0) throw new BenchError('DataSourceFailed', `llm.dataset.path ${source}: no conversation with a human turn`, { field: 'llm.dataset.path', resource: source });
   return prompts;
@@ -179,7 +180,7 @@ export class TaskManager extends EventEmitter {
     // fail early, before anything is created, when the service cannot be resolved
     this.deps.services.resolve(spec.service);
     const optional = resolveOptional(spec);
-    if (optional.mode === 'manual' && optional.agentCount > this.deps.maxAgents) {
+    if (taskMode(optional, spec.llm).agentsFromTask && optional.agentCount > this.deps.maxAgents) {
       throw new BenchError('InvalidField', `optional.agentCount: must be <= ${this.deps.maxAgents} (the controller's --max-agents)`, { field: 'optional.agentCount' });
     }
     const desiredAgent = this.startingAgents(spec);
@@ -256,7 +257,7 @@ export class TaskManager extends EventEmitter {
     if (record.status === 'Stopping' || record.status === 'Deleting' || record.status === 'Creating') {
       throw new BenchError('TaskConflict', `task ${name} is ${record.status}; try again when it is Running or finished`, { resource: name });
     }
-    if (runner && (resolved.mode === 'manual' || next.llm)) this.checkAgents(record, resolved.agentCount);
+    if (runner && taskMode(resolved, next.llm).agentsFromTask) this.checkAgents(record, resolved.agentCount);
     record.spec = next;
     if (!runner) {
       // a finished task: the next `start` uses the updated config
@@ -410,10 +411,9 @@ export class TaskManager extends EventEmitter {
     return [...this.records.values()].filter((r) => r !== except && !isFinalStatus(r.status));
   }
 
-  /** The agents a task starts a round with: auto and scan begin with one and grow within --max-agents-total. */
+  /** The agents a task starts a round with, as its mode says (auto and scan begin with one and grow within --max-agents-total). */
   private startingAgents(spec: TaskSpec): number {
-    const optional = runOptional(spec);
-    return optional.mode === 'manual' || spec.llm ? Math.min(optional.agentCount, this.deps.maxAgents) : 1;
+    return taskMode(runOptional(spec), spec.llm).startingAgents(this.deps.maxAgents);
   }
 
   private checkCapacity(record: TaskRecord | undefined, agents: number): void {
@@ -509,14 +509,14 @@ export class TaskManager extends EventEmitter {
     }
     if (target.token && !headers.some(([name]) => name.toLowerCase() === 'authorization')) headers.push(['Authorization', target.token]);
     if (spec.llm) {
-      return { url: llmUrl(target.url, spec.llm.api), method: 'POST', headers, bodies: [], timeoutMs: spec.http?.timeout ?? LLM_DEFAULTS.timeoutMs };
+      return { url: llmUrl(target.url, spec.llm.api), method: 'POST', headers, bodies: [], timeoutMs: spec.http?.timeout ?? DEFAULTS.llmTimeoutMs };
     }
     return {
       url: target.url,
       method: spec.http?.method ?? (bodies.length > 0 ? 'POST' : 'GET'),
       headers,
       bodies: bodies.map((b) => b.toString('base64')),
-      timeoutMs: spec.http?.timeout ?? 20000,
+      timeoutMs: spec.http?.timeout ?? DEFAULTS.timeoutMs,
     };
   }
 
@@ -526,10 +526,10 @@ export class TaskManager extends EventEmitter {
     const base = { api: llm.api, model: llm.model, maxTokens: null };
     switch (dataset.type) {
       case 'synthetic': {
-        const input = dataset.inputTokens ?? [LLM_DEFAULTS.inputTokens, LLM_DEFAULTS.inputTokens];
-        const output = dataset.outputTokens ?? [LLM_DEFAULTS.outputTokens, LLM_DEFAULTS.outputTokens];
+        const input = dataset.inputTokens ?? [DEFAULTS.llmInputTokens, DEFAULTS.llmInputTokens];
+        const output = dataset.outputTokens ?? [DEFAULTS.llmOutputTokens, DEFAULTS.llmOutputTokens];
         // output lengths are exact only if the model may not stop early
-        return { ...base, ignoreEos: llm.ignoreEos ?? true, source: { kind: 'synthetic', inputTokens: input, outputTokens: output, seed: llm.seed ?? 0 } };
+        return { ...base, ignoreEos: llm.ignoreEos ?? true, source: { kind: 'synthetic', inputTokens: input, outputTokens: output, seed: llm.seed ?? DEFAULTS.llmSeed } };
       }
       case 'custom': {
         const entries = await loadEntries(spec.data, this.deps.dataLimits, this.deps.dataPolicy);
@@ -821,7 +821,7 @@ export class TaskManager extends EventEmitter {
 
 /** The mode shown in lists and reports: an llm task shows its test mode. */
 function modeName(spec: TaskSpec): string {
-  return spec.llm ? `llm-${spec.llm.testMode}` : resolveOptional(spec).mode;
+  return taskMode(resolveOptional(spec), spec.llm).displayName;
 }
 
 function viewKey(taskName: string, roundId: number): string {
