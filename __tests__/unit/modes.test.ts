@@ -2,7 +2,8 @@ import { resolveOptional, StatsPoint, Step, TaskEvent, TaskSpec } from '../../sr
 import { FinalizedSecond } from '../../controller/metrics/aggregate';
 import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
 import { ModeContext, ModeDriver } from '../../controller/modes/base';
-import { createMode } from '../../controller/modes';
+import { createMode, taskMode } from '../../controller/modes';
+import { openLoopInFlightCap } from '../../controller/modes/stepped';
 
 /**
  * A simulated service, second by second: `capacity` requests/s served in
@@ -158,5 +159,101 @@ describe('steps: every verdict carries its step, structured', () => {
     expect(steps(events)).toEqual([
       ['1000005.3', { TargetQPS: 50, AchievedQPS: 45, TP99: 1, ErrorRate: 0, Verdict: 'agents-behind', Why: 'sent 45/s, send lag p99 0.5 ms, event loop 1.0 ms; the step runs again with agent 2' }],
     ]);
+  });
+});
+
+describe('stepped base (scan and auto)', () => {
+  const quiet = (): ModeContext => ({ event: () => undefined, timeoutMs: 20000, maxAgents: 4, nowS: () => 1_000_000 });
+
+  test('the in-flight cap covers rate x timeout +20%, at least 64, at most 50 000 per agent', () => {
+    expect(openLoopInFlightCap(1, 20000)).toBe(64);
+    expect(openLoopInFlightCap(100, 20000)).toBe(2400);
+    expect(openLoopInFlightCap(10000, 20000)).toBe(50_000);
+    const scan = createMode(resolveOptional(service({ mode: 'scan', minQPS: 300 })), quiet());
+    expect(scan.loadFor(0, 3)).toEqual({ kind: 'open', qps: 100, maxInFlight: 2400 });
+  });
+
+  test('auto sends nothing while a bad step drains, its cap kept for the larger of the bad step and the next', () => {
+    const { mode, events } = simulate(service({ maxQPS: 20000, maxRT: 150, duration: 300 }), { capacity: 200, serviceMs: 20 }, 21);
+    expect(events[events.length - 1]).toMatchObject({ Kind: 'step', Message: 'auto: search between 200 (good) and 400 (bad): try 300 QPS' });
+    expect(mode.targetQps()).toBe(0);
+    expect(mode.loadFor(0, 1)).toEqual({ kind: 'open', qps: 0, maxInFlight: openLoopInFlightCap(400, 20000) });
+  });
+
+  test('scan holds: no more steps, the target stays, Capacity is set', () => {
+    const { mode, events, targets } = simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 3, maxQPS: 300 }), { capacity: 100000, serviceMs: 1 }, 40);
+    expect(mode.capacity()).toEqual({ QPS: 300, TP99: 1, ErrorRate: 0, Reason: 'maxQPS' });
+    expect(targets.slice(-20).every((qps) => qps === 300)).toBe(true);
+    expect(events.filter((e) => e.Kind === 'hold')).toHaveLength(1);
+    expect(mode.describeTarget()).toBe('300 QPS (holding)');
+  });
+
+  test('scan revise steps down by qpsGrowthDelta each window, never below it', () => {
+    const { mode, targets } = simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 4, maxQPS: 2000, faultTolerate: 0.01, faultAction: 'revise' }), { capacity: 100000, serviceMs: 1, errorAboveQps: 50 }, 60);
+    // 100 is already over the budget: revise cannot go below one delta, and holds there once the error rate is met or never
+    expect(Math.min(...targets)).toBe(100);
+    expect(mode.capacity()).toBeUndefined();
+    expect(mode.describeTarget()).toBe('100 QPS (revising)');
+  });
+
+  test('scan: a maxRT set mid-step is judged at the end of that step', () => {
+    const spec = service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 5, maxQPS: 5000 });
+    const events: TaskEvent[] = [];
+    const ctx: ModeContext = { event: (Kind, Message, Step) => events.push({ Time: '', Kind, Message, Step }), timeoutMs: 20000, maxAgents: 4, nowS: () => 1_000_000 };
+    const mode = createMode(resolveOptional(spec), ctx);
+    const second = (t: number, rtMs: number): FinalizedSecond => {
+      const rt = createLatencyHistogram();
+      for (let k = 0; k < 100; k++) rt.recordValue(rtMs * 1000);
+      const point: StatsPoint = { Time: t, Elapsed: 0, TargetQPS: 100, Requests: 100, Success: 100, Errors: 0, BytesIn: 0, BytesOut: 0, Dropped: 0, StatusCodes: {}, RT: quantilesMs(rt), SendLagP99: 0, AgentsDesired: 1, AgentsAvailable: 1 };
+      return { point, rtHistogram: encodeHistogram(rt), lagHistogram: '', agentLoad: { sent: 100, inFlight: 1, maxEventLoopLagMs: 0, agentsReported: 1 } };
+    };
+    // the step runs from second 11; its window, 12..15, is judged at 15; maxRT 20 ms arrives after second 11, the step's latency is 30 ms
+    for (let t = 10; t <= 11; t++) expect(mode.onSecond(second(t, 30))).toBe(false);
+    expect(mode.update(resolveOptional({ ...spec, optional: { ...spec.optional, maxRT: 20 } }))).toBe(false);
+    expect(events[events.length - 1].Message).toBe('scan: settings updated (maxQPS 5000, maxRT 20, faultTolerate 0.001, faultAction revise, +100 every 5 s); applied at the next window');
+    for (let t = 12; t <= 14; t++) expect(mode.onSecond(second(t, 30))).toBe(false);
+    expect(mode.capacity()).toBeUndefined();
+    mode.onSecond(second(15, 30));
+    expect(mode.capacity()).toEqual({ QPS: 100, TP99: 30.015, ErrorRate: 0, Reason: 'maxRT' });
+  });
+
+  test('a lower maxQPS caps the target at once and asks for the loads to be re-sent', () => {
+    for (const mode of ['scan', 'auto'] as const) {
+      const spec = service({ mode, minQPS: 400, maxQPS: 1000 });
+      const driver = createMode(resolveOptional(spec), quiet());
+      const before = driver.targetQps() ?? 0;
+      expect(driver.update(resolveOptional({ ...spec, optional: { ...spec.optional, maxQPS: 20 } }))).toBe(true);
+      expect(driver.targetQps()).toBe(Math.min(before, 20));
+    }
+  });
+
+  test('auto: new limits re-open a held search and restart the ramp', () => {
+    const spec = service({ maxQPS: 400, duration: 300 });
+    const { mode } = simulate(spec, { capacity: 100000, serviceMs: 1 }, 60);
+    expect(mode.capacity()).toMatchObject({ QPS: 400, Reason: 'maxQPS' });
+    expect(mode.update(resolveOptional({ ...spec, optional: { ...spec.optional, maxQPS: 800 } }))).toBe(true);
+    expect(mode.capacity()).toBeUndefined();
+    expect(mode.describeTarget()).toBe('400 QPS (ramp, 1 agent)');
+  });
+
+  test('an update that changes no limit keeps the hold', () => {
+    const spec = service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 3, maxQPS: 300 });
+    const { mode } = simulate(spec, { capacity: 100000, serviceMs: 1 }, 20);
+    expect(mode.update(resolveOptional({ ...spec, optional: { ...spec.optional, qpsGrowthDelta: 50 } }))).toBe(false);
+    expect(mode.capacity()).toMatchObject({ QPS: 300, Reason: 'maxQPS' });
+  });
+});
+
+describe('task modes: what the task manager asks of a mode', () => {
+  test.each([
+    [{ mode: 'manual' as const, agentCount: 6 }, undefined, 'manual', true, 4],
+    [{ mode: 'scan' as const, agentCount: 6 }, undefined, 'scan', false, 1],
+    [{ agentCount: 6 }, undefined, 'auto', false, 1],
+    [{ agentCount: 2 }, { api: 'chat' as const, model: 'm', testMode: 'rate' as const, requestRate: 5 }, 'llm-rate', true, 2],
+  ])('%j llm %j: %s, agents from the task %s, starts with %i of 4', (optional, llm, displayName, agentsFromTask, starting) => {
+    const mode = taskMode(resolveOptional(service(optional)), llm);
+    expect(mode.displayName).toBe(displayName);
+    expect(mode.agentsFromTask).toBe(agentsFromTask);
+    expect(mode.startingAgents(4)).toBe(starting);
   });
 });

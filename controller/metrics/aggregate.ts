@@ -1,4 +1,4 @@
-import type { AgentStatsFrame, LlmRequestRecord, RoundResult, StatsPoint } from '../../src/contract';
+import { roundTo, type AgentStatsFrame, type LlmRequestRecord, type RoundResult, type StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -171,11 +171,6 @@ export class SecondAggregator {
   }
 }
 
-function round(value: number, decimals: number): number {
-  const factor = 10 ** decimals;
-  return Math.round(value * factor) / factor;
-}
-
 /**
  * Totals of a round, built from its finalized seconds. It holds only counters
  * and two histograms, so it can be rebuilt at any time from the stored
@@ -238,8 +233,8 @@ export class RoundAccumulator {
       TotalRequests: this.totalRequests,
       SuccessRequests: this.successRequests,
       ErrorRequests: errors,
-      ErrorRate: this.totalRequests === 0 ? 0 : round(errors / this.totalRequests, 6),
-      QPS: round(this.totalRequests / divisorS, 3),
+      ErrorRate: this.totalRequests === 0 ? 0 : roundTo(errors / this.totalRequests, 6),
+      QPS: roundTo(this.totalRequests / divisorS, 3),
       AvgRT: rt.Avg,
       MinRT: rt.Min,
       MaxRT: rt.Max,
@@ -254,7 +249,7 @@ export class RoundAccumulator {
       StatusCodes: { ...this.statusCodes },
       Dropped: this.dropped,
       SendLagP99: percentileMs(this.lag, 99),
-      DurationS: round(divisorS, 3),
+      DurationS: roundTo(divisorS, 3),
       RTDistribution: rtDistribution(this.rt),
     };
   }

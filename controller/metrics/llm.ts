@@ -1,11 +1,9 @@
-import type { LlmCommonMetrics, LlmMetricName, LlmRequestRecord, LlmResult, LlmSloSpec, LlmStatistic } from '../../src/contract';
+import { roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmStatistic } from '../../src/contract';
 
 /** Most per-request records a round keeps (requestCount <= 1000, or a duration's worth). */
 export const MAX_LLM_RECORDS = 200_000;
 
 const METRICS: readonly LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'];
-
-const round4 = (v: number): number => Math.round(v * 10_000) / 10_000;
 
 /** Percentile with linear interpolation between closest ranks (numpy's default, which AISBench uses). */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -21,13 +19,13 @@ export function statistic(values: readonly number[]): LlmStatistic {
   const sorted = [...values].sort((a, b) => a - b);
   const sum = sorted.reduce((s, v) => s + v, 0);
   return {
-    Average: round4(sum / sorted.length),
-    Min: round4(sorted[0]),
-    Max: round4(sorted[sorted.length - 1]),
-    Median: round4(percentile(sorted, 50)),
-    P75: round4(percentile(sorted, 75)),
-    P90: round4(percentile(sorted, 90)),
-    P99: round4(percentile(sorted, 99)),
+    Average: roundTo(sum / sorted.length, 4),
+    Min: roundTo(sorted[0], 4),
+    Max: roundTo(sorted[sorted.length - 1], 4),
+    Median: roundTo(percentile(sorted, 50), 4),
+    P75: roundTo(percentile(sorted, 75), 4),
+    P90: roundTo(percentile(sorted, 90), 4),
+    P99: roundTo(percentile(sorted, 99), 4),
     N: sorted.length,
   };
 }
@@ -139,21 +137,21 @@ function meetsSlo(r: LlmRequestRecord, slo: LlmSloSpec | undefined): boolean {
 export function commonMetrics(records: readonly LlmRequestRecord[], durationMs: number, maxConcurrency: number, slo: LlmSloSpec | undefined): LlmCommonMetrics {
   const ok = records.filter((r) => r.success);
   const durationS = durationMs > 0 ? durationMs / 1000 : 0;
-  const per = (v: number): number => (durationS > 0 ? round4(v / durationS) : 0);
+  const per = (v: number): number => (durationS > 0 ? roundTo(v / durationS, 4) : 0);
   const inputTokens = ok.reduce((s, r) => s + r.inputTokens, 0);
   const outputTokens = ok.reduce((s, r) => s + r.outputTokens, 0);
   const ttftS = ok.reduce((s, r) => s + (r.ttftMs ?? 0), 0) / 1000;
   const busyMs = records.reduce((s, r) => s + Math.max(0, r.endMs - r.sendMs), 0);
   return {
-    BenchmarkDuration: round4(durationMs),
+    BenchmarkDuration: roundTo(durationMs, 4),
     TotalRequests: records.length,
     FailedRequests: records.length - ok.length,
     SuccessRequests: ok.length,
-    Concurrency: durationMs > 0 ? round4(Math.min(maxConcurrency, busyMs / durationMs)) : 0,
+    Concurrency: durationMs > 0 ? roundTo(Math.min(maxConcurrency, busyMs / durationMs), 4) : 0,
     MaxConcurrency: maxConcurrency,
     RequestThroughput: per(ok.length),
     TotalInputTokens: inputTokens,
-    PrefillTokenThroughput: ttftS > 0 ? round4(inputTokens / ttftS) : 0,
+    PrefillTokenThroughput: ttftS > 0 ? roundTo(inputTokens / ttftS, 4) : 0,
     TotalGeneratedTokens: outputTokens,
     InputTokenThroughput: per(inputTokens),
     OutputTokenThroughput: per(outputTokens),
@@ -210,8 +208,8 @@ export function secondFigures(records: readonly LlmRequestRecord[]): { TTFTAvg?:
     tokens += r.outputTokens;
   }
   return {
-    ...(ttftN > 0 ? { TTFTAvg: round4(ttftSum / ttftN) } : {}),
-    ...(tpotN > 0 ? { TPOTAvg: round4(tpotSum / tpotN) } : {}),
+    ...(ttftN > 0 ? { TTFTAvg: roundTo(ttftSum / ttftN, 4) } : {}),
+    ...(tpotN > 0 ? { TPOTAvg: roundTo(tpotSum / tpotN, 4) } : {}),
     OutputTPS: tokens,
   };
 }
@@ -234,7 +232,7 @@ export function recordsCsv(records: readonly LlmRequestRecord[]): string {
   const lines = records.map((r) => {
     const tpot = tpotMs(r);
     const itl = itlMs(r);
-    return [r.agent, r.seq, r.sendMs, r.endMs, r.success, r.status, r.ttftMs, tpot === null ? null : round4(tpot), itl === null ? null : round4(itl), r.e2elMs, r.inputTokens, r.outputTokens, r.tokenSource, r.error].map(csvCell).join(',');
+    return [r.agent, r.seq, r.sendMs, r.endMs, r.success, r.status, r.ttftMs, tpot === null ? null : roundTo(tpot, 4), itl === null ? null : roundTo(itl, 4), r.e2elMs, r.inputTokens, r.outputTokens, r.tokenSource, r.error].map(csvCell).join(',');
   });
   return `${[header, ...lines].join('\n')}\n`;
 }

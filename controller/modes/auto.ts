@@ -1,18 +1,22 @@
-import { Capacity, CapacityReason, LoadShape, ResolvedOptional } from '../../src/contract';
+import { CapacityReason, ResolvedOptional, roundTo } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
-import { firstWholeSecond, ModeContext, ModeDriver, splitRate } from './base';
-import { openLoopInFlightCap } from './scan';
-import { fmtMs, fmtPercent, fmtQps, limitsMet, roundTo, StepWindow } from './window';
+import { firstWholeSecond, ModeContext } from './base';
+import { SETTLE_SECONDS, SteppedMode } from './stepped';
+import { fmtMs, fmtPercent, fmtQps, limitsMet, StepWindow } from './window';
 
-type Phase = 'ramp' | 'search' | 'recover' | 'hold';
+type Phase = 'ramp' | 'search' | 'recover';
 
-/** Tunables of the search, in one place so docs/modes.md can name them. */
+/** Every tunable of auto's search; docs/modes.md names them. */
 export const AUTO = {
+  /** First rate of the ramp: low enough for any service to meet, so the first step gives the low-load TP99 baseline. */
   startQps: 50,
+  /** Rate multiplier per ramp step: a capacity of N QPS is bracketed in log2(N / startQps) steps. */
   rampFactor: 2,
-  /** The search ends when the last good and first bad rates are within this fraction. */
+  /** The search ends when the last good and first bad rates are within this fraction: finer costs steps longer than the noise between runs. */
   precision: 0.05,
-  settleS: 1,
+  /** Search rates are rounded to this many decimals, the 0.1 QPS granularity of the task schema. */
+  searchDecimals: 1,
+  /** Judged seconds per step after the settle second: enough for a TP99 over a few hundred samples at low rates, short enough to ramp fast. */
   judgedS: 3,
   /** Sent below this share of the target: the agents do not keep up. */
   minAchievedShare: 0.95,
@@ -24,11 +28,27 @@ export const AUTO = {
    */
   minCompletedShare: 0.98,
   completedSlack: 5,
+  /**
+   * A queue is building inside the step when the last second's median RT is
+   * over this factor of the first second's, plus some ms so that sub-ms jitter
+   * of a fast service is not a queue.
+   */
+  medianClimbFactor: 2,
+  medianClimbSlackMs: 5,
+  /**
+   * TP99 has exploded when it is over this factor of the first good step's
+   * TP99 and over it by some ms, so a 1 ms service going to 11 ms is not yet
+   * saturation.
+   */
+  tp99ExplosionFactor: 10,
+  tp99ExplosionSlackMs: 50,
   /** Agent-side signs of a bottleneck: send lag p99 and event-loop delay p99, ms. */
   agentSendLagMs: 25,
   agentLoopLagMs: 40,
-  /** A backlog is drained when no more than this share of a second's requests is in flight. */
+  /** A backlog is drained when no more than this share of a second's requests is in flight, or a couple of requests at low rates. */
   drainedInFlightShare: 0.05,
+  drainedInFlightMin: 2,
+  /** A service that never drains (stuck requests wait for the timeout) is probed again after this many seconds. */
   maxRecoverS: 15,
 };
 
@@ -47,63 +67,57 @@ interface Verdict {
  * the agents themselves fall behind their schedule, an agent is added and the
  * step is run again, so the capacity found is the service's.
  */
-export class AutoMode implements ModeDriver {
+export class AutoMode extends SteppedMode {
   readonly mode = 'auto' as const;
-  private target: number;
+  protected override readonly lateLimits = { sendLagMs: AUTO.agentSendLagMs, loopLagMs: AUTO.agentLoopLagMs };
   private phase: Phase = 'ramp';
   private agents = 1;
-  private window = new StepWindow();
-  /** Unix second from which the current step's load runs whole; undefined until the first data. */
-  private stepStartS?: number;
   private good?: { qps: number; tp99: number; errorRate: number };
   private bad?: { qps: number; reason: CapacityReason };
   private baselineTp99Ms?: number;
   private nextTarget = 0;
   private recoverStartS = 0;
-  private found?: Capacity;
 
-  constructor(private optional: ResolvedOptional, private readonly ctx: ModeContext) {
+  constructor(optional: ResolvedOptional, ctx: ModeContext) {
+    super(optional, ctx);
     this.target = Math.min(AUTO.startQps, this.maxQps());
-    ctx.event('step', `auto: ramp from ${fmtQps(this.target)} QPS (x${AUTO.rampFactor} per ${AUTO.settleS + AUTO.judgedS} s step) up to maxQPS ${fmtQps(this.maxQps())}${optional.maxRtMs !== null ? `, maxRT ${optional.maxRtMs} ms` : ''}`);
-  }
-
-  private maxQps(): number {
-    return this.optional.maxQps ?? 10000;
+    ctx.event('step', `auto: ramp from ${fmtQps(this.target)} QPS (x${AUTO.rampFactor} per ${SETTLE_SECONDS + AUTO.judgedS} s step) up to maxQPS ${fmtQps(this.maxQps())}${optional.maxRtMs !== null ? `, maxRT ${optional.maxRtMs} ms` : ''}`);
   }
 
   desiredAgents(): number {
     return this.agents;
   }
 
-  loadFor(_index: number, count: number): LoadShape {
-    const qps = this.phase === 'recover' ? 0 : splitRate(this.target, count);
-    return { kind: 'open', qps, maxInFlight: openLoopInFlightCap(splitRate(Math.max(this.target, this.nextTarget), count), this.ctx.timeoutMs) };
+  /** Nothing is sent while a bad step's backlog drains. */
+  override targetQps(): number {
+    return this.phase === 'recover' ? 0 : this.target;
   }
 
-  onSecond(second: FinalizedSecond): boolean {
-    const t = second.point.Time;
-    // the first second carries the agents' start; the step counts from the next one
-    this.stepStartS ??= t + 1;
-    if (this.phase === 'hold') return false;
-    if (this.phase === 'recover') {
-      if (t < this.recoverStartS) return false;
-      const drained = second.agentLoad.inFlight <= Math.max(2, this.nextTarget * AUTO.drainedInFlightShare);
-      if (drained || t - this.recoverStartS >= AUTO.maxRecoverS) {
-        this.phase = 'search';
-        return this.setTarget(this.nextTarget);
-      }
-      return false;
-    }
-    if (t < this.stepStartS + AUTO.settleS) return false;
-    this.window.add(second, { sendLagMs: AUTO.agentSendLagMs, loopLagMs: AUTO.agentLoopLagMs });
+  /** Sized for the rate after the drain too, so the cap does not change when it starts. */
+  protected override inFlightCapQps(): number {
+    return Math.max(this.target, this.nextTarget);
+  }
+
+  protected advance(second: FinalizedSecond): boolean {
+    if (this.phase === 'recover') return this.recover(second);
     if (this.window.seconds < AUTO.judgedS) return false;
     return this.judge();
+  }
+
+  private recover(second: FinalizedSecond): boolean {
+    const t = second.point.Time;
+    if (t < this.recoverStartS) return false;
+    const drained = second.agentLoad.inFlight <= Math.max(AUTO.drainedInFlightMin, this.nextTarget * AUTO.drainedInFlightShare);
+    if (!drained && t - this.recoverStartS < AUTO.maxRecoverS) return false;
+    this.phase = 'search';
+    return this.setTarget(this.nextTarget);
   }
 
   private verdict(w: StepWindow): Verdict {
     const o = this.optional;
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
+    // maxRT is judged here, first: a step over it is bad whatever else it shows
     if (o.maxRtMs !== null && tp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
     if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${fmtPercent(errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)}` };
     if (w.requests < w.sent * AUTO.minCompletedShare - AUTO.completedSlack) {
@@ -112,9 +126,12 @@ export class AutoMode implements ModeDriver {
     if (w.dropped > 0) return { bad: true, reason: 'saturation', why: `${w.dropped} requests dropped at the in-flight cap` };
     const first = w.medians[0];
     const last = w.medians[w.medians.length - 1];
-    if (last > 2 * first + 5) return { bad: true, reason: 'saturation', why: `latency climbing inside the step (median ${fmtMs(first)} -> ${fmtMs(last)} ms): a queue is building` };
-    if (this.baselineTp99Ms !== undefined && tp99 > 10 * this.baselineTp99Ms && tp99 > this.baselineTp99Ms + 50) {
-      return { bad: true, reason: 'saturation', why: `TP99 ${fmtMs(tp99)} ms exploded from ${fmtMs(this.baselineTp99Ms)} ms at low load` };
+    if (last > AUTO.medianClimbFactor * first + AUTO.medianClimbSlackMs) {
+      return { bad: true, reason: 'saturation', why: `latency climbing inside the step (median ${fmtMs(first)} -> ${fmtMs(last)} ms): a queue is building` };
+    }
+    const baseline = this.baselineTp99Ms;
+    if (baseline !== undefined && tp99 > AUTO.tp99ExplosionFactor * baseline && tp99 > baseline + AUTO.tp99ExplosionSlackMs) {
+      return { bad: true, reason: 'saturation', why: `TP99 ${fmtMs(tp99)} ms exploded from ${fmtMs(baseline)} ms at low load` };
     }
     return { bad: false, why: `TP99 ${fmtMs(tp99)} ms, error rate ${fmtPercent(errorRate)}` };
   }
@@ -148,7 +165,7 @@ export class AutoMode implements ModeDriver {
       this.baselineTp99Ms ??= tp99;
       if (!this.good || this.target > this.good.qps) this.good = { qps: this.target, tp99, errorRate };
       if (this.target >= this.maxQps()) {
-        this.hold('maxQPS', `auto: maxQPS ${fmtQps(this.maxQps())} reached with TP99 ${fmtMs(tp99)} ms`);
+        this.holdBest('maxQPS', `auto: maxQPS ${fmtQps(this.maxQps())} reached with TP99 ${fmtMs(tp99)} ms`);
         return false;
       }
       if (this.phase === 'ramp') {
@@ -166,10 +183,10 @@ export class AutoMode implements ModeDriver {
     const goodQps = this.good?.qps ?? 0;
     const badQps = this.bad?.qps ?? this.maxQps();
     if (badQps - goodQps <= AUTO.precision * badQps || badQps < 1) {
-      this.hold(this.bad?.reason ?? 'saturation', `auto: last good ${fmtQps(goodQps)} QPS and first bad ${fmtQps(badQps)} QPS are within ${AUTO.precision * 100}%`);
+      this.holdBest(this.bad?.reason ?? 'saturation', `auto: last good ${fmtQps(goodQps)} QPS and first bad ${fmtQps(badQps)} QPS are within ${AUTO.precision * 100}%`);
       return true;
     }
-    const next = Math.round(((goodQps + badQps) / 2) * 10) / 10;
+    const next = roundTo((goodQps + badQps) / 2, AUTO.searchDecimals);
     this.ctx.event('step', `auto: search between ${fmtQps(goodQps)} (good) and ${fmtQps(badQps)} (bad): try ${fmtQps(next)} QPS`);
     if (afterBad) {
       // let the backlog of the bad step drain, so the next step is judged on its own
@@ -183,52 +200,25 @@ export class AutoMode implements ModeDriver {
     return this.setTarget(next);
   }
 
-  private setTarget(qps: number): boolean {
-    this.target = qps;
-    this.window = new StepWindow();
-    this.stepStartS = firstWholeSecond(this.ctx);
-    return true;
-  }
-
-  private hold(reason: CapacityReason, why: string): void {
+  /** Holds the best good rate; with none, half the first bad one, which at least is not known to be bad. */
+  private holdBest(reason: CapacityReason, why: string): void {
     const good = this.good;
-    this.phase = 'hold';
     this.target = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
-    this.found = { QPS: this.target, TP99: roundTo(good?.tp99 ?? 0, 3), ErrorRate: good?.errorRate ?? 0, Reason: reason };
-    this.ctx.event('hold', `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`);
+    this.hold({ qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason }, `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`);
   }
 
-  update(optional: ResolvedOptional): boolean {
-    const before = this.optional;
-    this.optional = optional;
-    const changed = before.maxQps !== optional.maxQps || before.maxRtMs !== optional.maxRtMs || before.faultTolerate !== optional.faultTolerate || before.faultAction !== optional.faultAction;
-    this.ctx.event('update', `auto: settings updated (maxQPS ${fmtQps(this.maxQps())}, maxRT ${optional.maxRtMs ?? 'none'}, faultTolerate ${optional.faultTolerate}); applied at the next window`);
-    if (!changed) return false;
-    // new limits: search again from the held (or current) rate
-    if (this.phase === 'hold' || this.phase === 'search') {
+  protected reopen(wasHolding: boolean): boolean {
+    // new limits: search again from the held (or current) rate, on a window measured under them
+    if (wasHolding || this.phase === 'search') {
       this.phase = 'ramp';
       this.good = undefined;
       this.bad = undefined;
-      this.found = undefined;
     }
-    if (this.target > this.maxQps()) this.target = this.maxQps();
     this.window = new StepWindow();
     return true;
   }
 
-  targetQps(): number {
-    return this.phase === 'recover' ? 0 : this.target;
-  }
-
-  concurrency(): undefined {
-    return undefined;
-  }
-
   describeTarget(): string {
-    return `${fmtQps(this.targetQps())} QPS (${this.phase}, ${this.agents} agent${this.agents === 1 ? '' : 's'})`;
-  }
-
-  capacity(): Capacity | undefined {
-    return this.found;
+    return `${fmtQps(this.targetQps())} QPS (${this.holding() ? 'hold' : this.phase}, ${this.agents} agent${this.agents === 1 ? '' : 's'})`;
   }
 }

@@ -39,6 +39,21 @@ export interface ModeDriver {
   capacity(): Capacity | undefined;
 }
 
+/**
+ * A task's mode as the task manager sees it, before and besides a round: the
+ * manager asks it rather than branching on the mode's name.
+ */
+export interface TaskMode {
+  /** How lists and reports name it: `manual`, `scan`, `auto`, `llm-rate`. */
+  readonly displayName: string;
+  /** true when the task sets its agents (optional.agentCount), so the controller must be able to grant them; false when the mode chooses its own. */
+  readonly agentsFromTask: boolean;
+  /** The agents a round starts with. */
+  startingAgents(maxAgents: number): number;
+  /** The driver of one round. */
+  create(ctx: ModeContext): ModeDriver;
+}
+
 /** Share `index` of `count` of a total, the remainder going to the first agents. */
 export function splitInteger(total: number, index: number, count: number): number {
   const base = Math.floor(total / count);

@@ -1,19 +1,24 @@
 import { LlmSpec, ResolvedOptional } from '../../src/contract';
-import { ModeContext, ModeDriver } from './base';
-import { ManualMode } from './manual';
+import { ModeContext, ModeDriver, TaskMode } from './base';
+import { manualTaskMode } from './manual';
 import { ScanMode } from './scan';
 import { AutoMode } from './auto';
-import { LlmMode } from './llm';
+import { llmTaskMode } from './llm';
+import { steppedTaskMode } from './stepped';
 
 /** Adding a mode is adding a file and a line here. A task with an `llm` section always runs the LLM mode. */
-export function createMode(optional: ResolvedOptional, ctx: ModeContext, llm?: LlmSpec): ModeDriver {
-  if (llm) return new LlmMode(llm, optional, ctx);
+export function taskMode(optional: ResolvedOptional, llm?: LlmSpec): TaskMode {
+  if (llm) return llmTaskMode(llm, optional);
   switch (optional.mode) {
     case 'manual':
-      return new ManualMode(optional, ctx);
+      return manualTaskMode(optional);
     case 'scan':
-      return new ScanMode(optional, ctx);
+      return steppedTaskMode('scan', (ctx) => new ScanMode(optional, ctx));
     case 'auto':
-      return new AutoMode(optional, ctx);
+      return steppedTaskMode('auto', (ctx) => new AutoMode(optional, ctx));
   }
+}
+
+export function createMode(optional: ResolvedOptional, ctx: ModeContext, llm?: LlmSpec): ModeDriver {
+  return taskMode(optional, llm).create(ctx);
 }

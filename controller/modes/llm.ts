@@ -1,10 +1,15 @@
-import { Capacity, LlmLoad, LlmSpec, LoadShape, ResolvedOptional } from '../../src/contract';
-import { ModeContext, ModeDriver, splitInteger, splitRate } from './base';
+import { Capacity, DEFAULTS, LlmLoad, LlmSpec, LoadShape, ResolvedOptional } from '../../src/contract';
+import { ModeContext, ModeDriver, splitInteger, splitRate, TaskMode } from './base';
 
-/** SPEC 6 defaults that the task schema leaves open. */
-export const LLM_DEFAULT_CONCURRENCY = 1;
-/** throughput mode without requestCount: how many streams "all at once" means. */
-export const LLM_DEFAULT_THROUGHPUT_STREAMS = 200;
+/** An llm task sets its agents (optional.agentCount) and is named by its test mode. */
+export function llmTaskMode(llm: LlmSpec, optional: ResolvedOptional): TaskMode {
+  return {
+    displayName: `llm-${llm.testMode}`,
+    agentsFromTask: true,
+    startingAgents: (maxAgents) => Math.min(optional.agentCount, maxAgents),
+    create: (ctx) => new LlmMode(llm, optional, ctx),
+  };
+}
 
 /**
  * LLM tasks (SPEC 6): a fixed load for the whole round, in one of three test
@@ -25,8 +30,8 @@ export class LlmMode implements ModeDriver {
   }
 
   private totalStreams(): number {
-    if (this.llm.testMode === 'throughput') return this.llm.requestCount ?? this.llm.maxConcurrency ?? LLM_DEFAULT_THROUGHPUT_STREAMS;
-    return this.llm.concurrency ?? LLM_DEFAULT_CONCURRENCY;
+    if (this.llm.testMode === 'throughput') return this.llm.requestCount ?? this.llm.maxConcurrency ?? DEFAULTS.llmThroughputStreams;
+    return this.llm.concurrency ?? DEFAULTS.llmConcurrency;
   }
 
   loadFor(index: number, count: number): LoadShape {
@@ -36,8 +41,8 @@ export class LlmMode implements ModeDriver {
       concurrency: Math.max(1, splitInteger(this.totalStreams(), index, count)),
       ratePerS: splitRate(this.llm.requestRate ?? 0, count),
       maxInFlight: this.llm.maxConcurrency !== undefined ? Math.max(1, splitInteger(this.llm.maxConcurrency, index, count)) : null,
-      burstiness: this.llm.burstiness ?? 1,
-      seed: ((this.llm.seed ?? 0) + index) >>> 0,
+      burstiness: this.llm.burstiness ?? DEFAULTS.llmBurstiness,
+      seed: ((this.llm.seed ?? DEFAULTS.llmSeed) + index) >>> 0,
     };
     return load;
   }
@@ -68,7 +73,7 @@ export class LlmMode implements ModeDriver {
       case 'concurrency':
         return `llm: ${this.totalStreams()} concurrent streams`;
       case 'rate':
-        return `llm: ${this.llm.requestRate} req/s, burstiness ${this.llm.burstiness ?? 1}${this.llm.maxConcurrency !== undefined ? `, max ${this.llm.maxConcurrency} in flight` : ''}`;
+        return `llm: ${this.llm.requestRate} req/s, burstiness ${this.llm.burstiness ?? DEFAULTS.llmBurstiness}${this.llm.maxConcurrency !== undefined ? `, max ${this.llm.maxConcurrency} in flight` : ''}`;
       case 'throughput':
         return `llm: ${this.totalStreams()} requests at once`;
     }

@@ -1,5 +1,14 @@
 import { Capacity, LoadShape, ResolvedOptional } from '../../src/contract';
-import { ModeContext, ModeDriver, splitRate } from './base';
+import { ModeContext, ModeDriver, splitRate, TaskMode } from './base';
+
+export function manualTaskMode(optional: ResolvedOptional): TaskMode {
+  return {
+    displayName: 'manual',
+    agentsFromTask: true,
+    startingAgents: (maxAgents) => Math.min(optional.agentCount, maxAgents),
+    create: (ctx) => new ManualMode(optional, ctx),
+  };
+}
 
 /** manual: agentCount agents x concurrency closed-loop workers, changed only by `bench update`. */
 export class ManualMode implements ModeDriver {

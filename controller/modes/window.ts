@@ -1,4 +1,4 @@
-import { ResolvedOptional, Step, StepVerdict } from '../../src/contract';
+import { ResolvedOptional, roundTo, Step, StepVerdict } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { createLatencyHistogram, LatencyHistogram, mergeInto, percentileMs } from '../metrics/histogram';
 
@@ -57,11 +57,6 @@ export class StepWindow {
   }
 }
 
-export function roundTo(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
 /** Why a step that passed no limit is good: the limits it met (its figures are in the step's own fields). */
 export function limitsMet(optional: ResolvedOptional): string {
   const rt = optional.maxRtMs !== null ? `TP99 <= maxRT ${fmtMs(optional.maxRtMs)} ms, ` : '';
@@ -71,9 +66,6 @@ export function limitsMet(optional: ResolvedOptional): string {
 export function faultTolerateMet(optional: ResolvedOptional): string {
   return `error rate <= faultTolerate ${fmtPercent(optional.faultTolerate)}`;
 }
-
-/** Seconds at the start of a step that are not judged: they still carry the previous rate's tail. */
-export const SETTLE_SECONDS = 1;
 
 export function fmtQps(qps: number): string {
   return Number.isInteger(qps) ? String(qps) : qps.toFixed(1);

@@ -1,4 +1,5 @@
 import * as echarts from 'echarts';
+import { roundTo } from '../../src/contract';
 import { ReportData } from './model';
 
 /** One chart of the report, rendered on the server to an inline SVG. */
@@ -25,8 +26,6 @@ function renderSvg(option: Option): string {
   }
 }
 
-const round3 = (n: number): number => Math.round(n * 1000) / 1000;
-
 /** A line chart over Elapsed seconds, one line per named series. */
 function timeLines(data: ReportData, yName: string, lines: { name: string; value: (p: ReportData['Series'][number]) => number | undefined }[]): Option {
   return {
@@ -41,7 +40,7 @@ function timeLines(data: ReportData, yName: string, lines: { name: string; value
       // a missing value (e.g. no target in manual mode) leaves a gap rather than a fake zero
       data: data.Series.map((p) => {
         const v = l.value(p);
-        return [p.Elapsed, v === undefined ? null : round3(v)];
+        return [p.Elapsed, v === undefined ? null : roundTo(v, 3)];
       }),
     })),
   };
@@ -52,7 +51,7 @@ function bars(categories: string[], values: number[], yName: string, xName: stri
     grid: { left: 70, right: 30, top: 30, bottom: 60 },
     xAxis: { type: 'category', data: categories, name: xName, nameLocation: 'middle', nameGap: 40, axisLabel: { interval: 0, rotate: categories.length > 8 ? 30 : 0 } },
     yAxis: { type: 'value', name: yName },
-    series: [{ type: 'bar', data: values.map(round3), label: { show: true, position: 'top' } }],
+    series: [{ type: 'bar', data: values.map((v) => roundTo(v, 3)), label: { show: true, position: 'top' } }],
   };
 }
 

@@ -1,4 +1,5 @@
 import { BenchError, isFinalStatus, TaskSpec } from '../../src/contract';
+import { taskMode } from '../modes';
 import { runOptional } from './prepare';
 import { TaskRecord } from './record';
 
@@ -25,7 +26,7 @@ export class TaskCapacity {
   /** The agents a task starts a round with: auto and scan begin with one and grow within --max-agents-total. */
   startingAgents(spec: TaskSpec): number {
     const optional = runOptional(spec);
-    return optional.mode === 'manual' || spec.llm ? Math.min(optional.agentCount, this.limits.maxAgents) : 1;
+    return taskMode(optional, spec.llm).startingAgents(this.limits.maxAgents);
   }
 
   /** Refuses a start (`record` undefined: a create) beyond the running tasks or the agents left. */

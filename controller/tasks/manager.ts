@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { assertValidTask, BenchError, isFinalStatus, normalizeTask, resolveOptional } from '../../src/contract';
+import { taskMode } from '../modes';
 import { AgentOwner, sameSecret } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { ReportStore } from '../storage';
@@ -74,7 +75,7 @@ export class TaskManager extends EventEmitter {
     // fail early, before anything is created, when the service cannot be resolved
     this.deps.services.resolve(spec.service);
     const optional = resolveOptional(spec);
-    if (optional.mode === 'manual') this.capacity.checkAgentCount(optional.agentCount);
+    if (taskMode(optional, spec.llm).agentsFromTask) this.capacity.checkAgentCount(optional.agentCount);
     const desiredAgent = this.capacity.startingAgents(spec);
     this.capacity.checkStart(undefined, desiredAgent);
     const now = Date.now();
@@ -141,7 +142,7 @@ export class TaskManager extends EventEmitter {
       throw new BenchError('TaskConflict', `task ${name} is ${record.status}; try again when it is Running or finished`, { resource: name });
     }
     const runner = entry.runner;
-    if (runner && (resolved.mode === 'manual' || next.llm)) this.capacity.checkAgents(record, resolved.agentCount);
+    if (runner && taskMode(resolved, next.llm).agentsFromTask) this.capacity.checkAgents(record, resolved.agentCount);
     record.spec = next;
     if (!runner) {
       // a finished task: the next `start` uses the updated config

@@ -25,9 +25,8 @@ export interface PreparedRound {
   llm?: { spec: LlmSpec; work: LlmWork };
 }
 
-/** SPEC 6 defaults of an llm task. */
-const LLM_DEFAULTS = { timeoutMs: 600_000, inputTokens: 1024, outputTokens: 128, maxPrompts: 10_000 };
-const HTTP_TIMEOUT_MS = 20000;
+/** Most prompts taken from a ShareGPT file. */
+const MAX_SHAREGPT_PROMPTS = 10_000;
 
 /**
  * What a round runs. An llm task's duration and request count come from its
@@ -57,14 +56,14 @@ async function requestTemplate(spec: TaskSpec, deps: PrepareDeps): Promise<Reque
   }
   if (target.token && !headers.some(([name]) => name.toLowerCase() === 'authorization')) headers.push(['Authorization', target.token]);
   if (spec.llm) {
-    return { url: llmUrl(target.url, spec.llm.api), method: 'POST', headers, bodies: [], timeoutMs: spec.http?.timeout ?? LLM_DEFAULTS.timeoutMs };
+    return { url: llmUrl(target.url, spec.llm.api), method: 'POST', headers, bodies: [], timeoutMs: spec.http?.timeout ?? DEFAULTS.llmTimeoutMs };
   }
   return {
     url: target.url,
     method: spec.http?.method ?? (bodies.length > 0 ? 'POST' : 'GET'),
     headers,
     bodies: bodies.map((b) => b.toString('base64')),
-    timeoutMs: spec.http?.timeout ?? HTTP_TIMEOUT_MS,
+    timeoutMs: spec.http?.timeout ?? DEFAULTS.timeoutMs,
   };
 }
 
@@ -74,10 +73,10 @@ async function llmWork(spec: TaskSpec, llm: LlmSpec, deps: PrepareDeps): Promise
   const base = { api: llm.api, model: llm.model, maxTokens: null };
   switch (dataset.type) {
     case 'synthetic': {
-      const input = dataset.inputTokens ?? [LLM_DEFAULTS.inputTokens, LLM_DEFAULTS.inputTokens];
-      const output = dataset.outputTokens ?? [LLM_DEFAULTS.outputTokens, LLM_DEFAULTS.outputTokens];
+      const input = dataset.inputTokens ?? [DEFAULTS.llmInputTokens, DEFAULTS.llmInputTokens];
+      const output = dataset.outputTokens ?? [DEFAULTS.llmOutputTokens, DEFAULTS.llmOutputTokens];
       // output lengths are exact only if the model may not stop early
-      return { ...base, ignoreEos: llm.ignoreEos ?? true, source: { kind: 'synthetic', inputTokens: input, outputTokens: output, seed: llm.seed ?? 0 } };
+      return { ...base, ignoreEos: llm.ignoreEos ?? true, source: { kind: 'synthetic', inputTokens: input, outputTokens: output, seed: llm.seed ?? DEFAULTS.llmSeed } };
     }
     case 'custom': {
       const entries = await loadEntries(spec.data, deps.dataLimits, deps.dataPolicy);
@@ -114,7 +113,7 @@ export function sharegptPrompts(text: string, source: string): string[] {
     const human = turns.find((t) => t && (t.from === 'human' || t.from === 'user' || t.role === 'user'));
     const value = human?.value ?? human?.content;
     if (typeof value === 'string' && value.trim()) prompts.push(value);
-    if (prompts.length >= LLM_DEFAULTS.maxPrompts) break;
+    if (prompts.length >= MAX_SHAREGPT_PROMPTS) break;
   }
   if (prompts.length === 0) throw new BenchError('DataSourceFailed', `llm.dataset.path ${source}: no conversation with a human turn`, { field: 'llm.dataset.path', resource: source });
   return prompts;

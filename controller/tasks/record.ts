@@ -1,4 +1,5 @@
 import { Capacity, resolveOptional, TaskSpec, TaskStatus } from '../../src/contract';
+import { taskMode } from '../modes';
 
 /** One round of a task, as persisted in task.json. */
 export interface RoundRecord {
@@ -50,5 +51,5 @@ export function loadDurationS(round: RoundRecord): number | undefined {
 
 /** The mode shown in lists and reports: an llm task shows its test mode. */
 export function modeName(spec: TaskSpec): string {
-  return spec.llm ? `llm-${spec.llm.testMode}` : resolveOptional(spec).mode;
+  return taskMode(resolveOptional(spec), spec.llm).displayName;
 }

@@ -6,3 +6,4 @@ export * from './protocol';
 export * from './signing';
 export * from './redact';
 export * from './origin';
+export * from './numbers';

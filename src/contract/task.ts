@@ -107,9 +107,15 @@ export const DEFAULTS = {
   faultAction: 'revise' as FaultAction,
   timeoutMs: 20000,
   llmDurationS: 300,
+  /** A generation of a few thousand tokens can stream for minutes. */
+  llmTimeoutMs: 600_000,
   llmInputTokens: 1024,
   llmOutputTokens: 128,
   llmBurstiness: 1,
+  llmSeed: 0,
+  llmConcurrency: 1,
+  /** throughput mode without requestCount or maxConcurrency: how many streams "all at once" means. */
+  llmThroughputStreams: 200,
 };
 
 // ---------------------------------------------------------------------------

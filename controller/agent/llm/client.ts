@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { LlmRequestRecord, LlmTokenSource } from '../../../src/contract';
+import { roundTo, type LlmRequestRecord, type LlmTokenSource } from '../../../src/contract';
 import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../http-client';
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
@@ -94,8 +94,6 @@ export function applyEvent(timeline: StreamTimeline, event: { event: string; dat
   }
 }
 
-const round3 = (v: number): number => Math.round(v * 1000) / 1000;
-
 /**
  * Turns a timeline into the request's figures (SPEC 6): TTFT from the first
  * content chunk, E2EL to the last one, ITL between chunks (a chunk of k tokens
@@ -114,11 +112,11 @@ export function measure(timeline: StreamTimeline, sendMs: number, endMs: number,
   for (let i = 1; i < times.length; i++) {
     const k = oneEach ? 1 : Math.max(1, countTokens(texts[i]));
     const gap = (times[i] - times[i - 1]) / k;
-    for (let j = 0; j < k; j++) itlMs.push(round3(gap));
+    for (let j = 0; j < k; j++) itlMs.push(roundTo(gap, 3));
   }
   return {
-    ttftMs: times.length > 0 ? round3(times[0] - sendMs) : null,
-    e2elMs: round3((times.length > 0 ? times[times.length - 1] : endMs) - sendMs),
+    ttftMs: times.length > 0 ? roundTo(times[0] - sendMs, 3) : null,
+    e2elMs: roundTo((times.length > 0 ? times[times.length - 1] : endMs) - sendMs, 3),
     itlMs,
     inputTokens,
     outputTokens,
@@ -291,8 +289,8 @@ export class LlmClient implements Sender {
     const success = status === 200 && errorText === null;
     const m = measure(timeline, sendPerf, endPerf, prepared.promptTokens);
     const record: Omit<LlmRequestRecord, 'agent' | 'seq'> = {
-      sendMs: round3(sendMs),
-      endMs: round3(performance.timeOrigin + endPerf),
+      sendMs: roundTo(sendMs, 3),
+      endMs: roundTo(performance.timeOrigin + endPerf, 3),
       ttftMs: success ? m.ttftMs : null,
       e2elMs: success ? m.e2elMs : null,
       itlMs: success ? m.itlMs : [],
