@@ -45,7 +45,7 @@ describe('faults', () => {
   test('an agent killed with -9 is replaced within 5 s, the task goes on, and events record it', () =>
     withFixtureAndController(2, async (fixture, controller) => {
       const name = await createTask(controller, { service: { serviceName: 'demo', url: `${fixture.url}/x` }, optional: { mode: 'manual', agentCount: 2, concurrency: 2, duration: 14 } });
-      await new Promise((r) => setTimeout(r, 3000));
+      await waitFor('both agents sending', async () => (await detail(controller, name)).AvailableAgent === 2 && (await fixture.stats()).requests > 0, 20000, 100);
       const [victim] = livePids(`${name}-10001-`);
       process.kill(victim, 'SIGKILL');
       const killedAt = Date.now();
@@ -70,9 +70,9 @@ describe('faults', () => {
     const controller = await startController();
     try {
       const name = await createTask(controller, { service: { serviceName: 'demo', url: `${fixture.url}/x` }, optional: { mode: 'manual', concurrency: 2, duration: 10 } });
-      await new Promise((r) => setTimeout(r, 2500));
+      await waitFor('requests answered', async () => (await fixture.stats()).requests > 0, 20000, 100);
       await fixture.stop();
-      await new Promise((r) => setTimeout(r, 2500));
+      await waitFor('refused requests counted as 599', async () => ((await detail(controller, name)).Result?.StatusCodes['599'] ?? 0) > 0, 20000, 100);
       const back = await startFixture(['--latency-ms', '2', '--port', port]);
       try {
         const end = await waitFor('Stopped', async () => {
@@ -94,7 +94,7 @@ describe('faults', () => {
     const fixture = await startFixture(['--latency-ms', '2']);
     const controller = await startController();
     const name = await createTask(controller, { service: { serviceName: 'demo', url: `${fixture.url}/x` }, optional: { mode: 'manual', concurrency: 2, duration: 120 } });
-    await new Promise((r) => setTimeout(r, 2500));
+    await waitFor('requests counted', async () => ((await detail(controller, name)).Result?.TotalRequests ?? 0) > 0, 20000, 100);
     controller.proc.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => controller.proc.once('exit', (c) => resolve(c)));
     expect(code).toBe(0);

@@ -1,15 +1,27 @@
+import * as http from 'node:http';
 import * as net from 'node:net';
+import { WebSocket } from 'ws';
+import { startTargetService, TargetService } from '../../fixtures/target-service';
 import { ControllerClient } from '../../src/api/client';
 import { ApiError } from '../../src/api/errors';
 import { BenchError, DATE_HEADER, NONCE_HEADER, parseAuthorization, signRequest, signaturesEqual } from '../../src/contract';
-import { STUB_ID, STUB_SECRET, requestId, useStubController } from './cli-stub-controller';
+import { createTask, idleLauncher, recordRequests, useInProcessController, waitForStatus } from '../helpers/controller';
 
+/** The API client against the real controller built in-process (real agents from dist/ where a task must run). */
 describe('cli ControllerClient', () => {
-  const stub = useStubController();
+  const live = useInProcessController();
+  const idle = useInProcessController({}, { launcher: idleLauncher });
+  let target: TargetService;
   let client: ControllerClient;
 
+  beforeAll(async () => {
+    target = await startTargetService();
+  });
+  afterAll(async () => {
+    await target.close();
+  });
   beforeEach(() => {
-    client = new ControllerClient({ endpoint: stub().url, accessId: STUB_ID, accessKey: STUB_SECRET });
+    client = new ControllerClient({ endpoint: live().url, accessId: live().accessId, accessKey: live().secret });
   });
 
   test('signedHeaders produce what the contract verifies: METHOD, path?query, x-eas-date, x-eas-nonce, sha256(body)', () => {
@@ -30,61 +42,83 @@ describe('cli ControllerClient', () => {
   });
 
   test('every route is signed over the exact bytes sent and decodes PascalCase answers', async () => {
-    stub().on('POST /api/v2/benchmark-tasks', (req) => ({
-      body: { RequestId: requestId(), TaskId: 'eas-b-x', TaskName: 'benchmark-demo-1a2b', Region: 'cn-local', Status: 'Creating', Message: JSON.parse(req.body).service.serviceName },
-    }));
-    stub().on('GET /api/v2/benchmark-tasks', { body: { RequestId: 'R1', Tasks: [] } });
-    stub().on('PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b', (req) => ({
-      body: { RequestId: 'R2', TaskName: 'benchmark-demo-1a2b', DesiredAgent: 2, AvailableAgent: 1, Status: 'Updating', Message: req.body },
-    }));
-    stub().on('PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stop', { body: { RequestId: 'R3', TaskName: 'benchmark-demo-1a2b', Status: 'Stopping', Message: '' } });
-    stub().on('PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/start', { body: { RequestId: 'R4', TaskName: 'benchmark-demo-1a2b', Status: 'Creating', Message: '' } });
-    stub().on('DELETE /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b', { body: { RequestId: 'R5', TaskName: 'benchmark-demo-1a2b', Status: 'Deleting', Message: '' } });
-    stub().on('GET /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/report', { body: { RequestId: 'R6', TaskName: 'benchmark-demo-1a2b', RoundId: 10001, ReportUrl: 'http://r/x.html' } });
-
-    const created = await client.createTask({ service: { serviceName: 'démo' }, data: { content: 'aGVsbG8K' } });
-    expect(created).toMatchObject({ TaskName: 'benchmark-demo-1a2b', Status: 'Creating', Message: 'démo' });
-    expect(stub().requests[0].headers['content-type']).toBe('application/json');
-    expect((await client.listTasks()).RequestId).toBe('R1');
-    const updated = await client.updateTask('cn-local', 'benchmark-demo-1a2b', { concurrency: 4 });
-    expect(JSON.parse(updated.Message)).toEqual({ optional: { concurrency: 4 } });
-    expect((await client.stopTask('cn-local', 'benchmark-demo-1a2b')).Status).toBe('Stopping');
-    expect((await client.startTask('cn-local', 'benchmark-demo-1a2b')).Status).toBe('Creating');
-    expect((await client.deleteTask('cn-local', 'benchmark-demo-1a2b')).Status).toBe('Deleting');
-    expect((await client.getReport('cn-local', 'benchmark-demo-1a2b')).ReportUrl).toBe('http://r/x.html');
-    expect(stub().requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'POST /api/v2/benchmark-tasks',
-      'GET /api/v2/benchmark-tasks',
-      'PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b',
-      'PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stop',
-      'PUT /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/start',
-      'DELETE /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b',
-      'GET /api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/report',
-    ]);
+    const recorder = recordRequests(live().controller.port);
+    try {
+      // a non-ASCII header value: the body is signed as the UTF-8 bytes sent, not as a JS string
+      const created = await client.createTask({
+        service: { serviceName: 'demo', url: target.url },
+        http: { headers: ['X-Note: démo'] },
+        optional: { mode: 'manual', agentCount: 1, concurrency: 1, maxQPS: 20, duration: 60 },
+      });
+      const name = created.TaskName;
+      expect(created).toMatchObject({ Region: 'cn-local', Status: 'Creating', Message: 'Benchmark task is creating' });
+      expect(created.TaskId).toMatch(/^eas-b-[a-z0-9]{18}$/);
+      expect((await client.getTask('cn-local', name)).Config.http?.headers).toEqual(['X-Note: démo']);
+      expect((await client.listTasks()).Tasks.map((t) => t.TaskName)).toEqual([name]);
+      await waitForStatus(live(), name, ['Running']);
+      const updated = await client.updateTask('cn-local', name, { concurrency: 4 });
+      // an update the running agents can take at once is already Running again
+      expect(updated).toMatchObject({ TaskName: name, DesiredAgent: 1, AvailableAgent: 1 });
+      expect(['Updating', 'Running']).toContain(updated.Status);
+      expect(live().controller.manager.detail(name).Config.optional).toMatchObject({ concurrency: 4 });
+      expect((await client.stopTask('cn-local', name)).Status).toBe('Stopping');
+      await waitForStatus(live(), name, ['Stopped']);
+      expect((await client.getReport('cn-local', name)).ReportUrl).toMatch(new RegExp(`/reports/summary/${name}-10001-[0-9a-f]{32}\\.html$`));
+      expect((await client.startTask('cn-local', name)).Status).toBe('Creating');
+      expect((await client.deleteTask('cn-local', name)).Status).toBe('Deleting');
+      const task = `/api/v2/benchmark-tasks/cn-local/${name}`;
+      expect(recorder.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+        'POST /api/v2/benchmark-tasks',
+        `GET ${task}`,
+        'GET /api/v2/benchmark-tasks',
+        `PUT ${task}`,
+        `PUT ${task}/stop`,
+        `GET ${task}/report`,
+        `PUT ${task}/start`,
+        `DELETE ${task}`,
+      ]);
+    } finally {
+      recorder.stop();
+    }
   });
 
   test('a wrong secret is refused by the signature check (401 -> Unauthorized)', async () => {
-    const bad = new ControllerClient({ endpoint: stub().url, accessId: STUB_ID, accessKey: 'wrong' });
+    const bad = new ControllerClient({ endpoint: live().url, accessId: live().accessId, accessKey: 'wrong' });
     await expect(bad.listTasks()).rejects.toMatchObject({ code: 'Unauthorized', responseStatus: 401 });
   });
 
   test('error answers become ApiError with the controller code, message, field and RequestId', async () => {
-    stub().on('GET /api/v2/benchmark-tasks/cn-local/missing', {
-      status: 404,
-      body: { RequestId: 'AAAA-1', Code: 'TaskNotFound', Message: 'benchmark task missing not found' },
-    });
-    stub().on('GET /api/v2/benchmark-tasks/cn-local/odd', { status: 418, body: { RequestId: 'AAAA-2', Code: 'Teapot', Message: 'short and stout' } });
-    const err = await client.getTask('cn-local', 'missing').catch((e: unknown) => e);
+    const err = await client.getTask('cn-local', 'benchmark-missing-0000').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ code: 'TaskNotFound', message: 'benchmark task missing not found', requestId: 'AAAA-1', responseStatus: 404 });
-    // An unknown code keeps its name in the message.
-    await expect(client.getTask('cn-local', 'odd')).rejects.toMatchObject({ code: 'InternalError', message: 'Teapot: short and stout' });
+    expect(err).toMatchObject({ code: 'TaskNotFound', responseStatus: 404 });
+    expect((err as ApiError).message).toMatch(/benchmark-missing-0000/);
+    expect((err as ApiError).requestId).toMatch(/^[0-9A-F]{8}-/);
+    const invalid = await client.createTask({ service: { serviceName: 'demo', url: target.url }, optional: { duration: 5000 } }).catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ code: 'InvalidField', field: 'optional.duration', responseStatus: 400 });
+  });
+
+  test('an error code this client does not know keeps its name in the message (a newer controller)', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(418, { 'content-type': 'application/json' }).end(JSON.stringify({ RequestId: 'AAAA-2', Code: 'Teapot', Message: 'short and stout' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const newer = new ControllerClient({ endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, accessId: 'a', accessKey: 'b' });
+    try {
+      await expect(newer.getTask('cn-local', 'odd')).rejects.toMatchObject({ code: 'InternalError', message: 'Teapot: short and stout', requestId: 'AAAA-2' });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   test('task names and regions are path-encoded, and the encoded path is what gets signed', async () => {
-    stub().on('GET /api/v2/benchmark-tasks/cn local/a b', { body: { RequestId: 'R', TaskName: 'a b' } });
-    await expect(client.getTask('cn local', 'a b')).resolves.toMatchObject({ TaskName: 'a b' });
-    expect(stub().requests[0].path).toBe('/api/v2/benchmark-tasks/cn%20local/a%20b');
+    const recorder = recordRequests(live().controller.port);
+    try {
+      // the signature over the encoded path passes (not 401); the name is then unknown (404)
+      await expect(client.getTask('cn local', 'a b')).rejects.toMatchObject({ code: 'TaskNotFound', responseStatus: 404 });
+      expect(recorder.requests).toEqual([{ method: 'GET', path: '/api/v2/benchmark-tasks/cn%20local/a%20b' }]);
+    } finally {
+      recorder.stop();
+    }
   });
 
   test('connection refused is ControllerUnreachable naming the endpoint', async () => {
@@ -100,14 +134,28 @@ describe('cli ControllerClient', () => {
   });
 
   test('health() needs no credentials; statsStreamUrl/statsStreamRequest are signed for the websocket', async () => {
-    const anonymous = new ControllerClient({ endpoint: stub().url, accessId: '-', accessKey: '-' });
+    const anonymous = new ControllerClient({ endpoint: idle().url, accessId: '-', accessKey: '-' });
     expect(await anonymous.health()).toBe(true);
-    const url = client.statsStreamUrl('cn-local', 'benchmark-demo-1a2b');
-    expect(url).toBe(`${stub().url.replace('http:', 'ws:')}/api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stats/stream`);
-    const req = client.statsStreamRequest('cn-local', 'benchmark-demo-1a2b');
+    const name = await createTask(idle(), { service: { serviceName: 'demo', url: target.url }, optional: { mode: 'manual', duration: 60 } });
+    const signed = new ControllerClient({ endpoint: idle().url, accessId: idle().accessId, accessKey: idle().secret });
+    const url = signed.statsStreamUrl('cn-local', name);
+    expect(url).toBe(`${idle().url.replace('http:', 'ws:')}/api/v2/benchmark-tasks/cn-local/${name}/stats/stream`);
+    const req = signed.statsStreamRequest('cn-local', name);
     const auth = parseAuthorization(req.headers.Authorization);
-    const expected = signRequest(STUB_SECRET, 'GET', '/api/v2/benchmark-tasks/cn-local/benchmark-demo-1a2b/stats/stream', req.headers[DATE_HEADER], req.headers[NONCE_HEADER], '');
+    const expected = signRequest(idle().secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${name}/stats/stream`, req.headers[DATE_HEADER], req.headers[NONCE_HEADER], '');
     expect(signaturesEqual(auth?.signature ?? '', expected)).toBe(true);
+    // and the controller takes it: the stream opens and sends the task's history first
+    const socket = new WebSocket(req.url, { headers: req.headers });
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        socket.once('message', (data: Buffer) => resolve(data.toString('utf8')));
+        socket.once('error', reject);
+        socket.once('unexpected-response', (_r, res) => reject(new Error(`refused: ${res.statusCode}`)));
+      });
+      expect(JSON.parse(first)).toMatchObject({ Type: 'history', Task: { TaskName: name } });
+    } finally {
+      socket.close();
+    }
     expect(new ControllerClient({ endpoint: 'https://gw.example.com/eas/', accessId: 'a', accessKey: 'b' }).statsStreamUrl('r', 'n')).toBe(
       'wss://gw.example.com/eas/api/v2/benchmark-tasks/r/n/stats/stream',
     );

@@ -2,30 +2,29 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readConfig } from '../../src/api/config';
 import { controllerDataDir, embeddedControllerArgs, ensureEmbeddedController, isEmbeddedConfig, readControllerCredentials } from '../../src/api/embedded';
-import { useStubController } from './cli-stub-controller';
+import { idleLauncher, useInProcessController } from '../helpers/controller';
 import { tempHome } from './cli-run-helper';
 
 describe('cli embedded default controller', () => {
-  const stub = useStubController();
+  // the real controller over the data dir eascmd gives the one it starts: ~/.eas/controller of this home
+  const home = tempHome();
+  const local = useInProcessController({ dataDir: controllerDataDir(home) }, { launcher: idleLauncher });
 
   test('a controller already answering: its generated credentials are saved to the config file (0600), one line says so', async () => {
-    const home = tempHome();
-    const dataDir = controllerDataDir(home);
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(path.join(dataDir, 'credentials.json'), JSON.stringify({ keys: [{ id: 'gen-id', secret: 'gen-secret' }] }));
     const configPath = path.join(home, '.eas', 'config');
     const lines: string[] = [];
-    const config = await ensureEmbeddedController({ configPath, home, endpoint: stub().url, notify: (l) => lines.push(l) });
-    expect(config).toEqual({ accessId: 'gen-id', accessKey: 'gen-secret', endpoint: stub().url, region: 'cn-local' });
+    const config = await ensureEmbeddedController({ configPath, home, endpoint: local().url, notify: (l) => lines.push(l) });
+    expect(config).toEqual({ accessId: local().accessId, accessKey: local().secret, endpoint: local().url, region: 'cn-local' });
     expect(readConfig(configPath)).toEqual(config);
     expect(fs.statSync(configPath).mode & 0o777).toBe(0o600);
-    expect(lines).toEqual([`Found a local controller at ${stub().url} (data in ~/.eas/controller); credentials saved to ~/.eas/config`]);
+    expect(lines).toEqual([`Found a local controller at ${local().url} (data in ~/.eas/controller); credentials saved to ~/.eas/config`]);
   });
 
   test('a controller that eascmd did not start (no credentials file) is a clear error, and no config is written', async () => {
-    const home = tempHome();
-    const configPath = path.join(home, '.eas', 'config');
-    await expect(ensureEmbeddedController({ configPath, home, endpoint: stub().url, notify: () => undefined })).rejects.toThrow(
+    // another home: the controller answering is not the one under its ~/.eas/controller
+    const other = tempHome();
+    const configPath = path.join(other, '.eas', 'config');
+    await expect(ensureEmbeddedController({ configPath, home: other, endpoint: local().url, notify: () => undefined })).rejects.toThrow(
       /was not started by eascmd .*eascmd config -i AK -k SK -e/,
     );
     expect(fs.existsSync(configPath)).toBe(false);

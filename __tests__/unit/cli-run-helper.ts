@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { run } from '../../src/cli/app';
 import { Timing } from '../../src/cli/context';
-import { STUB_ID, STUB_SECRET } from './cli-stub-controller';
 
 /** Runs the CLI in-process with captured streams and fast polling. */
 
@@ -26,7 +25,8 @@ class Capture extends Writable {
 export const FAST_TIMING: Partial<Timing> = {
   pollIntervalMs: 5,
   waitPollIntervalMs: 5,
-  statusTimeoutMs: 2000,
+  // real agent processes start in a second or two, much longer on busy shared cores
+  statusTimeoutMs: 30_000,
   plainProgressEveryMs: 0,
   reportTimeoutMs: 500,
   unreachableGraceMs: 0,
@@ -36,11 +36,11 @@ export function tempHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'eas-bench-cli-'));
 }
 
-/** A config file for the stub in a temp home; returns its path. */
-export function writeStubConfig(home: string, endpoint: string, region = 'cn-local'): string {
+/** The config file `eascmd` reads in a temp home, for a controller's key; returns its path. */
+export function writeCliConfig(home: string, controller: { url: string; accessId: string; secret: string }, region = 'cn-local'): string {
   const file = path.join(home, '.eas', 'config');
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `[default]\naccess_id = ${STUB_ID}\naccess_key = ${STUB_SECRET}\nendpoint = ${endpoint}\nregion = ${region}\n`, { mode: 0o600 });
+  fs.writeFileSync(file, `[default]\naccess_id = ${controller.accessId}\naccess_key = ${controller.secret}\nendpoint = ${controller.url}\nregion = ${region}\n`, { mode: 0o600 });
   return file;
 }
 
