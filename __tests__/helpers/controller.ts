@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Controller, ControllerDeps, createController } from '../../controller/app';
 import { AgentLauncher } from '../../controller/agents/launcher';
+import { detailView, listView } from '../../controller/api/views';
 import { ControllerOptions } from '../../controller/config';
 import { API_PREFIX, TaskDetail, TaskStatus } from '../../src/contract';
 import { signedFetch } from './api';
@@ -19,7 +20,9 @@ export const AGENT_MAIN = path.join(ROOT, 'dist', 'controller', 'agent', 'main.j
 
 /** Agents that never connect: a task stays Creating (with 0 agents) until it is stopped or deleted. */
 export const idleLauncher: AgentLauncher = {
+  capacity: Number.POSITIVE_INFINITY,
   launch: (spec) => ({ agentId: spec.agentId, kill: () => undefined }),
+  shutdown: () => Promise.resolve(),
 };
 
 export interface InProcessController {
@@ -104,14 +107,14 @@ export async function createTask(c: InProcessController, task: unknown): Promise
 /** Waits until the task's Status is one of `statuses` (read from the manager: no request the test would see); its detail. */
 export function waitForStatus(c: InProcessController, name: string, statuses: readonly TaskStatus[], timeoutMs = 30000): Promise<TaskDetail> {
   return waitFor(`${name} to be ${statuses.join(' or ')}`, () => {
-    const task = c.controller.manager.detail(name);
+    const task = detailView(c.controller.manager, name);
     return statuses.includes(task.Status) ? task : undefined;
   }, timeoutMs, 20);
 }
 
 /** Deletes every task (its agents end with it) and waits until they are gone. */
 export async function deleteAllTasks(c: InProcessController): Promise<void> {
-  const names = c.controller.manager.list().map((t) => t.TaskName);
+  const names = listView(c.controller.manager).map((t) => t.TaskName);
   for (const name of names) await c.controller.manager.delete(name);
-  await waitFor('every task deleted', () => c.controller.manager.list().length === 0, 30000, 20);
+  await waitFor('every task deleted', () => listView(c.controller.manager).length === 0, 30000, 20);
 }

@@ -2,18 +2,11 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { WebSocket } from 'ws';
 import { Controller, createController } from '../../controller/app';
-import { AgentLauncher } from '../../controller/agents/launcher';
+import { idleLauncher } from '../helpers/controller';
 import { ControllerOptions } from '../../controller/config';
 import { newNonce } from '../../src/contract';
 import { signedFetch, signedHeaders } from '../helpers/api';
 import { tempDir } from '../helpers/processes';
-
-/** Agents that never connect: a task stays Creating (and so counts as running) for the whole test. */
-const idleLauncher: AgentLauncher = {
-  capacity: Number.POSITIVE_INFINITY,
-  launch: (spec) => ({ agentId: spec.agentId, kill: () => undefined }),
-  shutdown: async () => undefined,
-};
 
 const TASKS = '/api/v2/benchmark-tasks';
 

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { WebSocket } from 'ws';
 import { startTargetService, TargetService } from '../../fixtures/target-service';
+import { detailView } from '../../controller/api/views';
 import { ControllerClient } from '../../src/api/client';
 import { ApiError } from '../../src/api/errors';
 import { BenchError, DATE_HEADER, NONCE_HEADER, parseAuthorization, signRequest, signaturesEqual } from '../../src/contract';
@@ -60,7 +61,7 @@ describe('cli ControllerClient', () => {
       // an update the running agents can take at once is already Running again
       expect(updated).toMatchObject({ TaskName: name, DesiredAgent: 1, AvailableAgent: 1 });
       expect(['Updating', 'Running']).toContain(updated.Status);
-      expect(live().controller.manager.detail(name).Config.optional).toMatchObject({ concurrency: 4 });
+      expect(detailView(live().controller.manager, name).Config.optional).toMatchObject({ concurrency: 4 });
       expect((await client.stopTask('cn-local', name)).Status).toBe('Stopping');
       await waitForStatus(live(), name, ['Stopped']);
       expect((await client.getReport('cn-local', name)).ReportUrl).toMatch(new RegExp(`/reports/summary/${name}-10001-[0-9a-f]{32}\\.html$`));

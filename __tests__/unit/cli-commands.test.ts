@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startOpenAiService, OpenAiService } from '../../fixtures/openai-service';
 import { startTargetService, TargetService } from '../../fixtures/target-service';
+import { listView } from '../../controller/api/views';
 import { csvRecordCount } from '../../src/cli/records';
 import { API_PREFIX, GetTaskResponse, LlmRecordsResponse } from '../../src/contract';
 import { signedGetText } from '../helpers/api';
@@ -104,7 +105,7 @@ describe('cli commands against the real controller', () => {
     } finally {
       recorder.stop();
     }
-    expect(live().controller.manager.list()).toEqual([]);
+    expect(listView(live().controller.manager)).toEqual([]);
   });
 
   test('create of a missing file is one clear error line', async () => {
