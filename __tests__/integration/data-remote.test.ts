@@ -2,23 +2,12 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { AddressInfo } from 'node:net';
-import { BenchError, DataSpec } from '../../src/contract';
+import { DataSpec } from '../../src/contract';
 import { CLOSED_DATA_POLICY, DataLimits, DataPolicy, DEFAULT_DATA_LIMITS, loadEntries } from '../../controller/data';
 import { buildZip } from '../helpers/data-zip';
 import { RunningS3rver, S3RVER_CREDENTIALS, setEnv, startS3rver } from '../helpers/s3rver';
+import { dataSourceFailure, entriesText } from '../helpers/data-errors';
 
-async function failure(promise: Promise<unknown>): Promise<BenchError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BenchError);
-    expect((err as BenchError).code).toBe('DataSourceFailed');
-    return err as BenchError;
-  }
-  throw new Error('expected loadEntries to fail');
-}
-
-const text = (bufs: Buffer[]) => bufs.map((b) => b.toString());
 
 describe('http(s) sources against a real server', () => {
   const files: Record<string, Buffer> = {
@@ -64,20 +53,20 @@ describe('http(s) sources against a real server', () => {
   });
 
   test('a file over http, split by line', async () => {
-    expect(text(await load({ path: `${base}/lines.txt`, multiLine: true }))).toEqual(['a', 'b']);
+    expect(entriesText(await load({ path: `${base}/lines.txt`, multiLine: true }))).toEqual(['a', 'b']);
   });
 
   test('a zip over http is unpacked, the query string does not hide .zip', async () => {
-    expect(text(await load({ path: `${base}/data.zip?sig=abc` }))).toEqual(['{"x":1}', '{"y":2}']);
+    expect(entriesText(await load({ path: `${base}/data.zip?sig=abc` }))).toEqual(['{"x":1}', '{"y":2}']);
   });
 
   test('redirects are followed', async () => {
-    expect(text(await load({ path: `${base}/moved` }))).toEqual(['a\r\nb\r\n']);
+    expect(entriesText(await load({ path: `${base}/moved` }))).toEqual(['a\r\nb\r\n']);
   });
 
   test('a 404 fails with "HTTP 404"', async () => {
     const source = `${base}/missing.txt`;
-    const e = await failure(load({ path: source }));
+    const e = await dataSourceFailure(load({ path: source }));
     expect(e.message).toBe(`data source ${source}: HTTP 404`);
     expect(e.resource).toBe(source);
   });
@@ -85,13 +74,13 @@ describe('http(s) sources against a real server', () => {
   test('a body over maxSourceBytes is too big, by Content-Length or while streaming', async () => {
     const limits = { ...DEFAULT_DATA_LIMITS, maxSourceBytes: 1000 };
     for (const p of ['/big.bin', '/chunked-big']) {
-      const e = await failure(load({ path: `${base}${p}` }, limits));
+      const e = await dataSourceFailure(load({ path: `${base}${p}` }, limits));
       expect(e.message).toBe(`data source ${base}${p}: too big (> 1000 bytes)`);
     }
   });
 
   test('an empty body fails with "empty file"', async () => {
-    expect((await failure(load({ path: `${base}/empty.txt` }))).message).toBe(`data source ${base}/empty.txt: empty file`);
+    expect((await dataSourceFailure(load({ path: `${base}/empty.txt` }))).message).toBe(`data source ${base}/empty.txt: empty file`);
   });
 
   test('a closed port and an open port that is not HTTP fail with the same message', async () => {
@@ -109,7 +98,7 @@ describe('http(s) sources against a real server', () => {
     try {
       const reason = async (port: number): Promise<string> => {
         const source = `http://127.0.0.1:${port}/x.txt`;
-        return (await failure(load({ path: source }))).message.slice(`data source ${source}: `.length);
+        return (await dataSourceFailure(load({ path: source }))).message.slice(`data source ${source}: `.length);
       };
       const closedReason = await reason(closedPort);
       expect(closedReason).toBe('could not be fetched');
@@ -148,19 +137,19 @@ describe('s3:// sources against s3rver', () => {
   });
 
   test('an object is read, keys keep their slashes', async () => {
-    expect(text(await loadEntries({ path: 's3://data/dir/lines.txt', multiLine: true }))).toEqual(['one', 'two']);
+    expect(entriesText(await loadEntries({ path: 's3://data/dir/lines.txt', multiLine: true }))).toEqual(['one', 'two']);
   });
 
   test('a zip object is unpacked', async () => {
-    expect(text(await loadEntries({ path: 's3://data/set.zip' }))).toEqual(['A', 'B']);
+    expect(entriesText(await loadEntries({ path: 's3://data/set.zip' }))).toEqual(['A', 'B']);
   });
 
   test('a missing key fails with "no such key"', async () => {
-    expect((await failure(loadEntries({ path: 's3://data/nope.txt' }))).message).toBe('data source s3://data/nope.txt: no such key');
+    expect((await dataSourceFailure(loadEntries({ path: 's3://data/nope.txt' }))).message).toBe('data source s3://data/nope.txt: no such key');
   });
 
   test('an object over maxSourceBytes is too big', async () => {
-    const e = await failure(loadEntries({ path: 's3://data/dir/lines.txt' }, { ...DEFAULT_DATA_LIMITS, maxSourceBytes: 4 }));
+    const e = await dataSourceFailure(loadEntries({ path: 's3://data/dir/lines.txt' }, { ...DEFAULT_DATA_LIMITS, maxSourceBytes: 4 }));
     expect(e.message).toBe('data source s3://data/dir/lines.txt: too big (> 4 bytes)');
   });
 });

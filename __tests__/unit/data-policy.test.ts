@@ -7,21 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLOSED_DATA_POLICY, DataLookup, DataPolicy, DEFAULT_DATA_LIMITS, isPrivateAddress, loadEntries } from '../../controller/data';
-import { BenchError } from '../../src/contract';
+import { dataSourceFailure, entriesText } from '../helpers/data-errors';
 
-async function failure(promise: Promise<unknown>): Promise<BenchError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BenchError);
-    expect((err as BenchError).code).toBe('DataSourceFailed');
-    expect((err as BenchError).field).toBe('data.path');
-    return err as BenchError;
-  }
-  throw new Error('expected loadEntries to fail');
-}
-
-const text = (bufs: Buffer[]): string[] => bufs.map((b) => b.toString());
 const OUTSIDE = "refused by policy: outside the controller's data roots";
 
 describe('local data is read only under the data roots', () => {
@@ -55,14 +42,14 @@ describe('local data is read only under the data roots', () => {
 
   test('a file inside a root is read, as a path or a file:// URL', async () => {
     const file = path.join(root, 'req.txt');
-    expect(text(await loadEntries({ path: file }, DEFAULT_DATA_LIMITS, policy))).toEqual(['inside']);
-    expect(text(await loadEntries({ path: pathToFileURL(file).href }, DEFAULT_DATA_LIMITS, policy))).toEqual(['inside']);
+    expect(entriesText(await loadEntries({ path: file }, DEFAULT_DATA_LIMITS, policy))).toEqual(['inside']);
+    expect(entriesText(await loadEntries({ path: pathToFileURL(file).href }, DEFAULT_DATA_LIMITS, policy))).toEqual(['inside']);
   });
 
   test('a root given through a symlink is resolved, and its files are read', async () => {
     const viaLink: DataPolicy = { ...policy, roots: [path.join(base, 'root-link')] };
-    expect(text(await loadEntries({ path: path.join(base, 'root-link', 'req.txt') }, DEFAULT_DATA_LIMITS, viaLink))).toEqual(['inside']);
-    expect(text(await loadEntries({ path: path.join(root, 'req.txt') }, DEFAULT_DATA_LIMITS, viaLink))).toEqual(['inside']);
+    expect(entriesText(await loadEntries({ path: path.join(base, 'root-link', 'req.txt') }, DEFAULT_DATA_LIMITS, viaLink))).toEqual(['inside']);
+    expect(entriesText(await loadEntries({ path: path.join(root, 'req.txt') }, DEFAULT_DATA_LIMITS, viaLink))).toEqual(['inside']);
   });
 
   test.each([
@@ -76,7 +63,7 @@ describe('local data is read only under the data roots', () => {
     ['a hard link inside the root to the credentials file', () => path.join(root, 'hardlink.json')],
     ['a file:// URL outside', () => pathToFileURL(secret).href],
   ])('%s is refused by policy', async (_label, source) => {
-    const e = await failure(loadEntries({ path: source() }, DEFAULT_DATA_LIMITS, policy));
+    const e = await dataSourceFailure(loadEntries({ path: source() }, DEFAULT_DATA_LIMITS, policy));
     expect(e.message).toBe(`data source ${source()}: ${OUTSIDE}`);
     expect(e.resource).toBe(source());
   });
@@ -88,27 +75,27 @@ describe('local data is read only under the data roots', () => {
       [path.join(dataDir, 'credentials.json'), path.join(dataDir, 'missing.json')],
     ];
     for (const [existing, missing] of pairs) {
-      const reasons = await Promise.all([existing, missing].map(async (p) => (await failure(loadEntries({ path: p }, DEFAULT_DATA_LIMITS, policy))).message.slice(`data source ${p}: `.length)));
+      const reasons = await Promise.all([existing, missing].map(async (p) => (await dataSourceFailure(loadEntries({ path: p }, DEFAULT_DATA_LIMITS, policy))).message.slice(`data source ${p}: `.length)));
       expect(reasons).toEqual([OUTSIDE, OUTSIDE]);
     }
   });
 
   test('a missing file inside a root is "no such file"; a folder or a FIFO is not a file', async () => {
     const missing = path.join(root, 'missing.txt');
-    expect((await failure(loadEntries({ path: missing }, DEFAULT_DATA_LIMITS, policy))).message).toBe(`data source ${missing}: no such file`);
+    expect((await dataSourceFailure(loadEntries({ path: missing }, DEFAULT_DATA_LIMITS, policy))).message).toBe(`data source ${missing}: no such file`);
     const sub = path.join(root, 'sub');
-    expect((await failure(loadEntries({ path: sub }, DEFAULT_DATA_LIMITS, policy))).message).toBe(`data source ${sub}: not a file`);
+    expect((await dataSourceFailure(loadEntries({ path: sub }, DEFAULT_DATA_LIMITS, policy))).message).toBe(`data source ${sub}: not a file`);
     const fifo = path.join(root, 'fifo');
     execFileSync('mkfifo', [fifo]);
-    expect((await failure(loadEntries({ path: fifo }, DEFAULT_DATA_LIMITS, policy))).message).toBe(`data source ${fifo}: not a file`);
+    expect((await dataSourceFailure(loadEntries({ path: fifo }, DEFAULT_DATA_LIMITS, policy))).message).toBe(`data source ${fifo}: not a file`);
   });
 
   test('without a root every local path is refused, saying how to allow them', async () => {
     const file = path.join(root, 'req.txt');
-    const e = await failure(loadEntries({ path: file }, DEFAULT_DATA_LIMITS, CLOSED_DATA_POLICY));
+    const e = await dataSourceFailure(loadEntries({ path: file }, DEFAULT_DATA_LIMITS, CLOSED_DATA_POLICY));
     expect(e.message).toBe(`data source ${file}: refused by policy: local data paths are not allowed on this controller; start it with --data-root DIR`);
     // the default of loadEntries is the closed policy
-    expect((await failure(loadEntries({ path: '/etc/passwd' }))).message).toMatch(/refused by policy: local data paths are not allowed/);
+    expect((await dataSourceFailure(loadEntries({ path: '/etc/passwd' }))).message).toMatch(/refused by policy: local data paths are not allowed/);
   });
 });
 
@@ -179,7 +166,7 @@ describe('http(s) data sources and private addresses', () => {
 
   const PRIVATE = /^refused by policy: private, loopback or link-local address/;
   const reasonOf = async (source: string, policy: DataPolicy): Promise<string> =>
-    (await failure(loadEntries({ path: source }, DEFAULT_DATA_LIMITS, policy))).message.slice(`data source ${source}: `.length);
+    (await dataSourceFailure(loadEntries({ path: source }, DEFAULT_DATA_LIMITS, policy))).message.slice(`data source ${source}: `.length);
 
   test('a data URL on 127.0.0.1 is refused without --allow-private-data and read with it', async () => {
     const source = `http://127.0.0.1:${port}/lines.txt`;
@@ -187,7 +174,7 @@ describe('http(s) data sources and private addresses', () => {
     expect(await reasonOf(`http://[::1]:${port}/lines.txt`, closed)).toMatch(PRIVATE);
     expect(await reasonOf(`http://localhost:${port}/lines.txt`, { ...CLOSED_DATA_POLICY })).toMatch(PRIVATE);
     expect(hits).toEqual([]);
-    expect(text(await loadEntries({ path: source, multiLine: true }, DEFAULT_DATA_LIMITS, { ...closed, allowPrivate: true }))).toEqual(['a', 'b']);
+    expect(entriesText(await loadEntries({ path: source, multiLine: true }, DEFAULT_DATA_LIMITS, { ...closed, allowPrivate: true }))).toEqual(['a', 'b']);
   });
 
   test('a public-looking name that resolves to 127.0.0.1 is refused; the address checked is the one connected to', async () => {
@@ -195,7 +182,7 @@ describe('http(s) data sources and private addresses', () => {
     expect(await reasonOf(source, closed)).toMatch(PRIVATE);
     expect(hits).toEqual([]);
     // allowed, the same name reaches the server at the address the lookup gave
-    expect(text(await loadEntries({ path: source, multiLine: true }, DEFAULT_DATA_LIMITS, { ...closed, allowPrivate: true }))).toEqual(['a', 'b']);
+    expect(entriesText(await loadEntries({ path: source, multiLine: true }, DEFAULT_DATA_LIMITS, { ...closed, allowPrivate: true }))).toEqual(['a', 'b']);
     expect(hits).toEqual(['/lines.txt']);
   });
 
@@ -204,7 +191,7 @@ describe('http(s) data sources and private addresses', () => {
   });
 
   test('redirects are followed and re-checked at every hop', async () => {
-    expect(text(await loadEntries({ path: `http://files.example.test:${port}/to-self`, multiLine: true }, DEFAULT_DATA_LIMITS, filesOnly))).toEqual(['a', 'b']);
+    expect(entriesText(await loadEntries({ path: `http://files.example.test:${port}/to-self`, multiLine: true }, DEFAULT_DATA_LIMITS, filesOnly))).toEqual(['a', 'b']);
     hits.length = 0;
     for (const hop of ['/to-ip', '/to-ipv6', '/to-name', '/to-metadata']) {
       expect(await reasonOf(`http://files.example.test:${port}${hop}`, filesOnly)).toMatch(PRIVATE);
