@@ -341,6 +341,25 @@ describe('cli commands against the real controller', () => {
     expect(got.Config.optional).toMatchObject({ concurrency: 4, agentCount: 2 });
   });
 
+  test('update on a Stopped task says the change waits for the next start; --json prints the controller answer', async () => {
+    const name = await runningTask();
+    await live().call('PUT', `${API_PREFIX}/cn-local/${name}/stop`);
+    await waitForStatus(live(), name, ['Stopped']);
+    const res = await runCli(['bench', 'update', name, '-Doptional.concurrency=3'], { home });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const [first, ...rest] = res.stdout.split('\n');
+    expect(first).toMatch(REQUEST_ID_LINE);
+    expect(rest).toEqual([`[OK] Benchmark task ${name} is Stopped: the update is saved and applies from the next start`, '']);
+    const json = await runCli(['--json', 'bench', 'update', name, '-Doptional.concurrency=5'], { home });
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ TaskName: name, Status: 'Stopped' });
+    const got = await detail(live(), name);
+    expect(got.Status).toBe('Stopped');
+    expect(got.Config.optional).toMatchObject({ concurrency: 5 });
+  });
+
   test('update accepts -D KEY=VALUE (separate) and --define, repeated', async () => {
     // faultAction and maxRT are fields of the auto and scan modes
     const name = await runningTask({ mode: 'auto', agentCount: undefined, concurrency: undefined });

@@ -14,7 +14,7 @@ export function updateFromDefines(values: readonly string[]): Record<string, Def
   return definesToUpdate(defines);
 }
 
-/** `bench update NAME -Doptional.KEY=VALUE ...`: applied live by the controller. */
+/** `bench update NAME -Doptional.KEY=VALUE ...`: applied live to a running task; a finished one keeps it for its next start. */
 export const updateCommand: CommandSpec<UpdateArgs> = {
   command: 'update <name>',
   describe: 'Change a running task live: -Doptional.KEY=VALUE (repeatable)',
@@ -32,8 +32,13 @@ export const updateCommand: CommandSpec<UpdateArgs> = {
     const conn = await ctx.connect();
     const res = await conn.client.updateTask(conn.region, args.name, optional);
     if (ctx.json) ctx.out.json(res);
-    else {
-      ctx.out.requestId(res.RequestId);
+    else ctx.out.requestId(res.RequestId);
+    if (isFinalStatus(res.Status)) {
+      // no round runs: the controller only saved the config, so there is nothing to follow
+      if (!ctx.json) ctx.out.ok(`Benchmark task ${args.name} is ${res.Status}: the update is saved and applies from the next start`);
+      return;
+    }
+    if (!ctx.json) {
       // The reference's exact line (its spacing included).
       ctx.out.ok(
         `Running [TaskName: ${res.TaskName}, DesiredAgent:${res.DesiredAgent}, AvailableAgent: ${res.AvailableAgent}, Message: Benchmark task is Updating]`,
