@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { AgentStatsFrame, AgentToController, CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent } from '../../src/contract';
-import { AgentConnection, AgentOwner, sameSecret } from './hub';
+import { AgentStatsFrame, AgentToController, CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent, sameSecret } from '../../src/contract';
+import { AgentConnection, AgentOwner } from './hub';
 import { AgentLauncher, LaunchedAgent } from './launcher';
 
 /** A retired agent has this long to send its last frame and `done` before it is cut off. */

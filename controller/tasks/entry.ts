@@ -2,8 +2,7 @@ import { LlmRequestRecord, LlmResult, RoundResult, StatsPoint, TaskEvent } from 
 import { RoundAccumulator } from '../metrics/aggregate';
 import { computeLlmResult } from '../metrics/llm';
 import { loadDurationS, RoundRecord, TaskRecord } from './record';
-import { RoundRunner } from './round';
-import { RoundView, viewRound } from './round-view';
+import { RoundRunner, RoundSnapshot } from './round';
 import { TaskStore } from './store';
 
 /** A finished round's figures: rebuilt once from disk (or taken from its runner at the end) and kept. */
@@ -30,8 +29,8 @@ export class TaskEntry {
   }
 
   /** The running round, read only; undefined between rounds. */
-  live(): RoundView | undefined {
-    return this.runner && viewRound(this.runner);
+  live(): RoundSnapshot | undefined {
+    return this.runner?.snapshot();
   }
 
   /** A finished round's figures, read from disk the first time. */
@@ -56,7 +55,7 @@ export class TaskEntry {
   }
 
   /** Keeps the figures of a round that just ended, taken from its last view, so they are not read back from disk. */
-  keepFigures(roundId: number, last: RoundView): void {
+  keepFigures(roundId: number, last: RoundSnapshot): void {
     this.figuresByRound.set(roundId, {
       series: [...last.series],
       events: [...last.events],

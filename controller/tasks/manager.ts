@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { assertValidTask, BenchError, isFinalStatus, normalizeTask, resolveOptional } from '../../src/contract';
+import { assertValidTask, BenchError, isFinalStatus, normalizeTask, resolveOptional, sameSecret } from '../../src/contract';
 import { taskMode } from '../modes';
-import { AgentOwner, sameSecret } from '../agents/hub';
+import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { ReportStore } from '../storage';
 import { TaskBook } from './book';

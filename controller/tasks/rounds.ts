@@ -8,7 +8,6 @@ import { FIRST_ROUND_ID, newEvent } from './naming';
 import { PrepareDeps, prepareRound, runOptional } from './prepare';
 import { currentRound, RoundRecord } from './record';
 import { RoundEndInfo, RoundHooks, RoundRunner } from './round';
-import { viewRound } from './round-view';
 import { TaskStore } from './store';
 
 /** The status a round's end sets once its report is written. */
@@ -69,7 +68,7 @@ export class Rounds {
     }
     if (record.status === 'Deleting') return;
     entry.runner = runner;
-    record.desiredAgent = viewRound(runner).desiredAgents;
+    record.desiredAgent = runner.desiredAgents();
     runner.start();
     this.onChange(entry);
   }
@@ -78,11 +77,12 @@ export class Rounds {
   update(entry: TaskEntry, runner: RoundRunner, optional: ResolvedOptional): void {
     this.deps.book.setStatus(entry, 'Updating', 'Benchmark task is Updating');
     runner.update(optional);
-    entry.record.desiredAgent = viewRound(runner).desiredAgents;
+    entry.record.desiredAgent = runner.desiredAgents();
     const deadline = Date.now() + this.deps.agentConnectTimeoutS * 1000;
     const check = (): void => {
       if (entry.record.status !== 'Updating' || entry.runner !== runner) return;
-      const { availableAgents, desiredAgents } = viewRound(runner);
+      const availableAgents = runner.availableAgents();
+      const desiredAgents = runner.desiredAgents();
       if (availableAgents >= desiredAgents) {
         this.deps.book.setStatus(entry, 'Running', 'Benchmark task is running');
       } else if (Date.now() > deadline) {
