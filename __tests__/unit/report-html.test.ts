@@ -172,7 +172,7 @@ describe('HTML report', () => {
     const data = reportData('manual');
     const stat = (v: number) => ({ Average: v, Min: v, Max: v, Median: v, P75: v, P90: v, P99: v, N: 100 });
     const names = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
-    const stage = Object.fromEntries(names.map((n, i) => [n, stat(i + 1.5)])) as NonNullable<ReportData['LLM']>['Total'];
+    const stage = Object.fromEntries(names.map((n, i) => [n, stat(i + 1.5)])) as unknown as NonNullable<ReportData['LLM']>['Total'];
     data.LLM = { Total: stage, Stable: stage, Common: { ...commonMetrics([], 0, 0, undefined), BenchmarkDuration: 12345.6, TotalRequests: 100, PrefillTokenThroughput: 2048.5 }, TokenSource: 'usage' };
     data.Series = data.Series.map((p) => ({ ...p, TTFTAvg: 100, TPOTAvg: 5, OutputTPS: 640 }));
     const html = renderReportHtml(data);

@@ -1,6 +1,5 @@
 import {
   BenchError,
-  LlmRequestRecord,
   LlmResult,
   redactTask,
   redactText,
@@ -22,7 +21,6 @@ interface ShownRound {
   readonly series: readonly StatsPoint[];
   readonly events: readonly TaskEvent[];
   readonly result: RoundResult;
-  readonly llmRecords?: readonly LlmRequestRecord[];
   readonly llm?: LlmResult;
 }
 
@@ -55,14 +53,16 @@ export function statsView(manager: TaskManager, name: string, requestId: string)
   };
 }
 
-/** The per-request records of the current (or last) round of an llm task. */
-export function llmRecordsView(manager: TaskManager, name: string): { roundId: number; records: LlmRequestRecord[] } {
+/** The per-request records of the current (or last) round of an llm task: stored ndjson lines, read from disk as they are sent. */
+export function llmRecordsView(manager: TaskManager, name: string): { roundId: number; lines: AsyncIterable<string> } {
   const entry = manager.entry(name);
   if (!entry.record.spec.llm) throw new BenchError('InvalidField', `task ${name} is not an llm task: it has no per-request records`, { field: 'llm' });
   const round = currentRound(entry.record);
-  if (!round) return { roundId: 0, records: [] };
-  return { roundId: round.roundId, records: [...(shownRound(entry)?.llmRecords ?? [])] };
+  if (!round) return { roundId: 0, lines: noLines() };
+  return { roundId: round.roundId, lines: entry.llmRecordLines(round.roundId) };
 }
+
+async function* noLines(): AsyncGenerator<string> {}
 
 function detailOf(entry: TaskEntry): TaskDetail {
   const record = entry.record;

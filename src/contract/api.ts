@@ -1,4 +1,4 @@
-import type { LlmRequestRecord } from './protocol';
+import type { LlmMetricKey, LlmRequestRecord } from './protocol';
 import { TaskSpec } from './task';
 
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
@@ -129,18 +129,25 @@ export interface TaskEvent {
   Step?: Step;
 }
 
-export interface LlmStatistic {
-  Average: number;
-  Min: number;
-  Max: number;
-  Median: number;
-  P75: number;
-  P90: number;
-  P99: number;
-  N: number;
+/**
+ * One row of an LLM table. `Median` is always there; every other percentile
+ * of `llm.percentiles` is a `P<p>` key (`P75`, `P99`, `P99.9`), in the
+ * order asked (percentileKey names them).
+ */
+export type LlmStatistic = { Average: number; Min: number; Max: number; Median: number; N: number } & { [percentile: `P${string}`]: number };
+
+/** The columns of an LLM table, in order (Average, Min, Max, Median, the percentiles, N), as its rows hold them. */
+export function statisticColumns(stage: Partial<Record<string, LlmStatistic>> | undefined): string[] {
+  const first = Object.values(stage ?? {}).find((s) => s !== undefined);
+  return first ? Object.keys(first) : ['Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'];
 }
 
-export type LlmMetricName = 'TTFT' | 'TPOT' | 'ITL' | 'E2EL' | 'InputTokens' | 'OutputTokens' | 'OutputTokenThroughput';
+/** The key of percentile `p` in an LlmStatistic: `Median` for 50, else `P<p>`. */
+export function percentileKey(p: number): 'Median' | `P${string}` {
+  return p === 50 ? 'Median' : `P${p}`;
+}
+
+export type LlmMetricName = LlmMetricKey;
 
 /**
  * AISBench's "Common Metric" table, by its names without spaces, in its order.
@@ -176,6 +183,16 @@ export interface LlmResult {
   StableCommon?: LlmCommonMetrics;
   /** Where token counts came from: usage, tokenizer, or chunks (said in the report). */
   TokenSource?: string;
+  /** The percentiles of the tables (`llm.percentiles`). */
+  Percentiles?: number[];
+  /** The steady stage, Unix ms (t2 and t4 of AISBench), when there is one. */
+  StableStage?: { StartMs: number; EndMs: number };
+  /**
+   * How the figures were computed: `histograms` (live and stored results:
+   * the agents' per-second HDR histograms, percentiles within 0.1%) or
+   * `records` (`bench recompute`: exact, from every stored request).
+   */
+  Computed?: 'histograms' | 'records';
 }
 
 export interface TaskDetail extends TaskSummary {
@@ -277,6 +294,10 @@ export interface StatsPoint {
   TTFTAvg?: number;
   TPOTAvg?: number;
   OutputTPS?: number;
+  /** LLM tasks: mean requests in flight during the second (all agents, client side). */
+  InFlight?: number;
+  /** LLM tasks: most requests in flight during the second (the sum of each agent's most). */
+  MaxInFlight?: number;
 }
 
 export interface StatsResponse extends ApiResponse {
