@@ -1,4 +1,4 @@
-import { roundTo, type AgentStatsFrame, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
+import { roundTo, type AgentStatsFrame, type LlmRequestRecord, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -47,6 +47,8 @@ export interface FinalizedSecond {
   agentLoad: AgentLoad;
   /** LLM tasks: the second's merged LLM histograms and counters. */
   llm?: LlmStoredSecond;
+  /** LLM tasks: the records of the requests that ended in the second, to be written with it. */
+  llmRecords?: LlmRequestRecord[];
 }
 
 /** One line of a round's per-second ndjson file. */
@@ -98,6 +100,8 @@ class PendingSecond {
   readonly agents = new Set<string>();
   /** LLM tasks: the agents' LLM frames merged (null when no frame carried one). */
   llm: LlmSecondMerge | null = null;
+  /** LLM tasks: the frames' records, held only until the second is finalized. */
+  llmRecords: LlmRequestRecord[] = [];
 
   constructor(private readonly llmSlo: LlmSloSpec | undefined) {}
 
@@ -108,6 +112,7 @@ class PendingSecond {
     if (rt) mergeInto(this.rt, rt);
     if (lag) mergeInto(this.lag, lag);
     if (frame.llm) (this.llm ??= new LlmSecondMerge(this.llmSlo)).add(frame.llm, frame.llmRecords);
+    if (frame.llmRecords) for (const r of frame.llmRecords) this.llmRecords.push(r);
     this.requests += frame.requests;
     this.sent += frame.sent;
     this.bytesIn += frame.bytesIn;
@@ -196,6 +201,7 @@ export class SecondAggregator {
         agentsReported: bucket.agents.size,
       },
       ...(llm ? { llm } : {}),
+      ...(bucket.llmRecords.length > 0 ? { llmRecords: bucket.llmRecords } : {}),
     };
   }
 }

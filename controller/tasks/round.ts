@@ -37,7 +37,7 @@ export interface RoundHooks {
   /** The round's status line changed (agents connected, running, stopping). */
   onChange(): void;
   onSecond(stored: StoredSecond): void;
-  /** LLM tasks: per-request records as they arrive (to persist them). */
+  /** LLM tasks: per-request records of a second being finalized (to persist them). */
   onLlmRecords?(records: LlmRequestRecord[]): void;
   onEvent(event: TaskEvent): void;
   /** Called once when the round has stopped its agents and finalized its data. */
@@ -356,8 +356,6 @@ export class RoundRunner {
     const second = frame.second <= this.lastFinalized ? this.lastFinalized + 1 : frame.second;
     this.lastSecondOf.set(seat.agentId, Math.max(this.lastSecondOf.get(seat.agentId) ?? 0, second));
     this.aggregator.add(seat.agentId, second === frame.second ? frame : { ...frame, second });
-    // the records go to disk as they arrive; the round keeps only the per-second figures
-    if (frame.llmRecords && frame.llmRecords.length > 0) this.deps.hooks.onLlmRecords?.(frame.llmRecords);
   }
 
   /** The LLM section of the round so far (computed again only after a new second). */
@@ -388,6 +386,9 @@ export class RoundRunner {
         llm: this.deps.llm !== undefined,
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
+      // a second's records go to disk with it, so the records file and the stored figures agree
+      // (a crash leaves both at the same second); the round keeps neither
+      if (finalized.llmRecords) this.deps.hooks.onLlmRecords?.(finalized.llmRecords);
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
