@@ -5,6 +5,7 @@ import {
   CreateTaskResponse,
   GetTaskResponse,
   ListTasksResponse,
+  LlmRecomputeResponse,
   LlmRecordsResponse,
   LlmRequestRecord,
   RECORDS_FORMATS,
@@ -18,7 +19,7 @@ import { recordCsvLine, RECORDS_CSV_HEADER } from '../metrics/llm';
 import { TaskManager } from '../tasks/manager';
 import { TaskRecord } from '../tasks/record';
 import { requestId } from './errors';
-import { detailView, listView, llmRecordsView, statsView } from './views';
+import { detailView, listView, llmRecomputeView, llmRecordsView, statsView } from './views';
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -118,6 +119,15 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
     const head: Omit<LlmRecordsResponse, 'Records'> = { RequestId: requestId(res), TaskName: name, RoundId: roundId };
     res.type('application/json');
     await writeStreamed(res, `${JSON.stringify(head).slice(0, -1)},"Records":[`, lines, (line) => line, ',', ']}');
+  }));
+
+  // LLM tasks: the tables again, exactly, from the stored records (AISBench's --reuse), with a steady stage and percentiles of choice.
+  router.get(`${API_PREFIX}/:region/:name/recompute`, route(async (req, res) => {
+    const name = checkRegion(req);
+    const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const { roundId, records, llm } = await llmRecomputeView(manager, name, { steady: text(req.query.steady), percentiles: text(req.query.percentiles) });
+    const body: LlmRecomputeResponse = { RequestId: requestId(res), TaskName: name, RoundId: roundId, Records: records, LLM: llm };
+    res.json(body);
   }));
 
   return router;

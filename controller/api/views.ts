@@ -1,6 +1,9 @@
 import {
   BenchError,
+  LlmRequestRecord,
   LlmResult,
+  parsePercentileList,
+  parseSteadyChoice,
   redactTask,
   redactText,
   RoundResult,
@@ -10,6 +13,7 @@ import {
   TaskEvent,
   TaskSummary,
 } from '../../src/contract';
+import { compactRecord, percentilesOf, recomputeLlm } from '../metrics/llm';
 import { TaskEntry } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';
 import { formatTime } from '../tasks/naming';
@@ -63,6 +67,25 @@ export function llmRecordsView(manager: TaskManager, name: string): { roundId: n
 }
 
 async function* noLines(): AsyncGenerator<string> {}
+
+/**
+ * `bench recompute`: the current (or last) round's `LLM` section computed
+ * again, exactly, from its stored records, with the steady stage and the
+ * percentiles asked (the task's by default). Each record is kept without its
+ * ITL list (only its mean counts), so a long run fits.
+ */
+export async function llmRecomputeView(manager: TaskManager, name: string, query: { steady?: string; percentiles?: string }): Promise<{ roundId: number; records: number; llm: LlmResult }> {
+  const choice = parseSteadyChoice(query.steady ?? 'auto');
+  if ('problem' in choice) throw new BenchError('InvalidField', `steady: ${choice.problem}`, { field: 'steady' });
+  const { steady } = choice;
+  const percentiles = query.percentiles === undefined ? undefined : parsePercentileList(query.percentiles);
+  if (typeof percentiles === 'string') throw new BenchError('InvalidField', `percentiles: ${percentiles}`, { field: 'percentiles' });
+  const spec = manager.entry(name).record.spec.llm;
+  const { roundId, lines } = llmRecordsView(manager, name);
+  const records: LlmRequestRecord[] = [];
+  for await (const line of lines) records.push(compactRecord(JSON.parse(line) as LlmRequestRecord));
+  return { roundId, records: records.length, llm: recomputeLlm(records, { slo: spec?.slo, percentiles: percentiles ?? percentilesOf(spec), steady }) };
+}
 
 function detailOf(entry: TaskEntry): TaskDetail {
   const record = entry.record;

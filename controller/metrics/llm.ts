@@ -1,4 +1,4 @@
-import { DEFAULTS, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic } from '../../src/contract';
+import { DEFAULTS, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../src/contract';
 import { itlMs, meetsSlo, outputTps, tpotMs } from './llm-request';
 import { commonFromSums, emptyStatistic, statisticRow } from './llm-stage';
 
@@ -155,6 +155,29 @@ export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: Llm
     ...(stage ? { StableStage: { StartMs: stage.startMs, EndMs: stage.endMs } } : {}),
     Computed: 'records',
   };
+}
+
+/**
+ * `bench recompute`: the exact `LLM` section of some records with the steady
+ * stage chosen: AISBench's rule (`auto`), none, or a window of seconds after
+ * the first send.
+ */
+export function recomputeLlm(records: readonly LlmRequestRecord[], options: { slo?: LlmSloSpec; percentiles: readonly number[]; steady: LlmSteadyChoice }): LlmResult {
+  const { steady } = options;
+  if (steady === 'auto') return computeLlmResult(records, options.slo, options.percentiles);
+  if (steady === 'none') return computeLlmResult(records, options.slo, options.percentiles, null);
+  let firstSend = Number.POSITIVE_INFINITY;
+  for (const r of records) firstSend = Math.min(firstSend, r.sendMs);
+  const found = steadyStage(records);
+  const stage = records.length === 0 ? null : { startMs: firstSend + steady.FromS * 1000, endMs: firstSend + steady.ToS * 1000, maxConcurrency: found?.maxConcurrency ?? 0 };
+  return computeLlmResult(records, options.slo, options.percentiles, stage);
+}
+
+/** A record as `bench recompute` keeps it: its ITL gaps folded into their mean (one value per request, as the tables use). */
+export function compactRecord(r: LlmRequestRecord): LlmRequestRecord {
+  const itl = itlMs(r);
+  const { error: _error, ...rest } = r;
+  return { ...rest, itlMs: itl === null ? [] : [itl] };
 }
 
 /**

@@ -14,6 +14,7 @@ import { deleteCommand } from './delete';
 import { descCommand } from './desc';
 import { CliError } from './errors';
 import { lsCommand } from './ls';
+import { recomputeCommand } from './recompute';
 import { recordsCommand } from './records';
 import { reportCommand } from './report';
 import { startCommand } from './start';
@@ -92,6 +93,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       register(bench, visualizeCommand, io, select);
       register(bench, reportCommand, io, select);
       register(bench, recordsCommand, io, select);
+      register(bench, recomputeCommand, io, select);
       register(bench, updateCommand, io, select);
       register(bench, stopCommand, io, select);
       register(bench, startCommand, io, select);

@@ -251,6 +251,42 @@ export interface LlmRecordsResponse extends ApiResponse {
   Records: LlmRequestRecord[];
 }
 
+/**
+ * Which steady stage `bench recompute` uses: `auto` (AISBench's rule on the
+ * records), `none` (no steady stage), or the requests sent between FROM and
+ * TO seconds after the run's first send (`30-90`).
+ */
+export type LlmSteadyChoice = 'auto' | 'none' | { FromS: number; ToS: number };
+
+/** Parses `--steady` / `?steady=`: the choice, or why the text is not one (field `steady`). */
+export function parseSteadyChoice(text: string): { steady: LlmSteadyChoice } | { problem: string } {
+  if (text === 'auto' || text === 'none') return { steady: text };
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
+  if (!m) return { problem: 'must be auto, none or FROM-TO (seconds after the first send, e.g. 30-90)' };
+  const [fromS, toS] = [Number(m[1]), Number(m[2])];
+  if (!(toS > fromS)) return { problem: `must end after it starts (${text})` };
+  return { steady: { FromS: fromS, ToS: toS } };
+}
+
+/** Parses a percentile list (`50,90,99.9`): ascending numbers in (0, 100), at most 10, or why not (field `percentiles`). */
+export function parsePercentileList(text: string): number[] | string {
+  const parts = text.split(',').map((p) => p.trim());
+  const values = parts.map(Number);
+  if (parts.length === 0 || parts.length > 10 || parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v))) return 'must be 1 to 10 numbers separated by commas, e.g. 50,90,99';
+  if (values.some((v) => v <= 0 || v >= 100)) return 'each must be > 0 and < 100';
+  if (values.some((v, i) => i > 0 && v <= values[i - 1])) return 'must be ascending, without repeats';
+  return values;
+}
+
+/** `GET .../{TaskName}/recompute`: the `LLM` section again, computed exactly from the stored records (AISBench's --reuse). */
+export interface LlmRecomputeResponse extends ApiResponse {
+  TaskName: string;
+  RoundId: number;
+  /** Records read from the store. */
+  Records: number;
+  LLM: LlmResult;
+}
+
 export interface ReportResponse extends ApiResponse {
   TaskName: string;
   RoundId: number;

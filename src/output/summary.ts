@@ -129,7 +129,8 @@ function keyValue(rows: [string, string][]): string {
   return renderKeyValueTable(rows, { valueWidth });
 }
 
-function llmSections(llm: LlmResult): string[] {
+/** The AISBench-style LLM tables (Performance Parameters, Common Metric) and where the token counts came from. */
+export function llmSections(llm: LlmResult): string[] {
   const out: string[] = [];
   const parameters = llmParametersTable([
     ['total', llm.Total],
