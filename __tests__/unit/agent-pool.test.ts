@@ -85,7 +85,7 @@ function setup(wanted: number, capacity?: number): Setup {
     refilled: () => heard.push('refilled'),
     settled: () => heard.push('settled'),
   };
-  const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, idPrefix: 'task-1', wanted: () => desired, events });
+  const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, taskName: 'task', roundId: 1, wanted: () => desired, events });
   return {
     pool,
     launcher,

@@ -60,8 +60,9 @@ export interface AgentPoolOptions {
   controllerWsUrl: string;
   /** The task's agent token: an agent started by hand presents it to take a free seat. */
   agentToken: string;
-  /** Launched agents are named `${idPrefix}-1`, `${idPrefix}-2`, ... */
-  idPrefix: string;
+  /** The round's task and number: launched agents are named `${taskName}-${roundId}-1`, `-2`, ... */
+  taskName: string;
+  roundId: number;
   /** How many agents the round wants now; asked whenever seats are filled or offered. */
   wanted(): number;
   events: PoolEvents;
@@ -160,7 +161,8 @@ export class AgentPool implements AgentOwner {
   }
 
   private launch(): void {
-    const agentId = `${this.options.idPrefix}-${++this.launchSerial}`;
+    const { taskName, roundId } = this.options;
+    const agentId = `${taskName}-${roundId}-${++this.launchSerial}`;
     const secret = randomBytes(24).toString('base64url');
     const seat = new Seat(agentId, this.freeIndex(), secret);
     this.seats.set(agentId, seat);
@@ -168,6 +170,8 @@ export class AgentPool implements AgentOwner {
       controllerWsUrl: this.options.controllerWsUrl,
       token: secret,
       agentId,
+      taskName,
+      roundId,
       onExit: (code, signal) => this.onAgentExit(seat, code, signal),
     });
   }
