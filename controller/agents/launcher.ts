@@ -29,6 +29,8 @@ export interface AgentLaunchSpec {
 export interface LaunchedAgent {
   readonly agentId: string;
   readonly pid?: number;
+  /** True while nothing runs it yet because no host is free (a pool launch waiting for an idle agent). */
+  readonly waiting?: boolean;
   /** Ends the agent (SIGTERM, then SIGKILL after graceMs). */
   kill(graceMs?: number): void;
 }

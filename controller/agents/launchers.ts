@@ -2,6 +2,7 @@ import { BenchError } from '../../src/contract';
 import { ControllerOptions, isAgentLauncherKind } from '../config';
 import type { LoadedCredentials } from '../credentials';
 import { AgentLauncher, LocalAgentLauncher } from './launcher';
+import { PoolAgentLauncher } from './pool-launcher';
 
 /** What a launcher may be built from, beside the controller's options. */
 export interface LauncherContext {
@@ -24,7 +25,7 @@ export function createAgentLauncher(options: ControllerOptions, context: Launche
     case 'local':
       return new LocalAgentLauncher(options.agentCommand, (agentId, line) => context.log(`[agent ${agentId}] ${line}`), options.maxAgentsTotal);
     case 'pool':
-      throw launcherNotAvailable('pool');
+      return new PoolAgentLauncher(context.credentials.keys, context.log, options.maxNonces);
     case 'kubernetes':
       // the Kubernetes launcher plugs in here: return createKubernetesLauncher(options, context);
       throw launcherNotAvailable('kubernetes');
