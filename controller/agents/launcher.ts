@@ -20,12 +20,17 @@ export interface AgentLaunchSpec {
   controllerWsUrl: string;
   token: string;
   agentId: string;
+  /** The task and round the agent will serve: what a launcher names or labels its agents by. */
+  taskName: string;
+  roundId: number;
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 export interface LaunchedAgent {
   readonly agentId: string;
   readonly pid?: number;
+  /** True while nothing runs it yet because no host is free (a pool launch waiting for an idle agent). */
+  readonly waiting?: boolean;
   /** Ends the agent (SIGTERM, then SIGKILL after graceMs). */
   kill(graceMs?: number): void;
 }

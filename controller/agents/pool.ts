@@ -18,6 +18,8 @@ export interface AgentInfo {
   readonly id: string;
   readonly index: number;
   readonly host?: string;
+  /** Where its socket comes from, as the controller sees it. */
+  readonly address?: string;
   readonly pid?: number;
   readonly state: AgentState;
 }
@@ -60,8 +62,9 @@ export interface AgentPoolOptions {
   controllerWsUrl: string;
   /** The task's agent token: an agent started by hand presents it to take a free seat. */
   agentToken: string;
-  /** Launched agents are named `${idPrefix}-1`, `${idPrefix}-2`, ... */
-  idPrefix: string;
+  /** The round's task and number: launched agents are named `${taskName}-${roundId}-1`, `-2`, ... */
+  taskName: string;
+  roundId: number;
   /** How many agents the round wants now; asked whenever seats are filled or offered. */
   wanted(): number;
   events: PoolEvents;
@@ -86,6 +89,10 @@ class Seat implements PoolSeat {
 
   get host(): string | undefined {
     return this.connection?.host;
+  }
+
+  get address(): string | undefined {
+    return this.connection?.address;
   }
 
   get pid(): number | undefined {
@@ -160,7 +167,8 @@ export class AgentPool implements AgentOwner {
   }
 
   private launch(): void {
-    const agentId = `${this.options.idPrefix}-${++this.launchSerial}`;
+    const { taskName, roundId } = this.options;
+    const agentId = `${taskName}-${roundId}-${++this.launchSerial}`;
     const secret = randomBytes(24).toString('base64url');
     const seat = new Seat(agentId, this.freeIndex(), secret);
     this.seats.set(agentId, seat);
@@ -168,6 +176,8 @@ export class AgentPool implements AgentOwner {
       controllerWsUrl: this.options.controllerWsUrl,
       token: secret,
       agentId,
+      taskName,
+      roundId,
       onExit: (code, signal) => this.onAgentExit(seat, code, signal),
     });
   }
@@ -310,6 +320,11 @@ export class AgentPool implements AgentOwner {
     return this.activeSeats().filter((s) => s.connection).length;
   }
 
+  /** Seats launched but not run by any host yet (no pool agent was free): the round starts without them. */
+  waitingForHost(): number {
+    return this.activeSeats().filter((s) => !s.connection && s.launched?.waiting === true).length;
+  }
+
   /** Connected agents not retiring that said `ready`. */
   readyCount(): number {
     return this.activeSeats().filter((s) => s.connection && s.ready).length;
@@ -340,7 +355,7 @@ export class AgentPool implements AgentOwner {
   agents(): AgentInfo[] {
     return [...this.seats.values()]
       .sort((a, b) => a.index - b.index)
-      .map((s) => ({ id: s.agentId, index: s.index, host: s.host, pid: s.pid, state: s.state }));
+      .map((s) => ({ id: s.agentId, index: s.index, host: s.host, address: s.address, pid: s.pid, state: s.state }));
   }
 
   private activeSeats(): Seat[] {
