@@ -133,6 +133,7 @@ export class RoundRunner {
       controllerWsUrl: deps.controllerWsUrl,
       agentToken: deps.agentToken,
       idPrefix: `${deps.taskName}-${deps.roundId}`,
+      round: { taskName: deps.taskName, roundId: deps.roundId },
       wanted: () => this.desiredAgents(),
       events: {
         added: (seat) => this.onAgentAdded(seat),
@@ -152,6 +153,10 @@ export class RoundRunner {
         },
         refilled: () => this.sendLoads(),
         settled: () => this.checkAllStopped(),
+        failed: (message) => {
+          this.event('error', message);
+          void this.stop(message, true);
+        },
       },
     });
   }
