@@ -119,7 +119,8 @@ class RoundJob {
     }
     const phase = pod.status?.phase;
     const terminal = phase === 'Succeeded' || phase === 'Failed';
-    const view: PodView = known ?? { terminal, createdMs: Date.parse(pod.metadata?.creationTimestamp ? String(pod.metadata.creationTimestamp) : '') || Date.now() };
+    const created = pod.metadata?.creationTimestamp;
+    const view: PodView = known ?? { terminal, createdMs: created ? new Date(created).getTime() : Date.now() };
     view.terminal = terminal;
     this.pods.set(name, view);
     if (!view.slot && !terminal && !pod.metadata?.deletionTimestamp) this.bindWaitingPods();
