@@ -188,7 +188,7 @@ describe('the launcher alone', () => {
     try {
       const errors: string[] = [];
       const round = { taskName: 'benchmark-demo-abcd', roundId: 10001 };
-      launcher.launch({ controllerWsUrl: 'ws://127.0.0.1:9/agents', token: 'x', agentId: 'a-1', round, onExit: () => undefined, onError: (m) => errors.push(m) });
+      launcher.launch({ controllerWsUrl: 'ws://127.0.0.1:9/agents', token: 'x', agentId: 'a-1', ...round, onExit: () => undefined, onError: (m) => errors.push(m) });
       const message = await waitFor('the pull error', () => errors[0], 10000);
       expect(message).toMatch(/^agent pod eas-agents-benchmark-demo-abcd-10001-[a-z0-9]+ cannot start: ImagePullBackOff: Back-off pulling image "registry\.invalid\/eas-bench:none"$/);
       launcher.release(round);

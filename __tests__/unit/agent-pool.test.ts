@@ -86,7 +86,7 @@ function setup(wanted: number, capacity?: number): Setup {
     settled: () => heard.push('settled'),
     failed: (message) => heard.push(`failed ${message}`),
   };
-  const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, idPrefix: 'task-1', wanted: () => desired, events });
+  const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, taskName: 'task', roundId: 1, wanted: () => desired, events });
   return {
     pool,
     launcher,

@@ -32,7 +32,9 @@ export interface AgentLaunchSpec {
   controllerWsUrl: string;
   token: string;
   agentId: string;
-  round?: AgentRound;
+  /** The task and round the agent will serve: what a launcher names or labels its agents by. */
+  taskName: string;
+  roundId: number;
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
   /**
    * The engine refused to run it (forbidden, quota, an image it cannot pull):

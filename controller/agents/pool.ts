@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AgentStatsFrame, AgentToController, CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent, sameSecret } from '../../src/contract';
 import { AgentConnection, AgentOwner } from './hub';
-import { AgentLauncher, AgentRound, LaunchedAgent } from './launcher';
+import { AgentLauncher, LaunchedAgent } from './launcher';
 
 /** A retired agent has this long to send its last frame and `done` before it is cut off. */
 const RETIRE_WAIT_MS = 6000;
@@ -62,10 +62,9 @@ export interface AgentPoolOptions {
   controllerWsUrl: string;
   /** The task's agent token: an agent started by hand presents it to take a free seat. */
   agentToken: string;
-  /** Launched agents are named `${idPrefix}-1`, `${idPrefix}-2`, ... */
-  idPrefix: string;
-  /** The task and round the agents serve, for launchers that group a round's agents. */
-  round?: AgentRound;
+  /** The round's task and number: launched agents are named `${taskName}-${roundId}-1`, `-2`, ... */
+  taskName: string;
+  roundId: number;
   /** How many agents the round wants now; asked whenever seats are filled or offered. */
   wanted(): number;
   events: PoolEvents;
@@ -171,11 +170,12 @@ export class AgentPool implements AgentOwner {
       seat.connection?.close(1000, 'round finished');
       seat.launched?.kill();
     }
-    if (this.options.round) this.options.launcher.release?.(this.options.round);
+    this.options.launcher.release?.({ taskName: this.options.taskName, roundId: this.options.roundId });
   }
 
   private launch(): void {
-    const agentId = `${this.options.idPrefix}-${++this.launchSerial}`;
+    const { taskName, roundId } = this.options;
+    const agentId = `${taskName}-${roundId}-${++this.launchSerial}`;
     const secret = randomBytes(24).toString('base64url');
     const seat = new Seat(agentId, this.freeIndex(), secret);
     this.seats.set(agentId, seat);
@@ -183,7 +183,8 @@ export class AgentPool implements AgentOwner {
       controllerWsUrl: this.options.controllerWsUrl,
       token: secret,
       agentId,
-      round: this.options.round,
+      taskName,
+      roundId,
       onExit: (code, signal) => this.onAgentExit(seat, code, signal),
       onError: (message) => {
         if (!this.closing) this.options.events.failed(message);

@@ -132,8 +132,8 @@ export class RoundRunner {
       launcher: deps.launcher,
       controllerWsUrl: deps.controllerWsUrl,
       agentToken: deps.agentToken,
-      idPrefix: `${deps.taskName}-${deps.roundId}`,
-      round: { taskName: deps.taskName, roundId: deps.roundId },
+      taskName: deps.taskName,
+      roundId: deps.roundId,
       wanted: () => this.desiredAgents(),
       events: {
         added: (seat) => this.onAgentAdded(seat),

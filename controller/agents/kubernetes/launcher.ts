@@ -254,11 +254,11 @@ export class KubernetesAgentLauncher implements AgentLauncher {
   }
 
   launch(spec: AgentLaunchSpec): LaunchedAgent {
-    if (!spec.round) throw new Error(`agent ${spec.agentId}: the Kubernetes launcher needs the round it serves`);
-    const name = roundObjectName(spec.round);
+    const round: AgentRound = { taskName: spec.taskName, roundId: spec.roundId };
+    const name = roundObjectName(round);
     let job = this.jobs.get(name);
     if (!job) {
-      job = new RoundJob(spec.round, {
+      job = new RoundJob(round, {
         cluster: this.options.cluster,
         settings: this.options.settings,
         controllerWsUrl: this.options.publicWsUrl,
