@@ -5,7 +5,8 @@ import express from 'express';
 import type { Duplex } from 'node:stream';
 import { API_PREFIX, AGENT_WS_PATH, BenchError, isOwnOrigin, redactText } from '../src/contract';
 import { AgentHub } from './agents/hub';
-import { AgentLauncher, LocalAgentLauncher } from './agents/launcher';
+import { AgentLauncher } from './agents/launcher';
+import { createAgentLauncher } from './agents/launchers';
 import { ApiGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
@@ -55,7 +56,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   const publicUrl = (): string => options.publicUrl ?? baseUrl;
   const localReports = new FileReportStore(path.join(options.dataDir, 'reports'), publicUrl);
   const reports = deps.reportStore ?? createReportStore(options.reportStore, { dataDir: options.dataDir, publicUrl });
-  const launcher = deps.launcher ?? new LocalAgentLauncher(options.agentCommand, (agentId, line) => log(`[agent ${agentId}] ${line}`), options.maxAgentsTotal);
+  const launcher = deps.launcher ?? createAgentLauncher(options, { log, credentials });
 
   const manager = new TaskManager({
     store,
