@@ -99,6 +99,11 @@ describe('LLM percentiles, concurrency per second and bench recompute (real cont
     const text = await eascmdOk(controller, ['bench', 'recompute', detail.TaskName]);
     expect(text).toContain(`recomputed from 100 records`);
     expect(text).toMatch(/PERFORMANCE PARAMETERS.*MEDIAN.*P90.*P99\.9/);
+    // the common metrics under AISBench's names, with spaces, in the table and in the JSON
+    expect(text).toMatch(/Benchmark Duration .*total/);
+    expect(text).toContain('Max Concurrency');
+    expect(exact.LLM.CommonMetric?.Total).toMatchObject({ 'Benchmark Duration': exact.LLM.Common.BenchmarkDuration, 'Max Concurrency': 4, 'Total Requests': 100 });
+    expect(detail.LLM?.CommonMetric?.Stable?.['Max Concurrency']).toBe(4);
   });
 
   test('bad --steady and --percentiles are refused in one line naming the option', async () => {

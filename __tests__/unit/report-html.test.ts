@@ -182,8 +182,8 @@ describe('HTML report', () => {
     expect(figure(html, 'concurrency')).toContain('steady stage');
     expect(html).toContain('<h2>LLM Performance</h2>');
     expect(html).toContain('<td>TTFT</td><td>stable</td><td>1.500</td>');
-    expect(html).toContain('<td>BenchmarkDuration</td><td>12345.6000</td>');
-    expect(html).toContain('<td>PrefillTokenThroughput</td><td>2048.5000</td>');
+    expect(html).toContain('<td>Benchmark Duration</td><td>12345.6000</td>');
+    expect(html).toContain('<td>Prefill Token Throughput</td><td>2048.5000</td>');
     expect(renderReportCharts(data).map((c) => c.name)).toEqual([...CHARTS, 'ttft', 'tpot', 'tps', 'concurrency']);
     for (const name of ['ttft', 'tpot', 'tps', 'concurrency']) expect(figure(html, name)).toMatch(/<svg/);
   });

@@ -1,4 +1,4 @@
-import type { LlmResult } from '../../src/contract';
+import { namedCommonMetrics, type LlmResult } from '../../src/contract';
 import { tokenSourceText } from './llm';
 import { decodeLlmSecond, LlmStageTotals, LlmStoredSecond } from './llm-stage';
 
@@ -56,11 +56,14 @@ export class LlmRoundFigures {
     const t = this.total;
     const totalMs = t.firstSendMs !== null && t.lastEndMs !== null ? t.lastEndMs - t.firstSendMs : 0;
     const stage = this.stage;
+    const common = t.common(totalMs, this.most);
+    const stableCommon = this.stable.common(stage ? stage.endMs - stage.startMs : 0, this.most);
     const result: LlmResult = {
       Total: t.table(this.percentiles),
       Stable: this.stable.table(this.percentiles),
-      Common: t.common(totalMs, this.most),
-      StableCommon: this.stable.common(stage ? stage.endMs - stage.startMs : 0, this.most),
+      Common: common,
+      StableCommon: stableCommon,
+      CommonMetric: { Total: namedCommonMetrics(common), Stable: namedCommonMetrics(stableCommon) },
       TokenSource: tokenSourceText(t.usage, t.success),
       Percentiles: [...this.percentiles],
       ...(stage ? { StableStage: { StartMs: stage.startMs, EndMs: stage.endMs } } : {}),

@@ -1,4 +1,4 @@
-import { DEFAULTS, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../src/contract';
+import { DEFAULTS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../src/contract';
 import { itlMs, meetsSlo, outputTps, tpotMs } from './llm-request';
 import { commonFromSums, emptyStatistic, statisticRow } from './llm-stage';
 
@@ -145,11 +145,14 @@ export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: Llm
   }
   const totalMs = records.length > 0 ? lastEnd - firstSend : 0;
   const maxConcurrency = found?.maxConcurrency ?? 0;
+  const common = commonMetrics(records, totalMs, maxConcurrency, slo);
+  const stableCommon = commonMetrics(stable, stage ? stage.endMs - stage.startMs : 0, stage?.maxConcurrency ?? maxConcurrency, slo);
   return {
     Total: stageTable(records, percentiles),
     Stable: stageTable(stable, percentiles),
-    Common: commonMetrics(records, totalMs, maxConcurrency, slo),
-    StableCommon: commonMetrics(stable, stage ? stage.endMs - stage.startMs : 0, stage?.maxConcurrency ?? maxConcurrency, slo),
+    Common: common,
+    StableCommon: stableCommon,
+    CommonMetric: { Total: namedCommonMetrics(common), Stable: namedCommonMetrics(stableCommon) },
     TokenSource: tokenSource(records),
     Percentiles: [...percentiles],
     ...(stage ? { StableStage: { StartMs: stage.startMs, EndMs: stage.endMs } } : {}),

@@ -1,4 +1,4 @@
-import { LlmMetricName, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
+import { commonMetricName, LlmMetricName, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
 import { renderReportCharts } from './charts';
 import { ReportData } from './model';
 
@@ -31,7 +31,7 @@ function llmSection(llm: LlmResult): string {
     }
   }
   const perf = table(['Metric', 'Stage', ...columns], rows);
-  const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [k, fmt(v, 4)]));
+  const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [commonMetricName(k), fmt(v, 4)]));
   const source = llm.TokenSource ? `<p>Token counts: ${escapeHtml(llm.TokenSource)}. Times in ms, throughput in tokens/s.</p>` : '';
   return `<section id="llm"><h2>LLM Performance</h2>${source}${perf}${common}</section>`;
 }

@@ -174,6 +174,36 @@ export type LlmCommonMetrics = {
   Goodput: number;
 };
 
+/** AISBench's "Common Metric" names, with their spaces, by the JSON key of LlmCommonMetrics. */
+export const COMMON_METRIC_NAMES: Readonly<Record<keyof LlmCommonMetrics, string>> = {
+  BenchmarkDuration: 'Benchmark Duration',
+  TotalRequests: 'Total Requests',
+  FailedRequests: 'Failed Requests',
+  SuccessRequests: 'Success Requests',
+  Concurrency: 'Concurrency',
+  MaxConcurrency: 'Max Concurrency',
+  RequestThroughput: 'Request Throughput',
+  TotalInputTokens: 'Total Input Tokens',
+  PrefillTokenThroughput: 'Prefill Token Throughput',
+  TotalGeneratedTokens: 'Total Generated Tokens',
+  InputTokenThroughput: 'Input Token Throughput',
+  OutputTokenThroughput: 'Output Token Throughput',
+  TotalTokenThroughput: 'Total Token Throughput',
+  Goodput: 'Goodput',
+};
+
+/** The reference name of a common metric key (the key itself when it has none). */
+export function commonMetricName(key: string): string {
+  return (COMMON_METRIC_NAMES as Readonly<Record<string, string>>)[key] ?? key;
+}
+
+/** Common metrics keyed by their reference names (`Benchmark Duration`, ...), in AISBench's order. */
+export function namedCommonMetrics(common: LlmCommonMetrics): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(common)) out[commonMetricName(key)] = value;
+  return out;
+}
+
 export interface LlmResult {
   Total: Record<LlmMetricName, LlmStatistic>;
   Stable: Record<LlmMetricName, LlmStatistic>;
@@ -181,6 +211,12 @@ export interface LlmResult {
   Common: LlmCommonMetrics;
   /** The same common metrics for the steady stage. */
   StableCommon?: LlmCommonMetrics;
+  /**
+   * The common metrics again under the names the references give them, with
+   * spaces (`Benchmark Duration`, `Max Concurrency`), as the tables show them;
+   * `Common` and `StableCommon` keep SPEC 6's names without spaces.
+   */
+  CommonMetric?: { Total: Record<string, number>; Stable?: Record<string, number> };
   /** Where token counts came from: usage, tokenizer, or chunks (said in the report). */
   TokenSource?: string;
   /** The percentiles of the tables (`llm.percentiles`). */

@@ -1,4 +1,4 @@
-import { Capacity, LlmMetricName, LlmResult, LlmStatistic, RoundResult, statisticColumns } from '../contract';
+import { Capacity, LlmMetricName, LlmResult, LlmStatistic, RoundResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
 
@@ -117,7 +117,8 @@ function llmCommonTable(stages: [string, Record<string, number> | undefined][]):
     for (const [stageName, common] of stages) {
       const value = common?.[name];
       if (value === undefined) continue;
-      rows.push([name, stageName, `${formatNumber(value, 4)}${commonUnit(name)}`]);
+      // AISBench's names, with spaces ("Benchmark Duration")
+      rows.push([commonMetricName(name), stageName, `${formatNumber(value, 4)}${commonUnit(name)}`]);
     }
   }
   if (rows.length === 0) return undefined;
