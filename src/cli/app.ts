@@ -7,6 +7,7 @@ import { BenchError } from '../contract';
 import { Lines, colorEnabled } from '../output/lines';
 import { expandDefineArgs } from './argv';
 import { CommandSpec } from './command';
+import { agentsCommand } from './agents';
 import { configCommand } from './config';
 import { CliContext, CliIo, GlobalArgs } from './context';
 import { createCommand } from './create';
@@ -96,6 +97,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       register(bench, stopCommand, io, select);
       register(bench, startCommand, io, select);
       register(bench, deleteCommand, io, select);
+      register(bench, agentsCommand, io, select);
       return bench.demandCommand(1, 'Specify a bench command').recommendCommands();
     })
     .demandCommand(1, 'Specify a command')

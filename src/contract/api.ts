@@ -4,6 +4,8 @@ import { TaskSpec } from './task';
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
 export const API_PREFIX = '/api/v2/benchmark-tasks';
 export const STATSVIEW_PATH = '/eas-benchmark/statsview';
+/** `GET` lists the agents: the pool's (idle and busy) under `--agent-launcher pool`, else those of running rounds. */
+export const AGENTS_API_PATH = '/api/v2/benchmark-agents';
 
 export type TaskStatus =
   | 'Creating'
@@ -196,9 +198,33 @@ export interface TaskDetail extends TaskSummary {
   Events: TaskEvent[];
   LLM?: LlmResult;
   ReportUrl?: string;
+  /** The running round's agents, with the host each runs on. */
+  Agents?: AgentView[];
 }
 
 export interface GetTaskResponse extends ApiResponse, TaskDetail {}
+
+/** One agent: of a round (desc), or of the pool (`bench agents`). */
+export interface AgentView {
+  AgentId: string;
+  /** The host name it gave. */
+  Host?: string;
+  /** The address its connection comes from, as the controller sees it. */
+  Address?: string;
+  Pid?: number;
+  /** A pool agent: idle or busy. An agent of a round: launching, connected, ready, done, retiring or disconnected. */
+  State: string;
+  TaskName?: string;
+  RoundId?: number;
+  /** The seat a busy pool agent serves (the round's agent id). */
+  Seat?: string;
+}
+
+export interface ListAgentsResponse extends ApiResponse {
+  /** local, pool or kubernetes (`--agent-launcher`). */
+  Launcher: string;
+  Agents: AgentView[];
+}
 
 export interface ListTasksResponse extends ApiResponse {
   Tasks: TaskSummary[];
