@@ -17,7 +17,7 @@ jest.setTimeout(120_000);
 
 const unavailable = namespacesUnavailable();
 if (unavailable) {
-  // eslint-disable-next-line no-console -- the one place a skipped suite says why
+  // a skipped suite says why
   console.warn(`multi-host test skipped: ${unavailable}`);
 }
 
