@@ -85,6 +85,7 @@ function setup(wanted: number, capacity?: number): Setup {
     lost: (seat, why) => heard.push(`lost ${seat.agentId} (${why})`),
     refilled: () => heard.push('refilled'),
     settled: () => heard.push('settled'),
+    failed: (message) => heard.push(`failed ${message}`),
   };
   const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, taskName: 'task', roundId: 1, wanted: () => desired, events });
   return {

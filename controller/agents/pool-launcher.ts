@@ -44,7 +44,7 @@ class PoolJob implements LaunchedAgent {
   }
 
   kill(graceMs = RELEASE_GRACE_MS): void {
-    this.launcher.release(this, graceMs);
+    this.launcher.releaseSeat(this, graceMs);
   }
 }
 
@@ -100,7 +100,7 @@ export class PoolAgentLauncher implements AgentLauncher, PoolDoor {
   }
 
   /** A round lets go of its agent: a waiting launch leaves the line; a busy agent is told to leave its seat. */
-  release(job: PoolJob, graceMs: number): void {
+  releaseSeat(job: PoolJob, graceMs: number): void {
     if (job.exited) return;
     const member = job.member;
     if (!member) {

@@ -55,6 +55,8 @@ export interface PoolEvents {
   refilled(): void;
   /** After `stop`, the last agent said `done` or went away. */
   settled(): void;
+  /** The launcher's engine refused to run the round's agents: the round cannot go on. */
+  failed(message: string): void;
 }
 
 export interface AgentPoolOptions {
@@ -83,9 +85,19 @@ class Seat implements PoolSeat {
     readonly agentId: string,
     readonly index: number,
     /** A launched seat's own secret: only its hello may take the seat. Absent for a seat taken with the task's token. */
-    readonly secret?: string,
+    private readonly ownSecret?: string,
     public launched?: LaunchedAgent,
   ) {}
+
+  /** The secret its agent presents: the seat's own, or the one its launcher gave all of the round's agents. */
+  get secret(): string | undefined {
+    return this.launched?.sharedSecret ?? this.ownSecret;
+  }
+
+  /** Whether the agent calling itself `agentId` takes this seat: its own id, or the name its launcher's engine gave it. */
+  answersTo(agentId: string): boolean {
+    return agentId === this.agentId || (!this.connection && !this.retiring && this.launched?.answersTo?.(agentId) === true);
+  }
 
   get host(): string | undefined {
     return this.connection?.host;
@@ -164,6 +176,7 @@ export class AgentPool implements AgentOwner {
       seat.connection?.close(1000, 'round finished');
       seat.launched?.kill();
     }
+    this.options.launcher.release?.({ taskName: this.options.taskName, roundId: this.options.roundId });
   }
 
   private launch(): void {
@@ -179,6 +192,9 @@ export class AgentPool implements AgentOwner {
       taskName,
       roundId,
       onExit: (code, signal) => this.onAgentExit(seat, code, signal),
+      onError: (message) => {
+        if (!this.closing) this.options.events.failed(message);
+      },
     });
   }
 
@@ -239,8 +255,16 @@ export class AgentPool implements AgentOwner {
     return found;
   }
 
+  /** The seat an agent calling itself `agentId` speaks for. */
+  private seatFor(agentId: string): Seat | undefined {
+    const seat = this.seats.get(agentId);
+    if (seat) return seat;
+    for (const candidate of this.seats.values()) if (candidate.connection?.agentId === agentId || candidate.answersTo(agentId)) return candidate;
+    return undefined;
+  }
+
   attach(connection: AgentConnection, token: string): void {
-    let seat = this.seats.get(connection.agentId);
+    let seat = this.seatFor(connection.agentId);
     // a seat is never taken over: the agent holding it stays, the newcomer goes
     if (seat?.connection) {
       connection.close(CLOSE_AGENT_CONNECTED, 'agent id already connected');
@@ -271,7 +295,7 @@ export class AgentPool implements AgentOwner {
   }
 
   onClose(connection: AgentConnection): void {
-    const seat = this.seats.get(connection.agentId);
+    const seat = this.seatFor(connection.agentId);
     if (!seat || seat.connection !== connection) return;
     seat.connection = undefined;
     this.noteAvailability();
@@ -286,7 +310,7 @@ export class AgentPool implements AgentOwner {
   }
 
   onMessage(connection: AgentConnection, message: AgentToController): void {
-    const seat = this.seats.get(connection.agentId);
+    const seat = this.seatFor(connection.agentId);
     // only the socket seated in the seat speaks for it
     if (!seat || seat.connection !== connection) return;
     switch (message.type) {

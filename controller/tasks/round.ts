@@ -155,6 +155,10 @@ export class RoundRunner {
         },
         refilled: () => this.sendLoads(),
         settled: () => this.checkAllStopped(),
+        failed: (message) => {
+          this.event('error', message);
+          void this.stop(message, true);
+        },
       },
     });
   }
