@@ -1,6 +1,7 @@
 import { BenchError } from '../../src/contract';
 import { ControllerOptions, isAgentLauncherKind } from '../config';
 import type { LoadedCredentials } from '../credentials';
+import { createKubernetesLauncher } from './kubernetes';
 import { AgentLauncher, LocalAgentLauncher } from './launcher';
 
 /** What a launcher may be built from, beside the controller's options. */
@@ -26,8 +27,7 @@ export function createAgentLauncher(options: ControllerOptions, context: Launche
     case 'pool':
       throw launcherNotAvailable('pool');
     case 'kubernetes':
-      // the Kubernetes launcher plugs in here: return createKubernetesLauncher(options, context);
-      throw launcherNotAvailable('kubernetes');
+      return createKubernetesLauncher(options, context);
   }
 }
 
