@@ -7,6 +7,7 @@ import { API_PREFIX, AGENT_WS_PATH, BenchError, isOwnOrigin, redactText } from '
 import { AgentHub } from './agents/hub';
 import { AgentLauncher } from './agents/launcher';
 import { createAgentLauncher } from './agents/launchers';
+import { PoolAgentLauncher } from './agents/pool-launcher';
 import { ApiGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
@@ -105,7 +106,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.maxConnections = options.maxConnections;
   limitConnectionsPerClient(server, options.maxConnectionsPerClient);
-  const agentHub = new AgentHub((token) => manager.ownerForToken(token), log);
+  const agentHub = new AgentHub((token) => manager.ownerForToken(token), log, launcher instanceof PoolAgentLauncher ? launcher : undefined);
   const statsStream = new StatsStreamServer(manager);
   const routeUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     // a browser page of another site must not reach the agents' seats or a task's stream

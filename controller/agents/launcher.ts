@@ -46,6 +46,8 @@ export interface AgentLaunchSpec {
 export interface LaunchedAgent {
   readonly agentId: string;
   readonly pid?: number;
+  /** True while nothing runs it yet because no host is free (a pool launch waiting for an idle agent). */
+  readonly waiting?: boolean;
   /**
    * Launchers whose engine names the agent (a Job's pod) and hands one secret
    * to all of a round's agents (the round's Secret): the secret it gave, in

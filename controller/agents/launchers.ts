@@ -3,6 +3,7 @@ import { ControllerOptions, isAgentLauncherKind } from '../config';
 import type { LoadedCredentials } from '../credentials';
 import { createKubernetesLauncher } from './kubernetes';
 import { AgentLauncher, LocalAgentLauncher } from './launcher';
+import { PoolAgentLauncher } from './pool-launcher';
 
 /** What a launcher may be built from, beside the controller's options. */
 export interface LauncherContext {
@@ -25,7 +26,7 @@ export function createAgentLauncher(options: ControllerOptions, context: Launche
     case 'local':
       return new LocalAgentLauncher(options.agentCommand, (agentId, line) => context.log(`[agent ${agentId}] ${line}`), options.maxAgentsTotal);
     case 'pool':
-      throw launcherNotAvailable('pool');
+      return new PoolAgentLauncher(context.credentials.keys, context.log, options.maxNonces);
     case 'kubernetes':
       return createKubernetesLauncher(options, context);
   }

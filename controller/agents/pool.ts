@@ -18,6 +18,8 @@ export interface AgentInfo {
   readonly id: string;
   readonly index: number;
   readonly host?: string;
+  /** Where its socket comes from, as the controller sees it. */
+  readonly address?: string;
   readonly pid?: number;
   readonly state: AgentState;
 }
@@ -99,6 +101,10 @@ class Seat implements PoolSeat {
 
   get host(): string | undefined {
     return this.connection?.host;
+  }
+
+  get address(): string | undefined {
+    return this.connection?.address;
   }
 
   get pid(): number | undefined {
@@ -338,6 +344,11 @@ export class AgentPool implements AgentOwner {
     return this.activeSeats().filter((s) => s.connection).length;
   }
 
+  /** Seats launched but not run by any host yet (no pool agent was free): the round starts without them. */
+  waitingForHost(): number {
+    return this.activeSeats().filter((s) => !s.connection && s.launched?.waiting === true).length;
+  }
+
   /** Connected agents not retiring that said `ready`. */
   readyCount(): number {
     return this.activeSeats().filter((s) => s.connection && s.ready).length;
@@ -368,7 +379,7 @@ export class AgentPool implements AgentOwner {
   agents(): AgentInfo[] {
     return [...this.seats.values()]
       .sort((a, b) => a.index - b.index)
-      .map((s) => ({ id: s.agentId, index: s.index, host: s.host, pid: s.pid, state: s.state }));
+      .map((s) => ({ id: s.agentId, index: s.index, host: s.host, address: s.address, pid: s.pid, state: s.state }));
   }
 
   private activeSeats(): Seat[] {
