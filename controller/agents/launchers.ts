@@ -31,7 +31,3 @@ export function createAgentLauncher(options: ControllerOptions, context: Launche
       return createKubernetesLauncher(options, context);
   }
 }
-
-function launcherNotAvailable(kind: string): BenchError {
-  return new BenchError('InvalidParameter', `--agent-launcher ${kind} is not available in this build`, { field: 'agentLauncher' });
-}
