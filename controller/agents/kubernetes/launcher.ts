@@ -270,6 +270,18 @@ export class KubernetesAgentLauncher implements AgentLauncher {
     return { removedJobs };
   }
 
+  /** Resolves once started; a start the cluster refused is tried again here, so a fixed Role needs no controller restart. */
+  private async ready(): Promise<void> {
+    const current = this.starting;
+    if (!current) return;
+    try {
+      await current;
+    } catch {
+      if (this.starting === current) this.starting = this.removeLeftoversAndWatch();
+      await this.starting;
+    }
+  }
+
   launch(spec: AgentLaunchSpec): LaunchedAgent {
     const round: AgentRound = { taskName: spec.taskName, roundId: spec.roundId };
     const name = roundObjectName(round);
@@ -279,9 +291,7 @@ export class KubernetesAgentLauncher implements AgentLauncher {
         cluster: this.options.cluster,
         settings: this.options.settings,
         controllerWsUrl: this.options.publicWsUrl,
-        ready: async () => {
-          await this.starting;
-        },
+        ready: () => this.ready(),
         forget: (done) => {
           if (this.jobs.get(done.name) === done) this.jobs.delete(done.name);
         },
