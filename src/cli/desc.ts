@@ -57,7 +57,7 @@ export const descCommand: CommandSpec<NameArgs> = {
       ctx.out.json(task);
       return;
     }
-    ctx.out.requestId(task.RequestId);
+    ctx.verboseRequestId(task.RequestId);
     ctx.out.print(renderDesc(task));
   },
 };
