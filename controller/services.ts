@@ -6,7 +6,7 @@ export type { RegisteredService };
 /** How a file-backed registry was asked for: the embedded controller's user file may not exist yet. */
 interface RegistrySource {
   file: string;
-  /** When the file changed last as this registry saw it (mtime and size): it is read again when they change. */
+  /** The file as this registry last read it (inode, mtime, size): it is read again when they change. */
   seen: string;
 }
 
@@ -40,7 +40,8 @@ export class ServiceRegistry {
     let stamp: string;
     try {
       const stat = fs.statSync(source.file);
-      stamp = `${stat.mtimeMs}|${stat.size}`;
+      // the inode too: the CLI replaces the file by a rename, which may keep its size and mtime
+      stamp = `${stat.ino}|${stat.mtimeMs}|${stat.size}`;
     } catch {
       stamp = 'missing';
     }
