@@ -8,3 +8,4 @@ export * from './redact';
 export * from './origin';
 export * from './numbers';
 export * from './services';
+export * from './pool';
