@@ -34,8 +34,12 @@ export interface Sender {
   readonly inFlight: number;
   /** Set by the lifecycle; called whenever inFlight drops to 0. */
   onIdle: () => void;
-  /** What must be done before `ready` is reported (the LLM tokenizer); never rejects. */
+  /** What must be done before `ready` is reported (connections opened, the LLM tokenizer); never rejects. */
   prepare(): Promise<void>;
+  /** Connections open and ready once prepared (for the `ready` message); absent when the sender does not keep any ahead. */
+  readonly openConnections?: number;
+  /** Longest wait of a request for a free connection since the last call, ms; starts a new period. */
+  takeConnectionWaitMaxMs?(): number;
   send(originMs: number, nowMs: number, done: DoneCallback | null): void;
   /** Aborts every request in flight without recording it (the round is over for them). */
   cancelAll(): void;

@@ -2,6 +2,7 @@ import { AGENT_TOKEN_ENV, CLOSE_AGENT_CONNECTED, CLOSE_PROTOCOL, CLOSE_UNAUTHORI
 import { AgentArgs, parseAgentArgs, UsageError, USAGE } from './args';
 import { ControllerConnection } from './connection';
 import { AgentRunner } from './runner';
+import { startTestHooks } from './test-hooks';
 
 /**
  * eascmd-agent: one load-generating replica. It connects to the controller's
@@ -44,7 +45,7 @@ function run(args: AgentArgs): void {
             runner.assign(message.assignment);
             break;
           case 'load':
-            runner.applyLoad(message.load, message.requestLimit);
+            runner.applyLoad(message.load, message.requestLimit, message.scheduleEndMs);
             break;
           case 'start':
             runner.start();
@@ -109,6 +110,7 @@ function main(): void {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  startTestHooks(process.env);
   run(args);
 }
 
