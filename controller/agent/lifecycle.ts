@@ -171,14 +171,15 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
   trySend(originMs: number, nowMs: number, done: DoneCallback | null): boolean {
     if (this.current !== 'running') return false;
     // the schedule's end is judged on the request's origin (its scheduled time in open loop), so R×D requests go out exactly
-    if (this.limitReached() || originMs >= this.endAtMs) {
+    if (this.requestLimitReached() || originMs >= this.endAtMs) {
       this.reachLimit();
       return false;
     }
     this.sentCount++;
     this.sender.send(originMs, nowMs, done);
-    // Finish as soon as the last allowed request is out rather than on the next attempt.
-    if (this.limitReached()) this.reachLimit();
+    // Finish as soon as the last allowed request is out rather than on the next attempt (the
+    // schedule's end is not checked here: a late turn may still owe requests scheduled before it).
+    if (this.requestLimitReached()) this.reachLimit();
     return true;
   }
 
@@ -194,7 +195,11 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
 
   /** The request limit is reached, or the schedule has ended. */
   private limitReached(): boolean {
-    return (this.requestLimit !== null && this.sentCount >= this.requestLimit) || performance.now() >= this.endAtMs;
+    return this.requestLimitReached() || performance.now() >= this.endAtMs;
+  }
+
+  private requestLimitReached(): boolean {
+    return this.requestLimit !== null && this.sentCount >= this.requestLimit;
   }
 
   /** Where the schedule ends, `lengthMs` from now (from the start when not started yet); null = no end. */
@@ -214,6 +219,9 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
     if (!Number.isFinite(endAtMs)) return;
     this.endTimer = setTimeout(() => {
       this.endTimer = null;
+      if (this.current !== 'running') return;
+      // what was due before the end still goes out; the driver is refused at the first request past it
+      this.driver?.sendDue?.();
       if (this.current === 'running') this.reachLimit();
     }, Math.max(0, endAtMs - performance.now()) + 1);
   }

@@ -26,6 +26,12 @@ export interface LoadDriver<Load extends LoadShape> {
   update(load: Load): boolean;
   /** Stops sending; requests in flight are the lifecycle's business. */
   stop(): void;
+  /**
+   * Sends at once whatever is due by now. The lifecycle calls it when the
+   * schedule's end passes, so that requests scheduled before the end but not
+   * sent yet (the sender's turn came late) still go out before the round ends.
+   */
+  sendDue?(): void;
 }
 
 /** Puts requests on the wire and records their outcomes; the lifecycle decides when and how many. */

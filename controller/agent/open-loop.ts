@@ -70,6 +70,11 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
     this.clearWake();
   }
 
+  sendDue(): void {
+    this.clearWake();
+    this.tick();
+  }
+
   private setRate(qps: number, nowMs: number, fromNow: boolean): void {
     const oldNextMs = this.intervalMs > 0 ? this.baseMs + this.nextIndex * this.intervalMs : Number.POSITIVE_INFINITY;
     this.intervalMs = qps > 0 ? 1000 / qps : 0;

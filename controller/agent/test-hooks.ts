@@ -1,10 +1,10 @@
 /**
- * Test-only: EAS_BENCH_TEST_BLOCK_LOOP_MS=N makes the agent block its own
+ * Test-only: EASCMD_AGENT_TEST_BLOCK_LOOP_MS=N makes the agent block its own
  * event loop for N ms once a second (a busy wait), so that tests can prove
  * the validity gate marks such seconds generator-limited. Never set it in a
  * real run: every figure of the agent would be its own delay.
  */
-export const TEST_BLOCK_LOOP_ENV = 'EAS_BENCH_TEST_BLOCK_LOOP_MS';
+export const TEST_BLOCK_LOOP_ENV = 'EASCMD_AGENT_TEST_BLOCK_LOOP_MS';
 const BLOCK_EVERY_MS = 1000;
 
 export function startTestHooks(env: NodeJS.ProcessEnv): void {
