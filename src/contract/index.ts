@@ -7,3 +7,4 @@ export * from './signing';
 export * from './redact';
 export * from './origin';
 export * from './numbers';
+export * from './pool';
