@@ -22,6 +22,7 @@ import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from
 import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
+import { applyGeneratorGate } from '../modes/generator-gate';
 import { newEvent } from './naming';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
@@ -99,6 +100,12 @@ export interface RoundSnapshot {
 const FINALIZE_GRACE_S = 2;
 /** After a stop, agents get this long to send their last frame and `done`. */
 const STOP_WAIT_MS = 6000;
+/**
+ * Agents end their schedule at the round's duration by themselves and say
+ * `done`; the round stops once all have, or this long after the duration
+ * (agents that do not end by themselves are then stopped as before).
+ */
+const DURATION_END_GRACE_S = 2;
 
 /**
  * Runs one round of a task: asks its agent pool for the agents the mode
@@ -120,6 +127,8 @@ export class RoundRunner {
   private shownOutcome?: string;
   private runningSinceMs?: number;
   private stopRequestedMs?: number;
+  /** Set when the round ends by its duration: the load ran exactly that long, whenever the stop comes. */
+  private loadEndMs?: number;
   private optional: ResolvedOptional;
   private readonly aggregator = new SecondAggregator();
   private lastFinalized = 0;
@@ -152,14 +161,18 @@ export class RoundRunner {
       wanted: () => this.desiredAgents(),
       events: {
         added: (seat) => this.onAgentAdded(seat),
-        ready: () => {
+        ready: (seat, connections) => {
+          if (connections !== undefined) this.event('info', `agent ${seat.index + 1} ready with ${connections} connection(s) opened ahead of the schedule`);
           // the round starts once every desired agent is ready, so their shares begin together; seats no
           // host can run yet (a pool with too few idle agents) are not waited for: they join when one comes
           const ready = this.pool.readyCount();
           if (this.phase === 'starting' && ready > 0 && ready >= this.desiredAgents() - this.pool.waitingForHost()) this.enterRunning();
         },
         stats: (seat, frame) => this.onFrame(seat, frame),
-        done: () => this.checkRequestCount(),
+        done: () => {
+          this.checkRequestCount();
+          this.checkDurationEnd();
+        },
         log: (seat, level, message) => {
           if (level !== 'info') this.event(level === 'error' ? 'error' : 'info', `agent ${seat.index + 1}: ${message}`);
         },
@@ -213,7 +226,7 @@ export class RoundRunner {
   /** Seconds the load has run (until the stop, once stopping): the divisor of the round's QPS. */
   loadDurationS(): number | undefined {
     if (this.runningSinceMs === undefined) return undefined;
-    return ((this.stopRequestedMs ?? Date.now()) - this.runningSinceMs) / 1000;
+    return ((this.loadEndMs ?? this.stopRequestedMs ?? Date.now()) - this.runningSinceMs) / 1000;
   }
 
   elapsedS(): number {
@@ -256,10 +269,11 @@ export class RoundRunner {
 
   /** A live change of optional.*: the mode decides what it means. */
   update(optional: ResolvedOptional): void {
+    const durationChanged = optional.durationS !== this.optional.durationS;
     this.optional = optional;
     const reload = this.mode.update(optional);
     this.pool.reconcile();
-    if (reload) this.sendLoads();
+    if (reload || durationChanged) this.sendLoads(durationChanged);
     // new limits may have re-opened a held search: the Message no longer holds
     this.showOutcome();
     this.deps.hooks.onChange();
@@ -336,6 +350,7 @@ export class RoundRunner {
       ...(this.deps.llm ? { llm: this.deps.llm.work } : {}),
       // while the round starts, agents wait for each other: see enterRunning
       waitForStart: this.phase === 'starting',
+      scheduleEndMs: this.scheduleEndMs(),
     };
   }
 
@@ -355,9 +370,18 @@ export class RoundRunner {
     return seat.totalSent + share;
   }
 
-  private sendLoads(): void {
+  /** `withEnd`: the duration changed; otherwise the end the agents have stands (re-sending it would shift it by the message's transit). */
+  private sendLoads(withEnd = false): void {
     const live = this.pool.live();
-    for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live) });
+    const end = withEnd ? { scheduleEndMs: this.scheduleEndMs() } : {};
+    for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live), ...end });
+  }
+
+  /** Where the agents' schedule ends, ms from now (from the start while the round starts): the duration's end. */
+  private scheduleEndMs(): number {
+    const durationMs = this.optional.durationS * 1000;
+    if (this.runningSinceMs === undefined) return durationMs;
+    return Math.max(0, durationMs - (Date.now() - this.runningSinceMs));
   }
 
   /** Tells the task when what the mode found so far changed (a rate is held, or the search re-opened): its Message says it. */
@@ -421,9 +445,18 @@ export class RoundRunner {
     const reporting = this.pool.reporting();
     const allReported = reporting.length ? Math.min(...reporting.map((s) => this.lastSecondOf.get(s.agentId) ?? 0)) : nowS - 1;
     this.finalizeThrough(Math.max(allReported, nowS - 1 - FINALIZE_GRACE_S));
-    if (this.phase === 'running' && this.elapsedS() >= this.optional.durationS) {
-      void this.stop(`duration of ${this.optional.durationS} s reached`);
-    }
+    this.checkDurationEnd();
+  }
+
+  /** At the duration the agents end their schedules by themselves: stop once all said `done`, or after a grace. */
+  private checkDurationEnd(): void {
+    if (this.phase !== 'running' || this.runningSinceMs === undefined) return;
+    const elapsedS = this.elapsedS();
+    if (elapsedS < this.optional.durationS) return;
+    const allDone = this.pool.live().every((s) => s.done);
+    if (!allDone && elapsedS < this.optional.durationS + DURATION_END_GRACE_S) return;
+    this.loadEndMs = this.runningSinceMs + this.optional.durationS * 1000;
+    void this.stop(`duration of ${this.optional.durationS} s reached`);
   }
 
   private finalizeThrough(lastSecond: number): void {
@@ -438,6 +471,7 @@ export class RoundRunner {
         llm: this.deps.llm !== undefined,
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
+      applyGeneratorGate(finalized);
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);

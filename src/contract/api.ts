@@ -87,9 +87,17 @@ export interface RoundResult {
   SendLagP99: number;
   DurationS: number;
   RTDistribution: RtDistributionBucket[];
+  /**
+   * Share (0..1) of the round's seconds that were generator-limited: the
+   * agents fell behind their own schedule, so the latency of those seconds is
+   * the generator's, not the service's. Absent in rounds stored before it existed.
+   */
+  GeneratorLimitedShare?: number;
+  GeneratorLimitedSeconds?: number;
 }
 
-export type CapacityReason = 'maxRT' | 'maxQPS' | 'faultTolerate' | 'saturation';
+/** `generator`: the agents could not send the rate cleanly (the validity gate), so the search ended without a verdict on the service. */
+export type CapacityReason = 'maxRT' | 'maxQPS' | 'faultTolerate' | 'saturation' | 'generator';
 
 export interface Capacity {
   QPS: number;
@@ -118,6 +126,8 @@ export interface Step {
   Verdict: StepVerdict;
   /** The limit passed, or the limits met: "TP99 212 ms > maxRT 200 ms". */
   Why: string;
+  /** Share (0..1) of the step's seconds that were generator-limited (absent: none); maxRT is judged without them. */
+  GeneratorLimitedShare?: number;
 }
 
 export interface TaskEvent {
@@ -281,6 +291,18 @@ export interface RtQuantiles {
 }
 
 /** One second of a round, all agents merged. */
+/** The agents' own figures for a second, worst agent each; ms. */
+export interface GeneratorSecond {
+  LoopDelayP99Ms: number;
+  LoopDelayMaxMs: number;
+  GcPauseMs: number;
+  GcPauseMaxMs: number;
+  FrameMs: number;
+  ConnectionWaitMaxMs: number;
+  /** The validity gate's verdict: the agents, not the service, set this second's latency. */
+  Limited: boolean;
+}
+
 export interface StatsPoint {
   /** Unix time of the second's start, seconds. */
   Time: number;
@@ -299,6 +321,8 @@ export interface StatsPoint {
   SendLagP99: number;
   AgentsDesired: number;
   AgentsAvailable: number;
+  /** The agents' own figures for the second (worst agent) and the validity gate's verdict on it. */
+  Generator?: GeneratorSecond;
   /** LLM tasks: per-second figures. */
   TTFTAvg?: number;
   TPOTAvg?: number;
