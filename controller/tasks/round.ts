@@ -19,7 +19,8 @@ import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { AgentInfo, AgentPool, PoolSeat } from '../agents/pool';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
-import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
+import { percentilesOf } from '../metrics/llm';
+import { LlmRoundFigures } from '../metrics/llm-round';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
 import { applyGeneratorGate } from '../modes/generator-gate';
@@ -37,7 +38,7 @@ export interface RoundHooks {
   /** The round's status line changed (agents connected, running, stopping). */
   onChange(): void;
   onSecond(stored: StoredSecond): void;
-  /** LLM tasks: per-request records as they arrive (to persist them). */
+  /** LLM tasks: per-request records of a second being finalized (to persist them). */
   onLlmRecords?(records: LlmRequestRecord[]): void;
   onEvent(event: TaskEvent): void;
   /** Called once when the round has stopped its agents and finalized its data. */
@@ -86,8 +87,6 @@ export interface RoundSnapshot {
   readonly series: readonly StatsPoint[];
   readonly result: RoundResult;
   readonly llm?: LlmResult;
-  /** LLM tasks: every request of the round (up to MAX_LLM_RECORDS). */
-  readonly llmRecords: readonly LlmRequestRecord[];
   readonly runningSinceMs?: number;
   /** When the agents were told to stop. */
   readonly stopRequestedMs?: number;
@@ -119,9 +118,8 @@ export class RoundRunner {
   private readonly series: StatsPoint[] = [];
   private readonly events: TaskEvent[] = [];
   private readonly accumulator = new RoundAccumulator();
-  private readonly llmRecords: LlmRequestRecord[] = [];
-  private llmCache?: { count: number; result: LlmResult };
-  private llmCapWarned = false;
+  /** LLM tasks: the round's LLM figures, from its finalized seconds (the records go to disk, not here). */
+  private readonly llmFigures?: LlmRoundFigures;
   private phase: RoundPhase = 'starting';
   private message = 'Starting agents';
   private shownOutcome?: string;
@@ -130,7 +128,7 @@ export class RoundRunner {
   /** Set when the round ends by its duration: the load ran exactly that long, whenever the stop comes. */
   private loadEndMs?: number;
   private optional: ResolvedOptional;
-  private readonly aggregator = new SecondAggregator();
+  private readonly aggregator: SecondAggregator;
   private lastFinalized = 0;
   /** The last second each agent reported, by agent id. */
   private readonly lastSecondOf = new Map<string, number>();
@@ -141,6 +139,8 @@ export class RoundRunner {
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
+    this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
+    if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec));
     this.mode = createMode(
       deps.optional,
       {
@@ -249,7 +249,6 @@ export class RoundRunner {
       outcome: this.mode.finalOutcome?.(),
       events: this.events,
       series: this.series,
-      llmRecords: this.llmRecords,
       runningSinceMs: this.runningSinceMs,
       stopRequestedMs: this.stopRequestedMs,
       elapsedS: this.elapsedS(),
@@ -414,29 +413,12 @@ export class RoundRunner {
     // a frame for a second already finalized is folded into the next one: totals stay exact
     const second = frame.second <= this.lastFinalized ? this.lastFinalized + 1 : frame.second;
     this.lastSecondOf.set(seat.agentId, Math.max(this.lastSecondOf.get(seat.agentId) ?? 0, second));
-    if (frame.llmRecords && frame.llmRecords.length > 0) this.addLlmRecords(frame.llmRecords);
     this.aggregator.add(seat.agentId, second === frame.second ? frame : { ...frame, second });
   }
 
-  private addLlmRecords(records: LlmRequestRecord[]): void {
-    const room = MAX_LLM_RECORDS - this.llmRecords.length;
-    const kept = room >= records.length ? records : records.slice(0, Math.max(0, room));
-    if (kept.length < records.length && !this.llmCapWarned) {
-      this.llmCapWarned = true;
-      this.event('info', `llm: more than ${MAX_LLM_RECORDS} requests; later ones are counted per second but not kept`);
-    }
-    if (kept.length === 0) return;
-    this.llmRecords.push(...kept);
-    this.deps.hooks.onLlmRecords?.(kept);
-  }
-
-  /** The LLM section of the round so far (computed again only when records arrived). */
+  /** The LLM section of the round so far (computed again only after a new second). */
   llmResult(): LlmResult | undefined {
-    if (!this.deps.llm) return undefined;
-    if (this.llmCache?.count !== this.llmRecords.length) {
-      this.llmCache = { count: this.llmRecords.length, result: computeLlmResult(this.llmRecords, this.deps.llm.spec.slo) };
-    }
-    return this.llmCache.result;
+    return this.llmFigures?.result();
   }
 
   private onTick(): void {
@@ -472,9 +454,13 @@ export class RoundRunner {
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
       applyGeneratorGate(finalized);
+      // a second's records go to disk with it, so the records file and the stored figures agree
+      // (a crash leaves both at the same second); the round keeps neither
+      if (finalized.llmRecords) this.deps.hooks.onLlmRecords?.(finalized.llmRecords);
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
+      if (stored.llm) this.llmFigures?.addSecond(stored.llm);
       this.deps.hooks.onSecond(stored);
       if (this.phase === 'running' && this.mode.onSecond(finalized)) {
         this.pool.reconcile();
