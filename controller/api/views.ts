@@ -1,4 +1,5 @@
 import {
+  AgentView,
   BenchError,
   LlmRequestRecord,
   LlmResult,
@@ -13,6 +14,7 @@ import {
   TaskEvent,
   TaskSummary,
 } from '../../src/contract';
+import type { AgentInfo } from '../agents/pool';
 import { percentilesOf, recomputeLlm } from '../metrics/llm';
 import { LlmRecordColumns } from '../metrics/llm-columns';
 import { TaskEntry } from '../tasks/entry';
@@ -112,6 +114,9 @@ function detailOf(entry: TaskEntry): TaskDetail {
   if (shown?.llm) {
     detail.LLM = shown.llm;
   }
+  if (live) {
+    detail.Agents = live.agents.map((agent) => roundAgentView(agent, record.taskName, live.roundId));
+  }
   if (result && result.TotalRequests > 0) {
     detail.Result = result;
     detail.CurrentQPS = last ? last.Requests : 0;
@@ -119,6 +124,11 @@ function detailOf(entry: TaskEntry): TaskDetail {
     detail.ErrorRate = last && last.Requests > 0 ? last.Errors / last.Requests : result.ErrorRate;
   }
   return detail;
+}
+
+/** One agent of a round, as desc and `bench agents` show it. */
+export function roundAgentView(agent: AgentInfo, taskName: string, roundId: number): AgentView {
+  return { AgentId: agent.id, Host: agent.host, Address: agent.address, Pid: agent.pid, State: agent.state, TaskName: taskName, RoundId: roundId };
 }
 
 function summaryView(entry: TaskEntry): TaskSummary {

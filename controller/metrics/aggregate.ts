@@ -1,4 +1,4 @@
-import { roundTo, type AgentStatsFrame, type LlmRequestRecord, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
+import { roundTo, type AgentStatsFrame, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -94,6 +94,8 @@ class PendingSecond {
   dropped = 0;
   inFlight = 0;
   maxEventLoopLagMs = 0;
+  /** The agents' own figures, worst agent each (null: no frame carried them). */
+  generator: GeneratorSecond | null = null;
   readonly statusCodes: Record<string, number> = {};
   readonly rt = createLatencyHistogram();
   readonly lag = createLatencyHistogram();
@@ -122,8 +124,20 @@ class PendingSecond {
     // flush, then more after a resume) adds up too; only the in-flight gauge is then over-counted.
     this.inFlight += frame.inFlight;
     this.maxEventLoopLagMs = Math.max(this.maxEventLoopLagMs, frame.eventLoopLagMs);
+    if (frame.generator) this.addGenerator(frame);
     addCodes(this.statusCodes, frame.statusCodes);
     this.agents.add(agentId);
+  }
+
+  private addGenerator(frame: AgentStatsFrame): void {
+    const health = frame.generator!;
+    const g = (this.generator ??= { LoopDelayP99Ms: 0, LoopDelayMaxMs: 0, GcPauseMs: 0, GcPauseMaxMs: 0, FrameMs: 0, ConnectionWaitMaxMs: 0, Limited: false });
+    g.LoopDelayP99Ms = Math.max(g.LoopDelayP99Ms, frame.eventLoopLagMs);
+    g.LoopDelayMaxMs = Math.max(g.LoopDelayMaxMs, health.loopDelayMaxMs);
+    g.GcPauseMs = Math.max(g.GcPauseMs, health.gcPauseMs);
+    g.GcPauseMaxMs = Math.max(g.GcPauseMaxMs, health.gcPauseMaxMs);
+    g.FrameMs = Math.max(g.FrameMs, health.frameMs);
+    g.ConnectionWaitMaxMs = Math.max(g.ConnectionWaitMaxMs, health.connectionWaitMaxMs);
   }
 }
 
@@ -188,6 +202,7 @@ export class SecondAggregator {
       SendLagP99: percentileMs(bucket.lag, 99),
       AgentsDesired: context.agentsDesired,
       AgentsAvailable: context.agentsAvailable,
+      ...(bucket.generator ? { Generator: bucket.generator } : {}),
       ...(llm || context.llm ? llmPointFigures(llm) : {}),
     };
     return {
@@ -223,6 +238,9 @@ export class RoundAccumulator {
   private firstSecondWithData: number | null = null;
   private lastSecondWithData: number | null = null;
   private secondsAdded = 0;
+  /** Seconds with responses, and those of them the validity gate found generator-limited (null: no second was judged). */
+  private activeSeconds = 0;
+  private limitedSeconds: number | null = null;
 
   addSecond(point: StatsPoint, rtEncoded: string, lagEncoded: string): void {
     this.secondsAdded++;
@@ -234,7 +252,9 @@ export class RoundAccumulator {
     addCodes(this.statusCodes, point.StatusCodes);
     mergeInto(this.rt, rtEncoded);
     mergeInto(this.lag, lagEncoded);
+    if (point.Generator) this.limitedSeconds = (this.limitedSeconds ?? 0) + (point.Generator.Limited ? 1 : 0);
     if (point.Requests > 0) {
+      this.activeSeconds++;
       this.firstSecondWithData = this.firstSecondWithData === null ? point.Time : Math.min(this.firstSecondWithData, point.Time);
       this.lastSecondWithData = this.lastSecondWithData === null ? point.Time : Math.max(this.lastSecondWithData, point.Time);
     }
@@ -286,6 +306,9 @@ export class RoundAccumulator {
       SendLagP99: percentileMs(this.lag, 99),
       DurationS: roundTo(divisorS, 3),
       RTDistribution: rtDistribution(this.rt),
+      ...(this.limitedSeconds !== null
+        ? { GeneratorLimitedSeconds: this.limitedSeconds, GeneratorLimitedShare: roundTo(Math.min(1, this.limitedSeconds / Math.max(1, this.activeSeconds)), 3) }
+        : {}),
     };
   }
 }

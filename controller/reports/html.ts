@@ -41,6 +41,12 @@ const percent = (rate: number): string => `${fmt(rate * 100, 3)}%`;
 /** Placeholder of a figure a step does not carry. */
 const NOT_RECORDED = '-';
 
+/** The validity gate's share, said plainly: whose latency those seconds show. */
+function generatorLimitedLine(share: number, seconds: number): string {
+  if (seconds === 0) return '0 (every second passed the validity gate)';
+  return `${seconds} (${percent(share)}): the agents fell behind their schedule there, so the latency of those seconds is the generator's, not the service's`;
+}
+
 /** scan/auto: one row per judged step, from the `verdict` events. */
 function stepsTable(events: TaskEvent[]): string {
   const rows = events
@@ -49,7 +55,8 @@ function stepsTable(events: TaskEvent[]): string {
       const s = e.Step;
       // events stored before steps were structured carry their figures in the Message only
       if (!s) return [e.Time, NOT_RECORDED, NOT_RECORDED, NOT_RECORDED, NOT_RECORDED, e.Message];
-      return [e.Time, fmt(s.TargetQPS), fmt(s.AchievedQPS), fmt(s.TP99, 3), percent(s.ErrorRate), `${s.Verdict}: ${s.Why}`];
+      const generator = s.GeneratorLimitedShare ? ` (${percent(s.GeneratorLimitedShare)} of its seconds generator-limited: their latency is the generator's, not the service's)` : '';
+      return [e.Time, fmt(s.TargetQPS), fmt(s.AchievedQPS), fmt(s.TP99, 3), percent(s.ErrorRate), `${s.Verdict}: ${s.Why}${generator}`];
     });
   return table(['Time', 'Target QPS', 'Achieved QPS', 'TP99 (ms)', 'Error rate', 'Verdict'], rows);
 }
@@ -95,6 +102,7 @@ export function renderReportHtml(data: ReportData): string {
       ['Dropped (in-flight cap)', r.Dropped],
       ['Send lag p99 (ms)', fmt(r.SendLagP99, 3)],
       ['Duration (s)', r.DurationS],
+      ...(r.GeneratorLimitedShare !== undefined ? [['Generator-limited seconds', generatorLimitedLine(r.GeneratorLimitedShare, r.GeneratorLimitedSeconds ?? 0)]] : []),
     ],
   );
   const codes = table(['Status code', 'Count'], Object.entries(r.StatusCodes).map(([code, count]) => [code, count]));
@@ -108,8 +116,8 @@ export function renderReportHtml(data: ReportData): string {
     .join('\n');
   const events = table(['Time', 'Kind', 'Message'], data.Events.map((e) => [e.Time, e.Kind, e.Message]));
   const series = table(
-    ['Elapsed (s)', 'Requests', 'Errors', 'Avg RT', 'TP99', 'Agents'],
-    data.Series.map((p) => [p.Elapsed, p.Requests, p.Errors, fmt(p.RT.Avg, 3), fmt(p.RT.TP99, 3), `${p.AgentsAvailable}/${p.AgentsDesired}`]),
+    ['Elapsed (s)', 'Requests', 'Errors', 'Avg RT', 'TP99', 'Send lag p99', 'Agents', 'Generator'],
+    data.Series.map((p) => [p.Elapsed, p.Requests, p.Errors, fmt(p.RT.Avg, 3), fmt(p.RT.TP99, 3), fmt(p.SendLagP99, 3), `${p.AgentsAvailable}/${p.AgentsDesired}`, p.Generator?.Limited ? 'limited' : '']),
   );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.TaskName)} round ${data.RoundId} - eas-bench report</title>

@@ -23,6 +23,7 @@ import { percentilesOf } from '../metrics/llm';
 import { LlmRoundFigures } from '../metrics/llm-round';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
+import { applyGeneratorGate } from '../modes/generator-gate';
 import { newEvent } from './naming';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
@@ -68,6 +69,10 @@ export interface RoundSnapshot {
   readonly phase: RoundPhase;
   /** The round's status line: "Agent 1/2 connected", "Benchmark task is running", or why it ended. */
   readonly message: string;
+  /** scan and auto while running: what they found so far (`holding 500 QPS: ...`), for the task's Message. */
+  readonly liveOutcome?: string;
+  /** scan and auto: the capacity found, or why there is none, for the Message of the finished round. */
+  readonly outcome?: string;
   readonly desiredAgents: number;
   readonly availableAgents: number;
   readonly agents: readonly AgentInfo[];
@@ -94,6 +99,12 @@ export interface RoundSnapshot {
 const FINALIZE_GRACE_S = 2;
 /** After a stop, agents get this long to send their last frame and `done`. */
 const STOP_WAIT_MS = 6000;
+/**
+ * Agents end their schedule at the round's duration by themselves and say
+ * `done`; the round stops once all have, or this long after the duration
+ * (agents that do not end by themselves are then stopped as before).
+ */
+const DURATION_END_GRACE_S = 2;
 
 /**
  * Runs one round of a task: asks its agent pool for the agents the mode
@@ -111,8 +122,11 @@ export class RoundRunner {
   private readonly llmFigures?: LlmRoundFigures;
   private phase: RoundPhase = 'starting';
   private message = 'Starting agents';
+  private shownOutcome?: string;
   private runningSinceMs?: number;
   private stopRequestedMs?: number;
+  /** Set when the round ends by its duration: the load ran exactly that long, whenever the stop comes. */
+  private loadEndMs?: number;
   private optional: ResolvedOptional;
   private readonly aggregator: SecondAggregator;
   private lastFinalized = 0;
@@ -127,7 +141,17 @@ export class RoundRunner {
     this.optional = deps.optional;
     this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
     if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec));
-    this.mode = createMode(deps.optional, { event: (kind, message, step) => this.event(kind, message, step), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
+    this.mode = createMode(
+      deps.optional,
+      {
+        event: (kind, message, step) => this.event(kind, message, step),
+        timeoutMs: deps.request.timeoutMs,
+        maxAgents: deps.maxAgents,
+        nowS: () => Date.now() / 1000,
+        end: (reason) => void this.stop(reason),
+      },
+      deps.llm?.spec,
+    );
     this.pool = new AgentPool({
       launcher: deps.launcher,
       controllerWsUrl: deps.controllerWsUrl,
@@ -137,14 +161,18 @@ export class RoundRunner {
       wanted: () => this.desiredAgents(),
       events: {
         added: (seat) => this.onAgentAdded(seat),
-        ready: () => {
+        ready: (seat, connections) => {
+          if (connections !== undefined) this.event('info', `agent ${seat.index + 1} ready with ${connections} connection(s) opened ahead of the schedule`);
           // the round starts once every desired agent is ready, so their shares begin together; seats no
           // host can run yet (a pool with too few idle agents) are not waited for: they join when one comes
           const ready = this.pool.readyCount();
           if (this.phase === 'starting' && ready > 0 && ready >= this.desiredAgents() - this.pool.waitingForHost()) this.enterRunning();
         },
         stats: (seat, frame) => this.onFrame(seat, frame),
-        done: () => this.checkRequestCount(),
+        done: () => {
+          this.checkRequestCount();
+          this.checkDurationEnd();
+        },
         log: (seat, level, message) => {
           if (level !== 'info') this.event(level === 'error' ? 'error' : 'info', `agent ${seat.index + 1}: ${message}`);
         },
@@ -198,7 +226,7 @@ export class RoundRunner {
   /** Seconds the load has run (until the stop, once stopping): the divisor of the round's QPS. */
   loadDurationS(): number | undefined {
     if (this.runningSinceMs === undefined) return undefined;
-    return ((this.stopRequestedMs ?? Date.now()) - this.runningSinceMs) / 1000;
+    return ((this.loadEndMs ?? this.stopRequestedMs ?? Date.now()) - this.runningSinceMs) / 1000;
   }
 
   elapsedS(): number {
@@ -217,6 +245,8 @@ export class RoundRunner {
       agents: this.pool.agents(),
       target: this.mode.describeTarget(),
       capacity: this.mode.capacity(),
+      liveOutcome: this.mode.outcome?.(),
+      outcome: this.mode.finalOutcome?.(),
       events: this.events,
       series: this.series,
       runningSinceMs: this.runningSinceMs,
@@ -238,10 +268,13 @@ export class RoundRunner {
 
   /** A live change of optional.*: the mode decides what it means. */
   update(optional: ResolvedOptional): void {
+    const durationChanged = optional.durationS !== this.optional.durationS;
     this.optional = optional;
     const reload = this.mode.update(optional);
     this.pool.reconcile();
-    if (reload) this.sendLoads();
+    if (reload || durationChanged) this.sendLoads(durationChanged);
+    // new limits may have re-opened a held search: the Message no longer holds
+    this.showOutcome();
     this.deps.hooks.onChange();
   }
 
@@ -316,6 +349,7 @@ export class RoundRunner {
       ...(this.deps.llm ? { llm: this.deps.llm.work } : {}),
       // while the round starts, agents wait for each other: see enterRunning
       waitForStart: this.phase === 'starting',
+      scheduleEndMs: this.scheduleEndMs(),
     };
   }
 
@@ -335,9 +369,26 @@ export class RoundRunner {
     return seat.totalSent + share;
   }
 
-  private sendLoads(): void {
+  /** `withEnd`: the duration changed; otherwise the end the agents have stands (re-sending it would shift it by the message's transit). */
+  private sendLoads(withEnd = false): void {
     const live = this.pool.live();
-    for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live) });
+    const end = withEnd ? { scheduleEndMs: this.scheduleEndMs() } : {};
+    for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live), ...end });
+  }
+
+  /** Where the agents' schedule ends, ms from now (from the start while the round starts): the duration's end. */
+  private scheduleEndMs(): number {
+    const durationMs = this.optional.durationS * 1000;
+    if (this.runningSinceMs === undefined) return durationMs;
+    return Math.max(0, durationMs - (Date.now() - this.runningSinceMs));
+  }
+
+  /** Tells the task when what the mode found so far changed (a rate is held, or the search re-opened): its Message says it. */
+  private showOutcome(): void {
+    const outcome = this.mode.outcome?.();
+    if (outcome === this.shownOutcome) return;
+    this.shownOutcome = outcome;
+    this.deps.hooks.onChange();
   }
 
   private enterRunning(): void {
@@ -376,9 +427,18 @@ export class RoundRunner {
     const reporting = this.pool.reporting();
     const allReported = reporting.length ? Math.min(...reporting.map((s) => this.lastSecondOf.get(s.agentId) ?? 0)) : nowS - 1;
     this.finalizeThrough(Math.max(allReported, nowS - 1 - FINALIZE_GRACE_S));
-    if (this.phase === 'running' && this.elapsedS() >= this.optional.durationS) {
-      void this.stop(`duration of ${this.optional.durationS} s reached`);
-    }
+    this.checkDurationEnd();
+  }
+
+  /** At the duration the agents end their schedules by themselves: stop once all said `done`, or after a grace. */
+  private checkDurationEnd(): void {
+    if (this.phase !== 'running' || this.runningSinceMs === undefined) return;
+    const elapsedS = this.elapsedS();
+    if (elapsedS < this.optional.durationS) return;
+    const allDone = this.pool.live().every((s) => s.done);
+    if (!allDone && elapsedS < this.optional.durationS + DURATION_END_GRACE_S) return;
+    this.loadEndMs = this.runningSinceMs + this.optional.durationS * 1000;
+    void this.stop(`duration of ${this.optional.durationS} s reached`);
   }
 
   private finalizeThrough(lastSecond: number): void {
@@ -393,6 +453,7 @@ export class RoundRunner {
         llm: this.deps.llm !== undefined,
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
+      applyGeneratorGate(finalized);
       // a second's records go to disk with it, so the records file and the stored figures agree
       // (a crash leaves both at the same second); the round keeps neither
       if (finalized.llmRecords) this.deps.hooks.onLlmRecords?.(finalized.llmRecords);
@@ -405,6 +466,7 @@ export class RoundRunner {
         this.pool.reconcile();
         this.sendLoads();
       }
+      this.showOutcome();
     }
   }
 

@@ -1,10 +1,12 @@
 import axios, { AxiosInstance, isAxiosError } from 'axios';
 import {
+  AGENTS_API_PATH,
   API_PREFIX,
   BenchError,
   CreateTaskResponse,
   DATE_HEADER,
   GetTaskResponse,
+  ListAgentsResponse,
   ListTasksResponse,
   LlmRecomputeResponse,
   LlmRecordsResponse,
@@ -129,6 +131,11 @@ export class ControllerClient {
 
   listTasks(): Promise<ListTasksResponse> {
     return this.call<ListTasksResponse>('GET', API_PREFIX);
+  }
+
+  /** The agents: the pool's under the pool launcher, else those of running rounds. */
+  listAgents(): Promise<ListAgentsResponse> {
+    return this.call<ListAgentsResponse>('GET', AGENTS_API_PATH);
   }
 
   getTask(region: string, taskName: string): Promise<GetTaskResponse> {

@@ -4,6 +4,8 @@ import { TaskSpec } from './task';
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
 export const API_PREFIX = '/api/v2/benchmark-tasks';
 export const STATSVIEW_PATH = '/eas-benchmark/statsview';
+/** `GET` lists the agents: the pool's (idle and busy) under `--agent-launcher pool`, else those of running rounds. */
+export const AGENTS_API_PATH = '/api/v2/benchmark-agents';
 
 export type TaskStatus =
   | 'Creating'
@@ -85,9 +87,17 @@ export interface RoundResult {
   SendLagP99: number;
   DurationS: number;
   RTDistribution: RtDistributionBucket[];
+  /**
+   * Share (0..1) of the round's seconds that were generator-limited: the
+   * agents fell behind their own schedule, so the latency of those seconds is
+   * the generator's, not the service's. Absent in rounds stored before it existed.
+   */
+  GeneratorLimitedShare?: number;
+  GeneratorLimitedSeconds?: number;
 }
 
-export type CapacityReason = 'maxRT' | 'maxQPS' | 'faultTolerate' | 'saturation';
+/** `generator`: the agents could not send the rate cleanly (the validity gate), so the search ended without a verdict on the service. */
+export type CapacityReason = 'maxRT' | 'maxQPS' | 'faultTolerate' | 'saturation' | 'generator';
 
 export interface Capacity {
   QPS: number;
@@ -116,6 +126,8 @@ export interface Step {
   Verdict: StepVerdict;
   /** The limit passed, or the limits met: "TP99 212 ms > maxRT 200 ms". */
   Why: string;
+  /** Share (0..1) of the step's seconds that were generator-limited (absent: none); maxRT is judged without them. */
+  GeneratorLimitedShare?: number;
 }
 
 export interface TaskEvent {
@@ -249,9 +261,33 @@ export interface TaskDetail extends TaskSummary {
   Events: TaskEvent[];
   LLM?: LlmResult;
   ReportUrl?: string;
+  /** The running round's agents, with the host each runs on. */
+  Agents?: AgentView[];
 }
 
 export interface GetTaskResponse extends ApiResponse, TaskDetail {}
+
+/** One agent: of a round (desc), or of the pool (`bench agents`). */
+export interface AgentView {
+  AgentId: string;
+  /** The host name it gave. */
+  Host?: string;
+  /** The address its connection comes from, as the controller sees it. */
+  Address?: string;
+  Pid?: number;
+  /** A pool agent: idle or busy. An agent of a round: launching, connected, ready, done, retiring or disconnected. */
+  State: string;
+  TaskName?: string;
+  RoundId?: number;
+  /** The seat a busy pool agent serves (the round's agent id). */
+  Seat?: string;
+}
+
+export interface ListAgentsResponse extends ApiResponse {
+  /** local, pool or kubernetes (`--agent-launcher`). */
+  Launcher: string;
+  Agents: AgentView[];
+}
 
 export interface ListTasksResponse extends ApiResponse {
   Tasks: TaskSummary[];
@@ -344,6 +380,18 @@ export interface RtQuantiles {
 }
 
 /** One second of a round, all agents merged. */
+/** The agents' own figures for a second, worst agent each; ms. */
+export interface GeneratorSecond {
+  LoopDelayP99Ms: number;
+  LoopDelayMaxMs: number;
+  GcPauseMs: number;
+  GcPauseMaxMs: number;
+  FrameMs: number;
+  ConnectionWaitMaxMs: number;
+  /** The validity gate's verdict: the agents, not the service, set this second's latency. */
+  Limited: boolean;
+}
+
 export interface StatsPoint {
   /** Unix time of the second's start, seconds. */
   Time: number;
@@ -362,6 +410,8 @@ export interface StatsPoint {
   SendLagP99: number;
   AgentsDesired: number;
   AgentsAvailable: number;
+  /** The agents' own figures for the second (worst agent) and the validity gate's verdict on it. */
+  Generator?: GeneratorSecond;
   /** LLM tasks: per-second figures. */
   TTFTAvg?: number;
   TPOTAvg?: number;

@@ -113,13 +113,36 @@ export interface AgentAssignment {
    * begins at the same moment and the round's first second is a whole one.
    */
   waitForStart?: boolean;
+  /**
+   * Where this agent's schedule ends, ms after its `start` (the round's
+   * duration); null or absent = no end. The agent sends nothing scheduled at
+   * or after it and then reports `done` (reason `limit`), so a round of D
+   * seconds at R per second sends R×D requests whatever the controller's stop costs.
+   */
+  scheduleEndMs?: number | null;
 }
 
 export type ControllerToAgent =
   | { type: 'assign'; assignment: AgentAssignment }
-  | { type: 'load'; load: LoadShape; requestLimit?: number | null }
+  | { type: 'load'; load: LoadShape; requestLimit?: number | null; scheduleEndMs?: number | null }
   | { type: 'start' }
   | { type: 'stop'; reason: string };
+
+/**
+ * How the agent itself fared in a second: the evidence that tells the
+ * generator's own delay from the service's. All ms.
+ */
+export interface GeneratorHealth {
+  /** Worst event-loop delay of the second. */
+  loopDelayMaxMs: number;
+  /** Garbage-collection pauses of the second: their sum and the longest. */
+  gcPauseMs: number;
+  gcPauseMaxMs: number;
+  /** Time spent building, encoding and sending the previous second's frame. */
+  frameMs: number;
+  /** Longest time a request of the second waited for a free connection (0: none waited). */
+  connectionWaitMaxMs: number;
+}
 
 /** One second of one agent. Histograms are HDR, microseconds, compressed base64. */
 export interface AgentStatsFrame {
@@ -142,6 +165,8 @@ export interface AgentStatsFrame {
   totalSent: number;
   /** p99 of the event loop's delay in this second, ms: high when the agent itself is the bottleneck. */
   eventLoopLagMs: number;
+  /** The agent's own figures for the second (absent from agents that do not measure them). */
+  generator?: GeneratorHealth;
   /** LLM tasks: per-request records completed this second (the controller writes them to disk, it does not keep them). */
   llmRecords?: LlmRequestRecord[];
   /** LLM tasks: the second's LLM histograms and counters, what every live and stored LLM figure is made of. */
@@ -189,7 +214,8 @@ export interface LlmSecondFrame {
 
 export type AgentToController =
   | { type: 'hello'; agentId: string; token: string; pid: number; host: string; version: number }
-  | { type: 'ready' }
+  /** `connections`: how many the agent opened ahead of the schedule. */
+  | { type: 'ready'; connections?: number }
   | { type: 'stats'; frame: AgentStatsFrame }
   | { type: 'done'; reason: 'limit' | 'stopped'; totalSent: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
@@ -317,6 +343,19 @@ function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | string {
   };
 }
 
+const GENERATOR_FIGURES = ['loopDelayMaxMs', 'gcPauseMs', 'gcPauseMaxMs', 'frameMs', 'connectionWaitMaxMs'] as const;
+
+function checkGeneratorHealth(value: unknown): GeneratorHealth | undefined | string {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) return 'generator must be an object';
+  const health = {} as GeneratorHealth;
+  for (const key of GENERATOR_FIGURES) {
+    if (!isNonNegative(value[key])) return `generator.${key} must be a number >= 0`;
+    health[key] = value[key];
+  }
+  return health;
+}
+
 function isNumberOrNull(value: unknown): value is number | null {
   return value === null || isFiniteNumber(value);
 }
@@ -357,6 +396,8 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
   if (!isHistogram(value.lagHistogram)) return 'frame.lagHistogram must be a base64 histogram';
   const statusCodes = checkStatusCodes(value.statusCodes);
   if (typeof statusCodes === 'string') return `frame.${statusCodes}`;
+  const generator = checkGeneratorHealth(value.generator);
+  if (typeof generator === 'string') return `frame.${generator}`;
   let llmRecords: LlmRequestRecord[] | undefined;
   if (value.llmRecords !== undefined) {
     if (!Array.isArray(value.llmRecords)) return 'frame.llmRecords must be an array';
@@ -387,6 +428,7 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
     lagHistogram: value.lagHistogram,
     totalSent: counts.totalSent,
     eventLoopLagMs: value.eventLoopLagMs,
+    ...(generator ? { generator } : {}),
     ...(llmRecords ? { llmRecords } : {}),
     ...(llm ? { llm } : {}),
   };
@@ -411,7 +453,9 @@ export function parseAgentMessage(text: string): AgentToController | string {
       if (!isCount(value.version)) return 'hello.version must be a count';
       return { type: 'hello', agentId: value.agentId, token: value.token, pid: value.pid, host: value.host, version: value.version };
     case 'ready':
-      return { type: 'ready' };
+      if (value.connections === undefined) return { type: 'ready' };
+      if (!isCount(value.connections)) return 'ready.connections must be a count';
+      return { type: 'ready', connections: value.connections };
     case 'stats': {
       const frame = checkStatsFrame(value.frame);
       return typeof frame === 'string' ? `stats: ${frame}` : { type: 'stats', frame };
@@ -495,6 +539,10 @@ function isRequestTemplate(value: unknown): boolean {
   );
 }
 
+function isScheduleEnd(value: unknown): boolean {
+  return value === undefined || value === null || isNonNegative(value);
+}
+
 function isAssignment(value: unknown): boolean {
   if (!isObject(value) || !isLoadShape(value.load)) return false;
   return (
@@ -507,6 +555,7 @@ function isAssignment(value: unknown): boolean {
     (value.requestLimit === null || isCount(value.requestLimit)) &&
     (value.llm === undefined || isLlmWork(value.llm)) &&
     (value.waitForStart === undefined || typeof value.waitForStart === 'boolean') &&
+    isScheduleEnd(value.scheduleEndMs) &&
     (value.load.kind === 'llm') === (value.llm !== undefined)
   );
 }
@@ -522,7 +571,13 @@ export function parseControllerMessage(text: string): ControllerToAgent | string
     case 'load':
       if (!isLoadShape(value.load)) return 'malformed load';
       if (value.requestLimit !== undefined && value.requestLimit !== null && !isCount(value.requestLimit)) return 'malformed load';
-      return { type: 'load', load: value.load, ...(value.requestLimit !== undefined ? { requestLimit: value.requestLimit as number | null } : {}) };
+      if (!isScheduleEnd(value.scheduleEndMs)) return 'malformed load';
+      return {
+        type: 'load',
+        load: value.load,
+        ...(value.requestLimit !== undefined ? { requestLimit: value.requestLimit as number | null } : {}),
+        ...(value.scheduleEndMs !== undefined ? { scheduleEndMs: value.scheduleEndMs as number | null } : {}),
+      };
     case 'start':
       return { type: 'start' };
     case 'stop':

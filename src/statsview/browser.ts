@@ -176,6 +176,9 @@ export function statsviewMain(): void {
     const c = task.Capacity;
     text('task-capacity', c ? `${c.QPS} QPS, TP99 ${c.TP99} ms, error rate ${(c.ErrorRate * 100).toFixed(2)}% (${c.Reason})` : '-');
     text('task-message', task.Message);
+    // where each agent runs (with pool agents, the hosts of the fleet); the page script imports nothing, so it formats here
+    const agents = (task.Agents ?? []).map((a) => `${a.AgentId} ${a.State}${a.Host ? ` on ${a.Host}` : ''}${a.Address && a.Address !== a.Host ? ` (${a.Address})` : ''}`);
+    text('task-agents', agents.length ? agents.join(', ') : '-');
     const list = byId('events');
     list.replaceChildren();
     const events = (task.Events ?? []).slice(-12).reverse();

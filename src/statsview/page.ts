@@ -68,6 +68,7 @@ export function pageHtml(): string {
         <dt>Current target</dt><dd id="task-target">-</dd>
         <dt>Capacity</dt><dd id="task-capacity">-</dd>
         <dt>Message</dt><dd id="task-message">-</dd>
+        <dt>Agents</dt><dd id="task-agents">-</dd>
       </dl>
     </div>
     <div class="events">
