@@ -100,15 +100,7 @@ export class LlmStageTotals {
   }
 
   addSecond(s: LlmStoredSecond, decoded?: ReadonlyMap<LlmMetricKey, LatencyHistogram>): void {
-    this.seconds++;
-    this.requests += s.requests;
-    this.success += s.success;
-    this.good += s.good;
-    this.usage += s.usage;
-    this.busyMs += s.busyMs;
-    this.maxInFlight = Math.max(this.maxInFlight, s.maxInFlight);
-    this.firstSendMs = minOf(this.firstSendMs, s.firstSendMs);
-    this.lastEndMs = maxOf(this.lastEndMs, s.lastEndMs);
+    this.addCounters(s, 1);
     for (const key of LLM_METRICS) {
       const m = s.metrics[key];
       if (m) this.metrics.get(key)?.add(m, decoded?.get(key));
@@ -117,7 +109,16 @@ export class LlmStageTotals {
 
   addTotals(o: LlmStageTotals): void {
     if (o.empty) return;
-    this.seconds += o.seconds;
+    this.addCounters(o, o.seconds);
+    for (const key of LLM_METRICS) {
+      const m = o.metrics.get(key);
+      if (m && m.n > 0) this.metrics.get(key)?.add(m);
+    }
+  }
+
+  /** The counters a stored second and a stage have alike. */
+  private addCounters(o: Pick<LlmStoredSecond, 'requests' | 'success' | 'good' | 'usage' | 'busyMs' | 'maxInFlight' | 'firstSendMs' | 'lastEndMs'>, seconds: number): void {
+    this.seconds += seconds;
     this.requests += o.requests;
     this.success += o.success;
     this.good += o.good;
@@ -126,10 +127,6 @@ export class LlmStageTotals {
     this.maxInFlight = Math.max(this.maxInFlight, o.maxInFlight);
     this.firstSendMs = minOf(this.firstSendMs, o.firstSendMs);
     this.lastEndMs = maxOf(this.lastEndMs, o.lastEndMs);
-    for (const key of LLM_METRICS) {
-      const m = o.metrics.get(key);
-      if (m && m.n > 0) this.metrics.get(key)?.add(m);
-    }
   }
 
   reset(): void {
