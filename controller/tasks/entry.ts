@@ -1,6 +1,6 @@
 import { LlmResult, RoundResult, StatsPoint, TaskEvent } from '../../src/contract';
 import { RoundAccumulator } from '../metrics/aggregate';
-import { percentilesOf } from '../metrics/llm';
+import { computeLlmResult, percentilesOf } from '../metrics/llm';
 import { LlmRoundFigures } from '../metrics/llm-round';
 import { loadDurationS, RoundRecord, TaskRecord } from './record';
 import { RoundRunner, RoundSnapshot } from './round';
@@ -61,7 +61,9 @@ export class TaskEntry {
     if (llm) {
       const llmFigures = new LlmRoundFigures(percentilesOf(llm));
       for (const s of seconds) if (s.llm) llmFigures.addSecond(s.llm);
-      figures.llm = llmFigures.result();
+      // a round stored before the seconds carried LLM histograms: its figures from its records, as then
+      const stored = seconds.some((s) => s.llm !== undefined);
+      figures.llm = stored ? llmFigures.result() : computeLlmResult(this.store.readLlmRecords(this.taskName, round.roundId), llm.slo, percentilesOf(llm));
     }
     this.keep(round.roundId, figures);
     return figures;
