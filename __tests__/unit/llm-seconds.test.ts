@@ -1,8 +1,13 @@
+import * as fs from 'node:fs';
 import { parseAgentMessage, validateTask, type LlmRequestRecord } from '../../src/contract';
 import { computeLlmResult } from '../../controller/metrics/llm';
 import { LlmSecondRecorder } from '../../controller/metrics/llm-second';
 import { LlmRoundFigures } from '../../controller/metrics/llm-round';
 import { LlmSecondMerge, LlmStoredSecond } from '../../controller/metrics/llm-stage';
+import { KEPT_ROUND_FIGURES, TaskEntry } from '../../controller/tasks/entry';
+import { TaskRecord } from '../../controller/tasks/record';
+import { TaskStore } from '../../controller/tasks/store';
+import { tempDir } from '../helpers/processes';
 
 const PERCENTILES = [50, 75, 90, 95, 99];
 
@@ -149,5 +154,55 @@ describe('per-second LLM figures (agent histograms merged on the controller)', (
     const exact = computeLlmResult([rec(0, 100), rec(0, 200)], undefined, [25, 99.9]);
     expect(Object.keys(exact.Total.E2EL)).toEqual(['Average', 'Min', 'Max', 'Median', 'P25', 'P99.9', 'N']);
     expect(exact.Total.E2EL).toMatchObject({ Median: 150, P25: 125, 'P99.9': 199.9 });
+  });
+
+  test('finished rounds: figures rebuilt from the stored seconds, at most KEPT_ROUND_FIGURES kept; a round stored without LLM seconds falls back to its records', () => {
+    const dataDir = tempDir('llm-entry');
+    try {
+      const store = new TaskStore(dataDir);
+      const taskName = 'benchmark-llm-cache-0001';
+      const rounds = [10001, 10002, 10003, 10004].map((roundId) => ({ roundId, startMs: 0, endMs: 1 }));
+      const record = {
+        taskId: 'eas-b-x',
+        taskName,
+        region: 'cn-local',
+        serviceName: 'x',
+        spec: { service: { serviceName: 'x' }, llm: { api: 'chat', model: 'm', testMode: 'concurrency', percentiles: [50, 99] } },
+        status: 'Stopped',
+        message: '',
+        createMs: 0,
+        updateMs: 0,
+        desiredAgent: 1,
+        rounds,
+        agentToken: 't',
+      } as unknown as TaskRecord;
+      store.save(record);
+      const base = 1_700_000_000_000;
+      // two in flight at most: the first ends as the third is sent (an end first at the same instant)
+      const records = [rec(base, base + 100), rec(base + 50, base + 250), rec(base + 100, base + 400)];
+      const point = { Time: 0, Elapsed: 0, Requests: 0, Success: 0, Errors: 0, BytesIn: 0, BytesOut: 0, Dropped: 0, StatusCodes: {}, RT: { Avg: 0, Min: 0, Max: 0, TP50: 0, TP75: 0, TP90: 0, TP95: 0, TP99: 0, TP999: 0 }, SendLagP99: 0, AgentsDesired: 1, AgentsAvailable: 1 };
+      for (const { roundId } of rounds.slice(0, 3)) {
+        for (const s of framesOf(records)) store.appendSecond(taskName, roundId, { point: { ...point, Time: s.second }, rt: '', lag: '', llm: s.llm });
+      }
+      // the fourth round as stored before the seconds carried LLM figures: seconds without llm, and the records
+      store.appendSecond(taskName, 10004, { point, rt: '', lag: '' });
+      store.appendLlmRecords(taskName, 10004, records);
+
+      const entry = new TaskEntry(record, store);
+      const first = entry.figures(rounds[0]);
+      expect(first.llm).toMatchObject({ Computed: 'histograms', Percentiles: [50, 99], Common: { TotalRequests: 3, MaxConcurrency: 2 } });
+      expect(first.llm?.Total.E2EL).toMatchObject({ Average: 200, Min: 100, Max: 300, N: 3 });
+      expect(entry.figures(rounds[0])).toBe(first);
+      for (const r of rounds.slice(1, 1 + KEPT_ROUND_FIGURES)) entry.figures(r);
+      // the first round was the least recently read: rebuilt from disk, the same figures
+      const again = entry.figures(rounds[0]);
+      expect(again).not.toBe(first);
+      expect(again.llm).toEqual(first.llm);
+      const old = entry.figures(rounds[3]);
+      expect(old.llm).toMatchObject({ Computed: 'records', Common: { TotalRequests: 3 } });
+      expect(old.llm?.Total.E2EL).toMatchObject({ Average: 200, N: 3 });
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
