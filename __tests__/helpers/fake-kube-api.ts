@@ -30,6 +30,10 @@ export interface FakeKubeApi {
   allow(verbAndResource: string): void;
   /** Ends a pod's process with SIGKILL, as a node that loses it (the pod fails). */
   killPod(name: string): void;
+  /** Removes a pod at once (`kubectl delete --force --grace-period=0`), its process killed. */
+  forceDeletePod(name: string): void;
+  /** Ends every open watch, as an API server restart or a dropped connection does. */
+  dropWatches(): void;
   /** Pods not terminal nor deleting. */
   activePods(): V1Pod[];
   /** Stderr lines of a pod's process. */
@@ -347,6 +351,16 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
     forbid: (what, message) => forbidden.set(what, message),
     allow: (what) => forbidden.delete(what),
     killPod: (name) => processes.get(name)?.kill('SIGKILL'),
+    forceDeletePod: (name) => {
+      const pod = pods.get(name);
+      if (!pod) return;
+      removePod(pod);
+      processes.get(name)?.kill('SIGKILL');
+    },
+    dropWatches: () => {
+      for (const w of watchers) w.res.end();
+      watchers.clear();
+    },
     activePods: () => [...pods.values()].filter(isActive),
     logs: (name) => podLogs.get(name) ?? '',
     close: async () => {

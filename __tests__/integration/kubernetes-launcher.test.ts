@@ -130,6 +130,15 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
     }, 30000);
     expect((await detail(name)).Events.find((e) => e.Kind === 'agent-lost')?.Message).toMatch(/exited with code 137/);
 
+    // a pod force-deleted while the watch is down: the next list shows it gone, and its agent is replaced
+    const victim = fake.activePods()[0].metadata?.name ?? '';
+    fake.dropWatches();
+    fake.forceDeletePod(victim);
+    await waitFor('the force-deleted pod replaced', async () => {
+      const d = await detail(name);
+      return d.AvailableAgent === 2 && d.Events.filter((e) => e.Kind === 'agent-lost').length === 2 && fake.activePods().length === 2;
+    }, 30000);
+
     // bench update -Doptional.agentCount=N: the Job's parallelism follows, up and down
     expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}`, JSON.stringify({ optional: { agentCount: 3 } }))).status).toBe(200);
     await waitFor('3 agents', async () => (await detail(name)).AvailableAgent === 3 && onlyJob().spec?.parallelism === 3, 30000);

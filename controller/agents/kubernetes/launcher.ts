@@ -46,6 +46,8 @@ class Slot implements LaunchedAgent {
 interface PodView {
   slot?: Slot;
   terminal: boolean;
+  /** Being deleted: it will not run an agent, so no seat waits for it. */
+  deleting: boolean;
   createdMs: number;
 }
 
@@ -128,10 +130,11 @@ class RoundJob {
     const phase = pod.status?.phase;
     const terminal = phase === 'Succeeded' || phase === 'Failed';
     const created = pod.metadata?.creationTimestamp;
-    const view: PodView = known ?? { terminal, createdMs: created ? new Date(created).getTime() : Date.now() };
+    const view: PodView = known ?? { terminal, deleting: false, createdMs: created ? new Date(created).getTime() : Date.now() };
     view.terminal = terminal;
+    view.deleting = Boolean(pod.metadata?.deletionTimestamp);
     this.pods.set(name, view);
-    if (!view.slot && !terminal && !pod.metadata?.deletionTimestamp) this.bindWaitingPods();
+    if (!view.slot && !terminal && !view.deleting) this.bindWaitingPods();
     const status = pod.status?.containerStatuses?.[0];
     if (terminal) {
       view.slot?.exit(status?.state?.terminated?.exitCode ?? (phase === 'Succeeded' ? 0 : 1), null);
@@ -147,7 +150,7 @@ class RoundJob {
   private bindWaitingPods(): void {
     const free = this.slots.filter((s) => !s.podName);
     if (!free.length) return;
-    const waiting = [...this.pods.entries()].filter(([, p]) => !p.slot && !p.terminal).sort((a, b) => a[1].createdMs - b[1].createdMs);
+    const waiting = [...this.pods.entries()].filter(([, p]) => !p.slot && !p.terminal && !p.deleting).sort((a, b) => a[1].createdMs - b[1].createdMs);
     for (const [podName, pod] of waiting) {
       const slot = free.shift();
       if (!slot) return;
@@ -215,7 +218,10 @@ class RoundJob {
         await cluster.deletePod(podName);
       }
     } catch (err) {
-      this.fail((err as Error).message);
+      if (!this.released) return this.fail((err as Error).message);
+      // the round is over: nobody waits for it; the next controller start removes what is left
+      this.launcher.log(`${(err as Error).message}; left for the cleanup at the next start`);
+      this.launcher.forget(this);
     }
   }
 }
