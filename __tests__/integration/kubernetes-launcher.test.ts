@@ -207,6 +207,25 @@ describe('the launcher alone', () => {
     }
   });
 
+  test('an object that already exists (409) is the round error, and the launcher deletes only what it made', async () => {
+    const round = { taskName: 'benchmark-demo-taken', roundId: 10001 };
+    const { launcher } = await startLauncher(fake);
+    const res = await fetch(`${fake.url}/api/v1/namespaces/${NAMESPACE}/secrets`, { method: 'POST', body: JSON.stringify(renderRoundSecret(settings(), round, 'someone-else')), headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(201);
+    try {
+      const errors: string[] = [];
+      launcher.launch({ controllerWsUrl: 'ws://127.0.0.1:9/agents', token: 'x', agentId: 'a-1', ...round, onExit: () => undefined, onError: (m) => errors.push(m) });
+      expect(await waitFor('the conflict', () => errors[0], 10000)).toBe('Kubernetes refused to create Secret eas-agents-benchmark-demo-taken-10001: 409 AlreadyExists: secrets "eas-agents-benchmark-demo-taken-10001" already exists');
+      expect(fake.jobs.size).toBe(0);
+      launcher.release(round);
+      await waitFor('released', () => launcher.jobNames().length === 0, 10000);
+      expect(Buffer.from(fake.secrets.get('eas-agents-benchmark-demo-taken-10001')?.data?.token ?? '', 'base64').toString()).toBe('someone-else');
+    } finally {
+      await launcher.shutdown();
+    }
+    fake.secrets.clear();
+  });
+
   test('a start the cluster refused fails the round with the line, and the next round tries it again', async () => {
     fake.forbid('list jobs', 'jobs.batch is forbidden: User "system:serviceaccount:bench:eas-bench" cannot list resource "jobs"');
     const launcher = new KubernetesAgentLauncher({ cluster: new ClientNodeCluster(kubeConfigFor(fake.url), NAMESPACE), settings: settings() });

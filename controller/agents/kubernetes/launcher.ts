@@ -64,7 +64,9 @@ class RoundJob {
   readonly slots: Slot[] = [];
   readonly pods = new Map<string, PodView>();
   private readonly podsToDelete = new Set<string>();
-  private created = false;
+  /** The create pass ran (once); `made` says what of it the API server accepted, all that release deletes. */
+  private createTried = false;
+  private readonly made = { secret: false, job: false };
   private parallelism = 0;
   private released = false;
   private failure?: string;
@@ -187,25 +189,26 @@ class RoundJob {
     const { cluster, settings } = this.launcher;
     try {
       if (this.released) {
-        if (this.created) {
-          this.created = false;
-          await cluster.deleteJob(this.name);
-          await cluster.deleteSecret(this.name);
-        }
+        // only what this round made: a name already taken (409) belongs to someone else
+        if (this.made.job) await cluster.deleteJob(this.name);
+        this.made.job = false;
+        if (this.made.secret) await cluster.deleteSecret(this.name);
+        this.made.secret = false;
         this.launcher.forget(this);
         return;
       }
       if (this.failure) return;
-      if (!this.created) {
+      if (!this.createTried) {
         if (!this.slots.length) return;
         await this.launcher.ready();
-        if (this.released || this.created) return;
+        if (this.released || this.createTried) return;
+        this.createTried = true;
         const controllerWsUrl = this.launcher.controllerWsUrl ?? this.slots[0].spec.controllerWsUrl;
-        // marked first: a release during these calls deletes whatever of them was made
-        this.created = true;
         this.parallelism = this.slots.length;
         await cluster.createSecret(renderRoundSecret(settings, this.round, this.token));
+        this.made.secret = true;
         await cluster.createJob(renderAgentJob(settings, this.round, controllerWsUrl, this.parallelism));
+        this.made.job = true;
         return;
       }
       if (this.parallelism !== this.slots.length) {
