@@ -36,6 +36,8 @@ export interface FakeKubeApi {
   dropWatches(): void;
   /** Pods not terminal nor deleting. */
   activePods(): V1Pod[];
+  /** No Job, Secret or pod is left. */
+  empty(): boolean;
   /** Stderr lines of a pod's process. */
   logs(name: string): string;
   close(): Promise<void>;
@@ -362,6 +364,7 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
       watchers.clear();
     },
     activePods: () => [...pods.values()].filter(isActive),
+    empty: () => jobs.size === 0 && secrets.size === 0 && pods.size === 0,
     logs: (name) => podLogs.get(name) ?? '',
     close: async () => {
       closing = true;

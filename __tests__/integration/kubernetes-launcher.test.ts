@@ -88,7 +88,7 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
     expect(stopped.Message).toContain('duration of 5 s reached');
     expect(stopped.Result?.TotalRequests).toBeGreaterThan(0);
     expect(stopped.Result?.TotalRequests).toBe((await fixture.stats()).requests);
-    await waitFor('Job, Secret and pods deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 15000);
+    await waitFor('Job, Secret and pods deleted', () => fake.empty(), 15000);
     expect(fake.calls).toEqual(expect.arrayContaining([`delete jobs/eas-agents-${name}-10001`, `delete secrets/eas-agents-${name}-10001`]));
   }, 90000);
 
@@ -152,7 +152,7 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
       const d = await detail(name);
       return d.Status === 'Stopped' ? d : undefined;
     }, 30000);
-    await waitFor('Job, Secret and pods deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 15000);
+    await waitFor('Job, Secret and pods deleted', () => fake.empty(), 15000);
     // the killed agent's last unreported second is lost with it, as with a local agent killed -9
     expect(stopped.Result?.TotalRequests).toBeGreaterThan(0);
     expect(stopped.Result?.TotalRequests).toBeLessThanOrEqual((await fixture.stats()).requests);
@@ -164,7 +164,7 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
     await waitFor('Running', async () => (await detail(name)).Status === 'Running', 30000);
     expect(fake.activePods()).toHaveLength(1);
     expect((await controller.call('DELETE', `/api/v2/benchmark-tasks/cn-local/${name}`)).status).toBe(200);
-    await waitFor('Job, Secret and pods deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 15000);
+    await waitFor('Job, Secret and pods deleted', () => fake.empty(), 15000);
   }, 60000);
 
   test('a Job the API server refuses (403) makes the task CreateFailed with its message, and what was made is deleted', async () => {
@@ -176,7 +176,7 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
         return d.Status === 'CreateFailed' ? d : undefined;
       }, 15000);
       expect(failed.Message).toMatch(/^Kubernetes refused to create Job eas-agents-[a-z0-9-]+: 403 Forbidden: jobs\.batch is forbidden: User "system:serviceaccount:bench:eas-bench" cannot create resource "jobs"/);
-      await waitFor('the round Secret deleted', () => fake.secrets.size === 0 && fake.jobs.size === 0, 10000);
+      await waitFor('the round Secret deleted', () => fake.empty(), 10000);
     } finally {
       fake.allow('create jobs');
     }
@@ -201,7 +201,7 @@ describe('the launcher alone', () => {
       const message = await waitFor('the pull error', () => errors[0], 10000);
       expect(message).toMatch(/^agent pod eas-agents-benchmark-demo-abcd-10001-[a-z0-9]+ cannot start: ImagePullBackOff: Back-off pulling image "registry\.invalid\/eas-bench:none"$/);
       launcher.release(round);
-      await waitFor('deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 10000);
+      await waitFor('deleted', () => fake.empty(), 10000);
     } finally {
       await launcher.shutdown();
     }
@@ -243,7 +243,7 @@ describe('the launcher alone', () => {
     } finally {
       await launcher.shutdown();
     }
-    await waitFor('deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 10000);
+    await waitFor('deleted', () => fake.empty(), 10000);
   });
 
   test('after a restart, Jobs and Secrets of rounds the controller no longer runs are removed; another controller\'s stay', async () => {
