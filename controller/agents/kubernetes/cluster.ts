@@ -11,7 +11,11 @@ export class KubernetesApiError extends Error {
     readonly reason: string,
     detail: string,
   ) {
-    super(`Kubernetes refused to ${verb} ${resource}: ${status ? `${status} ${reason}` : reason}${detail ? `: ${detail}` : ''}`);
+    super(
+      status
+        ? `Kubernetes refused to ${verb} ${resource}: ${status} ${reason}${detail ? `: ${detail}` : ''}`
+        : `cannot ${verb} ${resource}: ${reason}${detail ? `: ${detail}` : ''}`,
+    );
     this.name = 'KubernetesApiError';
   }
 }
@@ -175,5 +179,5 @@ function toApiError(verb: string, resource: string, err: unknown): KubernetesApi
     const message = typeof body.message === 'string' ? body.message : '';
     return new KubernetesApiError(verb, resource, err.statusCode, reason, message);
   }
-  return new KubernetesApiError(verb, resource, undefined, 'cannot reach the API server', err instanceof Error ? err.message : String(err));
+  return new KubernetesApiError(verb, resource, undefined, 'the Kubernetes API server was not reached', err instanceof Error ? err.message : String(err));
 }
