@@ -179,5 +179,7 @@ function toApiError(verb: string, resource: string, err: unknown): KubernetesApi
     const message = typeof body.message === 'string' ? body.message : '';
     return new KubernetesApiError(verb, resource, err.statusCode, reason, message);
   }
-  return new KubernetesApiError(verb, resource, undefined, 'the Kubernetes API server was not reached', err instanceof Error ? err.message : String(err));
+  // duck-typed: a network error may come from another realm (a jest sandbox), where instanceof Error fails
+  const message = typeof (err as { message?: unknown } | null)?.message === 'string' ? (err as { message: string }).message : String(err);
+  return new KubernetesApiError(verb, resource, undefined, 'the Kubernetes API server was not reached', message);
 }
