@@ -143,9 +143,11 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
     // (the first patch meets a 500, as from an etcd timeout: it is tried again, the round goes on)
     fake.failOnce('patch jobs', 500, 'InternalError', 'etcdserver: request timed out');
     expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}`, JSON.stringify({ optional: { agentCount: 3 } }))).status).toBe(200);
-    await waitFor('3 agents', async () => (await detail(name)).AvailableAgent === 3 && onlyJob().spec?.parallelism === 3, 30000);
+    await waitFor('3 agents, Running again', async () => {
+      const d = await detail(name);
+      return d.AvailableAgent === 3 && d.Status === 'Running' && onlyJob().spec?.parallelism === 3;
+    }, 30000);
     expect(fake.calls.filter((c) => c.startsWith('patch jobs/')).length).toBeGreaterThanOrEqual(2);
-    expect((await detail(name)).Status).toBe('Running');
     expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}`, JSON.stringify({ optional: { agentCount: 1 } }))).status).toBe(200);
     await waitFor('1 agent', async () => (await detail(name)).AvailableAgent === 1 && onlyJob().spec?.parallelism === 1 && fake.activePods().length === 1, 30000);
     expect(fake.calls.filter((c) => c.startsWith('patch jobs/')).length).toBeGreaterThanOrEqual(2);
