@@ -149,3 +149,33 @@ describe('the agent pool', () => {
     for (const agent of agents) expect(agent.proc.exitCode).toBeNull();
   });
 });
+
+describe('bench agents under the local launcher', () => {
+  test('lists the agents of running rounds, with their seat state and task', async () => {
+    const fixture = await startFixture();
+    const controller = await startInProcessController();
+    try {
+      const name = await createTask(controller, {
+        service: { serviceName: 'demo', url: `${fixture.url}/api/predict/demo` },
+        data: { content: 'aGVsbG8K' },
+        optional: { mode: 'manual', agentCount: 2, concurrency: 1, maxQPS: 20, duration: 30 },
+      });
+      await waitForStatus(controller, name, ['Running']);
+      const listed = await waitFor('both agents ready', async () => {
+        const res = (await controller.call('GET', AGENTS_API_PATH)).json as unknown as ListAgentsResponse;
+        return res.Agents.filter((a) => a.State === 'ready').length === 2 ? res : undefined;
+      });
+      expect(listed.Launcher).toBe('local');
+      expect(listed.Agents.map((a) => [a.AgentId, a.TaskName, a.RoundId, a.Address])).toEqual([
+        [`${name}-10001-1`, name, 10001, '127.0.0.1'],
+        [`${name}-10001-2`, name, 10001, '127.0.0.1'],
+      ]);
+      await controller.controller.manager.stop(name);
+      await waitForStatus(controller, name, ['Stopped']);
+      expect(((await controller.call('GET', AGENTS_API_PATH)).json as unknown as ListAgentsResponse).Agents).toEqual([]);
+    } finally {
+      await controller.close();
+      await fixture.stop();
+    }
+  });
+});
