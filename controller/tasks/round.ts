@@ -67,6 +67,10 @@ export interface RoundSnapshot {
   readonly phase: RoundPhase;
   /** The round's status line: "Agent 1/2 connected", "Benchmark task is running", or why it ended. */
   readonly message: string;
+  /** scan and auto while running: what they found so far (`holding 500 QPS: ...`), for the task's Message. */
+  readonly liveOutcome?: string;
+  /** scan and auto: the capacity found, or why there is none, for the Message of the finished round. */
+  readonly outcome?: string;
   readonly desiredAgents: number;
   readonly availableAgents: number;
   readonly agents: readonly AgentInfo[];
@@ -113,6 +117,7 @@ export class RoundRunner {
   private llmCapWarned = false;
   private phase: RoundPhase = 'starting';
   private message = 'Starting agents';
+  private shownOutcome?: string;
   private runningSinceMs?: number;
   private stopRequestedMs?: number;
   private optional: ResolvedOptional;
@@ -127,7 +132,17 @@ export class RoundRunner {
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
-    this.mode = createMode(deps.optional, { event: (kind, message, step) => this.event(kind, message, step), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
+    this.mode = createMode(
+      deps.optional,
+      {
+        event: (kind, message, step) => this.event(kind, message, step),
+        timeoutMs: deps.request.timeoutMs,
+        maxAgents: deps.maxAgents,
+        nowS: () => Date.now() / 1000,
+        end: (reason) => void this.stop(reason),
+      },
+      deps.llm?.spec,
+    );
     this.pool = new AgentPool({
       launcher: deps.launcher,
       controllerWsUrl: deps.controllerWsUrl,
@@ -217,6 +232,8 @@ export class RoundRunner {
       agents: this.pool.agents(),
       target: this.mode.describeTarget(),
       capacity: this.mode.capacity(),
+      liveOutcome: this.mode.outcome?.(),
+      outcome: this.mode.finalOutcome?.(),
       events: this.events,
       series: this.series,
       llmRecords: this.llmRecords,
@@ -243,6 +260,8 @@ export class RoundRunner {
     const reload = this.mode.update(optional);
     this.pool.reconcile();
     if (reload) this.sendLoads();
+    // new limits may have re-opened a held search: the Message no longer holds
+    this.showOutcome();
     this.deps.hooks.onChange();
   }
 
@@ -341,6 +360,14 @@ export class RoundRunner {
     for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live) });
   }
 
+  /** Tells the task when what the mode found so far changed (a rate is held, or the search re-opened): its Message says it. */
+  private showOutcome(): void {
+    const outcome = this.mode.outcome?.();
+    if (outcome === this.shownOutcome) return;
+    this.shownOutcome = outcome;
+    this.deps.hooks.onChange();
+  }
+
   private enterRunning(): void {
     this.phase = 'running';
     this.runningSinceMs = Date.now();
@@ -419,6 +446,7 @@ export class RoundRunner {
         this.pool.reconcile();
         this.sendLoads();
       }
+      this.showOutcome();
     }
   }
 

@@ -17,6 +17,7 @@ import { CliError } from './errors';
 import { lsCommand } from './ls';
 import { recordsCommand } from './records';
 import { reportCommand } from './report';
+import { serviceCommands } from './service';
 import { startCommand } from './start';
 import { stopCommand } from './stop';
 import { updateCommand } from './update';
@@ -83,7 +84,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('config', { alias: 'c', type: 'string', requiresArg: true, global: true, describe: 'Config file (default $EASCMD_CONFIG or ~/.eas/config)' })
     .option('endpoint', { type: 'string', requiresArg: true, global: true, describe: 'Controller URL for this call (overrides the config file)' })
     .option('json', { type: 'boolean', default: false, global: true, describe: "Print the controller's JSON response instead of lines" })
-    .option('yes', { alias: 'y', type: 'boolean', default: false, global: true, describe: 'Answer yes to confirmation prompts' });
+    .option('yes', { alias: 'y', type: 'boolean', default: false, global: true, describe: 'Answer yes to confirmation prompts' })
+    .option('verbose', { type: 'boolean', default: false, global: true, describe: 'Also print the [RequestId] lines the reference shows only for create, ls and update' });
 
   register(root, configCommand, io, select)
     .command('bench', 'Stress-testing tasks', (bench: Argv<GlobalArgs>) => {
@@ -98,6 +100,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       register(bench, startCommand, io, select);
       register(bench, deleteCommand, io, select);
       register(bench, agentsCommand, io, select);
+      bench.command('service', 'The local service registry (~/.eas/services.json): add, list', (svc: Argv<GlobalArgs>) =>
+        serviceCommands(svc, (y, spec) => register(y, spec, io, select)),
+      );
       return bench.demandCommand(1, 'Specify a bench command').recommendCommands();
     })
     .demandCommand(1, 'Specify a command')

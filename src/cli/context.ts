@@ -45,12 +45,15 @@ export interface GlobalArgs {
   endpoint?: string;
   json: boolean;
   yes: boolean;
+  /** Also the `[RequestId]` lines the reference's samples do not show (stop, start, delete, desc, report). */
+  verbose?: boolean;
 }
 
 export class CliContext {
   readonly out: Lines;
   readonly json: boolean;
   readonly yes: boolean;
+  readonly verbose: boolean;
   readonly configPath: string;
   readonly timing: Timing;
   private connection?: Promise<Connection>;
@@ -62,6 +65,7 @@ export class CliContext {
     this.out = new Lines(io.stdout, io.stderr, colorEnabled(io.stdout, io.env));
     this.json = args.json;
     this.yes = args.yes;
+    this.verbose = args.verbose === true;
     this.configPath = resolveConfigPath(args.config, io.env, io.home).path;
     this.timing = { ...DEFAULT_TIMING, ...io.timing };
   }
@@ -81,6 +85,15 @@ export class CliContext {
       notify: (line) => (this.json ? this.out.note(`[OK] ${line}`) : this.out.ok(line)),
     });
     return this.connection;
+  }
+
+  /**
+   * `[RequestId]: <id>` for commands whose reference sample shows none (stop,
+   * start, delete, desc, report): only under --verbose, so the lines scripts
+   * read are the reference's.
+   */
+  verboseRequestId(id: string | undefined): void {
+    if (this.verbose) this.out.requestId(id);
   }
 
   confirm(question: string): Promise<boolean> {
