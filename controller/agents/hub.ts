@@ -7,7 +7,6 @@ import {
   CLOSE_UNAUTHORIZED,
   ControllerToAgent,
   ControllerToPoolAgent,
-  encodeMessage,
   isPoolHelloText,
   parseAgentMessage,
   parsePoolAgentMessage,
@@ -130,6 +129,18 @@ export class AgentHub {
       raw.removeListener('data', countBeforeHello);
     };
 
+    /** This socket as its owner speaks to it, named as its hello said. */
+    const linkFor = <M>(hello: { agentId: string; pid: number; host: string }) => ({
+      agentId: hello.agentId,
+      pid: hello.pid,
+      host: hello.host,
+      address,
+      send: (m: M): void => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+      },
+      close: (code?: number, reason?: string): void => closeSocket(ws, code ?? 1000, reason ?? ''),
+    });
+
     /** A pool agent's frames: its signed hello, then word that its seat ended. */
     const onPoolFrame = (text: string): void => {
       const message = parsePoolAgentMessage(text);
@@ -142,16 +153,7 @@ export class AgentHub {
       if (message.type !== 'pool-hello' || message.version !== PROTOCOL_VERSION) return closeSocket(ws, CLOSE_PROTOCOL, 'expected hello');
       if (!this.poolDoor) return closeSocket(ws, CLOSE_UNAUTHORIZED, 'this controller keeps no agent pool (--agent-launcher pool)');
       helloDone();
-      poolLink = {
-        agentId: message.agentId,
-        pid: message.pid,
-        host: message.host,
-        address,
-        send: (m) => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
-        },
-        close: (code, reason) => closeSocket(ws, code ?? 1000, reason ?? ''),
-      };
+      poolLink = linkFor<ControllerToPoolAgent>(message);
       this.poolDoor.join(message, poolLink);
     };
 
@@ -172,16 +174,7 @@ export class AgentHub {
       owner = this.ownerFor(message.token);
       if (!owner) return closeSocket(ws, CLOSE_UNAUTHORIZED, 'unknown token');
       helloDone();
-      connection = {
-        agentId: message.agentId,
-        pid: message.pid,
-        host: message.host,
-        address,
-        send: (m) => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(m));
-        },
-        close: (code, reason) => closeSocket(ws, code ?? 1000, reason ?? ''),
-      };
+      connection = linkFor<ControllerToAgent>(message);
       owner.attach(connection, message.token);
     };
 
