@@ -54,6 +54,8 @@ export interface ControllerOptions {
   /** Which launcher runs the agents (`--agent-launcher`, EAS_BENCH_AGENT_LAUNCHER). */
   agentLauncher: AgentLauncherKind;
   kubernetes: KubernetesOptions;
+  /** Seconds between pings of an idle pool agent's link (`--agent-launcher pool`); a missed answer drops it. */
+  poolHeartbeatS: number;
   /** How agents are started: a command line whose last arguments the launcher appends. */
   agentCommand: string[];
   /** Seconds to wait for the agents of a new round to connect. */
@@ -101,6 +103,7 @@ export function defaultOptions(): ControllerOptions {
     retentionFailedS: 10 * 60,
     retentionCheckS: 30,
     agentLauncher: 'local',
+    poolHeartbeatS: 10,
     // a modest agent: one core sends tens of thousands of small requests a second
     kubernetes: { controllerName: 'eas-bench', agentRequests: { cpu: '500m', memory: '256Mi' }, agentLimits: { cpu: '1', memory: '1Gi' }, jobTtlS: 600 },
     agentCommand: defaultAgentCommand(),

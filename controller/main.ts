@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     .option('agent-memory-limit', { type: 'string', default: defaults.kubernetes.agentLimits.memory, describe: 'empty: no limit' })
     .option('kube-job-ttl-s', { type: 'number', default: defaults.kubernetes.jobTtlS, describe: 'kubernetes launcher: ttlSecondsAfterFinished of agent Jobs' })
     .option('agent-image-pull-secret', { type: 'string' })
+    .option('pool-heartbeat-s', { type: 'number', default: defaults.poolHeartbeatS, describe: 'pool agents: seconds between pings of their links; a link that misses an answer is dropped and its seat replaced' })
     .option('agent-connect-timeout-s', { type: 'number', default: defaults.agentConnectTimeoutS })
     .option('public-url', { type: 'string', describe: 'base URL used in links to local reports' })
     .option('data-max-source-bytes', { type: 'number', default: defaults.dataLimits.maxSourceBytes, describe: 'largest data source as fetched (a zip counts packed)' })
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
     retentionFailedS: argv['retention-failed-s'],
     retentionCheckS: argv['retention-check-s'],
     agentConnectTimeoutS: argv['agent-connect-timeout-s'],
+    poolHeartbeatS: argv['pool-heartbeat-s'],
     // yargs has checked it against the choices; the guard narrows the type
     agentLauncher: isAgentLauncherKind(argv['agent-launcher']) ? argv['agent-launcher'] : defaults.agentLauncher,
     kubernetes: {

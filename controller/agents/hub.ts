@@ -39,6 +39,8 @@ export interface PoolLink {
 
 /** Where pool agents join: the pool launcher, when the controller runs one. */
 export interface PoolDoor {
+  /** How often a pool link is pinged; one that has not answered the last ping by the next is dropped. */
+  readonly heartbeatMs: number;
   /** Checks the signed hello and keeps the link, or closes it with the reason. */
   join(hello: PoolHello, link: PoolLink): void;
   onMessage(link: PoolLink, message: PoolAgentToController): void;
@@ -99,6 +101,7 @@ export class AgentHub {
     let owner: AgentOwner | undefined;
     let connection: AgentConnection | undefined;
     let poolLink: PoolLink | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
     // ws delivers a frame only once it is whole (up to maxPayload), so the
     // pre-hello budget is counted on the raw bytes as they arrive
     let received = 0;
@@ -154,6 +157,21 @@ export class AgentHub {
       if (!this.poolDoor) return closeSocket(ws, CLOSE_UNAUTHORIZED, 'this controller keeps no agent pool (--agent-launcher pool)');
       helloDone();
       poolLink = linkFor<ControllerToPoolAgent>(message);
+      // an idle link carries nothing: pings find a host that died without closing it
+      let answered = true;
+      ws.on('pong', () => {
+        answered = true;
+      });
+      heartbeat = setInterval(() => {
+        if (answered) {
+          answered = false;
+          ws.ping();
+          return;
+        }
+        this.log(`pool agent ${message.agentId}: no answer to a ping in ${this.poolDoor?.heartbeatMs} ms; link dropped`);
+        ws.terminate();
+      }, this.poolDoor.heartbeatMs);
+      heartbeat.unref();
       this.poolDoor.join(message, poolLink);
     };
 
@@ -181,6 +199,7 @@ export class AgentHub {
     ws.on('message', (data, isBinary) => guarded('a frame', () => onFrame(data, isBinary)));
     ws.on('close', () => {
       clearTimeout(helloTimer);
+      clearInterval(heartbeat);
       raw.removeListener('data', countBeforeHello);
       const closed = connection;
       if (closed) guarded('close', () => owner?.onClose(closed));
