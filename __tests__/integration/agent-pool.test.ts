@@ -121,7 +121,7 @@ describe('the agent pool', () => {
     await deleteAllTasks(controller);
   });
 
-  test('with fewer idle agents than agentCount the task starts with those, says so, and takes a later joiner', async () => {
+  test('with fewer idle agents than agentCount the task starts with those, says so, and takes a later joiner; agents it no longer wants go back', async () => {
     const live = (await listAgents()).Agents;
     expect(live).toHaveLength(2);
     const name = await createTask(controller, task({ agentCount: 3, duration: 12 }));
@@ -132,6 +132,10 @@ describe('the agent pool', () => {
     await join('pool-late');
     await waitFor('the late joiner seated', () => detail(name).AvailableAgent === 3 || undefined);
     expect((await listAgents()).Agents.find((a) => a.AgentId === 'pool-late')).toMatchObject({ State: 'busy', TaskName: name });
+    // fewer agents wanted: the retired ones go back to the pool
+    await controller.controller.manager.update(name, { optional: { agentCount: 1 } });
+    await waitFor('one agent left in the round', () => detail(name).AvailableAgent === 1 || undefined);
+    await waitFor('two agents idle again', async () => ((await listAgents()).Agents.filter((a) => a.State === 'idle').length === 2 ? true : undefined));
     await controller.controller.manager.stop(name);
     await waitForStatus(controller, name, ['Stopped']);
     await deleteAllTasks(controller);
