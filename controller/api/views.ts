@@ -3,6 +3,8 @@ import {
   BenchError,
   LlmRequestRecord,
   LlmResult,
+  parsePercentileList,
+  parseSteadyChoice,
   redactTask,
   redactText,
   RoundResult,
@@ -13,6 +15,7 @@ import {
   TaskSummary,
 } from '../../src/contract';
 import type { AgentInfo } from '../agents/pool';
+import { compactRecord, percentilesOf, recomputeLlm } from '../metrics/llm';
 import { TaskEntry } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';
 import { formatTime } from '../tasks/naming';
@@ -24,7 +27,6 @@ interface ShownRound {
   readonly series: readonly StatsPoint[];
   readonly events: readonly TaskEvent[];
   readonly result: RoundResult;
-  readonly llmRecords?: readonly LlmRequestRecord[];
   readonly llm?: LlmResult;
 }
 
@@ -57,13 +59,34 @@ export function statsView(manager: TaskManager, name: string, requestId: string)
   };
 }
 
-/** The per-request records of the current (or last) round of an llm task. */
-export function llmRecordsView(manager: TaskManager, name: string): { roundId: number; records: LlmRequestRecord[] } {
+/** The per-request records of the current (or last) round of an llm task: stored ndjson lines, read from disk as they are sent. */
+export function llmRecordsView(manager: TaskManager, name: string): { roundId: number; lines: AsyncIterable<string> } {
   const entry = manager.entry(name);
   if (!entry.record.spec.llm) throw new BenchError('InvalidField', `task ${name} is not an llm task: it has no per-request records`, { field: 'llm' });
   const round = currentRound(entry.record);
-  if (!round) return { roundId: 0, records: [] };
-  return { roundId: round.roundId, records: [...(shownRound(entry)?.llmRecords ?? [])] };
+  if (!round) return { roundId: 0, lines: noLines() };
+  return { roundId: round.roundId, lines: entry.llmRecordLines(round.roundId) };
+}
+
+async function* noLines(): AsyncGenerator<string> {}
+
+/**
+ * `bench recompute`: the current (or last) round's `LLM` section computed
+ * again, exactly, from its stored records, with the steady stage and the
+ * percentiles asked (the task's by default). Each record is kept without its
+ * ITL list (only its mean counts), so a long run fits.
+ */
+export async function llmRecomputeView(manager: TaskManager, name: string, query: { steady?: string; percentiles?: string }): Promise<{ roundId: number; records: number; llm: LlmResult }> {
+  const choice = parseSteadyChoice(query.steady ?? 'auto');
+  if ('problem' in choice) throw new BenchError('InvalidField', `steady: ${choice.problem}`, { field: 'steady' });
+  const { steady } = choice;
+  const percentiles = query.percentiles === undefined ? undefined : parsePercentileList(query.percentiles);
+  if (typeof percentiles === 'string') throw new BenchError('InvalidField', `percentiles: ${percentiles}`, { field: 'percentiles' });
+  const spec = manager.entry(name).record.spec.llm;
+  const { roundId, lines } = llmRecordsView(manager, name);
+  const records: LlmRequestRecord[] = [];
+  for await (const line of lines) records.push(compactRecord(JSON.parse(line) as LlmRequestRecord));
+  return { roundId, records: records.length, llm: recomputeLlm(records, { slo: spec?.slo, percentiles: percentiles ?? percentilesOf(spec), steady }) };
 }
 
 function detailOf(entry: TaskEntry): TaskDetail {

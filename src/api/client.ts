@@ -8,6 +8,7 @@ import {
   GetTaskResponse,
   ListAgentsResponse,
   ListTasksResponse,
+  LlmRecomputeResponse,
   LlmRecordsResponse,
   NONCE_HEADER,
   OptionalUpdate,
@@ -169,6 +170,14 @@ export class ControllerClient {
   /** Every per-request record of an llm task's current (or last) round. */
   getLlmRecords(region: string, taskName: string): Promise<LlmRecordsResponse> {
     return this.call<LlmRecordsResponse>('GET', taskPath(region, taskName, '/records'), undefined, { format: 'json' });
+  }
+
+  /** The `LLM` section computed again, exactly, from the stored records; `steady` and `percentiles` as `bench recompute` takes them. */
+  recomputeLlm(region: string, taskName: string, options: { steady?: string; percentiles?: string } = {}): Promise<LlmRecomputeResponse> {
+    const query: Record<string, string> = {};
+    if (options.steady !== undefined) query.steady = options.steady;
+    if (options.percentiles !== undefined) query.percentiles = options.percentiles;
+    return this.call<LlmRecomputeResponse>('GET', taskPath(region, taskName, '/recompute'), undefined, query);
   }
 
   /** The same records as the controller's CSV, one line per request after the header. */

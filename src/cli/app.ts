@@ -15,6 +15,7 @@ import { deleteCommand } from './delete';
 import { descCommand } from './desc';
 import { CliError } from './errors';
 import { lsCommand } from './ls';
+import { recomputeCommand } from './recompute';
 import { recordsCommand } from './records';
 import { reportCommand } from './report';
 import { serviceCommands } from './service';
@@ -95,6 +96,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       register(bench, visualizeCommand, io, select);
       register(bench, reportCommand, io, select);
       register(bench, recordsCommand, io, select);
+      register(bench, recomputeCommand, io, select);
       register(bench, updateCommand, io, select);
       register(bench, stopCommand, io, select);
       register(bench, startCommand, io, select);
