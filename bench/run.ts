@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { WebSocket } from 'ws';
 import { openStatsStream, signedFetch } from '../__tests__/helpers/api';
 import { ControllerProcess, livePids, ROOT, startController, startFixture, waitFor } from '../__tests__/helpers/processes';
+import { CONCURRENCY, fixedRate, log, manual, Point, runTask } from './tasks';
 import { autocannon, ensureDebianPackages, machine, rssMb, startNginx, versions, wrk } from './tools';
 
 /**
@@ -12,49 +13,8 @@ import { autocannon, ensureDebianPackages, machine, rssMb, startNginx, versions,
  */
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const MEMORY_S = process.env.BENCH_LONG ? 1200 : Number(process.env.BENCH_MEMORY_S ?? 120);
-const CONCURRENCY = 50;
 /** A closed-loop peer at 1000 QPS with a typical connection count: 10 connections of 100 requests/s each. */
 const CO_PEER_CONNECTIONS = 10;
-
-interface Result {
-  TotalRequests: number;
-  QPS: number;
-  TP99: number;
-  SendLagP99: number;
-  Dropped: number;
-  StatusCodes: Record<string, number>;
-}
-interface Point {
-  Elapsed: number;
-  Requests: number;
-  SendLagP99: number;
-}
-
-const log = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
-
-async function runTask(c: ControllerProcess, task: unknown, onRunning?: (name: string) => void): Promise<{ result: Result; series: Point[]; name: string }> {
-  const res = await signedFetch(c.url, c.accessId, c.secret, 'POST', '/api/v2/benchmark-tasks', JSON.stringify(task));
-  if (res.status !== 200) throw new Error(`create failed: ${JSON.stringify(res.json)}`);
-  const name = res.json.TaskName as string;
-  const get = async (p: string) => (await signedFetch(c.url, c.accessId, c.secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${name}${p}`)).json;
-  await waitFor('Running', async () => (await get('')).Status === 'Running', 60000);
-  onRunning?.(name);
-  await waitFor('Stopped', async () => (await get('')).Status === 'Stopped', 3_600_000, 500);
-  const stats = (await get('/stats')) as { Series: Point[]; Result: Result };
-  return { result: stats.Result, series: stats.Series, name };
-}
-
-const manual = (url: string, durationS: number, concurrency = CONCURRENCY, maxQPS?: number) => ({
-  service: { serviceName: 'bench', url },
-  optional: { mode: 'manual', agentCount: 1, concurrency, duration: durationS, ...(maxQPS ? { maxQPS } : {}) },
-});
-/** A fixed open-loop rate: a scan whose first step is also its last. */
-const fixedRate = (url: string, qps: number, durationS: number) => ({
-  service: { serviceName: 'bench', url },
-  optional: { mode: 'scan', minQPS: qps, maxQPS: qps, qpsGrowthDelta: 1, adjustInterval: 1200, duration: durationS, faultTolerate: 1 },
-});
 
 /** Mean rate over the whole seconds of the run (the first and last are partial). */
 function steadyRate(series: Point[]): number {

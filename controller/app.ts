@@ -3,11 +3,12 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Duplex } from 'node:stream';
-import { API_PREFIX, AGENT_WS_PATH, BenchError, HealthResponse, isOwnOrigin, redactText } from '../src/contract';
+import { AGENTS_API_PATH, API_PREFIX, AGENT_WS_PATH, BenchError, HealthResponse, isOwnOrigin, redactText } from '../src/contract';
 import { AgentHub } from './agents/hub';
 import { AgentLauncher } from './agents/launcher';
 import { createAgentLauncher } from './agents/launchers';
 import { PoolAgentLauncher } from './agents/pool-launcher';
+import { agentRoutes } from './api/agents-route';
 import { ApiGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
@@ -59,6 +60,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   const localReports = new FileReportStore(path.join(options.dataDir, 'reports'), publicUrl);
   const reports = deps.reportStore ?? createReportStore(options.reportStore, { dataDir: options.dataDir, publicUrl });
   const launcher = deps.launcher ?? createAgentLauncher(options, { log, credentials });
+  const pool = launcher instanceof PoolAgentLauncher ? launcher : undefined;
 
   const manager = new TaskManager({
     store,
@@ -96,7 +98,9 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   app.use('/reports', express.static(reports instanceof FileReportStore ? reports.root : localReports.root, { index: false, dotfiles: 'deny' }));
   const gate = new ApiGate(credentials.keys, { maxBodyBytes: options.maxBodyBytes, maxPendingBodyBytes: options.maxPendingBodyBytes, maxNonces: options.maxNonces });
   app.use(API_PREFIX, gate.middleware());
+  app.use(AGENTS_API_PATH, gate.middleware());
   app.use(taskRoutes(manager, options.region));
+  app.use(agentRoutes(manager, options.agentLauncher, pool));
   app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));
   app.use(errorMiddleware(log));
 
@@ -108,7 +112,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.maxConnections = options.maxConnections;
   limitConnectionsPerClient(server, options.maxConnectionsPerClient);
-  const agentHub = new AgentHub((token) => manager.ownerForToken(token), log, launcher instanceof PoolAgentLauncher ? launcher : undefined);
+  const agentHub = new AgentHub((token) => manager.ownerForToken(token), log, pool);
   const statsStream = new StatsStreamServer(manager);
   const routeUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     // a browser page of another site must not reach the agents' seats or a task's stream

@@ -198,6 +198,26 @@ describe('the launcher alone', () => {
     }
   });
 
+  test('a start the cluster refused fails the round with the line, and the next round tries it again', async () => {
+    fake.forbid('list jobs', 'jobs.batch is forbidden: User "system:serviceaccount:bench:eas-bench" cannot list resource "jobs"');
+    const launcher = new KubernetesAgentLauncher({ cluster: new ClientNodeCluster(kubeConfigFor(fake.url), NAMESPACE), settings: settings() });
+    await expect(launcher.start()).rejects.toThrow('Kubernetes refused to list Jobs: 403 Forbidden');
+    try {
+      const errors: string[] = [];
+      const spec = { controllerWsUrl: 'ws://127.0.0.1:9/agents', token: 'x', onExit: () => undefined, onError: (m: string) => errors.push(m) };
+      launcher.launch({ ...spec, agentId: 'a-1', taskName: 'benchmark-demo-abcd', roundId: 10001 });
+      expect(await waitFor('the refusal', () => errors[0], 10000)).toBe('Kubernetes refused to list Jobs: 403 Forbidden: jobs.batch is forbidden: User "system:serviceaccount:bench:eas-bench" cannot list resource "jobs"');
+      launcher.release({ taskName: 'benchmark-demo-abcd', roundId: 10001 });
+      fake.allow('list jobs');
+      launcher.launch({ ...spec, agentId: 'b-1', taskName: 'benchmark-demo-abcd', roundId: 10002 });
+      await waitFor('the next round\'s Job', () => fake.jobs.has('eas-agents-benchmark-demo-abcd-10002'), 10000);
+      expect(errors).toHaveLength(1);
+    } finally {
+      await launcher.shutdown();
+    }
+    await waitFor('deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 10000);
+  });
+
   test('after a restart, Jobs and Secrets of rounds the controller no longer runs are removed; another controller\'s stay', async () => {
     const leftover = { taskName: 'benchmark-demo-dead', roundId: 10003 };
     const theirs = { taskName: 'benchmark-demo-else', roundId: 10001 };

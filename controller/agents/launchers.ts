@@ -1,6 +1,7 @@
 import { BenchError } from '../../src/contract';
 import { ControllerOptions, isAgentLauncherKind } from '../config';
 import type { LoadedCredentials } from '../credentials';
+import { createKubernetesLauncher } from './kubernetes';
 import { AgentLauncher, LocalAgentLauncher } from './launcher';
 import { PoolAgentLauncher } from './pool-launcher';
 
@@ -27,11 +28,6 @@ export function createAgentLauncher(options: ControllerOptions, context: Launche
     case 'pool':
       return new PoolAgentLauncher(context.credentials.keys, context.log, options.maxNonces);
     case 'kubernetes':
-      // the Kubernetes launcher plugs in here: return createKubernetesLauncher(options, context);
-      throw launcherNotAvailable('kubernetes');
+      return createKubernetesLauncher(options, context);
   }
-}
-
-function launcherNotAvailable(kind: string): BenchError {
-  return new BenchError('InvalidParameter', `--agent-launcher ${kind} is not available in this build`, { field: 'agentLauncher' });
 }

@@ -1,6 +1,7 @@
 import { CapacityReason, ResolvedOptional, roundTo } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { firstWholeSecond, ModeContext } from './base';
+import { describeGeneratorLimited, GENERATOR_ADVICE, serviceTp99Ms } from './generator-gate';
 import { SETTLE_SECONDS, SteppedMode } from './stepped';
 import { fmtMs, fmtPercent, fmtQps, limitsMet, StepWindow } from './window';
 
@@ -118,8 +119,9 @@ export class AutoMode extends SteppedMode {
     const o = this.optional;
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
-    // maxRT is judged here, first: a step over it is bad whatever else it shows
-    if (o.maxRtMs !== null && tp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
+    // maxRT is judged here, first, on the seconds the validity gate passed: a step over it is bad whatever else it shows
+    const serviceTp99 = serviceTp99Ms(w);
+    if (o.maxRtMs !== null && serviceTp99 !== undefined && serviceTp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(serviceTp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
     if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${fmtPercent(errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)}` };
     if (w.requests < w.sent * AUTO.minCompletedShare - AUTO.completedSlack) {
       return { bad: true, reason: 'saturation', why: `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent` };
@@ -151,11 +153,19 @@ export class AutoMode extends SteppedMode {
     const w = this.window;
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
-    if (this.agentsBehind(w) && this.agents < this.ctx.maxAgents) {
+    // every second generator-limited: nothing in the step is the service's
+    const generatorOnly = w.serviceSeconds === 0;
+    if ((this.agentsBehind(w) || generatorOnly) && this.agents < this.ctx.maxAgents) {
       this.agents++;
       const behind = `sent ${fmtQps(w.sentQps())}/s, send lag p99 ${fmtMs(w.maxSendLagP99Ms)} ms, event loop ${fmtMs(w.maxEventLoopLagMs)} ms`;
       this.ctx.event('verdict', `auto: at ${fmtQps(this.target)} QPS the agents fall behind (${behind}): adding agent ${this.agents}`, w.step(this.target, 'agents-behind', `${behind}; the step runs again with agent ${this.agents}`));
       return this.setTarget(this.target);
+    }
+    if (generatorOnly) {
+      const why = `every second at ${fmtQps(this.target)} QPS was generator-limited (${describeGeneratorLimited(w)})`;
+      this.ctx.event('verdict', `auto: ${why}`, w.step(this.target, 'agents-behind', why));
+      this.holdBest('generator', `auto: ${why}, with ${this.agents} agents (the most allowed): ${GENERATOR_ADVICE}`);
+      return true;
     }
     const verdict = this.verdict(w);
     const summary = `${fmtQps(this.target)} QPS: achieved ${fmtQps(w.achievedQps())}`;

@@ -1,6 +1,7 @@
 import { ResolvedOptional, StepVerdict } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { ModeContext } from './base';
+import { describeGeneratorLimited, GENERATOR_ADVICE, serviceTp99Ms } from './generator-gate';
 import { HeldRate, SteppedMode } from './stepped';
 import { faultTolerateMet, fmtMs, fmtPercent, fmtQps, limitsMet } from './window';
 
@@ -25,6 +26,8 @@ export class ScanMode extends SteppedMode {
   private lastGood?: { qps: number; tp99: number; errorRate: number };
   /** The step whose error rate started the way down (revise): the Message names it while the revised rate is held. */
   private firstBad?: { qps: number; errorRate: number };
+  /** Agents added because a step was generator-limited throughout (the validity gate). */
+  private extraAgents = 0;
 
   constructor(optional: ResolvedOptional, ctx: ModeContext) {
     super(optional, ctx);
@@ -33,7 +36,7 @@ export class ScanMode extends SteppedMode {
   }
 
   desiredAgents(): number {
-    return Math.max(1, Math.ceil(this.target / SCAN_QPS_PER_AGENT));
+    return Math.max(1, Math.ceil(this.target / SCAN_QPS_PER_AGENT)) + this.extraAgents;
   }
 
   protected advance(_second: FinalizedSecond, stepSecond: number): boolean {
@@ -74,11 +77,13 @@ export class ScanMode extends SteppedMode {
       }
       return this.stepTo(stepDown, 'revise', `scan: ${summary} > faultTolerate, revising down`);
     }
-    // maxRT is judged here: the step over it holds the last step that met it
-    if (o.maxRtMs !== null && tp99 > o.maxRtMs) {
+    // maxRT is judged here, on the seconds the validity gate passed: the step over it holds the last step that met it
+    const serviceTp99 = serviceTp99Ms(w);
+    if (o.maxRtMs !== null && serviceTp99 === undefined) return this.generatorLimited();
+    if (o.maxRtMs !== null && serviceTp99 !== undefined && serviceTp99 > o.maxRtMs) {
       const good = this.lastGood;
       const holdQps = good ? good.qps : this.target;
-      const why = `TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms`;
+      const why = `TP99 ${fmtMs(serviceTp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms`;
       verdict(`scan: ${summary}; ${why}`, 'bad', why);
       this.hold({ qps: holdQps, tp99Ms: good?.tp99 ?? tp99, errorRate: good?.errorRate ?? errorRate, reason: 'maxRT' }, `scan: ${why}, holding ${fmtQps(holdQps)} QPS`, `${why} at ${fmtQps(this.target)}`);
       return holdQps !== this.target && this.setTarget(holdQps);
@@ -106,6 +111,20 @@ export class ScanMode extends SteppedMode {
       return false;
     }
     return this.stepTo(next, 'step', `scan: step to ${fmtQps(next)} QPS`);
+  }
+
+  /** Every second of the step was the generator's: its latency says nothing of the service. More agents, or the end. */
+  private generatorLimited(): boolean {
+    const w = this.window;
+    const why = `every second at ${fmtQps(this.target)} QPS was generator-limited (${describeGeneratorLimited(w)})`;
+    if (this.desiredAgents() < this.ctx.maxAgents) {
+      this.extraAgents++;
+      this.ctx.event('verdict', `scan: ${why}; adding agent ${this.desiredAgents()}`, w.step(this.target, 'agents-behind', `${why}; the step runs again with ${this.desiredAgents()} agents`));
+      return this.setTarget(this.target);
+    }
+    this.ctx.event('verdict', `scan: ${why}`, w.step(this.target, 'agents-behind', why));
+    this.hold({ qps: this.target, tp99Ms: w.tp99Ms(), errorRate: w.errorRate(), reason: 'generator' }, `scan: ${why}, with ${this.desiredAgents()} agents (the most allowed); the search ends without a verdict on maxRT: ${GENERATOR_ADVICE}`, why);
+    return false;
   }
 
   private stepTo(qps: number, kind: 'step' | 'revise', message: string): boolean {

@@ -9,7 +9,11 @@ import { createLatencyHistogram, LatencyHistogram, mergeInto, percentileMs } fro
  */
 export class StepWindow {
   private rt: LatencyHistogram = createLatencyHistogram();
+  /** The seconds the validity gate passed (not generator-limited): what maxRT is judged on. */
+  private serviceRt: LatencyHistogram = createLatencyHistogram();
   seconds = 0;
+  serviceSeconds = 0;
+  generatorLimitedSeconds = 0;
   requests = 0;
   errors = 0;
   sent = 0;
@@ -35,10 +39,21 @@ export class StepWindow {
     this.medians.push(second.point.RT.TP50);
     for (const [code, count] of Object.entries(second.point.StatusCodes)) this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
     mergeInto(this.rt, second.rtHistogram);
+    if (second.point.Generator?.Limited) {
+      this.generatorLimitedSeconds++;
+    } else {
+      this.serviceSeconds++;
+      mergeInto(this.serviceRt, second.rtHistogram);
+    }
   }
 
   tp99Ms(): number {
     return percentileMs(this.rt, 99);
+  }
+
+  /** TP99 of the seconds that were not generator-limited. */
+  serviceTp99Ms(): number {
+    return percentileMs(this.serviceRt, 99);
   }
 
   errorRate(): number {
@@ -56,7 +71,8 @@ export class StepWindow {
 
   /** The step as the API, `desc --json` and the report's Steps table show it. */
   step(targetQps: number, verdict: StepVerdict, why: string): Step {
-    return { TargetQPS: targetQps, AchievedQPS: roundTo(this.achievedQps(), 2), TP99: roundTo(this.tp99Ms(), 3), ErrorRate: this.errorRate(), Verdict: verdict, Why: why };
+    const limited = this.generatorLimitedSeconds > 0 ? { GeneratorLimitedShare: roundTo(this.generatorLimitedSeconds / this.seconds, 3) } : {};
+    return { TargetQPS: targetQps, AchievedQPS: roundTo(this.achievedQps(), 2), TP99: roundTo(this.tp99Ms(), 3), ErrorRate: this.errorRate(), Verdict: verdict, Why: why, ...limited };
   }
 }
 

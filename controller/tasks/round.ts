@@ -19,9 +19,11 @@ import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { AgentInfo, AgentPool, PoolSeat } from '../agents/pool';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
-import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
+import { percentilesOf } from '../metrics/llm';
+import { LlmRoundFigures } from '../metrics/llm-round';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
+import { applyGeneratorGate } from '../modes/generator-gate';
 import { newEvent } from './naming';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
@@ -36,7 +38,7 @@ export interface RoundHooks {
   /** The round's status line changed (agents connected, running, stopping). */
   onChange(): void;
   onSecond(stored: StoredSecond): void;
-  /** LLM tasks: per-request records as they arrive (to persist them). */
+  /** LLM tasks: per-request records of a second being finalized (to persist them). */
   onLlmRecords?(records: LlmRequestRecord[]): void;
   onEvent(event: TaskEvent): void;
   /** Called once when the round has stopped its agents and finalized its data. */
@@ -85,8 +87,6 @@ export interface RoundSnapshot {
   readonly series: readonly StatsPoint[];
   readonly result: RoundResult;
   readonly llm?: LlmResult;
-  /** LLM tasks: every request of the round (up to MAX_LLM_RECORDS). */
-  readonly llmRecords: readonly LlmRequestRecord[];
   readonly runningSinceMs?: number;
   /** When the agents were told to stop. */
   readonly stopRequestedMs?: number;
@@ -99,6 +99,12 @@ export interface RoundSnapshot {
 const FINALIZE_GRACE_S = 2;
 /** After a stop, agents get this long to send their last frame and `done`. */
 const STOP_WAIT_MS = 6000;
+/**
+ * Agents end their schedule at the round's duration by themselves and say
+ * `done`; the round stops once all have, or this long after the duration
+ * (agents that do not end by themselves are then stopped as before).
+ */
+const DURATION_END_GRACE_S = 2;
 
 /**
  * Runs one round of a task: asks its agent pool for the agents the mode
@@ -112,16 +118,17 @@ export class RoundRunner {
   private readonly series: StatsPoint[] = [];
   private readonly events: TaskEvent[] = [];
   private readonly accumulator = new RoundAccumulator();
-  private readonly llmRecords: LlmRequestRecord[] = [];
-  private llmCache?: { count: number; result: LlmResult };
-  private llmCapWarned = false;
+  /** LLM tasks: the round's LLM figures, from its finalized seconds (the records go to disk, not here). */
+  private readonly llmFigures?: LlmRoundFigures;
   private phase: RoundPhase = 'starting';
   private message = 'Starting agents';
   private shownOutcome?: string;
   private runningSinceMs?: number;
   private stopRequestedMs?: number;
+  /** Set when the round ends by its duration: the load ran exactly that long, whenever the stop comes. */
+  private loadEndMs?: number;
   private optional: ResolvedOptional;
-  private readonly aggregator = new SecondAggregator();
+  private readonly aggregator: SecondAggregator;
   private lastFinalized = 0;
   /** The last second each agent reported, by agent id. */
   private readonly lastSecondOf = new Map<string, number>();
@@ -132,6 +139,8 @@ export class RoundRunner {
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
+    this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
+    if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec));
     this.mode = createMode(
       deps.optional,
       {
@@ -152,14 +161,18 @@ export class RoundRunner {
       wanted: () => this.desiredAgents(),
       events: {
         added: (seat) => this.onAgentAdded(seat),
-        ready: () => {
+        ready: (seat, connections) => {
+          if (connections !== undefined) this.event('info', `agent ${seat.index + 1} ready with ${connections} connection(s) opened ahead of the schedule`);
           // the round starts once every desired agent is ready, so their shares begin together; seats no
           // host can run yet (a pool with too few idle agents) are not waited for: they join when one comes
           const ready = this.pool.readyCount();
           if (this.phase === 'starting' && ready > 0 && ready >= this.desiredAgents() - this.pool.waitingForHost()) this.enterRunning();
         },
         stats: (seat, frame) => this.onFrame(seat, frame),
-        done: () => this.checkRequestCount(),
+        done: () => {
+          this.checkRequestCount();
+          this.checkDurationEnd();
+        },
         log: (seat, level, message) => {
           if (level !== 'info') this.event(level === 'error' ? 'error' : 'info', `agent ${seat.index + 1}: ${message}`);
         },
@@ -213,7 +226,7 @@ export class RoundRunner {
   /** Seconds the load has run (until the stop, once stopping): the divisor of the round's QPS. */
   loadDurationS(): number | undefined {
     if (this.runningSinceMs === undefined) return undefined;
-    return ((this.stopRequestedMs ?? Date.now()) - this.runningSinceMs) / 1000;
+    return ((this.loadEndMs ?? this.stopRequestedMs ?? Date.now()) - this.runningSinceMs) / 1000;
   }
 
   elapsedS(): number {
@@ -236,7 +249,6 @@ export class RoundRunner {
       outcome: this.mode.finalOutcome?.(),
       events: this.events,
       series: this.series,
-      llmRecords: this.llmRecords,
       runningSinceMs: this.runningSinceMs,
       stopRequestedMs: this.stopRequestedMs,
       elapsedS: this.elapsedS(),
@@ -256,10 +268,11 @@ export class RoundRunner {
 
   /** A live change of optional.*: the mode decides what it means. */
   update(optional: ResolvedOptional): void {
+    const durationChanged = optional.durationS !== this.optional.durationS;
     this.optional = optional;
     const reload = this.mode.update(optional);
     this.pool.reconcile();
-    if (reload) this.sendLoads();
+    if (reload || durationChanged) this.sendLoads(durationChanged);
     // new limits may have re-opened a held search: the Message no longer holds
     this.showOutcome();
     this.deps.hooks.onChange();
@@ -336,6 +349,7 @@ export class RoundRunner {
       ...(this.deps.llm ? { llm: this.deps.llm.work } : {}),
       // while the round starts, agents wait for each other: see enterRunning
       waitForStart: this.phase === 'starting',
+      scheduleEndMs: this.scheduleEndMs(),
     };
   }
 
@@ -355,9 +369,18 @@ export class RoundRunner {
     return seat.totalSent + share;
   }
 
-  private sendLoads(): void {
+  /** `withEnd`: the duration changed; otherwise the end the agents have stands (re-sending it would shift it by the message's transit). */
+  private sendLoads(withEnd = false): void {
     const live = this.pool.live();
-    for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live) });
+    const end = withEnd ? { scheduleEndMs: this.scheduleEndMs() } : {};
+    for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live), ...end });
+  }
+
+  /** Where the agents' schedule ends, ms from now (from the start while the round starts): the duration's end. */
+  private scheduleEndMs(): number {
+    const durationMs = this.optional.durationS * 1000;
+    if (this.runningSinceMs === undefined) return durationMs;
+    return Math.max(0, durationMs - (Date.now() - this.runningSinceMs));
   }
 
   /** Tells the task when what the mode found so far changed (a rate is held, or the search re-opened): its Message says it. */
@@ -390,29 +413,12 @@ export class RoundRunner {
     // a frame for a second already finalized is folded into the next one: totals stay exact
     const second = frame.second <= this.lastFinalized ? this.lastFinalized + 1 : frame.second;
     this.lastSecondOf.set(seat.agentId, Math.max(this.lastSecondOf.get(seat.agentId) ?? 0, second));
-    if (frame.llmRecords && frame.llmRecords.length > 0) this.addLlmRecords(frame.llmRecords);
     this.aggregator.add(seat.agentId, second === frame.second ? frame : { ...frame, second });
   }
 
-  private addLlmRecords(records: LlmRequestRecord[]): void {
-    const room = MAX_LLM_RECORDS - this.llmRecords.length;
-    const kept = room >= records.length ? records : records.slice(0, Math.max(0, room));
-    if (kept.length < records.length && !this.llmCapWarned) {
-      this.llmCapWarned = true;
-      this.event('info', `llm: more than ${MAX_LLM_RECORDS} requests; later ones are counted per second but not kept`);
-    }
-    if (kept.length === 0) return;
-    this.llmRecords.push(...kept);
-    this.deps.hooks.onLlmRecords?.(kept);
-  }
-
-  /** The LLM section of the round so far (computed again only when records arrived). */
+  /** The LLM section of the round so far (computed again only after a new second). */
   llmResult(): LlmResult | undefined {
-    if (!this.deps.llm) return undefined;
-    if (this.llmCache?.count !== this.llmRecords.length) {
-      this.llmCache = { count: this.llmRecords.length, result: computeLlmResult(this.llmRecords, this.deps.llm.spec.slo) };
-    }
-    return this.llmCache.result;
+    return this.llmFigures?.result();
   }
 
   private onTick(): void {
@@ -421,9 +427,18 @@ export class RoundRunner {
     const reporting = this.pool.reporting();
     const allReported = reporting.length ? Math.min(...reporting.map((s) => this.lastSecondOf.get(s.agentId) ?? 0)) : nowS - 1;
     this.finalizeThrough(Math.max(allReported, nowS - 1 - FINALIZE_GRACE_S));
-    if (this.phase === 'running' && this.elapsedS() >= this.optional.durationS) {
-      void this.stop(`duration of ${this.optional.durationS} s reached`);
-    }
+    this.checkDurationEnd();
+  }
+
+  /** At the duration the agents end their schedules by themselves: stop once all said `done`, or after a grace. */
+  private checkDurationEnd(): void {
+    if (this.phase !== 'running' || this.runningSinceMs === undefined) return;
+    const elapsedS = this.elapsedS();
+    if (elapsedS < this.optional.durationS) return;
+    const allDone = this.pool.live().every((s) => s.done);
+    if (!allDone && elapsedS < this.optional.durationS + DURATION_END_GRACE_S) return;
+    this.loadEndMs = this.runningSinceMs + this.optional.durationS * 1000;
+    void this.stop(`duration of ${this.optional.durationS} s reached`);
   }
 
   private finalizeThrough(lastSecond: number): void {
@@ -438,9 +453,14 @@ export class RoundRunner {
         llm: this.deps.llm !== undefined,
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
+      applyGeneratorGate(finalized);
+      // a second's records go to disk with it, so the records file and the stored figures agree
+      // (a crash leaves both at the same second); the round keeps neither
+      if (finalized.llmRecords) this.deps.hooks.onLlmRecords?.(finalized.llmRecords);
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
+      if (stored.llm) this.llmFigures?.addSecond(stored.llm);
       this.deps.hooks.onSecond(stored);
       if (this.phase === 'running' && this.mode.onSecond(finalized)) {
         this.pool.reconcile();

@@ -1,12 +1,15 @@
 import axios, { AxiosInstance, isAxiosError } from 'axios';
 import {
+  AGENTS_API_PATH,
   API_PREFIX,
   BenchError,
   CreateTaskResponse,
   DATE_HEADER,
   GetTaskResponse,
   HealthResponse,
+  ListAgentsResponse,
   ListTasksResponse,
+  LlmRecomputeResponse,
   LlmRecordsResponse,
   NONCE_HEADER,
   OptionalUpdate,
@@ -131,6 +134,11 @@ export class ControllerClient {
     return this.call<ListTasksResponse>('GET', API_PREFIX);
   }
 
+  /** The agents: the pool's under the pool launcher, else those of running rounds. */
+  listAgents(): Promise<ListAgentsResponse> {
+    return this.call<ListAgentsResponse>('GET', AGENTS_API_PATH);
+  }
+
   getTask(region: string, taskName: string): Promise<GetTaskResponse> {
     return this.call<GetTaskResponse>('GET', taskPath(region, taskName));
   }
@@ -163,6 +171,14 @@ export class ControllerClient {
   /** Every per-request record of an llm task's current (or last) round. */
   getLlmRecords(region: string, taskName: string): Promise<LlmRecordsResponse> {
     return this.call<LlmRecordsResponse>('GET', taskPath(region, taskName, '/records'), undefined, { format: 'json' });
+  }
+
+  /** The `LLM` section computed again, exactly, from the stored records; `steady` and `percentiles` as `bench recompute` takes them. */
+  recomputeLlm(region: string, taskName: string, options: { steady?: string; percentiles?: string } = {}): Promise<LlmRecomputeResponse> {
+    const query: Record<string, string> = {};
+    if (options.steady !== undefined) query.steady = options.steady;
+    if (options.percentiles !== undefined) query.percentiles = options.percentiles;
+    return this.call<LlmRecomputeResponse>('GET', taskPath(region, taskName, '/recompute'), undefined, query);
   }
 
   /** The same records as the controller's CSV, one line per request after the header. */

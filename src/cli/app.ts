@@ -7,6 +7,7 @@ import { BenchError } from '../contract';
 import { Lines, colorEnabled } from '../output/lines';
 import { expandDefineArgs } from './argv';
 import { CommandSpec } from './command';
+import { agentsCommand } from './agents';
 import { configCommand } from './config';
 import { controllerCommands } from './controller';
 import { CliContext, CliIo, GlobalArgs } from './context';
@@ -15,6 +16,7 @@ import { deleteCommand } from './delete';
 import { descCommand } from './desc';
 import { CliError } from './errors';
 import { lsCommand } from './ls';
+import { recomputeCommand } from './recompute';
 import { recordsCommand } from './records';
 import { reportCommand } from './report';
 import { serviceCommands } from './service';
@@ -98,10 +100,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       register(bench, visualizeCommand, io, select);
       register(bench, reportCommand, io, select);
       register(bench, recordsCommand, io, select);
+      register(bench, recomputeCommand, io, select);
       register(bench, updateCommand, io, select);
       register(bench, stopCommand, io, select);
       register(bench, startCommand, io, select);
       register(bench, deleteCommand, io, select);
+      register(bench, agentsCommand, io, select);
       bench.command('service', 'The local service registry (~/.eas/services.json): add, list', (svc: Argv<GlobalArgs>) =>
         serviceCommands(svc, (y, spec) => register(y, spec, io, select)),
       );

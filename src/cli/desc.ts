@@ -1,4 +1,4 @@
-import { TaskDetail } from '../contract';
+import { AgentView, TaskDetail } from '../contract';
 import { formatCapacity, formatMs, formatNumber, formatRate } from '../output/format';
 import { renderDescConfig } from '../output/desc-config';
 import { renderKeyValueTable } from '../output/table';
@@ -25,7 +25,15 @@ export function descRows(task: TaskDetail): [string, string][] {
   if (task.TP99 !== undefined) rows.push(['TP99', formatMs(task.TP99)]);
   if (task.ErrorRate !== undefined) rows.push(['ErrorRate', formatRate(task.ErrorRate)]);
   if (task.Capacity) rows.push(['Capacity', formatCapacity(task.Capacity)]);
+  // which host runs each agent: under the pool launcher they are other machines
+  if (task.Agents?.length) rows.push(['Agents', task.Agents.map(agentLine).join('\n')]);
   return rows;
+}
+
+/** `benchmark-x-10001-1 ready on host-a (10.0.0.7)`. */
+export function agentLine(agent: AgentView): string {
+  const where = agent.Host ? ` on ${agent.Host}${agent.Address && agent.Address !== agent.Host ? ` (${agent.Address})` : ''}` : '';
+  return `${agent.AgentId} ${agent.State}${where}`;
 }
 
 export function renderDesc(task: TaskDetail): string {

@@ -71,7 +71,15 @@ class RoundJob {
 
   constructor(
     readonly round: AgentRound,
-    private readonly launcher: { cluster: AgentCluster; settings: AgentJobSettings; controllerWsUrl?: string; forget(job: RoundJob): void; log(line: string): void },
+    private readonly launcher: {
+      cluster: AgentCluster;
+      settings: AgentJobSettings;
+      controllerWsUrl?: string;
+      /** Resolves once leftovers are removed and pods are watched; rejects with why not. */
+      ready(): Promise<void>;
+      forget(job: RoundJob): void;
+      log(line: string): void;
+    },
   ) {
     this.name = roundObjectName(round);
   }
@@ -187,6 +195,8 @@ class RoundJob {
       if (this.failure) return;
       if (!this.created) {
         if (!this.slots.length) return;
+        await this.launcher.ready();
+        if (this.released || this.created) return;
         const controllerWsUrl = this.launcher.controllerWsUrl ?? this.slots[0].spec.controllerWsUrl;
         // marked first: a release during these calls deletes whatever of them was made
         this.created = true;
@@ -230,6 +240,7 @@ export class KubernetesAgentLauncher implements AgentLauncher {
   readonly capacity: number;
   private readonly jobs = new Map<string, RoundJob>();
   private stopWatch?: () => void;
+  private starting?: Promise<unknown>;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: KubernetesLauncherOptions) {
@@ -241,16 +252,34 @@ export class KubernetesAgentLauncher implements AgentLauncher {
    * Removes the Jobs and Secrets of rounds this controller no longer runs
    * (left by a controller that died), then follows the agent pods.
    */
-  async start(): Promise<{ removedJobs: string[] }> {
+  start(): Promise<{ removedJobs: string[] }> {
+    const started = this.removeLeftoversAndWatch();
+    this.starting = started;
+    return started;
+  }
+
+  private async removeLeftoversAndWatch(): Promise<{ removedJobs: string[] }> {
     const { cluster, settings } = this.options;
     const selector = controllerSelector(settings);
-    const live = new Set(this.jobs.keys());
-    const removedJobs = (await cluster.listJobs(selector)).filter((name) => !live.has(name));
+    // rounds launched meanwhile wait for this (ready), so every Job listed now is a leftover
+    const removedJobs = (await cluster.listJobs(selector)).filter((name) => !this.jobs.has(name));
     for (const name of removedJobs) await cluster.deleteJob(name);
-    for (const name of await cluster.listSecrets(selector)) if (!live.has(name)) await cluster.deleteSecret(name);
+    for (const name of await cluster.listSecrets(selector)) if (!this.jobs.has(name)) await cluster.deleteSecret(name);
     if (removedJobs.length) this.log(`removed ${removedJobs.length} agent Job(s) of rounds this controller no longer runs: ${removedJobs.join(', ')}`);
     this.stopWatch = await cluster.watchPods(selector, (type, pod) => this.onPod(type, pod), (err) => this.log(`agent pod watch: ${err.message}`));
     return { removedJobs };
+  }
+
+  /** Resolves once started; a start the cluster refused is tried again here, so a fixed Role needs no controller restart. */
+  private async ready(): Promise<void> {
+    const current = this.starting;
+    if (!current) return;
+    try {
+      await current;
+    } catch {
+      if (this.starting === current) this.starting = this.removeLeftoversAndWatch();
+      await this.starting;
+    }
   }
 
   launch(spec: AgentLaunchSpec): LaunchedAgent {
@@ -262,6 +291,7 @@ export class KubernetesAgentLauncher implements AgentLauncher {
         cluster: this.options.cluster,
         settings: this.options.settings,
         controllerWsUrl: this.options.publicWsUrl,
+        ready: () => this.ready(),
         forget: (done) => {
           if (this.jobs.get(done.name) === done) this.jobs.delete(done.name);
         },
