@@ -23,6 +23,7 @@ import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
 import { applyGeneratorGate } from '../modes/generator-gate';
+import { ShareWatch } from '../modes/shares';
 import { newEvent } from './naming';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
@@ -55,6 +56,8 @@ export interface RoundDeps {
   controllerWsUrl: string;
   connectTimeoutS: number;
   maxAgents: number;
+  /** Most QPS of one agent's share (--max-agent-qps). */
+  maxAgentQps: number;
   /** Of `wanted` agents, how many the controller-wide pool grants this round (all when absent). */
   grantAgents?: (wanted: number) => number;
   hooks: RoundHooks;
@@ -133,10 +136,12 @@ export class RoundRunner {
   private connectTimer?: NodeJS.Timeout;
   private endInfo?: RoundEndInfo;
   private stopWaiters: (() => void)[] = [];
+  private readonly shares: ShareWatch;
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
-    this.mode = createMode(deps.optional, { event: (kind, message, step) => this.event(kind, message, step), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
+    this.shares = new ShareWatch(deps.maxAgentQps, (message) => this.event('info', message));
+    this.mode = createMode(deps.optional, { event: (kind, message, step) => this.event(kind, message, step), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, maxAgentQps: deps.maxAgentQps, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
     this.pool = new AgentPool({
       launcher: deps.launcher,
       controllerWsUrl: deps.controllerWsUrl,
@@ -355,6 +360,7 @@ export class RoundRunner {
   private sendLoads(withEnd = false): void {
     const live = this.pool.live();
     const end = withEnd ? { scheduleEndMs: this.scheduleEndMs() } : {};
+    this.shares.check(this.mode.targetQps(), live.length, this.deps.maxAgents);
     for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live), ...end });
   }
 
