@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_MAX_AGENT_QPS } from './modes/shares';
 import { DataLimits, DEFAULT_DATA_LIMITS } from './data/limits';
 
 /**
@@ -47,6 +48,8 @@ export interface ControllerOptions {
   reportStore?: string;
   /** Most agents one task may run. */
   maxAgents: number;
+  /** Most QPS one agent's share of an open-loop rate may be: scan and auto add agents beyond it (docs/performance.md). */
+  maxAgentQps: number;
   credentialsFile?: string;
   retentionStoppedS: number;
   retentionFailedS: number;
@@ -99,6 +102,7 @@ export function defaultOptions(): ControllerOptions {
     dataDir: path.join(os.homedir(), '.eas', 'controller'),
     region: 'cn-local',
     maxAgents: 16,
+    maxAgentQps: DEFAULT_MAX_AGENT_QPS,
     retentionStoppedS: 48 * 3600,
     retentionFailedS: 10 * 60,
     retentionCheckS: 30,

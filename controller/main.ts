@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     .option('services', { type: 'string', describe: 'service registry JSON: {"services":[{"name","url","token"}]}' })
     .option('report-store', { type: 'string', describe: 'file://DIR, s3://BUCKET/PREFIX?endpoint=..., oss://BUCKET/PREFIX?endpoint=...' })
     .option('max-agents', { type: 'number', default: defaults.maxAgents, describe: 'most agents one task may run' })
+    .option('max-agent-qps', { type: 'number', default: defaults.maxAgentQps, describe: "most QPS of one agent's share of an open-loop rate; scan and auto add agents beyond it" })
     .option('credentials', { type: 'string', describe: 'JSON {"keys":[{"id","secret"}]}; default <data-dir>/credentials.json, generated on first start' })
     .option('retention-stopped-s', { type: 'number', default: defaults.retentionStoppedS })
     .option('retention-failed-s', { type: 'number', default: defaults.retentionFailedS })
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
     servicesFile: argv.services,
     reportStore: argv['report-store'],
     maxAgents: argv['max-agents'],
+    maxAgentQps: argv['max-agent-qps'],
     credentialsFile: argv.credentials,
     retentionStoppedS: argv['retention-stopped-s'],
     retentionFailedS: argv['retention-failed-s'],
