@@ -6,6 +6,7 @@ import {
   CreateTaskResponse,
   DATE_HEADER,
   GetTaskResponse,
+  HealthResponse,
   ListAgentsResponse,
   ListTasksResponse,
   LlmRecomputeResponse,
@@ -192,6 +193,22 @@ export class ControllerClient {
       return res.status >= 200 && res.status < 300;
     } catch {
       return false;
+    }
+  }
+
+  /** `GET /healthz` as the controller answered it, or undefined when nothing (or something else) answers. Never throws. */
+  async healthInfo(timeoutMs = 1000): Promise<HealthResponse | undefined> {
+    try {
+      const res = await this.http.get<string>(this.url('/healthz').toString(), { timeout: timeoutMs });
+      if (res.status !== 200) return undefined;
+      const body: unknown = JSON.parse(res.data);
+      if (typeof body !== 'object' || body === null) return undefined;
+      const h = body as Partial<HealthResponse>;
+      if (h.Status !== 'ok' || typeof h.Region !== 'string') return undefined;
+      // a controller from before Version and Pid were given still counts as one
+      return { Status: 'ok', Region: h.Region, Version: typeof h.Version === 'string' ? h.Version : 'unknown', Pid: typeof h.Pid === 'number' ? h.Pid : 0 };
+    } catch {
+      return undefined;
     }
   }
 
