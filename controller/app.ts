@@ -70,6 +70,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     launcher,
     region: options.region,
     maxAgents: options.maxAgents,
+    maxAgentQps: options.maxAgentQps,
     maxRunningTasks: options.maxRunningTasks,
     maxAgentsTotal: options.maxAgentsTotal,
     agentConnectTimeoutS: options.agentConnectTimeoutS,

@@ -67,12 +67,15 @@ describe('Dockerfile', () => {
   const text = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
   const stages = text.split(/^FROM /m).slice(1);
 
-  test('two node:20-slim stages; the build runs the README install; the image runs as a non-root uid and holds the three binaries', () => {
+  test('two node:20-slim stages; the build installs as CI does and as the README says; the image runs as a non-root uid and holds the three binaries', () => {
     expect(stages.map((s) => s.split('\n')[0].trim())).toEqual(['node:20-slim AS build', 'node:20-slim']);
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const ci = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8').split('\n');
     const buildRuns = [...stages[0].matchAll(/^RUN (.+)$/gm)].map((m) => m[1]);
-    expect(buildRuns).toEqual(['npm install', 'npm prune --omit=dev']);
-    for (const run of buildRuns) expect(readme).toContain(run);
+    expect(buildRuns).toEqual(['npm ci --no-audit --no-fund', 'npm prune --omit=dev']);
+    // the install is CI's own line, so every CI run proves it
+    expect(ci).toContain(buildRuns[0]);
+    expect(readme).toContain(buildRuns.join(' && '));
     const user = /^USER (\d+)(?::(\d+))?$/m.exec(stages[1]);
     expect(Number(user?.[1])).toBeGreaterThan(0);
     for (const bin of ['eascmd', 'eascmd-controller', 'eascmd-agent']) {

@@ -15,7 +15,8 @@ import {
   TaskSummary,
 } from '../../src/contract';
 import type { AgentInfo } from '../agents/pool';
-import { compactRecord, percentilesOf, recomputeLlm } from '../metrics/llm';
+import { percentilesOf, recomputeLlm } from '../metrics/llm';
+import { LlmRecordColumns } from '../metrics/llm-columns';
 import { TaskEntry } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';
 import { formatTime } from '../tasks/naming';
@@ -74,8 +75,8 @@ async function* noLines(): AsyncGenerator<string> {}
 /**
  * `bench recompute`: the current (or last) round's `LLM` section computed
  * again, exactly, from its stored records, with the steady stage and the
- * percentiles asked (the task's by default). Each record is kept without its
- * ITL list (only its mean counts), so a long run fits.
+ * percentiles asked (the task's by default). The records are read into
+ * columns (LlmRecordColumns, about 75 bytes a request), not kept as objects.
  */
 export async function llmRecomputeView(manager: TaskManager, name: string, query: { steady?: string; percentiles?: string }): Promise<{ roundId: number; records: number; llm: LlmResult }> {
   const choice = parseSteadyChoice(query.steady ?? 'auto');
@@ -85,9 +86,9 @@ export async function llmRecomputeView(manager: TaskManager, name: string, query
   if (typeof percentiles === 'string') throw new BenchError('InvalidField', `percentiles: ${percentiles}`, { field: 'percentiles' });
   const spec = manager.entry(name).record.spec.llm;
   const { roundId, lines } = llmRecordsView(manager, name);
-  const records: LlmRequestRecord[] = [];
-  for await (const line of lines) records.push(compactRecord(JSON.parse(line) as LlmRequestRecord));
-  return { roundId, records: records.length, llm: recomputeLlm(records, { slo: spec?.slo, percentiles: percentiles ?? percentilesOf(spec), steady }) };
+  const columns = new LlmRecordColumns(spec?.slo);
+  for await (const line of lines) columns.add(JSON.parse(line) as LlmRequestRecord);
+  return { roundId, records: columns.n, llm: recomputeLlm(columns, { percentiles: percentiles ?? percentilesOf(spec), steady }) };
 }
 
 function detailOf(entry: TaskEntry, wholeConfig = false): TaskDetail {

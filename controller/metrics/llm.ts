@@ -1,5 +1,6 @@
-import { DEFAULTS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../src/contract';
-import { itlMs, meetsSlo, outputTps, tpotMs } from './llm-request';
+import { DEFAULTS, LLM_METRICS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../src/contract';
+import { itlMs, tpotMs } from './llm-request';
+import { LlmRecordColumns } from './llm-columns';
 import { commonFromSums, emptyStatistic, statisticRow } from './llm-stage';
 
 /** Percentile with linear interpolation between closest ranks (numpy's default, which AISBench uses). */
@@ -18,8 +19,12 @@ export function percentilesOf(spec: Pick<LlmSpec, 'percentiles'> | undefined): r
 
 /** The exact row of some values (the records' path: `bench recompute`). */
 export function statistic(values: readonly number[], percentiles: readonly number[] = DEFAULTS.llmPercentiles): LlmStatistic {
-  if (values.length === 0) return emptyStatistic(percentiles);
-  const sorted = Float64Array.from(values).sort();
+  return sortedStatistic(Float64Array.from(values).sort(), percentiles);
+}
+
+/** The exact row of values already sorted ascending. */
+function sortedStatistic(sorted: Float64Array, percentiles: readonly number[]): LlmStatistic {
+  if (sorted.length === 0) return emptyStatistic(percentiles);
   let sum = 0;
   for (const v of sorted) sum += v;
   return statisticRow(roundTo(sum / sorted.length, 4), roundTo(sorted[0], 4), roundTo(sorted[sorted.length - 1], 4), sorted.length, percentiles, (p) => roundTo(percentile(sorted, p), 4));
@@ -43,27 +48,41 @@ export interface SteadyStage {
  * next request as the previous one ends stays at the same count).
  */
 export function steadyStage(records: readonly LlmRequestRecord[]): SteadyStage | null {
-  if (records.length === 0) return null;
-  const events: [number, number][] = [];
-  for (const r of records) {
-    events.push([r.sendMs, 1]);
-    events.push([Math.max(r.sendMs, r.endMs), -1]);
-  }
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let current = 0;
+  return columnsStage(LlmRecordColumns.of(records, undefined));
+}
+
+/** steadyStage on columns: the sends and the ends sorted apart, then swept together, an end first at equal times. */
+function columnsStage(c: LlmRecordColumns): SteadyStage | null {
+  const n = c.n;
+  if (n === 0) return null;
+  const sends = c.send.slice(0, n).sort();
+  const ends = new Float64Array(n);
+  for (let i = 0; i < n; i++) ends[i] = Math.max(c.send[i], c.end[i]);
+  ends.sort();
+  const sweep = (visit: (t: number, d: 1 | -1, current: number) => void): void => {
+    let i = 0;
+    let j = 0;
+    let current = 0;
+    while (i < n || j < n) {
+      if (j < n && (i >= n || ends[j] <= sends[i])) {
+        current--;
+        visit(ends[j++], -1, current);
+      } else {
+        current++;
+        visit(sends[i++], 1, current);
+      }
+    }
+  };
   let max = 0;
-  for (const [, d] of events) {
-    current += d;
-    max = Math.max(max, current);
-  }
+  sweep((_t, _d, current) => {
+    if (current > max) max = current;
+  });
   let startMs = Number.NaN;
   let endMs = Number.NaN;
-  current = 0;
-  for (const [t, d] of events) {
-    current += d;
+  sweep((t, d, current) => {
     if (d === 1 && current === max && Number.isNaN(startMs)) startMs = t;
     if (d === -1 && current === max - 1) endMs = t;
-  }
+  });
   return { startMs, endMs, maxConcurrency: max };
 }
 
@@ -72,45 +91,51 @@ export function stableRecords(records: readonly LlmRequestRecord[], stage: Stead
   return records.filter((r) => r.sendMs >= stage.startMs && r.sendMs <= stage.endMs);
 }
 
-function stageTable(records: readonly LlmRequestRecord[], percentiles: readonly number[]): Record<LlmMetricName, LlmStatistic> {
-  const ok = records.filter((r) => r.success);
-  const pick = (f: (r: LlmRequestRecord) => number | null): number[] => {
-    const out: number[] = [];
-    for (const r of ok) {
-      const v = f(r);
-      if (v !== null) out.push(v);
-    }
-    return out;
-  };
-  return {
-    TTFT: statistic(pick((r) => r.ttftMs), percentiles),
-    TPOT: statistic(pick(tpotMs), percentiles),
-    ITL: statistic(pick(itlMs), percentiles),
-    E2EL: statistic(pick((r) => r.e2elMs), percentiles),
-    InputTokens: statistic(pick((r) => r.inputTokens), percentiles),
-    OutputTokens: statistic(pick((r) => r.outputTokens), percentiles),
-    OutputTokenThroughput: statistic(pick(outputTps), percentiles),
-  };
+/** The requests sent within the stage, by index. */
+function stageIndices(c: LlmRecordColumns, stage: SteadyStage | null): Uint32Array {
+  if (!stage) return new Uint32Array(0);
+  let count = 0;
+  for (let i = 0; i < c.n; i++) if (c.send[i] >= stage.startMs && c.send[i] <= stage.endMs) count++;
+  const out = new Uint32Array(count);
+  let k = 0;
+  for (let i = 0; i < c.n; i++) if (c.send[i] >= stage.startMs && c.send[i] <= stage.endMs) out[k++] = i;
+  return out;
 }
 
-/** Common metrics of a stage from its records (see commonFromSums). */
-export function commonMetrics(records: readonly LlmRequestRecord[], durationMs: number, maxConcurrency: number, slo: LlmSloSpec | undefined): LlmCommonMetrics {
+function stageTable(c: LlmRecordColumns, which: Uint32Array | undefined, percentiles: readonly number[]): Record<LlmMetricName, LlmStatistic> {
+  const table = {} as Record<LlmMetricName, LlmStatistic>;
+  for (const key of LLM_METRICS) table[key] = sortedStatistic(c.sortedValues(key, which), percentiles);
+  return table;
+}
+
+/** Common metrics of some requests of the columns (all when `which` is absent). */
+function columnsCommon(c: LlmRecordColumns, which: Uint32Array | undefined, durationMs: number, maxConcurrency: number): LlmCommonMetrics {
+  const input = c.values.get('InputTokens') as Float64Array;
+  const output = c.values.get('OutputTokens') as Float64Array;
+  const ttft = c.values.get('TTFT') as Float64Array;
+  const count = which ? which.length : c.n;
   let success = 0;
   let good = 0;
   let inputTokens = 0;
   let outputTokens = 0;
   let ttftSumMs = 0;
   let busyMs = 0;
-  for (const r of records) {
-    busyMs += Math.max(0, r.endMs - r.sendMs);
-    if (!r.success) continue;
+  for (let j = 0; j < count; j++) {
+    const i = which ? which[j] : j;
+    busyMs += Math.max(0, c.end[i] - c.send[i]);
+    if (!c.ok[i]) continue;
     success++;
-    if (meetsSlo(r, slo)) good++;
-    inputTokens += r.inputTokens;
-    outputTokens += r.outputTokens;
-    ttftSumMs += r.ttftMs ?? 0;
+    good += c.good[i];
+    inputTokens += input[i];
+    outputTokens += output[i];
+    if (!Number.isNaN(ttft[i])) ttftSumMs += ttft[i];
   }
-  return commonFromSums({ durationMs, maxConcurrency, requests: records.length, success, good, inputTokens, outputTokens, ttftSumMs, busyMs });
+  return commonFromSums({ durationMs, maxConcurrency, requests: count, success, good, inputTokens, outputTokens, ttftSumMs, busyMs });
+}
+
+/** Common metrics of a stage from its records (see commonFromSums). */
+export function commonMetrics(records: readonly LlmRequestRecord[], durationMs: number, maxConcurrency: number, slo: LlmSloSpec | undefined): LlmCommonMetrics {
+  return columnsCommon(LlmRecordColumns.of(records, slo), undefined, durationMs, maxConcurrency);
 }
 
 /** Where the round's token counts came from, for the report: usage, tokenizer, or both with their shares. */
@@ -134,26 +159,35 @@ export function tokenSource(records: readonly LlmRequestRecord[]): string {
  * null for none.
  */
 export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec, percentiles: readonly number[] = DEFAULTS.llmPercentiles, stageOverride?: SteadyStage | null): LlmResult {
-  const found = steadyStage(records);
+  return columnsResult(LlmRecordColumns.of(records, slo), percentiles, stageOverride);
+}
+
+/** computeLlmResult on columns (the columns were built with the task's SLO). */
+export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[], stageOverride?: SteadyStage | null): LlmResult {
+  const found = columnsStage(c);
   const stage = stageOverride === undefined ? found : stageOverride;
-  const stable = stableRecords(records, stage);
+  const stable = stageIndices(c, stage);
   let firstSend = Number.POSITIVE_INFINITY;
   let lastEnd = Number.NEGATIVE_INFINITY;
-  for (const r of records) {
-    firstSend = Math.min(firstSend, r.sendMs);
-    lastEnd = Math.max(lastEnd, r.endMs);
+  let success = 0;
+  let usage = 0;
+  for (let i = 0; i < c.n; i++) {
+    firstSend = Math.min(firstSend, c.send[i]);
+    lastEnd = Math.max(lastEnd, c.end[i]);
+    success += c.ok[i];
+    usage += c.usage[i];
   }
-  const totalMs = records.length > 0 ? lastEnd - firstSend : 0;
+  const totalMs = c.n > 0 ? lastEnd - firstSend : 0;
   const maxConcurrency = found?.maxConcurrency ?? 0;
-  const common = commonMetrics(records, totalMs, maxConcurrency, slo);
-  const stableCommon = commonMetrics(stable, stage ? stage.endMs - stage.startMs : 0, stage?.maxConcurrency ?? maxConcurrency, slo);
+  const common = columnsCommon(c, undefined, totalMs, maxConcurrency);
+  const stableCommon = columnsCommon(c, stable, stage ? stage.endMs - stage.startMs : 0, stage?.maxConcurrency ?? maxConcurrency);
   return {
-    Total: stageTable(records, percentiles),
-    Stable: stageTable(stable, percentiles),
+    Total: stageTable(c, undefined, percentiles),
+    Stable: stageTable(c, stable, percentiles),
     Common: common,
     StableCommon: stableCommon,
     CommonMetric: { Total: namedCommonMetrics(common), Stable: namedCommonMetrics(stableCommon) },
-    TokenSource: tokenSource(records),
+    TokenSource: tokenSourceText(usage, success),
     Percentiles: [...percentiles],
     ...(stage ? { StableStage: { StartMs: stage.startMs, EndMs: stage.endMs } } : {}),
     Computed: 'records',
@@ -161,26 +195,19 @@ export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: Llm
 }
 
 /**
- * `bench recompute`: the exact `LLM` section of some records with the steady
+ * `bench recompute`: the exact `LLM` section of the columns with the steady
  * stage chosen: AISBench's rule (`auto`), none, or a window of seconds after
  * the first send.
  */
-export function recomputeLlm(records: readonly LlmRequestRecord[], options: { slo?: LlmSloSpec; percentiles: readonly number[]; steady: LlmSteadyChoice }): LlmResult {
+export function recomputeLlm(c: LlmRecordColumns, options: { percentiles: readonly number[]; steady: LlmSteadyChoice }): LlmResult {
   const { steady } = options;
-  if (steady === 'auto') return computeLlmResult(records, options.slo, options.percentiles);
-  if (steady === 'none') return computeLlmResult(records, options.slo, options.percentiles, null);
+  if (steady === 'auto') return columnsResult(c, options.percentiles);
+  if (steady === 'none') return columnsResult(c, options.percentiles, null);
   let firstSend = Number.POSITIVE_INFINITY;
-  for (const r of records) firstSend = Math.min(firstSend, r.sendMs);
-  const found = steadyStage(records);
-  const stage = records.length === 0 ? null : { startMs: firstSend + steady.FromS * 1000, endMs: firstSend + steady.ToS * 1000, maxConcurrency: found?.maxConcurrency ?? 0 };
-  return computeLlmResult(records, options.slo, options.percentiles, stage);
-}
-
-/** A record as `bench recompute` keeps it: its ITL gaps folded into their mean (one value per request, as the tables use). */
-export function compactRecord(r: LlmRequestRecord): LlmRequestRecord {
-  const itl = itlMs(r);
-  const { error: _error, ...rest } = r;
-  return { ...rest, itlMs: itl === null ? [] : [itl] };
+  for (let i = 0; i < c.n; i++) firstSend = Math.min(firstSend, c.send[i]);
+  const found = columnsStage(c);
+  const stage = c.n === 0 ? null : { startMs: firstSend + steady.FromS * 1000, endMs: firstSend + steady.ToS * 1000, maxConcurrency: found?.maxConcurrency ?? 0 };
+  return columnsResult(c, options.percentiles, stage);
 }
 
 /**

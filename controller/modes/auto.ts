@@ -2,6 +2,7 @@ import { CapacityReason, ResolvedOptional, roundTo } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { firstWholeSecond, ModeContext } from './base';
 import { describeGeneratorLimited, GENERATOR_ADVICE, serviceTp99Ms } from './generator-gate';
+import { agentsForRate } from './shares';
 import { SETTLE_SECONDS, SteppedMode } from './stepped';
 import { fmtMs, fmtPercent, fmtQps, limitsMet, StepWindow } from './window';
 
@@ -87,7 +88,7 @@ export class AutoMode extends SteppedMode {
   }
 
   desiredAgents(): number {
-    return this.agents;
+    return Math.max(this.agents, agentsForRate(this.target, this.ctx.maxAgentQps));
   }
 
   /** Nothing is sent while a bad step's backlog drains. */
@@ -155,8 +156,8 @@ export class AutoMode extends SteppedMode {
     const errorRate = w.errorRate();
     // every second generator-limited: nothing in the step is the service's
     const generatorOnly = w.serviceSeconds === 0;
-    if ((this.agentsBehind(w) || generatorOnly) && this.agents < this.ctx.maxAgents) {
-      this.agents++;
+    if ((this.agentsBehind(w) || generatorOnly) && this.desiredAgents() < this.ctx.maxAgents) {
+      this.agents = this.desiredAgents() + 1;
       const behind = `sent ${fmtQps(w.sentQps())}/s, send lag p99 ${fmtMs(w.maxSendLagP99Ms)} ms, event loop ${fmtMs(w.maxEventLoopLagMs)} ms`;
       this.ctx.event('verdict', `auto: at ${fmtQps(this.target)} QPS the agents fall behind (${behind}): adding agent ${this.agents}`, w.step(this.target, 'agents-behind', `${behind}; the step runs again with agent ${this.agents}`));
       return this.setTarget(this.target);
@@ -164,7 +165,7 @@ export class AutoMode extends SteppedMode {
     if (generatorOnly) {
       const why = `every second at ${fmtQps(this.target)} QPS was generator-limited (${describeGeneratorLimited(w)})`;
       this.ctx.event('verdict', `auto: ${why}`, w.step(this.target, 'agents-behind', why));
-      this.holdBest('generator', `auto: ${why}, with ${this.agents} agents (the most allowed): ${GENERATOR_ADVICE}`);
+      this.holdBest('generator', `auto: ${why}, with ${this.desiredAgents()} agents (the most allowed): ${GENERATOR_ADVICE}`);
       return true;
     }
     const verdict = this.verdict(w);
@@ -269,6 +270,7 @@ export class AutoMode extends SteppedMode {
   }
 
   describeTarget(): string {
-    return `${fmtQps(this.targetQps())} QPS (${this.holding() ? 'hold' : this.phase}, ${this.agents} agent${this.agents === 1 ? '' : 's'})`;
+    const agents = this.desiredAgents();
+    return `${fmtQps(this.targetQps())} QPS (${this.holding() ? 'hold' : this.phase}, ${agents} agent${agents === 1 ? '' : 's'})`;
   }
 }
