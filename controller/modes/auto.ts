@@ -243,12 +243,19 @@ export class AutoMode extends SteppedMode {
   private holdBest(reason: CapacityReason, why: string): void {
     const good = this.good;
     this.target = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
-    const bad = this.bad;
     this.hold(
       { qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason },
       `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`,
-      reason === 'maxQPS' || !bad ? `maxQPS ${fmtQps(this.maxQps())} reached` : `${bad.why} at ${fmtQps(bad.qps)}`,
+      this.holdWhy(reason, why),
     );
+  }
+
+  /** What the Message says of a held rate: the bad step that bounded the search, or what else ended it. */
+  private holdWhy(reason: CapacityReason, why: string): string {
+    const bad = this.bad;
+    if (reason === 'maxQPS') return `maxQPS ${fmtQps(this.maxQps())} reached`;
+    if (bad && bad.reason === reason) return `${bad.why} at ${fmtQps(bad.qps)}`;
+    return why.replace(/^auto: /, '');
   }
 
   protected reopen(wasHolding: boolean): boolean {
