@@ -1,7 +1,8 @@
 # eas-bench: eascmd, eascmd-controller and eascmd-agent in one image.
 # The controller and the agent pods of deploy/kubernetes/ both run it.
-# The build stage runs the README's install (npm install; its prepare step is
-# npm run build), which CI runs on every change.
+# The build stage installs from the lockfile with the command CI runs on every
+# change (.ci/run: npm ci; its prepare step is npm run build), then drops the
+# development packages.
 
 FROM node:20-slim AS build
 WORKDIR /app
@@ -10,7 +11,7 @@ COPY bin ./bin
 COPY src ./src
 COPY controller ./controller
 COPY fixtures ./fixtures
-RUN npm install
+RUN npm ci --no-audit --no-fund
 RUN npm prune --omit=dev
 
 FROM node:20-slim

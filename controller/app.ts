@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Duplex } from 'node:stream';
-import { AGENTS_API_PATH, API_PREFIX, AGENT_WS_PATH, BenchError, isOwnOrigin, redactText } from '../src/contract';
+import { AGENTS_API_PATH, API_PREFIX, AGENT_WS_PATH, BenchError, HealthResponse, isOwnOrigin, redactText } from '../src/contract';
 import { AgentHub } from './agents/hub';
 import { AgentLauncher } from './agents/launcher';
 import { createAgentLauncher } from './agents/launchers';
@@ -17,6 +17,7 @@ import { StatsStreamServer } from './api/stats-stream';
 import { ControllerOptions, defaultOptions } from './config';
 import { loadCredentials, LoadedCredentials } from './credentials';
 import { ServiceRegistry } from './services';
+import { controllerVersion } from './version';
 import { createReportStore, ReportStore } from './storage';
 import { FileReportStore } from './storage/file-store';
 import { TaskManager } from './tasks/manager';
@@ -69,6 +70,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     launcher,
     region: options.region,
     maxAgents: options.maxAgents,
+    maxAgentQps: options.maxAgentQps,
     maxRunningTasks: options.maxRunningTasks,
     maxAgentsTotal: options.maxAgentsTotal,
     agentConnectTimeoutS: options.agentConnectTimeoutS,
@@ -89,7 +91,8 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   app.disable('x-powered-by');
   app.use(assignRequestId);
   app.get('/healthz', (_req, res) => {
-    res.json({ Status: 'ok', Region: options.region });
+    const health: HealthResponse = { Status: 'ok', Region: options.region, Version: controllerVersion(), Pid: process.pid };
+    res.json(health);
   });
   // reports are meant to be opened in a browser from the URL `bench report` prints; the local
   // copy is served whatever the store, so a failed upload still leaves a working URL

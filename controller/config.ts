@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_MAX_AGENT_QPS } from './modes/shares';
 import { DataLimits, DEFAULT_DATA_LIMITS } from './data/limits';
 
 /**
@@ -47,6 +48,8 @@ export interface ControllerOptions {
   reportStore?: string;
   /** Most agents one task may run. */
   maxAgents: number;
+  /** Most QPS one agent's share of an open-loop rate may be: scan and auto add agents beyond it (docs/performance.md). */
+  maxAgentQps: number;
   credentialsFile?: string;
   retentionStoppedS: number;
   retentionFailedS: number;
@@ -54,6 +57,8 @@ export interface ControllerOptions {
   /** Which launcher runs the agents (`--agent-launcher`, EAS_BENCH_AGENT_LAUNCHER). */
   agentLauncher: AgentLauncherKind;
   kubernetes: KubernetesOptions;
+  /** Seconds between pings of an idle pool agent's link (`--agent-launcher pool`); a missed answer drops it. */
+  poolHeartbeatS: number;
   /** How agents are started: a command line whose last arguments the launcher appends. */
   agentCommand: string[];
   /** Seconds to wait for the agents of a new round to connect. */
@@ -97,10 +102,12 @@ export function defaultOptions(): ControllerOptions {
     dataDir: path.join(os.homedir(), '.eas', 'controller'),
     region: 'cn-local',
     maxAgents: 16,
+    maxAgentQps: DEFAULT_MAX_AGENT_QPS,
     retentionStoppedS: 48 * 3600,
     retentionFailedS: 10 * 60,
     retentionCheckS: 30,
     agentLauncher: 'local',
+    poolHeartbeatS: 10,
     // a modest agent: one core sends tens of thousands of small requests a second
     kubernetes: { controllerName: 'eas-bench', agentRequests: { cpu: '500m', memory: '256Mi' }, agentLimits: { cpu: '1', memory: '1Gi' }, jobTtlS: 600 },
     agentCommand: defaultAgentCommand(),

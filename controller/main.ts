@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     .option('services', { type: 'string', describe: 'service registry JSON: {"services":[{"name","url","token"}]}' })
     .option('report-store', { type: 'string', describe: 'file://DIR, s3://BUCKET/PREFIX?endpoint=..., oss://BUCKET/PREFIX?endpoint=...' })
     .option('max-agents', { type: 'number', default: defaults.maxAgents, describe: 'most agents one task may run' })
+    .option('max-agent-qps', { type: 'number', default: defaults.maxAgentQps, describe: "most QPS of one agent's share of an open-loop rate; scan and auto add agents beyond it" })
     .option('credentials', { type: 'string', describe: 'JSON {"keys":[{"id","secret"}]}; default <data-dir>/credentials.json, generated on first start' })
     .option('retention-stopped-s', { type: 'number', default: defaults.retentionStoppedS })
     .option('retention-failed-s', { type: 'number', default: defaults.retentionFailedS })
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     .option('agent-memory-limit', { type: 'string', default: defaults.kubernetes.agentLimits.memory, describe: 'empty: no limit' })
     .option('kube-job-ttl-s', { type: 'number', default: defaults.kubernetes.jobTtlS, describe: 'kubernetes launcher: ttlSecondsAfterFinished of agent Jobs' })
     .option('agent-image-pull-secret', { type: 'string' })
+    .option('pool-heartbeat-s', { type: 'number', default: defaults.poolHeartbeatS, describe: 'pool agents: seconds between pings of their links; a link that misses an answer is dropped and its seat replaced' })
     .option('agent-connect-timeout-s', { type: 'number', default: defaults.agentConnectTimeoutS })
     .option('public-url', { type: 'string', describe: 'base URL used in links to local reports' })
     .option('data-max-source-bytes', { type: 'number', default: defaults.dataLimits.maxSourceBytes, describe: 'largest data source as fetched (a zip counts packed)' })
@@ -83,11 +85,13 @@ async function main(): Promise<void> {
     servicesFile: argv.services,
     reportStore: argv['report-store'],
     maxAgents: argv['max-agents'],
+    maxAgentQps: argv['max-agent-qps'],
     credentialsFile: argv.credentials,
     retentionStoppedS: argv['retention-stopped-s'],
     retentionFailedS: argv['retention-failed-s'],
     retentionCheckS: argv['retention-check-s'],
     agentConnectTimeoutS: argv['agent-connect-timeout-s'],
+    poolHeartbeatS: argv['pool-heartbeat-s'],
     // yargs has checked it against the choices; the guard narrows the type
     agentLauncher: isAgentLauncherKind(argv['agent-launcher']) ? argv['agent-launcher'] : defaults.agentLauncher,
     kubernetes: {

@@ -28,10 +28,20 @@ export interface FakeKubeApi {
   /** Refuses `verb resource` (e.g. 'create jobs') with 403 and this message. */
   forbid(verbAndResource: string, message: string): void;
   allow(verbAndResource: string): void;
+  /** Answers the next `verb resource` with this status (a 500 of an etcd timeout, a 429). */
+  failOnce(verbAndResource: string, code: number, reason: string, message: string): void;
   /** Ends a pod's process with SIGKILL, as a node that loses it (the pod fails). */
   killPod(name: string): void;
+  /** Removes a pod at once (`kubectl delete --force --grace-period=0`), its process killed. */
+  forceDeletePod(name: string): void;
+  /** Ends every open watch, as an API server restart or a dropped connection does. */
+  dropWatches(): void;
+  /** How many pods the one node runs at once; pods beyond it wait Unschedulable, oldest first. */
+  setNodeCapacity(pods: number): void;
   /** Pods not terminal nor deleting. */
   activePods(): V1Pod[];
+  /** No Job, Secret or pod is left. */
+  empty(): boolean;
   /** Stderr lines of a pod's process. */
   logs(name: string): string;
   close(): Promise<void>;
@@ -44,6 +54,8 @@ export interface FakeKubeOptions {
   unpullableImages?: string[];
   /** The Job controller's delay before replacing a failed pod (a real one starts at 10 s). */
   failedPodBackoffMs?: number;
+  /** How many pods the one node runs at once (unbounded when absent). */
+  nodeCapacity?: number;
 }
 
 type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: V1Pod; rv: number };
@@ -88,6 +100,7 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
   const history: WatchEvent[] = [];
   const watchers = new Set<{ selector: string | null; res: http.ServerResponse }>();
   const forbidden = new Map<string, string>();
+  const failures = new Map<string, { code: number; reason: string; message: string }>();
   const calls: string[] = [];
   const backoffUntil = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
@@ -143,6 +156,26 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
   };
   const expand = (text: string, env: Record<string, string>): string => text.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env[name] ?? whole);
 
+  // ---------------------------------------------------------- scheduler
+
+  let nodeCapacity = options.nodeCapacity ?? Number.POSITIVE_INFINITY;
+  const unscheduled: V1Pod[] = [];
+  const schedule = (pod: V1Pod): void => {
+    if (processes.size < nodeCapacity) return runPod(pod);
+    unscheduled.push(pod);
+    updatePod(pod, (p) => {
+      p.status = { ...p.status, conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' }] };
+    });
+  };
+  const scheduleWaiting = (): void => {
+    while (unscheduled.length && processes.size < nodeCapacity) {
+      const pod = unscheduled.shift() as V1Pod;
+      if (!pods.has(pod.metadata?.name ?? '') || pod.metadata?.deletionTimestamp) continue;
+      pod.status = { ...pod.status, conditions: [{ type: 'PodScheduled', status: 'True' }] };
+      runPod(pod);
+    }
+  };
+
   const runPod = (pod: V1Pod): void => {
     const name = pod.metadata?.name ?? '';
     const container = pod.spec?.containers[0] as V1Container;
@@ -166,6 +199,7 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
     });
     child.on('exit', (code, signal) => {
       processes.delete(name);
+      if (!closing) setImmediate(scheduleWaiting);
       const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
       if (pod.metadata?.deletionTimestamp) {
         removePod(pod);
@@ -248,7 +282,7 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
     pods.set(pod.metadata?.name ?? '', pod);
     emit('ADDED', pod);
     setImmediate(() => {
-      if (!closing && pods.has(pod.metadata?.name ?? '')) runPod(pod);
+      if (!closing && pods.has(pod.metadata?.name ?? '')) schedule(pod);
     });
   };
 
@@ -277,6 +311,11 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
     const { group, kind } = RESOURCES[resource];
     const refusal = forbidden.get(`${verb} ${resource}`);
     if (refusal !== undefined) return status(res, 403, 'Forbidden', refusal);
+    const failure = failures.get(`${verb} ${resource}`);
+    if (failure) {
+      failures.delete(`${verb} ${resource}`);
+      return status(res, failure.code, failure.reason, failure.message);
+    }
     if (ns !== namespace) return status(res, 403, 'Forbidden', `${resource}${group ? `.${group}` : ''} is forbidden: cannot ${verb} in the namespace "${ns}"`);
     const store = (resource === 'jobs' ? jobs : resource === 'secrets' ? secrets : pods) as Map<string, V1Job | V1Secret | V1Pod>;
     const notFound = (): void => status(res, 404, 'NotFound', `${resource}${group ? `.${group}` : ''} "${name}" not found`);
@@ -346,8 +385,24 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
     calls,
     forbid: (what, message) => forbidden.set(what, message),
     allow: (what) => forbidden.delete(what),
+    failOnce: (what, code, reason, message) => failures.set(what, { code, reason, message }),
     killPod: (name) => processes.get(name)?.kill('SIGKILL'),
+    forceDeletePod: (name) => {
+      const pod = pods.get(name);
+      if (!pod) return;
+      removePod(pod);
+      processes.get(name)?.kill('SIGKILL');
+    },
+    setNodeCapacity: (n) => {
+      nodeCapacity = n;
+      scheduleWaiting();
+    },
+    dropWatches: () => {
+      for (const w of watchers) w.res.end();
+      watchers.clear();
+    },
     activePods: () => [...pods.values()].filter(isActive),
+    empty: () => jobs.size === 0 && secrets.size === 0 && pods.size === 0,
     logs: (name) => podLogs.get(name) ?? '',
     close: async () => {
       closing = true;

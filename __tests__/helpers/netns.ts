@@ -29,7 +29,7 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Why namespaces cannot be made here (not root, no `ip`), or undefined when they can; makes and removes one to find out. */
+/** Why namespaces cannot be made here (not root, no `ip`, no veth), or undefined when they can; makes and removes one, with a pair into it, to find out. */
 export function namespacesUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root: network namespaces need CAP_SYS_ADMIN';
   const probe = `ebq${randomBytes(3).toString('hex')}`;
@@ -39,11 +39,18 @@ export function namespacesUnavailable(): string | undefined {
     return `ip netns add failed: ${(err as Error).message.split('\n')[0]}`;
   }
   try {
-    ip('netns', 'del', probe);
-  } catch {
-    // nothing more to do about a probe that would not go
+    ip('link', 'add', `${probe}h`, 'type', 'veth', 'peer', 'name', `${probe}n`, 'netns', probe);
+    return undefined;
+  } catch (err) {
+    return `no veth pair: ${(err as Error).message.split('\n')[0]}`;
+  } finally {
+    try {
+      // the pair goes with the namespace that holds one end
+      ip('netns', 'del', probe);
+    } catch {
+      // nothing more to do about a probe that would not go
+    }
   }
-  return undefined;
 }
 
 /** Makes `count` namespaces (at most 60: /30s of one /24), each reaching the whole /24 through its host end. */

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
 import { AGENT_WS_PATH, AGENTS_API_PATH, CLOSE_UNAUTHORIZED, ListAgentsResponse, PROTOCOL_VERSION, signPoolHello, TaskDetail } from '../../src/contract';
 import { createTask, deleteAllTasks, InProcessController, startInProcessController, waitForStatus } from '../helpers/controller';
 import { PoolAgentProcess, startPoolAgent, stopAllPoolAgents, writePoolKey } from '../helpers/pool-agents';
@@ -45,7 +46,7 @@ describe('the agent pool', () => {
     dir = tempDir('pool');
     configFile = path.join(dir, 'eascmd.ini');
     fixture = await startFixture(['--latency-ms', '2']);
-    controller = await startInProcessController({ agentLauncher: 'pool', dataDir: path.join(dir, 'controller') });
+    controller = await startInProcessController({ agentLauncher: 'pool', poolHeartbeatS: 1, dataDir: path.join(dir, 'controller') });
     keyFile = writePoolKey(dir, controller.accessId, controller.secret);
     writeConfig();
   });
@@ -74,7 +75,7 @@ describe('the agent pool', () => {
       ws.on('close', (code, reason) => resolve({ code, reason: reason.toString(), first }));
       ws.on('error', reject);
     });
-    expect((await say()).first).toBe(JSON.stringify({ type: 'welcome', agentId: 'replayer' }));
+    expect((await say()).first).toBe(JSON.stringify({ type: 'welcome', agentId: 'replayer', heartbeatMs: 1000 }));
     expect(await say()).toMatchObject({ code: CLOSE_UNAUTHORIZED, reason: 'pool hello replayed', first: '' });
     expect((await listAgents()).Agents).toEqual([]);
   });
@@ -120,7 +121,7 @@ describe('the agent pool', () => {
     await deleteAllTasks(controller);
   });
 
-  test('with fewer idle agents than agentCount the task starts with those, says so, and takes a later joiner', async () => {
+  test('with fewer idle agents than agentCount the task starts with those, says so, and takes a later joiner; agents it no longer wants go back', async () => {
     const live = (await listAgents()).Agents;
     expect(live).toHaveLength(2);
     const name = await createTask(controller, task({ agentCount: 3, duration: 12 }));
@@ -131,6 +132,10 @@ describe('the agent pool', () => {
     await join('pool-late');
     await waitFor('the late joiner seated', () => detail(name).AvailableAgent === 3 || undefined);
     expect((await listAgents()).Agents.find((a) => a.AgentId === 'pool-late')).toMatchObject({ State: 'busy', TaskName: name });
+    // fewer agents wanted: the retired ones go back to the pool
+    await controller.controller.manager.update(name, { optional: { agentCount: 1 } });
+    await waitFor('one agent left in the round', () => detail(name).AvailableAgent === 1 || undefined);
+    await waitFor('two agents idle again', async () => ((await listAgents()).Agents.filter((a) => a.State === 'idle').length === 2 ? true : undefined));
     await controller.controller.manager.stop(name);
     await waitForStatus(controller, name, ['Stopped']);
     await deleteAllTasks(controller);
@@ -141,11 +146,83 @@ describe('the agent pool', () => {
     expect(before).toHaveLength(3);
     const port = controller.controller.port;
     await controller.close();
-    controller = await startInProcessController({ agentLauncher: 'pool', dataDir: path.join(dir, 'controller'), port });
+    controller = await startInProcessController({ agentLauncher: 'pool', poolHeartbeatS: 1, dataDir: path.join(dir, 'controller'), port });
     writeConfig();
     for (const agent of agents.filter((a) => before.includes(a.agentId))) await agent.joined(2, 30000);
     await waitFor('all three back', async () => ((await listAgents()).Agents.length === 3 ? true : undefined));
     expect((await listAgents()).Agents.map((a) => a.AgentId).sort()).toEqual(before);
     for (const agent of agents) expect(agent.proc.exitCode).toBeNull();
+  });
+
+  test('an agent that stops answering pings is dropped from the pool, and comes back once it runs again', async () => {
+    const frozen = agents.find((a) => a.proc.exitCode === null && a.proc.signalCode === null);
+    if (!frozen) throw new Error('no live pool agent left');
+    const joins = (frozen.output().match(/joined the pool/g) ?? []).length;
+    // stopped, its socket stays open but nothing answers: only the heartbeat can tell
+    frozen.proc.kill('SIGSTOP');
+    try {
+      await waitFor('the frozen agent dropped', async () => ((await listAgents()).Agents.some((a) => a.AgentId === frozen.agentId) ? undefined : true), 15_000);
+    } finally {
+      frozen.proc.kill('SIGCONT');
+    }
+    await frozen.joined(joins + 1, 20_000);
+    expect((await listAgents()).Agents.find((a) => a.AgentId === frozen.agentId)).toMatchObject({ State: 'idle' });
+  });
+});
+
+describe('a pool agent whose controller stops pinging', () => {
+  test('drops the link after three missed pings and dials again', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const hellos: string[] = [];
+    // a controller that welcomes with a 200 ms heartbeat and then never pings
+    server.on('connection', (ws) => {
+      ws.once('message', (data) => {
+        hellos.push(JSON.parse(data.toString()).type as string);
+        ws.send(JSON.stringify({ type: 'welcome', agentId: 'silent', heartbeatMs: 200 }));
+      });
+    });
+    const dir = tempDir('pool-silent');
+    const { port } = server.address() as AddressInfo;
+    const agent = startPoolAgent({ controllerWsUrl: `ws://127.0.0.1:${port}/agents`, keyFile: writePoolKey(dir, 'LTAIx', 'secret'), agentId: 'silent' });
+    try {
+      await agent.joined(2, 15_000);
+      expect(agent.output()).toContain('no ping from the controller in 600 ms');
+      expect(hellos.slice(0, 2)).toEqual(['pool-hello', 'pool-hello']);
+    } finally {
+      await agent.stop('SIGKILL');
+      for (const client of server.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('bench agents under the local launcher', () => {
+  test('lists the agents of running rounds, with their seat state and task', async () => {
+    const fixture = await startFixture();
+    const controller = await startInProcessController();
+    try {
+      const name = await createTask(controller, {
+        service: { serviceName: 'demo', url: `${fixture.url}/api/predict/demo` },
+        data: { content: 'aGVsbG8K' },
+        optional: { mode: 'manual', agentCount: 2, concurrency: 1, maxQPS: 20, duration: 30 },
+      });
+      await waitForStatus(controller, name, ['Running']);
+      const listed = await waitFor('both agents ready', async () => {
+        const res = (await controller.call('GET', AGENTS_API_PATH)).json as unknown as ListAgentsResponse;
+        return res.Agents.filter((a) => a.State === 'ready').length === 2 ? res : undefined;
+      });
+      expect(listed.Launcher).toBe('local');
+      expect(listed.Agents.map((a) => [a.AgentId, a.TaskName, a.RoundId, a.Address])).toEqual([
+        [`${name}-10001-1`, name, 10001, '127.0.0.1'],
+        [`${name}-10001-2`, name, 10001, '127.0.0.1'],
+      ]);
+      await controller.controller.manager.stop(name);
+      await waitForStatus(controller, name, ['Stopped']);
+      expect(((await controller.call('GET', AGENTS_API_PATH)).json as unknown as ListAgentsResponse).Agents).toEqual([]);
+    } finally {
+      await controller.close();
+      await fixture.stop();
+    }
   });
 });

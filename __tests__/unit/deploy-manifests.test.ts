@@ -17,7 +17,7 @@ type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string
 const manifestFiles = fs.readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
 const manifests: { file: string; doc: Manifest }[] = manifestFiles.flatMap((file) => (loadAllYaml(fs.readFileSync(path.join(DEPLOY, file), 'utf8')) as Manifest[]).map((doc) => ({ file, doc })));
 const find = <T>(kind: string): T => manifests.find((m) => m.doc.kind === kind)?.doc as T;
-const kustomization = loadYaml<{ resources: string[]; namespace: string; secretGenerator: { name: string; files: string[] }[]; images: { name: string }[] }>(fs.readFileSync(path.join(DEPLOY, 'kustomization.yaml'), 'utf8'));
+const kustomization = loadYaml<{ resources: string[]; namespace: string; secretGenerator: { name: string; files: string[] }[]; images: { name: string; newName: string; newTag: string }[] }>(fs.readFileSync(path.join(DEPLOY, 'kustomization.yaml'), 'utf8'));
 
 describe('deploy/kubernetes', () => {
   test('every manifest is a known Kubernetes type with no unknown field, kept whole by the client round trip', () => {
@@ -37,6 +37,9 @@ describe('deploy/kubernetes', () => {
     expect(kustomization.secretGenerator[0].files).toEqual(['credentials.json']);
     expect(fs.readFileSync(path.join(DEPLOY, '.gitignore'), 'utf8')).toContain('credentials.json');
     expect(pod?.containers[0].image).toBe(kustomization.images[0].name);
+    // the agent pods run the image the controller runs
+    const image = kustomization.images[0];
+    expect(pod?.containers[0].args).toContain(`--agent-image=${image.newName}:${image.newTag}`);
   });
 
   test('the Role allows only jobs, pods and secrets, and the controller runs as its ServiceAccount', () => {
@@ -67,12 +70,15 @@ describe('Dockerfile', () => {
   const text = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
   const stages = text.split(/^FROM /m).slice(1);
 
-  test('two node:20-slim stages; the build runs the README install; the image runs as a non-root uid and holds the three binaries', () => {
+  test('two node:20-slim stages; the build installs as CI does and as the README says; the image runs as a non-root uid and holds the three binaries', () => {
     expect(stages.map((s) => s.split('\n')[0].trim())).toEqual(['node:20-slim AS build', 'node:20-slim']);
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const ci = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8').split('\n');
     const buildRuns = [...stages[0].matchAll(/^RUN (.+)$/gm)].map((m) => m[1]);
-    expect(buildRuns).toEqual(['npm install', 'npm prune --omit=dev']);
-    for (const run of buildRuns) expect(readme).toContain(run);
+    expect(buildRuns).toEqual(['npm ci --no-audit --no-fund', 'npm prune --omit=dev']);
+    // the install is CI's own line, so every CI run proves it
+    expect(ci).toContain(buildRuns[0]);
+    expect(readme).toContain(buildRuns.join(' && '));
     const user = /^USER (\d+)(?::(\d+))?$/m.exec(stages[1]);
     expect(Number(user?.[1])).toBeGreaterThan(0);
     for (const bin of ['eascmd', 'eascmd-controller', 'eascmd-agent']) {

@@ -5,7 +5,7 @@ import { KubernetesAgentLauncher } from '../../controller/agents/kubernetes';
 import { AgentJobSettings, labelValue, renderAgentJob, renderRoundSecret, roundObjectName } from '../../controller/agents/kubernetes/manifests';
 import { defaultOptions } from '../../controller/config';
 import { roundTrip, schemaErrors } from '../helpers/kube-schema';
-import { tempDir } from '../helpers/processes';
+import { tempDir, waitFor } from '../helpers/processes';
 
 /** The Job and Secret the launcher renders, checked against the client library's Kubernetes types. */
 
@@ -81,6 +81,9 @@ describe('--agent-launcher kubernetes', () => {
     const launcher = createAgentLauncher(options, { ...context, log: (line) => lines.push(line) });
     expect(launcher).toBeInstanceOf(KubernetesAgentLauncher);
     expect(launcher.capacity).toBe(base.maxAgentsTotal);
+    // the leftover cleanup runs in the background; an API server it cannot reach is one logged line
+    await waitFor('the start error', () => lines[0]);
+    expect(lines[0]).toBe('[kubernetes] cannot start: cannot list Jobs: the Kubernetes API server was not reached: connect ECONNREFUSED 127.0.0.1:9');
     await launcher.shutdown();
     expect(() => createAgentLauncher({ ...options, kubernetes: { ...options.kubernetes, kubeConfig: path.join(dir, 'missing') } }, context)).toThrow(/^cannot load the Kubernetes config .*missing/);
   });

@@ -68,7 +68,7 @@ describe('PoolAgentLauncher', () => {
   test('a good hello is welcomed; a wrong secret, an unknown key, a stale time, a replay and a taken id are refused', () => {
     const { launcher, join } = setup();
     const a = join('a');
-    expect(a.sent).toEqual([{ type: 'welcome', agentId: 'a' }]);
+    expect(a.sent).toEqual([{ type: 'welcome', agentId: 'a', heartbeatMs: 10_000 }]);
     expect(a.closed).toBeUndefined();
 
     const refusedWith = (h: PoolHello, agentId = h.agentId): { code?: number; reason?: string } | undefined => {

@@ -26,7 +26,7 @@ export function createAgentLauncher(options: ControllerOptions, context: Launche
     case 'local':
       return new LocalAgentLauncher(options.agentCommand, (agentId, line) => context.log(`[agent ${agentId}] ${line}`), options.maxAgentsTotal);
     case 'pool':
-      return new PoolAgentLauncher(context.credentials.keys, context.log, options.maxNonces);
+      return new PoolAgentLauncher(context.credentials.keys, context.log, { maxNonces: options.maxNonces, heartbeatMs: options.poolHeartbeatS * 1000 });
     case 'kubernetes':
       return createKubernetesLauncher(options, context);
   }

@@ -2,6 +2,7 @@ import { CapacityReason, ResolvedOptional, roundTo } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { firstWholeSecond, ModeContext } from './base';
 import { describeGeneratorLimited, GENERATOR_ADVICE, serviceTp99Ms } from './generator-gate';
+import { agentsForRate } from './shares';
 import { SETTLE_SECONDS, SteppedMode } from './stepped';
 import { fmtMs, fmtPercent, fmtQps, limitsMet, StepWindow } from './window';
 
@@ -87,7 +88,7 @@ export class AutoMode extends SteppedMode {
   }
 
   desiredAgents(): number {
-    return this.agents;
+    return Math.max(this.agents, agentsForRate(this.target, this.ctx.maxAgentQps));
   }
 
   /** Nothing is sent while a bad step's backlog drains. */
@@ -155,8 +156,8 @@ export class AutoMode extends SteppedMode {
     const errorRate = w.errorRate();
     // every second generator-limited: nothing in the step is the service's
     const generatorOnly = w.serviceSeconds === 0;
-    if ((this.agentsBehind(w) || generatorOnly) && this.agents < this.ctx.maxAgents) {
-      this.agents++;
+    if ((this.agentsBehind(w) || generatorOnly) && this.desiredAgents() < this.ctx.maxAgents) {
+      this.agents = this.desiredAgents() + 1;
       const behind = `sent ${fmtQps(w.sentQps())}/s, send lag p99 ${fmtMs(w.maxSendLagP99Ms)} ms, event loop ${fmtMs(w.maxEventLoopLagMs)} ms`;
       this.ctx.event('verdict', `auto: at ${fmtQps(this.target)} QPS the agents fall behind (${behind}): adding agent ${this.agents}`, w.step(this.target, 'agents-behind', `${behind}; the step runs again with agent ${this.agents}`));
       return this.setTarget(this.target);
@@ -164,7 +165,7 @@ export class AutoMode extends SteppedMode {
     if (generatorOnly) {
       const why = `every second at ${fmtQps(this.target)} QPS was generator-limited (${describeGeneratorLimited(w)})`;
       this.ctx.event('verdict', `auto: ${why}`, w.step(this.target, 'agents-behind', why));
-      this.holdBest('generator', `auto: ${why}, with ${this.agents} agents (the most allowed): ${GENERATOR_ADVICE}`);
+      this.holdBest('generator', `auto: ${why}, with ${this.desiredAgents()} agents (the most allowed): ${GENERATOR_ADVICE}`);
       return true;
     }
     const verdict = this.verdict(w);
@@ -194,23 +195,22 @@ export class AutoMode extends SteppedMode {
   /**
    * faultAction, as scan honours it: with no good rate yet, even the lowest
    * rate failed (said at once; stop ends the round, revise holds that floor).
-   * Otherwise stop ends the round with the last good rate as the capacity,
-   * and revise steps down: the search goes on below the failing rate.
+   * Otherwise stop keeps the current rate and stops raising it (SPEC 5,
+   * the reference's "maintains the current QPS"), and revise steps down: the
+   * search goes on below the failing rate.
    */
   private overFaultTolerate(w: StepWindow, why: string): boolean {
-    const good = this.good;
-    if (!good) {
+    if (!this.good) {
       this.failAtFloor(w);
       return false;
     }
     if (this.optional.faultAction === 'stop') {
       const at = `${why} at ${fmtQps(this.target)}`;
       this.hold(
-        { qps: good.qps, tp99Ms: good.tp99, errorRate: good.errorRate, reason: 'faultTolerate' },
-        `auto: ${at} QPS; ending the round (faultAction stop) with the last good rate, ${fmtQps(good.qps)} QPS, as the capacity`,
-        at,
+        { qps: this.target, tp99Ms: w.tp99Ms(), errorRate: w.errorRate(), reason: 'faultTolerate' },
+        `auto: ${at} QPS; holding ${fmtQps(this.target)} QPS (faultAction stop)`,
+        `${at} (faultAction stop)`,
       );
-      this.ctx.end(`faultAction stop: ${at} QPS`);
       return false;
     }
     this.bad = { qps: this.target, reason: 'faultTolerate', why };
@@ -242,12 +242,19 @@ export class AutoMode extends SteppedMode {
   private holdBest(reason: CapacityReason, why: string): void {
     const good = this.good;
     this.target = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
-    const bad = this.bad;
     this.hold(
       { qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason },
       `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`,
-      reason === 'maxQPS' || !bad ? `maxQPS ${fmtQps(this.maxQps())} reached` : `${bad.why} at ${fmtQps(bad.qps)}`,
+      this.holdWhy(reason, why),
     );
+  }
+
+  /** What the Message says of a held rate: the bad step that bounded the search, or what else ended it. */
+  private holdWhy(reason: CapacityReason, why: string): string {
+    const bad = this.bad;
+    if (reason === 'maxQPS') return `maxQPS ${fmtQps(this.maxQps())} reached`;
+    if (bad && bad.reason === reason) return `${bad.why} at ${fmtQps(bad.qps)}`;
+    return why.replace(/^auto: /, '');
   }
 
   protected reopen(wasHolding: boolean): boolean {
@@ -262,6 +269,7 @@ export class AutoMode extends SteppedMode {
   }
 
   describeTarget(): string {
-    return `${fmtQps(this.targetQps())} QPS (${this.holding() ? 'hold' : this.phase}, ${this.agents} agent${this.agents === 1 ? '' : 's'})`;
+    const agents = this.desiredAgents();
+    return `${fmtQps(this.targetQps())} QPS (${this.holding() ? 'hold' : this.phase}, ${agents} agent${agents === 1 ? '' : 's'})`;
   }
 }

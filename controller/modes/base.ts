@@ -9,6 +9,8 @@ export interface ModeContext {
   timeoutMs: number;
   /** Most agents the controller lets a task run. */
   maxAgents: number;
+  /** Most QPS of one agent's share of an open-loop rate (--max-agent-qps; DEFAULT_MAX_AGENT_QPS when absent). */
+  maxAgentQps?: number;
   /** Wall clock, Unix seconds: a new load reaches the agents now, so its first whole second is floor(nowS()) + 1. */
   nowS(): number;
   /** Ends the round (faultAction stop): `reason` is why, as the task's final Message gives it. */

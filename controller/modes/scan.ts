@@ -2,17 +2,12 @@ import { ResolvedOptional, StepVerdict } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { ModeContext } from './base';
 import { describeGeneratorLimited, GENERATOR_ADVICE, serviceTp99Ms } from './generator-gate';
+import { agentsForRate } from './shares';
 import { HeldRate, SteppedMode } from './stepped';
 import { faultTolerateMet, fmtMs, fmtPercent, fmtQps, limitsMet } from './window';
 
 type Phase = 'growing' | 'revising';
 
-/**
- * Target QPS per agent. scan does not watch its agents as auto does: it only
- * splits the rate, and adds an agent for each such share of the target (the
- * round runner grants them within --max-agents).
- */
-const SCAN_QPS_PER_AGENT = 20_000;
 
 /**
  * scan: open loop from minQPS, +qpsGrowthDelta every adjustInterval seconds.
@@ -36,7 +31,8 @@ export class ScanMode extends SteppedMode {
   }
 
   desiredAgents(): number {
-    return Math.max(1, Math.ceil(this.target / SCAN_QPS_PER_AGENT)) + this.extraAgents;
+    // one agent per --max-agent-qps of the target (the round runner grants them within --max-agents)
+    return agentsForRate(this.target, this.ctx.maxAgentQps) + this.extraAgents;
   }
 
   protected advance(_second: FinalizedSecond, stepSecond: number): boolean {

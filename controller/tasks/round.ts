@@ -24,6 +24,7 @@ import { LlmRoundFigures } from '../metrics/llm-round';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
 import { applyGeneratorGate } from '../modes/generator-gate';
+import { ShareWatch } from '../modes/shares';
 import { newEvent } from './naming';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
@@ -56,6 +57,8 @@ export interface RoundDeps {
   controllerWsUrl: string;
   connectTimeoutS: number;
   maxAgents: number;
+  /** Most QPS of one agent's share (--max-agent-qps). */
+  maxAgentQps: number;
   /** Of `wanted` agents, how many the controller-wide pool grants this round (all when absent). */
   grantAgents?: (wanted: number) => number;
   hooks: RoundHooks;
@@ -136,17 +139,20 @@ export class RoundRunner {
   private connectTimer?: NodeJS.Timeout;
   private endInfo?: RoundEndInfo;
   private stopWaiters: (() => void)[] = [];
+  private readonly shares: ShareWatch;
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
     this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
     if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec));
+    this.shares = new ShareWatch(deps.maxAgentQps, (message) => this.event('info', message));
     this.mode = createMode(
       deps.optional,
       {
         event: (kind, message, step) => this.event(kind, message, step),
         timeoutMs: deps.request.timeoutMs,
         maxAgents: deps.maxAgents,
+        maxAgentQps: deps.maxAgentQps,
         nowS: () => Date.now() / 1000,
         end: (reason) => void this.stop(reason),
       },
@@ -373,6 +379,7 @@ export class RoundRunner {
   private sendLoads(withEnd = false): void {
     const live = this.pool.live();
     const end = withEnd ? { scheduleEndMs: this.scheduleEndMs() } : {};
+    this.shares.check(this.mode.targetQps(), live.length, this.deps.maxAgents);
     for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live), ...end });
   }
 

@@ -21,6 +21,7 @@ export interface RoundsDeps extends PrepareDeps {
   controllerWsUrl: () => string;
   agentConnectTimeoutS: number;
   maxAgents: number;
+  maxAgentQps: number;
   /** A second of a round was finalized (and stored). */
   onSecond(taskName: string, point: StatsPoint): void;
   /** A round ended: write its report, then set `final`. */
@@ -58,6 +59,7 @@ export class Rounds {
         controllerWsUrl: this.deps.controllerWsUrl(),
         connectTimeoutS: this.deps.agentConnectTimeoutS,
         maxAgents: this.deps.maxAgents,
+        maxAgentQps: this.deps.maxAgentQps,
         grantAgents: (wanted) => this.deps.capacity.grantAgents(record, wanted),
         hooks: this.hooks(entry, round),
       });

@@ -6,6 +6,7 @@ import {
   CreateTaskResponse,
   DATE_HEADER,
   GetTaskResponse,
+  HealthResponse,
   ListAgentsResponse,
   ListTasksResponse,
   LlmRecomputeResponse,
@@ -138,8 +139,9 @@ export class ControllerClient {
     return this.call<ListAgentsResponse>('GET', AGENTS_API_PATH);
   }
 
-  getTask(region: string, taskName: string): Promise<GetTaskResponse> {
-    return this.call<GetTaskResponse>('GET', taskPath(region, taskName));
+  /** `wholeConfig`: the Config's data.content uncut (`?config=whole`, for `bench desc --json`); polls leave it cut. */
+  getTask(region: string, taskName: string, options: { wholeConfig?: boolean } = {}): Promise<GetTaskResponse> {
+    return this.call<GetTaskResponse>('GET', taskPath(region, taskName), undefined, options.wholeConfig ? { config: 'whole' } : undefined);
   }
 
   /** Live update of optional fields (`bench update -Doptional.KEY=VALUE`). */
@@ -192,6 +194,22 @@ export class ControllerClient {
       return res.status >= 200 && res.status < 300;
     } catch {
       return false;
+    }
+  }
+
+  /** `GET /healthz` as the controller answered it, or undefined when nothing (or something else) answers. Never throws. */
+  async healthInfo(timeoutMs = 1000): Promise<HealthResponse | undefined> {
+    try {
+      const res = await this.http.get<string>(this.url('/healthz').toString(), { timeout: timeoutMs });
+      if (res.status !== 200) return undefined;
+      const body: unknown = JSON.parse(res.data);
+      if (typeof body !== 'object' || body === null) return undefined;
+      const h = body as Partial<HealthResponse>;
+      if (h.Status !== 'ok' || typeof h.Region !== 'string') return undefined;
+      // a controller from before Version and Pid were given still counts as one
+      return { Status: 'ok', Region: h.Region, Version: typeof h.Version === 'string' ? h.Version : 'unknown', Pid: typeof h.Pid === 'number' ? h.Pid : 0 };
+    } catch {
+      return undefined;
     }
   }
 

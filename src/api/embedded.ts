@@ -144,16 +144,24 @@ async function waitCredentials(file: string, timeoutMs: number): Promise<{ id: s
   }
 }
 
-interface LocalPaths {
+export interface LocalPaths {
   home: string;
   dataDir: string;
   logFile: string;
   credentialsFile: string;
+  /** Written by eascmd-controller while it runs (its own pid). */
+  pidFile: string;
 }
 
-function localPaths(home: string): LocalPaths {
+export function localPaths(home: string): LocalPaths {
   const dataDir = controllerDataDir(home);
-  return { home, dataDir, logFile: path.join(dataDir, 'controller.log'), credentialsFile: path.join(dataDir, 'credentials.json') };
+  return {
+    home,
+    dataDir,
+    logFile: path.join(dataDir, 'controller.log'),
+    credentialsFile: path.join(dataDir, 'credentials.json'),
+    pidFile: path.join(dataDir, 'controller.pid'),
+  };
 }
 
 /** Starts the local controller unless something answers at `probe`; true when it had to start one. */

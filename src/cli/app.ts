@@ -9,6 +9,7 @@ import { expandDefineArgs } from './argv';
 import { CommandSpec } from './command';
 import { agentsCommand } from './agents';
 import { configCommand } from './config';
+import { controllerCommands } from './controller';
 import { CliContext, CliIo, GlobalArgs } from './context';
 import { createCommand } from './create';
 import { deleteCommand } from './delete';
@@ -89,6 +90,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('verbose', { type: 'boolean', default: false, global: true, describe: 'Also print the [RequestId] lines the reference shows only for create, ls and update' });
 
   register(root, configCommand, io, select)
+    .command('controller', 'The local controller eascmd started in the background: status, stop, logs', (ctl: Argv<GlobalArgs>) =>
+      controllerCommands(ctl, (y, spec) => register(y, spec, io, select)),
+    )
     .command('bench', 'Stress-testing tasks', (bench: Argv<GlobalArgs>) => {
       register(bench, createCommand, io, select);
       register(bench, lsCommand, io, select);

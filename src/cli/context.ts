@@ -1,5 +1,7 @@
+import * as os from 'node:os';
 import { Connection, connect } from '../api/connect';
 import { resolveConfigPath } from '../api/config';
+import { LocalPaths, localPaths } from '../api/embedded';
 import { Lines, colorEnabled } from '../output/lines';
 import { confirm } from './prompt';
 
@@ -68,6 +70,16 @@ export class CliContext {
     this.verbose = args.verbose === true;
     this.configPath = resolveConfigPath(args.config, io.env, io.home).path;
     this.timing = { ...DEFAULT_TIMING, ...io.timing };
+  }
+
+  /** The user's home: where ~/.eas lives. */
+  get home(): string {
+    return this.io.home ?? os.homedir();
+  }
+
+  /** Where the local (embedded) controller keeps its data, log and pid. */
+  localPaths(): LocalPaths {
+    return localPaths(this.home);
   }
 
   /** Progress bars and the implicit statsview only make sense on a terminal. */

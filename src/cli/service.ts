@@ -23,7 +23,7 @@ interface AddArgs extends GlobalArgs {
 }
 
 function registryFile(ctx: CliContext): string {
-  return userServicesFile(ctx.io.home);
+  return userServicesFile(ctx.home);
 }
 
 export const serviceAddCommand: CommandSpec<AddArgs> = {
@@ -43,7 +43,7 @@ export const serviceAddCommand: CommandSpec<AddArgs> = {
     if (problem) throw new InvalidFieldError([problem]);
     const file = registryFile(ctx);
     const replaced = addService(file, service);
-    const where = tildify(file, ctx.io.home);
+    const where = tildify(file, ctx.home);
     if (ctx.json) ctx.out.json({ ServicesFile: file, Name: args.name, Url: redactUrl(args.url), Token: args.token !== undefined, Replaced: replaced });
     else ctx.out.ok(`Service ${args.name} ${replaced ? 'updated in' : 'added to'} ${where}: ${redactUrl(args.url)}${args.token !== undefined ? ' (with a token)' : ''}`);
     return Promise.resolve();

@@ -30,6 +30,19 @@ export interface ApiResponse {
   RequestId: string;
 }
 
+/**
+ * `GET /healthz` (no auth): enough for `eascmd controller status` to tell a
+ * controller from anything else on the port, and to be sure the pid in its
+ * data dir is this very process before `eascmd controller stop` signals it.
+ */
+export interface HealthResponse {
+  Status: 'ok';
+  Region: string;
+  /** The eas-bench package version of the running controller. */
+  Version: string;
+  Pid: number;
+}
+
 export interface ErrorResponse extends ApiResponse {
   Code: string;
   Message: string;

@@ -39,8 +39,16 @@ function resultRows(result: RoundResult, capacity: Capacity | undefined): [strin
     ['Dropped', String(result.Dropped)],
     ['SendLagP99', formatMs(result.SendLagP99)],
   ];
+  // the validity gate (docs/performance.md): absent from rounds stored before it
+  if (result.GeneratorLimitedShare !== undefined) rows.push(['GenLimitedShare', generatorLimited(result.GeneratorLimitedShare)]);
   if (capacity) rows.push(['Capacity', formatCapacity(capacity)]);
   return rows;
+}
+
+/** The share of generator-limited seconds, and what it means when there are any. */
+function generatorLimited(shareOfSeconds: number): string {
+  const rate = formatRate(shareOfSeconds);
+  return shareOfSeconds > 0 ? `${rate} of seconds (their latency is the generator's, not the service's)` : `${rate} of seconds`;
 }
 
 function share(count: number, total: number): string {

@@ -175,6 +175,16 @@ export function statsviewMain(): void {
     text('task-target', task.Target ?? '-');
     const c = task.Capacity;
     text('task-capacity', c ? `${c.QPS} QPS, TP99 ${c.TP99} ms, error rate ${(c.ErrorRate * 100).toFixed(2)}% (${c.Reason})` : '-');
+    const r = task.Result;
+    // the validity gate: seconds in which the agents fell behind show the generator's latency, not the service's
+    text(
+      'task-generator',
+      r?.GeneratorLimitedShare === undefined
+        ? '-'
+        : r.GeneratorLimitedShare === 0
+          ? '0% of seconds'
+          : `${(r.GeneratorLimitedShare * 100).toFixed(1)}% of seconds: their latency is the generator's, not the service's`,
+    );
     text('task-message', task.Message);
     // where each agent runs (with pool agents, the hosts of the fleet); the page script imports nothing, so it formats here
     const agents = (task.Agents ?? []).map((a) => `${a.AgentId} ${a.State}${a.Host ? ` on ${a.Host}` : ''}${a.Address && a.Address !== a.Host ? ` (${a.Address})` : ''}`);

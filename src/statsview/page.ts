@@ -67,6 +67,7 @@ export function pageHtml(): string {
         <dt>Elapsed / duration</dt><dd id="task-elapsed">-</dd>
         <dt>Current target</dt><dd id="task-target">-</dd>
         <dt>Capacity</dt><dd id="task-capacity">-</dd>
+        <dt>Generator-limited</dt><dd id="task-generator">-</dd>
         <dt>Message</dt><dd id="task-message">-</dd>
         <dt>Agents</dt><dd id="task-agents">-</dd>
       </dl>

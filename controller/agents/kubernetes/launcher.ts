@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { AgentLauncher, AgentLaunchSpec, AgentRound, LaunchedAgent } from '../launcher';
-import { AgentCluster, PodEventType } from './cluster';
+import { AgentCluster, KubernetesApiError, PodEventType } from './cluster';
 import { AgentJobSettings, controllerSelector, LABELS, labelValue, renderAgentJob, renderRoundSecret, roundObjectName } from './manifests';
 
+/** A call that met a transient error is tried again this often, this long apart, before the round fails. */
+const MAX_RETRIES = 5;
+const RETRY_DELAY_MS = 1000;
 /** Container states that never get better by waiting: the round fails with the pod's reason instead of hanging. */
 const FATAL_WAITING_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
 
@@ -31,6 +34,11 @@ class Slot implements LaunchedAgent {
     return !this.killed && this.podName === agentId;
   }
 
+  /** Its pod waits for a node with room (Unschedulable): the round may start without it, and it joins when placed. */
+  get waiting(): boolean {
+    return this.podName !== undefined && this.job.pods.get(this.podName)?.unschedulable === true;
+  }
+
   kill(): void {
     this.job.kill(this);
   }
@@ -46,6 +54,10 @@ class Slot implements LaunchedAgent {
 interface PodView {
   slot?: Slot;
   terminal: boolean;
+  /** Being deleted: it will not run an agent, so no seat waits for it. */
+  deleting: boolean;
+  /** No node has room for it now (PodScheduled False, Unschedulable). */
+  unschedulable: boolean;
   createdMs: number;
 }
 
@@ -62,7 +74,11 @@ class RoundJob {
   readonly slots: Slot[] = [];
   readonly pods = new Map<string, PodView>();
   private readonly podsToDelete = new Set<string>();
-  private created = false;
+  /** What the API server accepted from this round: all that release deletes. */
+  private readonly made = { secret: false, job: false };
+  /** Tries in a row that met a transient error, and the timer of the next. */
+  private retries = 0;
+  private retryTimer?: NodeJS.Timeout;
   private parallelism = 0;
   private released = false;
   private failure?: string;
@@ -128,10 +144,12 @@ class RoundJob {
     const phase = pod.status?.phase;
     const terminal = phase === 'Succeeded' || phase === 'Failed';
     const created = pod.metadata?.creationTimestamp;
-    const view: PodView = known ?? { terminal, createdMs: created ? new Date(created).getTime() : Date.now() };
+    const view: PodView = known ?? { terminal, deleting: false, unschedulable: false, createdMs: created ? new Date(created).getTime() : Date.now() };
     view.terminal = terminal;
+    view.deleting = Boolean(pod.metadata?.deletionTimestamp);
+    view.unschedulable = pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable') === true;
     this.pods.set(name, view);
-    if (!view.slot && !terminal && !pod.metadata?.deletionTimestamp) this.bindWaitingPods();
+    if (!view.slot && !terminal && !view.deleting) this.bindWaitingPods();
     const status = pod.status?.containerStatuses?.[0];
     if (terminal) {
       view.slot?.exit(status?.state?.terminated?.exitCode ?? (phase === 'Succeeded' ? 0 : 1), null);
@@ -147,7 +165,7 @@ class RoundJob {
   private bindWaitingPods(): void {
     const free = this.slots.filter((s) => !s.podName);
     if (!free.length) return;
-    const waiting = [...this.pods.entries()].filter(([, p]) => !p.slot && !p.terminal).sort((a, b) => a[1].createdMs - b[1].createdMs);
+    const waiting = [...this.pods.entries()].filter(([, p]) => !p.slot && !p.terminal && !p.deleting).sort((a, b) => a[1].createdMs - b[1].createdMs);
     for (const [podName, pod] of waiting) {
       const slot = free.shift();
       if (!slot) return;
@@ -184,26 +202,30 @@ class RoundJob {
     const { cluster, settings } = this.launcher;
     try {
       if (this.released) {
-        if (this.created) {
-          this.created = false;
-          await cluster.deleteJob(this.name);
-          await cluster.deleteSecret(this.name);
-        }
+        clearTimeout(this.retryTimer);
+        // only what this round made: a name already taken (409) belongs to someone else
+        if (this.made.job) await cluster.deleteJob(this.name);
+        this.made.job = false;
+        if (this.made.secret) await cluster.deleteSecret(this.name);
+        this.made.secret = false;
         this.launcher.forget(this);
         return;
       }
       if (this.failure) return;
-      if (!this.created) {
+      if (!this.made.job) {
         if (!this.slots.length) return;
         await this.launcher.ready();
-        if (this.released || this.created) return;
+        // released meanwhile: the pass that follows deletes what there is
+        if (this.released) return;
+        if (!this.made.secret) {
+          await cluster.createSecret(renderRoundSecret(settings, this.round, this.token));
+          this.made.secret = true;
+        }
         const controllerWsUrl = this.launcher.controllerWsUrl ?? this.slots[0].spec.controllerWsUrl;
-        // marked first: a release during these calls deletes whatever of them was made
-        this.created = true;
-        this.parallelism = this.slots.length;
-        await cluster.createSecret(renderRoundSecret(settings, this.round, this.token));
-        await cluster.createJob(renderAgentJob(settings, this.round, controllerWsUrl, this.parallelism));
-        return;
+        const parallelism = this.slots.length;
+        await cluster.createJob(renderAgentJob(settings, this.round, controllerWsUrl, parallelism));
+        this.made.job = true;
+        this.parallelism = parallelism;
       }
       if (this.parallelism !== this.slots.length) {
         const next = this.slots.length;
@@ -211,13 +233,33 @@ class RoundJob {
         this.parallelism = next;
       }
       for (const podName of [...this.podsToDelete]) {
-        this.podsToDelete.delete(podName);
         await cluster.deletePod(podName);
+        this.podsToDelete.delete(podName);
       }
+      this.retries = 0;
     } catch (err) {
-      this.fail((err as Error).message);
+      const message = (err as Error).message;
+      if (!this.released && isTransient(err) && this.retries < MAX_RETRIES) {
+        // a blip of the API server (5xx, 429, the network) must not end a running benchmark
+        this.retries++;
+        this.launcher.log(`${message}; trying again in ${RETRY_DELAY_MS / 1000} s`);
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.sync(), RETRY_DELAY_MS);
+        this.retryTimer.unref();
+        return;
+      }
+      if (!this.released) return this.fail(message);
+      // the round is over: nobody waits for it; the next controller start removes what is left
+      this.launcher.log(`${message}; left for the cleanup at the next start`);
+      this.launcher.forget(this);
     }
   }
+}
+
+/** Whether another try may succeed: the API server answered 429 or 5xx, or was not reached. */
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof KubernetesApiError)) return false;
+  return err.status === undefined || err.status === 429 || err.status >= 500;
 }
 
 export interface KubernetesLauncherOptions {
