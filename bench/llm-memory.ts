@@ -89,7 +89,10 @@ async function main(): Promise<void> {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const t0 = performance.now();
-      const detail = (await api('GET', path)).json as { Status: string; LLM?: { Common: { TotalRequests: number } } };
+      // a GET that fails (the controller paused, e.g. for a heap snapshot) skips this sample
+      const answer = await api('GET', path).catch(() => undefined);
+      if (!answer) continue;
+      const detail = answer.json as { Status: string; LLM?: { Common: { TotalRequests: number } } };
       const getMs = performance.now() - t0;
       const requests = detail.LLM?.Common.TotalRequests ?? 0;
       const sample = { s: (Date.now() - started) / 1000, requests, rssMb: rssMb(pid), cpuMs: cpuMs(pid) - cpu0, getMs, frameBytes: lastFrameBytes };
