@@ -161,17 +161,20 @@ export function commonMetrics(records: readonly LlmRequestRecord[], durationMs: 
 }
 
 /** Where the round's token counts came from, for the report: usage, tokenizer, or both with their shares. */
-export function tokenSource(records: readonly LlmRequestRecord[]): string {
+export function tokenSource(records: readonly LlmRequestRecord[], tokenizer = BUNDLED_TOKENIZER): string {
   const ok = records.filter((r) => r.success);
   const usage = ok.filter((r) => r.tokenSource === 'usage').length;
   if (ok.length === 0) return 'none';
   if (usage === ok.length) return 'usage';
-  if (usage === 0) return 'tokenizer (gpt-tokenizer o200k_base: the service sent no usage)';
-  return `usage for ${usage} requests, tokenizer (gpt-tokenizer o200k_base) for ${ok.length - usage}`;
+  if (usage === 0) return `tokenizer (${tokenizer}: the service sent no usage)`;
+  return `usage for ${usage} requests, tokenizer (${tokenizer}) for ${ok.length - usage}`;
 }
 
+/** How the report names the bundled encoding (llm.tokenizer names its own). */
+export const BUNDLED_TOKENIZER = 'gpt-tokenizer o200k_base';
+
 /** The `LLM` section of GET task: Total and Stable tables, and the common metrics of both stages. */
-export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec): LlmResult {
+export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec, tokenizer?: string): LlmResult {
   const stage = steadyStage(records);
   const stable = stableRecords(records, stage);
   const firstSend = records.reduce((m, r) => Math.min(m, r.sendMs), Number.POSITIVE_INFINITY);
@@ -183,7 +186,7 @@ export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: Llm
     Stable: stageTable(stable),
     Common: commonMetrics(records, totalMs, maxConcurrency, slo),
     StableCommon: commonMetrics(stable, stage ? stage.endMs - stage.startMs : 0, maxConcurrency, slo),
-    TokenSource: tokenSource(records),
+    TokenSource: tokenSource(records, tokenizer),
   };
 }
 

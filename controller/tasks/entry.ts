@@ -1,6 +1,7 @@
 import { LlmRequestRecord, LlmResult, RoundResult, StatsPoint, TaskEvent } from '../../src/contract';
 import { RoundAccumulator } from '../metrics/aggregate';
 import { computeLlmResult } from '../metrics/llm';
+import { llmModeAccumulator, llmTokenizerName } from './llm-run-work';
 import { loadDurationS, RoundRecord, TaskRecord } from './record';
 import { RoundRunner, RoundSnapshot } from './round';
 import { TaskStore } from './store';
@@ -48,7 +49,9 @@ export class TaskEntry {
     const llm = this.record.spec.llm;
     if (llm) {
       figures.llmRecords = this.store.readLlmRecords(this.taskName, round.roundId);
-      figures.llm = computeLlmResult(figures.llmRecords, llm.slo);
+      const modes = llmModeAccumulator(llm);
+      for (const r of figures.llmRecords) modes.add(r);
+      figures.llm = { ...computeLlmResult(figures.llmRecords, llm.slo, llmTokenizerName(llm)), ...modes.result() };
     }
     this.figuresByRound.set(round.roundId, figures);
     return figures;

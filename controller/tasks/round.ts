@@ -23,6 +23,8 @@ import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
 import { newEvent } from './naming';
+import { llmModeAccumulator, llmTokenizerName } from './llm-run-work';
+import { LlmModeAccumulator } from '../metrics/llm-modes';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
 
@@ -111,6 +113,8 @@ export class RoundRunner {
   private readonly llmRecords: LlmRequestRecord[] = [];
   private llmCache?: { count: number; result: LlmResult };
   private llmCapWarned = false;
+  /** The mode sections (drift, retries, token-sweep, ...), fed every record, also those past the cap. */
+  private readonly llmModes: LlmModeAccumulator | null;
   private phase: RoundPhase = 'starting';
   private message = 'Starting agents';
   private runningSinceMs?: number;
@@ -127,6 +131,7 @@ export class RoundRunner {
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
+    this.llmModes = deps.llm ? llmModeAccumulator(deps.llm.spec) : null;
     this.mode = createMode(deps.optional, { event: (kind, message, step) => this.event(kind, message, step), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
     this.pool = new AgentPool({
       launcher: deps.launcher,
@@ -361,6 +366,7 @@ export class RoundRunner {
   }
 
   private addLlmRecords(records: LlmRequestRecord[]): void {
+    for (const r of records) this.llmModes?.add(r);
     const room = MAX_LLM_RECORDS - this.llmRecords.length;
     const kept = room >= records.length ? records : records.slice(0, Math.max(0, room));
     if (kept.length < records.length && !this.llmCapWarned) {
@@ -376,7 +382,8 @@ export class RoundRunner {
   llmResult(): LlmResult | undefined {
     if (!this.deps.llm) return undefined;
     if (this.llmCache?.count !== this.llmRecords.length) {
-      this.llmCache = { count: this.llmRecords.length, result: computeLlmResult(this.llmRecords, this.deps.llm.spec.slo) };
+      const spec = this.deps.llm.spec;
+      this.llmCache = { count: this.llmRecords.length, result: { ...computeLlmResult(this.llmRecords, spec.slo, llmTokenizerName(spec)), ...this.llmModes?.result() } };
     }
     return this.llmCache.result;
   }

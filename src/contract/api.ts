@@ -1,4 +1,5 @@
 import type { LlmRequestRecord } from './protocol';
+import type { LlmModeSections } from './llm-results';
 import { TaskSpec } from './task';
 
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
@@ -167,7 +168,8 @@ export type LlmCommonMetrics = {
   Goodput: number;
 };
 
-export interface LlmResult {
+/** The AISBench tables, and the sections of the run modes and options (`llm-results.ts`). */
+export interface LlmResult extends LlmModeSections {
   Total: Record<LlmMetricName, LlmStatistic>;
   Stable: Record<LlmMetricName, LlmStatistic>;
   /** Common metrics of the whole run. */

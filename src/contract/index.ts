@@ -7,3 +7,6 @@ export * from './signing';
 export * from './redact';
 export * from './origin';
 export * from './numbers';
+export * from './llm-modes';
+export * from './llm-tags';
+export * from './llm-results';
