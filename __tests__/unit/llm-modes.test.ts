@@ -1,0 +1,133 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { validateTask } from '../../src/contract';
+import { countTokens, loadTokenizer } from '../../controller/agent/llm/tokens';
+import { applyEvent, emptyTimeline } from '../../controller/agent/llm/client';
+import { toolOutcome } from '../../controller/agent/llm/tool-calls';
+import { requestFor } from '../../controller/agent/llm/prompts';
+import { halfDrift, meanStd, sweepScaling } from '../../controller/metrics/llm-modes';
+import { tokenizerName } from '../../controller/tasks/llm-run-work';
+import { toolCallPieces } from '../../fixtures/openai-service';
+
+const base = { service: { serviceName: 'llm_test' } };
+const llm = (fields: Record<string, unknown>) => ({ ...base, llm: { api: 'chat', model: 'm', testMode: 'concurrency', ...fields } });
+const TOKENIZER_FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'tokenizers', 'word-level.tokenizer.json');
+
+describe('llm options and modes: validation names the field', () => {
+  test.each([
+    [llm({ testMode: 'rate', requestRate: 1, burstiness: 0.15 }), 'llm.burstiness', 'must be a multiple of 0.1'],
+    [llm({ testMode: 'rate', requestRate: 1, burstiness: 200.1 }), 'llm.burstiness', 'must be <= 200'],
+    [llm({ testMode: 'rate', requestRate: 1, burstiness: 0 }), 'llm.burstiness', 'must be >= 0.1'],
+    [llm({ retries: 11 }), 'llm.retries', 'must be <= 10'],
+    [llm({ tokenizer: '' }), 'llm.tokenizer', 'must not be empty'],
+    [llm({ dataset: { type: 'sharegpt', path: '/x.json', outputLength: 0 } }), 'llm.dataset.outputLength', 'must be >= 1'],
+    [llm({ testMode: 'pressure', concurrency: 4, startConcurrency: 8 }), 'llm.startConcurrency', 'must be <= llm.concurrency (4)'],
+    [llm({ testMode: 'pressure', concurrency: 8, rampTime: 60, duration: 60 }), 'llm.rampTime', 'must be shorter than llm.duration (60): the steady stage is found in the hold after the ramp'],
+    [llm({ rampTime: 10 }), 'llm.rampTime', 'applies only to llm.testMode pressure'],
+    [llm({ mode: 'turbo' }), 'llm.mode', 'must be one of standard, token-sweep, consistency, sessions, tools'],
+    [llm({ mode: 'token-sweep' }), 'llm.requestCount', 'is required (and continuous off) in llm.mode token-sweep: it is shared equally between the prompt lengths'],
+    [llm({ mode: 'token-sweep', requestCount: 100, promptLengths: [] }), 'llm.promptLengths', 'must be a non-empty list of integers'],
+    [llm({ mode: 'token-sweep', requestCount: 100, promptLengths: [500, 0.5] }), 'llm.promptLengths[1]', 'must be an integer'],
+    [llm({ promptLengths: [500] }), 'llm.promptLengths', 'applies only to llm.mode token-sweep'],
+    [llm({ mode: 'consistency', concurrency: 2 }), 'llm.concurrency', 'must be 1 in llm.mode consistency (one prompt sent serially)'],
+    [llm({ mode: 'sessions' }), 'llm.testMode', 'must be rate in llm.mode sessions (llm.requestRate is the session arrival rate)'],
+    [llm({ mode: 'sessions', testMode: 'rate', requestRate: 1, sessions: { turns: { mu: 1 } } }), 'llm.sessions.turns.sigma', 'is required'],
+    [llm({ mode: 'tools', api: 'completions' }), 'llm.api', 'must be chat in llm.mode tools (OpenAI tools are a chat completions feature)'],
+  ])('%j is refused at %s', (task, field, message) => {
+    const result = validateTask(task);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0]).toEqual({ field, message });
+  });
+
+  test('burstiness in steps of 0.1 over 0.1..200, and every mode with its own fields, are accepted', () => {
+    for (const burstiness of [0.1, 0.3, 1, 1.7, 37.4, 199.9, 200]) expect(validateTask(llm({ testMode: 'rate', requestRate: 1, burstiness })).ok).toBe(true);
+    expect(validateTask(llm({ testMode: 'pressure', concurrency: 8, startConcurrency: 2, rampTime: 10, duration: 60, retries: 2 })).ok).toBe(true);
+    expect(validateTask(llm({ mode: 'token-sweep', requestCount: 100, promptLengths: [500, 1000] })).ok).toBe(true);
+    expect(validateTask(llm({ mode: 'consistency' })).ok).toBe(true);
+    expect(validateTask(llm({ mode: 'sessions', testMode: 'rate', requestRate: 0.5, sessions: { profile: 'short', thinkTime: { mu: 2, sigma: 0.4 } } })).ok).toBe(true);
+    expect(validateTask(llm({ mode: 'tools', tokenizer: '/models/qwen/tokenizer.json', dataset: { type: 'sharegpt', path: '/s.json', outputLength: 64 } })).ok).toBe(true);
+  });
+});
+
+describe('a Hugging Face tokenizer.json counts the tokens', () => {
+  afterAll(() => loadTokenizer());
+
+  test('the shipped word-level fixture counts words and punctuation, not o200k tokens', async () => {
+    await loadTokenizer();
+    // the bundled encoding first, for contrast
+    expect(countTokens('unbelievable things happen')).toBe(5);
+    await loadTokenizer({ json: fs.readFileSync(TOKENIZER_FIXTURE, 'utf8') });
+    expect(countTokens('Hello world!')).toBe(3);
+    expect(countTokens('hello, hello world')).toBe(4);
+    expect(countTokens(' hello'.repeat(12))).toBe(12);
+    expect(countTokens('unbelievable things happen')).toBe(3);
+    expect(countTokens('')).toBe(0);
+  });
+
+  test('the report names the file by its last two path segments, never a URL query', () => {
+    expect(tokenizerName('/models/Qwen3-8B/tokenizer.json')).toBe('Qwen3-8B/tokenizer.json');
+    expect(tokenizerName('https://host/a/Qwen3-8B/tokenizer.json?X-Signature=secret')).toBe('Qwen3-8B/tokenizer.json');
+    expect(tokenizerName('tokenizer.json')).toBe('tokenizer.json');
+  });
+});
+
+describe('run modes in the requests', () => {
+  beforeAll(() => loadTokenizer());
+
+  const work = { api: 'chat' as const, model: 'm', ignoreEos: false, maxTokens: null, source: { kind: 'synthetic' as const, inputTokens: [10, 10] as [number, number], outputTokens: [4, 4] as [number, number], seed: 1 } };
+
+  test('token-sweep: request k has prompt length lengths[floor(k / perLength)], then the last one', () => {
+    const sweep = { ...work, run: { kind: 'token-sweep' as const, lengths: [20, 40], perLength: 3 } };
+    const lengths = [0, 1, 2, 3, 4, 5, 6].map((k) => requestFor(sweep, k));
+    expect(lengths.map((r) => r.tags?.promptLength)).toEqual([20, 20, 20, 40, 40, 40, 40]);
+    expect(lengths.map((r) => r.promptTokens)).toEqual([20, 20, 20, 40, 40, 40, 40]);
+  });
+
+  test('consistency sends entry 0 every time; tools offers the default tool; ignore_eos only when asked', () => {
+    const consistency = { ...work, run: { kind: 'consistency' as const } };
+    expect(requestFor(consistency, 7).body.equals(requestFor(consistency, 0).body)).toBe(true);
+    const tools = JSON.parse(requestFor({ ...work, run: { kind: 'tools' } }, 0).body.toString()) as Record<string, unknown>;
+    expect((tools.tools as { function: { name: string } }[])[0].function.name).toBe('get_weather');
+    expect(tools.ignore_eos).toBeUndefined();
+    expect((JSON.parse(requestFor({ ...work, ignoreEos: true }, 0).body.toString()) as Record<string, unknown>).ignore_eos).toBe(true);
+  });
+
+  test('tool calls streamed in pieces are joined by index; broken arguments are invalid', () => {
+    for (const [broken, outcome] of [
+      [false, 'parsed'],
+      [true, 'invalid'],
+    ] as const) {
+      const timeline = emptyTimeline();
+      toolCallPieces(6, broken).forEach((args, j) => {
+        const call = { index: 0, ...(j === 0 ? { id: 'c', type: 'function', function: { name: 'get_weather', arguments: args } } : { function: { arguments: args } }) };
+        applyEvent(timeline, { event: 'message', data: JSON.stringify({ choices: [{ index: 0, delta: { tool_calls: [call] } }] }) }, j);
+      });
+      expect(timeline.chunkTimesMs).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(toolOutcome(timeline.toolCalls)).toBe(outcome);
+    }
+    expect(toolOutcome(emptyTimeline().toolCalls)).toBe('none');
+  });
+});
+
+describe('mode figures', () => {
+  test('scaling is the least-squares exponent of TTFT against prompt length', () => {
+    const point = (PromptTokens: number, TTFTMean: number) => ({ PromptTokens, N: 10, TTFTMean, TTFTMedian: TTFTMean, TTFTPer1kTokens: 0 });
+    expect(sweepScaling([point(500, 50), point(1000, 100), point(2000, 200)])).toEqual({ Exponent: 1, Scaling: 'linear' });
+    expect(sweepScaling([point(500, 25), point(1000, 100), point(2000, 400)])).toEqual({ Exponent: 2, Scaling: 'super-linear' });
+    expect(sweepScaling([point(500, 100), point(2000, 200)])).toEqual({ Exponent: 0.5, Scaling: 'sub-linear' });
+    expect(sweepScaling([point(500, 100)]).Scaling).toBe('unknown');
+  });
+
+  test('drift flags a degradation over 10%: up for latencies, down for rates', () => {
+    expect(halfDrift(100, 111, true)).toEqual({ FirstHalf: 100, SecondHalf: 111, ChangePct: 11, Flagged: true });
+    expect(halfDrift(100, 109, true).Flagged).toBe(false);
+    expect(halfDrift(100, 80, true).Flagged).toBe(false);
+    expect(halfDrift(44.4, 43.8, false)).toEqual({ FirstHalf: 44.4, SecondHalf: 43.8, ChangePct: -1.35, Flagged: false });
+    expect(halfDrift(500, 250, false).Flagged).toBe(true);
+  });
+
+  test('mean ± population stddev', () => {
+    expect(meanStd([20, 20, 40, 40])).toEqual({ Mean: 30, Stddev: 10, CvPct: 33.33, N: 4 });
+    expect(meanStd([])).toEqual({ Mean: 0, Stddev: 0, CvPct: 0, N: 0 });
+  });
+});
