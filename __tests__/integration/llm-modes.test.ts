@@ -4,7 +4,7 @@ import { steadyStage } from '../../controller/metrics/llm';
 import { bodyDigest, type OpenAiBehaviour } from '../../fixtures/openai-service';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
 import { createAndWait, llmRecords, within } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir, waitFor, writeTask } from '../helpers/processes';
+import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, waitFor, writeTask } from '../helpers/processes';
 
 /** Every switch the tests touch, at its neutral value: each test sets what it needs on top. */
 const NEUTRAL: Partial<OpenAiBehaviour> = {
@@ -49,11 +49,19 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
   });
 
-  const run = async (behaviour: Partial<OpenAiBehaviour>, llm: Record<string, unknown>): Promise<{ task: GetTaskResponse; llm: LlmResult }> => {
+  /** `bench create --wait --json`; a run of `waitMs` or more gets an eascmd of its own with that much more time. */
+  const run = async (behaviour: Partial<OpenAiBehaviour>, llm: Record<string, unknown>, waitMs = 0): Promise<{ task: GetTaskResponse; llm: LlmResult }> => {
     await fixture.reset();
     await fixture.configure({ ...NEUTRAL, ...behaviour });
     const file = writeTask(dir, { service: { serviceName: 'llm_modes', url: fixture.url }, llm: { api: 'chat', model: 'fixture', testMode: 'concurrency', requestCount: 100, ...llm } });
-    const task = await createAndWait(controller, file);
+    let task: GetTaskResponse;
+    if (waitMs > 0) {
+      const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', file, '--wait', '--json'], { timeoutMs: waitMs + 30_000 });
+      if (res.code !== 0) throw new Error(`bench create failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
+      task = lastJson<GetTaskResponse>(res.stdout);
+    } else {
+      task = await createAndWait(controller, file);
+    }
     expect(task.Status).toBe('Stopped');
     return { task, llm: task.LLM as LlmResult };
   };
@@ -191,7 +199,7 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
   test('drift detection in a run over a minute: the fixture slows down twofold halfway, TTFT, TPOT and decode tokens/s are flagged', async () => {
     const started = Date.now();
     let slowDown: NodeJS.Timeout | undefined;
-    const running = run({ ttftMs: 40, tpotMs: 4 }, { continuous: true, duration: 62, concurrency: 2, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
+    const running = run({ ttftMs: 40, tpotMs: 4 }, { continuous: true, duration: 62, concurrency: 2, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } }, 62_000);
     try {
       // the switch goes 31 s after the fixture saw the first request: the run's midpoint
       await waitFor('the first request', async () => ((await fixture.stats()).requests > 0 ? true : undefined), 20_000, 50);
@@ -210,5 +218,5 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
       clearTimeout(slowDown);
       await running.catch(() => undefined);
     }
-  }, 120_000);
+  }, 150_000);
 });
