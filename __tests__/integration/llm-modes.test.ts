@@ -142,17 +142,18 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
   });
 
   test('consistency: one prompt 100 times serially; the fixture slows down twofold halfway and the drift is flagged', async () => {
-    const { llm } = await run({ ttftMs: 30, tpotMs: 5, slowAfterRequests: 50, slowFactor: 2 }, { mode: 'consistency', dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
+    const { llm } = await run({ ttftMs: 30, tpotMs: 10, slowAfterRequests: 50, slowFactor: 2 }, { mode: 'consistency', dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
     const stats = await fixture.stats();
     expect(Object.values(stats.prompts)).toEqual([100]);
     expect(stats.maxInFlight).toBe(1);
     const c = llm.Consistency!;
-    // TTFT 30 ms then 60 ms: mean 45, stddev 15; decode 1000/5 = 200 then 100 tokens/s: mean 150, stddev 50
+    // TTFT 30 ms then 60 ms: mean 45, stddev 15; decode 1000/10 = 100 then 50 tokens/s: mean 75, stddev 25
+    // (timer jitter of a loaded machine spreads the decode rates: its slack is in tokens/s)
     expect(c.TTFT.N).toBe(100);
     near(c.TTFT.Mean, 45);
     near(c.TTFT.Stddev, 15, 3);
-    near(c.DecodeTokensPerSecond.Mean, 150, 8);
-    near(c.DecodeTokensPerSecond.Stddev, 50, 8);
+    near(c.DecodeTokensPerSecond.Mean, 75, 5);
+    near(c.DecodeTokensPerSecond.Stddev, 25, 6);
     near(c.TTFTDrift.FirstHalf, 30);
     near(c.TTFTDrift.SecondHalf, 60);
     expect(c.TTFTDrift.Flagged).toBe(true);
