@@ -5,7 +5,9 @@ import express from 'express';
 import type { Duplex } from 'node:stream';
 import { API_PREFIX, AGENT_WS_PATH, BenchError, isOwnOrigin, redactText } from '../src/contract';
 import { AgentHub } from './agents/hub';
-import { AgentLauncher, LocalAgentLauncher } from './agents/launcher';
+import { AgentLauncher } from './agents/launcher';
+import { createAgentLauncher } from './agents/launchers';
+import { PoolAgentLauncher } from './agents/pool-launcher';
 import { ApiGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
@@ -55,7 +57,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   const publicUrl = (): string => options.publicUrl ?? baseUrl;
   const localReports = new FileReportStore(path.join(options.dataDir, 'reports'), publicUrl);
   const reports = deps.reportStore ?? createReportStore(options.reportStore, { dataDir: options.dataDir, publicUrl });
-  const launcher = deps.launcher ?? new LocalAgentLauncher(options.agentCommand, (agentId, line) => log(`[agent ${agentId}] ${line}`), options.maxAgentsTotal);
+  const launcher = deps.launcher ?? createAgentLauncher(options, { log, credentials });
 
   const manager = new TaskManager({
     store,
@@ -104,7 +106,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.maxConnections = options.maxConnections;
   limitConnectionsPerClient(server, options.maxConnectionsPerClient);
-  const agentHub = new AgentHub((token) => manager.ownerForToken(token), log);
+  const agentHub = new AgentHub((token) => manager.ownerForToken(token), log, launcher instanceof PoolAgentLauncher ? launcher : undefined);
   const statsStream = new StatsStreamServer(manager);
   const routeUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     // a browser page of another site must not reach the agents' seats or a task's stream

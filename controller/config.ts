@@ -2,6 +2,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataLimits, DEFAULT_DATA_LIMITS } from './data/limits';
 
+/**
+ * Where a round's agents run: `local` child processes of the controller,
+ * `pool` agents on other hosts that joined and wait for work, or
+ * `kubernetes` Jobs. docs/distributed.md compares them.
+ */
+export const AGENT_LAUNCHER_KINDS = ['local', 'pool', 'kubernetes'] as const;
+export type AgentLauncherKind = (typeof AGENT_LAUNCHER_KINDS)[number];
+
+export function isAgentLauncherKind(value: unknown): value is AgentLauncherKind {
+  return typeof value === 'string' && (AGENT_LAUNCHER_KINDS as readonly string[]).includes(value);
+}
+
 /** Everything the controller is built from; flags and env vars map onto it in main.ts. */
 export interface ControllerOptions {
   host: string;
@@ -19,6 +31,8 @@ export interface ControllerOptions {
   retentionStoppedS: number;
   retentionFailedS: number;
   retentionCheckS: number;
+  /** Which launcher runs the agents (`--agent-launcher`, EAS_BENCH_AGENT_LAUNCHER). */
+  agentLauncher: AgentLauncherKind;
   /** How agents are started: a command line whose last arguments the launcher appends. */
   agentCommand: string[];
   /** Seconds to wait for the agents of a new round to connect. */
@@ -65,6 +79,7 @@ export function defaultOptions(): ControllerOptions {
     retentionStoppedS: 48 * 3600,
     retentionFailedS: 10 * 60,
     retentionCheckS: 30,
+    agentLauncher: 'local',
     agentCommand: defaultAgentCommand(),
     agentConnectTimeoutS: 30,
     dataLimits: DEFAULT_DATA_LIMITS,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createController } from './app';
-import { defaultOptions } from './config';
+import { AGENT_LAUNCHER_KINDS, defaultOptions, isAgentLauncherKind } from './config';
 
 /** `eascmd-controller`: flags, each with an EAS_BENCH_* env form (EAS_BENCH_PORT, ...). */
 async function main(): Promise<void> {
@@ -22,6 +22,12 @@ async function main(): Promise<void> {
     .option('retention-stopped-s', { type: 'number', default: defaults.retentionStoppedS })
     .option('retention-failed-s', { type: 'number', default: defaults.retentionFailedS })
     .option('retention-check-s', { type: 'number', default: defaults.retentionCheckS })
+    .option('agent-launcher', {
+      type: 'string',
+      choices: AGENT_LAUNCHER_KINDS,
+      default: defaults.agentLauncher,
+      describe: 'where agents run: local child processes, pool agents that joined from other hosts, or Kubernetes Jobs (docs/distributed.md)',
+    })
     .option('agent-connect-timeout-s', { type: 'number', default: defaults.agentConnectTimeoutS })
     .option('public-url', { type: 'string', describe: 'base URL used in links to local reports' })
     .option('data-max-source-bytes', { type: 'number', default: defaults.dataLimits.maxSourceBytes, describe: 'largest data source as fetched (a zip counts packed)' })
@@ -66,6 +72,8 @@ async function main(): Promise<void> {
     retentionFailedS: argv['retention-failed-s'],
     retentionCheckS: argv['retention-check-s'],
     agentConnectTimeoutS: argv['agent-connect-timeout-s'],
+    // yargs has checked it against the choices; the guard narrows the type
+    agentLauncher: isAgentLauncherKind(argv['agent-launcher']) ? argv['agent-launcher'] : defaults.agentLauncher,
     publicUrl: argv['public-url'],
     dataLimits: {
       maxSourceBytes: argv['data-max-source-bytes'],

@@ -24,7 +24,7 @@ describe('target-service fixture', () => {
     service = undefined;
   });
 
-  test('counts target requests by method, path and body hash, and answers with the configured body', async () => {
+  test('counts target requests by method, path, remote address and body hash, and answers with the configured body', async () => {
     service = await startTargetService({ bodyBytes: 100 });
     await call(`${service.url}/a?q=1`, { method: 'POST', body: 'one' });
     await call(`${service.url}/a`, { method: 'POST', body: 'one' });
@@ -37,6 +37,7 @@ describe('target-service fixture', () => {
       bytesIn: 6,
       byMethod: { POST: 2, GET: 1 },
       byPath: { '/a': 2, '/b': 1 },
+      byRemoteAddress: { '127.0.0.1': 3 },
       bodies: { [createHash('sha256').update('one').digest('hex')]: 2 },
       inFlight: 0,
     });

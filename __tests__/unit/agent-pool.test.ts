@@ -46,6 +46,7 @@ class FakeLauncher implements AgentLauncher {
 class FakeConnection implements AgentConnection {
   readonly pid = 4242;
   readonly host = 'agent-host';
+  readonly address = '127.0.0.1';
   readonly sent: ControllerToAgent[] = [];
   closed?: { code?: number; reason?: string };
 
@@ -84,8 +85,9 @@ function setup(wanted: number, capacity?: number): Setup {
     lost: (seat, why) => heard.push(`lost ${seat.agentId} (${why})`),
     refilled: () => heard.push('refilled'),
     settled: () => heard.push('settled'),
+    failed: (message) => heard.push(`failed ${message}`),
   };
-  const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, idPrefix: 'task-1', wanted: () => desired, events });
+  const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, taskName: 'task', roundId: 1, wanted: () => desired, events });
   return {
     pool,
     launcher,
@@ -123,8 +125,8 @@ describe('AgentPool', () => {
     expect(s.heard).toEqual(['added task-1-1 #0', 'added task-1-2 #1']);
     expect(s.pool.available()).toBe(2);
     expect(s.pool.agents()).toEqual([
-      { id: 'task-1-1', index: 0, host: 'agent-host', pid: 4242, state: 'connected' },
-      { id: 'task-1-2', index: 1, host: 'agent-host', pid: 4242, state: 'connected' },
+      { id: 'task-1-1', index: 0, host: 'agent-host', address: '127.0.0.1', pid: 4242, state: 'connected' },
+      { id: 'task-1-2', index: 1, host: 'agent-host', address: '127.0.0.1', pid: 4242, state: 'connected' },
     ]);
     // reconciling again launches nothing more
     s.pool.reconcile();

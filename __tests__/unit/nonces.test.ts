@@ -1,4 +1,4 @@
-import { NonceMemory } from '../../controller/api/nonces';
+import { NonceMemory } from '../../controller/nonces';
 
 describe('NonceMemory', () => {
   test('a nonce is refused again until its date expires, then forgotten', () => {

@@ -1,70 +1,56 @@
-import { AGENT_TOKEN_ENV, CLOSE_AGENT_CONNECTED, CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED } from '../../src/contract';
-import { AgentArgs, parseAgentArgs, UsageError, USAGE } from './args';
-import { ControllerConnection } from './connection';
-import { AgentRunner } from './runner';
+import { AGENT_TOKEN_ENV } from '../../src/contract';
+import { AgentArgs, isPoolArgs, parseAgentArgs, UsageError, USAGE } from './args';
+import { AgentLog } from './lifecycle';
+import { readPoolKey } from './pool-credentials';
+import { PoolMember } from './pool-member';
+import { SeatSession } from './seat';
 
 /**
- * eascmd-agent: one load-generating replica. It connects to the controller's
- * agents websocket, says hello with its secret (from $EAS_BENCH_AGENT_TOKEN, or --token), runs what it is
- * assigned and exits when the socket closes (code 0; 1 when the controller
- * refused it or could not be reached; 2 on a usage error).
+ * eascmd-agent: one load-generating replica. With a token (from
+ * $EAS_BENCH_AGENT_TOKEN, or --token) it takes one seat: it connects to the
+ * controller's agents websocket, runs what it is assigned and exits when the
+ * socket closes (code 0; 1 when the controller refused it or could not be
+ * reached; 2 on a usage error). With --pool-credentials it joins the
+ * controller's pool and serves seat after seat until it is signalled.
  * This module is the process entry point (bin/eascmd-agent requires it): it runs on load.
  */
 
-const REFUSED_CLOSE_CODES = new Set([CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED, CLOSE_AGENT_CONNECTED]);
+/** What a first signal ends gracefully: one seat, or a pool agent's whole life. */
+interface Life {
+  /** Stops the load (if any) with a last frame and `done`, then exits. */
+  stop(reason: string): void;
+}
 
 function run(args: AgentArgs): void {
-  const log = (level: 'info' | 'warn' | 'error', message: string): void => {
+  const log: AgentLog = (level, message) => {
     process.stderr.write(`[agent ${args.agentId}] ${level}: ${message}\n`);
   };
   let exiting = false;
+  let cleanup: () => Promise<void> = () => Promise.resolve();
   const exit = (code: number): void => {
     if (exiting) return;
     exiting = true;
     // Never hang on the way out: connections that do not close in time are dropped with the process.
     setTimeout(() => process.exit(code), 1000).unref();
-    runner.shutdown().finally(() => process.exit(code));
+    void cleanup().finally(() => process.exit(code));
   };
 
-  const runner = new AgentRunner((message) => connection.send(message), (level, message) => {
-    log(level, message);
-    connection.send({ type: 'log', level, message });
-  });
-
-  const stopAndLeave = (reason: string): void => {
-    void runner.stop(reason).then(() => connection.close(1000, 'done'));
-  };
-
-  const connection: ControllerConnection = new ControllerConnection(
-    { url: args.controllerUrl, token: args.token, agentId: args.agentId },
-    {
-      onMessage: (message) => {
-        switch (message.type) {
-          case 'assign':
-            runner.assign(message.assignment);
-            break;
-          case 'load':
-            runner.applyLoad(message.load, message.requestLimit);
-            break;
-          case 'start':
-            runner.start();
-            break;
-          case 'stop':
-            stopAndLeave(message.reason);
-            break;
-        }
+  let life: Life;
+  if (isPoolArgs(args)) {
+    const member = new PoolMember({ controllerUrl: args.controllerUrl, agentId: args.agentId, key: readPoolKey(args.poolCredentials), log, onRefused: () => exit(1) });
+    life = { stop: (reason) => void member.stop(reason).then(() => exit(0)) };
+    member.start();
+  } else {
+    const seat = new SeatSession({ controllerUrl: args.controllerUrl, token: args.token, agentId: args.agentId }, log, exit);
+    cleanup = () => seat.shutdown();
+    life = {
+      stop: (reason) => {
+        if (seat.working) return seat.stop(reason);
+        seat.leave(reason);
+        exit(0);
       },
-      onInvalid: (reason) => {
-        log('warn', `ignored a controller message: ${reason}`);
-        connection.send({ type: 'log', level: 'warn', message: `ignored a controller message: ${reason}` });
-      },
-      onClose: (code, reason, opened) => {
-        if (!opened) log('error', `cannot reach the controller at ${args.controllerUrl}: ${reason}`);
-        else if (REFUSED_CLOSE_CODES.has(code)) log('error', `refused by the controller (${code} ${reason})`);
-        exit(!opened || REFUSED_CLOSE_CODES.has(code) ? 1 : 0);
-      },
-    },
-  );
+    };
+  }
 
   if (args.exitOnStdinEof) {
     if (process.stdin.isTTY) {
@@ -83,12 +69,7 @@ function run(args: AgentArgs): void {
       return;
     }
     signalled = true;
-    if (runner.status === 'idle' || runner.status === 'stopped') {
-      connection.close(1000, signal);
-      exit(0);
-      return;
-    }
-    stopAndLeave(`signal ${signal}`);
+    life.stop(`signal ${signal}`);
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -100,16 +81,13 @@ function main(): void {
     args = parseAgentArgs(process.argv.slice(2), process.env);
     // read once; nothing the agent might start should inherit it
     delete process.env[AGENT_TOKEN_ENV];
+    if (args !== 'help') run(args);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`eascmd-agent: ${err.message}\n${USAGE}\n`);
     process.exit(2);
   }
-  if (args === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  run(args);
+  if (args === 'help') process.stdout.write(`${USAGE}\n`);
 }
 
 main();

@@ -1,15 +1,49 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
-import { AgentToController, CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED, ControllerToAgent, encodeMessage, parseAgentMessage, PROTOCOL_VERSION } from '../../src/contract';
+import {
+  AgentToController,
+  CLOSE_PROTOCOL,
+  CLOSE_UNAUTHORIZED,
+  ControllerToAgent,
+  ControllerToPoolAgent,
+  encodeMessage,
+  isPoolHelloText,
+  parseAgentMessage,
+  parsePoolAgentMessage,
+  PoolAgentToController,
+  PoolHello,
+  PROTOCOL_VERSION,
+} from '../../src/contract';
 
 /** One connected agent, as the round that owns it sees it. */
 export interface AgentConnection {
   readonly agentId: string;
   readonly pid: number;
+  /** The host name the agent gave in its hello. */
   readonly host: string;
+  /** The address its socket comes from, as this controller sees it. */
+  readonly address: string;
   send(message: ControllerToAgent): void;
   close(code?: number, reason?: string): void;
+}
+
+/** One pool agent's waiting link (see src/contract/pool.ts). */
+export interface PoolLink {
+  readonly agentId: string;
+  readonly pid: number;
+  readonly host: string;
+  readonly address: string;
+  send(message: ControllerToPoolAgent): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Where pool agents join: the pool launcher, when the controller runs one. */
+export interface PoolDoor {
+  /** Checks the signed hello and keeps the link, or closes it with the reason. */
+  join(hello: PoolHello, link: PoolLink): void;
+  onMessage(link: PoolLink, message: PoolAgentToController): void;
+  onClose(link: PoolLink): void;
 }
 
 /** The round an agent's token belongs to. */
@@ -53,15 +87,19 @@ export class AgentHub {
   constructor(
     private readonly ownerFor: (token: string) => AgentOwner | undefined,
     private readonly log: (line: string) => void = () => undefined,
+    /** Absent unless the launcher is `pool`: then a pool hello is refused. */
+    private readonly poolDoor?: PoolDoor,
   ) {}
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
+    const address = req.socket.remoteAddress ?? 'unknown';
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, address));
   }
 
-  private accept(ws: WebSocket, raw: Duplex): void {
+  private accept(ws: WebSocket, raw: Duplex, address: string): void {
     let owner: AgentOwner | undefined;
     let connection: AgentConnection | undefined;
+    let poolLink: PoolLink | undefined;
     // ws delivers a frame only once it is whole (up to maxPayload), so the
     // pre-hello budget is counted on the raw bytes as they arrive
     let received = 0;
@@ -87,11 +125,43 @@ export class AgentHub {
       }
     };
 
+    const helloDone = (): void => {
+      clearTimeout(helloTimer);
+      raw.removeListener('data', countBeforeHello);
+    };
+
+    /** A pool agent's frames: its signed hello, then word that its seat ended. */
+    const onPoolFrame = (text: string): void => {
+      const message = parsePoolAgentMessage(text);
+      if (typeof message === 'string') return closeSocket(ws, CLOSE_PROTOCOL, message);
+      if (poolLink) {
+        if (message.type === 'pool-hello') return closeSocket(ws, CLOSE_PROTOCOL, 'hello already said');
+        this.poolDoor?.onMessage(poolLink, message);
+        return;
+      }
+      if (message.type !== 'pool-hello' || message.version !== PROTOCOL_VERSION) return closeSocket(ws, CLOSE_PROTOCOL, 'expected hello');
+      if (!this.poolDoor) return closeSocket(ws, CLOSE_UNAUTHORIZED, 'this controller keeps no agent pool (--agent-launcher pool)');
+      helloDone();
+      poolLink = {
+        agentId: message.agentId,
+        pid: message.pid,
+        host: message.host,
+        address,
+        send: (m) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+        },
+        close: (code, reason) => closeSocket(ws, code ?? 1000, reason ?? ''),
+      };
+      this.poolDoor.join(message, poolLink);
+    };
+
     const onFrame = (data: RawData, isBinary: boolean): void => {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (isBinary) return closeSocket(ws, CLOSE_PROTOCOL, 'binary frame');
       if (!connection && frameBytes(data) > PRE_HELLO_MAX_BYTES) return closeSocket(ws, CLOSE_TOO_BIG, `more than ${PRE_HELLO_MAX_BYTES} bytes before hello`);
-      const message = parseAgentMessage(rawText(data));
+      const text = rawText(data);
+      if (poolLink || (!connection && isPoolHelloText(text))) return onPoolFrame(text);
+      const message = parseAgentMessage(text);
       if (typeof message === 'string') return closeSocket(ws, CLOSE_PROTOCOL, message);
       if (connection) {
         if (message.type === 'hello') return closeSocket(ws, CLOSE_PROTOCOL, 'hello already said');
@@ -101,12 +171,12 @@ export class AgentHub {
       if (message.type !== 'hello' || message.version !== PROTOCOL_VERSION) return closeSocket(ws, CLOSE_PROTOCOL, 'expected hello');
       owner = this.ownerFor(message.token);
       if (!owner) return closeSocket(ws, CLOSE_UNAUTHORIZED, 'unknown token');
-      clearTimeout(helloTimer);
-      raw.removeListener('data', countBeforeHello);
+      helloDone();
       connection = {
         agentId: message.agentId,
         pid: message.pid,
         host: message.host,
+        address,
         send: (m) => {
           if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(m));
         },
@@ -121,6 +191,8 @@ export class AgentHub {
       raw.removeListener('data', countBeforeHello);
       const closed = connection;
       if (closed) guarded('close', () => owner?.onClose(closed));
+      const link = poolLink;
+      if (link) guarded('close', () => this.poolDoor?.onClose(link));
     });
     // ws closes the socket itself on a protocol error (bad UTF-8, frame over maxPayload); 'close' follows
     ws.on('error', () => undefined);

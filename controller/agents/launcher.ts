@@ -14,18 +14,48 @@ export interface AgentLauncher {
   launch(spec: AgentLaunchSpec): LaunchedAgent;
   /** Ends every agent it started that still runs; resolves once they are gone. */
   shutdown(): Promise<void>;
+  /**
+   * The round ended: none of its agents will be asked for again. Launchers
+   * that start a round's agents together (a Kubernetes Job) clean up here;
+   * agents started one by one need nothing.
+   */
+  release?(round: AgentRound): void;
+}
+
+/** The round an agent serves: launchers that start a round's agents together group them by it. */
+export interface AgentRound {
+  readonly taskName: string;
+  readonly roundId: number;
 }
 
 export interface AgentLaunchSpec {
   controllerWsUrl: string;
   token: string;
   agentId: string;
+  /** The task and round the agent will serve: what a launcher names or labels its agents by. */
+  taskName: string;
+  roundId: number;
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
+  /**
+   * The engine refused to run it (forbidden, quota, an image it cannot pull):
+   * the round fails with this one line instead of replacing the agent forever.
+   */
+  onError?: (message: string) => void;
 }
 
 export interface LaunchedAgent {
   readonly agentId: string;
   readonly pid?: number;
+  /** True while nothing runs it yet because no host is free (a pool launch waiting for an idle agent). */
+  readonly waiting?: boolean;
+  /**
+   * Launchers whose engine names the agent (a Job's pod) and hands one secret
+   * to all of a round's agents (the round's Secret): the secret it gave, in
+   * place of the seat's own, and whether an agent calling itself `agentId` is
+   * this one. Absent: the agent uses the seat's id and secret.
+   */
+  readonly sharedSecret?: string;
+  answersTo?(agentId: string): boolean;
   /** Ends the agent (SIGTERM, then SIGKILL after graceMs). */
   kill(graceMs?: number): void;
 }

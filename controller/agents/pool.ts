@@ -18,6 +18,8 @@ export interface AgentInfo {
   readonly id: string;
   readonly index: number;
   readonly host?: string;
+  /** Where its socket comes from, as the controller sees it. */
+  readonly address?: string;
   readonly pid?: number;
   readonly state: AgentState;
 }
@@ -53,6 +55,8 @@ export interface PoolEvents {
   refilled(): void;
   /** After `stop`, the last agent said `done` or went away. */
   settled(): void;
+  /** The launcher's engine refused to run the round's agents: the round cannot go on. */
+  failed(message: string): void;
 }
 
 export interface AgentPoolOptions {
@@ -60,8 +64,9 @@ export interface AgentPoolOptions {
   controllerWsUrl: string;
   /** The task's agent token: an agent started by hand presents it to take a free seat. */
   agentToken: string;
-  /** Launched agents are named `${idPrefix}-1`, `${idPrefix}-2`, ... */
-  idPrefix: string;
+  /** The round's task and number: launched agents are named `${taskName}-${roundId}-1`, `-2`, ... */
+  taskName: string;
+  roundId: number;
   /** How many agents the round wants now; asked whenever seats are filled or offered. */
   wanted(): number;
   events: PoolEvents;
@@ -80,12 +85,26 @@ class Seat implements PoolSeat {
     readonly agentId: string,
     readonly index: number,
     /** A launched seat's own secret: only its hello may take the seat. Absent for a seat taken with the task's token. */
-    readonly secret?: string,
+    private readonly ownSecret?: string,
     public launched?: LaunchedAgent,
   ) {}
 
+  /** The secret its agent presents: the seat's own, or the one its launcher gave all of the round's agents. */
+  get secret(): string | undefined {
+    return this.launched?.sharedSecret ?? this.ownSecret;
+  }
+
+  /** Whether the agent calling itself `agentId` takes this seat: its own id, or the name its launcher's engine gave it. */
+  answersTo(agentId: string): boolean {
+    return agentId === this.agentId || (!this.connection && !this.retiring && this.launched?.answersTo?.(agentId) === true);
+  }
+
   get host(): string | undefined {
     return this.connection?.host;
+  }
+
+  get address(): string | undefined {
+    return this.connection?.address;
   }
 
   get pid(): number | undefined {
@@ -157,10 +176,12 @@ export class AgentPool implements AgentOwner {
       seat.connection?.close(1000, 'round finished');
       seat.launched?.kill();
     }
+    this.options.launcher.release?.({ taskName: this.options.taskName, roundId: this.options.roundId });
   }
 
   private launch(): void {
-    const agentId = `${this.options.idPrefix}-${++this.launchSerial}`;
+    const { taskName, roundId } = this.options;
+    const agentId = `${taskName}-${roundId}-${++this.launchSerial}`;
     const secret = randomBytes(24).toString('base64url');
     const seat = new Seat(agentId, this.freeIndex(), secret);
     this.seats.set(agentId, seat);
@@ -168,7 +189,12 @@ export class AgentPool implements AgentOwner {
       controllerWsUrl: this.options.controllerWsUrl,
       token: secret,
       agentId,
+      taskName,
+      roundId,
       onExit: (code, signal) => this.onAgentExit(seat, code, signal),
+      onError: (message) => {
+        if (!this.closing) this.options.events.failed(message);
+      },
     });
   }
 
@@ -229,8 +255,16 @@ export class AgentPool implements AgentOwner {
     return found;
   }
 
+  /** The seat an agent calling itself `agentId` speaks for. */
+  private seatFor(agentId: string): Seat | undefined {
+    const seat = this.seats.get(agentId);
+    if (seat) return seat;
+    for (const candidate of this.seats.values()) if (candidate.connection?.agentId === agentId || candidate.answersTo(agentId)) return candidate;
+    return undefined;
+  }
+
   attach(connection: AgentConnection, token: string): void {
-    let seat = this.seats.get(connection.agentId);
+    let seat = this.seatFor(connection.agentId);
     // a seat is never taken over: the agent holding it stays, the newcomer goes
     if (seat?.connection) {
       connection.close(CLOSE_AGENT_CONNECTED, 'agent id already connected');
@@ -261,7 +295,7 @@ export class AgentPool implements AgentOwner {
   }
 
   onClose(connection: AgentConnection): void {
-    const seat = this.seats.get(connection.agentId);
+    const seat = this.seatFor(connection.agentId);
     if (!seat || seat.connection !== connection) return;
     seat.connection = undefined;
     this.noteAvailability();
@@ -276,7 +310,7 @@ export class AgentPool implements AgentOwner {
   }
 
   onMessage(connection: AgentConnection, message: AgentToController): void {
-    const seat = this.seats.get(connection.agentId);
+    const seat = this.seatFor(connection.agentId);
     // only the socket seated in the seat speaks for it
     if (!seat || seat.connection !== connection) return;
     switch (message.type) {
@@ -310,6 +344,11 @@ export class AgentPool implements AgentOwner {
     return this.activeSeats().filter((s) => s.connection).length;
   }
 
+  /** Seats launched but not run by any host yet (no pool agent was free): the round starts without them. */
+  waitingForHost(): number {
+    return this.activeSeats().filter((s) => !s.connection && s.launched?.waiting === true).length;
+  }
+
   /** Connected agents not retiring that said `ready`. */
   readyCount(): number {
     return this.activeSeats().filter((s) => s.connection && s.ready).length;
@@ -340,7 +379,7 @@ export class AgentPool implements AgentOwner {
   agents(): AgentInfo[] {
     return [...this.seats.values()]
       .sort((a, b) => a.index - b.index)
-      .map((s) => ({ id: s.agentId, index: s.index, host: s.host, pid: s.pid, state: s.state }));
+      .map((s) => ({ id: s.agentId, index: s.index, host: s.host, address: s.address, pid: s.pid, state: s.state }));
   }
 
   private activeSeats(): Seat[] {

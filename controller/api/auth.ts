@@ -13,7 +13,7 @@ import {
   signaturesEqual,
   signDigest,
 } from '../../src/contract';
-import { NonceMemory } from './nonces';
+import { NonceMemory } from '../nonces';
 
 /** Every auth failure says the same, so that nothing is learnt from it. */
 const UNAUTHORIZED = 'missing or invalid credentials';

@@ -137,13 +137,16 @@ export class RoundRunner {
       launcher: deps.launcher,
       controllerWsUrl: deps.controllerWsUrl,
       agentToken: deps.agentToken,
-      idPrefix: `${deps.taskName}-${deps.roundId}`,
+      taskName: deps.taskName,
+      roundId: deps.roundId,
       wanted: () => this.desiredAgents(),
       events: {
         added: (seat) => this.onAgentAdded(seat),
         ready: () => {
-          // the round starts once every desired agent is ready, so their shares begin together
-          if (this.phase === 'starting' && this.pool.readyCount() >= this.desiredAgents()) this.enterRunning();
+          // the round starts once every desired agent is ready, so their shares begin together; seats no
+          // host can run yet (a pool with too few idle agents) are not waited for: they join when one comes
+          const ready = this.pool.readyCount();
+          if (this.phase === 'starting' && ready > 0 && ready >= this.desiredAgents() - this.pool.waitingForHost()) this.enterRunning();
         },
         stats: (seat, frame) => this.onFrame(seat, frame),
         done: () => this.checkRequestCount(),
@@ -157,6 +160,10 @@ export class RoundRunner {
         },
         refilled: () => this.sendLoads(),
         settled: () => this.checkAllStopped(),
+        failed: (message) => {
+          this.event('error', message);
+          void this.stop(message, true);
+        },
       },
     });
   }

@@ -10,3 +10,4 @@ export * from './numbers';
 export * from './llm-modes';
 export * from './llm-tags';
 export * from './llm-results';
+export * from './pool';

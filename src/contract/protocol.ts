@@ -197,7 +197,8 @@ export const AGENT_TOKEN_ENV = 'EAS_BENCH_AGENT_TOKEN';
 
 // ------------------------------------------------------------------ parsing
 // Every frame is checked field by field before either side acts on it: a
-// malformed frame is refused with a reason, never half-trusted.
+// malformed frame is refused with a reason, never half-trusted. The checks
+// are exported for the pool's messages (pool.ts), which follow the same rules.
 
 /** Bounds of what an agent may send; each is far above what a real agent sends. */
 export const AGENT_LIMITS = {
@@ -212,11 +213,11 @@ export const AGENT_LIMITS = {
 
 type Fields = Record<string, unknown>;
 
-function isObject(value: unknown): value is Fields {
+export function isObject(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isCount(value: unknown): value is number {
+export function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
@@ -229,7 +230,7 @@ function isNonNegative(value: unknown): value is number {
 }
 
 /** A name shown to people: bounded, no control characters. */
-function isName(value: unknown, maxChars: number): value is string {
+export function isName(value: unknown, maxChars: number): value is string {
   // eslint-disable-next-line no-control-regex
   return typeof value === 'string' && value.length > 0 && value.length <= maxChars && !/[\u0000-\u001f\u007f]/.test(value);
 }
@@ -246,11 +247,11 @@ function isHistogram(value: unknown): value is string {
 }
 
 /** A message type for a reason text: never String() of a parsed object, whose own `toString` key makes String() throw. */
-function describeType(type: unknown): string {
+export function describeType(type: unknown): string {
   return typeof type === 'string' ? type.slice(0, 40) : typeof type;
 }
 
-function parseJson(text: string): unknown {
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -1,0 +1,222 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { ClientNodeCluster } from '../../controller/agents/kubernetes/cluster';
+import { KubernetesAgentLauncher } from '../../controller/agents/kubernetes/launcher';
+import { AgentJobSettings, LABELS, POD_NAME_ENV, renderAgentJob, renderRoundSecret, TOKEN_KEY } from '../../controller/agents/kubernetes/manifests';
+import { AGENT_TOKEN_ENV } from '../../src/contract';
+import { AGENT_MAIN, InProcessController, startInProcessController } from '../helpers/controller';
+import { FakeKubeApi, startFakeKubeApi } from '../helpers/fake-kube-api';
+import { FixtureProcess, killAllStarted, startFixture, waitFor } from '../helpers/processes';
+
+/**
+ * The Kubernetes launcher against an in-process fake API server whose
+ * kubelet really runs eascmd-agent for each pod (see fake-kube-api.ts); the
+ * launcher speaks to it through @kubernetes/client-node as to a cluster.
+ */
+
+const NAMESPACE = 'bench';
+
+interface Detail {
+  TaskName: string;
+  Status: string;
+  Message: string;
+  AvailableAgent: number;
+  DesiredAgent: number;
+  Events: { Kind: string; Message: string }[];
+  Result?: { TotalRequests: number };
+}
+
+function kubeConfigFor(server: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'fake', server, skipTLSVerify: true }],
+    users: [{ name: 'controller', token: 'service-account-token' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'controller', namespace: NAMESPACE }],
+    currentContext: 'fake',
+  });
+  return config;
+}
+
+function settings(overrides: Partial<AgentJobSettings> = {}): AgentJobSettings {
+  return { namespace: NAMESPACE, image: 'eas-bench:test', controllerName: 'test-controller', requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' }, ttlSecondsAfterFinished: 600, ...overrides };
+}
+
+async function startLauncher(fake: FakeKubeApi, overrides: Partial<AgentJobSettings> = {}): Promise<{ launcher: KubernetesAgentLauncher; removedJobs: string[] }> {
+  const launcher = new KubernetesAgentLauncher({ cluster: new ClientNodeCluster(kubeConfigFor(fake.url), NAMESPACE), settings: settings(overrides) });
+  const { removedJobs } = await launcher.start();
+  return { launcher, removedJobs };
+}
+
+describe('the Kubernetes agent launcher against a fake API server that runs real agents', () => {
+  let fake: FakeKubeApi;
+  let fixture: FixtureProcess;
+  let launcher: KubernetesAgentLauncher;
+  let controller: InProcessController;
+
+  beforeAll(async () => {
+    fake = await startFakeKubeApi(NAMESPACE, { binaries: { 'eascmd-agent': [process.execPath, AGENT_MAIN] }, unpullableImages: ['registry.invalid/eas-bench:none'], failedPodBackoffMs: 1000 });
+    fixture = await startFixture(['--latency-ms', '2']);
+    ({ launcher } = await startLauncher(fake));
+    controller = await startInProcessController({}, { launcher });
+  });
+  afterAll(async () => {
+    await controller?.close();
+    await fake?.close();
+    await fixture?.stop();
+    killAllStarted();
+  });
+
+  const detail = async (name: string): Promise<Detail> => (await controller.call('GET', `/api/v2/benchmark-tasks/cn-local/${name}`)).json as unknown as Detail;
+  const create = async (task: unknown): Promise<string> => {
+    const res = await controller.call('POST', '/api/v2/benchmark-tasks', JSON.stringify(task));
+    expect(res.status).toBe(200);
+    return res.json.TaskName as string;
+  };
+  const onlyJob = () => {
+    expect(fake.jobs.size).toBe(1);
+    return [...fake.jobs.values()][0];
+  };
+
+  test('a round runs as a Job to its end: the target counts what the task reports, and the Job, its pods and Secret are deleted', async () => {
+    await fixture.reset();
+    const name = await create({ service: { serviceName: 'demo', url: `${fixture.url}/api/predict/demo` }, optional: { mode: 'manual', agentCount: 2, concurrency: 2, duration: 5 } });
+    await waitFor('the Job', () => fake.jobs.size === 1, 15000);
+    expect(onlyJob().spec?.parallelism).toBe(2);
+    const stopped = await waitFor('Stopped', async () => {
+      const d = await detail(name);
+      return d.Status === 'Stopped' ? d : undefined;
+    }, 60000);
+    expect(stopped.Message).toContain('duration of 5 s reached');
+    expect(stopped.Result?.TotalRequests).toBeGreaterThan(0);
+    expect(stopped.Result?.TotalRequests).toBe((await fixture.stats()).requests);
+    await waitFor('Job, Secret and pods deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 15000);
+    expect(fake.calls).toEqual(expect.arrayContaining([`delete jobs/eas-agents-${name}-10001`, `delete secrets/eas-agents-${name}-10001`]));
+  }, 90000);
+
+  test('a round runs as a Job end to end: a killed pod is replaced, parallelism follows update, the Job and Secret are deleted at the end', async () => {
+    await fixture.reset();
+    const name = await create({ service: { serviceName: 'demo', url: `${fixture.url}/api/predict/demo` }, optional: { mode: 'manual', agentCount: 2, concurrency: 2, duration: 120 } });
+    await waitFor('Running with 2 agents', async () => {
+      const d = await detail(name);
+      return d.Status === 'Running' && d.AvailableAgent === 2 && (d.Result?.TotalRequests ?? 0) > 0;
+    }, 30000);
+
+    // the Job as rendered: parallelism, labels naming task and round, the token only by reference
+    const job = onlyJob();
+    expect(job.spec?.parallelism).toBe(2);
+    expect(job.spec?.template.spec?.restartPolicy).toBe('Never');
+    expect(job.spec?.ttlSecondsAfterFinished).toBe(600);
+    expect(job.metadata?.labels?.[LABELS.task]).toBe(name);
+    expect(job.metadata?.labels?.[LABELS.round]).toBe('10001');
+    const container = job.spec?.template.spec?.containers[0];
+    expect(container?.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    const tokenEnv = container?.env?.find((e) => e.name === AGENT_TOKEN_ENV);
+    expect(tokenEnv?.value).toBeUndefined();
+    expect(tokenEnv?.valueFrom?.secretKeyRef).toEqual({ name: job.metadata?.name, key: TOKEN_KEY });
+    const secret = fake.secrets.get(job.metadata?.name ?? '');
+    const token = Buffer.from(secret?.data?.[TOKEN_KEY] ?? '', 'base64').toString('utf8');
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(JSON.stringify(job)).not.toContain(token);
+    // each pod's agent calls itself by its pod's name
+    const before = fake.activePods().map((p) => p.metadata?.name ?? '');
+    expect(before).toHaveLength(2);
+    for (const pod of before) expect(fake.pods.get(pod)?.spec?.containers[0].args).toContain(`$(${POD_NAME_ENV})`);
+
+    // a pod killed (its node lost it): the pool hears the exit, and a new pod takes the new seat
+    fake.killPod(before[0]);
+    await waitFor('the lost agent replaced by a new pod', async () => {
+      const d = await detail(name);
+      const pods = fake.activePods().map((p) => p.metadata?.name);
+      return d.AvailableAgent === 2 && d.Events.some((e) => e.Kind === 'agent-lost') && d.Events.some((e) => e.Kind === 'agent-added') && !pods.includes(before[0]) && pods.length === 2;
+    }, 30000);
+    expect((await detail(name)).Events.find((e) => e.Kind === 'agent-lost')?.Message).toMatch(/exited with code 137/);
+
+    // bench update -Doptional.agentCount=N: the Job's parallelism follows, up and down
+    expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}`, JSON.stringify({ optional: { agentCount: 3 } }))).status).toBe(200);
+    await waitFor('3 agents', async () => (await detail(name)).AvailableAgent === 3 && onlyJob().spec?.parallelism === 3, 30000);
+    expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}`, JSON.stringify({ optional: { agentCount: 1 } }))).status).toBe(200);
+    await waitFor('1 agent', async () => (await detail(name)).AvailableAgent === 1 && onlyJob().spec?.parallelism === 1 && fake.activePods().length === 1, 30000);
+    expect(fake.calls.filter((c) => c.startsWith('patch jobs/')).length).toBeGreaterThanOrEqual(2);
+
+    // the round ends: every agent stopped, the Job, its pods and the Secret gone
+    expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}/stop`)).status).toBe(200);
+    const stopped = await waitFor('Stopped', async () => {
+      const d = await detail(name);
+      return d.Status === 'Stopped' ? d : undefined;
+    }, 30000);
+    await waitFor('Job, Secret and pods deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 15000);
+    // the killed agent's last unreported second is lost with it, as with a local agent killed -9
+    expect(stopped.Result?.TotalRequests).toBeGreaterThan(0);
+    expect(stopped.Result?.TotalRequests).toBeLessThanOrEqual((await fixture.stats()).requests);
+    expect(launcher.jobNames()).toEqual([]);
+  }, 120000);
+
+  test('deleting a running task deletes its Job, pods and Secret', async () => {
+    const name = await create({ service: { serviceName: 'demo', url: `${fixture.url}/api/predict/demo` }, optional: { mode: 'manual', agentCount: 1, concurrency: 1, duration: 120 } });
+    await waitFor('Running', async () => (await detail(name)).Status === 'Running', 30000);
+    expect(fake.activePods()).toHaveLength(1);
+    expect((await controller.call('DELETE', `/api/v2/benchmark-tasks/cn-local/${name}`)).status).toBe(200);
+    await waitFor('Job, Secret and pods deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 15000);
+  }, 60000);
+
+  test('a Job the API server refuses (403) makes the task CreateFailed with its message, and what was made is deleted', async () => {
+    fake.forbid('create jobs', `jobs.batch is forbidden: User "system:serviceaccount:${NAMESPACE}:eas-bench" cannot create resource "jobs" in API group "batch"`);
+    try {
+      const name = await create({ service: { serviceName: 'demo', url: `${fixture.url}/api/predict/demo` }, optional: { mode: 'manual', agentCount: 2, concurrency: 1, duration: 30 } });
+      const failed = await waitFor('CreateFailed', async () => {
+        const d = await detail(name);
+        return d.Status === 'CreateFailed' ? d : undefined;
+      }, 15000);
+      expect(failed.Message).toMatch(/^Kubernetes refused to create Job eas-agents-[a-z0-9-]+: 403 Forbidden: jobs\.batch is forbidden: User "system:serviceaccount:bench:eas-bench" cannot create resource "jobs"/);
+      await waitFor('the round Secret deleted', () => fake.secrets.size === 0 && fake.jobs.size === 0, 10000);
+    } finally {
+      fake.allow('create jobs');
+    }
+  }, 60000);
+});
+
+describe('the launcher alone', () => {
+  let fake: FakeKubeApi;
+  beforeAll(async () => {
+    fake = await startFakeKubeApi(NAMESPACE, { binaries: { 'eascmd-agent': [process.execPath, AGENT_MAIN] }, unpullableImages: ['registry.invalid/eas-bench:none'] });
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  test('an image the cluster cannot pull is reported as the round error, not waited on', async () => {
+    const { launcher } = await startLauncher(fake, { image: 'registry.invalid/eas-bench:none' });
+    try {
+      const errors: string[] = [];
+      const round = { taskName: 'benchmark-demo-abcd', roundId: 10001 };
+      launcher.launch({ controllerWsUrl: 'ws://127.0.0.1:9/agents', token: 'x', agentId: 'a-1', ...round, onExit: () => undefined, onError: (m) => errors.push(m) });
+      const message = await waitFor('the pull error', () => errors[0], 10000);
+      expect(message).toMatch(/^agent pod eas-agents-benchmark-demo-abcd-10001-[a-z0-9]+ cannot start: ImagePullBackOff: Back-off pulling image "registry\.invalid\/eas-bench:none"$/);
+      launcher.release(round);
+      await waitFor('deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 10000);
+    } finally {
+      await launcher.shutdown();
+    }
+  });
+
+  test('after a restart, Jobs and Secrets of rounds the controller no longer runs are removed; another controller\'s stay', async () => {
+    const leftover = { taskName: 'benchmark-demo-dead', roundId: 10003 };
+    const theirs = { taskName: 'benchmark-demo-else', roundId: 10001 };
+    const mine = settings();
+    const other = settings({ controllerName: 'other-controller' });
+    const post = async (path: string, body: unknown): Promise<void> => {
+      const res = await fetch(`${fake.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      expect(res.status).toBe(201);
+    };
+    await post(`/api/v1/namespaces/${NAMESPACE}/secrets`, renderRoundSecret(mine, leftover, 'old'));
+    await post(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs`, renderAgentJob(mine, leftover, 'ws://127.0.0.1:9/agents', 0));
+    await post(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs`, renderAgentJob(other, theirs, 'ws://127.0.0.1:9/agents', 0));
+    const { launcher, removedJobs } = await startLauncher(fake);
+    try {
+      expect(removedJobs).toEqual(['eas-agents-benchmark-demo-dead-10003']);
+      expect([...fake.jobs.keys()]).toEqual(['eas-agents-benchmark-demo-else-10001']);
+      expect(fake.secrets.size).toBe(0);
+    } finally {
+      await launcher.shutdown();
+    }
+  });
+});
