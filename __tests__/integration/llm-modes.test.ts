@@ -124,14 +124,14 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     figures.push(`pressure 1 -> 8 over ${rampMs} ms: steady stage from +${Math.round(stage!.startMs - firstSend)} ms for ${Math.round(stage!.endMs - stage!.startMs)} ms, Stable Concurrency ${llm.StableCommon?.Concurrency}`);
   });
 
-  test('token-sweep: TTFT against prompt length, linear and super-linear prefill', async () => {
+  test('token-sweep: TTFT against prompt length, linear (2 ms a token) and super-linear (0.01 ms x tokens²) prefill', async () => {
     const lengths = [40, 80, 160];
-    const linear = await run({ ttftMs: 0, prefillMsPerToken: 1 }, { mode: 'token-sweep', concurrency: 4, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
+    const linear = await run({ ttftMs: 0, prefillMsPerToken: 2 }, { mode: 'token-sweep', concurrency: 4, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
     const sweep = linear.llm.TokenSweep!;
     // 100 requests, 34 per length (the last gets the rest)
     expect(sweep.Points.map((p) => [p.PromptTokens, p.N])).toEqual([[40, 34], [80, 34], [160, 32]]);
     // medians: the first requests of a run also open their connections
-    sweep.Points.forEach((p) => near(p.TTFTMedian, p.PromptTokens));
+    sweep.Points.forEach((p) => near(p.TTFTMedian, 2 * p.PromptTokens));
     expect(sweep.Scaling).toBe('linear');
     const square = await run({ ttftMs: 0, prefillMsPerToken: 0.01, prefillExponent: 2 }, { mode: 'token-sweep', concurrency: 4, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
     const squared = square.llm.TokenSweep!;

@@ -30,6 +30,7 @@ describe('llm options and modes: validation names the field', () => {
     [llm({ mode: 'token-sweep', requestCount: 100, promptLengths: [500, 0.5] }), 'llm.promptLengths[1]', 'must be an integer'],
     [llm({ promptLengths: [500] }), 'llm.promptLengths', 'applies only to llm.mode token-sweep'],
     [llm({ mode: 'consistency', concurrency: 2 }), 'llm.concurrency', 'must be 1 in llm.mode consistency (one prompt sent serially)'],
+    [{ ...llm({ mode: 'consistency' }), optional: { agentCount: 2 } }, 'optional.agentCount', 'must be 1 in llm.mode consistency (one prompt sent serially)'],
     [llm({ mode: 'sessions' }), 'llm.testMode', 'must be rate in llm.mode sessions (llm.requestRate is the session arrival rate)'],
     [llm({ mode: 'sessions', testMode: 'rate', requestRate: 1, sessions: { turns: { mu: 1 } } }), 'llm.sessions.turns.sigma', 'is required'],
     [llm({ mode: 'tools', api: 'completions' }), 'llm.api', 'must be chat in llm.mode tools (OpenAI tools are a chat completions feature)'],
@@ -111,7 +112,7 @@ describe('run modes in the requests', () => {
 
 describe('mode figures', () => {
   test('scaling is the least-squares exponent of TTFT against prompt length', () => {
-    const point = (PromptTokens: number, TTFTMean: number) => ({ PromptTokens, N: 10, TTFTMean, TTFTMedian: TTFTMean, TTFTPer1kTokens: 0 });
+    const point = (PromptTokens: number, TTFTMedian: number) => ({ PromptTokens, N: 10, TTFTMean: TTFTMedian, TTFTMedian, TTFTPer1kTokens: 0 });
     expect(sweepScaling([point(500, 50), point(1000, 100), point(2000, 200)])).toEqual({ Exponent: 1, Scaling: 'linear' });
     expect(sweepScaling([point(500, 25), point(1000, 100), point(2000, 400)])).toEqual({ Exponent: 2, Scaling: 'super-linear' });
     expect(sweepScaling([point(500, 100), point(2000, 200)])).toEqual({ Exponent: 0.5, Scaling: 'sub-linear' });

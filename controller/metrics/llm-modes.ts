@@ -55,14 +55,16 @@ export function halfDrift(first: number, second: number, higherIsWorse: boolean,
 const sorted = (values: readonly number[]): number[] => [...values].sort((a, b) => a - b);
 
 /**
- * TTFT ∝ L^b by least squares on logs: b ≈ 1 is linear (within 0.1), below
- * sub-linear, above super-linear; fewer than two lengths say nothing.
+ * TTFT ∝ L^b by least squares on the logs of the points' median TTFT (a few
+ * slow requests, such as those opening connections, do not bend it): b ≈ 1 is
+ * linear (within 0.1), below sub-linear, above super-linear; fewer than two
+ * lengths say nothing.
  */
 export function sweepScaling(points: readonly LlmSweepPoint[]): Pick<LlmTokenSweep, 'Exponent' | 'Scaling'> {
-  const usable = points.filter((p) => p.N > 0 && p.TTFTMean > 0 && p.PromptTokens > 0);
+  const usable = points.filter((p) => p.N > 0 && p.TTFTMedian > 0 && p.PromptTokens > 0);
   if (usable.length < 2) return { Exponent: 0, Scaling: 'unknown' };
   const xs = usable.map((p) => Math.log(p.PromptTokens));
-  const ys = usable.map((p) => Math.log(p.TTFTMean));
+  const ys = usable.map((p) => Math.log(p.TTFTMedian));
   const mx = mean(xs);
   const my = mean(ys);
   const sxx = xs.reduce((s, x) => s + (x - mx) ** 2, 0);

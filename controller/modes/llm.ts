@@ -1,10 +1,10 @@
 import { Capacity, DEFAULTS, LLM_MODE_DEFAULTS, LlmLoad, LlmSpec, LoadShape, ResolvedOptional } from '../../src/contract';
 import { ModeContext, ModeDriver, splitInteger, splitRate, TaskMode } from './base';
 
-/** An llm task sets its agents (optional.agentCount) and is named by its test mode. */
+/** An llm task sets its agents (optional.agentCount) and is named by its run mode, or its test mode for the standard one. */
 export function llmTaskMode(llm: LlmSpec, optional: ResolvedOptional): TaskMode {
   return {
-    displayName: `llm-${llm.testMode}`,
+    displayName: `llm-${llm.mode && llm.mode !== 'standard' ? llm.mode : llm.testMode}`,
     agentsFromTask: true,
     startingAgents: (maxAgents) => Math.min(optional.agentCount, maxAgents),
     create: (ctx) => new LlmMode(llm, optional, ctx),
@@ -82,6 +82,7 @@ export class LlmMode implements ModeDriver {
       case 'concurrency':
         return `llm: ${this.totalStreams()} concurrent streams`;
       case 'rate':
+        if (this.llm.mode === 'sessions') return `llm: ${this.llm.requestRate} sessions/s, burstiness ${this.llm.burstiness ?? DEFAULTS.llmBurstiness}`;
         return `llm: ${this.llm.requestRate} req/s, burstiness ${this.llm.burstiness ?? DEFAULTS.llmBurstiness}${this.llm.maxConcurrency !== undefined ? `, max ${this.llm.maxConcurrency} in flight` : ''}`;
       case 'throughput':
         return `llm: ${this.totalStreams()} requests at once`;

@@ -44,7 +44,7 @@ export function resolveSessions(spec: LlmSessionsSpec | undefined): Required<Omi
 }
 
 /** The rules between the llm fields of the modes; each problem names its field. */
-export function llmModeChecks(llm: LlmSpec, errors: FieldError[]): void {
+export function llmModeChecks(llm: LlmSpec, agentCount: number, errors: FieldError[]): void {
   const mode = llm.mode ?? 'standard';
   if (llm.testMode === 'pressure') {
     const start = llm.startConcurrency ?? LLM_MODE_DEFAULTS.startConcurrency;
@@ -68,6 +68,7 @@ export function llmModeChecks(llm: LlmSpec, errors: FieldError[]): void {
     case 'consistency':
       if (llm.testMode !== 'concurrency') errors.push({ field: 'llm.testMode', message: 'must be concurrency in llm.mode consistency (one prompt sent serially)' });
       if ((llm.concurrency ?? 1) !== 1) errors.push({ field: 'llm.concurrency', message: 'must be 1 in llm.mode consistency (one prompt sent serially)' });
+      if (agentCount !== 1) errors.push({ field: 'optional.agentCount', message: 'must be 1 in llm.mode consistency (one prompt sent serially)' });
       break;
     case 'sessions':
       if (llm.testMode !== 'rate') errors.push({ field: 'llm.testMode', message: 'must be rate in llm.mode sessions (llm.requestRate is the session arrival rate)' });

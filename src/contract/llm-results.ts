@@ -49,7 +49,7 @@ export interface LlmSweepPoint {
 
 export interface LlmTokenSweep {
   Points: LlmSweepPoint[];
-  /** b of TTFT ∝ PromptTokens^b, least squares on the logs of the points' mean TTFT. */
+  /** b of TTFT ∝ PromptTokens^b, least squares on the logs of the points' median TTFT. */
   Exponent: number;
   Scaling: 'linear' | 'sub-linear' | 'super-linear' | 'unknown';
 }

@@ -510,7 +510,7 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
     if (dataset?.type === 'custom' && !task.data?.content && !task.data?.path) {
       errors.push({ field: 'data', message: 'the custom llm dataset needs data.content or data.path' });
     }
-    llmModeChecks(llm, errors);
+    llmModeChecks(llm, task.optional?.agentCount ?? 1, errors);
   }
 }
 
