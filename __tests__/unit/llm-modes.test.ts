@@ -5,7 +5,7 @@ import { countTokens, loadTokenizer } from '../../controller/agent/llm/tokens';
 import { applyEvent, emptyTimeline } from '../../controller/agent/llm/client';
 import { toolOutcome } from '../../controller/agent/llm/tool-calls';
 import { requestFor } from '../../controller/agent/llm/prompts';
-import { halfDrift, meanStd, sweepScaling } from '../../controller/metrics/llm-modes';
+import { halfDrift, LatencySample, MAX_SAMPLES, meanStd, sweepScaling } from '../../controller/metrics/llm-modes';
 import { tokenizerName } from '../../controller/tasks/llm-run-work';
 import { toolCallPieces } from '../../fixtures/openai-service';
 
@@ -130,5 +130,19 @@ describe('mode figures', () => {
   test('mean ± population stddev', () => {
     expect(meanStd([20, 20, 40, 40])).toEqual({ Mean: 30, Stddev: 10, CvPct: 33.33, N: 4 });
     expect(meanStd([])).toEqual({ Mean: 0, Stddev: 0, CvPct: 0, N: 0 });
+  });
+});
+
+describe('latency samples stay bounded', () => {
+  test('exact percentiles up to MAX_SAMPLES values, then a uniform reservoir of them; the mean stays exact', () => {
+    const exact = new LatencySample();
+    for (let i = 1; i <= 101; i++) exact.add(i);
+    expect(exact.percentiles([50, 99])).toEqual([51, 100]);
+    expect(exact.mean).toBe(51);
+    const long = new LatencySample();
+    for (let i = 0; i < 3 * MAX_SAMPLES; i++) long.add(i % 1000);
+    expect(long.mean).toBeCloseTo(499.5, 6);
+    const [p50] = long.percentiles([50]);
+    expect(Math.abs(p50 - 500)).toBeLessThan(15);
   });
 });

@@ -54,6 +54,45 @@ export function halfDrift(first: number, second: number, higherIsWorse: boolean,
 
 const sorted = (values: readonly number[]): number[] => [...values].sort((a, b) => a - b);
 
+/** Most values a latency sample keeps: beyond it, a uniform reservoir of that many. */
+export const MAX_SAMPLES = 100_000;
+
+/**
+ * Latencies of one kind (session turns, tool calls): the exact mean, and
+ * percentiles exact up to MAX_SAMPLES values, then from a uniform reservoir
+ * sample of them (Algorithm R, seeded), so memory stays bounded in long runs.
+ */
+export class LatencySample {
+  private readonly values: number[] = [];
+  private count = 0;
+  private sum = 0;
+  private seed = 0x2545f491;
+
+  add(value: number): void {
+    this.count++;
+    this.sum += value;
+    if (this.values.length < MAX_SAMPLES) {
+      this.values.push(value);
+      return;
+    }
+    // xorshift32: deterministic, no Math.random
+    this.seed ^= this.seed << 13;
+    this.seed ^= this.seed >>> 17;
+    this.seed ^= this.seed << 5;
+    const slot = (this.seed >>> 0) % this.count;
+    if (slot < MAX_SAMPLES) this.values[slot] = value;
+  }
+
+  get mean(): number {
+    return this.count > 0 ? this.sum / this.count : 0;
+  }
+
+  percentiles(ps: readonly number[]): number[] {
+    const ordered = sorted(this.values);
+    return ps.map((p) => roundTo(percentile(ordered, p), 4));
+  }
+}
+
 /**
  * TTFT ∝ L^b by least squares on the logs of the points' median TTFT (a few
  * slow requests, such as those opening connections, do not bend it): b ≈ 1 is
@@ -77,8 +116,9 @@ export function sweepScaling(points: readonly LlmSweepPoint[]): Pick<LlmTokenSwe
 /**
  * The result sections of the run modes and options, fed one record at a time
  * (as they arrive, or read back from disk). What it keeps is bounded: per-second
- * sums for drift, counters, and per-request values only for the modes whose
- * request count is bounded (token-sweep, consistency, sessions, tools).
+ * sums for drift, counters, per-length TTFTs of token-sweep (requestCount
+ * <= 1000), and at most MAX_SAMPLES values for consistency, session turns and
+ * tool calls.
  */
 export class LlmModeAccumulator {
   private readonly seconds = new Map<number, SecondSums>();
@@ -88,17 +128,18 @@ export class LlmModeAccumulator {
   private retryAttempts = 0;
   private recovered = 0;
   private readonly sweep = new Map<number, number[]>();
-  /** consistency: [sendMs, ttft, decode] of each successful request. */
+  /** consistency: [sendMs, ttft, decode] of each successful request (a serial run: at most a duration's worth, capped at MAX_SAMPLES). */
   private readonly serial: [number, number, number | null][] = [];
-  private readonly sessionsStarted = new Set<string>();
-  private readonly sessionsCompleted = new Set<string>();
+  /** Turns at position 1, and successful last turns: each session has one of each at most. */
+  private sessionsStarted = 0;
+  private sessionsCompleted = 0;
   private turns = 0;
-  private readonly turnLatency: number[] = [];
+  private readonly turnLatency = new LatencySample();
   private readonly byTurn = new Map<number, { ttft: number; n: number; input: number }>();
   private toolRequests = 0;
   private toolCalled = 0;
   private toolParsed = 0;
-  private readonly toolLatency: number[] = [];
+  private readonly toolLatency = new LatencySample();
 
   constructor(private readonly context: LlmModeContext) {}
 
@@ -119,13 +160,13 @@ export class LlmModeAccumulator {
       list.push(r.ttftMs);
       this.sweep.set(tags.promptLength, list);
     }
-    if (this.context.mode === 'consistency' && r.success && r.ttftMs !== null) this.serial.push([r.sendMs, r.ttftMs, figures?.decode ?? null]);
-    if (tags?.session !== undefined && tags.turn !== undefined) this.addTurn(r, `${r.agent}/${tags.session}`, tags.turn, tags.lastTurn === true);
+    if (this.context.mode === 'consistency' && r.success && r.ttftMs !== null && this.serial.length < MAX_SAMPLES) this.serial.push([r.sendMs, r.ttftMs, figures?.decode ?? null]);
+    if (tags?.session !== undefined && tags.turn !== undefined) this.addTurn(r, tags.turn, tags.lastTurn === true);
     if (tags?.tool !== undefined) {
       this.toolRequests++;
       if (tags.tool !== 'none') {
         this.toolCalled++;
-        if (r.e2elMs !== null) this.toolLatency.push(r.e2elMs);
+        if (r.e2elMs !== null) this.toolLatency.add(r.e2elMs);
       }
       if (tags.tool === 'parsed') this.toolParsed++;
     }
@@ -147,12 +188,12 @@ export class LlmModeAccumulator {
     this.seconds.set(key, s);
   }
 
-  private addTurn(r: LlmRequestRecord, session: string, turn: number, last: boolean): void {
-    if (turn === 1) this.sessionsStarted.add(session);
+  private addTurn(r: LlmRequestRecord, turn: number, last: boolean): void {
+    if (turn === 1) this.sessionsStarted++;
     this.turns++;
     if (!r.success) return;
-    if (last) this.sessionsCompleted.add(session);
-    if (r.e2elMs !== null) this.turnLatency.push(r.e2elMs);
+    if (last) this.sessionsCompleted++;
+    if (r.e2elMs !== null) this.turnLatency.add(r.e2elMs);
     const position = this.byTurn.get(turn) ?? { ttft: 0, n: 0, input: 0 };
     position.ttft += r.ttftMs ?? 0;
     position.input += r.inputTokens;
@@ -229,14 +270,14 @@ export class LlmModeAccumulator {
   }
 
   private sessions(): LlmModeSections['Sessions'] {
-    const latency = sorted(this.turnLatency);
+    const [p50, p95, p99] = this.turnLatency.percentiles([50, 95, 99]);
     return {
-      SessionsStarted: this.sessionsStarted.size,
-      SessionsCompleted: this.sessionsCompleted.size,
+      SessionsStarted: this.sessionsStarted,
+      SessionsCompleted: this.sessionsCompleted,
       Turns: this.turns,
-      TurnLatencyP50: roundTo(percentile(latency, 50), 4),
-      TurnLatencyP95: roundTo(percentile(latency, 95), 4),
-      TurnLatencyP99: roundTo(percentile(latency, 99), 4),
+      TurnLatencyP50: p50,
+      TurnLatencyP95: p95,
+      TurnLatencyP99: p99,
       ByTurn: [...this.byTurn.entries()]
         .sort((a, b) => a[0] - b[0])
         .map(([turn, p]) => ({ Turn: turn, N: p.n, TTFTMean: roundTo(p.ttft / p.n, 4), InputTokensMean: roundTo(p.input / p.n, 2) })),
@@ -244,7 +285,7 @@ export class LlmModeAccumulator {
   }
 
   private toolCalls(): LlmModeSections['ToolCalls'] {
-    const latency = sorted(this.toolLatency);
+    const [p50, p99] = this.toolLatency.percentiles([50, 99]);
     const pct = (a: number, b: number): number => (b > 0 ? roundTo((a / b) * 100, 2) : 0);
     return {
       Requests: this.toolRequests,
@@ -252,9 +293,9 @@ export class LlmModeAccumulator {
       Parsed: this.toolParsed,
       CallRatePct: pct(this.toolCalled, this.toolRequests),
       ParseRatePct: pct(this.toolParsed, this.toolCalled),
-      CallLatencyMean: roundTo(mean(latency), 4),
-      CallLatencyP50: roundTo(percentile(latency, 50), 4),
-      CallLatencyP99: roundTo(percentile(latency, 99), 4),
+      CallLatencyMean: roundTo(this.toolLatency.mean, 4),
+      CallLatencyP50: p50,
+      CallLatencyP99: p99,
     };
   }
 }
