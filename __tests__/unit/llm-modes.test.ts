@@ -7,6 +7,7 @@ import { toolOutcome } from '../../controller/agent/llm/tool-calls';
 import { requestFor } from '../../controller/agent/llm/prompts';
 import { halfDrift, LatencySample, MAX_SAMPLES, meanStd, sweepScaling } from '../../controller/metrics/llm-modes';
 import { tokenizerName } from '../../controller/tasks/llm-run-work';
+import { llmModeSummary } from '../../src/output/llm-mode-summary';
 import { toolCallPieces } from '../../fixtures/openai-service';
 
 const base = { service: { serviceName: 'llm_test' } };
@@ -144,5 +145,29 @@ describe('latency samples stay bounded', () => {
     expect(long.mean).toBeCloseTo(499.5, 6);
     const [p50] = long.percentiles([50]);
     expect(Math.abs(p50 - 500)).toBeLessThan(15);
+  });
+});
+
+describe('the summary prints the mode sections in the stress tester words', () => {
+  test('consistency, drift, retries, sweep, sessions and tool calls', () => {
+    const drift = (FirstHalf: number, SecondHalf: number, Flagged: boolean) => ({ FirstHalf, SecondHalf, ChangePct: ((SecondHalf - FirstHalf) / FirstHalf) * 100, Flagged });
+    const text = llmModeSummary({
+      Retries: { RetriedRequests: 11, RetryAttempts: 12, RecoveredRequests: 10 },
+      Drift: { ThresholdPct: 10, TTFT: drift(40, 80, true), TPOT: drift(4, 4.1, false), DecodeTokensPerSecond: drift(250, 244, false), Flagged: true },
+      TokenSweep: { Points: [{ PromptTokens: 500, N: 20, TTFTMean: 50, TTFTMedian: 49, TTFTPer1kTokens: 100 }], Exponent: 1.02, Scaling: 'linear' },
+      Consistency: { TTFT: { Mean: 312, Stddev: 45, CvPct: 14.42, N: 30 }, DecodeTokensPerSecond: { Mean: 44.1, Stddev: 0.8, CvPct: 1.81, N: 30 }, TTFTDrift: drift(300, 320, false), DecodeDrift: drift(44.4, 43.8, false) },
+      Sessions: { SessionsStarted: 36, SessionsCompleted: 31, Turns: 100, TurnLatencyP50: 174.5, TurnLatencyP95: 231.56, TurnLatencyP99: 232.88, ByTurn: [{ Turn: 1, N: 36, TTFTMean: 101, InputTokensMean: 100 }] },
+      ToolCalls: { Requests: 100, CalledTool: 50, Parsed: 40, CallRatePct: 50, ParseRatePct: 80, CallLatencyMean: 146.68, CallLatencyP50: 140.2, CallLatencyP99: 183.97 },
+    }).join('\n');
+    expect(text).toContain('Retries: 11 requests retried (12 extra sends), 10 recovered');
+    expect(text).toContain('Drift, first half against second half (flagged over 10%): DEGRADED');
+    expect(text).toContain("| TTFT   |      40 ms |       80 ms |  +100% | FLAGGED |");
+    expect(text).toContain('Token sweep: prefill scaling linear (TTFT ∝ tokens^1.02)');
+    expect(text).toContain('Consistency: same prompt x 30 sequential runs');
+    expect(text).toContain('  Decode TPS: 44.1 ± 0.8 (stddev 1.81%)');
+    expect(text).toContain('  TTFT: 312 ± 45 ms (stddev 14.42%)');
+    expect(text).toContain('Sessions: 31 of 36 completed, 100 turns; per-turn latency p50/p95/p99 174.5/231.56/232.88 ms');
+    expect(text).toContain('Tool calls: 50 of 100 answers called a tool (50%), 40 parsed (80%); call latency mean 146.68 ms, p50 140.2 ms, p99 183.97 ms');
+    expect(llmModeSummary({ Tokenizer: 'gpt-tokenizer o200k_base' })).toEqual([]);
   });
 });
