@@ -161,7 +161,7 @@ describe('the summary prints the mode sections in the stress tester words', () =
     }).join('\n');
     expect(text).toContain('Retries: 11 requests retried (12 extra sends), 10 recovered');
     expect(text).toContain('Drift, first half against second half (flagged over 10%): DEGRADED');
-    expect(text).toContain("| TTFT   |      40 ms |       80 ms |  +100% | FLAGGED |");
+    expect(text).toContain('| TTFT   |      40 ms |       80 ms |  +100% | FLAGGED |');
     expect(text).toContain('Token sweep: prefill scaling linear (TTFT ∝ tokens^1.02)');
     expect(text).toContain('Consistency: same prompt x 30 sequential runs');
     expect(text).toContain('  Decode TPS: 44.1 ± 0.8 (stddev 1.81%)');
