@@ -1,24 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { steadyStage } from '../../controller/metrics/llm';
-import { bodyDigest, type OpenAiBehaviour } from '../../fixtures/openai-service';
+import { bodyDigest, OPENAI_FIXTURE_DEFAULTS, type OpenAiBehaviour } from '../../fixtures/openai-service';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
 import { createAndWait, llmRecords, within } from '../helpers/llm';
 import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, waitFor, writeTask } from '../helpers/processes';
 
-/** Every switch the tests touch, at its neutral value: each test sets what it needs on top. */
-const NEUTRAL: Partial<OpenAiBehaviour> = {
-  ttftMs: 20,
-  tpotMs: 2,
-  usage: true,
-  errorRate: 0,
-  prefillMsPerToken: 0,
-  prefillExponent: 1,
-  slowAfterRequests: 0,
-  slowFactor: 1,
-  toolCallRate: 0,
-  invalidToolArgsRate: 0,
-};
+/** The fixture's defaults with quicker tokens: each test sets what it needs on top. */
+const NEUTRAL: Partial<OpenAiBehaviour> = { ...OPENAI_FIXTURE_DEFAULTS, ttftMs: 20, tpotMs: 2 };
 const TOKENIZER_FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'tokenizers', 'word-level.tokenizer.json');
 
 /**

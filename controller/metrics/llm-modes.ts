@@ -30,6 +30,17 @@ interface SecondSums {
   decodeN: number;
 }
 
+const emptySums = (): SecondSums => ({ ttft: 0, ttftN: 0, tpot: 0, tpotN: 0, decode: 0, decodeN: 0 });
+
+function addSums(target: SecondSums, s: SecondSums): void {
+  target.ttft += s.ttft;
+  target.ttftN += s.ttftN;
+  target.tpot += s.tpot;
+  target.tpotN += s.tpotN;
+  target.decode += s.decode;
+  target.decodeN += s.decodeN;
+}
+
 /** TPOT of a request, ms, and its decode rate, tokens/s (1000 / TPOT): only with more than one output token. */
 function decodeFigures(r: LlmRequestRecord): { tpot: number; decode: number } | null {
   if (!r.success || r.e2elMs === null || r.ttftMs === null || r.outputTokens <= 1) return null;
@@ -174,7 +185,7 @@ export class LlmModeAccumulator {
 
   private addSecond(r: LlmRequestRecord, figures: { tpot: number; decode: number } | null): void {
     const key = Math.floor(r.sendMs / 1000);
-    const s = this.seconds.get(key) ?? { ttft: 0, ttftN: 0, tpot: 0, tpotN: 0, decode: 0, decodeN: 0 };
+    const s = this.seconds.get(key) ?? emptySums();
     if (r.ttftMs !== null) {
       s.ttft += r.ttftMs;
       s.ttftN++;
@@ -228,16 +239,8 @@ export class LlmModeAccumulator {
     const spanMs = this.lastEndMs - this.firstSendMs;
     if (!(spanMs > LLM_MODE_DEFAULTS.driftMinRunS * 1000)) return undefined;
     const midS = (this.firstSendMs + spanMs / 2) / 1000;
-    const halves = [0, 1].map(() => ({ ttft: 0, ttftN: 0, tpot: 0, tpotN: 0, decode: 0, decodeN: 0 }));
-    for (const [second, s] of this.seconds) {
-      const h = halves[second < Math.floor(midS) ? 0 : 1];
-      h.ttft += s.ttft;
-      h.ttftN += s.ttftN;
-      h.tpot += s.tpot;
-      h.tpotN += s.tpotN;
-      h.decode += s.decode;
-      h.decodeN += s.decodeN;
-    }
+    const halves = [emptySums(), emptySums()];
+    for (const [second, s] of this.seconds) addSums(halves[second < Math.floor(midS) ? 0 : 1], s);
     const avg = (sum: number, n: number): number => (n > 0 ? sum / n : 0);
     const [a, b] = halves;
     const ttft = halfDrift(avg(a.ttft, a.ttftN), avg(b.ttft, b.ttftN), true);
