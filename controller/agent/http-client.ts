@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { RequestTemplate } from '../../src/contract';
 import { DeadlineList, DeadlineNode } from './deadline-list';
 import type { DoneCallback, Sender } from './load-driver';
+import { Preconnector } from './preconnect';
 
 /** SPEC 3: a timed-out request is recorded as 512, a connection failure as 599. */
 export const STATUS_TIMEOUT = 512;
@@ -147,6 +148,13 @@ export class HttpSender implements Sender {
   private maxConnections = Number.POSITIVE_INFINITY;
   private waiting: PendingRequest[] = [];
   private waitingHead = 0;
+  /** Longest wait of a request for a free connection since the recorder last asked, ms. */
+  private connectionWaitMaxMs = 0;
+  /** Connections to open before the schedule starts (set by the workload from the load). */
+  private preconnectCount = 0;
+  private readonly preconnector: Preconnector;
+  /** Run by `prepare` beside the connects (the workload's warm-up of the send path). */
+  readonly beforeReady: (() => Promise<void>)[] = [];
   /** True while inside client.dispatch: an error undici reports synchronously must not recurse into send. */
   private dispatching = false;
   private closed = false;
@@ -157,6 +165,7 @@ export class HttpSender implements Sender {
     this.origin = prepared.origin;
     this.requests = prepared.requests;
     this.timeoutMs = template.timeoutMs;
+    this.preconnector = new Preconnector(new URL(this.origin), this.connectTimeoutMs());
     this.nextRequest = ((startOffset % this.requests.length) + this.requests.length) % this.requests.length;
   }
 
@@ -164,9 +173,29 @@ export class HttpSender implements Sender {
     return this.inFlightList.size;
   }
 
-  /** Nothing to load: the requests were prepared by the constructor. */
-  prepare(): Promise<void> {
-    return Promise.resolve();
+  /**
+   * Opens the connections the load will need before `ready` is reported, so
+   * that the schedule's first requests do not wait for connects (the
+   * requests themselves were prepared by the constructor). Never rejects.
+   */
+  async prepare(): Promise<void> {
+    await Promise.all([this.preconnector.fill(Math.min(this.preconnectCount, this.maxConnections)), ...this.beforeReady.map((warm) => warm())]);
+  }
+
+  /** Connections open and ready for requests: idle ones plus those opened ahead and not yet taken. */
+  get openConnections(): number {
+    return this.idleClients.length + this.preconnector.size;
+  }
+
+  /** How many connections `prepare` opens. */
+  setPreconnect(count: number): void {
+    this.preconnectCount = Math.max(0, count);
+  }
+
+  takeConnectionWaitMaxMs(): number {
+    const max = this.connectionWaitMaxMs;
+    this.connectionWaitMaxMs = 0;
+    return max;
   }
 
   /** Connections to keep and, at most, to open: the load's concurrency, or its cap in open loop. */
@@ -244,6 +273,7 @@ export class HttpSender implements Sender {
     const clients = [...this.allClients];
     this.allClients.clear();
     this.idleClients.length = 0;
+    this.preconnector.close();
     await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
   }
 
@@ -261,11 +291,15 @@ export class HttpSender implements Sender {
       // Our own deadline list times requests out (as 512); undici's per-phase timers would only add work.
       headersTimeout: 0,
       bodyTimeout: 0,
-      connectTimeout: Math.min(10_000, this.timeoutMs + 1000),
+      connect: this.preconnector.connect,
       keepAliveTimeout: 30_000,
     });
     this.allClients.add(client);
     return client;
+  }
+
+  private connectTimeoutMs(): number {
+    return Math.min(10_000, this.timeoutMs + 1000);
   }
 
   private releaseClient(client: Client): void {
@@ -277,6 +311,9 @@ export class HttpSender implements Sender {
     }
     const waiting = this.nextWaiting();
     if (waiting) {
+      // its deadline is its send time plus the timeout: what is left of the timeout is how long it waited
+      const waitedMs = performance.now() - (waiting.deadlineMs - this.timeoutMs);
+      if (waitedMs > this.connectionWaitMaxMs) this.connectionWaitMaxMs = waitedMs;
       this.dispatch(client, waiting);
       return;
     }

@@ -3,6 +3,7 @@ import { ClosedLoop } from './closed-loop';
 import { HttpSender, ResultSink } from './http-client';
 import type { LoadContext, LoadDriver, Workload } from './load-driver';
 import { OpenLoop } from './open-loop';
+import { warmSendPath } from './warm-up';
 
 /** The HTTP loads; `llm` loads are sent by the LLM workload. */
 export type HttpLoad = Exclude<LoadShape, { kind: 'llm' }>;
@@ -16,12 +17,26 @@ function connectionsFor(load: HttpLoad): number {
   return load.kind === 'closed' ? load.concurrency : Math.min(load.maxInFlight, OPEN_LOOP_MAX_CONNECTIONS);
 }
 
+/**
+ * Open loop: connections opened before the start, one per this many requests
+ * a second (a 4 ms round trip each), at least a few; more are opened as the
+ * service's latency asks for them.
+ */
+const OPEN_LOOP_QPS_PER_PRECONNECT = 250;
+const MIN_PRECONNECT = 4;
+
+function preconnectFor(load: HttpLoad): number {
+  if (load.kind === 'closed') return load.concurrency;
+  return Math.max(MIN_PRECONNECT, Math.ceil(load.qps / OPEN_LOOP_QPS_PER_PRECONNECT));
+}
+
 /** Prepared HTTP requests, sent in closed loop (workers) or open loop (a schedule). */
 export class HttpWorkload implements Workload<HttpLoad> {
   readonly sender: HttpSender;
 
   constructor(template: RequestTemplate, startOffset: number, sink: ResultSink) {
     this.sender = new HttpSender(template, startOffset, sink);
+    this.sender.beforeReady.push(() => warmSendPath(template));
   }
 
   accepts(load: LoadShape): load is HttpLoad {
@@ -30,6 +45,7 @@ export class HttpWorkload implements Workload<HttpLoad> {
 
   fit(load: HttpLoad): void {
     this.sender.setMaxIdleConnections(connectionsFor(load));
+    this.sender.setPreconnect(preconnectFor(load));
   }
 
   createDriver(load: HttpLoad, context: LoadContext): LoadDriver<HttpLoad> {

@@ -27,6 +27,8 @@ export interface RoundSettings<Load extends LoadShape> {
   requestLimit: number | null;
   timeoutMs: number;
   waitForStart: boolean;
+  /** Where the schedule ends, ms after the start (null: no end); see AgentAssignment.scheduleEndMs. */
+  scheduleEndMs?: number | null;
 }
 
 export type AgentLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -52,6 +54,14 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
   private idleWaiters: (() => void)[] = [];
   /** Bumped whenever a wait for in-flight requests is superseded (resume, stop, shutdown). */
   private epoch = 0;
+  /**
+   * performance.now() time at which the schedule ends: nothing scheduled at or
+   * after it is sent. Before the start it is kept as a length (`pendingEndMs`),
+   * counted from the start.
+   */
+  private endAtMs = Number.POSITIVE_INFINITY;
+  private pendingEndMs: number | null;
+  private endTimer: NodeJS.Timeout | null = null;
 
   constructor(
     round: RoundSettings<Load>,
@@ -63,7 +73,11 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
     this.requestLimit = round.requestLimit;
     this.timeoutMs = round.timeoutMs;
     this.startRequested = !round.waitForStart;
-    this.recorder = new StatsRecorder({ inFlight: () => this.inFlight, totalSent: () => this.sentCount }, (frame) => this.output({ type: 'stats', frame }));
+    this.pendingEndMs = round.scheduleEndMs ?? null;
+    this.recorder = new StatsRecorder(
+      { inFlight: () => this.inFlight, totalSent: () => this.sentCount, takeConnectionWaitMaxMs: () => this.sender.takeConnectionWaitMaxMs?.() ?? 0 },
+      (frame) => this.output({ type: 'stats', frame }),
+    );
     this.workload = createWorkload(this.recorder);
     this.sender = this.workload.sender;
     this.sender.onIdle = () => this.notifyIdle();
@@ -79,7 +93,8 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
     await this.sender.prepare();
     if (this.current !== 'preparing') return;
     this.current = 'ready';
-    this.output({ type: 'ready' });
+    const connections = this.sender.openConnections;
+    this.output(connections !== undefined ? { type: 'ready', connections } : { type: 'ready' });
     if (this.startRequested) this.run();
   }
 
@@ -89,12 +104,17 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
     if (this.current === 'ready') this.run();
   }
 
-  /** A `load` message: new shape now; `requestLimit` only when given (null = unlimited). */
-  applyLoad(load: LoadShape, requestLimit?: number | null): void {
+  /**
+   * A `load` message: new shape now; `requestLimit` only when given (null =
+   * unlimited); `scheduleEndMs` only when given, counted from now (from the
+   * start if not started yet).
+   */
+  applyLoad(load: LoadShape, requestLimit?: number | null, scheduleEndMs?: number | null): void {
     if (!this.workload.accepts(load)) return;
     if (this.current === 'stopping' || this.current === 'stopped') return;
     this.load = load;
     if (requestLimit !== undefined) this.requestLimit = requestLimit;
+    if (scheduleEndMs !== undefined) this.setScheduleEnd(scheduleEndMs);
     this.workload.fit(load);
     // not started yet: the load runs as it is by then
     if (this.current === 'preparing' || this.current === 'ready') return;
@@ -150,14 +170,16 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
 
   trySend(originMs: number, nowMs: number, done: DoneCallback | null): boolean {
     if (this.current !== 'running') return false;
-    if (this.limitReached()) {
+    // the schedule's end is judged on the request's origin (its scheduled time in open loop), so R×D requests go out exactly
+    if (this.requestLimitReached() || originMs >= this.endAtMs) {
       this.reachLimit();
       return false;
     }
     this.sentCount++;
     this.sender.send(originMs, nowMs, done);
-    // Finish as soon as the last allowed request is out rather than on the next attempt.
-    if (this.limitReached()) this.reachLimit();
+    // Finish as soon as the last allowed request is out rather than on the next attempt (the
+    // schedule's end is not checked here: a late turn may still owe requests scheduled before it).
+    if (this.requestLimitReached()) this.reachLimit();
     return true;
   }
 
@@ -171,14 +193,45 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
 
   // --- internals -----------------------------------------------------------------------------
 
+  /** The request limit is reached, or the schedule has ended. */
   private limitReached(): boolean {
+    return this.requestLimitReached() || performance.now() >= this.endAtMs;
+  }
+
+  private requestLimitReached(): boolean {
     return this.requestLimit !== null && this.sentCount >= this.requestLimit;
+  }
+
+  /** Where the schedule ends, `lengthMs` from now (from the start when not started yet); null = no end. */
+  private setScheduleEnd(lengthMs: number | null): void {
+    if (this.current === 'preparing' || this.current === 'ready') {
+      this.pendingEndMs = lengthMs;
+      return;
+    }
+    this.armEnd(lengthMs === null ? Number.POSITIVE_INFINITY : performance.now() + lengthMs);
+  }
+
+  /** A timer ends the round at its end even when nothing is due then (a low rate, closed-loop workers waiting). */
+  private armEnd(endAtMs: number): void {
+    this.endAtMs = endAtMs;
+    if (this.endTimer) clearTimeout(this.endTimer);
+    this.endTimer = null;
+    if (!Number.isFinite(endAtMs)) return;
+    this.endTimer = setTimeout(() => {
+      this.endTimer = null;
+      if (this.current !== 'running') return;
+      // what was due before the end still goes out; the driver is refused at the first request past it
+      this.driver?.sendDue?.();
+      if (this.current === 'running') this.reachLimit();
+    }, Math.max(0, endAtMs - performance.now()) + 1);
   }
 
   /** Starts (or resumes, after a raised limit) sending with the current load; what is in flight carries on. */
   private run(): void {
     this.epoch++;
+    const first = this.current === 'ready';
     this.current = 'running';
+    if (first && this.pendingEndMs !== null) this.armEnd(performance.now() + this.pendingEndMs);
     this.recorder.start();
     this.stopDriver();
     if (this.limitReached()) {
@@ -210,6 +263,12 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
   private stopDriver(): void {
     this.driver?.stop();
     this.driver = null;
+    if (this.current === 'stopping' || this.current === 'stopped') this.clearEnd();
+  }
+
+  private clearEnd(): void {
+    if (this.endTimer) clearTimeout(this.endTimer);
+    this.endTimer = null;
   }
 
   /** Resolves when nothing is in flight, or after `graceMs`; returns how many were still in flight. */

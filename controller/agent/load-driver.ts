@@ -26,6 +26,12 @@ export interface LoadDriver<Load extends LoadShape> {
   update(load: Load): boolean;
   /** Stops sending; requests in flight are the lifecycle's business. */
   stop(): void;
+  /**
+   * Sends at once whatever is due by now. The lifecycle calls it when the
+   * schedule's end passes, so that requests scheduled before the end but not
+   * sent yet (the sender's turn came late) still go out before the round ends.
+   */
+  sendDue?(): void;
 }
 
 /** Puts requests on the wire and records their outcomes; the lifecycle decides when and how many. */
@@ -34,8 +40,12 @@ export interface Sender {
   readonly inFlight: number;
   /** Set by the lifecycle; called whenever inFlight drops to 0. */
   onIdle: () => void;
-  /** What must be done before `ready` is reported (the LLM tokenizer); never rejects. */
+  /** What must be done before `ready` is reported (connections opened, the LLM tokenizer); never rejects. */
   prepare(): Promise<void>;
+  /** Connections open and ready once prepared (for the `ready` message); absent when the sender does not keep any ahead. */
+  readonly openConnections?: number;
+  /** Longest wait of a request for a free connection since the last call, ms; starts a new period. */
+  takeConnectionWaitMaxMs?(): number;
   send(originMs: number, nowMs: number, done: DoneCallback | null): void;
   /** Aborts every request in flight without recording it (the round is over for them). */
   cancelAll(): void;

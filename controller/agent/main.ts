@@ -4,6 +4,7 @@ import { AgentLog } from './lifecycle';
 import { readPoolKey } from './pool-credentials';
 import { PoolMember } from './pool-member';
 import { SeatSession } from './seat';
+import { startTestHooks } from './test-hooks';
 
 /**
  * eascmd-agent: one load-generating replica. With a token (from
@@ -81,7 +82,10 @@ function main(): void {
     args = parseAgentArgs(process.argv.slice(2), process.env);
     // read once; nothing the agent might start should inherit it
     delete process.env[AGENT_TOKEN_ENV];
-    if (args !== 'help') run(args);
+    if (args !== 'help') {
+      startTestHooks(process.env);
+      run(args);
+    }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`eascmd-agent: ${err.message}\n${USAGE}\n`);

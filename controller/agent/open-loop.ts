@@ -6,6 +6,15 @@ export type OpenLoad = Extract<LoadShape, { kind: 'open' }>;
 
 /** Sends per timer turn at most this many, then yields, so a backlog cannot freeze the agent. */
 const MAX_SENDS_PER_TURN = 5000;
+/**
+ * When the next request is due within this, the loop keeps turning
+ * (setImmediate: I/O is still served between turns) instead of sleeping on
+ * a timer: timers have whole-ms resolution and would make every request up
+ * to a millisecond or two late. Further out, a timer sleeps until this much
+ * before the due time. At 1000 QPS and above the sender thus never sleeps:
+ * the price is one core's idle time, measured in docs/performance.md.
+ */
+const TURN_WITHIN_MS = 2;
 
 /**
  * Open loop: request k of the current schedule is due at baseMs + k/qps,
@@ -61,6 +70,11 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
     this.clearWake();
   }
 
+  sendDue(): void {
+    this.clearWake();
+    this.tick();
+  }
+
   private setRate(qps: number, nowMs: number, fromNow: boolean): void {
     const oldNextMs = this.intervalMs > 0 ? this.baseMs + this.nextIndex * this.intervalMs : Number.POSITIVE_INFINITY;
     this.intervalMs = qps > 0 ? 1000 / qps : 0;
@@ -100,8 +114,8 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
     this.clearWake();
     if (!this.running || this.intervalMs === 0) return;
     const dueInMs = this.baseMs + this.nextIndex * this.intervalMs - performance.now();
-    // Whole-ms timers: waking up to 1 ms early just re-arms; the lag histogram shows what is left.
-    this.timer = setTimeout(this.onTick, Math.max(1, Math.floor(dueInMs)));
+    if (dueInMs <= TURN_WITHIN_MS) this.immediate = setImmediate(this.onTick);
+    else this.timer = setTimeout(this.onTick, Math.floor(dueInMs - TURN_WITHIN_MS) + 1);
   }
 
   private clearWake(): void {

@@ -42,8 +42,8 @@ export class AgentRunner {
   }
 
   /** A `load` message: new shape now; `requestLimit` only when given (null = unlimited). */
-  applyLoad(load: LoadShape, requestLimit?: number | null): void {
-    this.round?.applyLoad(load, requestLimit);
+  applyLoad(load: LoadShape, requestLimit?: number | null, scheduleEndMs?: number | null): void {
+    this.round?.applyLoad(load, requestLimit, scheduleEndMs);
   }
 
   /** Ends the round with one `done`, even when there is none, so the controller can wait for it. */
@@ -66,7 +66,7 @@ export class AgentRunner {
 
   /** The one place that tells the kinds of load apart. */
   private createRound(assignment: AgentAssignment): AgentLifecycle<LoadShape> | null {
-    const settings = { requestLimit: assignment.requestLimit, timeoutMs: assignment.request.timeoutMs, waitForStart: assignment.waitForStart === true };
+    const settings = { requestLimit: assignment.requestLimit, timeoutMs: assignment.request.timeoutMs, waitForStart: assignment.waitForStart === true, scheduleEndMs: assignment.scheduleEndMs ?? null };
     const { load, llm } = assignment;
     if (load.kind !== 'llm') {
       return new AgentLifecycle({ ...settings, load }, (recorder) => new HttpWorkload(assignment.request, assignment.startOffset, recorder), this.output, this.log);

@@ -38,7 +38,7 @@ export class SeatSession {
               this.runner.assign(message.assignment);
               break;
             case 'load':
-              this.runner.applyLoad(message.load, message.requestLimit);
+              this.runner.applyLoad(message.load, message.requestLimit, message.scheduleEndMs);
               break;
             case 'start':
               this.runner.start();

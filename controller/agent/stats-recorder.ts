@@ -1,6 +1,8 @@
 import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import type { AgentStatsFrame, LlmRequestRecord } from '../../src/contract';
+import type { AgentStatsFrame, GeneratorHealth, LlmRequestRecord } from '../../src/contract';
+import { GcWatch } from './gc-watch';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../metrics/histogram';
+import { LlmSecondRecorder } from '../metrics/llm-second';
 import type { ResultSink } from './http-client';
 
 /** Sampling period of the event-loop delay monitor; each sample includes it, so it is subtracted. */
@@ -16,7 +18,11 @@ const MAX_STATUS = 999;
 export interface RecorderGauges {
   inFlight(): number;
   totalSent(): number;
+  /** Longest wait for a free connection since the last call, ms (and starts a new period). */
+  takeConnectionWaitMaxMs(): number;
 }
+
+const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /**
  * Per-second counters and HDR histograms of one agent. Seconds are Unix
@@ -36,6 +42,8 @@ export class StatsRecorder implements ResultSink {
   private droppedCount = 0;
   /** LLM tasks: records of the requests completed in this second (null: not an LLM task). */
   private llmRecords: LlmRequestRecord[] | null = null;
+  /** LLM tasks: the second's LLM histograms and in-flight figures. */
+  private llm: LlmSecondRecorder | null = null;
   /** The Unix second being filled, and the performance.now() time at which it ends. */
   private second = 0;
   private secondEndMs = Number.POSITIVE_INFINITY;
@@ -44,6 +52,9 @@ export class StatsRecorder implements ResultSink {
   private timer: NodeJS.Timeout | null = null;
   private active = false;
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  private readonly gc = new GcWatch();
+  /** What building, encoding and sending the previous frame took, ms: goes out with the next one. */
+  private lastFrameMs = 0;
 
   constructor(
     private readonly gauges: RecorderGauges,
@@ -60,6 +71,7 @@ export class StatsRecorder implements ResultSink {
     this.active = true;
     this.loopDelay.reset();
     this.loopDelay.enable();
+    this.gc.start();
     this.beginSecondAt(nowMs);
     this.arm(nowMs);
   }
@@ -78,19 +90,29 @@ export class StatsRecorder implements ResultSink {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.loopDelay.disable();
+    this.gc.stop();
     this.resetSecond();
   }
 
   /** Frames will carry `llmRecords` (possibly empty), so the controller knows the task's seconds have LLM figures. */
   enableLlmRecords(): void {
     if (this.llmRecords === null) this.llmRecords = [];
+    this.llm ??= new LlmSecondRecorder();
   }
 
-  /** An LLM request ended: its record goes out with the frame of the second it ended in. */
-  llmRecord(nowMs: number, record: LlmRequestRecord): void {
+  /** An LLM request was sent (for the in-flight figures). */
+  llmSent(nowMs: number): void {
     if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
     this.enableLlmRecords();
-    this.llmRecords?.push(record);
+    this.llm?.began(nowMs);
+  }
+
+  /** An LLM request ended: its record goes out with the frame of the second it ended in (null: cancelled, not recorded). */
+  llmRecord(nowMs: number, record: LlmRequestRecord | null): void {
+    if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
+    this.enableLlmRecords();
+    this.llm?.ended(nowMs, record);
+    if (record) this.llmRecords?.push(record);
   }
 
   // --- hot path: called per request -----------------------------------------------------------
@@ -162,11 +184,21 @@ export class StatsRecorder implements ResultSink {
   }
 
   private emitFrame(): void {
+    const startedMs = performance.now();
     const statusCodes: Record<string, number> = {};
     for (let code = 0; code <= MAX_STATUS; code++) {
       if (this.statusCounts[code] > 0) statusCodes[code] = this.statusCounts[code];
     }
     const loopP99Ms = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0;
+    const loopMaxMs = this.loopDelay.count > 0 ? this.loopDelay.max / 1e6 : 0;
+    const gc = this.gc.take();
+    const generator: GeneratorHealth = {
+      loopDelayMaxMs: roundMs(Math.max(0, loopMaxMs - LOOP_DELAY_RESOLUTION_MS)),
+      gcPauseMs: roundMs(gc.totalMs),
+      gcPauseMaxMs: roundMs(gc.maxMs),
+      frameMs: roundMs(this.lastFrameMs),
+      connectionWaitMaxMs: roundMs(this.gauges.takeConnectionWaitMaxMs()),
+    };
     const frame: AgentStatsFrame = {
       second: this.second,
       requests: this.requests,
@@ -179,12 +211,15 @@ export class StatsRecorder implements ResultSink {
       rtHistogram: encodeHistogram(this.rt),
       lagHistogram: encodeHistogram(this.lag),
       totalSent: this.gauges.totalSent(),
-      eventLoopLagMs: Math.round(Math.max(0, loopP99Ms - LOOP_DELAY_RESOLUTION_MS) * 1000) / 1000,
+      eventLoopLagMs: roundMs(Math.max(0, loopP99Ms - LOOP_DELAY_RESOLUTION_MS)),
+      generator,
       ...(this.llmRecords !== null ? { llmRecords: this.llmRecords } : {}),
+      ...(this.llm !== null ? { llm: this.llm.take(Math.min(performance.now(), this.secondEndMs)) } : {}),
     };
     this.loopDelay.reset();
     this.resetSecond();
     this.emit(frame);
+    this.lastFrameMs = performance.now() - startedMs;
   }
 
   private resetSecond(): void {

@@ -43,8 +43,8 @@ export interface PoolSeat {
 export interface PoolEvents {
   /** An agent took its seat and waits for its assignment. */
   added(seat: PoolSeat): void;
-  /** It loaded what it needs (tokenizer, client) and can start. */
-  ready(seat: PoolSeat): void;
+  /** It loaded what it needs (tokenizer, connections opened ahead: `connections`) and can start. */
+  ready(seat: PoolSeat, connections?: number): void;
   stats(seat: PoolSeat, frame: AgentStatsFrame): void;
   done(seat: PoolSeat): void;
   log(seat: PoolSeat, level: 'info' | 'warn' | 'error', message: string): void;
@@ -316,7 +316,7 @@ export class AgentPool implements AgentOwner {
     switch (message.type) {
       case 'ready':
         seat.ready = true;
-        this.options.events.ready(seat);
+        this.options.events.ready(seat, message.connections);
         break;
       case 'stats':
         seat.totalSent = Math.max(seat.totalSent, message.frame.totalSent);

@@ -1,4 +1,4 @@
-import { roundTo, type AgentStatsFrame, type LlmRequestRecord, type RoundResult, type StatsPoint } from '../../src/contract';
+import { roundTo, type AgentStatsFrame, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -9,7 +9,7 @@ import {
   quantilesMs,
   rtDistribution,
 } from './histogram';
-import { secondFigures } from './llm';
+import { LlmSecondMerge, LlmStoredSecond } from './llm-stage';
 
 /** Only this status is a success (SPEC 3: every request whose status is not 200 is an error). */
 const SUCCESS_STATUS = '200';
@@ -45,6 +45,10 @@ export interface FinalizedSecond {
   /** The second's merged send-lag histogram (µs, compressed base64). */
   lagHistogram: string;
   agentLoad: AgentLoad;
+  /** LLM tasks: the second's merged LLM histograms and counters. */
+  llm?: LlmStoredSecond;
+  /** LLM tasks: the records of the requests that ended in the second, to be written with it. */
+  llmRecords?: LlmRequestRecord[];
 }
 
 /** One line of a round's per-second ndjson file. */
@@ -52,10 +56,30 @@ export interface StoredSecond {
   point: StatsPoint;
   rt: string;
   lag: string;
+  /** LLM tasks: what the round's LLM figures are rebuilt from. */
+  llm?: LlmStoredSecond;
 }
 
 export function toStoredSecond(second: FinalizedSecond): StoredSecond {
-  return { point: second.point, rt: second.rtHistogram, lag: second.lagHistogram };
+  return { point: second.point, rt: second.rtHistogram, lag: second.lagHistogram, ...(second.llm ? { llm: second.llm } : {}) };
+}
+
+/** The per-second LLM figures of a stats point: mean TTFT and TPOT, output tokens, requests in flight. */
+function llmPointFigures(s: LlmStoredSecond | undefined): Pick<StatsPoint, 'TTFTAvg' | 'TPOTAvg' | 'OutputTPS' | 'InFlight' | 'MaxInFlight'> {
+  if (!s) return { OutputTPS: 0, InFlight: 0, MaxInFlight: 0 };
+  const mean = (key: 'TTFT' | 'TPOT'): number | undefined => {
+    const m = s.metrics[key];
+    return m && m.n > 0 ? roundTo(m.sum / m.n, 4) : undefined;
+  };
+  const ttft = mean('TTFT');
+  const tpot = mean('TPOT');
+  return {
+    ...(ttft !== undefined ? { TTFTAvg: ttft } : {}),
+    ...(tpot !== undefined ? { TPOTAvg: tpot } : {}),
+    OutputTPS: s.metrics.OutputTokens?.sum ?? 0,
+    InFlight: roundTo(s.busyMs / 1000, 3),
+    MaxInFlight: s.maxInFlight,
+  };
 }
 
 function addCodes(target: Record<string, number>, source: Record<string, number>): void {
@@ -70,12 +94,18 @@ class PendingSecond {
   dropped = 0;
   inFlight = 0;
   maxEventLoopLagMs = 0;
+  /** The agents' own figures, worst agent each (null: no frame carried them). */
+  generator: GeneratorSecond | null = null;
   readonly statusCodes: Record<string, number> = {};
   readonly rt = createLatencyHistogram();
   readonly lag = createLatencyHistogram();
   readonly agents = new Set<string>();
-  /** LLM tasks: the records of requests that ended in this second (null when no frame carried any list). */
-  llm: LlmRequestRecord[] | null = null;
+  /** LLM tasks: the agents' LLM frames merged (null when no frame carried one). */
+  llm: LlmSecondMerge | null = null;
+  /** LLM tasks: the frames' records, held only until the second is finalized. */
+  llmRecords: LlmRequestRecord[] = [];
+
+  constructor(private readonly llmSlo: LlmSloSpec | undefined) {}
 
   add(agentId: string, frame: AgentStatsFrame): void {
     // decoded first: a frame whose histogram does not decode throws here and changes nothing
@@ -83,7 +113,8 @@ class PendingSecond {
     const lag = frame.lagHistogram === '' ? undefined : decodeHistogram(frame.lagHistogram);
     if (rt) mergeInto(this.rt, rt);
     if (lag) mergeInto(this.lag, lag);
-    if (frame.llmRecords) (this.llm ??= []).push(...frame.llmRecords);
+    if (frame.llm) (this.llm ??= new LlmSecondMerge(this.llmSlo)).add(frame.llm, frame.llmRecords);
+    if (frame.llmRecords) for (const r of frame.llmRecords) this.llmRecords.push(r);
     this.requests += frame.requests;
     this.sent += frame.sent;
     this.bytesIn += frame.bytesIn;
@@ -93,8 +124,20 @@ class PendingSecond {
     // flush, then more after a resume) adds up too; only the in-flight gauge is then over-counted.
     this.inFlight += frame.inFlight;
     this.maxEventLoopLagMs = Math.max(this.maxEventLoopLagMs, frame.eventLoopLagMs);
+    if (frame.generator) this.addGenerator(frame);
     addCodes(this.statusCodes, frame.statusCodes);
     this.agents.add(agentId);
+  }
+
+  private addGenerator(frame: AgentStatsFrame): void {
+    const health = frame.generator!;
+    const g = (this.generator ??= { LoopDelayP99Ms: 0, LoopDelayMaxMs: 0, GcPauseMs: 0, GcPauseMaxMs: 0, FrameMs: 0, ConnectionWaitMaxMs: 0, Limited: false });
+    g.LoopDelayP99Ms = Math.max(g.LoopDelayP99Ms, frame.eventLoopLagMs);
+    g.LoopDelayMaxMs = Math.max(g.LoopDelayMaxMs, health.loopDelayMaxMs);
+    g.GcPauseMs = Math.max(g.GcPauseMs, health.gcPauseMs);
+    g.GcPauseMaxMs = Math.max(g.GcPauseMaxMs, health.gcPauseMaxMs);
+    g.FrameMs = Math.max(g.FrameMs, health.frameMs);
+    g.ConnectionWaitMaxMs = Math.max(g.ConnectionWaitMaxMs, health.connectionWaitMaxMs);
   }
 }
 
@@ -112,11 +155,14 @@ export class SecondAggregator {
   private readonly pending = new Map<number, PendingSecond>();
   private finalizedUpTo = Number.NEGATIVE_INFINITY;
 
+  /** `llmSlo`: an LLM task's SLO, against which each second's records are judged for goodput. */
+  constructor(private readonly llmSlo?: LlmSloSpec) {}
+
   add(agentId: string, frame: AgentStatsFrame): boolean {
     if (frame.second <= this.finalizedUpTo) return false;
     let bucket = this.pending.get(frame.second);
     if (!bucket) {
-      bucket = new PendingSecond();
+      bucket = new PendingSecond(this.llmSlo);
       this.pending.set(frame.second, bucket);
     }
     bucket.add(agentId, frame);
@@ -135,7 +181,8 @@ export class SecondAggregator {
 
   /** Builds the point of `second` (zeros when no frame came) and forgets its frames. */
   finalize(second: number, context: SecondContext): FinalizedSecond {
-    const bucket = this.pending.get(second) ?? new PendingSecond();
+    const bucket = this.pending.get(second) ?? new PendingSecond(this.llmSlo);
+    const llm = bucket.llm?.stored();
     this.pending.delete(second);
     this.finalizedUpTo = Math.max(this.finalizedUpTo, second);
     const success = bucket.statusCodes[SUCCESS_STATUS] ?? 0;
@@ -155,7 +202,8 @@ export class SecondAggregator {
       SendLagP99: percentileMs(bucket.lag, 99),
       AgentsDesired: context.agentsDesired,
       AgentsAvailable: context.agentsAvailable,
-      ...(bucket.llm !== null || context.llm ? secondFigures(bucket.llm ?? []) : {}),
+      ...(bucket.generator ? { Generator: bucket.generator } : {}),
+      ...(llm || context.llm ? llmPointFigures(llm) : {}),
     };
     return {
       point,
@@ -167,6 +215,8 @@ export class SecondAggregator {
         maxEventLoopLagMs: bucket.maxEventLoopLagMs,
         agentsReported: bucket.agents.size,
       },
+      ...(llm ? { llm } : {}),
+      ...(bucket.llmRecords.length > 0 ? { llmRecords: bucket.llmRecords } : {}),
     };
   }
 }
@@ -188,6 +238,9 @@ export class RoundAccumulator {
   private firstSecondWithData: number | null = null;
   private lastSecondWithData: number | null = null;
   private secondsAdded = 0;
+  /** Seconds with responses, and those of them the validity gate found generator-limited (null: no second was judged). */
+  private activeSeconds = 0;
+  private limitedSeconds: number | null = null;
 
   addSecond(point: StatsPoint, rtEncoded: string, lagEncoded: string): void {
     this.secondsAdded++;
@@ -199,7 +252,9 @@ export class RoundAccumulator {
     addCodes(this.statusCodes, point.StatusCodes);
     mergeInto(this.rt, rtEncoded);
     mergeInto(this.lag, lagEncoded);
+    if (point.Generator) this.limitedSeconds = (this.limitedSeconds ?? 0) + (point.Generator.Limited ? 1 : 0);
     if (point.Requests > 0) {
+      this.activeSeconds++;
       this.firstSecondWithData = this.firstSecondWithData === null ? point.Time : Math.min(this.firstSecondWithData, point.Time);
       this.lastSecondWithData = this.lastSecondWithData === null ? point.Time : Math.max(this.lastSecondWithData, point.Time);
     }
@@ -251,6 +306,9 @@ export class RoundAccumulator {
       SendLagP99: percentileMs(this.lag, 99),
       DurationS: roundTo(divisorS, 3),
       RTDistribution: rtDistribution(this.rt),
+      ...(this.limitedSeconds !== null
+        ? { GeneratorLimitedSeconds: this.limitedSeconds, GeneratorLimitedShare: roundTo(Math.min(1, this.limitedSeconds / Math.max(1, this.activeSeconds)), 3) }
+        : {}),
     };
   }
 }

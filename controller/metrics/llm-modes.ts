@@ -9,7 +9,7 @@ import {
   type LlmTokenSweep,
   type MeanStd,
 } from '../../src/contract';
-import { percentile } from './llm';
+import { percentile, tokenSourceText } from './llm';
 
 /** What the run needs besides its records: which sections to give, and which tokenizer counted. */
 export interface LlmModeContext {
@@ -151,10 +151,20 @@ export class LlmModeAccumulator {
   private toolCalled = 0;
   private toolParsed = 0;
   private readonly toolLatency = new LatencySample();
+  /** Successful requests, and those of them counted by `usage`: TokenSource names the tokenizer that counted the others. */
+  private success = 0;
+  private usage = 0;
+  private version = 0;
+  private cache?: { version: number; result: LlmModeSections };
 
   constructor(private readonly context: LlmModeContext) {}
 
   add(r: LlmRequestRecord): void {
+    this.version++;
+    if (r.success) {
+      this.success++;
+      if (r.tokenSource === 'usage') this.usage++;
+    }
     this.firstSendMs = Math.min(this.firstSendMs, r.sendMs);
     this.lastEndMs = Math.max(this.lastEndMs, r.endMs);
     const attempts = r.tags?.attempts ?? 1;
@@ -212,8 +222,14 @@ export class LlmModeAccumulator {
     this.byTurn.set(turn, position);
   }
 
+  /** The sections (computed again only after a new record). */
   result(): LlmModeSections {
-    const sections: LlmModeSections = { Tokenizer: this.context.tokenizer };
+    if (this.cache?.version !== this.version) this.cache = { version: this.version, result: this.compute() };
+    return this.cache.result;
+  }
+
+  private compute(): LlmModeSections & { TokenSource: string } {
+    const sections: LlmModeSections & { TokenSource: string } = { Tokenizer: this.context.tokenizer, TokenSource: tokenSourceText(this.usage, this.success, this.context.tokenizer) };
     if (this.context.retries > 0) sections.Retries = { RetriedRequests: this.retried, RetryAttempts: this.retryAttempts, RecoveredRequests: this.recovered };
     const drift = this.drift();
     if (drift) sections.Drift = drift;

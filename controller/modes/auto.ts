@@ -1,6 +1,8 @@
 import { CapacityReason, ResolvedOptional, roundTo } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { firstWholeSecond, ModeContext } from './base';
+import { describeGeneratorLimited, GENERATOR_ADVICE, serviceTp99Ms } from './generator-gate';
+import { agentsForRate } from './shares';
 import { SETTLE_SECONDS, SteppedMode } from './stepped';
 import { fmtMs, fmtPercent, fmtQps, limitsMet, StepWindow } from './window';
 
@@ -73,7 +75,8 @@ export class AutoMode extends SteppedMode {
   private phase: Phase = 'ramp';
   private agents = 1;
   private good?: { qps: number; tp99: number; errorRate: number };
-  private bad?: { qps: number; reason: CapacityReason };
+  /** The lowest bad rate so far, and why it was bad (the Message names it once a rate is held). */
+  private bad?: { qps: number; reason: CapacityReason; why: string };
   private baselineTp99Ms?: number;
   private nextTarget = 0;
   private recoverStartS = 0;
@@ -85,7 +88,7 @@ export class AutoMode extends SteppedMode {
   }
 
   desiredAgents(): number {
-    return this.agents;
+    return Math.max(this.agents, agentsForRate(this.target, this.ctx.maxAgentQps));
   }
 
   /** Nothing is sent while a bad step's backlog drains. */
@@ -117,8 +120,9 @@ export class AutoMode extends SteppedMode {
     const o = this.optional;
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
-    // maxRT is judged here, first: a step over it is bad whatever else it shows
-    if (o.maxRtMs !== null && tp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(tp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
+    // maxRT is judged here, first, on the seconds the validity gate passed: a step over it is bad whatever else it shows
+    const serviceTp99 = serviceTp99Ms(w);
+    if (o.maxRtMs !== null && serviceTp99 !== undefined && serviceTp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(serviceTp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
     if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${fmtPercent(errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)}` };
     if (w.requests < w.sent * AUTO.minCompletedShare - AUTO.completedSlack) {
       return { bad: true, reason: 'saturation', why: `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent` };
@@ -150,11 +154,19 @@ export class AutoMode extends SteppedMode {
     const w = this.window;
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
-    if (this.agentsBehind(w) && this.agents < this.ctx.maxAgents) {
-      this.agents++;
+    // every second generator-limited: nothing in the step is the service's
+    const generatorOnly = w.serviceSeconds === 0;
+    if ((this.agentsBehind(w) || generatorOnly) && this.desiredAgents() < this.ctx.maxAgents) {
+      this.agents = this.desiredAgents() + 1;
       const behind = `sent ${fmtQps(w.sentQps())}/s, send lag p99 ${fmtMs(w.maxSendLagP99Ms)} ms, event loop ${fmtMs(w.maxEventLoopLagMs)} ms`;
       this.ctx.event('verdict', `auto: at ${fmtQps(this.target)} QPS the agents fall behind (${behind}): adding agent ${this.agents}`, w.step(this.target, 'agents-behind', `${behind}; the step runs again with agent ${this.agents}`));
       return this.setTarget(this.target);
+    }
+    if (generatorOnly) {
+      const why = `every second at ${fmtQps(this.target)} QPS was generator-limited (${describeGeneratorLimited(w)})`;
+      this.ctx.event('verdict', `auto: ${why}`, w.step(this.target, 'agents-behind', why));
+      this.holdBest('generator', `auto: ${why}, with ${this.desiredAgents()} agents (the most allowed): ${GENERATOR_ADVICE}`);
+      return true;
     }
     const verdict = this.verdict(w);
     const summary = `${fmtQps(this.target)} QPS: achieved ${fmtQps(w.achievedQps())}`;
@@ -174,9 +186,36 @@ export class AutoMode extends SteppedMode {
         return this.setTarget(next);
       }
     } else {
-      this.bad = { qps: this.target, reason: verdict.reason ?? 'saturation' };
+      if (verdict.reason === 'faultTolerate') return this.overFaultTolerate(w, verdict.why);
+      this.bad = { qps: this.target, reason: verdict.reason ?? 'saturation', why: verdict.why };
     }
     return this.searchNext(verdict.bad);
+  }
+
+  /**
+   * faultAction, as scan honours it: with no good rate yet, even the lowest
+   * rate failed (said at once; stop ends the round, revise holds that floor).
+   * Otherwise stop ends the round with the last good rate as the capacity,
+   * and revise steps down: the search goes on below the failing rate.
+   */
+  private overFaultTolerate(w: StepWindow, why: string): boolean {
+    const good = this.good;
+    if (!good) {
+      this.failAtFloor(w);
+      return false;
+    }
+    if (this.optional.faultAction === 'stop') {
+      const at = `${why} at ${fmtQps(this.target)}`;
+      this.hold(
+        { qps: good.qps, tp99Ms: good.tp99, errorRate: good.errorRate, reason: 'faultTolerate' },
+        `auto: ${at} QPS; ending the round (faultAction stop) with the last good rate, ${fmtQps(good.qps)} QPS, as the capacity`,
+        at,
+      );
+      this.ctx.end(`faultAction stop: ${at} QPS`);
+      return false;
+    }
+    this.bad = { qps: this.target, reason: 'faultTolerate', why };
+    return this.searchNext(true);
   }
 
   private searchNext(afterBad: boolean): boolean {
@@ -204,7 +243,12 @@ export class AutoMode extends SteppedMode {
   private holdBest(reason: CapacityReason, why: string): void {
     const good = this.good;
     this.target = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
-    this.hold({ qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason }, `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`);
+    const bad = this.bad;
+    this.hold(
+      { qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason },
+      `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`,
+      reason === 'maxQPS' || !bad ? `maxQPS ${fmtQps(this.maxQps())} reached` : `${bad.why} at ${fmtQps(bad.qps)}`,
+    );
   }
 
   protected reopen(wasHolding: boolean): boolean {
@@ -219,6 +263,7 @@ export class AutoMode extends SteppedMode {
   }
 
   describeTarget(): string {
-    return `${fmtQps(this.targetQps())} QPS (${this.holding() ? 'hold' : this.phase}, ${this.agents} agent${this.agents === 1 ? '' : 's'})`;
+    const agents = this.desiredAgents();
+    return `${fmtQps(this.targetQps())} QPS (${this.holding() ? 'hold' : this.phase}, ${agents} agent${agents === 1 ? '' : 's'})`;
   }
 }

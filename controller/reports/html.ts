@@ -1,4 +1,4 @@
-import { LlmMetricName, LlmResult, TaskEvent } from '../../src/contract';
+import { commonMetricName, LlmMetricName, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
 import { renderReportCharts } from './charts';
 import { ReportData } from './model';
 
@@ -22,14 +22,16 @@ const LLM_METRICS: LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputToken
 /** The AISBench-style tables: every metric for the whole run and the steady stage, then the common metrics. */
 function llmSection(llm: LlmResult): string {
   const rows: (string | number)[][] = [];
+  // Average, Min, Max, Median, the task's llm.percentiles, N: the columns its rows hold
+  const columns = statisticColumns(llm.Total);
   for (const name of LLM_METRICS) {
     for (const [stage, stats] of [['total', llm.Total], ['stable', llm.Stable]] as const) {
-      const s = stats[name];
-      rows.push([name, stage, fmt(s.Average, 3), fmt(s.Min, 3), fmt(s.Max, 3), fmt(s.Median, 3), fmt(s.P75, 3), fmt(s.P90, 3), fmt(s.P99, 3), s.N]);
+      const s = stats[name] as Record<string, number>;
+      rows.push([name, stage, ...columns.map((c) => (c === 'N' ? s.N : s[c] === undefined ? '-' : fmt(s[c], 3)))]);
     }
   }
-  const perf = table(['Metric', 'Stage', 'Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'], rows);
-  const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [k, fmt(v, 4)]));
+  const perf = table(['Metric', 'Stage', ...columns], rows);
+  const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [commonMetricName(k), fmt(v, 4)]));
   const source = llm.TokenSource ? `<p>Token counts: ${escapeHtml(llm.TokenSource)}. Times in ms, throughput in tokens/s.</p>` : '';
   return `<section id="llm"><h2>LLM Performance</h2>${source}${perf}${common}${llmModeTables(llm)}</section>`;
 }
@@ -69,6 +71,12 @@ const percent = (rate: number): string => `${fmt(rate * 100, 3)}%`;
 /** Placeholder of a figure a step does not carry. */
 const NOT_RECORDED = '-';
 
+/** The validity gate's share, said plainly: whose latency those seconds show. */
+function generatorLimitedLine(share: number, seconds: number): string {
+  if (seconds === 0) return '0 (every second passed the validity gate)';
+  return `${seconds} (${percent(share)}): the agents fell behind their schedule there, so the latency of those seconds is the generator's, not the service's`;
+}
+
 /** scan/auto: one row per judged step, from the `verdict` events. */
 function stepsTable(events: TaskEvent[]): string {
   const rows = events
@@ -77,7 +85,8 @@ function stepsTable(events: TaskEvent[]): string {
       const s = e.Step;
       // events stored before steps were structured carry their figures in the Message only
       if (!s) return [e.Time, NOT_RECORDED, NOT_RECORDED, NOT_RECORDED, NOT_RECORDED, e.Message];
-      return [e.Time, fmt(s.TargetQPS), fmt(s.AchievedQPS), fmt(s.TP99, 3), percent(s.ErrorRate), `${s.Verdict}: ${s.Why}`];
+      const generator = s.GeneratorLimitedShare ? ` (${percent(s.GeneratorLimitedShare)} of its seconds generator-limited: their latency is the generator's, not the service's)` : '';
+      return [e.Time, fmt(s.TargetQPS), fmt(s.AchievedQPS), fmt(s.TP99, 3), percent(s.ErrorRate), `${s.Verdict}: ${s.Why}${generator}`];
     });
   return table(['Time', 'Target QPS', 'Achieved QPS', 'TP99 (ms)', 'Error rate', 'Verdict'], rows);
 }
@@ -123,6 +132,7 @@ export function renderReportHtml(data: ReportData): string {
       ['Dropped (in-flight cap)', r.Dropped],
       ['Send lag p99 (ms)', fmt(r.SendLagP99, 3)],
       ['Duration (s)', r.DurationS],
+      ...(r.GeneratorLimitedShare !== undefined ? [['Generator-limited seconds', generatorLimitedLine(r.GeneratorLimitedShare, r.GeneratorLimitedSeconds ?? 0)]] : []),
     ],
   );
   const codes = table(['Status code', 'Count'], Object.entries(r.StatusCodes).map(([code, count]) => [code, count]));
@@ -136,8 +146,8 @@ export function renderReportHtml(data: ReportData): string {
     .join('\n');
   const events = table(['Time', 'Kind', 'Message'], data.Events.map((e) => [e.Time, e.Kind, e.Message]));
   const series = table(
-    ['Elapsed (s)', 'Requests', 'Errors', 'Avg RT', 'TP99', 'Agents'],
-    data.Series.map((p) => [p.Elapsed, p.Requests, p.Errors, fmt(p.RT.Avg, 3), fmt(p.RT.TP99, 3), `${p.AgentsAvailable}/${p.AgentsDesired}`]),
+    ['Elapsed (s)', 'Requests', 'Errors', 'Avg RT', 'TP99', 'Send lag p99', 'Agents', 'Generator'],
+    data.Series.map((p) => [p.Elapsed, p.Requests, p.Errors, fmt(p.RT.Avg, 3), fmt(p.RT.TP99, 3), fmt(p.SendLagP99, 3), `${p.AgentsAvailable}/${p.AgentsDesired}`, p.Generator?.Limited ? 'limited' : '']),
   );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.TaskName)} round ${data.RoundId} - eas-bench report</title>

@@ -24,6 +24,8 @@ export interface TaskManagerDeps extends CapacityLimits, PrepareDeps {
   launcher: AgentLauncher;
   region: string;
   agentConnectTimeoutS: number;
+  /** Most QPS of one agent's share (--max-agent-qps). */
+  maxAgentQps: number;
   controllerWsUrl: () => string;
   retentionStoppedS: number;
   retentionFailedS: number;

@@ -19,11 +19,14 @@ import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { AgentInfo, AgentPool, PoolSeat } from '../agents/pool';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
-import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
+import { percentilesOf } from '../metrics/llm';
+import { LlmRoundFigures } from '../metrics/llm-round';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
+import { applyGeneratorGate } from '../modes/generator-gate';
+import { ShareWatch } from '../modes/shares';
 import { newEvent } from './naming';
-import { llmModeAccumulator, llmTokenizerName } from './llm-run-work';
+import { llmModeAccumulator } from './llm-run-work';
 import { LlmModeAccumulator } from '../metrics/llm-modes';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
@@ -38,7 +41,7 @@ export interface RoundHooks {
   /** The round's status line changed (agents connected, running, stopping). */
   onChange(): void;
   onSecond(stored: StoredSecond): void;
-  /** LLM tasks: per-request records as they arrive (to persist them). */
+  /** LLM tasks: per-request records of a second being finalized (to persist them). */
   onLlmRecords?(records: LlmRequestRecord[]): void;
   onEvent(event: TaskEvent): void;
   /** Called once when the round has stopped its agents and finalized its data. */
@@ -56,6 +59,8 @@ export interface RoundDeps {
   controllerWsUrl: string;
   connectTimeoutS: number;
   maxAgents: number;
+  /** Most QPS of one agent's share (--max-agent-qps). */
+  maxAgentQps: number;
   /** Of `wanted` agents, how many the controller-wide pool grants this round (all when absent). */
   grantAgents?: (wanted: number) => number;
   hooks: RoundHooks;
@@ -69,6 +74,10 @@ export interface RoundSnapshot {
   readonly phase: RoundPhase;
   /** The round's status line: "Agent 1/2 connected", "Benchmark task is running", or why it ended. */
   readonly message: string;
+  /** scan and auto while running: what they found so far (`holding 500 QPS: ...`), for the task's Message. */
+  readonly liveOutcome?: string;
+  /** scan and auto: the capacity found, or why there is none, for the Message of the finished round. */
+  readonly outcome?: string;
   readonly desiredAgents: number;
   readonly availableAgents: number;
   readonly agents: readonly AgentInfo[];
@@ -83,8 +92,6 @@ export interface RoundSnapshot {
   readonly series: readonly StatsPoint[];
   readonly result: RoundResult;
   readonly llm?: LlmResult;
-  /** LLM tasks: every request of the round (up to MAX_LLM_RECORDS). */
-  readonly llmRecords: readonly LlmRequestRecord[];
   readonly runningSinceMs?: number;
   /** When the agents were told to stop. */
   readonly stopRequestedMs?: number;
@@ -97,6 +104,12 @@ export interface RoundSnapshot {
 const FINALIZE_GRACE_S = 2;
 /** After a stop, agents get this long to send their last frame and `done`. */
 const STOP_WAIT_MS = 6000;
+/**
+ * Agents end their schedule at the round's duration by themselves and say
+ * `done`; the round stops once all have, or this long after the duration
+ * (agents that do not end by themselves are then stopped as before).
+ */
+const DURATION_END_GRACE_S = 2;
 
 /**
  * Runs one round of a task: asks its agent pool for the agents the mode
@@ -110,17 +123,19 @@ export class RoundRunner {
   private readonly series: StatsPoint[] = [];
   private readonly events: TaskEvent[] = [];
   private readonly accumulator = new RoundAccumulator();
-  private readonly llmRecords: LlmRequestRecord[] = [];
-  private llmCache?: { count: number; result: LlmResult };
-  private llmCapWarned = false;
-  /** The mode sections (drift, retries, token-sweep, ...), fed every record, also those past the cap. */
+  /** LLM tasks: the round's LLM figures, from its finalized seconds (the records go to disk, not here). */
+  private readonly llmFigures?: LlmRoundFigures;
+  /** The run modes' sections (drift, retries, token-sweep, ...), fed every record as its second is finalized. */
   private readonly llmModes: LlmModeAccumulator | null;
   private phase: RoundPhase = 'starting';
   private message = 'Starting agents';
+  private shownOutcome?: string;
   private runningSinceMs?: number;
   private stopRequestedMs?: number;
+  /** Set when the round ends by its duration: the load ran exactly that long, whenever the stop comes. */
+  private loadEndMs?: number;
   private optional: ResolvedOptional;
-  private readonly aggregator = new SecondAggregator();
+  private readonly aggregator: SecondAggregator;
   private lastFinalized = 0;
   /** The last second each agent reported, by agent id. */
   private readonly lastSecondOf = new Map<string, number>();
@@ -128,11 +143,26 @@ export class RoundRunner {
   private connectTimer?: NodeJS.Timeout;
   private endInfo?: RoundEndInfo;
   private stopWaiters: (() => void)[] = [];
+  private readonly shares: ShareWatch;
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
     this.llmModes = deps.llm ? llmModeAccumulator(deps.llm.spec) : null;
-    this.mode = createMode(deps.optional, { event: (kind, message, step) => this.event(kind, message, step), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
+    this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
+    if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec));
+    this.shares = new ShareWatch(deps.maxAgentQps, (message) => this.event('info', message));
+    this.mode = createMode(
+      deps.optional,
+      {
+        event: (kind, message, step) => this.event(kind, message, step),
+        timeoutMs: deps.request.timeoutMs,
+        maxAgents: deps.maxAgents,
+        maxAgentQps: deps.maxAgentQps,
+        nowS: () => Date.now() / 1000,
+        end: (reason) => void this.stop(reason),
+      },
+      deps.llm?.spec,
+    );
     this.pool = new AgentPool({
       launcher: deps.launcher,
       controllerWsUrl: deps.controllerWsUrl,
@@ -142,14 +172,18 @@ export class RoundRunner {
       wanted: () => this.desiredAgents(),
       events: {
         added: (seat) => this.onAgentAdded(seat),
-        ready: () => {
+        ready: (seat, connections) => {
+          if (connections !== undefined) this.event('info', `agent ${seat.index + 1} ready with ${connections} connection(s) opened ahead of the schedule`);
           // the round starts once every desired agent is ready, so their shares begin together; seats no
           // host can run yet (a pool with too few idle agents) are not waited for: they join when one comes
           const ready = this.pool.readyCount();
           if (this.phase === 'starting' && ready > 0 && ready >= this.desiredAgents() - this.pool.waitingForHost()) this.enterRunning();
         },
         stats: (seat, frame) => this.onFrame(seat, frame),
-        done: () => this.checkRequestCount(),
+        done: () => {
+          this.checkRequestCount();
+          this.checkDurationEnd();
+        },
         log: (seat, level, message) => {
           if (level !== 'info') this.event(level === 'error' ? 'error' : 'info', `agent ${seat.index + 1}: ${message}`);
         },
@@ -203,7 +237,7 @@ export class RoundRunner {
   /** Seconds the load has run (until the stop, once stopping): the divisor of the round's QPS. */
   loadDurationS(): number | undefined {
     if (this.runningSinceMs === undefined) return undefined;
-    return ((this.stopRequestedMs ?? Date.now()) - this.runningSinceMs) / 1000;
+    return ((this.loadEndMs ?? this.stopRequestedMs ?? Date.now()) - this.runningSinceMs) / 1000;
   }
 
   elapsedS(): number {
@@ -222,9 +256,10 @@ export class RoundRunner {
       agents: this.pool.agents(),
       target: this.mode.describeTarget(),
       capacity: this.mode.capacity(),
+      liveOutcome: this.mode.outcome?.(),
+      outcome: this.mode.finalOutcome?.(),
       events: this.events,
       series: this.series,
-      llmRecords: this.llmRecords,
       runningSinceMs: this.runningSinceMs,
       stopRequestedMs: this.stopRequestedMs,
       elapsedS: this.elapsedS(),
@@ -244,10 +279,13 @@ export class RoundRunner {
 
   /** A live change of optional.*: the mode decides what it means. */
   update(optional: ResolvedOptional): void {
+    const durationChanged = optional.durationS !== this.optional.durationS;
     this.optional = optional;
     const reload = this.mode.update(optional);
     this.pool.reconcile();
-    if (reload) this.sendLoads();
+    if (reload || durationChanged) this.sendLoads(durationChanged);
+    // new limits may have re-opened a held search: the Message no longer holds
+    this.showOutcome();
     this.deps.hooks.onChange();
   }
 
@@ -322,6 +360,7 @@ export class RoundRunner {
       ...(this.deps.llm ? { llm: this.deps.llm.work } : {}),
       // while the round starts, agents wait for each other: see enterRunning
       waitForStart: this.phase === 'starting',
+      scheduleEndMs: this.scheduleEndMs(),
     };
   }
 
@@ -341,9 +380,27 @@ export class RoundRunner {
     return seat.totalSent + share;
   }
 
-  private sendLoads(): void {
+  /** `withEnd`: the duration changed; otherwise the end the agents have stands (re-sending it would shift it by the message's transit). */
+  private sendLoads(withEnd = false): void {
     const live = this.pool.live();
-    for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live) });
+    const end = withEnd ? { scheduleEndMs: this.scheduleEndMs() } : {};
+    this.shares.check(this.mode.targetQps(), live.length, this.deps.maxAgents);
+    for (const seat of live) seat.send({ type: 'load', load: this.loadFor(seat, live), requestLimit: this.limitFor(seat, live), ...end });
+  }
+
+  /** Where the agents' schedule ends, ms from now (from the start while the round starts): the duration's end. */
+  private scheduleEndMs(): number {
+    const durationMs = this.optional.durationS * 1000;
+    if (this.runningSinceMs === undefined) return durationMs;
+    return Math.max(0, durationMs - (Date.now() - this.runningSinceMs));
+  }
+
+  /** Tells the task when what the mode found so far changed (a rate is held, or the search re-opened): its Message says it. */
+  private showOutcome(): void {
+    const outcome = this.mode.outcome?.();
+    if (outcome === this.shownOutcome) return;
+    this.shownOutcome = outcome;
+    this.deps.hooks.onChange();
   }
 
   private enterRunning(): void {
@@ -368,31 +425,13 @@ export class RoundRunner {
     // a frame for a second already finalized is folded into the next one: totals stay exact
     const second = frame.second <= this.lastFinalized ? this.lastFinalized + 1 : frame.second;
     this.lastSecondOf.set(seat.agentId, Math.max(this.lastSecondOf.get(seat.agentId) ?? 0, second));
-    if (frame.llmRecords && frame.llmRecords.length > 0) this.addLlmRecords(frame.llmRecords);
     this.aggregator.add(seat.agentId, second === frame.second ? frame : { ...frame, second });
   }
 
-  private addLlmRecords(records: LlmRequestRecord[]): void {
-    for (const r of records) this.llmModes?.add(r);
-    const room = MAX_LLM_RECORDS - this.llmRecords.length;
-    const kept = room >= records.length ? records : records.slice(0, Math.max(0, room));
-    if (kept.length < records.length && !this.llmCapWarned) {
-      this.llmCapWarned = true;
-      this.event('info', `llm: more than ${MAX_LLM_RECORDS} requests; later ones are counted per second but not kept`);
-    }
-    if (kept.length === 0) return;
-    this.llmRecords.push(...kept);
-    this.deps.hooks.onLlmRecords?.(kept);
-  }
-
-  /** The LLM section of the round so far (computed again only when records arrived). */
+  /** The LLM section of the round so far (computed again only after a new second), with the run modes' sections. */
   llmResult(): LlmResult | undefined {
-    if (!this.deps.llm) return undefined;
-    if (this.llmCache?.count !== this.llmRecords.length) {
-      const spec = this.deps.llm.spec;
-      this.llmCache = { count: this.llmRecords.length, result: { ...computeLlmResult(this.llmRecords, spec.slo, llmTokenizerName(spec)), ...this.llmModes?.result() } };
-    }
-    return this.llmCache.result;
+    const figures = this.llmFigures?.result();
+    return figures && this.llmModes ? { ...figures, ...this.llmModes.result() } : figures;
   }
 
   private onTick(): void {
@@ -401,9 +440,18 @@ export class RoundRunner {
     const reporting = this.pool.reporting();
     const allReported = reporting.length ? Math.min(...reporting.map((s) => this.lastSecondOf.get(s.agentId) ?? 0)) : nowS - 1;
     this.finalizeThrough(Math.max(allReported, nowS - 1 - FINALIZE_GRACE_S));
-    if (this.phase === 'running' && this.elapsedS() >= this.optional.durationS) {
-      void this.stop(`duration of ${this.optional.durationS} s reached`);
-    }
+    this.checkDurationEnd();
+  }
+
+  /** At the duration the agents end their schedules by themselves: stop once all said `done`, or after a grace. */
+  private checkDurationEnd(): void {
+    if (this.phase !== 'running' || this.runningSinceMs === undefined) return;
+    const elapsedS = this.elapsedS();
+    if (elapsedS < this.optional.durationS) return;
+    const allDone = this.pool.live().every((s) => s.done);
+    if (!allDone && elapsedS < this.optional.durationS + DURATION_END_GRACE_S) return;
+    this.loadEndMs = this.runningSinceMs + this.optional.durationS * 1000;
+    void this.stop(`duration of ${this.optional.durationS} s reached`);
   }
 
   private finalizeThrough(lastSecond: number): void {
@@ -418,14 +466,23 @@ export class RoundRunner {
         llm: this.deps.llm !== undefined,
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
+      applyGeneratorGate(finalized);
+      // a second's records go to disk with it, so the records file and the stored figures agree
+      // (a crash leaves both at the same second); the round keeps neither
+      if (finalized.llmRecords) {
+        for (const r of finalized.llmRecords) this.llmModes?.add(r);
+        this.deps.hooks.onLlmRecords?.(finalized.llmRecords);
+      }
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
+      if (stored.llm) this.llmFigures?.addSecond(stored.llm);
       this.deps.hooks.onSecond(stored);
       if (this.phase === 'running' && this.mode.onSecond(finalized)) {
         this.pool.reconcile();
         this.sendLoads();
       }
+      this.showOutcome();
     }
   }
 

@@ -10,4 +10,5 @@ export * from './numbers';
 export * from './llm-modes';
 export * from './llm-tags';
 export * from './llm-results';
+export * from './services';
 export * from './pool';

@@ -136,13 +136,36 @@ export interface AgentAssignment {
    * begins at the same moment and the round's first second is a whole one.
    */
   waitForStart?: boolean;
+  /**
+   * Where this agent's schedule ends, ms after its `start` (the round's
+   * duration); null or absent = no end. The agent sends nothing scheduled at
+   * or after it and then reports `done` (reason `limit`), so a round of D
+   * seconds at R per second sends R×D requests whatever the controller's stop costs.
+   */
+  scheduleEndMs?: number | null;
 }
 
 export type ControllerToAgent =
   | { type: 'assign'; assignment: AgentAssignment }
-  | { type: 'load'; load: LoadShape; requestLimit?: number | null }
+  | { type: 'load'; load: LoadShape; requestLimit?: number | null; scheduleEndMs?: number | null }
   | { type: 'start' }
   | { type: 'stop'; reason: string };
+
+/**
+ * How the agent itself fared in a second: the evidence that tells the
+ * generator's own delay from the service's. All ms.
+ */
+export interface GeneratorHealth {
+  /** Worst event-loop delay of the second. */
+  loopDelayMaxMs: number;
+  /** Garbage-collection pauses of the second: their sum and the longest. */
+  gcPauseMs: number;
+  gcPauseMaxMs: number;
+  /** Time spent building, encoding and sending the previous second's frame. */
+  frameMs: number;
+  /** Longest time a request of the second waited for a free connection (0: none waited). */
+  connectionWaitMaxMs: number;
+}
 
 /** One second of one agent. Histograms are HDR, microseconds, compressed base64. */
 export interface AgentStatsFrame {
@@ -165,13 +188,57 @@ export interface AgentStatsFrame {
   totalSent: number;
   /** p99 of the event loop's delay in this second, ms: high when the agent itself is the bottleneck. */
   eventLoopLagMs: number;
-  /** LLM tasks: per-request records completed this second. */
+  /** The agent's own figures for the second (absent from agents that do not measure them). */
+  generator?: GeneratorHealth;
+  /** LLM tasks: per-request records completed this second (the controller writes them to disk, it does not keep them). */
   llmRecords?: LlmRequestRecord[];
+  /** LLM tasks: the second's LLM histograms and counters, what every live and stored LLM figure is made of. */
+  llm?: LlmSecondFrame;
+}
+
+/** The LLM metrics of a second, by their table names. */
+export const LLM_METRICS = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+export type LlmMetricKey = (typeof LLM_METRICS)[number];
+
+/**
+ * One LLM metric over one second: the HDR histogram (compressed base64) of
+ * its values times the metric's scale (1000 for times and token/s: µs and
+ * millitoken/s; 1 for token counts), and the exact count, sum, min and max of
+ * the values themselves, so averages and extremes stay exact after merges.
+ */
+export interface LlmMetricSecond {
+  h: string;
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** What an LLM agent measured in one second: the requests that ended in it, and how many were in flight. */
+export interface LlmSecondFrame {
+  /** Requests that ended in the second, failed ones included. */
+  requests: number;
+  success: number;
+  /** Successful requests whose token counts came from `usage`. */
+  usage: number;
+  /** Successful requests of the second, by metric; a metric without samples is absent. */
+  metrics: Partial<Record<LlmMetricKey, LlmMetricSecond>>;
+  /** Most requests in flight at once during the second (an end before a send at the same instant). */
+  maxInFlight: number;
+  /** Time integral of the in-flight count over the second, ms (busyMs / 1000 = mean in flight). */
+  busyMs: number;
+  /** Unix ms at which the count first reached maxInFlight in the second, and the last moment it was there; null when nothing was in flight. */
+  maxFromMs: number | null;
+  maxUntilMs: number | null;
+  /** Earliest send and latest end (Unix ms) of the requests that ended in the second. */
+  firstSendMs: number | null;
+  lastEndMs: number | null;
 }
 
 export type AgentToController =
   | { type: 'hello'; agentId: string; token: string; pid: number; host: string; version: number }
-  | { type: 'ready' }
+  /** `connections`: how many the agent opened ahead of the schedule. */
+  | { type: 'ready'; connections?: number }
   | { type: 'stats'; frame: AgentStatsFrame }
   | { type: 'done'; reason: 'limit' | 'stopped'; totalSent: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
@@ -302,6 +369,49 @@ function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | string {
   };
 }
 
+const GENERATOR_FIGURES = ['loopDelayMaxMs', 'gcPauseMs', 'gcPauseMaxMs', 'frameMs', 'connectionWaitMaxMs'] as const;
+
+function checkGeneratorHealth(value: unknown): GeneratorHealth | undefined | string {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) return 'generator must be an object';
+  const health = {} as GeneratorHealth;
+  for (const key of GENERATOR_FIGURES) {
+    if (!isNonNegative(value[key])) return `generator.${key} must be a number >= 0`;
+    health[key] = value[key];
+  }
+  return health;
+}
+
+function isNumberOrNull(value: unknown): value is number | null {
+  return value === null || isFiniteNumber(value);
+}
+
+function checkLlmSecond(value: unknown): LlmSecondFrame | string {
+  if (!isObject(value)) return 'llm must be an object';
+  for (const key of ['requests', 'success', 'usage', 'maxInFlight'] as const) if (!isCount(value[key])) return `llm.${key} must be a count`;
+  if (!isNonNegative(value.busyMs)) return 'llm.busyMs must be a number >= 0';
+  for (const key of ['maxFromMs', 'maxUntilMs', 'firstSendMs', 'lastEndMs'] as const) if (!isNumberOrNull(value[key])) return `llm.${key} must be a number or null`;
+  if (!isObject(value.metrics)) return 'llm.metrics must be an object';
+  const metrics: Partial<Record<LlmMetricKey, LlmMetricSecond>> = {};
+  for (const [name, m] of Object.entries(value.metrics)) {
+    if (!(LLM_METRICS as readonly string[]).includes(name)) return `llm.metrics has an unknown metric ${JSON.stringify(name.slice(0, 40))}`;
+    if (!isObject(m) || !isHistogram(m.h) || !isCount(m.n) || !isNonNegative(m.sum) || !isNonNegative(m.min) || !isNonNegative(m.max)) return `llm.metrics.${name} must be {h, n, sum, min, max}`;
+    metrics[name as LlmMetricKey] = { h: m.h, n: m.n, sum: m.sum, min: m.min, max: m.max };
+  }
+  return {
+    requests: value.requests as number,
+    success: value.success as number,
+    usage: value.usage as number,
+    metrics,
+    maxInFlight: value.maxInFlight as number,
+    busyMs: value.busyMs as number,
+    maxFromMs: value.maxFromMs as number | null,
+    maxUntilMs: value.maxUntilMs as number | null,
+    firstSendMs: value.firstSendMs as number | null,
+    lastEndMs: value.lastEndMs as number | null,
+  };
+}
+
 const FRAME_COUNTS = ['second', 'requests', 'sent', 'bytesIn', 'bytesOut', 'dropped', 'inFlight', 'totalSent'] as const;
 
 function checkStatsFrame(value: unknown): AgentStatsFrame | string {
@@ -312,6 +422,8 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
   if (!isHistogram(value.lagHistogram)) return 'frame.lagHistogram must be a base64 histogram';
   const statusCodes = checkStatusCodes(value.statusCodes);
   if (typeof statusCodes === 'string') return `frame.${statusCodes}`;
+  const generator = checkGeneratorHealth(value.generator);
+  if (typeof generator === 'string') return `frame.${generator}`;
   let llmRecords: LlmRequestRecord[] | undefined;
   if (value.llmRecords !== undefined) {
     if (!Array.isArray(value.llmRecords)) return 'frame.llmRecords must be an array';
@@ -321,6 +433,12 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
       if (typeof record === 'string') return `frame.${record}`;
       llmRecords.push(record);
     }
+  }
+  let llm: LlmSecondFrame | undefined;
+  if (value.llm !== undefined) {
+    const checked = checkLlmSecond(value.llm);
+    if (typeof checked === 'string') return `frame.${checked}`;
+    llm = checked;
   }
   const counts = value as Record<(typeof FRAME_COUNTS)[number], number>;
   return {
@@ -336,7 +454,9 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
     lagHistogram: value.lagHistogram,
     totalSent: counts.totalSent,
     eventLoopLagMs: value.eventLoopLagMs,
+    ...(generator ? { generator } : {}),
     ...(llmRecords ? { llmRecords } : {}),
+    ...(llm ? { llm } : {}),
   };
 }
 
@@ -359,7 +479,9 @@ export function parseAgentMessage(text: string): AgentToController | string {
       if (!isCount(value.version)) return 'hello.version must be a count';
       return { type: 'hello', agentId: value.agentId, token: value.token, pid: value.pid, host: value.host, version: value.version };
     case 'ready':
-      return { type: 'ready' };
+      if (value.connections === undefined) return { type: 'ready' };
+      if (!isCount(value.connections)) return 'ready.connections must be a count';
+      return { type: 'ready', connections: value.connections };
     case 'stats': {
       const frame = checkStatsFrame(value.frame);
       return typeof frame === 'string' ? `stats: ${frame}` : { type: 'stats', frame };
@@ -467,6 +589,10 @@ function isRequestTemplate(value: unknown): boolean {
   );
 }
 
+function isScheduleEnd(value: unknown): boolean {
+  return value === undefined || value === null || isNonNegative(value);
+}
+
 function isAssignment(value: unknown): boolean {
   if (!isObject(value) || !isLoadShape(value.load)) return false;
   return (
@@ -479,6 +605,7 @@ function isAssignment(value: unknown): boolean {
     (value.requestLimit === null || isCount(value.requestLimit)) &&
     (value.llm === undefined || isLlmWork(value.llm)) &&
     (value.waitForStart === undefined || typeof value.waitForStart === 'boolean') &&
+    isScheduleEnd(value.scheduleEndMs) &&
     (value.load.kind === 'llm') === (value.llm !== undefined)
   );
 }
@@ -494,7 +621,13 @@ export function parseControllerMessage(text: string): ControllerToAgent | string
     case 'load':
       if (!isLoadShape(value.load)) return 'malformed load';
       if (value.requestLimit !== undefined && value.requestLimit !== null && !isCount(value.requestLimit)) return 'malformed load';
-      return { type: 'load', load: value.load, ...(value.requestLimit !== undefined ? { requestLimit: value.requestLimit as number | null } : {}) };
+      if (!isScheduleEnd(value.scheduleEndMs)) return 'malformed load';
+      return {
+        type: 'load',
+        load: value.load,
+        ...(value.requestLimit !== undefined ? { requestLimit: value.requestLimit as number | null } : {}),
+        ...(value.scheduleEndMs !== undefined ? { scheduleEndMs: value.scheduleEndMs as number | null } : {}),
+      };
     case 'start':
       return { type: 'start' };
     case 'stop':

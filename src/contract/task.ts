@@ -86,6 +86,8 @@ export interface LlmSpec {
   ignoreEos?: boolean;
   dataset?: LlmDatasetSpec;
   slo?: LlmSloSpec;
+  /** Percentiles of every LLM table (AISBench's P50..P99 columns), ascending; default DEFAULTS.llmPercentiles. */
+  percentiles?: number[];
   /** Path (any data source) of a Hugging Face tokenizer.json that counts tokens instead of the bundled encoding. */
   tokenizer?: string;
   /** Times a failed request is sent again before it counts as failed. */
@@ -144,6 +146,8 @@ export const DEFAULTS = {
   llmOutputTokens: 128,
   llmBurstiness: 1,
   llmSeed: 0,
+  /** AISBench's default percentile columns, and P95. */
+  llmPercentiles: [50, 75, 90, 95, 99] as readonly number[],
   llmConcurrency: 1,
   /** throughput mode without requestCount or maxConcurrency: how many streams "all at once" means. */
   llmThroughputStreams: 200,
@@ -161,6 +165,7 @@ type Rule =
   | { kind: 'stringList'; maxItems: number; maxLength: number }
   | { kind: 'intPair'; min: number; max: number }
   | { kind: 'intList'; min: number; max: number; maxItems: number }
+  | { kind: 'numberList'; min: number; max: number; minItems: number; maxItems: number }
   | { kind: 'object'; fields: Record<string, Rule>; required?: readonly string[] };
 
 const LIMITS = {
@@ -290,6 +295,7 @@ const SCHEMA: Rule = {
             maxTurns: { kind: 'integer', min: 1, max: 100 },
           },
         },
+        percentiles: { kind: 'numberList', min: 0, max: 100, minItems: 1, maxItems: 10 },
         slo: {
           kind: 'object',
           fields: {
@@ -395,6 +401,18 @@ function checkRule(rule: Rule, value: unknown, path: string, errors: FieldError[
       value.slice(0, rule.maxItems).forEach((v: unknown, i) => {
         if (typeof v !== 'number' || !Number.isInteger(v)) errors.push({ field: `${path}[${i}]`, message: 'must be an integer' });
         else if (v < rule.min || v > rule.max) errors.push({ field: `${path}[${i}]`, message: `must be between ${rule.min} and ${rule.max}` });
+      });
+      return;
+    }
+    case 'numberList': {
+      if (!Array.isArray(value) || value.length < rule.minItems || value.length > rule.maxItems) {
+        errors.push({ field: path, message: `must be a list of ${rule.minItems} to ${rule.maxItems} numbers` });
+        return;
+      }
+      value.forEach((v: unknown, i) => {
+        if (typeof v !== 'number' || !Number.isFinite(v)) errors.push({ field: `${path}[${i}]`, message: `must be a number, got ${describe(v)}` });
+        else if (v <= rule.min || v >= rule.max) errors.push({ field: `${path}[${i}]`, message: `must be > ${rule.min} and < ${rule.max}` });
+        else if (i > 0 && typeof value[i - 1] === 'number' && v <= (value[i - 1] as number)) errors.push({ field: `${path}[${i}]`, message: 'must be greater than the one before (ascending, no repeats)' });
       });
       return;
     }

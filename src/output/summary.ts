@@ -1,4 +1,4 @@
-import { Capacity, LlmMetricName, LlmResult, LlmStatistic, RoundResult } from '../contract';
+import { Capacity, LlmMetricName, LlmResult, LlmStatistic, RoundResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
 import { llmModeSummary } from './llm-mode-summary';
@@ -40,8 +40,16 @@ function resultRows(result: RoundResult, capacity: Capacity | undefined): [strin
     ['Dropped', String(result.Dropped)],
     ['SendLagP99', formatMs(result.SendLagP99)],
   ];
+  // the validity gate (docs/performance.md): absent from rounds stored before it
+  if (result.GeneratorLimitedShare !== undefined) rows.push(['GenLimitedShare', generatorLimited(result.GeneratorLimitedShare)]);
   if (capacity) rows.push(['Capacity', formatCapacity(capacity)]);
   return rows;
+}
+
+/** The share of generator-limited seconds, and what it means when there are any. */
+function generatorLimited(shareOfSeconds: number): string {
+  const rate = formatRate(shareOfSeconds);
+  return shareOfSeconds > 0 ? `${rate} of seconds (their latency is the generator's, not the service's)` : `${rate} of seconds`;
 }
 
 function share(count: number, total: number): string {
@@ -93,17 +101,19 @@ type LlmStage = Record<LlmMetricName, LlmStatistic>;
 /** The AISBench "Performance Parameters" table: one row per metric and stage (total, stable). */
 function llmParametersTable(stages: [string, LlmStage | undefined][]): string | undefined {
   const rows: Cell[][] = [];
+  // the columns the rows hold: Average, Min, Max, Median, the task's llm.percentiles, N
+  const columns = statisticColumns(stages[0][1]);
   for (const [name, unit] of LLM_METRICS) {
     for (const [stageName, stage] of stages) {
-      const s = stage?.[name];
+      const s = stage?.[name] as Record<string, number> | undefined;
       if (!s) continue;
-      const v = (x: number): string => `${formatNumber(x, 4)}${unit}`;
-      rows.push([name, stageName, v(s.Average), v(s.Min), v(s.Max), v(s.Median), v(s.P75), v(s.P90), v(s.P99), s.N]);
+      const v = (x: number | undefined): string => (x === undefined ? '-' : `${formatNumber(x, 4)}${unit}`);
+      rows.push([name, stageName, ...columns.map((c) => (c === 'N' ? (s.N ?? 0) : v(s[c])))]);
     }
   }
   if (rows.length === 0) return undefined;
-  return renderTable(['Performance Parameters', 'Stage', 'Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'], rows, {
-    align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  return renderTable(['Performance Parameters', 'Stage', ...columns], rows, {
+    align: ['left', 'left', ...columns.map(() => 'right' as const)],
   });
 }
 
@@ -116,7 +126,8 @@ function llmCommonTable(stages: [string, Record<string, number> | undefined][]):
     for (const [stageName, common] of stages) {
       const value = common?.[name];
       if (value === undefined) continue;
-      rows.push([name, stageName, `${formatNumber(value, 4)}${commonUnit(name)}`]);
+      // AISBench's names, with spaces ("Benchmark Duration")
+      rows.push([commonMetricName(name), stageName, `${formatNumber(value, 4)}${commonUnit(name)}`]);
     }
   }
   if (rows.length === 0) return undefined;
@@ -128,7 +139,8 @@ function keyValue(rows: [string, string][]): string {
   return renderKeyValueTable(rows, { valueWidth });
 }
 
-function llmSections(llm: LlmResult): string[] {
+/** The AISBench-style LLM tables (Performance Parameters, Common Metric) and where the token counts came from. */
+export function llmSections(llm: LlmResult): string[] {
   const out: string[] = [];
   const parameters = llmParametersTable([
     ['total', llm.Total],

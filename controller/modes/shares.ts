@@ -1,0 +1,42 @@
+/**
+ * How a target rate is split over agents. One agent sends at most
+ * `maxAgentQps` (the controller's --max-agent-qps): above it, its own send
+ * lag, not the service, would set the latency. 20 000 QPS is what one agent
+ * sent with send-lag p99 under 2 ms on an uncontended core in
+ * docs/performance.md; a busier or slower machine wants less.
+ */
+export const DEFAULT_MAX_AGENT_QPS = 20_000;
+
+/** Agents needed so that no share is above the cap. */
+export function agentsForRate(qps: number, maxAgentQps = DEFAULT_MAX_AGENT_QPS): number {
+  return Math.max(1, Math.ceil(qps / Math.max(1, maxAgentQps)));
+}
+
+/**
+ * Says once, when it starts, that the agents' shares are above the cap (the
+ * controller's --max-agents is reached), and once when they are back under it.
+ */
+export class ShareWatch {
+  private over = false;
+
+  constructor(
+    private readonly maxAgentQps: number,
+    private readonly say: (message: string) => void,
+  ) {}
+
+  check(targetQps: number | undefined, agents: number, maxAgents: number): void {
+    if (targetQps === undefined || agents <= 0) return;
+    const share = targetQps / agents;
+    const over = share > this.maxAgentQps;
+    if (over === this.over) return;
+    this.over = over;
+    if (over) {
+      this.say(
+        `each of ${agents} agent(s) sends ${Math.round(share)} QPS, above --max-agent-qps ${this.maxAgentQps}` +
+          `${agents >= maxAgents ? ` (--max-agents ${maxAgents} reached)` : ''}: the agents may fall behind their schedule; the generator-limited share says whether they did`,
+      );
+    } else {
+      this.say(`agent shares are back under --max-agent-qps ${this.maxAgentQps} (${Math.round(share)} QPS each)`);
+    }
+  }
+}
