@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { steadyStage } from '../../controller/metrics/llm';
 import { bodyDigest, OPENAI_FIXTURE_DEFAULTS, type OpenAiBehaviour } from '../../fixtures/openai-service';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
-import { createAndWait, llmRecords, within } from '../helpers/llm';
+import { createAndWait, llmRecords } from '../helpers/llm';
 import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, waitFor, writeTask } from '../helpers/processes';
 
 /** The fixture's defaults with quicker tokens: each test sets what it needs on top. */
@@ -12,10 +12,10 @@ const TOKENIZER_FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'tokenize
 
 /**
  * |measured - expected| within 5% of expected plus `slackMs`: a request's own
- * overhead (timers, parsing, a shared 2-core machine) adds a few ms to what the
+ * overhead (timers, parsing, a shared 2-core machine) adds up to 10 ms to what the
  * fixture was told.
  */
-function near(measured: number, expected: number, slackMs = 6): void {
+function near(measured: number, expected: number, slackMs = 10): void {
   if (Math.abs(measured - expected) > expected * 0.05 + slackMs) throw new Error(`measured ${measured}, expected ${expected} (5% + ${slackMs})`);
 }
 
@@ -124,7 +124,7 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     expect(sweep.Scaling).toBe('linear');
     const square = await run({ ttftMs: 0, prefillMsPerToken: 0.02, prefillExponent: 2 }, { mode: 'token-sweep', concurrency: 4, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
     const squared = square.llm.TokenSweep!;
-    squared.Points.forEach((p) => near(p.TTFTMedian, 0.02 * p.PromptTokens ** 2, 10));
+    squared.Points.forEach((p) => near(p.TTFTMedian, 0.02 * p.PromptTokens ** 2));
     expect(squared.Scaling).toBe('super-linear');
     // 2 exactly without the requests' own few ms, which weigh most at the shortest length
     expect(squared.Exponent).toBeGreaterThan(1.6);
@@ -171,7 +171,7 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     expect(Math.abs(t1.InputTokensMean - 100)).toBeLessThan(1);
     expect(t2.InputTokensMean).toBeGreaterThan(205);
     expect(t3.InputTokensMean).toBeGreaterThan(310);
-    for (const t of s.ByTurn) near(t.TTFTMean, 50 + 0.5 * t.InputTokensMean, 10);
+    for (const t of s.ByTurn) near(t.TTFTMean, 50 + 0.5 * t.InputTokensMean);
     expect(s.TurnLatencyP50).toBeLessThanOrEqual(s.TurnLatencyP95);
     expect(s.TurnLatencyP95).toBeLessThanOrEqual(s.TurnLatencyP99);
     figures.push(`sessions: ${s.SessionsStarted} started, ${s.SessionsCompleted} completed, ${s.Turns} turns, TTFT by turn ${s.ByTurn.map((t) => `${t.Turn}:${t.TTFTMean} ms (${t.InputTokensMean} tokens)`).join(', ')}, turn latency p50/p95/p99 ${s.TurnLatencyP50}/${s.TurnLatencyP95}/${s.TurnLatencyP99} ms`);
@@ -203,7 +203,7 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
       expect(d.TPOT.ChangePct).toBeGreaterThan(70);
       expect(d.DecodeTokensPerSecond.ChangePct).toBeLessThan(-35);
       expect([d.TTFT.Flagged, d.TPOT.Flagged, d.DecodeTokensPerSecond.Flagged, d.Flagged]).toEqual([true, true, true, true]);
-      within(d.TTFT.FirstHalf, 40, 0.1);
+      near(d.TTFT.FirstHalf, 40);
       figures.push(`drift (62 s): TTFT ${d.TTFT.FirstHalf} -> ${d.TTFT.SecondHalf} ms (${d.TTFT.ChangePct}%), TPOT ${d.TPOT.FirstHalf} -> ${d.TPOT.SecondHalf} ms, decode ${d.DecodeTokensPerSecond.FirstHalf} -> ${d.DecodeTokensPerSecond.SecondHalf} tok/s`);
     } finally {
       clearTimeout(slowDown);
