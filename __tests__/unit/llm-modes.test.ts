@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validateTask } from '../../src/contract';
+import { validateTask, type LlmRequestRecord } from '../../src/contract';
+import type { TaskRecord } from '../../controller/tasks/record';
+import { TaskStore } from '../../controller/tasks/store';
+import { tempDir } from '../helpers/processes';
 import { countTokens, loadTokenizer } from '../../controller/agent/llm/tokens';
 import { applyEvent, emptyTimeline } from '../../controller/agent/llm/client';
 import { toolOutcome } from '../../controller/agent/llm/tool-calls';
 import { requestFor } from '../../controller/agent/llm/prompts';
-import { halfDrift, LatencySample, MAX_SAMPLES, meanStd, sweepScaling } from '../../controller/metrics/llm-modes';
+import { halfDrift, LatencySample, LlmModeAccumulator, MAX_SAMPLES, meanStd, sweepScaling } from '../../controller/metrics/llm-modes';
 import { tokenizerName } from '../../controller/tasks/llm-run-work';
 import { llmModeSummary } from '../../src/output/llm-mode-summary';
 import { toolCallPieces } from '../../fixtures/openai-service';
@@ -169,5 +172,28 @@ describe('the summary prints the mode sections in the stress tester words', () =
     expect(text).toContain('Sessions: 31 of 36 completed, 100 turns; per-turn latency p50/p95/p99 174.5/231.56/232.88 ms');
     expect(text).toContain('Tool calls: 50 of 100 answers called a tool (50%), 40 parsed (80%); call latency mean 146.68 ms, p50 140.2 ms, p99 183.97 ms');
     expect(llmModeSummary({ Tokenizer: 'gpt-tokenizer o200k_base' })).toEqual([]);
+  });
+});
+
+describe('a round read back from disk feeds the mode sections a chunk at a time', () => {
+  test('forEachLlmRecord visits every stored record in order, across 1 MiB chunks and split UTF-8', () => {
+    const dataDir = tempDir('llm-modes-store');
+    const store = new TaskStore(dataDir, 20);
+    const name = 'benchmark-llm-00aa';
+    try {
+      store.save({ taskName: name, taskId: 'eas-b-x', status: 'Running', rounds: [] } as unknown as TaskRecord);
+      // ~3 MiB of records, each error text with multi-byte characters, so chunk edges fall inside lines and characters
+      const records: LlmRequestRecord[] = Array.from({ length: 6000 }, (_, seq) => ({ agent: 0, seq, sendMs: seq, endMs: seq + 1, ttftMs: null, e2elMs: null, itlMs: [], inputTokens: 1, outputTokens: 0, tokenSource: 'usage', success: false, status: 500, error: `ü€🙂 ${'x'.repeat(seq % 500)}`, tags: { attempts: 2 } }));
+      for (let i = 0; i < records.length; i += 500) store.appendLlmRecords(name, 1, records.slice(i, i + 500));
+      const seen: LlmRequestRecord[] = [];
+      store.forEachLlmRecord(name, 1, (r) => seen.push(r));
+      expect(seen).toEqual(records);
+      const modes = new LlmModeAccumulator({ mode: 'standard', retries: 1, tokenizer: 'gpt-tokenizer o200k_base' });
+      store.forEachLlmRecord(name, 1, (r) => modes.add(r));
+      expect(modes.result().Retries).toEqual({ RetriedRequests: 6000, RetryAttempts: 6000, RecoveredRequests: 0 });
+    } finally {
+      store.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

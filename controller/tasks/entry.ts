@@ -62,9 +62,9 @@ export class TaskEntry {
     if (llm) {
       const llmFigures = new LlmRoundFigures(percentilesOf(llm));
       for (const s of seconds) if (s.llm) llmFigures.addSecond(s.llm);
-      // the run modes' sections come from the records; the array is dropped once they are fed
+      // the run modes' sections come from the records, read a chunk at a time
       const modes = llmModeAccumulator(llm);
-      for (const r of this.store.readLlmRecords(this.taskName, round.roundId)) modes.add(r);
+      this.store.forEachLlmRecord(this.taskName, round.roundId, (r) => modes.add(r));
       figures.llm = { ...llmFigures.result(), ...modes.result() };
     }
     this.keep(round.roundId, figures);
