@@ -113,7 +113,7 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     figures.push(`pressure 1 -> 8 over ${rampMs} ms: steady stage from +${Math.round(stage!.startMs - firstSend)} ms for ${Math.round(stage!.endMs - stage!.startMs)} ms, Stable Concurrency ${llm.StableCommon?.Concurrency}`);
   });
 
-  test('token-sweep: TTFT against prompt length, linear (2 ms a token) and super-linear (0.02 ms x tokens²) prefill', async () => {
+  test('token-sweep: TTFT against prompt length, linear (2 ms a token) and super-linear (0.05 ms x tokens²) prefill', async () => {
     const lengths = [40, 80, 160];
     const linear = await run({ ttftMs: 0, prefillMsPerToken: 2 }, { mode: 'token-sweep', concurrency: 4, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
     const sweep = linear.llm.TokenSweep!;
@@ -122,9 +122,9 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     // medians: the first requests of a run also open their connections
     sweep.Points.forEach((p) => near(p.TTFTMedian, 2 * p.PromptTokens));
     expect(sweep.Scaling).toBe('linear');
-    const square = await run({ ttftMs: 0, prefillMsPerToken: 0.02, prefillExponent: 2 }, { mode: 'token-sweep', concurrency: 4, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
+    const square = await run({ ttftMs: 0, prefillMsPerToken: 0.05, prefillExponent: 2 }, { mode: 'token-sweep', concurrency: 8, promptLengths: lengths, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
     const squared = square.llm.TokenSweep!;
-    squared.Points.forEach((p) => near(p.TTFTMedian, 0.02 * p.PromptTokens ** 2));
+    squared.Points.forEach((p) => near(p.TTFTMedian, 0.05 * p.PromptTokens ** 2));
     expect(squared.Scaling).toBe('super-linear');
     // 2 exactly without the requests' own few ms, which weigh most at the shortest length
     expect(squared.Exponent).toBeGreaterThan(1.6);
@@ -141,7 +141,7 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     // (timer jitter of a loaded machine spreads the decode rates: its slack is in tokens/s)
     expect(c.TTFT.N).toBe(100);
     near(c.TTFT.Mean, 45);
-    near(c.TTFT.Stddev, 15, 3);
+    near(c.TTFT.Stddev, 15);
     near(c.DecodeTokensPerSecond.Mean, 75, 5);
     near(c.DecodeTokensPerSecond.Stddev, 25, 6);
     near(c.TTFTDrift.FirstHalf, 30);
