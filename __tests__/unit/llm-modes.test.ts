@@ -44,6 +44,13 @@ describe('llm options and modes: validation names the field', () => {
     if (!result.ok) expect(result.errors[0]).toEqual({ field, message });
   });
 
+  test('the example tasks of the modes are valid', () => {
+    for (const name of ['llm-sessions-task.json', 'llm-token-sweep-task.json']) {
+      const result = validateTask(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'tasks', name), 'utf8')));
+      expect([name, result.ok]).toEqual([name, true]);
+    }
+  });
+
   test('burstiness in steps of 0.1 over 0.1..200, and every mode with its own fields, are accepted', () => {
     for (const burstiness of [0.1, 0.3, 1, 1.7, 37.4, 199.9, 200]) expect(validateTask(llm({ testMode: 'rate', requestRate: 1, burstiness })).ok).toBe(true);
     expect(validateTask(llm({ testMode: 'pressure', concurrency: 8, startConcurrency: 2, rampTime: 10, duration: 60, retries: 2 })).ok).toBe(true);
