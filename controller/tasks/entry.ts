@@ -1,7 +1,9 @@
 import { LlmResult, RoundResult, StatsPoint, TaskEvent } from '../../src/contract';
 import { RoundAccumulator } from '../metrics/aggregate';
-import { computeLlmResult, percentilesOf } from '../metrics/llm';
+import { columnsResult, percentilesOf } from '../metrics/llm';
+import { LlmRecordColumns } from '../metrics/llm-columns';
 import { LlmRoundFigures } from '../metrics/llm-round';
+import { llmModeAccumulator } from './llm-run-work';
 import { loadDurationS, RoundRecord, TaskRecord } from './record';
 import { RoundRunner, RoundSnapshot } from './round';
 import { TaskStore } from './store';
@@ -61,9 +63,15 @@ export class TaskEntry {
     if (llm) {
       const llmFigures = new LlmRoundFigures(percentilesOf(llm));
       for (const s of seconds) if (s.llm) llmFigures.addSecond(s.llm);
-      // a round stored before the seconds carried LLM histograms: its figures from its records, as then
-      const stored = seconds.some((s) => s.llm !== undefined);
-      figures.llm = stored ? llmFigures.result() : computeLlmResult(this.store.readLlmRecords(this.taskName, round.roundId), llm.slo, percentilesOf(llm));
+      // the run modes' sections come from the records, read a chunk at a time; so do all the figures
+      // of a round stored before the seconds carried LLM histograms (as they did then)
+      const modes = llmModeAccumulator(llm);
+      const columns = seconds.some((s) => s.llm !== undefined) ? undefined : new LlmRecordColumns(llm.slo);
+      this.store.forEachLlmRecord(this.taskName, round.roundId, (r) => {
+        modes.add(r);
+        columns?.add(r);
+      });
+      figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm)) : llmFigures.result()), ...modes.result() };
     }
     this.keep(round.roundId, figures);
     return figures;
