@@ -10,11 +10,13 @@ const MAX_SENDS_PER_TURN = 5000;
  * When the next request is due within this, the loop keeps turning
  * (setImmediate: I/O is still served between turns) instead of sleeping on
  * a timer: timers have whole-ms resolution and would make every request up
- * to a millisecond or two late. Further out, a timer sleeps until this much
- * before the due time. At 1000 QPS and above the sender thus never sleeps:
- * the price is one core's idle time, measured in docs/performance.md.
+ * to a millisecond or two late. Further out, a timer sleeps until about
+ * this much before the due time. At 1000 QPS and above the sender thus
+ * never sleeps: the price is CPU time otherwise idle (docs/performance.md).
+ * Kept short: a process that spins long looks CPU-bound to the kernel's
+ * scheduler, which on a busy machine then wakes it later.
  */
-const TURN_WITHIN_MS = 2;
+const TURN_WITHIN_MS = 1;
 
 /**
  * Open loop: request k of the current schedule is due at baseMs + k/qps,
@@ -115,7 +117,7 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
     if (!this.running || this.intervalMs === 0) return;
     const dueInMs = this.baseMs + this.nextIndex * this.intervalMs - performance.now();
     if (dueInMs <= TURN_WITHIN_MS) this.immediate = setImmediate(this.onTick);
-    else this.timer = setTimeout(this.onTick, Math.floor(dueInMs - TURN_WITHIN_MS) + 1);
+    else this.timer = setTimeout(this.onTick, Math.max(1, Math.floor(dueInMs - TURN_WITHIN_MS)));
   }
 
   private clearWake(): void {
