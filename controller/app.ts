@@ -3,11 +3,12 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Duplex } from 'node:stream';
-import { API_PREFIX, AGENT_WS_PATH, BenchError, isOwnOrigin, redactText } from '../src/contract';
+import { AGENTS_API_PATH, API_PREFIX, AGENT_WS_PATH, BenchError, HealthResponse, isOwnOrigin, redactText } from '../src/contract';
 import { AgentHub } from './agents/hub';
 import { AgentLauncher } from './agents/launcher';
 import { createAgentLauncher } from './agents/launchers';
 import { PoolAgentLauncher } from './agents/pool-launcher';
+import { agentRoutes } from './api/agents-route';
 import { ApiGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
@@ -16,6 +17,7 @@ import { StatsStreamServer } from './api/stats-stream';
 import { ControllerOptions, defaultOptions } from './config';
 import { loadCredentials, LoadedCredentials } from './credentials';
 import { ServiceRegistry } from './services';
+import { controllerVersion } from './version';
 import { createReportStore, ReportStore } from './storage';
 import { FileReportStore } from './storage/file-store';
 import { TaskManager } from './tasks/manager';
@@ -58,6 +60,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   const localReports = new FileReportStore(path.join(options.dataDir, 'reports'), publicUrl);
   const reports = deps.reportStore ?? createReportStore(options.reportStore, { dataDir: options.dataDir, publicUrl });
   const launcher = deps.launcher ?? createAgentLauncher(options, { log, credentials });
+  const pool = launcher instanceof PoolAgentLauncher ? launcher : undefined;
 
   const manager = new TaskManager({
     store,
@@ -88,14 +91,17 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   app.disable('x-powered-by');
   app.use(assignRequestId);
   app.get('/healthz', (_req, res) => {
-    res.json({ Status: 'ok', Region: options.region });
+    const health: HealthResponse = { Status: 'ok', Region: options.region, Version: controllerVersion(), Pid: process.pid };
+    res.json(health);
   });
   // reports are meant to be opened in a browser from the URL `bench report` prints; the local
   // copy is served whatever the store, so a failed upload still leaves a working URL
   app.use('/reports', express.static(reports instanceof FileReportStore ? reports.root : localReports.root, { index: false, dotfiles: 'deny' }));
   const gate = new ApiGate(credentials.keys, { maxBodyBytes: options.maxBodyBytes, maxPendingBodyBytes: options.maxPendingBodyBytes, maxNonces: options.maxNonces });
   app.use(API_PREFIX, gate.middleware());
+  app.use(AGENTS_API_PATH, gate.middleware());
   app.use(taskRoutes(manager, options.region));
+  app.use(agentRoutes(manager, options.agentLauncher, pool));
   app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));
   app.use(errorMiddleware(log));
 
@@ -107,7 +113,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.maxConnections = options.maxConnections;
   limitConnectionsPerClient(server, options.maxConnectionsPerClient);
-  const agentHub = new AgentHub((token) => manager.ownerForToken(token), log, launcher instanceof PoolAgentLauncher ? launcher : undefined);
+  const agentHub = new AgentHub((token) => manager.ownerForToken(token), log, pool);
   const statsStream = new StatsStreamServer(manager);
   const routeUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     // a browser page of another site must not reach the agents' seats or a task's stream

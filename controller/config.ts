@@ -15,6 +15,26 @@ export function isAgentLauncherKind(value: unknown): value is AgentLauncherKind 
   return typeof value === 'string' && (AGENT_LAUNCHER_KINDS as readonly string[]).includes(value);
 }
 
+/** The `kubernetes` launcher's settings (`--kube-*`, `--agent-image`, `--agent-*-request|limit`); docs/distributed.md. */
+export interface KubernetesOptions {
+  /** Namespace of the agents' Jobs; the controller pod's own namespace when absent. */
+  namespace?: string;
+  /** The image holding eascmd-agent (the project's Dockerfile); required with this launcher. */
+  agentImage?: string;
+  /** A kubeconfig file; the pod's service account (in-cluster config) when absent. */
+  kubeConfig?: string;
+  /** The ws URL agents dial, e.g. ws://eas-bench-controller.NS.svc:8020/agents; the listening address when absent. */
+  agentsUrl?: string;
+  /** Names this controller in its Jobs' labels, so controllers sharing a namespace keep apart. */
+  controllerName: string;
+  /** Each agent container's requests and limits, e.g. { cpu: '1', memory: '512Mi' }. */
+  agentRequests: Record<string, string>;
+  agentLimits: Record<string, string>;
+  /** A Job left behind (the controller died) is removed by the cluster this long after it finished. */
+  jobTtlS: number;
+  imagePullSecret?: string;
+}
+
 /** Everything the controller is built from; flags and env vars map onto it in main.ts. */
 export interface ControllerOptions {
   host: string;
@@ -36,6 +56,9 @@ export interface ControllerOptions {
   retentionCheckS: number;
   /** Which launcher runs the agents (`--agent-launcher`, EAS_BENCH_AGENT_LAUNCHER). */
   agentLauncher: AgentLauncherKind;
+  kubernetes: KubernetesOptions;
+  /** Seconds between pings of an idle pool agent's link (`--agent-launcher pool`); a missed answer drops it. */
+  poolHeartbeatS: number;
   /** How agents are started: a command line whose last arguments the launcher appends. */
   agentCommand: string[];
   /** Seconds to wait for the agents of a new round to connect. */
@@ -84,6 +107,9 @@ export function defaultOptions(): ControllerOptions {
     retentionFailedS: 10 * 60,
     retentionCheckS: 30,
     agentLauncher: 'local',
+    poolHeartbeatS: 10,
+    // a modest agent: one core sends tens of thousands of small requests a second
+    kubernetes: { controllerName: 'eas-bench', agentRequests: { cpu: '500m', memory: '256Mi' }, agentLimits: { cpu: '1', memory: '1Gi' }, jobTtlS: 600 },
     agentCommand: defaultAgentCommand(),
     agentConnectTimeoutS: 30,
     dataLimits: DEFAULT_DATA_LIMITS,

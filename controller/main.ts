@@ -5,6 +5,11 @@ import { hideBin } from 'yargs/helpers';
 import { createController } from './app';
 import { AGENT_LAUNCHER_KINDS, defaultOptions, isAgentLauncherKind } from './config';
 
+/** Resource quantities given (an empty flag drops one). */
+function quantities(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => Boolean(e[1])));
+}
+
 /** `eascmd-controller`: flags, each with an EAS_BENCH_* env form (EAS_BENCH_PORT, ...). */
 async function main(): Promise<void> {
   const defaults = defaultOptions();
@@ -29,6 +34,18 @@ async function main(): Promise<void> {
       default: defaults.agentLauncher,
       describe: 'where agents run: local child processes, pool agents that joined from other hosts, or Kubernetes Jobs (docs/distributed.md)',
     })
+    .option('kube-namespace', { type: 'string', describe: 'kubernetes launcher: namespace of the agent Jobs (default: the controller pod\'s own)' })
+    .option('agent-image', { type: 'string', describe: 'kubernetes launcher: image holding eascmd-agent' })
+    .option('kube-config', { type: 'string', describe: 'kubernetes launcher: kubeconfig file (default: in-cluster service account)' })
+    .option('agents-url', { type: 'string', describe: 'kubernetes launcher: ws URL the agent pods dial, e.g. ws://eas-bench-controller:8020/agents' })
+    .option('kube-controller-name', { type: 'string', default: defaults.kubernetes.controllerName, describe: 'kubernetes launcher: names this controller in its Jobs\' labels' })
+    .option('agent-cpu-request', { type: 'string', default: defaults.kubernetes.agentRequests.cpu })
+    .option('agent-memory-request', { type: 'string', default: defaults.kubernetes.agentRequests.memory })
+    .option('agent-cpu-limit', { type: 'string', default: defaults.kubernetes.agentLimits.cpu, describe: 'empty: no limit' })
+    .option('agent-memory-limit', { type: 'string', default: defaults.kubernetes.agentLimits.memory, describe: 'empty: no limit' })
+    .option('kube-job-ttl-s', { type: 'number', default: defaults.kubernetes.jobTtlS, describe: 'kubernetes launcher: ttlSecondsAfterFinished of agent Jobs' })
+    .option('agent-image-pull-secret', { type: 'string' })
+    .option('pool-heartbeat-s', { type: 'number', default: defaults.poolHeartbeatS, describe: 'pool agents: seconds between pings of their links; a link that misses an answer is dropped and its seat replaced' })
     .option('agent-connect-timeout-s', { type: 'number', default: defaults.agentConnectTimeoutS })
     .option('public-url', { type: 'string', describe: 'base URL used in links to local reports' })
     .option('data-max-source-bytes', { type: 'number', default: defaults.dataLimits.maxSourceBytes, describe: 'largest data source as fetched (a zip counts packed)' })
@@ -74,8 +91,20 @@ async function main(): Promise<void> {
     retentionFailedS: argv['retention-failed-s'],
     retentionCheckS: argv['retention-check-s'],
     agentConnectTimeoutS: argv['agent-connect-timeout-s'],
+    poolHeartbeatS: argv['pool-heartbeat-s'],
     // yargs has checked it against the choices; the guard narrows the type
     agentLauncher: isAgentLauncherKind(argv['agent-launcher']) ? argv['agent-launcher'] : defaults.agentLauncher,
+    kubernetes: {
+      namespace: argv['kube-namespace'],
+      agentImage: argv['agent-image'],
+      kubeConfig: argv['kube-config'],
+      agentsUrl: argv['agents-url'],
+      controllerName: argv['kube-controller-name'],
+      agentRequests: quantities({ cpu: argv['agent-cpu-request'], memory: argv['agent-memory-request'] }),
+      agentLimits: quantities({ cpu: argv['agent-cpu-limit'], memory: argv['agent-memory-limit'] }),
+      jobTtlS: argv['kube-job-ttl-s'],
+      imagePullSecret: argv['agent-image-pull-secret'],
+    },
     publicUrl: argv['public-url'],
     dataLimits: {
       maxSourceBytes: argv['data-max-source-bytes'],

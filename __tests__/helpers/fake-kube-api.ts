@@ -28,10 +28,18 @@ export interface FakeKubeApi {
   /** Refuses `verb resource` (e.g. 'create jobs') with 403 and this message. */
   forbid(verbAndResource: string, message: string): void;
   allow(verbAndResource: string): void;
+  /** Answers the next `verb resource` with this status (a 500 of an etcd timeout, a 429). */
+  failOnce(verbAndResource: string, code: number, reason: string, message: string): void;
   /** Ends a pod's process with SIGKILL, as a node that loses it (the pod fails). */
   killPod(name: string): void;
+  /** Removes a pod at once (`kubectl delete --force --grace-period=0`), its process killed. */
+  forceDeletePod(name: string): void;
+  /** Ends every open watch, as an API server restart or a dropped connection does. */
+  dropWatches(): void;
   /** Pods not terminal nor deleting. */
   activePods(): V1Pod[];
+  /** No Job, Secret or pod is left. */
+  empty(): boolean;
   /** Stderr lines of a pod's process. */
   logs(name: string): string;
   close(): Promise<void>;
@@ -88,6 +96,7 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
   const history: WatchEvent[] = [];
   const watchers = new Set<{ selector: string | null; res: http.ServerResponse }>();
   const forbidden = new Map<string, string>();
+  const failures = new Map<string, { code: number; reason: string; message: string }>();
   const calls: string[] = [];
   const backoffUntil = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
@@ -277,6 +286,11 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
     const { group, kind } = RESOURCES[resource];
     const refusal = forbidden.get(`${verb} ${resource}`);
     if (refusal !== undefined) return status(res, 403, 'Forbidden', refusal);
+    const failure = failures.get(`${verb} ${resource}`);
+    if (failure) {
+      failures.delete(`${verb} ${resource}`);
+      return status(res, failure.code, failure.reason, failure.message);
+    }
     if (ns !== namespace) return status(res, 403, 'Forbidden', `${resource}${group ? `.${group}` : ''} is forbidden: cannot ${verb} in the namespace "${ns}"`);
     const store = (resource === 'jobs' ? jobs : resource === 'secrets' ? secrets : pods) as Map<string, V1Job | V1Secret | V1Pod>;
     const notFound = (): void => status(res, 404, 'NotFound', `${resource}${group ? `.${group}` : ''} "${name}" not found`);
@@ -346,8 +360,20 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
     calls,
     forbid: (what, message) => forbidden.set(what, message),
     allow: (what) => forbidden.delete(what),
+    failOnce: (what, code, reason, message) => failures.set(what, { code, reason, message }),
     killPod: (name) => processes.get(name)?.kill('SIGKILL'),
+    forceDeletePod: (name) => {
+      const pod = pods.get(name);
+      if (!pod) return;
+      removePod(pod);
+      processes.get(name)?.kill('SIGKILL');
+    },
+    dropWatches: () => {
+      for (const w of watchers) w.res.end();
+      watchers.clear();
+    },
     activePods: () => [...pods.values()].filter(isActive),
+    empty: () => jobs.size === 0 && secrets.size === 0 && pods.size === 0,
     logs: (name) => podLogs.get(name) ?? '',
     close: async () => {
       closing = true;

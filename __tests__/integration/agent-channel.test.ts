@@ -20,6 +20,7 @@ import {
   CLOSE_PROTOCOL,
   CLOSE_UNAUTHORIZED,
   PROTOCOL_VERSION,
+  signPoolHello,
   TaskDetail,
 } from '../../src/contract';
 import { signedFetch, signedHeaders } from '../helpers/api';
@@ -234,6 +235,8 @@ describe('the agents websocket with the test playing the agents', () => {
     ['an array', '[1,2,3]', CLOSE_PROTOCOL],
     ['an object whose type has its own toString', '{"type":{"toString":1}}', CLOSE_PROTOCOL],
     ['a hello with an unknown token', JSON.stringify({ type: 'hello', agentId: 'x', token: 'nope', pid: 1, host: 'h', version: PROTOCOL_VERSION }), CLOSE_UNAUTHORIZED],
+    ['a malformed pool hello', JSON.stringify({ type: 'pool-hello', agentId: 'x' }), CLOSE_PROTOCOL],
+    ['a pool hello to a controller that keeps no pool', JSON.stringify(signPoolHello({ id: 'k', secret: 's' }, { agentId: 'x', host: 'h', pid: 1, version: PROTOCOL_VERSION })), CLOSE_UNAUTHORIZED],
   ])('before hello, %s closes that socket (%s) and the controller answers', async (_what, frame, code) => {
     const probe = await Probe.open(env.wsUrl);
     probe.send(frame);

@@ -88,7 +88,7 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
     expect(stopped.Message).toContain('duration of 5 s reached');
     expect(stopped.Result?.TotalRequests).toBeGreaterThan(0);
     expect(stopped.Result?.TotalRequests).toBe((await fixture.stats()).requests);
-    await waitFor('Job, Secret and pods deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 15000);
+    await waitFor('Job, Secret and pods deleted', () => fake.empty(), 15000);
     expect(fake.calls).toEqual(expect.arrayContaining([`delete jobs/eas-agents-${name}-10001`, `delete secrets/eas-agents-${name}-10001`]));
   }, 90000);
 
@@ -130,9 +130,22 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
     }, 30000);
     expect((await detail(name)).Events.find((e) => e.Kind === 'agent-lost')?.Message).toMatch(/exited with code 137/);
 
+    // a pod force-deleted while the watch is down: the next list shows it gone, and its agent is replaced
+    const victim = fake.activePods()[0].metadata?.name ?? '';
+    fake.dropWatches();
+    fake.forceDeletePod(victim);
+    await waitFor('the force-deleted pod replaced', async () => {
+      const d = await detail(name);
+      return d.AvailableAgent === 2 && d.Events.filter((e) => e.Kind === 'agent-lost').length === 2 && fake.activePods().length === 2;
+    }, 30000);
+
     // bench update -Doptional.agentCount=N: the Job's parallelism follows, up and down
+    // (the first patch meets a 500, as from an etcd timeout: it is tried again, the round goes on)
+    fake.failOnce('patch jobs', 500, 'InternalError', 'etcdserver: request timed out');
     expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}`, JSON.stringify({ optional: { agentCount: 3 } }))).status).toBe(200);
     await waitFor('3 agents', async () => (await detail(name)).AvailableAgent === 3 && onlyJob().spec?.parallelism === 3, 30000);
+    expect(fake.calls.filter((c) => c.startsWith('patch jobs/')).length).toBeGreaterThanOrEqual(2);
+    expect((await detail(name)).Status).toBe('Running');
     expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}`, JSON.stringify({ optional: { agentCount: 1 } }))).status).toBe(200);
     await waitFor('1 agent', async () => (await detail(name)).AvailableAgent === 1 && onlyJob().spec?.parallelism === 1 && fake.activePods().length === 1, 30000);
     expect(fake.calls.filter((c) => c.startsWith('patch jobs/')).length).toBeGreaterThanOrEqual(2);
@@ -143,7 +156,7 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
       const d = await detail(name);
       return d.Status === 'Stopped' ? d : undefined;
     }, 30000);
-    await waitFor('Job, Secret and pods deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 15000);
+    await waitFor('Job, Secret and pods deleted', () => fake.empty(), 15000);
     // the killed agent's last unreported second is lost with it, as with a local agent killed -9
     expect(stopped.Result?.TotalRequests).toBeGreaterThan(0);
     expect(stopped.Result?.TotalRequests).toBeLessThanOrEqual((await fixture.stats()).requests);
@@ -155,7 +168,7 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
     await waitFor('Running', async () => (await detail(name)).Status === 'Running', 30000);
     expect(fake.activePods()).toHaveLength(1);
     expect((await controller.call('DELETE', `/api/v2/benchmark-tasks/cn-local/${name}`)).status).toBe(200);
-    await waitFor('Job, Secret and pods deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 15000);
+    await waitFor('Job, Secret and pods deleted', () => fake.empty(), 15000);
   }, 60000);
 
   test('a Job the API server refuses (403) makes the task CreateFailed with its message, and what was made is deleted', async () => {
@@ -167,7 +180,7 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
         return d.Status === 'CreateFailed' ? d : undefined;
       }, 15000);
       expect(failed.Message).toMatch(/^Kubernetes refused to create Job eas-agents-[a-z0-9-]+: 403 Forbidden: jobs\.batch is forbidden: User "system:serviceaccount:bench:eas-bench" cannot create resource "jobs"/);
-      await waitFor('the round Secret deleted', () => fake.secrets.size === 0 && fake.jobs.size === 0, 10000);
+      await waitFor('the round Secret deleted', () => fake.empty(), 10000);
     } finally {
       fake.allow('create jobs');
     }
@@ -192,10 +205,49 @@ describe('the launcher alone', () => {
       const message = await waitFor('the pull error', () => errors[0], 10000);
       expect(message).toMatch(/^agent pod eas-agents-benchmark-demo-abcd-10001-[a-z0-9]+ cannot start: ImagePullBackOff: Back-off pulling image "registry\.invalid\/eas-bench:none"$/);
       launcher.release(round);
-      await waitFor('deleted', () => fake.jobs.size === 0 && fake.secrets.size === 0 && fake.pods.size === 0, 10000);
+      await waitFor('deleted', () => fake.empty(), 10000);
     } finally {
       await launcher.shutdown();
     }
+  });
+
+  test('an object that already exists (409) is the round error, and the launcher deletes only what it made', async () => {
+    const round = { taskName: 'benchmark-demo-taken', roundId: 10001 };
+    const { launcher } = await startLauncher(fake);
+    const res = await fetch(`${fake.url}/api/v1/namespaces/${NAMESPACE}/secrets`, { method: 'POST', body: JSON.stringify(renderRoundSecret(settings(), round, 'someone-else')), headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(201);
+    try {
+      const errors: string[] = [];
+      launcher.launch({ controllerWsUrl: 'ws://127.0.0.1:9/agents', token: 'x', agentId: 'a-1', ...round, onExit: () => undefined, onError: (m) => errors.push(m) });
+      expect(await waitFor('the conflict', () => errors[0], 10000)).toBe('Kubernetes refused to create Secret eas-agents-benchmark-demo-taken-10001: 409 AlreadyExists: secrets "eas-agents-benchmark-demo-taken-10001" already exists');
+      expect(fake.jobs.size).toBe(0);
+      launcher.release(round);
+      await waitFor('released', () => launcher.jobNames().length === 0, 10000);
+      expect(Buffer.from(fake.secrets.get('eas-agents-benchmark-demo-taken-10001')?.data?.token ?? '', 'base64').toString()).toBe('someone-else');
+    } finally {
+      await launcher.shutdown();
+    }
+    fake.secrets.clear();
+  });
+
+  test('a start the cluster refused fails the round with the line, and the next round tries it again', async () => {
+    fake.forbid('list jobs', 'jobs.batch is forbidden: User "system:serviceaccount:bench:eas-bench" cannot list resource "jobs"');
+    const launcher = new KubernetesAgentLauncher({ cluster: new ClientNodeCluster(kubeConfigFor(fake.url), NAMESPACE), settings: settings() });
+    await expect(launcher.start()).rejects.toThrow('Kubernetes refused to list Jobs: 403 Forbidden');
+    try {
+      const errors: string[] = [];
+      const spec = { controllerWsUrl: 'ws://127.0.0.1:9/agents', token: 'x', onExit: () => undefined, onError: (m: string) => errors.push(m) };
+      launcher.launch({ ...spec, agentId: 'a-1', taskName: 'benchmark-demo-abcd', roundId: 10001 });
+      expect(await waitFor('the refusal', () => errors[0], 10000)).toBe('Kubernetes refused to list Jobs: 403 Forbidden: jobs.batch is forbidden: User "system:serviceaccount:bench:eas-bench" cannot list resource "jobs"');
+      launcher.release({ taskName: 'benchmark-demo-abcd', roundId: 10001 });
+      fake.allow('list jobs');
+      launcher.launch({ ...spec, agentId: 'b-1', taskName: 'benchmark-demo-abcd', roundId: 10002 });
+      await waitFor('the next round\'s Job', () => fake.jobs.has('eas-agents-benchmark-demo-abcd-10002'), 10000);
+      expect(errors).toHaveLength(1);
+    } finally {
+      await launcher.shutdown();
+    }
+    await waitFor('deleted', () => fake.empty(), 10000);
   });
 
   test('after a restart, Jobs and Secrets of rounds the controller no longer runs are removed; another controller\'s stay', async () => {

@@ -79,7 +79,7 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
       const stdout = await createAndWaitLines(controller, file);
       expect(stdout).toMatch(/TTFT/);
       expect(stdout).toMatch(/Stable/i);
-      expect(stdout).toMatch(/BenchmarkDuration/);
+      expect(stdout).toMatch(/Benchmark Duration/);
       const name = /Task \[([^\]]+)\]/.exec(stdout)?.[1] as string;
       const llm = (await taskDetail(controller, name)).LLM as LlmResult;
       expect(llm.Common).toMatchObject({ TotalRequests: 100, FailedRequests: 5, SuccessRequests: 95 });

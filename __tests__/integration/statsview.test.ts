@@ -94,6 +94,8 @@ describe('statsview: the live page of a running task', () => {
     }
     expect(state.charts['chart-ttft']).toBeUndefined();
     expect(await page.locator('#task-name').textContent()).toBe(name);
+    // and where each agent runs
+    expect(await page.locator('#task-agents').textContent()).toMatch(new RegExp(`^${name}-10001-1 ready on \\S+ \\(127\\.0\\.0\\.1\\), ${name}-10001-2 ready on \\S+ \\(127\\.0\\.0\\.1\\)$`));
 
     // The QPS points are the controller's per-second Requests, second for second.
     const stats = await api<StatsJson>(`${name}/stats`);

@@ -231,3 +231,60 @@ describe('AgentPool', () => {
     expect(s.pool.availableDuring(12)).toBe(2);
   });
 });
+
+describe('AgentPool with a launcher whose engine names the agents (a Job\'s pods) and gives them one secret', () => {
+  test('an agent takes only the seat bound to its name, with the shared secret; the round is released at shutdown', () => {
+    const podOfSeat = new Map<string, string>();
+    const released: string[] = [];
+    const launcher: AgentLauncher = {
+      capacity: Number.POSITIVE_INFINITY,
+      launch: (spec) => ({ agentId: spec.agentId, sharedSecret: 'round-secret', answersTo: (name) => podOfSeat.get(spec.agentId) === name, kill: () => undefined }),
+      shutdown: () => Promise.resolve(),
+      release: (round) => released.push(`${round.taskName}/${round.roundId}`),
+    };
+    const heard: string[] = [];
+    const note = (what: string) => (seat: { agentId: string }) => heard.push(`${what} ${seat.agentId}`);
+    const events: PoolEvents = {
+      added: note('added'),
+      ready: note('ready'),
+      stats: note('stats'),
+      done: note('done'),
+      log: note('log'),
+      retired: note('retired'),
+      lost: note('lost'),
+      refilled: () => heard.push('refilled'),
+      settled: () => heard.push('settled'),
+      failed: (message) => heard.push(`failed ${message}`),
+    };
+    const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, taskName: 'task', roundId: 1, wanted: () => 2, events });
+    pool.reconcile();
+    podOfSeat.set('task-1-1', 'job-abcde');
+    expect(pool.holdsSecret('round-secret')).toBe(true);
+
+    // a pod bound to no seat is refused, though it holds the round's secret
+    const stranger = new FakeConnection('job-zzzzz');
+    pool.attach(stranger, 'round-secret');
+    expect(stranger.closed).toEqual({ code: CLOSE_UNAUTHORIZED, reason: 'wrong secret for this agent id' });
+    // the bound pod with a wrong secret is refused too
+    const forged = new FakeConnection('job-abcde');
+    pool.attach(forged, TASK_TOKEN);
+    expect(forged.closed).toEqual({ code: CLOSE_UNAUTHORIZED, reason: 'wrong secret for this agent id' });
+
+    const pod = new FakeConnection('job-abcde');
+    pool.attach(pod, 'round-secret');
+    expect(pod.closed).toBeUndefined();
+    pool.onMessage(pod, { type: 'ready' });
+    expect(heard).toEqual(['added task-1-1', 'ready task-1-1']);
+    expect(pool.agents().map((a) => [a.id, a.state])).toEqual([
+      ['task-1-1', 'ready'],
+      ['task-1-2', 'launching'],
+    ]);
+    const twice = new FakeConnection('job-abcde');
+    pool.attach(twice, 'round-secret');
+    expect(twice.closed).toEqual({ code: CLOSE_AGENT_CONNECTED, reason: 'agent id already connected' });
+
+    pool.shutdown();
+    expect(pod.closed).toEqual({ code: 1000, reason: 'round finished' });
+    expect(released).toEqual(['task/1']);
+  });
+});

@@ -1,4 +1,8 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseAgentArgs, UsageError } from '../../controller/agent/args';
+import { readPoolKey } from '../../controller/agent/pool-credentials';
 import { Pacer } from '../../controller/agent/closed-loop';
 import { DeadlineList, DeadlineNode } from '../../controller/agent/deadline-list';
 import { prepareRequests } from '../../controller/agent/http-client';
@@ -82,6 +86,27 @@ describe('agent pieces', () => {
     expect(parseAgentArgs(['--controller', 'ws://x'], { [AGENT_TOKEN_ENV]: 'from-env' })).toMatchObject({ token: 'from-env' });
     expect(parseAgentArgs(['--controller', 'ws://x', '--token', 'flag'], { [AGENT_TOKEN_ENV]: 'from-env' })).toMatchObject({ token: 'flag' });
     expect(() => parseAgentArgs(['--controller', 'ws://x'], { [AGENT_TOKEN_ENV]: '' })).toThrow(AGENT_TOKEN_ENV);
+  });
+
+  test('a pool agent names its key file instead of a token, and the file holds a key or a credentials file', () => {
+    expect(parseAgentArgs(['--controller', 'ws://x/agents', '--pool-credentials', '/k.json', '--agent-id', 'p'], { [AGENT_TOKEN_ENV]: 'ignored' })).toEqual({
+      controllerUrl: 'ws://x/agents',
+      poolCredentials: '/k.json',
+      agentId: 'p',
+      exitOnStdinEof: false,
+    });
+    expect(() => parseAgentArgs(['--controller', 'ws://x', '--pool-credentials', '/k.json', '--token', 't'])).toThrow('exclude each other');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eas-bench-poolkey-'));
+    const write = (name: string, text: string): string => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    expect(readPoolKey(write('key.json', '{"id":"K","secret":"S"}'))).toEqual({ id: 'K', secret: 'S' });
+    expect(readPoolKey(write('creds.json', '{"keys":[{"id":"K1","secret":"S1"},{"id":"K2","secret":"S2"}]}'))).toEqual({ id: 'K1', secret: 'S1' });
+    expect(() => readPoolKey(write('bad.json', '{"id":"K"}'))).toThrow(`--pool-credentials ${path.join(dir, 'bad.json')}: expected {"id":"...","secret":"..."}`);
+    expect(() => readPoolKey(write('text.json', 'id=K'))).toThrow('not JSON');
+    expect(() => readPoolKey(path.join(dir, 'missing.json'))).toThrow('cannot read it (ENOENT)');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('controller messages are checked before the runner sees them', () => {

@@ -55,7 +55,8 @@ describe('cli embedded default controller', () => {
   });
 
   test('the embedded controller is started with the working directory and home as data roots, and private addresses allowed', () => {
-    expect(embeddedControllerArgs('/home/u', '/work/project')).toEqual(['--data-root', '/work/project', '--data-root', '/home/u', '--allow-private-data']);
-    expect(embeddedControllerArgs('/home/u', '/home/u')).toEqual(['--data-root', '/home/u', '--allow-private-data']);
+    const registry = ['--services', '/home/u/.eas/services.json'];
+    expect(embeddedControllerArgs('/home/u', '/work/project')).toEqual(['--data-root', '/work/project', '--data-root', '/home/u', '--allow-private-data', ...registry]);
+    expect(embeddedControllerArgs('/home/u', '/home/u')).toEqual(['--data-root', '/home/u', '--allow-private-data', ...registry]);
   });
 });

@@ -1,5 +1,10 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { confirm, parseConfirmAnswer, readLine } from '../../src/cli/prompt';
+import { BIN } from '../helpers/processes';
+import { tempHome } from './cli-run-helper';
 
 function sink(): Writable & { text: string } {
   const out = new Writable({
@@ -66,5 +71,30 @@ describe('cli confirmation prompt', () => {
     const out = sink();
     await expect(confirm('Sure?', { yes: true, stdin: new PassThrough(), output: out })).resolves.toBe(true);
     expect(out.text).toBe('');
+  });
+
+  test('on a terminal the question reads as the reference prints it: no inquirer "?" prefix, [Y/n] and no (Y/n)', async () => {
+    // a real pseudo-terminal: util-linux `script` runs the built eascmd with its stdin and stdout on one
+    const home = tempHome();
+    fs.mkdirSync(path.join(home, '.eas'));
+    // nothing listens on port 1: a "no" sends nothing, so no controller is needed
+    fs.writeFileSync(path.join(home, '.eas', 'config'), '[default]\naccess_id = a\naccess_key = b\nendpoint = http://127.0.0.1:1\nregion = cn-shanghai\n');
+    // a terminal as wide as a usual one: inquirer breaks a question at the terminal's width
+    const child = spawn('script', ['-qec', `stty cols 160; ${process.execPath} ${BIN.eascmd} bench stop benchmark-x-0000`, '/dev/null'], { env: { ...process.env, HOME: home, NO_COLOR: '1' } });
+    let raw = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      raw += chunk.toString();
+      // answer once the question is drawn
+      if (raw.includes('[Y/n]') && child.stdin.writable) child.stdin.end('n\r');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the terminal's escape sequences are what is removed
+    const text = raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    const question = 'Are you sure to stop the benchmark task [benchmark-x-0000] in [cn-shanghai]? [Y/n] ';
+    expect(text.split(/\r?\n/).some((line) => line.startsWith(question))).toBe(true);
+    expect(text).not.toContain('(Y/n)');
+    expect(text).not.toContain('? Are you sure');
+    expect(text).toContain('Cancelled.');
   });
 });

@@ -63,15 +63,17 @@ describe('cli tables', () => {
       '|     CreateTime | 2021-10-20 12:38:35                                                          |',
       '|     UpdateTime | 2021-10-20 12:38:45                                                          |',
       '|         Config | {                                                                            |',
+      '|                |   "base": {                                                                  |',
+      '|                |     "agentCount": 2,                                                         |',
+      '|                |     "concurrency": 40,                                                       |',
+      '|                |     "duration": 1200,                                                        |',
+      '|                |     "requestCount": 9223372036854                                            |',
+      '|                |   },                                                                         |',
       '|                |   "service": {                                                               |',
       '|                |     "serviceName": "xgb_test"                                                |',
       '|                |   },                                                                         |',
       '|                |   "optional": {                                                              |',
-      '|                |     "mode": "manual",                                                        |',
-      '|                |     "duration": 1200,                                                        |',
-      '|                |     "agentCount": 2,                                                         |',
-      '|                |     "concurrency": 40,                                                       |',
-      '|                |     "requestCount": 9223372036854                                            |',
+      '|                |     "mode": "manual"                                                         |',
       '|                |   }                                                                          |',
       '|                | }                                                                            |',
       '+----------------+------------------------------------------------------------------------------+',
@@ -99,10 +101,21 @@ describe('cli tables', () => {
     expect(wrapText('x'.repeat(65), 30)).toEqual(['x'.repeat(30), 'x'.repeat(30), 'x'.repeat(5)]);
   });
 
+  test('desc Config: an unlimited requestCount is the reference\'s max int64, exactly', () => {
+    const unlimited = task({ Config: { service: { serviceName: 's' }, optional: { mode: 'auto', duration: 60 } } });
+    const config = descRows(unlimited).find(([key]) => key === 'Config')?.[1] ?? '';
+    expect(JSON.parse(config.replace('9223372036854775807', '"max"'))).toEqual({
+      base: { agentCount: 1, concurrency: 2, duration: 60, requestCount: 'max' },
+      service: { serviceName: 's' },
+      optional: { mode: 'auto' },
+    });
+    expect(config).toContain('"requestCount": 9223372036854775807\n');
+  });
+
   test('desc shortens huge strings (base64 bodies) in the Config cell', () => {
     const big = task({ Config: { service: { serviceName: 's' }, data: { content: 'A'.repeat(100000) } } });
     const config = descRows(big).find(([key]) => key === 'Config')?.[1] ?? '';
-    expect(config).toContain(`"content": "${'A'.repeat(48)}...(100000 chars)"`);
+    expect(config).toContain(`"content": "${'A'.repeat(48)}... (cut: 100000 chars; bench desc --json shows it whole)"`);
     const out = renderDesc(big);
     expect(out.length).toBeLessThan(5000);
   });

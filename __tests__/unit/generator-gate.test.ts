@@ -34,7 +34,7 @@ function feed(mode: ReturnType<typeof createMode>, s: FinalizedSecond): void {
 }
 
 function contextFor(maxAgents: number, events: TaskEvent[]): ModeContext {
-  return { event: (Kind, Message, Step) => events.push({ Time: '', Kind, Message, Step }), timeoutMs: 20000, maxAgents, nowS: () => clockS };
+  return { event: (Kind, Message, Step) => events.push({ Time: '', Kind, Message, Step }), timeoutMs: 20000, maxAgents, nowS: () => clockS, end: () => undefined };
 }
 
 function scanWith(maxAgents: number, maxRT = 20): { mode: ReturnType<typeof createMode>; events: TaskEvent[] } {

@@ -19,16 +19,18 @@ interface Service {
   sentShare?: number;
 }
 
-function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: ModeDriver; events: TaskEvent[]; targets: number[] } {
+function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: ModeDriver; events: TaskEvent[]; targets: number[]; ended: string[] } {
   const events: TaskEvent[] = [];
+  const ended: string[] = [];
   let clockS = 1_000_000;
-  const ctx: ModeContext = { event: (Kind, Message, Step) => events.push({ Time: String(clockS), Kind, Message, Step }), timeoutMs: 20000, maxAgents: 4, nowS: () => clockS };
+  const ctx: ModeContext = { event: (Kind, Message, Step) => events.push({ Time: String(clockS), Kind, Message, Step }), timeoutMs: 20000, maxAgents: 4, nowS: () => clockS, end: (reason) => ended.push(reason) };
   const mode = createMode(resolveOptional(spec), ctx);
   let target = mode.targetQps() ?? 0;
   let pending: { fromS: number; qps: number } | undefined;
   let backlog = 0;
   const targets: number[] = [];
-  for (let i = 0; i < seconds; i++) {
+  // a round the mode ended (faultAction stop) sends nothing more
+  for (let i = 0; i < seconds && ended.length === 0; i++) {
     const t = 1_000_000 + i;
     if (pending && t >= pending.fromS) {
       target = pending.qps;
@@ -46,14 +48,19 @@ function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: Mo
     const q = quantilesMs(rt);
     const point: StatsPoint = {
       Time: t, Elapsed: i, TargetQPS: target, Requests: Math.round(served), Success: Math.round(served) - errors, Errors: errors,
-      BytesIn: 0, BytesOut: 0, Dropped: 0, StatusCodes: {}, RT: q, SendLagP99: 0.5, AgentsDesired: 1, AgentsAvailable: 1,
+      BytesIn: 0, BytesOut: 0, Dropped: 0, StatusCodes: codes(Math.round(served) - errors, errors), RT: q, SendLagP99: 0.5, AgentsDesired: 1, AgentsAvailable: 1,
     };
     const second: FinalizedSecond = { point, rtHistogram: encodeHistogram(rt), lagHistogram: '', agentLoad: { sent, inFlight: Math.round(backlog + (target * service.serviceMs) / 1000), maxEventLoopLagMs: 1, agentsReported: 1 } };
     // the second [t, t+1) is finalized a little after it ends
     clockS = t + 1.3;
     if (mode.onSecond(second)) pending = { fromS: Math.floor(clockS) + 1, qps: mode.targetQps() ?? 0 };
   }
-  return { mode, events, targets };
+  return { mode, events, targets, ended };
+}
+
+/** The status codes of a simulated second: the service's errors answer 404. */
+function codes(ok: number, errors: number): Record<string, number> {
+  return { ...(ok > 0 ? { '200': ok } : {}), ...(errors > 0 ? { '404': errors } : {}) };
 }
 
 const service = (optional: TaskSpec['optional']): TaskSpec => ({ service: { serviceName: 's', url: 'http://127.0.0.1:9/' }, optional });
@@ -163,7 +170,7 @@ describe('steps: every verdict carries its step, structured', () => {
 });
 
 describe('stepped base (scan and auto)', () => {
-  const quiet = (): ModeContext => ({ event: () => undefined, timeoutMs: 20000, maxAgents: 4, nowS: () => 1_000_000 });
+  const quiet = (): ModeContext => ({ event: () => undefined, timeoutMs: 20000, maxAgents: 4, nowS: () => 1_000_000, end: () => undefined });
 
   test('the in-flight cap covers rate x timeout +20%, at least 64, at most 50 000 per agent', () => {
     expect(openLoopInFlightCap(1, 20000)).toBe(64);
@@ -188,18 +195,20 @@ describe('stepped base (scan and auto)', () => {
     expect(mode.describeTarget()).toBe('300 QPS (holding)');
   });
 
-  test('scan revise steps down by qpsGrowthDelta each window, never below it', () => {
-    const { mode, targets } = simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 4, maxQPS: 2000, faultTolerate: 0.01, faultAction: 'revise' }), { capacity: 100000, serviceMs: 1, errorAboveQps: 50 }, 60);
-    // 100 is already over the budget: revise cannot go below one delta, and holds there once the error rate is met or never
+  test('scan revise steps down by qpsGrowthDelta each window, never below it: a failing floor holds without a capacity', () => {
+    const { mode, targets, events } = simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 4, maxQPS: 2000, faultTolerate: 0.01, faultAction: 'revise' }), { capacity: 100000, serviceMs: 1, errorAboveQps: 50 }, 60);
+    // 100 is already over the budget and revise cannot go below one delta: said at once, then held
     expect(Math.min(...targets)).toBe(100);
     expect(mode.capacity()).toBeUndefined();
-    expect(mode.describeTarget()).toBe('100 QPS (revising)');
+    expect(events.filter((e) => e.Kind === 'revise')).toEqual([]);
+    expect(events.filter((e) => e.Kind === 'hold')).toHaveLength(1);
+    expect(mode.describeTarget()).toBe('100 QPS (holding)');
   });
 
   test('scan: a maxRT set mid-step is judged at the end of that step', () => {
     const spec = service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 5, maxQPS: 5000 });
     const events: TaskEvent[] = [];
-    const ctx: ModeContext = { event: (Kind, Message, Step) => events.push({ Time: '', Kind, Message, Step }), timeoutMs: 20000, maxAgents: 4, nowS: () => 1_000_000 };
+    const ctx: ModeContext = { event: (Kind, Message, Step) => events.push({ Time: '', Kind, Message, Step }), timeoutMs: 20000, maxAgents: 4, nowS: () => 1_000_000, end: () => undefined };
     const mode = createMode(resolveOptional(spec), ctx);
     const second = (t: number, rtMs: number): FinalizedSecond => {
       const rt = createLatencyHistogram();
@@ -241,6 +250,86 @@ describe('stepped base (scan and auto)', () => {
     const { mode } = simulate(spec, { capacity: 100000, serviceMs: 1 }, 20);
     expect(mode.update(resolveOptional({ ...spec, optional: { ...spec.optional, qpsGrowthDelta: 50 } }))).toBe(false);
     expect(mode.capacity()).toMatchObject({ QPS: 300, Reason: 'maxQPS' });
+  });
+});
+
+describe('faultAction and the Message outcome (scan and auto)', () => {
+  /** A target answering 404 to everything, as in the issue: every rate fails. */
+  const failing: Service = { capacity: 100000, serviceMs: 1, errorAboveQps: 0 };
+  const noCapacity = (qps: number, requests: number): string =>
+    `no capacity: error rate 100.00% > faultTolerate 0.10% even at the lowest rate, ${qps} QPS (status codes 404: ${requests})`;
+
+  test('scan whose lowest rate fails (revise): said at once and once, then the floor is held; no Capacity, no repeated revise', () => {
+    const { mode, events, targets, ended } = simulate(service({ mode: 'scan', minQPS: 50, qpsGrowthDelta: 50, adjustInterval: 5, duration: 300 }), failing, 60);
+    const holds = events.filter((e) => e.Kind === 'hold');
+    // judged at the end of the first step, on its window of 4 s at 50 QPS
+    expect(holds.map((e) => [e.Time, e.Message])).toEqual([['1000006.3', `scan: ${noCapacity(50, 200)}; holding the floor, 50 QPS (faultAction revise)`]]);
+    expect(events.filter((e) => e.Kind === 'revise')).toEqual([]);
+    expect(events.filter((e) => e.Kind === 'verdict')).toHaveLength(1);
+    expect(new Set(targets)).toEqual(new Set([50]));
+    expect(ended).toEqual([]);
+    expect(mode.capacity()).toBeUndefined();
+    expect(mode.outcome?.()).toBe(`${noCapacity(50, 200)}; holding 50 QPS (faultAction revise)`);
+    expect(mode.finalOutcome?.()).toBe(noCapacity(50, 200));
+  });
+
+  test('scan whose lowest rate fails (stop): the round is ended at once, saying why', () => {
+    const { mode, ended, events } = simulate(service({ mode: 'scan', minQPS: 50, qpsGrowthDelta: 50, adjustInterval: 5, faultAction: 'stop', duration: 300 }), failing, 60);
+    expect(ended).toEqual(['faultAction stop: the error rate is over faultTolerate at the lowest rate, 50 QPS']);
+    expect(events[events.length - 1]).toMatchObject({ Kind: 'hold', Message: `scan: ${noCapacity(50, 200)}; ending the round (faultAction stop)` });
+    expect(mode.capacity()).toBeUndefined();
+    expect(mode.finalOutcome?.()).toBe(noCapacity(50, 200));
+  });
+
+  test('scan holding a revised rate: the Message says the held QPS and the step that broke the budget; the final one the capacity', () => {
+    const { mode } = simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 4, maxQPS: 2000, faultTolerate: 0.01 }), { capacity: 100000, serviceMs: 1, errorAboveQps: 250 }, 40);
+    expect(mode.outcome?.()).toBe('holding 200 QPS: error rate 16.67% > faultTolerate 1.00% at 300');
+    expect(mode.finalOutcome?.()).toBe('capacity 200 QPS (TP99 1.0 ms, error rate 0.00%, limit faultTolerate)');
+  });
+
+  test('scan holding on maxRT and maxQPS says why in the Message', () => {
+    expect(simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 50, adjustInterval: 5, maxQPS: 1000, maxRT: 100 }), { capacity: 230, serviceMs: 10 }, 40).mode.outcome?.()).toBe(
+      'holding 200 QPS: TP99 426 ms > maxRT 100 ms at 250',
+    );
+    expect(simulate(service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 3, maxQPS: 300 }), { capacity: 100000, serviceMs: 1 }, 20).mode.outcome?.()).toBe(
+      'holding 300 QPS: next step 400 QPS > maxQPS 300',
+    );
+  });
+
+  test('auto honours faultAction stop: the round ends at the step that broke the budget, the last good rate is the capacity', () => {
+    const { mode, ended, targets } = simulate(service({ maxQPS: 5000, faultTolerate: 0.01, faultAction: 'stop', duration: 300 }), { capacity: 100000, serviceMs: 1, errorAboveQps: 300 }, 120);
+    expect(ended).toEqual(['faultAction stop: error rate 25.00% > faultTolerate 1.00% at 400 QPS']);
+    expect(Math.max(...targets)).toBe(400);
+    expect(mode.capacity()).toEqual({ QPS: 200, TP99: 1, ErrorRate: 0, Reason: 'faultTolerate' });
+    expect(mode.outcome?.()).toBe('holding 200 QPS: error rate 25.00% > faultTolerate 1.00% at 400');
+  });
+
+  test('auto with revise steps down below the failing rate and holds a rate within the budget', () => {
+    const { mode, ended } = simulate(service({ maxQPS: 5000, faultTolerate: 0.01, duration: 300 }), { capacity: 100000, serviceMs: 1, errorAboveQps: 300 }, 120);
+    expect(ended).toEqual([]);
+    expect(mode.capacity()).toMatchObject({ Reason: 'faultTolerate' });
+    expect(mode.capacity()!.QPS).toBeLessThanOrEqual(300 / 0.99);
+    expect(mode.outcome?.()).toMatch(/^holding [\d.]+ QPS: error rate [\d.]+% > faultTolerate 1\.00% at [\d.]+$/);
+  });
+
+  test('auto whose first rate fails: no capacity at once; revise holds that floor, stop ends the round', () => {
+    const revise = simulate(service({ maxQPS: 5000, duration: 300 }), failing, 60);
+    expect(revise.events.filter((e) => e.Kind === 'hold').map((e) => e.Message)).toEqual([`auto: ${noCapacity(50, 150)}; holding the floor, 50 QPS (faultAction revise)`]);
+    expect(new Set(revise.targets)).toEqual(new Set([50]));
+    expect(revise.ended).toEqual([]);
+    expect(revise.mode.capacity()).toBeUndefined();
+    const stop = simulate(service({ maxQPS: 5000, faultAction: 'stop', duration: 300 }), failing, 60);
+    expect(stop.ended).toEqual(['faultAction stop: the error rate is over faultTolerate at the lowest rate, 50 QPS']);
+    expect(stop.mode.finalOutcome?.()).toBe(noCapacity(50, 150));
+  });
+
+  test('new limits clear the outcome: the search runs again', () => {
+    const spec = service({ mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 3, maxQPS: 300 });
+    const { mode } = simulate(spec, { capacity: 100000, serviceMs: 1 }, 20);
+    expect(mode.outcome?.()).toBeDefined();
+    mode.update(resolveOptional({ ...spec, optional: { ...spec.optional, maxQPS: 500 } }));
+    expect(mode.outcome?.()).toBeUndefined();
+    expect(mode.finalOutcome?.()).toBeUndefined();
   });
 });
 

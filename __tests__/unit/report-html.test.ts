@@ -172,15 +172,19 @@ describe('HTML report', () => {
     const data = reportData('manual');
     const stat = (v: number) => ({ Average: v, Min: v, Max: v, Median: v, P75: v, P90: v, P99: v, N: 100 });
     const names = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
-    const stage = Object.fromEntries(names.map((n, i) => [n, stat(i + 1.5)])) as NonNullable<ReportData['LLM']>['Total'];
+    const stage = Object.fromEntries(names.map((n, i) => [n, stat(i + 1.5)])) as unknown as NonNullable<ReportData['LLM']>['Total'];
     data.LLM = { Total: stage, Stable: stage, Common: { ...commonMetrics([], 0, 0, undefined), BenchmarkDuration: 12345.6, TotalRequests: 100, PrefillTokenThroughput: 2048.5 }, TokenSource: 'usage' };
-    data.Series = data.Series.map((p) => ({ ...p, TTFTAvg: 100, TPOTAvg: 5, OutputTPS: 640 }));
+    data.Series = data.Series.map((p) => ({ ...p, TTFTAvg: 100, TPOTAvg: 5, OutputTPS: 640, InFlight: 7.5, MaxInFlight: 8 }));
+    // the steady stage from the second point's start to the last point's: shaded on the concurrency chart
+    const [second, last] = [data.Series[1], data.Series[data.Series.length - 1]];
+    data.LLM.StableStage = { StartMs: second.Time * 1000, EndMs: last.Time * 1000 };
     const html = renderReportHtml(data);
+    expect(figure(html, 'concurrency')).toContain('steady stage');
     expect(html).toContain('<h2>LLM Performance</h2>');
     expect(html).toContain('<td>TTFT</td><td>stable</td><td>1.500</td>');
-    expect(html).toContain('<td>BenchmarkDuration</td><td>12345.6000</td>');
-    expect(html).toContain('<td>PrefillTokenThroughput</td><td>2048.5000</td>');
-    expect(renderReportCharts(data).map((c) => c.name)).toEqual([...CHARTS, 'ttft', 'tpot', 'tps']);
-    for (const name of ['ttft', 'tpot', 'tps']) expect(figure(html, name)).toMatch(/<svg/);
+    expect(html).toContain('<td>Benchmark Duration</td><td>12345.6000</td>');
+    expect(html).toContain('<td>Prefill Token Throughput</td><td>2048.5000</td>');
+    expect(renderReportCharts(data).map((c) => c.name)).toEqual([...CHARTS, 'ttft', 'tpot', 'tps', 'concurrency']);
+    for (const name of ['ttft', 'tpot', 'tps', 'concurrency']) expect(figure(html, name)).toMatch(/<svg/);
   });
 });

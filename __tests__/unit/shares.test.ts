@@ -11,7 +11,7 @@ describe('agent shares', () => {
   });
 
   test('scan and auto ask for an agent per --max-agent-qps of their target', () => {
-    const ctx = { event: () => undefined, timeoutMs: 5000, maxAgents: 16, maxAgentQps: 5000, nowS: () => 1000 };
+    const ctx = { event: () => undefined, timeoutMs: 5000, maxAgents: 16, maxAgentQps: 5000, nowS: () => 1000, end: () => undefined };
     const scan = createMode(resolveOptional({ service: { serviceName: 's', url: 'http://127.0.0.1:9/' }, optional: { mode: 'scan', minQPS: 12_000, maxQPS: 12_000 } }), ctx);
     expect(scan.desiredAgents()).toBe(3);
     expect(scan.loadFor(0, 3)).toMatchObject({ kind: 'open', qps: 4000 });

@@ -9,6 +9,8 @@ import { SeatSession } from './seat';
 const MIN_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 5000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Pings missed in a row before the agent takes its controller for gone. */
+const HEARTBEAT_MISSES = 3;
 /** The controller refused the hello itself: dialling again would only be refused again. */
 const FATAL_CLOSE_CODES = new Set([CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED]);
 
@@ -76,6 +78,7 @@ export class PoolMember {
         case 'welcome':
           this.backoffMs = MIN_BACKOFF_MS;
           log('info', `joined the pool of ${controllerUrl} as ${message.agentId}`);
+          this.watchHeartbeat(socket, message.heartbeatMs);
           break;
         case 'seat':
           this.takeSeat(message.agentId, message.token, `${message.taskName} round ${message.roundId}`);
@@ -111,6 +114,22 @@ export class PoolMember {
       this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
       this.retry = setTimeout(() => this.dial(), waitMs);
     });
+  }
+
+  /** A controller that stops pinging is gone (its host died, the network broke): the link is dropped and dialled again. */
+  private watchHeartbeat(socket: WebSocket, heartbeatMs: number): void {
+    const limitMs = HEARTBEAT_MISSES * heartbeatMs;
+    let watchdog: NodeJS.Timeout | undefined;
+    const rearm = (): void => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        this.options.log('warn', `no ping from the controller in ${limitMs} ms`);
+        socket.terminate();
+      }, limitMs);
+    };
+    socket.on('ping', rearm);
+    socket.once('close', () => clearTimeout(watchdog));
+    rearm();
   }
 
   private takeSeat(agentId: string, token: string, what: string): void {

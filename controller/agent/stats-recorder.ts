@@ -2,6 +2,7 @@ import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AgentStatsFrame, GeneratorHealth, LlmRequestRecord } from '../../src/contract';
 import { GcWatch } from './gc-watch';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../metrics/histogram';
+import { LlmSecondRecorder } from '../metrics/llm-second';
 import type { ResultSink } from './http-client';
 
 /** Sampling period of the event-loop delay monitor; each sample includes it, so it is subtracted. */
@@ -41,6 +42,8 @@ export class StatsRecorder implements ResultSink {
   private droppedCount = 0;
   /** LLM tasks: records of the requests completed in this second (null: not an LLM task). */
   private llmRecords: LlmRequestRecord[] | null = null;
+  /** LLM tasks: the second's LLM histograms and in-flight figures. */
+  private llm: LlmSecondRecorder | null = null;
   /** The Unix second being filled, and the performance.now() time at which it ends. */
   private second = 0;
   private secondEndMs = Number.POSITIVE_INFINITY;
@@ -94,13 +97,22 @@ export class StatsRecorder implements ResultSink {
   /** Frames will carry `llmRecords` (possibly empty), so the controller knows the task's seconds have LLM figures. */
   enableLlmRecords(): void {
     if (this.llmRecords === null) this.llmRecords = [];
+    this.llm ??= new LlmSecondRecorder();
   }
 
-  /** An LLM request ended: its record goes out with the frame of the second it ended in. */
-  llmRecord(nowMs: number, record: LlmRequestRecord): void {
+  /** An LLM request was sent (for the in-flight figures). */
+  llmSent(nowMs: number): void {
     if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
     this.enableLlmRecords();
-    this.llmRecords?.push(record);
+    this.llm?.began(nowMs);
+  }
+
+  /** An LLM request ended: its record goes out with the frame of the second it ended in (null: cancelled, not recorded). */
+  llmRecord(nowMs: number, record: LlmRequestRecord | null): void {
+    if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
+    this.enableLlmRecords();
+    this.llm?.ended(nowMs, record);
+    if (record) this.llmRecords?.push(record);
   }
 
   // --- hot path: called per request -----------------------------------------------------------
@@ -202,6 +214,7 @@ export class StatsRecorder implements ResultSink {
       eventLoopLagMs: roundMs(Math.max(0, loopP99Ms - LOOP_DELAY_RESOLUTION_MS)),
       generator,
       ...(this.llmRecords !== null ? { llmRecords: this.llmRecords } : {}),
+      ...(this.llm !== null ? { llm: this.llm.take(Math.min(performance.now(), this.secondEndMs)) } : {}),
     };
     this.loopDelay.reset();
     this.resetSecond();

@@ -7,7 +7,6 @@ import {
   CLOSE_UNAUTHORIZED,
   ControllerToAgent,
   ControllerToPoolAgent,
-  encodeMessage,
   isPoolHelloText,
   parseAgentMessage,
   parsePoolAgentMessage,
@@ -40,6 +39,8 @@ export interface PoolLink {
 
 /** Where pool agents join: the pool launcher, when the controller runs one. */
 export interface PoolDoor {
+  /** How often a pool link is pinged; one that has not answered the last ping by the next is dropped. */
+  readonly heartbeatMs: number;
   /** Checks the signed hello and keeps the link, or closes it with the reason. */
   join(hello: PoolHello, link: PoolLink): void;
   onMessage(link: PoolLink, message: PoolAgentToController): void;
@@ -100,6 +101,7 @@ export class AgentHub {
     let owner: AgentOwner | undefined;
     let connection: AgentConnection | undefined;
     let poolLink: PoolLink | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
     // ws delivers a frame only once it is whole (up to maxPayload), so the
     // pre-hello budget is counted on the raw bytes as they arrive
     let received = 0;
@@ -130,6 +132,18 @@ export class AgentHub {
       raw.removeListener('data', countBeforeHello);
     };
 
+    /** This socket as its owner speaks to it, named as its hello said. */
+    const linkFor = <M>(hello: { agentId: string; pid: number; host: string }) => ({
+      agentId: hello.agentId,
+      pid: hello.pid,
+      host: hello.host,
+      address,
+      send: (m: M): void => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+      },
+      close: (code?: number, reason?: string): void => closeSocket(ws, code ?? 1000, reason ?? ''),
+    });
+
     /** A pool agent's frames: its signed hello, then word that its seat ended. */
     const onPoolFrame = (text: string): void => {
       const message = parsePoolAgentMessage(text);
@@ -142,16 +156,22 @@ export class AgentHub {
       if (message.type !== 'pool-hello' || message.version !== PROTOCOL_VERSION) return closeSocket(ws, CLOSE_PROTOCOL, 'expected hello');
       if (!this.poolDoor) return closeSocket(ws, CLOSE_UNAUTHORIZED, 'this controller keeps no agent pool (--agent-launcher pool)');
       helloDone();
-      poolLink = {
-        agentId: message.agentId,
-        pid: message.pid,
-        host: message.host,
-        address,
-        send: (m) => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
-        },
-        close: (code, reason) => closeSocket(ws, code ?? 1000, reason ?? ''),
-      };
+      poolLink = linkFor<ControllerToPoolAgent>(message);
+      // an idle link carries nothing: pings find a host that died without closing it
+      let answered = true;
+      ws.on('pong', () => {
+        answered = true;
+      });
+      heartbeat = setInterval(() => {
+        if (answered) {
+          answered = false;
+          ws.ping();
+          return;
+        }
+        this.log(`pool agent ${message.agentId}: no answer to a ping in ${this.poolDoor?.heartbeatMs} ms; link dropped`);
+        ws.terminate();
+      }, this.poolDoor.heartbeatMs);
+      heartbeat.unref();
       this.poolDoor.join(message, poolLink);
     };
 
@@ -172,22 +192,14 @@ export class AgentHub {
       owner = this.ownerFor(message.token);
       if (!owner) return closeSocket(ws, CLOSE_UNAUTHORIZED, 'unknown token');
       helloDone();
-      connection = {
-        agentId: message.agentId,
-        pid: message.pid,
-        host: message.host,
-        address,
-        send: (m) => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(m));
-        },
-        close: (code, reason) => closeSocket(ws, code ?? 1000, reason ?? ''),
-      };
+      connection = linkFor<ControllerToAgent>(message);
       owner.attach(connection, message.token);
     };
 
     ws.on('message', (data, isBinary) => guarded('a frame', () => onFrame(data, isBinary)));
     ws.on('close', () => {
       clearTimeout(helloTimer);
+      clearInterval(heartbeat);
       raw.removeListener('data', countBeforeHello);
       const closed = connection;
       if (closed) guarded('close', () => owner?.onClose(closed));

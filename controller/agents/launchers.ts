@@ -1,6 +1,7 @@
 import { BenchError } from '../../src/contract';
 import { ControllerOptions, isAgentLauncherKind } from '../config';
 import type { LoadedCredentials } from '../credentials';
+import { createKubernetesLauncher } from './kubernetes';
 import { AgentLauncher, LocalAgentLauncher } from './launcher';
 import { PoolAgentLauncher } from './pool-launcher';
 
@@ -25,13 +26,8 @@ export function createAgentLauncher(options: ControllerOptions, context: Launche
     case 'local':
       return new LocalAgentLauncher(options.agentCommand, (agentId, line) => context.log(`[agent ${agentId}] ${line}`), options.maxAgentsTotal);
     case 'pool':
-      return new PoolAgentLauncher(context.credentials.keys, context.log, options.maxNonces);
+      return new PoolAgentLauncher(context.credentials.keys, context.log, { maxNonces: options.maxNonces, heartbeatMs: options.poolHeartbeatS * 1000 });
     case 'kubernetes':
-      // the Kubernetes launcher plugs in here: return createKubernetesLauncher(options, context);
-      throw launcherNotAvailable('kubernetes');
+      return createKubernetesLauncher(options, context);
   }
-}
-
-function launcherNotAvailable(kind: string): BenchError {
-  return new BenchError('InvalidParameter', `--agent-launcher ${kind} is not available in this build`, { field: 'agentLauncher' });
 }

@@ -5,6 +5,8 @@ import { AgentLauncher, AgentLaunchSpec, LaunchedAgent } from './launcher';
 
 /** A released agent that has not said its seat ended after this long is cut off (it rejoins, idle). */
 const RELEASE_GRACE_MS = 10_000;
+/** How often idle pool links are pinged unless `--pool-heartbeat-s` says otherwise. */
+export const DEFAULT_POOL_HEARTBEAT_MS = 10_000;
 /** The close code of a controller going away: pool agents reconnect with backoff (1012 "service restart"). */
 export const CLOSE_RESTARTING = 1012;
 
@@ -69,13 +71,15 @@ export class PoolAgentLauncher implements AgentLauncher, PoolDoor {
   private readonly line: PoolJob[] = [];
   private readonly nonces: NonceMemory;
   private closing = false;
+  readonly heartbeatMs: number;
 
   constructor(
     private readonly keys: ReadonlyMap<string, string>,
     private readonly log: (line: string) => void = () => undefined,
-    maxNonces = 100_000,
+    options: { maxNonces?: number; heartbeatMs?: number } = {},
   ) {
-    this.nonces = new NonceMemory(maxNonces);
+    this.nonces = new NonceMemory(options.maxNonces ?? 100_000);
+    this.heartbeatMs = options.heartbeatMs ?? DEFAULT_POOL_HEARTBEAT_MS;
   }
 
   // ------------------------------------------------------------ launcher
@@ -135,7 +139,7 @@ export class PoolAgentLauncher implements AgentLauncher, PoolDoor {
     // an id is never taken over: the agent holding it stays, the newcomer goes
     if (this.members.has(link.agentId)) return link.close(CLOSE_AGENT_CONNECTED, 'agent id already in the pool');
     this.members.set(link.agentId, { link, joinedAtMs: nowMs });
-    link.send({ type: 'welcome', agentId: link.agentId });
+    link.send({ type: 'welcome', agentId: link.agentId, heartbeatMs: this.heartbeatMs });
     this.log(`pool agent ${link.agentId} joined from ${link.host} (${link.address}); ${this.members.size} in the pool`);
     this.match();
   }

@@ -5,7 +5,9 @@ import {
   CreateTaskResponse,
   GetTaskResponse,
   ListTasksResponse,
+  LlmRecomputeResponse,
   LlmRecordsResponse,
+  LlmRequestRecord,
   RECORDS_FORMATS,
   isRecordsFormat,
   isValidTaskName,
@@ -13,11 +15,11 @@ import {
   SimpleTaskResponse,
   UpdateTaskResponse,
 } from '../../src/contract';
-import { recordsCsv } from '../metrics/llm';
+import { recordCsvLine, RECORDS_CSV_HEADER } from '../metrics/llm';
 import { TaskManager } from '../tasks/manager';
 import { TaskRecord } from '../tasks/record';
 import { requestId } from './errors';
-import { detailView, listView, llmRecordsView, statsView } from './views';
+import { detailView, listView, llmRecomputeView, llmRecordsView, statsView } from './views';
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -102,18 +104,45 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
   }));
 
   // LLM tasks: every request of the current (or last) round, as CSV or JSON.
-  router.get(`${API_PREFIX}/:region/:name/records`, route((req, res) => {
+  // Streamed from the round's file: a long run's records are never all in memory.
+  router.get(`${API_PREFIX}/:region/:name/records`, route(async (req, res) => {
     const name = checkRegion(req);
     const format = req.query.format === undefined ? 'json' : String(req.query.format);
     if (!isRecordsFormat(format)) throw new BenchError('InvalidField', `format: must be one of ${RECORDS_FORMATS.join(', ')}`, { field: 'format' });
-    const { roundId, records } = llmRecordsView(manager, name);
+    const { roundId, lines } = llmRecordsView(manager, name);
     if (format === 'csv') {
-      res.type('text/csv').attachment(`${name}-${roundId}-records.csv`).send(recordsCsv(records));
+      res.type('text/csv').attachment(`${name}-${roundId}-records.csv`);
+      await writeStreamed(res, `${RECORDS_CSV_HEADER}\n`, lines, (line) => `${recordCsvLine(JSON.parse(line) as LlmRequestRecord)}\n`, '', '');
       return;
     }
-    const body: LlmRecordsResponse = { RequestId: requestId(res), TaskName: name, RoundId: roundId, Records: records };
+    // the body of LlmRecordsResponse, written piece by piece; the stored lines are the records' JSON
+    const head: Omit<LlmRecordsResponse, 'Records'> = { RequestId: requestId(res), TaskName: name, RoundId: roundId };
+    res.type('application/json');
+    await writeStreamed(res, `${JSON.stringify(head).slice(0, -1)},"Records":[`, lines, (line) => line, ',', ']}');
+  }));
+
+  // LLM tasks: the tables again, exactly, from the stored records (AISBench's --reuse), with a steady stage and percentiles of choice.
+  router.get(`${API_PREFIX}/:region/:name/recompute`, route(async (req, res) => {
+    const name = checkRegion(req);
+    const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const { roundId, records, llm } = await llmRecomputeView(manager, name, { steady: text(req.query.steady), percentiles: text(req.query.percentiles) });
+    const body: LlmRecomputeResponse = { RequestId: requestId(res), TaskName: name, RoundId: roundId, Records: records, LLM: llm };
     res.json(body);
   }));
 
   return router;
+}
+
+/** Writes `head`, the lines mapped and separated, then `tail`, waiting for the socket to drain whenever its buffer is full. */
+async function writeStreamed(res: Response, head: string, lines: AsyncIterable<string>, map: (line: string) => string, separator: string, tail: string): Promise<void> {
+  res.status(200);
+  res.write(head);
+  let n = 0;
+  for await (const line of lines) {
+    if (res.destroyed) return;
+    const ok = res.write(`${n > 0 ? separator : ''}${map(line)}`);
+    n++;
+    if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+  }
+  res.end(tail);
 }

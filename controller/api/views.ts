@@ -1,7 +1,10 @@
 import {
+  AgentView,
   BenchError,
   LlmRequestRecord,
   LlmResult,
+  parsePercentileList,
+  parseSteadyChoice,
   redactTask,
   redactText,
   RoundResult,
@@ -11,6 +14,9 @@ import {
   TaskEvent,
   TaskSummary,
 } from '../../src/contract';
+import type { AgentInfo } from '../agents/pool';
+import { percentilesOf, recomputeLlm } from '../metrics/llm';
+import { LlmRecordColumns } from '../metrics/llm-columns';
 import { TaskEntry } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';
 import { formatTime } from '../tasks/naming';
@@ -22,7 +28,6 @@ interface ShownRound {
   readonly series: readonly StatsPoint[];
   readonly events: readonly TaskEvent[];
   readonly result: RoundResult;
-  readonly llmRecords?: readonly LlmRequestRecord[];
   readonly llm?: LlmResult;
 }
 
@@ -55,13 +60,34 @@ export function statsView(manager: TaskManager, name: string, requestId: string)
   };
 }
 
-/** The per-request records of the current (or last) round of an llm task. */
-export function llmRecordsView(manager: TaskManager, name: string): { roundId: number; records: LlmRequestRecord[] } {
+/** The per-request records of the current (or last) round of an llm task: stored ndjson lines, read from disk as they are sent. */
+export function llmRecordsView(manager: TaskManager, name: string): { roundId: number; lines: AsyncIterable<string> } {
   const entry = manager.entry(name);
   if (!entry.record.spec.llm) throw new BenchError('InvalidField', `task ${name} is not an llm task: it has no per-request records`, { field: 'llm' });
   const round = currentRound(entry.record);
-  if (!round) return { roundId: 0, records: [] };
-  return { roundId: round.roundId, records: [...(shownRound(entry)?.llmRecords ?? [])] };
+  if (!round) return { roundId: 0, lines: noLines() };
+  return { roundId: round.roundId, lines: entry.llmRecordLines(round.roundId) };
+}
+
+async function* noLines(): AsyncGenerator<string> {}
+
+/**
+ * `bench recompute`: the current (or last) round's `LLM` section computed
+ * again, exactly, from its stored records, with the steady stage and the
+ * percentiles asked (the task's by default). The records are read into
+ * columns (LlmRecordColumns, about 75 bytes a request), not kept as objects.
+ */
+export async function llmRecomputeView(manager: TaskManager, name: string, query: { steady?: string; percentiles?: string }): Promise<{ roundId: number; records: number; llm: LlmResult }> {
+  const choice = parseSteadyChoice(query.steady ?? 'auto');
+  if ('problem' in choice) throw new BenchError('InvalidField', `steady: ${choice.problem}`, { field: 'steady' });
+  const { steady } = choice;
+  const percentiles = query.percentiles === undefined ? undefined : parsePercentileList(query.percentiles);
+  if (typeof percentiles === 'string') throw new BenchError('InvalidField', `percentiles: ${percentiles}`, { field: 'percentiles' });
+  const spec = manager.entry(name).record.spec.llm;
+  const { roundId, lines } = llmRecordsView(manager, name);
+  const columns = new LlmRecordColumns(spec?.slo);
+  for await (const line of lines) columns.add(JSON.parse(line) as LlmRequestRecord);
+  return { roundId, records: columns.n, llm: recomputeLlm(columns, { percentiles: percentiles ?? percentilesOf(spec), steady }) };
 }
 
 function detailOf(entry: TaskEntry): TaskDetail {
@@ -88,6 +114,9 @@ function detailOf(entry: TaskEntry): TaskDetail {
   if (shown?.llm) {
     detail.LLM = shown.llm;
   }
+  if (live) {
+    detail.Agents = live.agents.map((agent) => roundAgentView(agent, record.taskName, live.roundId));
+  }
   if (result && result.TotalRequests > 0) {
     detail.Result = result;
     detail.CurrentQPS = last ? last.Requests : 0;
@@ -95,6 +124,11 @@ function detailOf(entry: TaskEntry): TaskDetail {
     detail.ErrorRate = last && last.Requests > 0 ? last.Errors / last.Requests : result.ErrorRate;
   }
   return detail;
+}
+
+/** One agent of a round, as desc and `bench agents` show it. */
+export function roundAgentView(agent: AgentInfo, taskName: string, roundId: number): AgentView {
+  return { AgentId: agent.id, Host: agent.host, Address: agent.address, Pid: agent.pid, State: agent.state, TaskName: taskName, RoundId: roundId };
 }
 
 function summaryView(entry: TaskEntry): TaskSummary {

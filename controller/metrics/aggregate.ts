@@ -1,4 +1,4 @@
-import { roundTo, type AgentStatsFrame, type GeneratorSecond, type LlmRequestRecord, type RoundResult, type StatsPoint } from '../../src/contract';
+import { roundTo, type AgentStatsFrame, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -9,7 +9,7 @@ import {
   quantilesMs,
   rtDistribution,
 } from './histogram';
-import { secondFigures } from './llm';
+import { LlmSecondMerge, LlmStoredSecond } from './llm-stage';
 
 /** Only this status is a success (SPEC 3: every request whose status is not 200 is an error). */
 const SUCCESS_STATUS = '200';
@@ -45,6 +45,10 @@ export interface FinalizedSecond {
   /** The second's merged send-lag histogram (µs, compressed base64). */
   lagHistogram: string;
   agentLoad: AgentLoad;
+  /** LLM tasks: the second's merged LLM histograms and counters. */
+  llm?: LlmStoredSecond;
+  /** LLM tasks: the records of the requests that ended in the second, to be written with it. */
+  llmRecords?: LlmRequestRecord[];
 }
 
 /** One line of a round's per-second ndjson file. */
@@ -52,10 +56,30 @@ export interface StoredSecond {
   point: StatsPoint;
   rt: string;
   lag: string;
+  /** LLM tasks: what the round's LLM figures are rebuilt from. */
+  llm?: LlmStoredSecond;
 }
 
 export function toStoredSecond(second: FinalizedSecond): StoredSecond {
-  return { point: second.point, rt: second.rtHistogram, lag: second.lagHistogram };
+  return { point: second.point, rt: second.rtHistogram, lag: second.lagHistogram, ...(second.llm ? { llm: second.llm } : {}) };
+}
+
+/** The per-second LLM figures of a stats point: mean TTFT and TPOT, output tokens, requests in flight. */
+function llmPointFigures(s: LlmStoredSecond | undefined): Pick<StatsPoint, 'TTFTAvg' | 'TPOTAvg' | 'OutputTPS' | 'InFlight' | 'MaxInFlight'> {
+  if (!s) return { OutputTPS: 0, InFlight: 0, MaxInFlight: 0 };
+  const mean = (key: 'TTFT' | 'TPOT'): number | undefined => {
+    const m = s.metrics[key];
+    return m && m.n > 0 ? roundTo(m.sum / m.n, 4) : undefined;
+  };
+  const ttft = mean('TTFT');
+  const tpot = mean('TPOT');
+  return {
+    ...(ttft !== undefined ? { TTFTAvg: ttft } : {}),
+    ...(tpot !== undefined ? { TPOTAvg: tpot } : {}),
+    OutputTPS: s.metrics.OutputTokens?.sum ?? 0,
+    InFlight: roundTo(s.busyMs / 1000, 3),
+    MaxInFlight: s.maxInFlight,
+  };
 }
 
 function addCodes(target: Record<string, number>, source: Record<string, number>): void {
@@ -76,8 +100,12 @@ class PendingSecond {
   readonly rt = createLatencyHistogram();
   readonly lag = createLatencyHistogram();
   readonly agents = new Set<string>();
-  /** LLM tasks: the records of requests that ended in this second (null when no frame carried any list). */
-  llm: LlmRequestRecord[] | null = null;
+  /** LLM tasks: the agents' LLM frames merged (null when no frame carried one). */
+  llm: LlmSecondMerge | null = null;
+  /** LLM tasks: the frames' records, held only until the second is finalized. */
+  llmRecords: LlmRequestRecord[] = [];
+
+  constructor(private readonly llmSlo: LlmSloSpec | undefined) {}
 
   add(agentId: string, frame: AgentStatsFrame): void {
     // decoded first: a frame whose histogram does not decode throws here and changes nothing
@@ -85,7 +113,8 @@ class PendingSecond {
     const lag = frame.lagHistogram === '' ? undefined : decodeHistogram(frame.lagHistogram);
     if (rt) mergeInto(this.rt, rt);
     if (lag) mergeInto(this.lag, lag);
-    if (frame.llmRecords) (this.llm ??= []).push(...frame.llmRecords);
+    if (frame.llm) (this.llm ??= new LlmSecondMerge(this.llmSlo)).add(frame.llm, frame.llmRecords);
+    if (frame.llmRecords) for (const r of frame.llmRecords) this.llmRecords.push(r);
     this.requests += frame.requests;
     this.sent += frame.sent;
     this.bytesIn += frame.bytesIn;
@@ -126,11 +155,14 @@ export class SecondAggregator {
   private readonly pending = new Map<number, PendingSecond>();
   private finalizedUpTo = Number.NEGATIVE_INFINITY;
 
+  /** `llmSlo`: an LLM task's SLO, against which each second's records are judged for goodput. */
+  constructor(private readonly llmSlo?: LlmSloSpec) {}
+
   add(agentId: string, frame: AgentStatsFrame): boolean {
     if (frame.second <= this.finalizedUpTo) return false;
     let bucket = this.pending.get(frame.second);
     if (!bucket) {
-      bucket = new PendingSecond();
+      bucket = new PendingSecond(this.llmSlo);
       this.pending.set(frame.second, bucket);
     }
     bucket.add(agentId, frame);
@@ -149,7 +181,8 @@ export class SecondAggregator {
 
   /** Builds the point of `second` (zeros when no frame came) and forgets its frames. */
   finalize(second: number, context: SecondContext): FinalizedSecond {
-    const bucket = this.pending.get(second) ?? new PendingSecond();
+    const bucket = this.pending.get(second) ?? new PendingSecond(this.llmSlo);
+    const llm = bucket.llm?.stored();
     this.pending.delete(second);
     this.finalizedUpTo = Math.max(this.finalizedUpTo, second);
     const success = bucket.statusCodes[SUCCESS_STATUS] ?? 0;
@@ -170,7 +203,7 @@ export class SecondAggregator {
       AgentsDesired: context.agentsDesired,
       AgentsAvailable: context.agentsAvailable,
       ...(bucket.generator ? { Generator: bucket.generator } : {}),
-      ...(bucket.llm !== null || context.llm ? secondFigures(bucket.llm ?? []) : {}),
+      ...(llm || context.llm ? llmPointFigures(llm) : {}),
     };
     return {
       point,
@@ -182,6 +215,8 @@ export class SecondAggregator {
         maxEventLoopLagMs: bucket.maxEventLoopLagMs,
         agentsReported: bucket.agents.size,
       },
+      ...(llm ? { llm } : {}),
+      ...(bucket.llmRecords.length > 0 ? { llmRecords: bucket.llmRecords } : {}),
     };
   }
 }

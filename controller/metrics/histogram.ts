@@ -22,10 +22,11 @@ export const SIGNIFICANT_DIGITS = 3;
  */
 export type CountWidth = 32 | 64;
 
-export function createLatencyHistogram(countWidth: CountWidth = 32): LatencyHistogram {
+/** `highest`: the largest value kept (others are clamped to it); every histogram that is merged with another must share it. */
+export function createLatencyHistogram(countWidth: CountWidth = 32, highest = HIGHEST_US): LatencyHistogram {
   return build({
     lowestDiscernibleValue: LOWEST_US,
-    highestTrackableValue: HIGHEST_US,
+    highestTrackableValue: highest,
     numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
     bitBucketSize: countWidth as BitBucketSize,
     // A fixed range keeps every histogram on the same bucket layout, so merges take the fast path.
@@ -35,8 +36,8 @@ export function createLatencyHistogram(countWidth: CountWidth = 32): LatencyHist
 }
 
 /** Records one sample, clamped to [0, HIGHEST_US] so an out-of-range value never throws on the load path. */
-export function recordUs(histogram: LatencyHistogram, valueUs: number): void {
-  const clamped = valueUs <= 0 ? 0 : valueUs >= HIGHEST_US ? HIGHEST_US : Math.round(valueUs);
+export function recordUs(histogram: LatencyHistogram, valueUs: number, highest = HIGHEST_US): void {
+  const clamped = valueUs <= 0 ? 0 : valueUs >= highest ? highest : Math.round(valueUs);
   histogram.recordValue(clamped);
 }
 
@@ -46,16 +47,16 @@ export function encodeHistogram(histogram: LatencyHistogram): string {
 }
 
 /** The inverse of encodeHistogram; an empty string decodes to an empty histogram. */
-export function decodeHistogram(encoded: string, countWidth: CountWidth = 32): LatencyHistogram {
-  if (encoded === '') return createLatencyHistogram(countWidth);
-  return decodeFromCompressedBase64(encoded, countWidth as BitBucketSize, false, HIGHEST_US);
+export function decodeHistogram(encoded: string, countWidth: CountWidth = 32, highest = HIGHEST_US): LatencyHistogram {
+  if (encoded === '') return createLatencyHistogram(countWidth, highest);
+  return decodeFromCompressedBase64(encoded, countWidth as BitBucketSize, false, highest);
 }
 
 /** Adds the samples of `source` (a histogram or its encoding) to `target`. */
-export function mergeInto(target: LatencyHistogram, source: string | LatencyHistogram): void {
+export function mergeInto(target: LatencyHistogram, source: string | LatencyHistogram, highest = HIGHEST_US): void {
   if (typeof source === 'string') {
     if (source === '') return;
-    target.add(decodeHistogram(source));
+    target.add(decodeHistogram(source, 32, highest));
     return;
   }
   if (source.totalCount > 0) target.add(source);

@@ -1,12 +1,10 @@
-import { roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmStatistic } from '../../src/contract';
-
-/** Most per-request records a round keeps (requestCount <= 1000, or a duration's worth). */
-export const MAX_LLM_RECORDS = 200_000;
-
-const METRICS: readonly LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'];
+import { DEFAULTS, LLM_METRICS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../src/contract';
+import { itlMs, tpotMs } from './llm-request';
+import { LlmRecordColumns } from './llm-columns';
+import { commonFromSums, emptyStatistic, statisticRow } from './llm-stage';
 
 /** Percentile with linear interpolation between closest ranks (numpy's default, which AISBench uses). */
-export function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
@@ -14,39 +12,25 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
 }
 
-export function statistic(values: readonly number[]): LlmStatistic {
-  if (values.length === 0) return { Average: 0, Min: 0, Max: 0, Median: 0, P75: 0, P90: 0, P99: 0, N: 0 };
-  const sorted = [...values].sort((a, b) => a - b);
-  const sum = sorted.reduce((s, v) => s + v, 0);
-  return {
-    Average: roundTo(sum / sorted.length, 4),
-    Min: roundTo(sorted[0], 4),
-    Max: roundTo(sorted[sorted.length - 1], 4),
-    Median: roundTo(percentile(sorted, 50), 4),
-    P75: roundTo(percentile(sorted, 75), 4),
-    P90: roundTo(percentile(sorted, 90), 4),
-    P99: roundTo(percentile(sorted, 99), 4),
-    N: sorted.length,
-  };
+/** The percentiles of a task's LLM tables: `llm.percentiles`, or the defaults. */
+export function percentilesOf(spec: Pick<LlmSpec, 'percentiles'> | undefined): readonly number[] {
+  return spec?.percentiles ?? DEFAULTS.llmPercentiles;
 }
 
-/** TPOT of a request, ms: (E2EL - TTFT)/(outputTokens - 1); only for outputTokens > 1. */
-export function tpotMs(r: LlmRequestRecord): number | null {
-  if (!r.success || r.e2elMs === null || r.ttftMs === null || r.outputTokens <= 1) return null;
-  return (r.e2elMs - r.ttftMs) / (r.outputTokens - 1);
+/** The exact row of some values (the records' path: `bench recompute`). */
+export function statistic(values: readonly number[], percentiles: readonly number[] = DEFAULTS.llmPercentiles): LlmStatistic {
+  return sortedStatistic(Float64Array.from(values).sort(), percentiles);
 }
 
-/** A request's ITL, ms: the mean of its token gaps (AISBench gives one ITL per request, N = requests). */
-export function itlMs(r: LlmRequestRecord): number | null {
-  if (!r.success || r.itlMs.length === 0) return null;
-  return r.itlMs.reduce((s, v) => s + v, 0) / r.itlMs.length;
+/** The exact row of values already sorted ascending. */
+function sortedStatistic(sorted: Float64Array, percentiles: readonly number[]): LlmStatistic {
+  if (sorted.length === 0) return emptyStatistic(percentiles);
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return statisticRow(roundTo(sum / sorted.length, 4), roundTo(sorted[0], 4), roundTo(sorted[sorted.length - 1], 4), sorted.length, percentiles, (p) => roundTo(percentile(sorted, p), 4));
 }
 
-/** Output tokens per second of one request: outputTokens / E2EL. */
-export function outputTps(r: LlmRequestRecord): number | null {
-  if (!r.success || r.e2elMs === null || r.e2elMs <= 0) return null;
-  return r.outputTokens / (r.e2elMs / 1000);
-}
+export { itlMs, meetsSlo, outputTps, tpotMs } from './llm-request';
 
 export interface SteadyStage {
   /** Send time (Unix ms) at which the in-flight count first reached its maximum. */
@@ -64,27 +48,41 @@ export interface SteadyStage {
  * next request as the previous one ends stays at the same count).
  */
 export function steadyStage(records: readonly LlmRequestRecord[]): SteadyStage | null {
-  if (records.length === 0) return null;
-  const events: [number, number][] = [];
-  for (const r of records) {
-    events.push([r.sendMs, 1]);
-    events.push([Math.max(r.sendMs, r.endMs), -1]);
-  }
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let current = 0;
+  return columnsStage(LlmRecordColumns.of(records, undefined));
+}
+
+/** steadyStage on columns: the sends and the ends sorted apart, then swept together, an end first at equal times. */
+function columnsStage(c: LlmRecordColumns): SteadyStage | null {
+  const n = c.n;
+  if (n === 0) return null;
+  const sends = c.send.slice(0, n).sort();
+  const ends = new Float64Array(n);
+  for (let i = 0; i < n; i++) ends[i] = Math.max(c.send[i], c.end[i]);
+  ends.sort();
+  const sweep = (visit: (t: number, d: 1 | -1, current: number) => void): void => {
+    let i = 0;
+    let j = 0;
+    let current = 0;
+    while (i < n || j < n) {
+      if (j < n && (i >= n || ends[j] <= sends[i])) {
+        current--;
+        visit(ends[j++], -1, current);
+      } else {
+        current++;
+        visit(sends[i++], 1, current);
+      }
+    }
+  };
   let max = 0;
-  for (const [, d] of events) {
-    current += d;
-    max = Math.max(max, current);
-  }
+  sweep((_t, _d, current) => {
+    if (current > max) max = current;
+  });
   let startMs = Number.NaN;
   let endMs = Number.NaN;
-  current = 0;
-  for (const [t, d] of events) {
-    current += d;
+  sweep((t, d, current) => {
     if (d === 1 && current === max && Number.isNaN(startMs)) startMs = t;
     if (d === -1 && current === max - 1) endMs = t;
-  }
+  });
   return { startMs, endMs, maxConcurrency: max };
 }
 
@@ -93,125 +91,123 @@ export function stableRecords(records: readonly LlmRequestRecord[], stage: Stead
   return records.filter((r) => r.sendMs >= stage.startMs && r.sendMs <= stage.endMs);
 }
 
-function stageTable(records: readonly LlmRequestRecord[]): Record<LlmMetricName, LlmStatistic> {
-  const ok = records.filter((r) => r.success);
-  const pick = (f: (r: LlmRequestRecord) => number | null): number[] => {
-    const out: number[] = [];
-    for (const r of ok) {
-      const v = f(r);
-      if (v !== null) out.push(v);
-    }
-    return out;
-  };
-  const table: Record<LlmMetricName, LlmStatistic> = {
-    TTFT: statistic(pick((r) => r.ttftMs)),
-    TPOT: statistic(pick(tpotMs)),
-    ITL: statistic(pick(itlMs)),
-    E2EL: statistic(pick((r) => r.e2elMs)),
-    InputTokens: statistic(pick((r) => r.inputTokens)),
-    OutputTokens: statistic(pick((r) => r.outputTokens)),
-    OutputTokenThroughput: statistic(pick(outputTps)),
-  };
-  for (const name of METRICS) table[name] = table[name] ?? statistic([]);
+/** The requests sent within the stage, by index. */
+function stageIndices(c: LlmRecordColumns, stage: SteadyStage | null): Uint32Array {
+  if (!stage) return new Uint32Array(0);
+  let count = 0;
+  for (let i = 0; i < c.n; i++) if (c.send[i] >= stage.startMs && c.send[i] <= stage.endMs) count++;
+  const out = new Uint32Array(count);
+  let k = 0;
+  for (let i = 0; i < c.n; i++) if (c.send[i] >= stage.startMs && c.send[i] <= stage.endMs) out[k++] = i;
+  return out;
+}
+
+function stageTable(c: LlmRecordColumns, which: Uint32Array | undefined, percentiles: readonly number[]): Record<LlmMetricName, LlmStatistic> {
+  const table = {} as Record<LlmMetricName, LlmStatistic>;
+  for (const key of LLM_METRICS) table[key] = sortedStatistic(c.sortedValues(key, which), percentiles);
   return table;
 }
 
-function meetsSlo(r: LlmRequestRecord, slo: LlmSloSpec | undefined): boolean {
-  if (!r.success) return false;
-  if (!slo) return true;
-  if (slo.ttft !== undefined && (r.ttftMs === null || r.ttftMs > slo.ttft)) return false;
-  const tpot = tpotMs(r);
-  if (slo.tpot !== undefined && tpot !== null && tpot > slo.tpot) return false;
-  if (slo.e2el !== undefined && (r.e2elMs === null || r.e2elMs > slo.e2el)) return false;
-  return true;
+/** Common metrics of some requests of the columns (all when `which` is absent). */
+function columnsCommon(c: LlmRecordColumns, which: Uint32Array | undefined, durationMs: number, maxConcurrency: number): LlmCommonMetrics {
+  const input = c.values.get('InputTokens') as Float64Array;
+  const output = c.values.get('OutputTokens') as Float64Array;
+  const ttft = c.values.get('TTFT') as Float64Array;
+  const count = which ? which.length : c.n;
+  let success = 0;
+  let good = 0;
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let ttftSumMs = 0;
+  let busyMs = 0;
+  for (let j = 0; j < count; j++) {
+    const i = which ? which[j] : j;
+    busyMs += Math.max(0, c.end[i] - c.send[i]);
+    if (!c.ok[i]) continue;
+    success++;
+    good += c.good[i];
+    inputTokens += input[i];
+    outputTokens += output[i];
+    if (!Number.isNaN(ttft[i])) ttftSumMs += ttft[i];
+  }
+  return commonFromSums({ durationMs, maxConcurrency, requests: count, success, good, inputTokens, outputTokens, ttftSumMs, busyMs });
 }
 
-/**
- * Common metrics of a stage, by AISBench's names without spaces. Durations ms,
- * throughputs per second of `durationMs`; Concurrency is the mean number of
- * requests in flight (sum of request latencies / duration), shown no higher
- * than MaxConcurrency as AISBench does. PrefillTokenThroughput is AISBench's
- * "Prefill Token Throughput": the stage's input tokens over the sum of its
- * successful requests' TTFT (not over the duration).
- */
+/** Common metrics of a stage from its records (see commonFromSums). */
 export function commonMetrics(records: readonly LlmRequestRecord[], durationMs: number, maxConcurrency: number, slo: LlmSloSpec | undefined): LlmCommonMetrics {
-  const ok = records.filter((r) => r.success);
-  const durationS = durationMs > 0 ? durationMs / 1000 : 0;
-  const per = (v: number): number => (durationS > 0 ? roundTo(v / durationS, 4) : 0);
-  const inputTokens = ok.reduce((s, r) => s + r.inputTokens, 0);
-  const outputTokens = ok.reduce((s, r) => s + r.outputTokens, 0);
-  const ttftS = ok.reduce((s, r) => s + (r.ttftMs ?? 0), 0) / 1000;
-  const busyMs = records.reduce((s, r) => s + Math.max(0, r.endMs - r.sendMs), 0);
-  return {
-    BenchmarkDuration: roundTo(durationMs, 4),
-    TotalRequests: records.length,
-    FailedRequests: records.length - ok.length,
-    SuccessRequests: ok.length,
-    Concurrency: durationMs > 0 ? roundTo(Math.min(maxConcurrency, busyMs / durationMs), 4) : 0,
-    MaxConcurrency: maxConcurrency,
-    RequestThroughput: per(ok.length),
-    TotalInputTokens: inputTokens,
-    PrefillTokenThroughput: ttftS > 0 ? roundTo(inputTokens / ttftS, 4) : 0,
-    TotalGeneratedTokens: outputTokens,
-    InputTokenThroughput: per(inputTokens),
-    OutputTokenThroughput: per(outputTokens),
-    TotalTokenThroughput: per(inputTokens + outputTokens),
-    Goodput: per(records.filter((r) => meetsSlo(r, slo)).length),
-  };
+  return columnsCommon(LlmRecordColumns.of(records, slo), undefined, durationMs, maxConcurrency);
 }
 
 /** Where the round's token counts came from, for the report: usage, tokenizer, or both with their shares. */
+export function tokenSourceText(usage: number, success: number): string {
+  if (success === 0) return 'none';
+  if (usage === success) return 'usage';
+  if (usage === 0) return 'tokenizer (gpt-tokenizer o200k_base: the service sent no usage)';
+  return `usage for ${usage} requests, tokenizer (gpt-tokenizer o200k_base) for ${success - usage}`;
+}
+
 export function tokenSource(records: readonly LlmRequestRecord[]): string {
   const ok = records.filter((r) => r.success);
-  const usage = ok.filter((r) => r.tokenSource === 'usage').length;
-  if (ok.length === 0) return 'none';
-  if (usage === ok.length) return 'usage';
-  if (usage === 0) return 'tokenizer (gpt-tokenizer o200k_base: the service sent no usage)';
-  return `usage for ${usage} requests, tokenizer (gpt-tokenizer o200k_base) for ${ok.length - usage}`;
+  return tokenSourceText(ok.filter((r) => r.tokenSource === 'usage').length, ok.length);
 }
 
-/** The `LLM` section of GET task: Total and Stable tables, and the common metrics of both stages. */
-export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec): LlmResult {
-  const stage = steadyStage(records);
-  const stable = stableRecords(records, stage);
-  const firstSend = records.reduce((m, r) => Math.min(m, r.sendMs), Number.POSITIVE_INFINITY);
-  const lastEnd = records.reduce((m, r) => Math.max(m, r.endMs), Number.NEGATIVE_INFINITY);
-  const totalMs = records.length > 0 ? lastEnd - firstSend : 0;
-  const maxConcurrency = stage?.maxConcurrency ?? 0;
-  return {
-    Total: stageTable(records),
-    Stable: stageTable(stable),
-    Common: commonMetrics(records, totalMs, maxConcurrency, slo),
-    StableCommon: commonMetrics(stable, stage ? stage.endMs - stage.startMs : 0, maxConcurrency, slo),
-    TokenSource: tokenSource(records),
-  };
+/**
+ * The `LLM` section computed exactly from every record (`bench recompute`,
+ * AISBench's --reuse): percentiles interpolated between ranks, and the steady
+ * stage by AISBench's rule on the requests' own send and end times, its
+ * requests those sent in it. `stage` overrides the stage found (`--steady`),
+ * null for none.
+ */
+export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec, percentiles: readonly number[] = DEFAULTS.llmPercentiles, stageOverride?: SteadyStage | null): LlmResult {
+  return columnsResult(LlmRecordColumns.of(records, slo), percentiles, stageOverride);
 }
 
-/** Per-second figures of the records that ended in one second (StatsPoint.TTFTAvg, TPOTAvg, OutputTPS). */
-export function secondFigures(records: readonly LlmRequestRecord[]): { TTFTAvg?: number; TPOTAvg?: number; OutputTPS: number } {
-  let ttftSum = 0;
-  let ttftN = 0;
-  let tpotSum = 0;
-  let tpotN = 0;
-  let tokens = 0;
-  for (const r of records) {
-    if (!r.success) continue;
-    if (r.ttftMs !== null) {
-      ttftSum += r.ttftMs;
-      ttftN++;
-    }
-    const tpot = tpotMs(r);
-    if (tpot !== null) {
-      tpotSum += tpot;
-      tpotN++;
-    }
-    tokens += r.outputTokens;
+/** computeLlmResult on columns (the columns were built with the task's SLO). */
+export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[], stageOverride?: SteadyStage | null): LlmResult {
+  const found = columnsStage(c);
+  const stage = stageOverride === undefined ? found : stageOverride;
+  const stable = stageIndices(c, stage);
+  let firstSend = Number.POSITIVE_INFINITY;
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  let success = 0;
+  let usage = 0;
+  for (let i = 0; i < c.n; i++) {
+    firstSend = Math.min(firstSend, c.send[i]);
+    lastEnd = Math.max(lastEnd, c.end[i]);
+    success += c.ok[i];
+    usage += c.usage[i];
   }
+  const totalMs = c.n > 0 ? lastEnd - firstSend : 0;
+  const maxConcurrency = found?.maxConcurrency ?? 0;
+  const common = columnsCommon(c, undefined, totalMs, maxConcurrency);
+  const stableCommon = columnsCommon(c, stable, stage ? stage.endMs - stage.startMs : 0, stage?.maxConcurrency ?? maxConcurrency);
   return {
-    ...(ttftN > 0 ? { TTFTAvg: roundTo(ttftSum / ttftN, 4) } : {}),
-    ...(tpotN > 0 ? { TPOTAvg: roundTo(tpotSum / tpotN, 4) } : {}),
-    OutputTPS: tokens,
+    Total: stageTable(c, undefined, percentiles),
+    Stable: stageTable(c, stable, percentiles),
+    Common: common,
+    StableCommon: stableCommon,
+    CommonMetric: { Total: namedCommonMetrics(common), Stable: namedCommonMetrics(stableCommon) },
+    TokenSource: tokenSourceText(usage, success),
+    Percentiles: [...percentiles],
+    ...(stage ? { StableStage: { StartMs: stage.startMs, EndMs: stage.endMs } } : {}),
+    Computed: 'records',
   };
+}
+
+/**
+ * `bench recompute`: the exact `LLM` section of the columns with the steady
+ * stage chosen: AISBench's rule (`auto`), none, or a window of seconds after
+ * the first send.
+ */
+export function recomputeLlm(c: LlmRecordColumns, options: { percentiles: readonly number[]; steady: LlmSteadyChoice }): LlmResult {
+  const { steady } = options;
+  if (steady === 'auto') return columnsResult(c, options.percentiles);
+  if (steady === 'none') return columnsResult(c, options.percentiles, null);
+  let firstSend = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < c.n; i++) firstSend = Math.min(firstSend, c.send[i]);
+  const found = columnsStage(c);
+  const stage = c.n === 0 ? null : { startMs: firstSend + steady.FromS * 1000, endMs: firstSend + steady.ToS * 1000, maxConcurrency: found?.maxConcurrency ?? 0 };
+  return columnsResult(c, options.percentiles, stage);
 }
 
 /**
@@ -226,13 +222,16 @@ export function csvCell(v: string | number | boolean | null | undefined): string
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** One CSV line per record (the `records?format=csv` download). */
+export const RECORDS_CSV_HEADER = 'agent,seq,sendMs,endMs,success,status,ttftMs,tpotMs,itlMs,e2elMs,inputTokens,outputTokens,tokenSource,error';
+
+/** One record's CSV line (no line end), under RECORDS_CSV_HEADER. */
+export function recordCsvLine(r: LlmRequestRecord): string {
+  const tpot = tpotMs(r);
+  const itl = itlMs(r);
+  return [r.agent, r.seq, r.sendMs, r.endMs, r.success, r.status, r.ttftMs, tpot === null ? null : roundTo(tpot, 4), itl === null ? null : roundTo(itl, 4), r.e2elMs, r.inputTokens, r.outputTokens, r.tokenSource, r.error].map(csvCell).join(',');
+}
+
+/** The records as one CSV text (the `records?format=csv` download). */
 export function recordsCsv(records: readonly LlmRequestRecord[]): string {
-  const header = 'agent,seq,sendMs,endMs,success,status,ttftMs,tpotMs,itlMs,e2elMs,inputTokens,outputTokens,tokenSource,error';
-  const lines = records.map((r) => {
-    const tpot = tpotMs(r);
-    const itl = itlMs(r);
-    return [r.agent, r.seq, r.sendMs, r.endMs, r.success, r.status, r.ttftMs, tpot === null ? null : roundTo(tpot, 4), itl === null ? null : roundTo(itl, 4), r.e2elMs, r.inputTokens, r.outputTokens, r.tokenSource, r.error].map(csvCell).join(',');
-  });
-  return `${[header, ...lines].join('\n')}\n`;
+  return `${[RECORDS_CSV_HEADER, ...records.map(recordCsvLine)].join('\n')}\n`;
 }

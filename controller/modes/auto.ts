@@ -75,7 +75,8 @@ export class AutoMode extends SteppedMode {
   private phase: Phase = 'ramp';
   private agents = 1;
   private good?: { qps: number; tp99: number; errorRate: number };
-  private bad?: { qps: number; reason: CapacityReason };
+  /** The lowest bad rate so far, and why it was bad (the Message names it once a rate is held). */
+  private bad?: { qps: number; reason: CapacityReason; why: string };
   private baselineTp99Ms?: number;
   private nextTarget = 0;
   private recoverStartS = 0;
@@ -185,9 +186,36 @@ export class AutoMode extends SteppedMode {
         return this.setTarget(next);
       }
     } else {
-      this.bad = { qps: this.target, reason: verdict.reason ?? 'saturation' };
+      if (verdict.reason === 'faultTolerate') return this.overFaultTolerate(w, verdict.why);
+      this.bad = { qps: this.target, reason: verdict.reason ?? 'saturation', why: verdict.why };
     }
     return this.searchNext(verdict.bad);
+  }
+
+  /**
+   * faultAction, as scan honours it: with no good rate yet, even the lowest
+   * rate failed (said at once; stop ends the round, revise holds that floor).
+   * Otherwise stop ends the round with the last good rate as the capacity,
+   * and revise steps down: the search goes on below the failing rate.
+   */
+  private overFaultTolerate(w: StepWindow, why: string): boolean {
+    const good = this.good;
+    if (!good) {
+      this.failAtFloor(w);
+      return false;
+    }
+    if (this.optional.faultAction === 'stop') {
+      const at = `${why} at ${fmtQps(this.target)}`;
+      this.hold(
+        { qps: good.qps, tp99Ms: good.tp99, errorRate: good.errorRate, reason: 'faultTolerate' },
+        `auto: ${at} QPS; ending the round (faultAction stop) with the last good rate, ${fmtQps(good.qps)} QPS, as the capacity`,
+        at,
+      );
+      this.ctx.end(`faultAction stop: ${at} QPS`);
+      return false;
+    }
+    this.bad = { qps: this.target, reason: 'faultTolerate', why };
+    return this.searchNext(true);
   }
 
   private searchNext(afterBad: boolean): boolean {
@@ -215,7 +243,12 @@ export class AutoMode extends SteppedMode {
   private holdBest(reason: CapacityReason, why: string): void {
     const good = this.good;
     this.target = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
-    this.hold({ qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason }, `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`);
+    const bad = this.bad;
+    this.hold(
+      { qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason },
+      `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`,
+      reason === 'maxQPS' || !bad ? `maxQPS ${fmtQps(this.maxQps())} reached` : `${bad.why} at ${fmtQps(bad.qps)}`,
+    );
   }
 
   protected reopen(wasHolding: boolean): boolean {

@@ -13,6 +13,8 @@ export interface ModeContext {
   maxAgentQps?: number;
   /** Wall clock, Unix seconds: a new load reaches the agents now, so its first whole second is floor(nowS()) + 1. */
   nowS(): number;
+  /** Ends the round (faultAction stop): `reason` is why, as the task's final Message gives it. */
+  end(reason: string): void;
 }
 
 /** The first whole second that runs entirely at a load sent now. */
@@ -39,6 +41,14 @@ export interface ModeDriver {
   /** One line for the header of statsview and `desc`: "2 agents x 8 workers", "1450 QPS". */
   describeTarget(): string;
   capacity(): Capacity | undefined;
+  /**
+   * The outcome so far, for the task's Message while the round runs (scan and
+   * auto: the held rate and why, or that even the lowest rate failed);
+   * undefined while there is none yet.
+   */
+  outcome?(): string | undefined;
+  /** The outcome for the Message of the finished round: the capacity found, or why there is none. */
+  finalOutcome?(): string | undefined;
 }
 
 /**

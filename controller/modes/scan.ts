@@ -19,6 +19,8 @@ export class ScanMode extends SteppedMode {
   readonly mode = 'scan' as const;
   private phase: Phase = 'growing';
   private lastGood?: { qps: number; tp99: number; errorRate: number };
+  /** The step whose error rate started the way down (revise): the Message names it while the revised rate is held. */
+  private firstBad?: { qps: number; errorRate: number };
   /** Agents added because a step was generator-limited throughout (the validity gate). */
   private extraAgents = 0;
 
@@ -49,15 +51,26 @@ export class ScanMode extends SteppedMode {
     const here = (reason: HeldRate['reason']): HeldRate => ({ qps: this.target, tp99Ms: tp99, errorRate, reason });
     const overFaultTolerate = `error rate ${fmtPercent(errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)}`;
     const overFaultTolerateMessage = `scan: ${summary}; error rate > faultTolerate ${fmtPercent(o.faultTolerate)}`;
+    // revise never goes below one qpsGrowthDelta: that is the lowest rate scan tries
     const stepDown = Math.max(o.qpsGrowthDelta, this.target - o.qpsGrowthDelta);
+    const atFloor = stepDown >= this.target;
     if (this.phase === 'revising') {
       // every revised window is a step too, so the Steps table shows the way down; only the error rate is judged here
       if (errorRate <= o.faultTolerate) {
         verdict(`scan: ${summary}: good`, 'good', faultTolerateMet(o));
-        this.hold(here('faultTolerate'), `scan: error rate ${fmtPercent(errorRate)} <= faultTolerate ${fmtPercent(o.faultTolerate)} at ${fmtQps(this.target)} QPS, holding`);
+        const bad = this.firstBad ?? { qps: this.target, errorRate };
+        this.hold(
+          here('faultTolerate'),
+          `scan: error rate ${fmtPercent(errorRate)} <= faultTolerate ${fmtPercent(o.faultTolerate)} at ${fmtQps(this.target)} QPS, holding`,
+          `error rate ${fmtPercent(bad.errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)} at ${fmtQps(bad.qps)}`,
+        );
         return false;
       }
       verdict(overFaultTolerateMessage, 'bad', overFaultTolerate);
+      if (atFloor) {
+        this.failAtFloor(w);
+        return false;
+      }
       return this.stepTo(stepDown, 'revise', `scan: ${summary} > faultTolerate, revising down`);
     }
     // maxRT is judged here, on the seconds the validity gate passed: the step over it holds the last step that met it
@@ -68,15 +81,21 @@ export class ScanMode extends SteppedMode {
       const holdQps = good ? good.qps : this.target;
       const why = `TP99 ${fmtMs(serviceTp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms`;
       verdict(`scan: ${summary}; ${why}`, 'bad', why);
-      this.hold({ qps: holdQps, tp99Ms: good?.tp99 ?? tp99, errorRate: good?.errorRate ?? errorRate, reason: 'maxRT' }, `scan: ${why}, holding ${fmtQps(holdQps)} QPS`);
+      this.hold({ qps: holdQps, tp99Ms: good?.tp99 ?? tp99, errorRate: good?.errorRate ?? errorRate, reason: 'maxRT' }, `scan: ${why}, holding ${fmtQps(holdQps)} QPS`, `${why} at ${fmtQps(this.target)}`);
       return holdQps !== this.target && this.setTarget(holdQps);
     }
     if (errorRate > o.faultTolerate) {
       verdict(overFaultTolerateMessage, 'bad', overFaultTolerate);
-      if (o.faultAction === 'stop') {
-        this.hold(here('faultTolerate'), `scan: error rate ${fmtPercent(errorRate)} > faultTolerate, holding ${fmtQps(this.target)} QPS (faultAction stop)`);
+      // the first step already failing is the lowest rate: stop goes no lower, revise no lower than the floor
+      if (!this.lastGood && (o.faultAction === 'stop' || atFloor)) {
+        this.failAtFloor(w);
         return false;
       }
+      if (o.faultAction === 'stop') {
+        this.hold(here('faultTolerate'), `scan: error rate ${fmtPercent(errorRate)} > faultTolerate, holding ${fmtQps(this.target)} QPS (faultAction stop)`, `${overFaultTolerate} at ${fmtQps(this.target)} (faultAction stop)`);
+        return false;
+      }
+      this.firstBad = { qps: this.target, errorRate };
       this.phase = 'revising';
       return this.stepTo(stepDown, 'revise', `scan: revising down from ${fmtQps(this.target)} QPS`);
     }
@@ -84,7 +103,7 @@ export class ScanMode extends SteppedMode {
     verdict(`scan: ${summary}: good`, 'good', limitsMet(o));
     const next = this.target + o.qpsGrowthDelta;
     if (next > this.maxQps()) {
-      this.hold(here('maxQPS'), `scan: next step ${fmtQps(next)} QPS > maxQPS ${fmtQps(this.maxQps())}, holding ${fmtQps(this.target)} QPS`);
+      this.hold(here('maxQPS'), `scan: next step ${fmtQps(next)} QPS > maxQPS ${fmtQps(this.maxQps())}, holding ${fmtQps(this.target)} QPS`, `next step ${fmtQps(next)} QPS > maxQPS ${fmtQps(this.maxQps())}`);
       return false;
     }
     return this.stepTo(next, 'step', `scan: step to ${fmtQps(next)} QPS`);
@@ -100,7 +119,7 @@ export class ScanMode extends SteppedMode {
       return this.setTarget(this.target);
     }
     this.ctx.event('verdict', `scan: ${why}`, w.step(this.target, 'agents-behind', why));
-    this.hold({ qps: this.target, tp99Ms: w.tp99Ms(), errorRate: w.errorRate(), reason: 'generator' }, `scan: ${why}, with ${this.desiredAgents()} agents (the most allowed); the search ends without a verdict on maxRT: ${GENERATOR_ADVICE}`);
+    this.hold({ qps: this.target, tp99Ms: w.tp99Ms(), errorRate: w.errorRate(), reason: 'generator' }, `scan: ${why}, with ${this.desiredAgents()} agents (the most allowed); the search ends without a verdict on maxRT: ${GENERATOR_ADVICE}`, why);
     return false;
   }
 
@@ -111,7 +130,10 @@ export class ScanMode extends SteppedMode {
 
   protected reopen(wasHolding: boolean): boolean {
     // the held rate is judged again at once, on the window kept while holding
-    if (wasHolding) this.phase = 'growing';
+    if (wasHolding) {
+      this.phase = 'growing';
+      this.firstBad = undefined;
+    }
     return false;
   }
 

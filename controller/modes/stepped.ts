@@ -1,7 +1,7 @@
 import { Capacity, CapacityReason, DEFAULTS, LoadShape, Mode, ResolvedOptional, roundTo } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { firstWholeSecond, ModeContext, ModeDriver, splitRate, TaskMode } from './base';
-import { fmtQps, StepWindow } from './window';
+import { fmtCapacity, fmtPercent, fmtQps, fmtStatusCodes, StepWindow } from './window';
 
 /** Seconds at the start of a step that are not judged: they still carry the previous rate's tail. */
 export const SETTLE_SECONDS = 1;
@@ -51,6 +51,10 @@ export abstract class SteppedMode implements ModeDriver {
   /** Unix second from which the current step's load runs whole; undefined until the first data. */
   private stepStartS?: number;
   private found?: Capacity;
+  /** `holding 500 QPS: <why>`: the Message while a found rate is held. */
+  private holdLine?: string;
+  /** Set when even the lowest rate failed: there is no capacity, and the growth is over. */
+  private noCapacity?: string;
 
   constructor(protected optional: ResolvedOptional, protected readonly ctx: ModeContext) {}
 
@@ -99,14 +103,44 @@ export abstract class SteppedMode implements ModeDriver {
     return true;
   }
 
-  /** Ends the growth; the target is the caller's to set. */
-  protected hold(held: HeldRate, message: string): void {
+  /**
+   * Ends the growth; the target is the caller's to set. `why` is what the
+   * task's Message says of it while held: `error rate 1.40% > faultTolerate
+   * 1.00% at 550`.
+   */
+  protected hold(held: HeldRate, message: string, why: string): void {
     this.found = { QPS: held.qps, TP99: roundTo(held.tp99Ms, 3), ErrorRate: held.errorRate, Reason: held.reason };
+    this.holdLine = `holding ${fmtQps(held.qps)} QPS: ${why}`;
     this.ctx.event('hold', message);
   }
 
+  /**
+   * Even the lowest rate this mode would try failed on faultTolerate: said
+   * at once, and once (no capacity, the error rate and the status codes of
+   * that step). faultAction stop ends the round; revise holds the floor.
+   * The target is left where it is, the floor.
+   */
+  protected failAtFloor(w: StepWindow): void {
+    const o = this.optional;
+    const line = `no capacity: error rate ${fmtPercent(w.errorRate())} > faultTolerate ${fmtPercent(o.faultTolerate)} even at the lowest rate, ${fmtQps(this.target)} QPS (status codes ${fmtStatusCodes(w.statusCodes)})`;
+    const stop = o.faultAction === 'stop';
+    this.noCapacity = line;
+    this.holdLine = stop ? undefined : `${line}; holding ${fmtQps(this.target)} QPS (faultAction revise)`;
+    this.ctx.event('hold', `${this.mode}: ${line}; ${stop ? 'ending the round (faultAction stop)' : `holding the floor, ${fmtQps(this.target)} QPS (faultAction revise)`}`);
+    if (stop) this.ctx.end(`faultAction stop: the error rate is over faultTolerate at the lowest rate, ${fmtQps(this.target)} QPS`);
+  }
+
+  /** No more steps: a rate is held, or even the lowest one failed. */
   protected holding(): boolean {
-    return this.found !== undefined;
+    return this.found !== undefined || this.noCapacity !== undefined;
+  }
+
+  outcome(): string | undefined {
+    return this.holdLine;
+  }
+
+  finalOutcome(): string | undefined {
+    return this.found ? fmtCapacity(this.found) : this.noCapacity;
   }
 
   /** The settings a `bench update` event repeats. */
@@ -123,6 +157,8 @@ export abstract class SteppedMode implements ModeDriver {
     if (!limitsChanged(before, optional)) return false;
     const wasHolding = this.holding();
     this.found = undefined;
+    this.holdLine = undefined;
+    this.noCapacity = undefined;
     const reload = this.reopen(wasHolding);
     if (this.target <= this.maxQps()) return reload;
     this.target = this.maxQps();

@@ -1,4 +1,4 @@
-import { ResolvedOptional, roundTo, Step, StepVerdict } from '../../src/contract';
+import { Capacity, ResolvedOptional, roundTo, Step, StepVerdict } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { createLatencyHistogram, LatencyHistogram, mergeInto, percentileMs } from '../metrics/histogram';
 
@@ -24,6 +24,8 @@ export class StepWindow {
   lateSeconds = 0;
   /** Per-second median RT, to see a queue building inside the step. */
   readonly medians: number[] = [];
+  /** Responses by status code: what a step that failed was answered with. */
+  readonly statusCodes: Record<string, number> = {};
 
   add(second: FinalizedSecond, lateLimits?: { sendLagMs: number; loopLagMs: number }): void {
     if (lateLimits && (second.point.SendLagP99 > lateLimits.sendLagMs || second.agentLoad.maxEventLoopLagMs > lateLimits.loopLagMs)) this.lateSeconds++;
@@ -35,6 +37,7 @@ export class StepWindow {
     this.maxEventLoopLagMs = Math.max(this.maxEventLoopLagMs, second.agentLoad.maxEventLoopLagMs);
     this.maxSendLagP99Ms = Math.max(this.maxSendLagP99Ms, second.point.SendLagP99);
     this.medians.push(second.point.RT.TP50);
+    for (const [code, count] of Object.entries(second.point.StatusCodes)) this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
     mergeInto(this.rt, second.rtHistogram);
     if (second.point.Generator?.Limited) {
       this.generatorLimitedSeconds++;
@@ -93,4 +96,15 @@ export function fmtMs(ms: number): string {
 
 export function fmtPercent(rate: number): string {
   return `${(rate * 100).toFixed(2)}%`;
+}
+
+/** `404: 250, 599: 3`, the most frequent first: what a failing step was answered with. */
+export function fmtStatusCodes(codes: Record<string, number>): string {
+  const entries = Object.entries(codes).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return entries.length > 0 ? entries.map(([code, count]) => `${code}: ${count}`).join(', ') : 'no responses';
+}
+
+/** The capacity found, in one line of the task's Message: `capacity 500 QPS (TP99 12.3 ms, error rate 0.10%, limit maxRT)`. */
+export function fmtCapacity(capacity: Capacity): string {
+  return `capacity ${fmtQps(capacity.QPS)} QPS (TP99 ${fmtMs(capacity.TP99)} ms, error rate ${fmtPercent(capacity.ErrorRate)}, limit ${capacity.Reason})`;
 }

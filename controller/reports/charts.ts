@@ -55,6 +55,27 @@ function bars(categories: string[], values: number[], yName: string, xName: stri
   };
 }
 
+/**
+ * AISBench's concurrency chart: the mean and the most requests in flight in
+ * each second, with the steady stage shaded from t2 to t4.
+ */
+function concurrencyChart(data: ReportData): Option {
+  const option = timeLines(data, 'requests', [
+    { name: 'In flight (mean)', value: (p) => p.InFlight },
+    { name: 'In flight (most)', value: (p) => p.MaxInFlight },
+  ]);
+  const stage = data.LLM?.StableStage;
+  const first = data.Series[0];
+  if (!stage || !first || !Array.isArray(option.series)) return option;
+  // Elapsed of a Unix ms: the series' seconds are Unix seconds with their Elapsed beside them
+  const elapsed = (ms: number): number => roundTo(ms / 1000 - (first.Time - first.Elapsed), 3);
+  option.series[0] = {
+    ...option.series[0],
+    markArea: { silent: true, itemStyle: { opacity: 0.15 }, label: { show: true, position: 'insideTop' }, data: [[{ name: 'steady stage', xAxis: elapsed(stage.StartMs) }, { xAxis: elapsed(stage.EndMs) }]] },
+  } as (typeof option.series)[number];
+  return option;
+}
+
 /** Every chart of SPEC 2.3 in the order the report shows them; TTFT, TPOT and tokens/s for LLM tasks. */
 export function renderReportCharts(data: ReportData): ReportChart[] {
   const r = data.Result;
@@ -115,6 +136,7 @@ export function renderReportCharts(data: ReportData): ReportChart[] {
       { name: 'ttft', title: 'TTFT, average per second (ms)', option: timeLines(data, 'ms', [{ name: 'TTFT', value: (p) => p.TTFTAvg }]) },
       { name: 'tpot', title: 'TPOT, average per second (ms)', option: timeLines(data, 'ms', [{ name: 'TPOT', value: (p) => p.TPOTAvg }]) },
       { name: 'tps', title: 'Output tokens per second', option: timeLines(data, 'tokens/s', [{ name: 'Output TPS', value: (p) => p.OutputTPS }]) },
+      { name: 'concurrency', title: 'Requests in flight per second (steady stage shaded)', option: concurrencyChart(data) },
     );
   }
   return specs.map((s) => ({ name: s.name, title: s.title, svg: renderSvg(s.option) }));

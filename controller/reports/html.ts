@@ -1,4 +1,4 @@
-import { LlmMetricName, LlmResult, TaskEvent } from '../../src/contract';
+import { commonMetricName, LlmMetricName, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
 import { renderReportCharts } from './charts';
 import { ReportData } from './model';
 
@@ -22,14 +22,16 @@ const LLM_METRICS: LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputToken
 /** The AISBench-style tables: every metric for the whole run and the steady stage, then the common metrics. */
 function llmSection(llm: LlmResult): string {
   const rows: (string | number)[][] = [];
+  // Average, Min, Max, Median, the task's llm.percentiles, N: the columns its rows hold
+  const columns = statisticColumns(llm.Total);
   for (const name of LLM_METRICS) {
     for (const [stage, stats] of [['total', llm.Total], ['stable', llm.Stable]] as const) {
-      const s = stats[name];
-      rows.push([name, stage, fmt(s.Average, 3), fmt(s.Min, 3), fmt(s.Max, 3), fmt(s.Median, 3), fmt(s.P75, 3), fmt(s.P90, 3), fmt(s.P99, 3), s.N]);
+      const s = stats[name] as Record<string, number>;
+      rows.push([name, stage, ...columns.map((c) => (c === 'N' ? s.N : s[c] === undefined ? '-' : fmt(s[c], 3)))]);
     }
   }
-  const perf = table(['Metric', 'Stage', 'Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'], rows);
-  const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [k, fmt(v, 4)]));
+  const perf = table(['Metric', 'Stage', ...columns], rows);
+  const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [commonMetricName(k), fmt(v, 4)]));
   const source = llm.TokenSource ? `<p>Token counts: ${escapeHtml(llm.TokenSource)}. Times in ms, throughput in tokens/s.</p>` : '';
   return `<section id="llm"><h2>LLM Performance</h2>${source}${perf}${common}</section>`;
 }

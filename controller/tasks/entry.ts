@@ -1,6 +1,7 @@
-import { LlmRequestRecord, LlmResult, RoundResult, StatsPoint, TaskEvent } from '../../src/contract';
+import { LlmResult, RoundResult, StatsPoint, TaskEvent } from '../../src/contract';
 import { RoundAccumulator } from '../metrics/aggregate';
-import { computeLlmResult } from '../metrics/llm';
+import { percentilesOf } from '../metrics/llm';
+import { LlmRoundFigures } from '../metrics/llm-round';
 import { loadDurationS, RoundRecord, TaskRecord } from './record';
 import { RoundRunner, RoundSnapshot } from './round';
 import { TaskStore } from './store';
@@ -10,9 +11,15 @@ export interface RoundFigures {
   series: StatsPoint[];
   events: TaskEvent[];
   result: RoundResult;
-  llmRecords?: LlmRequestRecord[];
   llm?: LlmResult;
 }
+
+/**
+ * Finished rounds whose figures a task keeps in memory: the views of the
+ * rounds asked for last. An older round's figures are read from disk again
+ * when asked (the same figures: they are rebuilt from its stored seconds).
+ */
+export const KEPT_ROUND_FIGURES = 2;
 
 /** What the controller holds of one task: its record, the runner of its current round, and what is kept of its rounds. */
 export class TaskEntry {
@@ -36,7 +43,12 @@ export class TaskEntry {
   /** A finished round's figures, read from disk the first time. */
   figures(round: RoundRecord): RoundFigures {
     const kept = this.figuresByRound.get(round.roundId);
-    if (kept) return kept;
+    if (kept) {
+      // most recently used last, so the oldest is the first to go
+      this.figuresByRound.delete(round.roundId);
+      this.figuresByRound.set(round.roundId, kept);
+      return kept;
+    }
     const seconds = this.store.readSeconds(this.taskName, round.roundId);
     const accumulator = new RoundAccumulator();
     for (const s of seconds) accumulator.addSecond(s.point, s.rt, s.lag);
@@ -47,26 +59,41 @@ export class TaskEntry {
     };
     const llm = this.record.spec.llm;
     if (llm) {
-      figures.llmRecords = this.store.readLlmRecords(this.taskName, round.roundId);
-      figures.llm = computeLlmResult(figures.llmRecords, llm.slo);
+      const llmFigures = new LlmRoundFigures(percentilesOf(llm));
+      for (const s of seconds) if (s.llm) llmFigures.addSecond(s.llm);
+      figures.llm = llmFigures.result();
     }
-    this.figuresByRound.set(round.roundId, figures);
+    this.keep(round.roundId, figures);
     return figures;
+  }
+
+  private keep(roundId: number, figures: RoundFigures): void {
+    this.figuresByRound.delete(roundId);
+    this.figuresByRound.set(roundId, figures);
+    for (const oldest of this.figuresByRound.keys()) {
+      if (this.figuresByRound.size <= KEPT_ROUND_FIGURES) break;
+      this.figuresByRound.delete(oldest);
+    }
   }
 
   /** Keeps the figures of a round that just ended, taken from its last view, so they are not read back from disk. */
   keepFigures(roundId: number, last: RoundSnapshot): void {
-    this.figuresByRound.set(roundId, {
+    this.keep(roundId, {
       series: [...last.series],
       events: [...last.events],
       result: last.result,
-      ...(this.record.spec.llm ? { llmRecords: [...last.llmRecords], llm: last.llm } : {}),
+      ...(this.record.spec.llm ? { llm: last.llm } : {}),
     });
   }
 
   /** An event of the controller itself, added to the kept figures of a finished round (a running round keeps its own). */
   addFinishedEvent(roundId: number, event: TaskEvent): void {
     this.figuresByRound.get(roundId)?.events.push(event);
+  }
+
+  /** LLM tasks: a round's per-request records, as stored ndjson lines, read from disk as they are asked for. */
+  llmRecordLines(roundId: number): AsyncGenerator<string> {
+    return this.store.llmRecordLines(this.taskName, roundId);
   }
 
   /** Why the task's writes wait in memory, and how many lines wait; undefined while the data dir takes them. */

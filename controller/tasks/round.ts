@@ -19,7 +19,8 @@ import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
 import { AgentInfo, AgentPool, PoolSeat } from '../agents/pool';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
-import { computeLlmResult, MAX_LLM_RECORDS } from '../metrics/llm';
+import { percentilesOf } from '../metrics/llm';
+import { LlmRoundFigures } from '../metrics/llm-round';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
 import { applyGeneratorGate } from '../modes/generator-gate';
@@ -38,7 +39,7 @@ export interface RoundHooks {
   /** The round's status line changed (agents connected, running, stopping). */
   onChange(): void;
   onSecond(stored: StoredSecond): void;
-  /** LLM tasks: per-request records as they arrive (to persist them). */
+  /** LLM tasks: per-request records of a second being finalized (to persist them). */
   onLlmRecords?(records: LlmRequestRecord[]): void;
   onEvent(event: TaskEvent): void;
   /** Called once when the round has stopped its agents and finalized its data. */
@@ -71,6 +72,10 @@ export interface RoundSnapshot {
   readonly phase: RoundPhase;
   /** The round's status line: "Agent 1/2 connected", "Benchmark task is running", or why it ended. */
   readonly message: string;
+  /** scan and auto while running: what they found so far (`holding 500 QPS: ...`), for the task's Message. */
+  readonly liveOutcome?: string;
+  /** scan and auto: the capacity found, or why there is none, for the Message of the finished round. */
+  readonly outcome?: string;
   readonly desiredAgents: number;
   readonly availableAgents: number;
   readonly agents: readonly AgentInfo[];
@@ -85,8 +90,6 @@ export interface RoundSnapshot {
   readonly series: readonly StatsPoint[];
   readonly result: RoundResult;
   readonly llm?: LlmResult;
-  /** LLM tasks: every request of the round (up to MAX_LLM_RECORDS). */
-  readonly llmRecords: readonly LlmRequestRecord[];
   readonly runningSinceMs?: number;
   /** When the agents were told to stop. */
   readonly stopRequestedMs?: number;
@@ -118,17 +121,17 @@ export class RoundRunner {
   private readonly series: StatsPoint[] = [];
   private readonly events: TaskEvent[] = [];
   private readonly accumulator = new RoundAccumulator();
-  private readonly llmRecords: LlmRequestRecord[] = [];
-  private llmCache?: { count: number; result: LlmResult };
-  private llmCapWarned = false;
+  /** LLM tasks: the round's LLM figures, from its finalized seconds (the records go to disk, not here). */
+  private readonly llmFigures?: LlmRoundFigures;
   private phase: RoundPhase = 'starting';
   private message = 'Starting agents';
+  private shownOutcome?: string;
   private runningSinceMs?: number;
   private stopRequestedMs?: number;
   /** Set when the round ends by its duration: the load ran exactly that long, whenever the stop comes. */
   private loadEndMs?: number;
   private optional: ResolvedOptional;
-  private readonly aggregator = new SecondAggregator();
+  private readonly aggregator: SecondAggregator;
   private lastFinalized = 0;
   /** The last second each agent reported, by agent id. */
   private readonly lastSecondOf = new Map<string, number>();
@@ -140,8 +143,21 @@ export class RoundRunner {
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
+    this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
+    if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec));
     this.shares = new ShareWatch(deps.maxAgentQps, (message) => this.event('info', message));
-    this.mode = createMode(deps.optional, { event: (kind, message, step) => this.event(kind, message, step), timeoutMs: deps.request.timeoutMs, maxAgents: deps.maxAgents, maxAgentQps: deps.maxAgentQps, nowS: () => Date.now() / 1000 }, deps.llm?.spec);
+    this.mode = createMode(
+      deps.optional,
+      {
+        event: (kind, message, step) => this.event(kind, message, step),
+        timeoutMs: deps.request.timeoutMs,
+        maxAgents: deps.maxAgents,
+        maxAgentQps: deps.maxAgentQps,
+        nowS: () => Date.now() / 1000,
+        end: (reason) => void this.stop(reason),
+      },
+      deps.llm?.spec,
+    );
     this.pool = new AgentPool({
       launcher: deps.launcher,
       controllerWsUrl: deps.controllerWsUrl,
@@ -235,9 +251,10 @@ export class RoundRunner {
       agents: this.pool.agents(),
       target: this.mode.describeTarget(),
       capacity: this.mode.capacity(),
+      liveOutcome: this.mode.outcome?.(),
+      outcome: this.mode.finalOutcome?.(),
       events: this.events,
       series: this.series,
-      llmRecords: this.llmRecords,
       runningSinceMs: this.runningSinceMs,
       stopRequestedMs: this.stopRequestedMs,
       elapsedS: this.elapsedS(),
@@ -262,6 +279,8 @@ export class RoundRunner {
     const reload = this.mode.update(optional);
     this.pool.reconcile();
     if (reload || durationChanged) this.sendLoads(durationChanged);
+    // new limits may have re-opened a held search: the Message no longer holds
+    this.showOutcome();
     this.deps.hooks.onChange();
   }
 
@@ -371,6 +390,14 @@ export class RoundRunner {
     return Math.max(0, durationMs - (Date.now() - this.runningSinceMs));
   }
 
+  /** Tells the task when what the mode found so far changed (a rate is held, or the search re-opened): its Message says it. */
+  private showOutcome(): void {
+    const outcome = this.mode.outcome?.();
+    if (outcome === this.shownOutcome) return;
+    this.shownOutcome = outcome;
+    this.deps.hooks.onChange();
+  }
+
   private enterRunning(): void {
     this.phase = 'running';
     this.runningSinceMs = Date.now();
@@ -393,29 +420,12 @@ export class RoundRunner {
     // a frame for a second already finalized is folded into the next one: totals stay exact
     const second = frame.second <= this.lastFinalized ? this.lastFinalized + 1 : frame.second;
     this.lastSecondOf.set(seat.agentId, Math.max(this.lastSecondOf.get(seat.agentId) ?? 0, second));
-    if (frame.llmRecords && frame.llmRecords.length > 0) this.addLlmRecords(frame.llmRecords);
     this.aggregator.add(seat.agentId, second === frame.second ? frame : { ...frame, second });
   }
 
-  private addLlmRecords(records: LlmRequestRecord[]): void {
-    const room = MAX_LLM_RECORDS - this.llmRecords.length;
-    const kept = room >= records.length ? records : records.slice(0, Math.max(0, room));
-    if (kept.length < records.length && !this.llmCapWarned) {
-      this.llmCapWarned = true;
-      this.event('info', `llm: more than ${MAX_LLM_RECORDS} requests; later ones are counted per second but not kept`);
-    }
-    if (kept.length === 0) return;
-    this.llmRecords.push(...kept);
-    this.deps.hooks.onLlmRecords?.(kept);
-  }
-
-  /** The LLM section of the round so far (computed again only when records arrived). */
+  /** The LLM section of the round so far (computed again only after a new second). */
   llmResult(): LlmResult | undefined {
-    if (!this.deps.llm) return undefined;
-    if (this.llmCache?.count !== this.llmRecords.length) {
-      this.llmCache = { count: this.llmRecords.length, result: computeLlmResult(this.llmRecords, this.deps.llm.spec.slo) };
-    }
-    return this.llmCache.result;
+    return this.llmFigures?.result();
   }
 
   private onTick(): void {
@@ -451,14 +461,19 @@ export class RoundRunner {
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
       applyGeneratorGate(finalized);
+      // a second's records go to disk with it, so the records file and the stored figures agree
+      // (a crash leaves both at the same second); the round keeps neither
+      if (finalized.llmRecords) this.deps.hooks.onLlmRecords?.(finalized.llmRecords);
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
+      if (stored.llm) this.llmFigures?.addSecond(stored.llm);
       this.deps.hooks.onSecond(stored);
       if (this.phase === 'running' && this.mode.onSecond(finalized)) {
         this.pool.reconcile();
         this.sendLoads();
       }
+      this.showOutcome();
     }
   }
 

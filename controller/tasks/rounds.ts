@@ -30,6 +30,9 @@ export interface RoundsDeps extends PrepareDeps {
 
 /** Starts a task's rounds and follows each to its end: what the runner says becomes the task's status, stored data and report. */
 export class Rounds {
+  /** The outcome each task's Message was last set to by showOutcome. */
+  private readonly outcomeShown = new WeakMap<TaskEntry, string>();
+
   constructor(private readonly deps: RoundsDeps) {}
 
   async start(entry: TaskEntry): Promise<void> {
@@ -130,7 +133,28 @@ export class Rounds {
       record.message = live.message;
       this.deps.book.save(entry);
     }
+    if (live.phase === 'running' && record.status === 'Running') this.showOutcome(entry, live.liveOutcome);
     this.deps.book.notify(record.taskName);
+  }
+
+  /**
+   * scan and auto: while they hold, the task's Message is what they found
+   * (`holding 500 QPS: error rate 1.40% > faultTolerate 1.00% at 550`); when
+   * the search re-opens, the Message they set goes back to running. Any other
+   * Message (an update's "running with 1/2 agents") is left alone.
+   */
+  private showOutcome(entry: TaskEntry, outcome: string | undefined): void {
+    const record = entry.record;
+    const shown = this.outcomeShown.get(entry);
+    if (outcome !== undefined && record.message !== outcome) {
+      record.message = outcome;
+      this.outcomeShown.set(entry, outcome);
+      this.deps.book.save(entry);
+    } else if (outcome === undefined && shown !== undefined && record.message === shown) {
+      record.message = 'Benchmark task is running';
+      this.outcomeShown.delete(entry);
+      this.deps.book.save(entry);
+    }
   }
 
   private onFinished(entry: TaskEntry, round: RoundRecord, info: RoundEndInfo): void {
@@ -143,7 +167,9 @@ export class Rounds {
     if (last) entry.keepFigures(round.roundId, last);
     if (entry.record.status === 'Deleting') return;
     const status: TaskStatus = info.failed ? (last && last.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
-    const message = info.failed ? info.reason : `Benchmark task is stopped: ${info.reason}`;
+    // the Message of a finished scan or auto round says what it found: the capacity, or why there is none
+    const outcome = !info.failed && last?.outcome ? `; ${last.outcome}` : '';
+    const message = info.failed ? info.reason : `Benchmark task is stopped: ${info.reason}${outcome}`;
     if (info.failed && status === 'CreateFailed') {
       this.deps.book.setStatus(entry, status, message);
       return;

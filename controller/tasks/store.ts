@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { BenchError, isValidTaskName, LlmRequestRecord, TaskEvent } from '../../src/contract';
 import { StoredSecond } from '../metrics/aggregate';
 import { childPath } from '../storage/paths';
@@ -224,6 +225,27 @@ export class TaskStore {
     return this.readLog<LlmRequestRecord>(taskName, roundId, 'llm');
   }
 
+  /**
+   * LLM tasks: the round's record lines (ndjson), read from the file as they
+   * are asked for, never all in memory: what the file held when the call was
+   * made, then the lines still waiting for the disk.
+   */
+  async *llmRecordLines(taskName: string, roundId: number): AsyncGenerator<string> {
+    const file = this.logFile(taskName, roundId, 'llm');
+    const waiting = [...(this.logs.get(taskName)?.get(file)?.waiting() ?? [])];
+    let size = 0;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      size = 0;
+    }
+    if (size > 0) {
+      const lines = readline.createInterface({ input: fs.createReadStream(file, { start: 0, end: size - 1 }), crlfDelay: Infinity });
+      for await (const line of lines) if (isWholeJson(line)) yield line;
+    }
+    yield* waiting;
+  }
+
   readSeconds(taskName: string, roundId: number): StoredSecond[] {
     return this.readLog<StoredSecond>(taskName, roundId, 'seconds');
   }
@@ -321,6 +343,17 @@ function readRecord(file: string): { record: TaskRecord } | { error: string } {
 function isCrashLeftover(dir: string): boolean {
   try {
     return fs.readdirSync(dir).every((f) => f.endsWith('.tmp'));
+  } catch {
+    return false;
+  }
+}
+
+/** A stored line that parses: a line torn by a crash mid-write is skipped, as readLines does. */
+function isWholeJson(line: string): boolean {
+  if (!line) return false;
+  try {
+    JSON.parse(line);
+    return true;
   } catch {
     return false;
   }

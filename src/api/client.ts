@@ -1,11 +1,15 @@
 import axios, { AxiosInstance, isAxiosError } from 'axios';
 import {
+  AGENTS_API_PATH,
   API_PREFIX,
   BenchError,
   CreateTaskResponse,
   DATE_HEADER,
   GetTaskResponse,
+  HealthResponse,
+  ListAgentsResponse,
   ListTasksResponse,
+  LlmRecomputeResponse,
   LlmRecordsResponse,
   NONCE_HEADER,
   OptionalUpdate,
@@ -130,6 +134,11 @@ export class ControllerClient {
     return this.call<ListTasksResponse>('GET', API_PREFIX);
   }
 
+  /** The agents: the pool's under the pool launcher, else those of running rounds. */
+  listAgents(): Promise<ListAgentsResponse> {
+    return this.call<ListAgentsResponse>('GET', AGENTS_API_PATH);
+  }
+
   getTask(region: string, taskName: string): Promise<GetTaskResponse> {
     return this.call<GetTaskResponse>('GET', taskPath(region, taskName));
   }
@@ -164,6 +173,14 @@ export class ControllerClient {
     return this.call<LlmRecordsResponse>('GET', taskPath(region, taskName, '/records'), undefined, { format: 'json' });
   }
 
+  /** The `LLM` section computed again, exactly, from the stored records; `steady` and `percentiles` as `bench recompute` takes them. */
+  recomputeLlm(region: string, taskName: string, options: { steady?: string; percentiles?: string } = {}): Promise<LlmRecomputeResponse> {
+    const query: Record<string, string> = {};
+    if (options.steady !== undefined) query.steady = options.steady;
+    if (options.percentiles !== undefined) query.percentiles = options.percentiles;
+    return this.call<LlmRecomputeResponse>('GET', taskPath(region, taskName, '/recompute'), undefined, query);
+  }
+
   /** The same records as the controller's CSV, one line per request after the header. */
   async getLlmRecordsCsv(region: string, taskName: string): Promise<string> {
     return (await this.send('GET', taskPath(region, taskName, '/records'), undefined, { format: 'csv' }, 'text/csv')).text;
@@ -176,6 +193,22 @@ export class ControllerClient {
       return res.status >= 200 && res.status < 300;
     } catch {
       return false;
+    }
+  }
+
+  /** `GET /healthz` as the controller answered it, or undefined when nothing (or something else) answers. Never throws. */
+  async healthInfo(timeoutMs = 1000): Promise<HealthResponse | undefined> {
+    try {
+      const res = await this.http.get<string>(this.url('/healthz').toString(), { timeout: timeoutMs });
+      if (res.status !== 200) return undefined;
+      const body: unknown = JSON.parse(res.data);
+      if (typeof body !== 'object' || body === null) return undefined;
+      const h = body as Partial<HealthResponse>;
+      if (h.Status !== 'ok' || typeof h.Region !== 'string') return undefined;
+      // a controller from before Version and Pid were given still counts as one
+      return { Status: 'ok', Region: h.Region, Version: typeof h.Version === 'string' ? h.Version : 'unknown', Pid: typeof h.Pid === 'number' ? h.Pid : 0 };
+    } catch {
+      return undefined;
     }
   }
 

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as ini from 'ini';
 import { BenchError } from '../contract';
 import { normalizeEndpoint } from './client';
+import { writePrivateFile } from './private-file';
 
 /**
  * The client's configuration file (SPEC 2.1): INI, section `[default]`,
@@ -111,8 +112,6 @@ export function readConfig(file: string): EasConfig | undefined {
  * others, not even for an instant.
  */
 export function writeConfig(file: string, config: EasConfig): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   let existing: Record<string, unknown> = {};
   try {
     existing = ini.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -128,14 +127,9 @@ export function writeConfig(file: string, config: EasConfig): void {
       region: config.region || DEFAULT_REGION,
     },
   };
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(tmp, ini.stringify(next, { whitespace: true }), { mode: 0o600 });
-    // writeFileSync's mode is filtered by the umask only towards stricter; make it exact.
-    fs.chmodSync(tmp, 0o600);
-    fs.renameSync(tmp, file);
+    writePrivateFile(file, ini.stringify(next, { whitespace: true }));
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
     throw new BenchError('InvalidParameter', `cannot write config file ${file}: ${(err as Error).message}`, { resource: file });
   }
 }

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BenchError } from '../contract';
+import { BenchError, USER_SERVICES_FILE } from '../contract';
 import { ControllerClient } from './client';
 import { DEFAULT_ENDPOINT, DEFAULT_REGION, EasConfig, easDir, tildify, writeConfig } from './config';
 
@@ -83,7 +83,16 @@ export function readControllerCredentials(file: string): { id: string; secret: s
  */
 export function embeddedControllerArgs(home: string, cwd: string = process.cwd()): string[] {
   const roots = [...new Set([path.resolve(cwd), path.resolve(home)])];
-  return [...roots.flatMap((root) => ['--data-root', root]), '--allow-private-data'];
+  return [...roots.flatMap((root) => ['--data-root', root]), '--allow-private-data', '--services', userServicesFile(home)];
+}
+
+/**
+ * The user's service registry, `~/.eas/services.json`: the embedded
+ * controller resolves `service.serviceName` there (reading it again when it
+ * changes), and `eascmd bench service add` writes it.
+ */
+export function userServicesFile(home: string = os.homedir()): string {
+  return path.join(home, ...USER_SERVICES_FILE);
 }
 
 function spawnController(dataDir: string, port: string, logFile: string, home: string): ChildProcess {
@@ -135,16 +144,24 @@ async function waitCredentials(file: string, timeoutMs: number): Promise<{ id: s
   }
 }
 
-interface LocalPaths {
+export interface LocalPaths {
   home: string;
   dataDir: string;
   logFile: string;
   credentialsFile: string;
+  /** Written by eascmd-controller while it runs (its own pid). */
+  pidFile: string;
 }
 
-function localPaths(home: string): LocalPaths {
+export function localPaths(home: string): LocalPaths {
   const dataDir = controllerDataDir(home);
-  return { home, dataDir, logFile: path.join(dataDir, 'controller.log'), credentialsFile: path.join(dataDir, 'credentials.json') };
+  return {
+    home,
+    dataDir,
+    logFile: path.join(dataDir, 'controller.log'),
+    credentialsFile: path.join(dataDir, 'credentials.json'),
+    pidFile: path.join(dataDir, 'controller.pid'),
+  };
 }
 
 /** Starts the local controller unless something answers at `probe`; true when it had to start one. */

@@ -7,15 +7,19 @@ import { BenchError } from '../contract';
 import { Lines, colorEnabled } from '../output/lines';
 import { expandDefineArgs } from './argv';
 import { CommandSpec } from './command';
+import { agentsCommand } from './agents';
 import { configCommand } from './config';
+import { controllerCommands } from './controller';
 import { CliContext, CliIo, GlobalArgs } from './context';
 import { createCommand } from './create';
 import { deleteCommand } from './delete';
 import { descCommand } from './desc';
 import { CliError } from './errors';
 import { lsCommand } from './ls';
+import { recomputeCommand } from './recompute';
 import { recordsCommand } from './records';
 import { reportCommand } from './report';
+import { serviceCommands } from './service';
 import { startCommand } from './start';
 import { stopCommand } from './stop';
 import { updateCommand } from './update';
@@ -82,9 +86,13 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('config', { alias: 'c', type: 'string', requiresArg: true, global: true, describe: 'Config file (default $EASCMD_CONFIG or ~/.eas/config)' })
     .option('endpoint', { type: 'string', requiresArg: true, global: true, describe: 'Controller URL for this call (overrides the config file)' })
     .option('json', { type: 'boolean', default: false, global: true, describe: "Print the controller's JSON response instead of lines" })
-    .option('yes', { alias: 'y', type: 'boolean', default: false, global: true, describe: 'Answer yes to confirmation prompts' });
+    .option('yes', { alias: 'y', type: 'boolean', default: false, global: true, describe: 'Answer yes to confirmation prompts' })
+    .option('verbose', { type: 'boolean', default: false, global: true, describe: 'Also print the [RequestId] lines the reference shows only for create, ls and update' });
 
   register(root, configCommand, io, select)
+    .command('controller', 'The local controller eascmd started in the background: status, stop, logs', (ctl: Argv<GlobalArgs>) =>
+      controllerCommands(ctl, (y, spec) => register(y, spec, io, select)),
+    )
     .command('bench', 'Stress-testing tasks', (bench: Argv<GlobalArgs>) => {
       register(bench, createCommand, io, select);
       register(bench, lsCommand, io, select);
@@ -92,10 +100,15 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       register(bench, visualizeCommand, io, select);
       register(bench, reportCommand, io, select);
       register(bench, recordsCommand, io, select);
+      register(bench, recomputeCommand, io, select);
       register(bench, updateCommand, io, select);
       register(bench, stopCommand, io, select);
       register(bench, startCommand, io, select);
       register(bench, deleteCommand, io, select);
+      register(bench, agentsCommand, io, select);
+      bench.command('service', 'The local service registry (~/.eas/services.json): add, list', (svc: Argv<GlobalArgs>) =>
+        serviceCommands(svc, (y, spec) => register(y, spec, io, select)),
+      );
       return bench.demandCommand(1, 'Specify a bench command').recommendCommands();
     })
     .demandCommand(1, 'Specify a command')

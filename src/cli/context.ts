@@ -1,5 +1,7 @@
+import * as os from 'node:os';
 import { Connection, connect } from '../api/connect';
 import { resolveConfigPath } from '../api/config';
+import { LocalPaths, localPaths } from '../api/embedded';
 import { Lines, colorEnabled } from '../output/lines';
 import { confirm } from './prompt';
 
@@ -45,12 +47,15 @@ export interface GlobalArgs {
   endpoint?: string;
   json: boolean;
   yes: boolean;
+  /** Also the `[RequestId]` lines the reference's samples do not show (stop, start, delete, desc, report). */
+  verbose?: boolean;
 }
 
 export class CliContext {
   readonly out: Lines;
   readonly json: boolean;
   readonly yes: boolean;
+  readonly verbose: boolean;
   readonly configPath: string;
   readonly timing: Timing;
   private connection?: Promise<Connection>;
@@ -62,8 +67,19 @@ export class CliContext {
     this.out = new Lines(io.stdout, io.stderr, colorEnabled(io.stdout, io.env));
     this.json = args.json;
     this.yes = args.yes;
+    this.verbose = args.verbose === true;
     this.configPath = resolveConfigPath(args.config, io.env, io.home).path;
     this.timing = { ...DEFAULT_TIMING, ...io.timing };
+  }
+
+  /** The user's home: where ~/.eas lives. */
+  get home(): string {
+    return this.io.home ?? os.homedir();
+  }
+
+  /** Where the local (embedded) controller keeps its data, log and pid. */
+  localPaths(): LocalPaths {
+    return localPaths(this.home);
   }
 
   /** Progress bars and the implicit statsview only make sense on a terminal. */
@@ -81,6 +97,15 @@ export class CliContext {
       notify: (line) => (this.json ? this.out.note(`[OK] ${line}`) : this.out.ok(line)),
     });
     return this.connection;
+  }
+
+  /**
+   * `[RequestId]: <id>` for commands whose reference sample shows none (stop,
+   * start, delete, desc, report): only under --verbose, so the lines scripts
+   * read are the reference's.
+   */
+  verboseRequestId(id: string | undefined): void {
+    if (this.verbose) this.out.requestId(id);
   }
 
   confirm(question: string): Promise<boolean> {

@@ -13,7 +13,7 @@ export const deleteCommand: CommandSpec<NameArgs> = {
     const res = await conn.client.deleteTask(conn.region, args.name);
     if (ctx.json) ctx.out.json(res);
     else {
-      ctx.out.requestId(res.RequestId);
+      ctx.verboseRequestId(res.RequestId);
       ctx.out.ok(`Benchmark task ${args.name} is Deleting`);
     }
     await waitDeleted(ctx, conn, args.name);

@@ -1,22 +1,9 @@
-import { TaskDetail } from '../contract';
+import { AgentView, TaskDetail } from '../contract';
 import { formatCapacity, formatMs, formatNumber, formatRate } from '../output/format';
+import { renderDescConfig } from '../output/desc-config';
 import { renderKeyValueTable } from '../output/table';
 import { CommandSpec } from './command';
 import { NameArgs, withName } from './task-command';
-
-/** Strings longer than this are shortened in the Config cell (base64 bodies can be megabytes). */
-const MAX_CONFIG_STRING = 120;
-
-function shorten(value: unknown): unknown {
-  if (typeof value === 'string' && value.length > MAX_CONFIG_STRING) {
-    return `${value.slice(0, 48)}...(${value.length} chars)`;
-  }
-  if (Array.isArray(value)) return value.map(shorten);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shorten(v)]));
-  }
-  return value;
-}
 
 /** The rows of `bench desc`, in the order of SPEC 2.2. */
 export function descRows(task: TaskDetail): [string, string][] {
@@ -31,14 +18,22 @@ export function descRows(task: TaskDetail): [string, string][] {
     ['Message', task.Message],
     ['CreateTime', task.CreateTime],
     ['UpdateTime', task.UpdateTime],
-    ['Config', JSON.stringify(shorten(task.Config), null, 2)],
+    ['Config', renderDescConfig(task.Config)],
   ];
   // Live figures exist while running and after a round.
   if (task.CurrentQPS !== undefined) rows.push(['CurrentQPS', formatNumber(task.CurrentQPS)]);
   if (task.TP99 !== undefined) rows.push(['TP99', formatMs(task.TP99)]);
   if (task.ErrorRate !== undefined) rows.push(['ErrorRate', formatRate(task.ErrorRate)]);
   if (task.Capacity) rows.push(['Capacity', formatCapacity(task.Capacity)]);
+  // which host runs each agent: under the pool launcher they are other machines
+  if (task.Agents?.length) rows.push(['Agents', task.Agents.map(agentLine).join('\n')]);
   return rows;
+}
+
+/** `benchmark-x-10001-1 ready on host-a (10.0.0.7)`. */
+export function agentLine(agent: AgentView): string {
+  const where = agent.Host ? ` on ${agent.Host}${agent.Address && agent.Address !== agent.Host ? ` (${agent.Address})` : ''}` : '';
+  return `${agent.AgentId} ${agent.State}${where}`;
 }
 
 export function renderDesc(task: TaskDetail): string {
@@ -57,7 +52,7 @@ export const descCommand: CommandSpec<NameArgs> = {
       ctx.out.json(task);
       return;
     }
-    ctx.out.requestId(task.RequestId);
+    ctx.verboseRequestId(task.RequestId);
     ctx.out.print(renderDesc(task));
   },
 };

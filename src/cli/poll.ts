@@ -1,6 +1,7 @@
 import { Connection } from '../api/connect';
 import { ApiError } from '../api/errors';
 import { BenchError, GetTaskResponse } from '../contract';
+import { agentLine, agentPhrase } from './agent-line';
 import { CliContext } from './context';
 import { waitTimeoutError } from './errors';
 
@@ -12,14 +13,10 @@ import { waitTimeoutError } from './errors';
 export interface PollOptions {
   /** The goal: polling ends when this holds. */
   done: (task: GetTaskResponse) => boolean;
-  /** Print `[OK] [Agent: a/d]: <Message>` whenever agents or message change. */
+  /** Print `[OK] [Agnet: a/d]: <phrase>` whenever the phrase (the task's state) changes. */
   agentLines: boolean;
   /** For the timeout message: "did not get <goal>", e.g. "to Running". */
   goal: string;
-}
-
-function agentLine(task: GetTaskResponse): string {
-  return `[Agent: ${task.AvailableAgent}/${task.DesiredAgent}]: ${task.Message}`;
 }
 
 /**
@@ -44,15 +41,17 @@ export async function getTaskPatiently(ctx: CliContext, conn: Connection, taskNa
  * slow but progressing start (data download, many agents) is not cut short.
  */
 export async function pollTask(ctx: CliContext, conn: Connection, taskName: string, options: PollOptions): Promise<GetTaskResponse> {
-  let lastLine = '';
+  let lastPhrase = '';
   let lastState = '';
   let deadline = Date.now() + ctx.timing.statusTimeoutMs;
   for (;;) {
     const task = await getTaskPatiently(ctx, conn, taskName);
-    const line = agentLine(task);
-    if (options.agentLines && line !== lastLine) ctx.out.ok(line);
-    lastLine = line;
-    const state = `${task.Status}|${line}`;
+    // One line per state, as the reference prints them; agents coming up
+    // one by one show in `bench desc` (and the timeout message below).
+    const phrase = agentPhrase(task.Status, task.Message);
+    if (options.agentLines && phrase !== lastPhrase) ctx.out.ok(agentLine(task));
+    lastPhrase = phrase;
+    const state = `${task.Status}|${task.AvailableAgent}/${task.DesiredAgent}|${task.Message}`;
     if (state !== lastState) deadline = Date.now() + ctx.timing.statusTimeoutMs;
     lastState = state;
     if (options.done(task)) return task;

@@ -62,8 +62,11 @@ export async function confirm(question: string, options: ConfirmOptions): Promis
       input: options.stdin,
       ...(options.output instanceof tty.WriteStream ? { output: options.output } : {}),
     });
-    const answer = await prompt<{ ok: boolean }>([{ type: 'confirm', name: 'ok', message: question, default: true }]);
-    return answer.ok;
+    // An input prompt with the reference's `[Y/n]` as its suffix and no `?`
+    // prefix, so the terminal shows the reference's line; inquirer's confirm
+    // would add its own `(Y/n)` hint.
+    const answer = await prompt<{ text: string }>([{ type: 'input', name: 'text', message: question, prefix: '', suffix: ' [Y/n]' }]);
+    return parseConfirmAnswer(answer.text);
   }
   options.output.write(`${question} [Y/n]\n`);
   return parseConfirmAnswer(await readLine(options.stdin));

@@ -13,7 +13,7 @@ export const reportCommand: CommandSpec<NameArgs> = {
       ctx.out.json(res);
       return;
     }
-    ctx.out.requestId(res.RequestId);
+    ctx.verboseRequestId(res.RequestId);
     ctx.out.ok(`Benchmark task ${args.name} report url: ${res.ReportUrl}`);
   },
 };

@@ -20,7 +20,7 @@ export const startCommand: CommandSpec<StartArgs> = {
     if (ctx.json) {
       if (!args.wait) ctx.out.json(res);
     } else {
-      ctx.out.requestId(res.RequestId);
+      ctx.verboseRequestId(res.RequestId);
       ctx.out.ok(`Task [${args.name}] is starting`);
     }
     await followStarted(ctx, conn, args.name, args);

@@ -15,7 +15,7 @@ export const stopCommand: CommandSpec<NameArgs> = {
     const res = await conn.client.stopTask(conn.region, args.name);
     if (ctx.json) ctx.out.json(res);
     else {
-      ctx.out.requestId(res.RequestId);
+      ctx.verboseRequestId(res.RequestId);
       ctx.out.ok(`Task [${args.name}] is stopping`);
     }
     const task = await pollTask(ctx, conn, args.name, { done: (t) => isFinalStatus(t.Status), agentLines: !ctx.json, goal: 'to Stopped' });

@@ -1,9 +1,11 @@
-import type { LlmRequestRecord } from './protocol';
+import type { LlmMetricKey, LlmRequestRecord } from './protocol';
 import { TaskSpec } from './task';
 
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
 export const API_PREFIX = '/api/v2/benchmark-tasks';
 export const STATSVIEW_PATH = '/eas-benchmark/statsview';
+/** `GET` lists the agents: the pool's (idle and busy) under `--agent-launcher pool`, else those of running rounds. */
+export const AGENTS_API_PATH = '/api/v2/benchmark-agents';
 
 export type TaskStatus =
   | 'Creating'
@@ -26,6 +28,19 @@ export function isFinalStatus(status: TaskStatus): boolean {
 
 export interface ApiResponse {
   RequestId: string;
+}
+
+/**
+ * `GET /healthz` (no auth): enough for `eascmd controller status` to tell a
+ * controller from anything else on the port, and to be sure the pid in its
+ * data dir is this very process before `eascmd controller stop` signals it.
+ */
+export interface HealthResponse {
+  Status: 'ok';
+  Region: string;
+  /** The eas-bench package version of the running controller. */
+  Version: string;
+  Pid: number;
 }
 
 export interface ErrorResponse extends ApiResponse {
@@ -139,18 +154,25 @@ export interface TaskEvent {
   Step?: Step;
 }
 
-export interface LlmStatistic {
-  Average: number;
-  Min: number;
-  Max: number;
-  Median: number;
-  P75: number;
-  P90: number;
-  P99: number;
-  N: number;
+/**
+ * One row of an LLM table. `Median` is always there; every other percentile
+ * of `llm.percentiles` is a `P<p>` key (`P75`, `P99`, `P99.9`), in the
+ * order asked (percentileKey names them).
+ */
+export type LlmStatistic = { Average: number; Min: number; Max: number; Median: number; N: number } & { [percentile: `P${string}`]: number };
+
+/** The columns of an LLM table, in order (Average, Min, Max, Median, the percentiles, N), as its rows hold them. */
+export function statisticColumns(stage: Partial<Record<string, LlmStatistic>> | undefined): string[] {
+  const first = Object.values(stage ?? {}).find((s) => s !== undefined);
+  return first ? Object.keys(first) : ['Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'];
 }
 
-export type LlmMetricName = 'TTFT' | 'TPOT' | 'ITL' | 'E2EL' | 'InputTokens' | 'OutputTokens' | 'OutputTokenThroughput';
+/** The key of percentile `p` in an LlmStatistic: `Median` for 50, else `P<p>`. */
+export function percentileKey(p: number): 'Median' | `P${string}` {
+  return p === 50 ? 'Median' : `P${p}`;
+}
+
+export type LlmMetricName = LlmMetricKey;
 
 /**
  * AISBench's "Common Metric" table, by its names without spaces, in its order.
@@ -177,6 +199,36 @@ export type LlmCommonMetrics = {
   Goodput: number;
 };
 
+/** AISBench's "Common Metric" names, with their spaces, by the JSON key of LlmCommonMetrics. */
+export const COMMON_METRIC_NAMES: Readonly<Record<keyof LlmCommonMetrics, string>> = {
+  BenchmarkDuration: 'Benchmark Duration',
+  TotalRequests: 'Total Requests',
+  FailedRequests: 'Failed Requests',
+  SuccessRequests: 'Success Requests',
+  Concurrency: 'Concurrency',
+  MaxConcurrency: 'Max Concurrency',
+  RequestThroughput: 'Request Throughput',
+  TotalInputTokens: 'Total Input Tokens',
+  PrefillTokenThroughput: 'Prefill Token Throughput',
+  TotalGeneratedTokens: 'Total Generated Tokens',
+  InputTokenThroughput: 'Input Token Throughput',
+  OutputTokenThroughput: 'Output Token Throughput',
+  TotalTokenThroughput: 'Total Token Throughput',
+  Goodput: 'Goodput',
+};
+
+/** The reference name of a common metric key (the key itself when it has none). */
+export function commonMetricName(key: string): string {
+  return (COMMON_METRIC_NAMES as Readonly<Record<string, string>>)[key] ?? key;
+}
+
+/** Common metrics keyed by their reference names (`Benchmark Duration`, ...), in AISBench's order. */
+export function namedCommonMetrics(common: LlmCommonMetrics): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(common)) out[commonMetricName(key)] = value;
+  return out;
+}
+
 export interface LlmResult {
   Total: Record<LlmMetricName, LlmStatistic>;
   Stable: Record<LlmMetricName, LlmStatistic>;
@@ -184,8 +236,24 @@ export interface LlmResult {
   Common: LlmCommonMetrics;
   /** The same common metrics for the steady stage. */
   StableCommon?: LlmCommonMetrics;
+  /**
+   * The common metrics again under the names the references give them, with
+   * spaces (`Benchmark Duration`, `Max Concurrency`), as the tables show them;
+   * `Common` and `StableCommon` keep SPEC 6's names without spaces.
+   */
+  CommonMetric?: { Total: Record<string, number>; Stable?: Record<string, number> };
   /** Where token counts came from: usage, tokenizer, or chunks (said in the report). */
   TokenSource?: string;
+  /** The percentiles of the tables (`llm.percentiles`). */
+  Percentiles?: number[];
+  /** The steady stage, Unix ms (t2 and t4 of AISBench), when there is one. */
+  StableStage?: { StartMs: number; EndMs: number };
+  /**
+   * How the figures were computed: `histograms` (live and stored results:
+   * the agents' per-second HDR histograms, percentiles within 0.1%) or
+   * `records` (`bench recompute`: exact, from every stored request).
+   */
+  Computed?: 'histograms' | 'records';
 }
 
 export interface TaskDetail extends TaskSummary {
@@ -206,9 +274,33 @@ export interface TaskDetail extends TaskSummary {
   Events: TaskEvent[];
   LLM?: LlmResult;
   ReportUrl?: string;
+  /** The running round's agents, with the host each runs on. */
+  Agents?: AgentView[];
 }
 
 export interface GetTaskResponse extends ApiResponse, TaskDetail {}
+
+/** One agent: of a round (desc), or of the pool (`bench agents`). */
+export interface AgentView {
+  AgentId: string;
+  /** The host name it gave. */
+  Host?: string;
+  /** The address its connection comes from, as the controller sees it. */
+  Address?: string;
+  Pid?: number;
+  /** A pool agent: idle or busy. An agent of a round: launching, connected, ready, done, retiring or disconnected. */
+  State: string;
+  TaskName?: string;
+  RoundId?: number;
+  /** The seat a busy pool agent serves (the round's agent id). */
+  Seat?: string;
+}
+
+export interface ListAgentsResponse extends ApiResponse {
+  /** local, pool or kubernetes (`--agent-launcher`). */
+  Launcher: string;
+  Agents: AgentView[];
+}
 
 export interface ListTasksResponse extends ApiResponse {
   Tasks: TaskSummary[];
@@ -242,6 +334,42 @@ export interface LlmRecordsResponse extends ApiResponse {
   /** 0 when the task has no round yet. */
   RoundId: number;
   Records: LlmRequestRecord[];
+}
+
+/**
+ * Which steady stage `bench recompute` uses: `auto` (AISBench's rule on the
+ * records), `none` (no steady stage), or the requests sent between FROM and
+ * TO seconds after the run's first send (`30-90`).
+ */
+export type LlmSteadyChoice = 'auto' | 'none' | { FromS: number; ToS: number };
+
+/** Parses `--steady` / `?steady=`: the choice, or why the text is not one (field `steady`). */
+export function parseSteadyChoice(text: string): { steady: LlmSteadyChoice } | { problem: string } {
+  if (text === 'auto' || text === 'none') return { steady: text };
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
+  if (!m) return { problem: 'must be auto, none or FROM-TO (seconds after the first send, e.g. 30-90)' };
+  const [fromS, toS] = [Number(m[1]), Number(m[2])];
+  if (!(toS > fromS)) return { problem: `must end after it starts (${text})` };
+  return { steady: { FromS: fromS, ToS: toS } };
+}
+
+/** Parses a percentile list (`50,90,99.9`): ascending numbers in (0, 100), at most 10, or why not (field `percentiles`). */
+export function parsePercentileList(text: string): number[] | string {
+  const parts = text.split(',').map((p) => p.trim());
+  const values = parts.map(Number);
+  if (parts.length === 0 || parts.length > 10 || parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v))) return 'must be 1 to 10 numbers separated by commas, e.g. 50,90,99';
+  if (values.some((v) => v <= 0 || v >= 100)) return 'each must be > 0 and < 100';
+  if (values.some((v, i) => i > 0 && v <= values[i - 1])) return 'must be ascending, without repeats';
+  return values;
+}
+
+/** `GET .../{TaskName}/recompute`: the `LLM` section again, computed exactly from the stored records (AISBench's --reuse). */
+export interface LlmRecomputeResponse extends ApiResponse {
+  TaskName: string;
+  RoundId: number;
+  /** Records read from the store. */
+  Records: number;
+  LLM: LlmResult;
 }
 
 export interface ReportResponse extends ApiResponse {
@@ -301,6 +429,10 @@ export interface StatsPoint {
   TTFTAvg?: number;
   TPOTAvg?: number;
   OutputTPS?: number;
+  /** LLM tasks: mean requests in flight during the second (all agents, client side). */
+  InFlight?: number;
+  /** LLM tasks: most requests in flight during the second (the sum of each agent's most). */
+  MaxInFlight?: number;
 }
 
 export interface StatsResponse extends ApiResponse {

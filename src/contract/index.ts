@@ -7,4 +7,5 @@ export * from './signing';
 export * from './redact';
 export * from './origin';
 export * from './numbers';
+export * from './services';
 export * from './pool';

@@ -31,8 +31,14 @@ export interface PoolHello {
 export type PoolAgentToController = PoolHello | { type: 'seat-ended'; agentId: string };
 
 export type ControllerToPoolAgent =
-  /** Joined: the controller knows the agent as `agentId`. */
-  | { type: 'welcome'; agentId: string }
+  /**
+   * Joined: the controller knows the agent as `agentId`, and pings its link
+   * every `heartbeatMs`. A link that misses a ping's answer is dropped by the
+   * controller; one that hears no ping for three periods is dropped and
+   * dialled again by the agent: a host that died or a network that broke
+   * without a close is found either way.
+   */
+  | { type: 'welcome'; agentId: string; heartbeatMs: number }
   /** Serve a round: connect as `agentId` with `token`, that seat's own secret, to the same agents URL. */
   | { type: 'seat'; agentId: string; token: string; taskName: string; roundId: number }
   /** Leave the seat (the round wants fewer agents, or it ended): stop and close its connection. */
@@ -111,7 +117,8 @@ export function parsePoolControllerMessage(text: string): ControllerToPoolAgent 
   if (!isObject(value)) return 'not a JSON object';
   switch (value.type) {
     case 'welcome':
-      return isName(value.agentId, AGENT_LIMITS.idChars) ? { type: 'welcome', agentId: value.agentId } : 'malformed welcome';
+      if (!isName(value.agentId, AGENT_LIMITS.idChars) || !isCount(value.heartbeatMs) || value.heartbeatMs === 0) return 'malformed welcome';
+      return { type: 'welcome', agentId: value.agentId, heartbeatMs: value.heartbeatMs };
     case 'seat':
       if (!isName(value.agentId, AGENT_LIMITS.idChars) || !isName(value.token, AGENT_LIMITS.tokenChars)) return 'malformed seat';
       if (!isName(value.taskName, AGENT_LIMITS.idChars) || !isCount(value.roundId)) return 'malformed seat';

@@ -167,8 +167,49 @@ export interface AgentStatsFrame {
   eventLoopLagMs: number;
   /** The agent's own figures for the second (absent from agents that do not measure them). */
   generator?: GeneratorHealth;
-  /** LLM tasks: per-request records completed this second. */
+  /** LLM tasks: per-request records completed this second (the controller writes them to disk, it does not keep them). */
   llmRecords?: LlmRequestRecord[];
+  /** LLM tasks: the second's LLM histograms and counters, what every live and stored LLM figure is made of. */
+  llm?: LlmSecondFrame;
+}
+
+/** The LLM metrics of a second, by their table names. */
+export const LLM_METRICS = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+export type LlmMetricKey = (typeof LLM_METRICS)[number];
+
+/**
+ * One LLM metric over one second: the HDR histogram (compressed base64) of
+ * its values times the metric's scale (1000 for times and token/s: µs and
+ * millitoken/s; 1 for token counts), and the exact count, sum, min and max of
+ * the values themselves, so averages and extremes stay exact after merges.
+ */
+export interface LlmMetricSecond {
+  h: string;
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** What an LLM agent measured in one second: the requests that ended in it, and how many were in flight. */
+export interface LlmSecondFrame {
+  /** Requests that ended in the second, failed ones included. */
+  requests: number;
+  success: number;
+  /** Successful requests whose token counts came from `usage`. */
+  usage: number;
+  /** Successful requests of the second, by metric; a metric without samples is absent. */
+  metrics: Partial<Record<LlmMetricKey, LlmMetricSecond>>;
+  /** Most requests in flight at once during the second (an end before a send at the same instant). */
+  maxInFlight: number;
+  /** Time integral of the in-flight count over the second, ms (busyMs / 1000 = mean in flight). */
+  busyMs: number;
+  /** Unix ms at which the count first reached maxInFlight in the second, and the last moment it was there; null when nothing was in flight. */
+  maxFromMs: number | null;
+  maxUntilMs: number | null;
+  /** Earliest send and latest end (Unix ms) of the requests that ended in the second. */
+  firstSendMs: number | null;
+  lastEndMs: number | null;
 }
 
 export type AgentToController =
@@ -315,6 +356,36 @@ function checkGeneratorHealth(value: unknown): GeneratorHealth | undefined | str
   return health;
 }
 
+function isNumberOrNull(value: unknown): value is number | null {
+  return value === null || isFiniteNumber(value);
+}
+
+function checkLlmSecond(value: unknown): LlmSecondFrame | string {
+  if (!isObject(value)) return 'llm must be an object';
+  for (const key of ['requests', 'success', 'usage', 'maxInFlight'] as const) if (!isCount(value[key])) return `llm.${key} must be a count`;
+  if (!isNonNegative(value.busyMs)) return 'llm.busyMs must be a number >= 0';
+  for (const key of ['maxFromMs', 'maxUntilMs', 'firstSendMs', 'lastEndMs'] as const) if (!isNumberOrNull(value[key])) return `llm.${key} must be a number or null`;
+  if (!isObject(value.metrics)) return 'llm.metrics must be an object';
+  const metrics: Partial<Record<LlmMetricKey, LlmMetricSecond>> = {};
+  for (const [name, m] of Object.entries(value.metrics)) {
+    if (!(LLM_METRICS as readonly string[]).includes(name)) return `llm.metrics has an unknown metric ${JSON.stringify(name.slice(0, 40))}`;
+    if (!isObject(m) || !isHistogram(m.h) || !isCount(m.n) || !isNonNegative(m.sum) || !isNonNegative(m.min) || !isNonNegative(m.max)) return `llm.metrics.${name} must be {h, n, sum, min, max}`;
+    metrics[name as LlmMetricKey] = { h: m.h, n: m.n, sum: m.sum, min: m.min, max: m.max };
+  }
+  return {
+    requests: value.requests as number,
+    success: value.success as number,
+    usage: value.usage as number,
+    metrics,
+    maxInFlight: value.maxInFlight as number,
+    busyMs: value.busyMs as number,
+    maxFromMs: value.maxFromMs as number | null,
+    maxUntilMs: value.maxUntilMs as number | null,
+    firstSendMs: value.firstSendMs as number | null,
+    lastEndMs: value.lastEndMs as number | null,
+  };
+}
+
 const FRAME_COUNTS = ['second', 'requests', 'sent', 'bytesIn', 'bytesOut', 'dropped', 'inFlight', 'totalSent'] as const;
 
 function checkStatsFrame(value: unknown): AgentStatsFrame | string {
@@ -337,6 +408,12 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
       llmRecords.push(record);
     }
   }
+  let llm: LlmSecondFrame | undefined;
+  if (value.llm !== undefined) {
+    const checked = checkLlmSecond(value.llm);
+    if (typeof checked === 'string') return `frame.${checked}`;
+    llm = checked;
+  }
   const counts = value as Record<(typeof FRAME_COUNTS)[number], number>;
   return {
     second: counts.second,
@@ -353,6 +430,7 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
     eventLoopLagMs: value.eventLoopLagMs,
     ...(generator ? { generator } : {}),
     ...(llmRecords ? { llmRecords } : {}),
+    ...(llm ? { llm } : {}),
   };
 }
 

@@ -66,6 +66,8 @@ export interface LlmSpec {
   ignoreEos?: boolean;
   dataset?: LlmDatasetSpec;
   slo?: LlmSloSpec;
+  /** Percentiles of every LLM table (AISBench's P50..P99 columns), ascending; default DEFAULTS.llmPercentiles. */
+  percentiles?: number[];
 }
 
 export interface TaskSpec {
@@ -113,6 +115,8 @@ export const DEFAULTS = {
   llmOutputTokens: 128,
   llmBurstiness: 1,
   llmSeed: 0,
+  /** AISBench's default percentile columns, and P95. */
+  llmPercentiles: [50, 75, 90, 95, 99] as readonly number[],
   llmConcurrency: 1,
   /** throughput mode without requestCount or maxConcurrency: how many streams "all at once" means. */
   llmThroughputStreams: 200,
@@ -129,6 +133,7 @@ type Rule =
   | { kind: 'boolean' }
   | { kind: 'stringList'; maxItems: number; maxLength: number }
   | { kind: 'intPair'; min: number; max: number }
+  | { kind: 'numberList'; min: number; max: number; minItems: number; maxItems: number }
   | { kind: 'object'; fields: Record<string, Rule>; required?: readonly string[] };
 
 const LIMITS = {
@@ -236,6 +241,7 @@ const SCHEMA: Rule = {
             path: { kind: 'string', minLength: 1, maxLength: LIMITS.maxStringLength },
           },
         },
+        percentiles: { kind: 'numberList', min: 0, max: 100, minItems: 1, maxItems: 10 },
         slo: {
           kind: 'object',
           fields: {
@@ -330,6 +336,18 @@ function checkRule(rule: Rule, value: unknown, path: string, errors: FieldError[
         else if (v < rule.min || v > rule.max) errors.push({ field: `${path}[${i}]`, message: `must be between ${rule.min} and ${rule.max}` });
       }
       if (typeof lo === 'number' && typeof hi === 'number' && lo > hi) errors.push({ field: path, message: 'min must be <= max' });
+      return;
+    }
+    case 'numberList': {
+      if (!Array.isArray(value) || value.length < rule.minItems || value.length > rule.maxItems) {
+        errors.push({ field: path, message: `must be a list of ${rule.minItems} to ${rule.maxItems} numbers` });
+        return;
+      }
+      value.forEach((v: unknown, i) => {
+        if (typeof v !== 'number' || !Number.isFinite(v)) errors.push({ field: `${path}[${i}]`, message: `must be a number, got ${describe(v)}` });
+        else if (v <= rule.min || v >= rule.max) errors.push({ field: `${path}[${i}]`, message: `must be > ${rule.min} and < ${rule.max}` });
+        else if (i > 0 && typeof value[i - 1] === 'number' && v <= (value[i - 1] as number)) errors.push({ field: `${path}[${i}]`, message: 'must be greater than the one before (ascending, no repeats)' });
+      });
       return;
     }
     case 'object': {

@@ -1,4 +1,4 @@
-import { Capacity, LlmMetricName, LlmResult, LlmStatistic, RoundResult } from '../contract';
+import { Capacity, LlmMetricName, LlmResult, LlmStatistic, RoundResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
 
@@ -100,17 +100,19 @@ type LlmStage = Record<LlmMetricName, LlmStatistic>;
 /** The AISBench "Performance Parameters" table: one row per metric and stage (total, stable). */
 function llmParametersTable(stages: [string, LlmStage | undefined][]): string | undefined {
   const rows: Cell[][] = [];
+  // the columns the rows hold: Average, Min, Max, Median, the task's llm.percentiles, N
+  const columns = statisticColumns(stages[0][1]);
   for (const [name, unit] of LLM_METRICS) {
     for (const [stageName, stage] of stages) {
-      const s = stage?.[name];
+      const s = stage?.[name] as Record<string, number> | undefined;
       if (!s) continue;
-      const v = (x: number): string => `${formatNumber(x, 4)}${unit}`;
-      rows.push([name, stageName, v(s.Average), v(s.Min), v(s.Max), v(s.Median), v(s.P75), v(s.P90), v(s.P99), s.N]);
+      const v = (x: number | undefined): string => (x === undefined ? '-' : `${formatNumber(x, 4)}${unit}`);
+      rows.push([name, stageName, ...columns.map((c) => (c === 'N' ? (s.N ?? 0) : v(s[c])))]);
     }
   }
   if (rows.length === 0) return undefined;
-  return renderTable(['Performance Parameters', 'Stage', 'Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'], rows, {
-    align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  return renderTable(['Performance Parameters', 'Stage', ...columns], rows, {
+    align: ['left', 'left', ...columns.map(() => 'right' as const)],
   });
 }
 
@@ -123,7 +125,8 @@ function llmCommonTable(stages: [string, Record<string, number> | undefined][]):
     for (const [stageName, common] of stages) {
       const value = common?.[name];
       if (value === undefined) continue;
-      rows.push([name, stageName, `${formatNumber(value, 4)}${commonUnit(name)}`]);
+      // AISBench's names, with spaces ("Benchmark Duration")
+      rows.push([commonMetricName(name), stageName, `${formatNumber(value, 4)}${commonUnit(name)}`]);
     }
   }
   if (rows.length === 0) return undefined;
@@ -135,7 +138,8 @@ function keyValue(rows: [string, string][]): string {
   return renderKeyValueTable(rows, { valueWidth });
 }
 
-function llmSections(llm: LlmResult): string[] {
+/** The AISBench-style LLM tables (Performance Parameters, Common Metric) and where the token counts came from. */
+export function llmSections(llm: LlmResult): string[] {
   const out: string[] = [];
   const parameters = llmParametersTable([
     ['total', llm.Total],

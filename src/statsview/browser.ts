@@ -29,6 +29,8 @@ export interface StatsviewPageState {
   links: string[];
   task?: TaskDetail;
   charts: Record<string, ChartData>;
+  /** The shaded span of a chart, by chart id (the steady stage on the concurrency chart). */
+  bands: Record<string, { name: string; from: number; to: number }>;
 }
 
 export function statsviewMain(): void {
@@ -38,6 +40,8 @@ export function statsviewMain(): void {
     yName: string;
     llm?: boolean;
     data(series: StatsPoint[], task: TaskDetail | undefined): ChartData;
+    /** A named span of the x axis to shade (elapsed seconds), e.g. the steady stage. */
+    band?(series: StatsPoint[], task: TaskDetail | undefined): { name: string; from: number; to: number } | undefined;
   }
 
   const perSecond = (series: StatsPoint[], value: (p: StatsPoint) => number | undefined): Pair[] => {
@@ -110,9 +114,24 @@ export function statsviewMain(): void {
     { id: 'chart-ttft', kind: 'line', yName: 'ms', llm: true, data: (s) => ({ TTFTAvg: perSecond(s, (p) => p.TTFTAvg) }) },
     { id: 'chart-tpot', kind: 'line', yName: 'ms', llm: true, data: (s) => ({ TPOTAvg: perSecond(s, (p) => p.TPOTAvg) }) },
     { id: 'chart-tps', kind: 'line', yName: 'tokens/s', llm: true, data: (s) => ({ OutputTPS: perSecond(s, (p) => p.OutputTPS) }) },
+    {
+      id: 'chart-concurrency',
+      kind: 'line',
+      yName: 'requests',
+      llm: true,
+      data: (s) => ({ InFlight: perSecond(s, (p) => p.InFlight), MaxInFlight: perSecond(s, (p) => p.MaxInFlight) }),
+      band: (s, t) => {
+        const stage = t?.LLM?.StableStage;
+        const first = s[0];
+        if (!stage || !first) return undefined;
+        // elapsed of a Unix ms: the points' Time (Unix s) and Elapsed side by side
+        const elapsed = (ms: number): number => round(ms / 1000 - (first.Time - first.Elapsed));
+        return { name: 'steady stage', from: elapsed(stage.StartMs), to: elapsed(stage.EndMs) };
+      },
+    },
   ];
 
-  const state: StatsviewPageState = { points: 0, frames: 0, link: 'connecting', links: [], charts: {} };
+  const state: StatsviewPageState = { points: 0, frames: 0, link: 'connecting', links: [], charts: {}, bands: {} };
   (window as unknown as { __statsview: StatsviewPageState }).__statsview = state;
   let series: StatsPoint[] = [];
   let task: TaskDetail | undefined;
@@ -167,6 +186,9 @@ export function statsviewMain(): void {
           : `${(r.GeneratorLimitedShare * 100).toFixed(1)}% of seconds: their latency is the generator's, not the service's`,
     );
     text('task-message', task.Message);
+    // where each agent runs (with pool agents, the hosts of the fleet); the page script imports nothing, so it formats here
+    const agents = (task.Agents ?? []).map((a) => `${a.AgentId} ${a.State}${a.Host ? ` on ${a.Host}` : ''}${a.Address && a.Address !== a.Host ? ` (${a.Address})` : ''}`);
+    text('task-agents', agents.length ? agents.join(', ') : '-');
     const list = byId('events');
     list.replaceChildren();
     const events = (task.Events ?? []).slice(-12).reverse();
@@ -212,11 +234,14 @@ export function statsviewMain(): void {
         yAxis: { type: 'value', name: spec.yName, minInterval: spec.yName === 'agents' ? 1 : 0 },
       };
       if (spec.kind === 'line') {
+        const band = spec.band?.(series, task);
+        if (band) state.bands[spec.id] = band;
+        const markArea = band ? { silent: true, itemStyle: { opacity: 0.15 }, label: { show: true, position: 'insideTop' }, data: [[{ name: band.name, xAxis: band.from }, { xAxis: band.to }]] } : undefined;
         chartFor(spec).setOption({
           ...common,
           legend: { top: 24, data: names },
           xAxis: { type: 'value', name: 's', min: 'dataMin', max: 'dataMax', minInterval: 1 },
-          series: names.map((name) => ({ name, type: 'line', showSymbol: data[name].length < 2, data: data[name] })),
+          series: names.map((name, i) => ({ name, type: 'line', showSymbol: data[name].length < 2, data: data[name], ...(i === 0 && markArea ? { markArea } : {}) })),
         });
       } else {
         const name = names[0];

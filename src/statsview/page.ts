@@ -17,6 +17,7 @@ const LLM_CHARTS: readonly [string, string][] = [
   ['chart-ttft', 'Time to first token, average per second (ms)'],
   ['chart-tpot', 'Time per output token, average per second (ms)'],
   ['chart-tps', 'Output tokens per second'],
+  ['chart-concurrency', 'Requests in flight per second (mean and most; steady stage shaded)'],
 ];
 
 const chartDivs = (charts: readonly [string, string][]): string => charts.map(([id, title]) => `<div class="chart" id="${id}" data-title="${title}"></div>`).join('\n      ');
@@ -68,6 +69,7 @@ export function pageHtml(): string {
         <dt>Capacity</dt><dd id="task-capacity">-</dd>
         <dt>Generator-limited</dt><dd id="task-generator">-</dd>
         <dt>Message</dt><dd id="task-message">-</dd>
+        <dt>Agents</dt><dd id="task-agents">-</dd>
       </dl>
     </div>
     <div class="events">

@@ -135,7 +135,10 @@ export interface LlmClientOptions {
 export interface LlmResultSink extends ResultSink {
   /** Frames will carry the records (possibly none), so the controller knows the seconds have LLM figures. */
   enableLlmRecords(): void;
-  llmRecord(nowMs: number, record: LlmRequestRecord): void;
+  /** A request was sent: it is in flight until llmRecord. */
+  llmSent(nowMs: number): void;
+  /** A request ended: its record, or null when it ended unrecorded (cancelled at a stop, or failed in the client itself). */
+  llmRecord(nowMs: number, record: LlmRequestRecord | null): void;
 }
 
 /** Result of one request, with its times on the performance.now() clock. */
@@ -206,10 +209,14 @@ export class LlmClient implements Sender {
     this.inFlightCount++;
     const prepared = this.prompts.next();
     this.sink.sent(nowMs, prepared.body.length);
+    this.sink.llmSent(nowMs);
     void this.stream(prepared)
       .then(
         (outcome) => {
-          if (!outcome || this.closed) return 0;
+          if (!outcome || this.closed) {
+            this.sink.llmRecord(performance.now(), null);
+            return 0;
+          }
           const endMs = performance.now();
           const { record } = outcome;
           this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn);
@@ -217,6 +224,7 @@ export class LlmClient implements Sender {
           return record.status;
         },
         (err: Error) => {
+          this.sink.llmRecord(performance.now(), null);
           this.log('warn', `LLM request failed unexpectedly: ${err.message}`);
           return STATUS_CONNECTION_FAILED;
         },

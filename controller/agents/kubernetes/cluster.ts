@@ -11,7 +11,11 @@ export class KubernetesApiError extends Error {
     readonly reason: string,
     detail: string,
   ) {
-    super(`Kubernetes refused to ${verb} ${resource}: ${status ? `${status} ${reason}` : reason}${detail ? `: ${detail}` : ''}`);
+    super(
+      status
+        ? `Kubernetes refused to ${verb} ${resource}: ${status} ${reason}${detail ? `: ${detail}` : ''}`
+        : `cannot ${verb} ${resource}: ${reason}${detail ? `: ${detail}` : ''}`,
+    );
     this.name = 'KubernetesApiError';
   }
 }
@@ -104,6 +108,14 @@ export class ClientNodeCluster implements AgentCluster {
   async watchPods(labelSelector: string, onEvent: (type: PodEventType, pod: V1Pod) => void, onError: (err: Error) => void): Promise<() => void> {
     let stopped = false;
     let abort = (): void => undefined;
+    /** The pods seen, so a pod deleted while no watch ran still arrives as DELETED at the next list. */
+    const seen = new Map<string, V1Pod>();
+    const deliver = (type: PodEventType, pod: V1Pod): void => {
+      const name = pod.metadata?.name ?? '';
+      if (type === 'DELETED') seen.delete(name);
+      else seen.set(name, pod);
+      onEvent(type, pod);
+    };
     let retry: NodeJS.Timeout | undefined;
     const again = (): void => {
       if (stopped) return;
@@ -117,12 +129,14 @@ export class ClientNodeCluster implements AgentCluster {
     const follow = async (): Promise<void> => {
       const { body } = await call('list', 'Pods', () => this.core.listNamespacedPod(this.namespace, undefined, undefined, undefined, undefined, labelSelector));
       if (stopped) return;
-      for (const pod of body.items) onEvent('ADDED', pod);
+      const listed = new Set(body.items.map((pod) => pod.metadata?.name ?? ''));
+      for (const [name, pod] of [...seen]) if (!listed.has(name)) deliver('DELETED', pod);
+      for (const pod of body.items) deliver(seen.has(pod.metadata?.name ?? '') ? 'MODIFIED' : 'ADDED', pod);
       const request = (await new Watch(this.config).watch(
         `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`,
         { labelSelector, resourceVersion: body.metadata?.resourceVersion, allowWatchBookmarks: false },
         (type: string, object: V1Pod) => {
-          if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') onEvent(type, object);
+          if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') deliver(type, object);
           // ERROR (a resource version too old): the stream ends and the pods are listed again
         },
         // a watch ends: the server's timeout, a network error or an expired version; list again and go on
@@ -165,5 +179,7 @@ function toApiError(verb: string, resource: string, err: unknown): KubernetesApi
     const message = typeof body.message === 'string' ? body.message : '';
     return new KubernetesApiError(verb, resource, err.statusCode, reason, message);
   }
-  return new KubernetesApiError(verb, resource, undefined, 'cannot reach the API server', err instanceof Error ? err.message : String(err));
+  // duck-typed: a network error may come from another realm (a jest sandbox), where instanceof Error fails
+  const message = typeof (err as { message?: unknown } | null)?.message === 'string' ? (err as { message: string }).message : String(err);
+  return new KubernetesApiError(verb, resource, undefined, 'the Kubernetes API server was not reached', message);
 }

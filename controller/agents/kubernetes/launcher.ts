@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { AgentLauncher, AgentLaunchSpec, AgentRound, LaunchedAgent } from '../launcher';
-import { AgentCluster, PodEventType } from './cluster';
+import { AgentCluster, KubernetesApiError, PodEventType } from './cluster';
 import { AgentJobSettings, controllerSelector, LABELS, labelValue, renderAgentJob, renderRoundSecret, roundObjectName } from './manifests';
 
+/** A call that met a transient error is tried again this often, this long apart, before the round fails. */
+const MAX_RETRIES = 5;
+const RETRY_DELAY_MS = 1000;
 /** Container states that never get better by waiting: the round fails with the pod's reason instead of hanging. */
 const FATAL_WAITING_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
 
@@ -46,6 +49,8 @@ class Slot implements LaunchedAgent {
 interface PodView {
   slot?: Slot;
   terminal: boolean;
+  /** Being deleted: it will not run an agent, so no seat waits for it. */
+  deleting: boolean;
   createdMs: number;
 }
 
@@ -62,7 +67,11 @@ class RoundJob {
   readonly slots: Slot[] = [];
   readonly pods = new Map<string, PodView>();
   private readonly podsToDelete = new Set<string>();
-  private created = false;
+  /** What the API server accepted from this round: all that release deletes. */
+  private readonly made = { secret: false, job: false };
+  /** Tries in a row that met a transient error, and the timer of the next. */
+  private retries = 0;
+  private retryTimer?: NodeJS.Timeout;
   private parallelism = 0;
   private released = false;
   private failure?: string;
@@ -71,7 +80,15 @@ class RoundJob {
 
   constructor(
     readonly round: AgentRound,
-    private readonly launcher: { cluster: AgentCluster; settings: AgentJobSettings; controllerWsUrl?: string; forget(job: RoundJob): void; log(line: string): void },
+    private readonly launcher: {
+      cluster: AgentCluster;
+      settings: AgentJobSettings;
+      controllerWsUrl?: string;
+      /** Resolves once leftovers are removed and pods are watched; rejects with why not. */
+      ready(): Promise<void>;
+      forget(job: RoundJob): void;
+      log(line: string): void;
+    },
   ) {
     this.name = roundObjectName(round);
   }
@@ -120,10 +137,11 @@ class RoundJob {
     const phase = pod.status?.phase;
     const terminal = phase === 'Succeeded' || phase === 'Failed';
     const created = pod.metadata?.creationTimestamp;
-    const view: PodView = known ?? { terminal, createdMs: created ? new Date(created).getTime() : Date.now() };
+    const view: PodView = known ?? { terminal, deleting: false, createdMs: created ? new Date(created).getTime() : Date.now() };
     view.terminal = terminal;
+    view.deleting = Boolean(pod.metadata?.deletionTimestamp);
     this.pods.set(name, view);
-    if (!view.slot && !terminal && !pod.metadata?.deletionTimestamp) this.bindWaitingPods();
+    if (!view.slot && !terminal && !view.deleting) this.bindWaitingPods();
     const status = pod.status?.containerStatuses?.[0];
     if (terminal) {
       view.slot?.exit(status?.state?.terminated?.exitCode ?? (phase === 'Succeeded' ? 0 : 1), null);
@@ -139,7 +157,7 @@ class RoundJob {
   private bindWaitingPods(): void {
     const free = this.slots.filter((s) => !s.podName);
     if (!free.length) return;
-    const waiting = [...this.pods.entries()].filter(([, p]) => !p.slot && !p.terminal).sort((a, b) => a[1].createdMs - b[1].createdMs);
+    const waiting = [...this.pods.entries()].filter(([, p]) => !p.slot && !p.terminal && !p.deleting).sort((a, b) => a[1].createdMs - b[1].createdMs);
     for (const [podName, pod] of waiting) {
       const slot = free.shift();
       if (!slot) return;
@@ -176,24 +194,30 @@ class RoundJob {
     const { cluster, settings } = this.launcher;
     try {
       if (this.released) {
-        if (this.created) {
-          this.created = false;
-          await cluster.deleteJob(this.name);
-          await cluster.deleteSecret(this.name);
-        }
+        clearTimeout(this.retryTimer);
+        // only what this round made: a name already taken (409) belongs to someone else
+        if (this.made.job) await cluster.deleteJob(this.name);
+        this.made.job = false;
+        if (this.made.secret) await cluster.deleteSecret(this.name);
+        this.made.secret = false;
         this.launcher.forget(this);
         return;
       }
       if (this.failure) return;
-      if (!this.created) {
+      if (!this.made.job) {
         if (!this.slots.length) return;
+        await this.launcher.ready();
+        // released meanwhile: the pass that follows deletes what there is
+        if (this.released) return;
+        if (!this.made.secret) {
+          await cluster.createSecret(renderRoundSecret(settings, this.round, this.token));
+          this.made.secret = true;
+        }
         const controllerWsUrl = this.launcher.controllerWsUrl ?? this.slots[0].spec.controllerWsUrl;
-        // marked first: a release during these calls deletes whatever of them was made
-        this.created = true;
-        this.parallelism = this.slots.length;
-        await cluster.createSecret(renderRoundSecret(settings, this.round, this.token));
-        await cluster.createJob(renderAgentJob(settings, this.round, controllerWsUrl, this.parallelism));
-        return;
+        const parallelism = this.slots.length;
+        await cluster.createJob(renderAgentJob(settings, this.round, controllerWsUrl, parallelism));
+        this.made.job = true;
+        this.parallelism = parallelism;
       }
       if (this.parallelism !== this.slots.length) {
         const next = this.slots.length;
@@ -201,13 +225,33 @@ class RoundJob {
         this.parallelism = next;
       }
       for (const podName of [...this.podsToDelete]) {
-        this.podsToDelete.delete(podName);
         await cluster.deletePod(podName);
+        this.podsToDelete.delete(podName);
       }
+      this.retries = 0;
     } catch (err) {
-      this.fail((err as Error).message);
+      const message = (err as Error).message;
+      if (!this.released && isTransient(err) && this.retries < MAX_RETRIES) {
+        // a blip of the API server (5xx, 429, the network) must not end a running benchmark
+        this.retries++;
+        this.launcher.log(`${message}; trying again in ${RETRY_DELAY_MS / 1000} s`);
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.sync(), RETRY_DELAY_MS);
+        this.retryTimer.unref();
+        return;
+      }
+      if (!this.released) return this.fail(message);
+      // the round is over: nobody waits for it; the next controller start removes what is left
+      this.launcher.log(`${message}; left for the cleanup at the next start`);
+      this.launcher.forget(this);
     }
   }
+}
+
+/** Whether another try may succeed: the API server answered 429 or 5xx, or was not reached. */
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof KubernetesApiError)) return false;
+  return err.status === undefined || err.status === 429 || err.status >= 500;
 }
 
 export interface KubernetesLauncherOptions {
@@ -230,6 +274,7 @@ export class KubernetesAgentLauncher implements AgentLauncher {
   readonly capacity: number;
   private readonly jobs = new Map<string, RoundJob>();
   private stopWatch?: () => void;
+  private starting?: Promise<unknown>;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: KubernetesLauncherOptions) {
@@ -241,16 +286,34 @@ export class KubernetesAgentLauncher implements AgentLauncher {
    * Removes the Jobs and Secrets of rounds this controller no longer runs
    * (left by a controller that died), then follows the agent pods.
    */
-  async start(): Promise<{ removedJobs: string[] }> {
+  start(): Promise<{ removedJobs: string[] }> {
+    const started = this.removeLeftoversAndWatch();
+    this.starting = started;
+    return started;
+  }
+
+  private async removeLeftoversAndWatch(): Promise<{ removedJobs: string[] }> {
     const { cluster, settings } = this.options;
     const selector = controllerSelector(settings);
-    const live = new Set(this.jobs.keys());
-    const removedJobs = (await cluster.listJobs(selector)).filter((name) => !live.has(name));
+    // rounds launched meanwhile wait for this (ready), so every Job listed now is a leftover
+    const removedJobs = (await cluster.listJobs(selector)).filter((name) => !this.jobs.has(name));
     for (const name of removedJobs) await cluster.deleteJob(name);
-    for (const name of await cluster.listSecrets(selector)) if (!live.has(name)) await cluster.deleteSecret(name);
+    for (const name of await cluster.listSecrets(selector)) if (!this.jobs.has(name)) await cluster.deleteSecret(name);
     if (removedJobs.length) this.log(`removed ${removedJobs.length} agent Job(s) of rounds this controller no longer runs: ${removedJobs.join(', ')}`);
     this.stopWatch = await cluster.watchPods(selector, (type, pod) => this.onPod(type, pod), (err) => this.log(`agent pod watch: ${err.message}`));
     return { removedJobs };
+  }
+
+  /** Resolves once started; a start the cluster refused is tried again here, so a fixed Role needs no controller restart. */
+  private async ready(): Promise<void> {
+    const current = this.starting;
+    if (!current) return;
+    try {
+      await current;
+    } catch {
+      if (this.starting === current) this.starting = this.removeLeftoversAndWatch();
+      await this.starting;
+    }
   }
 
   launch(spec: AgentLaunchSpec): LaunchedAgent {
@@ -262,6 +325,7 @@ export class KubernetesAgentLauncher implements AgentLauncher {
         cluster: this.options.cluster,
         settings: this.options.settings,
         controllerWsUrl: this.options.publicWsUrl,
+        ready: () => this.ready(),
         forget: (done) => {
           if (this.jobs.get(done.name) === done) this.jobs.delete(done.name);
         },

@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadAllYaml, loadYaml, V1Deployment, V1Role } from '@kubernetes/client-node';
+import { modelTypeOf, roundTrip, schemaErrors } from '../helpers/kube-schema';
+import { ROOT } from '../helpers/processes';
+
+/**
+ * What a cluster user deploys: deploy/kubernetes/ (a kustomize base) parsed
+ * and checked against the client library's Kubernetes types, and the
+ * Dockerfile's build steps checked against the README's install.
+ */
+
+const DEPLOY = path.join(ROOT, 'deploy', 'kubernetes');
+type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string } };
+
+const manifestFiles = fs.readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+const manifests: { file: string; doc: Manifest }[] = manifestFiles.flatMap((file) => (loadAllYaml(fs.readFileSync(path.join(DEPLOY, file), 'utf8')) as Manifest[]).map((doc) => ({ file, doc })));
+const find = <T>(kind: string): T => manifests.find((m) => m.doc.kind === kind)?.doc as T;
+const kustomization = loadYaml<{ resources: string[]; namespace: string; secretGenerator: { name: string; files: string[] }[]; images: { name: string }[] }>(fs.readFileSync(path.join(DEPLOY, 'kustomization.yaml'), 'utf8'));
+
+describe('deploy/kubernetes', () => {
+  test('every manifest is a known Kubernetes type with no unknown field, kept whole by the client round trip', () => {
+    expect(manifests.map((m) => m.doc.kind).sort()).toEqual(['Deployment', 'Namespace', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    for (const { file, doc } of manifests) {
+      const type = modelTypeOf(doc);
+      expect({ file, errors: schemaErrors(doc, type) }).toEqual({ file, errors: [] });
+      expect(roundTrip(doc, type)).toEqual(doc);
+    }
+  });
+
+  test('the kustomization lists every manifest, and generates the Secret and names the image the Deployment uses', () => {
+    expect([...kustomization.resources].sort()).toEqual([...manifestFiles].sort());
+    const deployment = find<V1Deployment>('Deployment');
+    const pod = deployment.spec?.template.spec;
+    expect(pod?.volumes?.find((v) => v.secret)?.secret?.secretName).toBe(kustomization.secretGenerator[0].name);
+    expect(kustomization.secretGenerator[0].files).toEqual(['credentials.json']);
+    expect(fs.readFileSync(path.join(DEPLOY, '.gitignore'), 'utf8')).toContain('credentials.json');
+    expect(pod?.containers[0].image).toBe(kustomization.images[0].name);
+  });
+
+  test('the Role allows only jobs, pods and secrets, and the controller runs as its ServiceAccount', () => {
+    const role = find<V1Role>('Role');
+    expect(role.rules?.flatMap((r) => r.resources ?? []).sort()).toEqual(['jobs', 'pods', 'secrets']);
+    expect(role.rules?.every((r) => !r.verbs.includes('*') && !(r.resources ?? []).includes('*'))).toBe(true);
+    expect(find<V1Deployment>('Deployment').spec?.template.spec?.serviceAccountName).toBe(find<Manifest>('ServiceAccount').metadata?.name);
+  });
+
+  test('the controller keeps its data dir on the PVC, reads credentials from the Secret, and every flag it is given exists', () => {
+    const deployment = find<V1Deployment>('Deployment');
+    const pod = deployment.spec?.template.spec;
+    const container = pod?.containers[0];
+    expect(deployment.spec?.strategy?.type).toBe('Recreate');
+    expect(pod?.volumes?.find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim?.claimName).toBe(find<Manifest>('PersistentVolumeClaim').metadata?.name);
+    const mountOf = (volume: string): string | undefined => container?.volumeMounts?.find((m) => m.name === volume)?.mountPath;
+    const args = container?.args ?? [];
+    expect(args).toContain(`--data-dir=${mountOf('data')}`);
+    expect(args).toContain(`--credentials=${mountOf('credentials')}/credentials.json`);
+    expect(args).toContain('--agent-launcher=kubernetes');
+    expect(args).toContain(`--agents-url=ws://${find<Manifest>('Service').metadata?.name}:8020/agents`);
+    const help = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'controller', 'main.js'), '--help'], { encoding: 'utf8' }).stdout;
+    for (const arg of args) expect(help).toContain(`${arg.split('=')[0]} `);
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const stages = text.split(/^FROM /m).slice(1);
+
+  test('two node:20-slim stages; the build installs as CI does and as the README says; the image runs as a non-root uid and holds the three binaries', () => {
+    expect(stages.map((s) => s.split('\n')[0].trim())).toEqual(['node:20-slim AS build', 'node:20-slim']);
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const ci = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8').split('\n');
+    const buildRuns = [...stages[0].matchAll(/^RUN (.+)$/gm)].map((m) => m[1]);
+    expect(buildRuns).toEqual(['npm ci --no-audit --no-fund', 'npm prune --omit=dev']);
+    // the install is CI's own line, so every CI run proves it
+    expect(ci).toContain(buildRuns[0]);
+    expect(readme).toContain(buildRuns.join(' && '));
+    const user = /^USER (\d+)(?::(\d+))?$/m.exec(stages[1]);
+    expect(Number(user?.[1])).toBeGreaterThan(0);
+    for (const bin of ['eascmd', 'eascmd-controller', 'eascmd-agent']) {
+      expect(stages[1]).toContain(`/app/bin/${bin} /usr/local/bin/${bin}`);
+      expect(fs.existsSync(path.join(ROOT, 'bin', bin))).toBe(true);
+    }
+    for (const m of stages[0].matchAll(/^COPY (?!--)(.+) \S+$/gm)) for (const source of m[1].split(' ')) expect(fs.existsSync(path.join(ROOT, source))).toBe(true);
+  });
+});

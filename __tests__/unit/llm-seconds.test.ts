@@ -1,0 +1,153 @@
+import { parseAgentMessage, validateTask, type LlmRequestRecord } from '../../src/contract';
+import { computeLlmResult } from '../../controller/metrics/llm';
+import { LlmSecondRecorder } from '../../controller/metrics/llm-second';
+import { LlmRoundFigures } from '../../controller/metrics/llm-round';
+import { LlmSecondMerge, LlmStoredSecond } from '../../controller/metrics/llm-stage';
+
+const PERCENTILES = [50, 75, 90, 95, 99];
+
+function rec(sendMs: number, endMs: number, extra: Partial<LlmRequestRecord> = {}): LlmRequestRecord {
+  return { agent: 0, seq: 0, sendMs, endMs, ttftMs: 10, e2elMs: endMs - sendMs, itlMs: [5], inputTokens: 100, outputTokens: 10, tokenSource: 'usage', success: true, status: 200, ...extra };
+}
+
+/** performance.now() ms of a Unix ms, so that the recorder's Unix times come back as given. */
+const perf = (unixMs: number): number => unixMs - performance.timeOrigin;
+
+/** Feeds records to one agent's recorder as a run would (sends and ends in time order), one frame per Unix second. */
+function framesOf(records: LlmRequestRecord[]): { second: number; llm: LlmStoredSecond }[] {
+  const events: [number, 1 | -1, LlmRequestRecord][] = [];
+  for (const r of records) events.push([r.sendMs, 1, r], [r.endMs, -1, r]);
+  // an end before a send at the same instant, as AISBench counts
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const recorder = new LlmSecondRecorder();
+  const out: { second: number; llm: LlmStoredSecond }[] = [];
+  let second = Math.floor(events[0][0] / 1000);
+  const close = (): void => {
+    const merge = new LlmSecondMerge(undefined);
+    merge.add(recorder.take(perf((second + 1) * 1000)), undefined);
+    out.push({ second, llm: merge.stored() });
+    second++;
+  };
+  for (const [t, kind, r] of events) {
+    while (t >= (second + 1) * 1000) close();
+    if (kind === 1) recorder.began(perf(t));
+    else recorder.ended(perf(t), r);
+  }
+  close();
+  return out;
+}
+
+describe('per-second LLM figures (agent histograms merged on the controller)', () => {
+  test('the in-flight figures of a second: its most, when it was there, and the mean', () => {
+    const recorder = new LlmSecondRecorder();
+    const base = 1_700_000_000_000;
+    recorder.began(perf(base + 100));
+    recorder.began(perf(base + 200)); // 2 in flight from 200
+    recorder.ended(perf(base + 600), rec(base + 100, base + 600)); // leaves 2 at 600
+    recorder.began(perf(base + 700)); // 2 again from 700 to the second's end
+    const frame = recorder.take(perf(base + 1000));
+    expect(frame.maxInFlight).toBe(2);
+    expect(frame.maxFromMs).toBeCloseTo(base + 200, 1);
+    expect(frame.maxUntilMs).toBeCloseTo(base + 1000, 1);
+    // 1 x 100 ms + 2 x 400 ms + 1 x 100 ms + 2 x 300 ms
+    expect(frame.busyMs).toBeCloseTo(1600, 1);
+    expect(frame.requests).toBe(1);
+    expect(frame.metrics.E2EL).toMatchObject({ n: 1, sum: 500, min: 500, max: 500 });
+    // the next second starts with the two still in flight
+    const next = recorder.take(perf(base + 2000));
+    expect(next).toMatchObject({ maxInFlight: 2, requests: 0, metrics: {} });
+    expect(next.busyMs).toBeCloseTo(2000, 1);
+  });
+
+  test('a frame with LLM figures passes the agent-message parser, and a bad one is refused with its field', () => {
+    const recorder = new LlmSecondRecorder();
+    recorder.began(perf(1000));
+    recorder.ended(perf(1500), rec(1000, 1500));
+    const llm = recorder.take(perf(2000));
+    const frame = { second: 1, requests: 1, sent: 1, statusCodes: { 200: 1 }, bytesIn: 1, bytesOut: 1, dropped: 0, inFlight: 0, rtHistogram: '', lagHistogram: '', totalSent: 1, eventLoopLagMs: 0, llm };
+    const parsed = parseAgentMessage(JSON.stringify({ type: 'stats', frame }));
+    expect(typeof parsed).not.toBe('string');
+    expect(parsed).toMatchObject({ frame: { llm: { requests: 1, maxInFlight: 1 } } });
+    expect(parseAgentMessage(JSON.stringify({ type: 'stats', frame: { ...frame, llm: { ...llm, busyMs: -1 } } }))).toBe('stats: frame.llm.busyMs must be a number >= 0');
+    expect(parseAgentMessage(JSON.stringify({ type: 'stats', frame: { ...frame, llm: { ...llm, metrics: { Nope: llm.metrics.TTFT } } } }))).toBe('stats: frame.llm.metrics has an unknown metric "Nope"');
+  });
+
+  test('tables from the merged seconds agree with the exact ones from the records: averages, extremes and N exactly, percentiles within 0.5%', () => {
+    // 4 streams, closed loop, 3000 requests of varied latency over many seconds
+    const records: LlmRequestRecord[] = [];
+    const base = 1_700_000_000_000;
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let stream = 0; stream < 4; stream++) {
+      let t = base + stream * 7;
+      for (let i = 0; i < 750; i++) {
+        const ttft = 5 + 50 * random();
+        const e2el = ttft + 40 + 200 * random();
+        records.push(rec(t, t + e2el, { ttftMs: ttft, outputTokens: 8 + (i % 5), inputTokens: 100 + (i % 17) }));
+        t += e2el;
+      }
+    }
+    const figures = new LlmRoundFigures(PERCENTILES);
+    for (const s of framesOf(records)) figures.addSecond(s.llm);
+    const fromSeconds = figures.result();
+    const exact = computeLlmResult(records, undefined, PERCENTILES);
+    expect(fromSeconds.Computed).toBe('histograms');
+    for (const metric of ['TTFT', 'TPOT', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const) {
+      const a = fromSeconds.Total[metric];
+      const b = exact.Total[metric];
+      expect(Object.keys(a)).toEqual(['Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P95', 'P99', 'N']);
+      expect([a.Average, a.Min, a.Max, a.N]).toEqual([b.Average, b.Min, b.Max, b.N]);
+      for (const key of ['Median', 'P75', 'P90', 'P95', 'P99'] as const) {
+        // HDR gives the bucket (0.1%) of the sample at the rank; numpy interpolates between two samples;
+        // token counts are whole numbers, so there the two differ by less than one token
+        if (metric.endsWith('Tokens')) expect(Math.abs(a[key] - b[key])).toBeLessThan(1);
+        else expect(Math.abs(a[key] - b[key]) / b[key]).toBeLessThan(0.005);
+      }
+    }
+    expect(fromSeconds.Common).toMatchObject({ TotalRequests: 3000, SuccessRequests: 3000, MaxConcurrency: 4, TotalGeneratedTokens: exact.Common.TotalGeneratedTokens });
+    expect(fromSeconds.Common.BenchmarkDuration).toBeCloseTo(exact.Common.BenchmarkDuration, 1);
+    expect(fromSeconds.Common.Concurrency).toBeCloseTo(exact.Common.Concurrency, 2);
+    expect(fromSeconds.Common.PrefillTokenThroughput).toBeCloseTo(exact.Common.PrefillTokenThroughput, 2);
+  });
+
+  test('the steady stage from seconds: from the first time the most are in flight to the last moment they are (AISBench t2..t4)', () => {
+    // one stream, then four from 5 s to 25 s, then one again until 40 s
+    const base = 1_700_000_000_000;
+    const records: LlmRequestRecord[] = [];
+    const stream = (from: number, to: number, offset: number): void => {
+      for (let t = base + from + offset; t + 100 <= base + to; t += 100) records.push(rec(t, t + 100));
+    };
+    stream(0, 40_000, 0);
+    for (let s = 1; s < 4; s++) stream(5_000, 25_000, s * 10);
+    const figures = new LlmRoundFigures(PERCENTILES);
+    for (const s of framesOf(records)) figures.addSecond(s.llm);
+    const result = figures.result();
+    const exact = computeLlmResult(records, undefined, PERCENTILES);
+    expect(result.StableStage).toBeDefined();
+    expect(result.StableStage?.StartMs).toBeCloseTo(exact.StableStage?.StartMs ?? 0, 0);
+    expect(result.StableStage?.EndMs).toBeCloseTo(exact.StableStage?.EndMs ?? 0, 0);
+    expect(result.StableCommon?.MaxConcurrency).toBe(4);
+    // the stage's requests: those that ended in its seconds (the exact path: those sent in it)
+    expect(Math.abs((result.StableCommon?.TotalRequests ?? 0) - (exact.StableCommon?.TotalRequests ?? 0))).toBeLessThanOrEqual(4 * 10);
+    expect(result.Stable.E2EL.Average).toBe(100);
+  });
+
+  test('llm.percentiles is validated with its field named, and shapes every table row', () => {
+    const base = { service: { serviceName: 'x', url: 'http://127.0.0.1:1' }, llm: { api: 'chat', model: 'm', testMode: 'concurrency' } };
+    const refused = (percentiles: unknown): unknown => {
+      const r = validateTask({ ...base, llm: { ...base.llm, percentiles } });
+      return r.ok ? 'accepted' : r.errors[0];
+    };
+    expect(refused([50, 100])).toEqual({ field: 'llm.percentiles[1]', message: 'must be > 0 and < 100' });
+    expect(refused([90, 50])).toEqual({ field: 'llm.percentiles[1]', message: 'must be greater than the one before (ascending, no repeats)' });
+    expect(refused([])).toEqual({ field: 'llm.percentiles', message: 'must be a list of 1 to 10 numbers' });
+    expect(refused(['p99'])).toEqual({ field: 'llm.percentiles[0]', message: 'must be a number, got a string' });
+    expect(refused([25, 50, 99.9])).toBe('accepted');
+    const exact = computeLlmResult([rec(0, 100), rec(0, 200)], undefined, [25, 99.9]);
+    expect(Object.keys(exact.Total.E2EL)).toEqual(['Average', 'Min', 'Max', 'Median', 'P25', 'P99.9', 'N']);
+    expect(exact.Total.E2EL).toMatchObject({ Median: 150, P25: 125, 'P99.9': 199.9 });
+  });
+});

@@ -1,0 +1,69 @@
+import { LLM_METRICS, type LlmMetricKey, type LlmRequestRecord, type LlmSloSpec } from '../../src/contract';
+import { meetsSlo } from './llm-request';
+import { requestValues } from './llm-second';
+
+/**
+ * Requests as columns: what the exact (records) path needs of each one, in
+ * typed arrays — send and end, the seven table values (NaN where a request
+ * has none), and whether it succeeded, counted tokens from usage and met the
+ * SLO. About 75 bytes a request, so `bench recompute` of a million-request
+ * round needs some 75 MB, not the records themselves.
+ */
+export class LlmRecordColumns {
+  n = 0;
+  send = new Float64Array(0);
+  end = new Float64Array(0);
+  readonly values = new Map<LlmMetricKey, Float64Array>();
+  ok = new Uint8Array(0);
+  usage = new Uint8Array(0);
+  good = new Uint8Array(0);
+
+  constructor(private readonly slo: LlmSloSpec | undefined) {
+    for (const key of LLM_METRICS) this.values.set(key, new Float64Array(0));
+  }
+
+  static of(records: readonly LlmRequestRecord[], slo: LlmSloSpec | undefined): LlmRecordColumns {
+    const columns = new LlmRecordColumns(slo);
+    for (const r of records) columns.add(r);
+    return columns;
+  }
+
+  add(r: LlmRequestRecord): void {
+    if (this.n === this.send.length) this.grow(Math.max(1024, this.n * 2));
+    const i = this.n++;
+    this.send[i] = r.sendMs;
+    this.end[i] = r.endMs;
+    const values = requestValues(r);
+    for (const key of LLM_METRICS) (this.values.get(key) as Float64Array)[i] = values[key] ?? Number.NaN;
+    this.ok[i] = r.success ? 1 : 0;
+    this.usage[i] = r.success && r.tokenSource === 'usage' ? 1 : 0;
+    this.good[i] = meetsSlo(r, this.slo) ? 1 : 0;
+  }
+
+  /** The values of one metric over some requests (all when `which` is absent), sorted, without the missing ones. */
+  sortedValues(key: LlmMetricKey, which?: Uint32Array): Float64Array {
+    const column = this.values.get(key) as Float64Array;
+    const count = which ? which.length : this.n;
+    const out = new Float64Array(count);
+    let k = 0;
+    for (let j = 0; j < count; j++) {
+      const v = column[which ? which[j] : j];
+      if (!Number.isNaN(v)) out[k++] = v;
+    }
+    return out.subarray(0, k).sort();
+  }
+
+  private grow(capacity: number): void {
+    const widen = <T extends Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(capacity);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    this.send = widen(this.send, (c) => new Float64Array(c));
+    this.end = widen(this.end, (c) => new Float64Array(c));
+    for (const key of LLM_METRICS) this.values.set(key, widen(this.values.get(key) as Float64Array, (c) => new Float64Array(c)));
+    this.ok = widen(this.ok, (c) => new Uint8Array(c));
+    this.usage = widen(this.usage, (c) => new Uint8Array(c));
+    this.good = widen(this.good, (c) => new Uint8Array(c));
+  }
+}

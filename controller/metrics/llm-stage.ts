@@ -1,0 +1,297 @@
+import {
+  LLM_METRICS,
+  percentileKey,
+  roundTo,
+  type LlmCommonMetrics,
+  type LlmMetricKey,
+  type LlmMetricSecond,
+  type LlmRequestRecord,
+  type LlmSecondFrame,
+  type LlmSloSpec,
+  type LlmStatistic,
+} from '../../src/contract';
+import { decodeHistogram, encodeHistogram, LatencyHistogram } from './histogram';
+import { meetsSlo } from './llm-request';
+import { createLlmHistogram, LLM_HIGHEST, LLM_SCALE } from './llm-second';
+
+/** A second of an LLM round as stored: every agent's frame merged, and the requests meeting the SLO. */
+export interface LlmStoredSecond extends LlmSecondFrame {
+  /** Successful requests that met every `llm.slo` bound (all successful ones without slo). */
+  good: number;
+}
+
+/** One metric over many samples: a histogram and exact n, sum, min, max. */
+class MetricTotals {
+  readonly h: LatencyHistogram;
+  n = 0;
+  sum = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = 0;
+
+  constructor(countWidth: 32 | 64) {
+    this.h = createLlmHistogram(countWidth);
+  }
+
+  add(m: LlmMetricSecond | MetricTotals, decoded?: LatencyHistogram): void {
+    const h = decoded ?? (m instanceof MetricTotals ? m.h : decodeHistogram(m.h, 32, LLM_HIGHEST));
+    if (h.totalCount > 0) this.h.add(h);
+    this.n += m.n;
+    this.sum += m.sum;
+    this.min = Math.min(this.min, m.min);
+    this.max = Math.max(this.max, m.max);
+  }
+
+  reset(): void {
+    this.h.reset();
+    this.n = 0;
+    this.sum = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = 0;
+  }
+
+  toSecond(): LlmMetricSecond {
+    return { h: encodeHistogram(this.h), n: this.n, sum: this.sum, min: this.min, max: this.max };
+  }
+
+  /** Average, Min, Max and N exact; percentiles from the histogram (within 0.1%), never outside [Min, Max]. */
+  statistic(scale: number, percentiles: readonly number[]): LlmStatistic {
+    if (this.n === 0) return emptyStatistic(percentiles);
+    const at = (p: number): number => roundTo(Math.min(this.max, Math.max(this.min, this.h.getValueAtPercentile(p) / scale)), 4);
+    return statisticRow(roundTo(this.sum / this.n, 4), roundTo(this.min, 4), roundTo(this.max, 4), this.n, percentiles, at);
+  }
+}
+
+/** A table row in its key order: Average, Min, Max, Median, the asked percentiles, N (AISBench's columns). */
+export function statisticRow(average: number, min: number, max: number, n: number, percentiles: readonly number[], at: (p: number) => number): LlmStatistic {
+  const row = { Average: average, Min: min, Max: max, Median: at(50) } as LlmStatistic;
+  for (const p of percentiles) if (p !== 50) row[percentileKey(p) as `P${string}`] = at(p);
+  row.N = n;
+  return row;
+}
+
+export function emptyStatistic(percentiles: readonly number[]): LlmStatistic {
+  return statisticRow(0, 0, 0, 0, percentiles, () => 0);
+}
+
+/**
+ * The sum of some seconds of an LLM round: the whole run, its steady stage,
+ * or the seconds after the steady stage seen so far. Adding a second costs
+ * the same whatever the run's length, and the state is a fixed set of
+ * histograms and counters.
+ */
+export class LlmStageTotals {
+  private readonly metrics: Map<LlmMetricKey, MetricTotals>;
+  requests = 0;
+  success = 0;
+  good = 0;
+  usage = 0;
+  busyMs = 0;
+  maxInFlight = 0;
+  seconds = 0;
+  firstSendMs: number | null = null;
+  lastEndMs: number | null = null;
+
+  constructor(countWidth: 32 | 64 = 64) {
+    this.metrics = new Map(LLM_METRICS.map((k) => [k, new MetricTotals(countWidth)]));
+  }
+
+  get empty(): boolean {
+    return this.seconds === 0;
+  }
+
+  addSecond(s: LlmStoredSecond, decoded?: ReadonlyMap<LlmMetricKey, LatencyHistogram>): void {
+    this.seconds++;
+    this.requests += s.requests;
+    this.success += s.success;
+    this.good += s.good;
+    this.usage += s.usage;
+    this.busyMs += s.busyMs;
+    this.maxInFlight = Math.max(this.maxInFlight, s.maxInFlight);
+    this.firstSendMs = minOf(this.firstSendMs, s.firstSendMs);
+    this.lastEndMs = maxOf(this.lastEndMs, s.lastEndMs);
+    for (const key of LLM_METRICS) {
+      const m = s.metrics[key];
+      if (m) this.metrics.get(key)?.add(m, decoded?.get(key));
+    }
+  }
+
+  addTotals(o: LlmStageTotals): void {
+    if (o.empty) return;
+    this.seconds += o.seconds;
+    this.requests += o.requests;
+    this.success += o.success;
+    this.good += o.good;
+    this.usage += o.usage;
+    this.busyMs += o.busyMs;
+    this.maxInFlight = Math.max(this.maxInFlight, o.maxInFlight);
+    this.firstSendMs = minOf(this.firstSendMs, o.firstSendMs);
+    this.lastEndMs = maxOf(this.lastEndMs, o.lastEndMs);
+    for (const key of LLM_METRICS) {
+      const m = o.metrics.get(key);
+      if (m && m.n > 0) this.metrics.get(key)?.add(m);
+    }
+  }
+
+  reset(): void {
+    this.requests = 0;
+    this.success = 0;
+    this.good = 0;
+    this.usage = 0;
+    this.busyMs = 0;
+    this.maxInFlight = 0;
+    this.seconds = 0;
+    this.firstSendMs = null;
+    this.lastEndMs = null;
+    for (const m of this.metrics.values()) m.reset();
+  }
+
+  /** The per-second figures of the stats points: means of TTFT and TPOT, output tokens, in-flight. */
+  metricMean(key: LlmMetricKey): number | undefined {
+    const m = this.metrics.get(key);
+    return m && m.n > 0 ? roundTo(m.sum / m.n, 4) : undefined;
+  }
+
+  metricSum(key: LlmMetricKey): number {
+    return this.metrics.get(key)?.sum ?? 0;
+  }
+
+  table(percentiles: readonly number[]): Record<LlmMetricKey, LlmStatistic> {
+    const table = {} as Record<LlmMetricKey, LlmStatistic>;
+    for (const key of LLM_METRICS) {
+      const m = this.metrics.get(key);
+      table[key] = m ? m.statistic(LLM_SCALE[key], percentiles) : emptyStatistic(percentiles);
+    }
+    return table;
+  }
+
+  /** The stage's common metrics over `durationMs`, as `commonMetrics` computes them from records. */
+  common(durationMs: number, maxConcurrency: number): LlmCommonMetrics {
+    const inputTokens = this.metricSum('InputTokens');
+    const outputTokens = this.metricSum('OutputTokens');
+    return commonFromSums({
+      durationMs,
+      maxConcurrency,
+      requests: this.requests,
+      success: this.success,
+      good: this.good,
+      inputTokens,
+      outputTokens,
+      ttftSumMs: this.metricSum('TTFT'),
+      busyMs: this.busyMs,
+    });
+  }
+
+  /** All the seconds merged into one stored second (the per-second merge of several agents' frames uses it). */
+  toSecond(extra: { maxInFlight: number; maxFromMs: number | null; maxUntilMs: number | null }): LlmStoredSecond {
+    const metrics: Partial<Record<LlmMetricKey, LlmMetricSecond>> = {};
+    for (const [key, m] of this.metrics) if (m.n > 0) metrics[key] = m.toSecond();
+    return {
+      requests: this.requests,
+      success: this.success,
+      usage: this.usage,
+      metrics,
+      maxInFlight: extra.maxInFlight,
+      busyMs: roundTo(this.busyMs, 3),
+      maxFromMs: extra.maxFromMs,
+      maxUntilMs: extra.maxUntilMs,
+      firstSendMs: this.firstSendMs,
+      lastEndMs: this.lastEndMs,
+      good: this.good,
+    };
+  }
+}
+
+/** The sums a stage's common metrics are made of. */
+export interface CommonSums {
+  durationMs: number;
+  maxConcurrency: number;
+  requests: number;
+  success: number;
+  good: number;
+  inputTokens: number;
+  outputTokens: number;
+  ttftSumMs: number;
+  busyMs: number;
+}
+
+/**
+ * Common metrics of a stage, by AISBench's names without spaces. Durations ms,
+ * throughputs per second of `durationMs`; Concurrency is the mean number of
+ * requests in flight (busy time / duration), shown no higher than
+ * MaxConcurrency as AISBench does. PrefillTokenThroughput is AISBench's
+ * "Prefill Token Throughput": the stage's input tokens over the sum of its
+ * successful requests' TTFT (not over the duration).
+ */
+export function commonFromSums(s: CommonSums): LlmCommonMetrics {
+  const durationS = s.durationMs > 0 ? s.durationMs / 1000 : 0;
+  const per = (v: number): number => (durationS > 0 ? roundTo(v / durationS, 4) : 0);
+  const ttftS = s.ttftSumMs / 1000;
+  return {
+    BenchmarkDuration: roundTo(s.durationMs, 4),
+    TotalRequests: s.requests,
+    FailedRequests: s.requests - s.success,
+    SuccessRequests: s.success,
+    Concurrency: s.durationMs > 0 ? roundTo(Math.min(s.maxConcurrency, s.busyMs / s.durationMs), 4) : 0,
+    MaxConcurrency: s.maxConcurrency,
+    RequestThroughput: per(s.success),
+    TotalInputTokens: s.inputTokens,
+    PrefillTokenThroughput: ttftS > 0 ? roundTo(s.inputTokens / ttftS, 4) : 0,
+    TotalGeneratedTokens: s.outputTokens,
+    InputTokenThroughput: per(s.inputTokens),
+    OutputTokenThroughput: per(s.outputTokens),
+    TotalTokenThroughput: per(s.inputTokens + s.outputTokens),
+    Goodput: per(s.good),
+  };
+}
+
+/**
+ * Merges the LLM frames that several agents sent for one second. The
+ * in-flight figures add up (each agent's most, their integrals); the moments
+ * at the most are the latest start and the earliest end among the agents,
+ * the span where every agent was at its own most.
+ */
+export class LlmSecondMerge {
+  private readonly totals = new LlmStageTotals(32);
+  private maxInFlight = 0;
+  private maxFromMs: number | null = null;
+  private maxUntilMs: number | null = null;
+
+  constructor(private readonly slo: LlmSloSpec | undefined) {}
+
+  add(frame: LlmSecondFrame, records: readonly LlmRequestRecord[] | undefined): void {
+    let good = frame.success;
+    if (this.slo && records) good = records.reduce((n, r) => n + (meetsSlo(r, this.slo) ? 1 : 0), 0);
+    this.totals.addSecond({ ...frame, good });
+    this.maxInFlight += frame.maxInFlight;
+    if (frame.maxFromMs !== null) this.maxFromMs = maxOf(this.maxFromMs, frame.maxFromMs);
+    if (frame.maxUntilMs !== null) this.maxUntilMs = minOf(this.maxUntilMs, frame.maxUntilMs);
+  }
+
+  stored(): LlmStoredSecond {
+    const from = this.maxFromMs;
+    const until = from !== null && this.maxUntilMs !== null ? Math.max(from, this.maxUntilMs) : this.maxUntilMs;
+    return this.totals.toSecond({ maxInFlight: this.maxInFlight, maxFromMs: from, maxUntilMs: until });
+  }
+}
+
+function minOf(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+function maxOf(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
+
+/** Decodes a stored second's histograms once, for the several stages it is added to. */
+export function decodeLlmSecond(s: LlmStoredSecond): Map<LlmMetricKey, LatencyHistogram> {
+  const out = new Map<LlmMetricKey, LatencyHistogram>();
+  for (const key of LLM_METRICS) {
+    const m = s.metrics[key];
+    if (m) out.set(key, decodeHistogram(m.h, 32, LLM_HIGHEST));
+  }
+  return out;
+}
