@@ -73,7 +73,8 @@ export class ServiceRegistry {
   private notFound(name: string): BenchError {
     const where = this.source
       ? `service ${name} is not in the service registry ${this.source.file}; add it with: eascmd bench service add ${name} URL [--token TOKEN]`
-      : `service ${name} is not in the controller's service registry (it was started without --services FILE)`;
+      : // an embedded controller started by an older eascmd has no registry file: stopping it lets the next command start it with one
+        `service ${name} is not in the controller's service registry: it was started without --services FILE (a local controller: eascmd controller stop, and the next eascmd command starts it with ~/.eas/services.json)`;
     return new BenchError('ServiceNotFound', `${where}, or give service.url in the task`, { field: 'service.serviceName', resource: name });
   }
 }

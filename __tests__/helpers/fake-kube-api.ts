@@ -36,6 +36,8 @@ export interface FakeKubeApi {
   forceDeletePod(name: string): void;
   /** Ends every open watch, as an API server restart or a dropped connection does. */
   dropWatches(): void;
+  /** How many pods the one node runs at once; pods beyond it wait Unschedulable, oldest first. */
+  setNodeCapacity(pods: number): void;
   /** Pods not terminal nor deleting. */
   activePods(): V1Pod[];
   /** No Job, Secret or pod is left. */
@@ -52,6 +54,8 @@ export interface FakeKubeOptions {
   unpullableImages?: string[];
   /** The Job controller's delay before replacing a failed pod (a real one starts at 10 s). */
   failedPodBackoffMs?: number;
+  /** How many pods the one node runs at once (unbounded when absent). */
+  nodeCapacity?: number;
 }
 
 type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: V1Pod; rv: number };
@@ -152,6 +156,26 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
   };
   const expand = (text: string, env: Record<string, string>): string => text.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env[name] ?? whole);
 
+  // ---------------------------------------------------------- scheduler
+
+  let nodeCapacity = options.nodeCapacity ?? Number.POSITIVE_INFINITY;
+  const unscheduled: V1Pod[] = [];
+  const schedule = (pod: V1Pod): void => {
+    if (processes.size < nodeCapacity) return runPod(pod);
+    unscheduled.push(pod);
+    updatePod(pod, (p) => {
+      p.status = { ...p.status, conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' }] };
+    });
+  };
+  const scheduleWaiting = (): void => {
+    while (unscheduled.length && processes.size < nodeCapacity) {
+      const pod = unscheduled.shift() as V1Pod;
+      if (!pods.has(pod.metadata?.name ?? '') || pod.metadata?.deletionTimestamp) continue;
+      pod.status = { ...pod.status, conditions: [{ type: 'PodScheduled', status: 'True' }] };
+      runPod(pod);
+    }
+  };
+
   const runPod = (pod: V1Pod): void => {
     const name = pod.metadata?.name ?? '';
     const container = pod.spec?.containers[0] as V1Container;
@@ -175,6 +199,7 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
     });
     child.on('exit', (code, signal) => {
       processes.delete(name);
+      if (!closing) setImmediate(scheduleWaiting);
       const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
       if (pod.metadata?.deletionTimestamp) {
         removePod(pod);
@@ -257,7 +282,7 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
     pods.set(pod.metadata?.name ?? '', pod);
     emit('ADDED', pod);
     setImmediate(() => {
-      if (!closing && pods.has(pod.metadata?.name ?? '')) runPod(pod);
+      if (!closing && pods.has(pod.metadata?.name ?? '')) schedule(pod);
     });
   };
 
@@ -367,6 +392,10 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
       if (!pod) return;
       removePod(pod);
       processes.get(name)?.kill('SIGKILL');
+    },
+    setNodeCapacity: (n) => {
+      nodeCapacity = n;
+      scheduleWaiting();
     },
     dropWatches: () => {
       for (const w of watchers) w.res.end();

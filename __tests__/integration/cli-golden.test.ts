@@ -97,6 +97,18 @@ describe('golden outputs: every EASCMD sample of the reference', () => {
     expect(await detail(name)).toMatchObject({ Status: 'Running', ServiceName: 'xgb_test', Region: REGION, Mode: 'auto' });
   });
 
+  test('desc cuts the long data.content in the table, saying so; --json has it whole', async () => {
+    const content = REFERENCE_TASK.data.content;
+    const table = await cli(['bench', 'desc', name]);
+    // the value cells joined, without the spaces the cell's wrapping adds or takes
+    const cells = table.stdout.split('\n').map((line) => line.split('|')[2] ?? '').join('').replace(/\s+/g, '');
+    // the controller cuts it in what polls and tables read; --json asks for it whole
+    expect(cells).toContain(`"content":"${content.slice(0, 64)}...(cut:${content.length}base64charactersinall)"`);
+    expect(cells).not.toContain(content);
+    const json = JSON.parse((await cli(['--json', 'bench', 'desc', name])).stdout) as GetTaskResponse;
+    expect(json.Config.data?.content).toBe(content);
+  });
+
   test('visualize', async () => {
     expectGolden('visualize', await cliUntilStatsview(['bench', 'visualize', name]));
   });

@@ -143,9 +143,11 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
     // (the first patch meets a 500, as from an etcd timeout: it is tried again, the round goes on)
     fake.failOnce('patch jobs', 500, 'InternalError', 'etcdserver: request timed out');
     expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}`, JSON.stringify({ optional: { agentCount: 3 } }))).status).toBe(200);
-    await waitFor('3 agents', async () => (await detail(name)).AvailableAgent === 3 && onlyJob().spec?.parallelism === 3, 30000);
+    await waitFor('3 agents, Running again', async () => {
+      const d = await detail(name);
+      return d.AvailableAgent === 3 && d.Status === 'Running' && onlyJob().spec?.parallelism === 3;
+    }, 30000);
     expect(fake.calls.filter((c) => c.startsWith('patch jobs/')).length).toBeGreaterThanOrEqual(2);
-    expect((await detail(name)).Status).toBe('Running');
     expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}`, JSON.stringify({ optional: { agentCount: 1 } }))).status).toBe(200);
     await waitFor('1 agent', async () => (await detail(name)).AvailableAgent === 1 && onlyJob().spec?.parallelism === 1 && fake.activePods().length === 1, 30000);
     expect(fake.calls.filter((c) => c.startsWith('patch jobs/')).length).toBeGreaterThanOrEqual(2);
@@ -185,6 +187,42 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
       fake.allow('create jobs');
     }
   }, 60000);
+});
+
+describe('a cluster with room for fewer agent pods than the round wants', () => {
+  let fake: FakeKubeApi;
+  let fixture: FixtureProcess;
+  let controller: InProcessController;
+
+  beforeAll(async () => {
+    fake = await startFakeKubeApi(NAMESPACE, { binaries: { 'eascmd-agent': [process.execPath, AGENT_MAIN] }, nodeCapacity: 1 });
+    fixture = await startFixture(['--latency-ms', '2']);
+    const { launcher } = await startLauncher(fake);
+    // a connect timeout no test waits for: only the Unschedulable pod lets the round start early
+    controller = await startInProcessController({ agentConnectTimeoutS: 600 }, { launcher });
+  });
+  afterAll(async () => {
+    await controller?.close();
+    await fake?.close();
+    await fixture?.stop();
+  });
+
+  test('the round starts with the pods that were placed; an Unschedulable one joins when the node has room', async () => {
+    const detail = async (name: string): Promise<Detail> => (await controller.call('GET', `/api/v2/benchmark-tasks/cn-local/${name}`)).json as unknown as Detail;
+    const res = await controller.call('POST', '/api/v2/benchmark-tasks', JSON.stringify({ service: { serviceName: 'demo', url: `${fixture.url}/api/predict/demo` }, optional: { mode: 'manual', agentCount: 2, concurrency: 1, duration: 120 } }));
+    const name = res.json.TaskName as string;
+    await waitFor('Running with the one placed agent', async () => {
+      const d = await detail(name);
+      return d.Status === 'Running' && d.AvailableAgent === 1 && d.DesiredAgent === 2;
+    }, 30000);
+    const pending = [...fake.pods.values()].filter((p) => p.status?.conditions?.some((c) => c.reason === 'Unschedulable'));
+    expect(pending).toHaveLength(1);
+    fake.setNodeCapacity(2);
+    await waitFor('the second agent joined', async () => (await detail(name)).AvailableAgent === 2, 30000);
+    expect((await controller.call('PUT', `/api/v2/benchmark-tasks/cn-local/${name}/stop`)).status).toBe(200);
+    await waitFor('Stopped', async () => (await detail(name)).Status === 'Stopped', 30000);
+    await waitFor('Job, Secret and pods deleted', () => fake.empty(), 15000);
+  }, 90000);
 });
 
 describe('the launcher alone', () => {

@@ -17,7 +17,7 @@ type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string
 const manifestFiles = fs.readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
 const manifests: { file: string; doc: Manifest }[] = manifestFiles.flatMap((file) => (loadAllYaml(fs.readFileSync(path.join(DEPLOY, file), 'utf8')) as Manifest[]).map((doc) => ({ file, doc })));
 const find = <T>(kind: string): T => manifests.find((m) => m.doc.kind === kind)?.doc as T;
-const kustomization = loadYaml<{ resources: string[]; namespace: string; secretGenerator: { name: string; files: string[] }[]; images: { name: string }[] }>(fs.readFileSync(path.join(DEPLOY, 'kustomization.yaml'), 'utf8'));
+const kustomization = loadYaml<{ resources: string[]; namespace: string; secretGenerator: { name: string; files: string[] }[]; images: { name: string; newName: string; newTag: string }[] }>(fs.readFileSync(path.join(DEPLOY, 'kustomization.yaml'), 'utf8'));
 
 describe('deploy/kubernetes', () => {
   test('every manifest is a known Kubernetes type with no unknown field, kept whole by the client round trip', () => {
@@ -37,6 +37,9 @@ describe('deploy/kubernetes', () => {
     expect(kustomization.secretGenerator[0].files).toEqual(['credentials.json']);
     expect(fs.readFileSync(path.join(DEPLOY, '.gitignore'), 'utf8')).toContain('credentials.json');
     expect(pod?.containers[0].image).toBe(kustomization.images[0].name);
+    // the agent pods run the image the controller runs
+    const image = kustomization.images[0];
+    expect(pod?.containers[0].args).toContain(`--agent-image=${image.newName}:${image.newTag}`);
   });
 
   test('the Role allows only jobs, pods and secrets, and the controller runs as its ServiceAccount', () => {

@@ -296,12 +296,13 @@ describe('faultAction and the Message outcome (scan and auto)', () => {
     );
   });
 
-  test('auto honours faultAction stop: the round ends at the step that broke the budget, the last good rate is the capacity', () => {
+  test('auto honours faultAction stop as scan does: the rate that broke the budget is kept and not raised, the round goes on', () => {
     const { mode, ended, targets } = simulate(service({ maxQPS: 5000, faultTolerate: 0.01, faultAction: 'stop', duration: 300 }), { capacity: 100000, serviceMs: 1, errorAboveQps: 300 }, 120);
-    expect(ended).toEqual(['faultAction stop: error rate 25.00% > faultTolerate 1.00% at 400 QPS']);
+    expect(ended).toEqual([]);
     expect(Math.max(...targets)).toBe(400);
-    expect(mode.capacity()).toEqual({ QPS: 200, TP99: 1, ErrorRate: 0, Reason: 'faultTolerate' });
-    expect(mode.outcome?.()).toBe('holding 200 QPS: error rate 25.00% > faultTolerate 1.00% at 400');
+    expect(targets[targets.length - 1]).toBe(400);
+    expect(mode.capacity()).toMatchObject({ QPS: 400, ErrorRate: 0.25, Reason: 'faultTolerate' });
+    expect(mode.outcome?.()).toBe('holding 400 QPS: error rate 25.00% > faultTolerate 1.00% at 400 (faultAction stop)');
   });
 
   test('auto with revise steps down below the failing rate and holds a rate within the budget', () => {

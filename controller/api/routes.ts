@@ -68,7 +68,7 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
   }));
 
   router.get(`${API_PREFIX}/:region/:name`, route((req, res) => {
-    const body: GetTaskResponse = { RequestId: requestId(res), ...detailView(manager, checkRegion(req)) };
+    const body: GetTaskResponse = { RequestId: requestId(res), ...detailView(manager, checkRegion(req), { wholeConfig: req.query.config === 'whole' }) };
     res.json(body);
   }));
 

@@ -40,8 +40,9 @@ export function listView(manager: TaskManager): TaskSummary[] {
   return manager.entries().map(summaryView);
 }
 
-export function detailView(manager: TaskManager, name: string): TaskDetail {
-  return detailOf(manager.entry(name));
+/** `wholeConfig`: data.content uncut (`GET ...?config=whole`); by default it is cut, since status polls read the detail often and a body can be megabytes. */
+export function detailView(manager: TaskManager, name: string, options: { wholeConfig?: boolean } = {}): TaskDetail {
+  return detailOf(manager.entry(name), options.wholeConfig === true);
 }
 
 export function statsView(manager: TaskManager, name: string, requestId: string): StatsResponse {
@@ -90,7 +91,7 @@ export async function llmRecomputeView(manager: TaskManager, name: string, query
   return { roundId, records: columns.n, llm: recomputeLlm(columns, { percentiles: percentiles ?? percentilesOf(spec), steady }) };
 }
 
-function detailOf(entry: TaskEntry): TaskDetail {
+function detailOf(entry: TaskEntry, wholeConfig = false): TaskDetail {
   const record = entry.record;
   const live = entry.live();
   const round = currentRound(record);
@@ -100,7 +101,7 @@ function detailOf(entry: TaskEntry): TaskDetail {
   const result = shown?.result;
   const detail: TaskDetail = {
     ...summaryView(entry),
-    Config: redactTask(record.spec),
+    Config: redactTask(record.spec, { wholeContent: wholeConfig }),
     RoundId: round?.roundId ?? 0,
     StartTime: round ? formatTime(round.startMs) : undefined,
     EndTime: round?.endMs ? formatTime(round.endMs) : undefined,

@@ -139,12 +139,15 @@ export function commonMetrics(records: readonly LlmRequestRecord[], durationMs: 
 }
 
 /** Where the round's token counts came from, for the report: usage, tokenizer, or both with their shares. */
-export function tokenSourceText(usage: number, success: number): string {
+export function tokenSourceText(usage: number, success: number, tokenizer = BUNDLED_TOKENIZER): string {
   if (success === 0) return 'none';
   if (usage === success) return 'usage';
-  if (usage === 0) return 'tokenizer (gpt-tokenizer o200k_base: the service sent no usage)';
-  return `usage for ${usage} requests, tokenizer (gpt-tokenizer o200k_base) for ${success - usage}`;
+  if (usage === 0) return `tokenizer (${tokenizer}: the service sent no usage)`;
+  return `usage for ${usage} requests, tokenizer (${tokenizer}) for ${success - usage}`;
 }
+
+/** How the report names the bundled encoding (llm.tokenizer names its own). */
+export const BUNDLED_TOKENIZER = 'gpt-tokenizer o200k_base';
 
 export function tokenSource(records: readonly LlmRequestRecord[]): string {
   const ok = records.filter((r) => r.success);

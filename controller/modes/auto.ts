@@ -195,23 +195,22 @@ export class AutoMode extends SteppedMode {
   /**
    * faultAction, as scan honours it: with no good rate yet, even the lowest
    * rate failed (said at once; stop ends the round, revise holds that floor).
-   * Otherwise stop ends the round with the last good rate as the capacity,
-   * and revise steps down: the search goes on below the failing rate.
+   * Otherwise stop keeps the current rate and stops raising it (SPEC 5,
+   * the reference's "maintains the current QPS"), and revise steps down: the
+   * search goes on below the failing rate.
    */
   private overFaultTolerate(w: StepWindow, why: string): boolean {
-    const good = this.good;
-    if (!good) {
+    if (!this.good) {
       this.failAtFloor(w);
       return false;
     }
     if (this.optional.faultAction === 'stop') {
       const at = `${why} at ${fmtQps(this.target)}`;
       this.hold(
-        { qps: good.qps, tp99Ms: good.tp99, errorRate: good.errorRate, reason: 'faultTolerate' },
-        `auto: ${at} QPS; ending the round (faultAction stop) with the last good rate, ${fmtQps(good.qps)} QPS, as the capacity`,
-        at,
+        { qps: this.target, tp99Ms: w.tp99Ms(), errorRate: w.errorRate(), reason: 'faultTolerate' },
+        `auto: ${at} QPS; holding ${fmtQps(this.target)} QPS (faultAction stop)`,
+        `${at} (faultAction stop)`,
       );
-      this.ctx.end(`faultAction stop: ${at} QPS`);
       return false;
     }
     this.bad = { qps: this.target, reason: 'faultTolerate', why };
@@ -243,12 +242,19 @@ export class AutoMode extends SteppedMode {
   private holdBest(reason: CapacityReason, why: string): void {
     const good = this.good;
     this.target = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
-    const bad = this.bad;
     this.hold(
       { qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason },
       `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`,
-      reason === 'maxQPS' || !bad ? `maxQPS ${fmtQps(this.maxQps())} reached` : `${bad.why} at ${fmtQps(bad.qps)}`,
+      this.holdWhy(reason, why),
     );
+  }
+
+  /** What the Message says of a held rate: the bad step that bounded the search, or what else ended it. */
+  private holdWhy(reason: CapacityReason, why: string): string {
+    const bad = this.bad;
+    if (reason === 'maxQPS') return `maxQPS ${fmtQps(this.maxQps())} reached`;
+    if (bad && bad.reason === reason) return `${bad.why} at ${fmtQps(bad.qps)}`;
+    return why.replace(/^auto: /, '');
   }
 
   protected reopen(wasHolding: boolean): boolean {

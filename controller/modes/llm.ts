@@ -1,10 +1,10 @@
-import { Capacity, DEFAULTS, LlmLoad, LlmSpec, LoadShape, ResolvedOptional } from '../../src/contract';
+import { Capacity, DEFAULTS, LLM_MODE_DEFAULTS, LlmLoad, LlmSpec, LoadShape, ResolvedOptional } from '../../src/contract';
 import { ModeContext, ModeDriver, splitInteger, splitRate, TaskMode } from './base';
 
-/** An llm task sets its agents (optional.agentCount) and is named by its test mode. */
+/** An llm task sets its agents (optional.agentCount) and is named by its run mode, or its test mode for the standard one. */
 export function llmTaskMode(llm: LlmSpec, optional: ResolvedOptional): TaskMode {
   return {
-    displayName: `llm-${llm.testMode}`,
+    displayName: `llm-${llm.mode && llm.mode !== 'standard' ? llm.mode : llm.testMode}`,
     agentsFromTask: true,
     startingAgents: (maxAgents) => Math.min(optional.agentCount, maxAgents),
     create: (ctx) => new LlmMode(llm, optional, ctx),
@@ -29,6 +29,10 @@ export class LlmMode implements ModeDriver {
     return this.agentCount;
   }
 
+  private startConcurrency(): number {
+    return Math.min(this.llm.startConcurrency ?? LLM_MODE_DEFAULTS.startConcurrency, this.totalStreams());
+  }
+
   private totalStreams(): number {
     if (this.llm.testMode === 'throughput') return this.llm.requestCount ?? this.llm.maxConcurrency ?? DEFAULTS.llmThroughputStreams;
     return this.llm.concurrency ?? DEFAULTS.llmConcurrency;
@@ -44,6 +48,11 @@ export class LlmMode implements ModeDriver {
       burstiness: this.llm.burstiness ?? DEFAULTS.llmBurstiness,
       seed: ((this.llm.seed ?? DEFAULTS.llmSeed) + index) >>> 0,
     };
+    if (this.llm.testMode === 'pressure') {
+      // every agent ramps its share over the same time, so the fleet's streams ramp together
+      load.startConcurrency = Math.max(1, splitInteger(this.startConcurrency(), index, count));
+      load.rampMs = (this.llm.rampTime ?? LLM_MODE_DEFAULTS.rampTimeS) * 1000;
+    }
     return load;
   }
 
@@ -73,9 +82,12 @@ export class LlmMode implements ModeDriver {
       case 'concurrency':
         return `llm: ${this.totalStreams()} concurrent streams`;
       case 'rate':
+        if (this.llm.mode === 'sessions') return `llm: ${this.llm.requestRate} sessions/s, burstiness ${this.llm.burstiness ?? DEFAULTS.llmBurstiness}`;
         return `llm: ${this.llm.requestRate} req/s, burstiness ${this.llm.burstiness ?? DEFAULTS.llmBurstiness}${this.llm.maxConcurrency !== undefined ? `, max ${this.llm.maxConcurrency} in flight` : ''}`;
       case 'throughput':
         return `llm: ${this.totalStreams()} requests at once`;
+      case 'pressure':
+        return `llm: ${this.startConcurrency()} -> ${this.totalStreams()} concurrent streams over ${this.llm.rampTime ?? LLM_MODE_DEFAULTS.rampTimeS} s, then held`;
     }
   }
 

@@ -33,7 +33,37 @@ function llmSection(llm: LlmResult): string {
   const perf = table(['Metric', 'Stage', ...columns], rows);
   const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [commonMetricName(k), fmt(v, 4)]));
   const source = llm.TokenSource ? `<p>Token counts: ${escapeHtml(llm.TokenSource)}. Times in ms, throughput in tokens/s.</p>` : '';
-  return `<section id="llm"><h2>LLM Performance</h2>${source}${perf}${common}</section>`;
+  return `<section id="llm"><h2>LLM Performance</h2>${source}${perf}${common}${llmModeTables(llm)}</section>`;
+}
+
+const MODE_SECTIONS = ['Retries', 'Drift', 'TokenSweep', 'Consistency', 'Sessions', 'ToolCalls'] as const;
+
+/**
+ * The run modes' sections (`LlmModeSections`), each as a table of its figures
+ * (nested ones by dotted name) and, for a list (sweep points, turns), a table
+ * of its rows.
+ */
+function llmModeTables(llm: LlmResult): string {
+  const out: string[] = [];
+  for (const name of MODE_SECTIONS) {
+    const section = llm[name];
+    if (!section) continue;
+    const figures: (string | number)[][] = [];
+    const lists: string[] = [];
+    const walk = (prefix: string, value: unknown): void => {
+      if (Array.isArray(value)) {
+        const items = value as Record<string, number>[];
+        if (items.length) lists.push(table(Object.keys(items[0]), items.map((item) => Object.values(item).map((v) => (typeof v === 'number' ? fmt(v, 4) : String(v))))));
+      } else if (typeof value === 'object' && value !== null) {
+        for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+      } else {
+        figures.push([prefix, typeof value === 'number' ? fmt(value, 4) : String(value)]);
+      }
+    };
+    walk('', section);
+    out.push(`<h3>${escapeHtml(name)}</h3>${table(['Figure', 'Value'], figures)}${lists.join('')}`);
+  }
+  return out.join('');
 }
 
 const percent = (rate: number): string => `${fmt(rate * 100, 3)}%`;

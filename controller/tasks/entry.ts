@@ -2,6 +2,7 @@ import { LlmResult, RoundResult, StatsPoint, TaskEvent } from '../../src/contrac
 import { RoundAccumulator } from '../metrics/aggregate';
 import { percentilesOf } from '../metrics/llm';
 import { LlmRoundFigures } from '../metrics/llm-round';
+import { llmModeAccumulator } from './llm-run-work';
 import { loadDurationS, RoundRecord, TaskRecord } from './record';
 import { RoundRunner, RoundSnapshot } from './round';
 import { TaskStore } from './store';
@@ -61,7 +62,10 @@ export class TaskEntry {
     if (llm) {
       const llmFigures = new LlmRoundFigures(percentilesOf(llm));
       for (const s of seconds) if (s.llm) llmFigures.addSecond(s.llm);
-      figures.llm = llmFigures.result();
+      // the run modes' sections come from the records, read a chunk at a time
+      const modes = llmModeAccumulator(llm);
+      this.store.forEachLlmRecord(this.taskName, round.roundId, (r) => modes.add(r));
+      figures.llm = { ...llmFigures.result(), ...modes.result() };
     }
     this.keep(round.roundId, figures);
     return figures;

@@ -10,6 +10,7 @@ import {
   TaskSpec,
 } from '../../src/contract';
 import { DataLimits, DataPolicy, loadEntries } from '../data';
+import { llmRunWork, tokenizerName } from './llm-run-work';
 import { ServiceRegistry } from '../services';
 
 /** What preparing a round reads: where services are, and what data sources may read. */
@@ -69,25 +70,46 @@ async function requestTemplate(spec: TaskSpec, deps: PrepareDeps): Promise<Reque
 
 /** What the agents of an llm task send: synthetic parameters, ShareGPT prompts or custom bodies. */
 async function llmWork(spec: TaskSpec, llm: LlmSpec, deps: PrepareDeps): Promise<LlmWork> {
+  // ignore_eos is opt-in for every dataset, as the console makes it
+  const base = {
+    api: llm.api,
+    model: llm.model,
+    ignoreEos: llm.ignoreEos ?? false,
+    ...(llm.tokenizer !== undefined ? { tokenizer: await loadTokenizerJson(llm.tokenizer, deps) } : {}),
+    ...(llm.retries ? { retries: llm.retries } : {}),
+    ...llmRunWork(llm),
+  };
   const dataset = llm.dataset ?? { type: 'synthetic' as const };
-  const base = { api: llm.api, model: llm.model, maxTokens: null };
   switch (dataset.type) {
     case 'synthetic': {
       const input = dataset.inputTokens ?? [DEFAULTS.llmInputTokens, DEFAULTS.llmInputTokens];
       const output = dataset.outputTokens ?? [DEFAULTS.llmOutputTokens, DEFAULTS.llmOutputTokens];
-      // output lengths are exact only if the model may not stop early
-      return { ...base, ignoreEos: llm.ignoreEos ?? true, source: { kind: 'synthetic', inputTokens: input, outputTokens: output, seed: llm.seed ?? DEFAULTS.llmSeed } };
+      return { ...base, maxTokens: null, source: { kind: 'synthetic', inputTokens: input, outputTokens: output, seed: llm.seed ?? DEFAULTS.llmSeed } };
     }
     case 'custom': {
       const entries = await loadEntries(spec.data, deps.dataLimits, deps.dataPolicy);
-      return { ...base, ignoreEos: llm.ignoreEos ?? false, source: { kind: 'bodies', bodies: entries.map((b) => b.toString('utf8')) } };
+      return { ...base, maxTokens: null, source: { kind: 'bodies', bodies: entries.map((b) => b.toString('utf8')) } };
     }
     case 'sharegpt': {
       const [file] = await loadEntries({ path: dataset.path }, deps.dataLimits, deps.dataPolicy);
-      return { ...base, ignoreEos: llm.ignoreEos ?? false, source: { kind: 'prompts', prompts: sharegptPrompts(file.toString('utf8'), dataset.path) } };
+      return { ...base, maxTokens: dataset.outputLength ?? null, source: { kind: 'prompts', prompts: sharegptPrompts(file.toString('utf8'), dataset.path) } };
     }
   }
 }
+
+/** llm.tokenizer: the tokenizer.json text, read like any data source; checked to be JSON here so a bad file fails the task, not every agent. */
+async function loadTokenizerJson(path: string, deps: PrepareDeps): Promise<{ name: string; json: string }> {
+  const [file] = await loadEntries({ path }, deps.dataLimits, deps.dataPolicy);
+  const json = file.toString('utf8');
+  try {
+    const doc = JSON.parse(json) as { model?: { type?: unknown } } | null;
+    if (typeof doc?.model?.type !== 'string') throw new Error('no model.type');
+  } catch (err) {
+    throw new BenchError('DataSourceFailed', `llm.tokenizer ${path}: not a Hugging Face tokenizer.json: ${(err as Error).message}`, { field: 'llm.tokenizer', resource: path });
+  }
+  return { name: tokenizerName(path), json };
+}
+
 
 /** The endpoint of an llm task: the service URL plus the API path, unless the URL already names one. */
 export function llmUrl(serviceUrl: string, api: LlmSpec['api']): string {

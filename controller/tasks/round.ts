@@ -26,6 +26,8 @@ import { createMode } from '../modes';
 import { applyGeneratorGate } from '../modes/generator-gate';
 import { ShareWatch } from '../modes/shares';
 import { newEvent } from './naming';
+import { llmModeAccumulator } from './llm-run-work';
+import { LlmModeAccumulator } from '../metrics/llm-modes';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
 
@@ -123,6 +125,8 @@ export class RoundRunner {
   private readonly accumulator = new RoundAccumulator();
   /** LLM tasks: the round's LLM figures, from its finalized seconds (the records go to disk, not here). */
   private readonly llmFigures?: LlmRoundFigures;
+  /** The run modes' sections (drift, retries, token-sweep, ...), fed every record as its second is finalized. */
+  private readonly llmModes: LlmModeAccumulator | null;
   private phase: RoundPhase = 'starting';
   private message = 'Starting agents';
   private shownOutcome?: string;
@@ -143,6 +147,7 @@ export class RoundRunner {
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
+    this.llmModes = deps.llm ? llmModeAccumulator(deps.llm.spec) : null;
     this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
     if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec));
     this.shares = new ShareWatch(deps.maxAgentQps, (message) => this.event('info', message));
@@ -423,9 +428,10 @@ export class RoundRunner {
     this.aggregator.add(seat.agentId, second === frame.second ? frame : { ...frame, second });
   }
 
-  /** The LLM section of the round so far (computed again only after a new second). */
+  /** The LLM section of the round so far (computed again only after a new second), with the run modes' sections. */
   llmResult(): LlmResult | undefined {
-    return this.llmFigures?.result();
+    const figures = this.llmFigures?.result();
+    return figures && this.llmModes ? { ...figures, ...this.llmModes.result() } : figures;
   }
 
   private onTick(): void {
@@ -463,7 +469,10 @@ export class RoundRunner {
       applyGeneratorGate(finalized);
       // a second's records go to disk with it, so the records file and the stored figures agree
       // (a crash leaves both at the same second); the round keeps neither
-      if (finalized.llmRecords) this.deps.hooks.onLlmRecords?.(finalized.llmRecords);
+      if (finalized.llmRecords) {
+        for (const r of finalized.llmRecords) this.llmModes?.add(r);
+        this.deps.hooks.onLlmRecords?.(finalized.llmRecords);
+      }
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);

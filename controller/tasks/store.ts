@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { BenchError, isValidTaskName, LlmRequestRecord, TaskEvent } from '../../src/contract';
@@ -244,6 +245,45 @@ export class TaskStore {
       for await (const line of lines) if (isWholeJson(line)) yield line;
     }
     yield* waiting;
+  }
+
+  /**
+   * LLM tasks: every record of a round, handed to `visit` one at a time and
+   * read from the file a chunk at a time, so a long run's records are never
+   * all in memory (the run modes' sections of a round read back from disk).
+   */
+  forEachLlmRecord(taskName: string, roundId: number, visit: (record: LlmRequestRecord) => void): void {
+    const file = this.logFile(taskName, roundId, 'llm');
+    const visitLine = (line: string): void => {
+      if (!line) return;
+      try {
+        visit(JSON.parse(line) as LlmRequestRecord);
+      } catch {
+        // a torn line from a crash mid-write
+      }
+    };
+    let fd: number | null = null;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      fd = null;
+    }
+    if (fd !== null) {
+      try {
+        const buffer = Buffer.alloc(1 << 20);
+        const decoder = new StringDecoder('utf8');
+        let rest = '';
+        for (let n = fs.readSync(fd, buffer); n > 0; n = fs.readSync(fd, buffer)) {
+          const lines = (rest + decoder.write(buffer.subarray(0, n))).split('\n');
+          rest = lines.pop() ?? '';
+          lines.forEach(visitLine);
+        }
+        visitLine(rest + decoder.end());
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    for (const line of this.logs.get(taskName)?.get(file)?.waiting() ?? []) visitLine(line);
   }
 
   readSeconds(taskName: string, roundId: number): StoredSecond[] {

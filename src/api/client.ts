@@ -139,8 +139,9 @@ export class ControllerClient {
     return this.call<ListAgentsResponse>('GET', AGENTS_API_PATH);
   }
 
-  getTask(region: string, taskName: string): Promise<GetTaskResponse> {
-    return this.call<GetTaskResponse>('GET', taskPath(region, taskName));
+  /** `wholeConfig`: the Config's data.content uncut (`?config=whole`, for `bench desc --json`); polls leave it cut. */
+  getTask(region: string, taskName: string, options: { wholeConfig?: boolean } = {}): Promise<GetTaskResponse> {
+    return this.call<GetTaskResponse>('GET', taskPath(region, taskName), undefined, options.wholeConfig ? { config: 'whole' } : undefined);
   }
 
   /** Live update of optional fields (`bench update -Doptional.KEY=VALUE`). */

@@ -47,7 +47,8 @@ export const descCommand: CommandSpec<NameArgs> = {
   builder: withName,
   run: async (args, ctx) => {
     const conn = await ctx.connect();
-    const task = await conn.client.getTask(conn.region, args.name);
+    // --json has the task's data.content whole; the table cuts it itself
+    const task = await conn.client.getTask(conn.region, args.name, { wholeConfig: ctx.json });
     if (ctx.json) {
       ctx.out.json(task);
       return;

@@ -1,4 +1,5 @@
 import type { LlmMetricKey, LlmRequestRecord } from './protocol';
+import type { LlmModeSections } from './llm-results';
 import { TaskSpec } from './task';
 
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
@@ -229,7 +230,8 @@ export function namedCommonMetrics(common: LlmCommonMetrics): Record<string, num
   return out;
 }
 
-export interface LlmResult {
+/** The AISBench tables, and the sections of the run modes and options (`llm-results.ts`). */
+export interface LlmResult extends LlmModeSections {
   Total: Record<LlmMetricName, LlmStatistic>;
   Stable: Record<LlmMetricName, LlmStatistic>;
   /** Common metrics of the whole run. */

@@ -7,5 +7,8 @@ export * from './signing';
 export * from './redact';
 export * from './origin';
 export * from './numbers';
+export * from './llm-modes';
+export * from './llm-tags';
+export * from './llm-results';
 export * from './services';
 export * from './pool';

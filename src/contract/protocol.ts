@@ -1,3 +1,5 @@
+import { parseLlmRecordTags, type LlmRecordTags } from './llm-tags';
+
 /**
  * Messages between the controller and its agents over the websocket
  * `/agents`. Local agents (child processes) and remote agents use the same
@@ -40,8 +42,11 @@ export type LoadShape =
  */
 export interface LlmLoad {
   kind: 'llm';
-  testMode: 'concurrency' | 'rate' | 'throughput';
+  testMode: 'concurrency' | 'rate' | 'throughput' | 'pressure';
+  /** pressure: the target, reached from `startConcurrency` over `rampMs`, then held. */
   concurrency: number;
+  startConcurrency?: number;
+  rampMs?: number;
   ratePerS: number;
   maxInFlight: number | null;
   burstiness: number;
@@ -66,7 +71,24 @@ export interface LlmWork {
   /** max_tokens for prompts that do not choose their own (null = not sent). */
   maxTokens: number | null;
   source: LlmPromptSource;
+  /** A Hugging Face tokenizer.json (its text) that counts tokens instead of the bundled encoding, and how the report names it. */
+  tokenizer?: { name: string; json: string };
+  /** Times a failed request is sent again. */
+  retries?: number;
+  /** The run mode's part of what is sent (token-sweep, consistency, sessions, tools); absent = standard. */
+  run?: LlmRunWork;
 }
+
+/** What the run modes change in the requests (`llm-modes.ts` in the contract). */
+export type LlmRunWork =
+  /** Request k of the round (dataset index) has prompt length lengths[floor(k / perLength)] (the last length after). */
+  | { kind: 'token-sweep'; lengths: number[]; perLength: number }
+  /** Every request sends dataset entry 0. */
+  | { kind: 'consistency' }
+  /** Conversations: turns and think time log-normal, arrivals at the load's rate. */
+  | { kind: 'sessions'; turns: { mu: number; sigma: number }; thinkTime: { mu: number; sigma: number }; maxTurns: number }
+  /** Every request offers the tools (OpenAI `tools`), unless a custom body brings its own. */
+  | { kind: 'tools' };
 
 /** Where an LLM request's token counts came from. */
 export type LlmTokenSource = 'usage' | 'tokenizer';
@@ -92,6 +114,7 @@ export interface LlmRequestRecord {
   /** HTTP status (an SSE error event is recorded with its error code, or 500). */
   status: number;
   error?: string;
+  tags?: LlmRecordTags;
 }
 
 export interface AgentAssignment {
@@ -326,6 +349,8 @@ function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | string {
   if (value.tokenSource !== 'usage' && value.tokenSource !== 'tokenizer') return `${where}.tokenSource must be usage or tokenizer`;
   if (typeof value.success !== 'boolean') return `${where}.success must be a boolean`;
   if (value.error !== undefined && !isText(value.error, AGENT_LIMITS.llmErrorChars)) return `${where}.error must be a string of at most ${AGENT_LIMITS.llmErrorChars} characters`;
+  const tags = value.tags === undefined ? undefined : parseLlmRecordTags(value.tags, `${where}.tags`);
+  if (typeof tags === 'string') return tags;
   return {
     agent: value.agent as number,
     seq: value.seq as number,
@@ -340,6 +365,7 @@ function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | string {
     success: value.success,
     status: value.status as number,
     ...(value.error !== undefined ? { error: value.error } : {}),
+    ...(tags !== undefined ? { tags } : {}),
   };
 }
 
@@ -490,8 +516,10 @@ function isLoadShape(value: unknown): value is LoadShape {
       return isNonNegative(value.qps) && isCount(value.maxInFlight);
     case 'llm':
       return (
-        (value.testMode === 'concurrency' || value.testMode === 'rate' || value.testMode === 'throughput') &&
+        (value.testMode === 'concurrency' || value.testMode === 'rate' || value.testMode === 'throughput' || value.testMode === 'pressure') &&
         isCount(value.concurrency) &&
+        (value.startConcurrency === undefined || isCount(value.startConcurrency)) &&
+        (value.rampMs === undefined || isNonNegative(value.rampMs)) &&
         isNonNegative(value.ratePerS) &&
         (value.maxInFlight === null || isCount(value.maxInFlight)) &&
         isNonNegative(value.burstiness) &&
@@ -516,6 +544,25 @@ function isPromptSource(value: unknown): boolean {
   }
 }
 
+function isLogNormal(value: unknown): boolean {
+  return isObject(value) && isFiniteNumber(value.mu) && isNonNegative(value.sigma);
+}
+
+function isRunWork(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  switch (value.kind) {
+    case 'token-sweep':
+      return Array.isArray(value.lengths) && value.lengths.length > 0 && value.lengths.every(isCount) && isCount(value.perLength);
+    case 'sessions':
+      return isLogNormal(value.turns) && isLogNormal(value.thinkTime) && isCount(value.maxTurns);
+    case 'consistency':
+    case 'tools':
+      return true;
+    default:
+      return false;
+  }
+}
+
 function isLlmWork(value: unknown): boolean {
   return (
     isObject(value) &&
@@ -523,7 +570,10 @@ function isLlmWork(value: unknown): boolean {
     typeof value.model === 'string' &&
     typeof value.ignoreEos === 'boolean' &&
     (value.maxTokens === null || isCount(value.maxTokens)) &&
-    isPromptSource(value.source)
+    isPromptSource(value.source) &&
+    (value.tokenizer === undefined || (isObject(value.tokenizer) && typeof value.tokenizer.name === 'string' && typeof value.tokenizer.json === 'string')) &&
+    (value.retries === undefined || isCount(value.retries)) &&
+    (value.run === undefined || isRunWork(value.run))
   );
 }
 

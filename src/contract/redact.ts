@@ -58,15 +58,19 @@ export function redactHeaderLine(line: string): string {
   return isSecretName(name) ? `${name}:${REDACTED}` : `${name}:${redactText(line.slice(colon + 1))}`;
 }
 
-/** The task as it may be shown (desc, reports, logs): tokens, secret headers and URL secrets masked, long content cut. */
-export function redactTask(spec: TaskSpec): TaskSpec {
+/**
+ * The task as it may be shown (desc, reports, logs): tokens, secret headers
+ * and URL secrets masked, long content cut unless `wholeContent` (asked for
+ * by `bench desc --json`; content holds no secret of ours, only size).
+ */
+export function redactTask(spec: TaskSpec, options: { wholeContent?: boolean } = {}): TaskSpec {
   const out = JSON.parse(JSON.stringify(spec)) as TaskSpec;
   if (out.service.requestToken !== undefined) out.service.requestToken = REDACTED;
   if (out.service.url !== undefined) out.service.url = redactUrl(out.service.url);
   if (out.http?.headers) out.http.headers = out.http.headers.map(redactHeaderLine);
   if (out.data?.path !== undefined) out.data.path = redactText(out.data.path);
-  if (out.data?.content !== undefined && out.data.content.length > 256) {
-    out.data.content = `${out.data.content.slice(0, 64)}... (${out.data.content.length} base64 characters)`;
+  if (!options.wholeContent && out.data?.content !== undefined && out.data.content.length > 256) {
+    out.data.content = `${out.data.content.slice(0, 64)}... (cut: ${out.data.content.length} base64 characters in all)`;
   }
   if (out.llm?.dataset?.type === 'sharegpt') out.llm.dataset.path = redactText(out.llm.dataset.path);
   return out;

@@ -1,4 +1,5 @@
 import { FieldError, InvalidFieldError } from './errors';
+import { llmModeChecks } from './llm-modes';
 
 /** The task JSON of `eascmd bench create`, as the user writes it. */
 export type Mode = 'auto' | 'scan' | 'manual';
@@ -38,12 +39,31 @@ export interface OptionalSpec {
 }
 
 export type LlmApi = 'chat' | 'completions';
-export type LlmTestMode = 'concurrency' | 'rate' | 'throughput';
+export type LlmTestMode = 'concurrency' | 'rate' | 'throughput' | 'pressure';
+/** What an llm task measures beyond the standard tables (the stress-tester modes, `llm-modes.ts`). */
+export type LlmRunMode = 'standard' | 'token-sweep' | 'consistency' | 'sessions' | 'tools';
 
 export type LlmDatasetSpec =
   | { type: 'synthetic'; inputTokens?: [number, number]; outputTokens?: [number, number] }
   | { type: 'custom' }
-  | { type: 'sharegpt'; path: string };
+  /** outputLength: max_tokens of every request (the console's "Output Length"); absent = not truncated. */
+  | { type: 'sharegpt'; path: string; outputLength?: number };
+
+/** A log-normal distribution by the mean and standard deviation of its logarithm. */
+export interface LogNormalSpec {
+  mu: number;
+  sigma: number;
+}
+
+/** sessions mode: multi-turn conversations arriving at llm.requestRate sessions/s. */
+export interface LlmSessionsSpec {
+  profile?: 'one-shot' | 'short' | 'long';
+  /** Turns per session, rounded, at least 1. */
+  turns?: LogNormalSpec;
+  /** Think time between a turn's answer and the next turn, seconds. */
+  thinkTime?: LogNormalSpec;
+  maxTurns?: number;
+}
 
 export interface LlmSloSpec {
   ttft?: number;
@@ -68,6 +88,17 @@ export interface LlmSpec {
   slo?: LlmSloSpec;
   /** Percentiles of every LLM table (AISBench's P50..P99 columns), ascending; default DEFAULTS.llmPercentiles. */
   percentiles?: number[];
+  /** Path (any data source) of a Hugging Face tokenizer.json that counts tokens instead of the bundled encoding. */
+  tokenizer?: string;
+  /** Times a failed request is sent again before it counts as failed. */
+  retries?: number;
+  /** pressure: the concurrency at the start of the ramp (to `concurrency`), and the ramp's length in seconds. */
+  startConcurrency?: number;
+  rampTime?: number;
+  mode?: LlmRunMode;
+  /** token-sweep: the prompt lengths, in tokens, each run at the same concurrency. */
+  promptLengths?: number[];
+  sessions?: LlmSessionsSpec;
 }
 
 export interface TaskSpec {
@@ -133,6 +164,7 @@ type Rule =
   | { kind: 'boolean' }
   | { kind: 'stringList'; maxItems: number; maxLength: number }
   | { kind: 'intPair'; min: number; max: number }
+  | { kind: 'intList'; min: number; max: number; maxItems: number }
   | { kind: 'numberList'; min: number; max: number; minItems: number; maxItems: number }
   | { kind: 'object'; fields: Record<string, Rule>; required?: readonly string[] };
 
@@ -168,6 +200,12 @@ export function isValidTaskName(name: string): boolean {
  * reference (burstiness).
  */
 const qpsRule = (max: number): Rule => ({ kind: 'number', min: 0.1, max, multipleOf: 0.1 });
+
+const logNormalRule: Rule = {
+  kind: 'object',
+  required: ['mu', 'sigma'],
+  fields: { mu: { kind: 'number', min: -10, max: 10 }, sigma: { kind: 'number', min: 0, max: 5 } },
+};
 
 const SCHEMA: Rule = {
   kind: 'object',
@@ -221,11 +259,11 @@ const SCHEMA: Rule = {
       fields: {
         api: { kind: 'string', enum: ['chat', 'completions'] },
         model: { kind: 'string', minLength: 1, maxLength: 256 },
-        testMode: { kind: 'string', enum: ['concurrency', 'rate', 'throughput'] },
+        testMode: { kind: 'string', enum: ['concurrency', 'rate', 'throughput', 'pressure'] },
         concurrency: { kind: 'integer', min: 1, max: 200 },
         requestRate: qpsRule(10000),
         maxConcurrency: { kind: 'integer', min: 1, max: 1000 },
-        burstiness: { kind: 'number', min: 0.1, max: 200 },
+        burstiness: { kind: 'number', min: 0.1, max: 200, multipleOf: 0.1 },
         seed: { kind: 'integer', min: 0, max: 4294967295 },
         requestCount: { kind: 'integer', min: 100, max: 1000 },
         duration: { kind: 'integer', min: 30, max: DEFAULTS.maxDurationS },
@@ -239,6 +277,22 @@ const SCHEMA: Rule = {
             inputTokens: { kind: 'intPair', min: 10, max: 10000 },
             outputTokens: { kind: 'intPair', min: 10, max: 10000 },
             path: { kind: 'string', minLength: 1, maxLength: LIMITS.maxStringLength },
+            outputLength: { kind: 'integer', min: 1, max: 10000 },
+          },
+        },
+        tokenizer: { kind: 'string', minLength: 1, maxLength: LIMITS.maxStringLength },
+        retries: { kind: 'integer', min: 0, max: 10 },
+        startConcurrency: { kind: 'integer', min: 1, max: 200 },
+        rampTime: { kind: 'integer', min: 1, max: DEFAULTS.maxDurationS },
+        mode: { kind: 'string', enum: ['standard', 'token-sweep', 'consistency', 'sessions', 'tools'] },
+        promptLengths: { kind: 'intList', min: 1, max: 100000, maxItems: 20 },
+        sessions: {
+          kind: 'object',
+          fields: {
+            profile: { kind: 'string', enum: ['one-shot', 'short', 'long'] },
+            turns: logNormalRule,
+            thinkTime: logNormalRule,
+            maxTurns: { kind: 'integer', min: 1, max: 100 },
           },
         },
         percentiles: { kind: 'numberList', min: 0, max: 100, minItems: 1, maxItems: 10 },
@@ -336,6 +390,18 @@ function checkRule(rule: Rule, value: unknown, path: string, errors: FieldError[
         else if (v < rule.min || v > rule.max) errors.push({ field: `${path}[${i}]`, message: `must be between ${rule.min} and ${rule.max}` });
       }
       if (typeof lo === 'number' && typeof hi === 'number' && lo > hi) errors.push({ field: path, message: 'min must be <= max' });
+      return;
+    }
+    case 'intList': {
+      if (!Array.isArray(value) || value.length === 0) {
+        errors.push({ field: path, message: 'must be a non-empty list of integers' });
+        return;
+      }
+      if (value.length > rule.maxItems) errors.push({ field: path, message: `must have at most ${rule.maxItems} items` });
+      value.slice(0, rule.maxItems).forEach((v: unknown, i) => {
+        if (typeof v !== 'number' || !Number.isInteger(v)) errors.push({ field: `${path}[${i}]`, message: 'must be an integer' });
+        else if (v < rule.min || v > rule.max) errors.push({ field: `${path}[${i}]`, message: `must be between ${rule.min} and ${rule.max}` });
+      });
       return;
     }
     case 'numberList': {
@@ -462,6 +528,7 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
     if (dataset?.type === 'custom' && !task.data?.content && !task.data?.path) {
       errors.push({ field: 'data', message: 'the custom llm dataset needs data.content or data.path' });
     }
+    llmModeChecks(llm, task.optional?.agentCount ?? 1, errors);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Capacity, LlmMetricName, LlmResult, LlmStatistic, RoundResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
+import { llmModeSummary } from './llm-mode-summary';
 
 /**
  * The text summary of a round: printed at the end of `--wait`, and by the
@@ -152,6 +153,7 @@ export function llmSections(llm: LlmResult): string[] {
   ]);
   if (common) out.push(common);
   if (llm.TokenSource) out.push(`Token counts from: ${llm.TokenSource}`);
+  out.push(...llmModeSummary(llm));
   return out;
 }
 

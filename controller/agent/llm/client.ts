@@ -1,11 +1,12 @@
 import { Pool } from 'undici';
-import { roundTo, type LlmRequestRecord, type LlmTokenSource } from '../../../src/contract';
+import { roundTo, type LlmRecordTags, type LlmRequestRecord, type LlmTokenSource } from '../../../src/contract';
 import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../http-client';
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
-import type { PreparedLlmRequest, PromptSource } from './prompts';
+import type { PreparedLlmRequest, RequestSource } from './prompts';
 import { SseParser } from './sse';
 import { countTokens, loadTokenizer } from './tokens';
+import { ToolCallText, toolOutcome } from './tool-calls';
 
 /** Status recorded for an SSE error event that carries no HTTP-like code. */
 export const STATUS_STREAM_ERROR = 500;
@@ -21,10 +22,12 @@ export interface StreamTimeline {
   error: string | null;
   errorStatus: number | null;
   done: boolean;
+  /** Tool calls of the answer (OpenAI `delta.tool_calls`), their text joined by index. */
+  toolCalls: ToolCallText;
 }
 
 export function emptyTimeline(): StreamTimeline {
-  return { chunkTimesMs: [], chunkTexts: [], usagePrompt: null, usageCompletion: null, error: null, errorStatus: null, done: false };
+  return { chunkTimesMs: [], chunkTexts: [], usagePrompt: null, usageCompletion: null, error: null, errorStatus: null, done: false, toolCalls: new ToolCallText() };
 }
 
 /** Generated text of a chunk: completions `text`, chat `delta.content`, or reasoning content. */
@@ -82,7 +85,8 @@ export function applyEvent(timeline: StreamTimeline, event: { event: string; dat
     timeline.errorStatus = err.status;
     return;
   }
-  const text = chunkText(obj);
+  // a tool call's name and arguments are generated tokens too
+  const text = chunkText(obj) + timeline.toolCalls.add(obj.choices);
   if (text.length > 0) {
     timeline.chunkTimesMs.push(nowMs);
     timeline.chunkTexts.push(text);
@@ -129,6 +133,10 @@ export interface LlmClientOptions {
   headers: [string, string][];
   timeoutMs: number;
   agentIndex: number;
+  /** The model's tokenizer.json text (llm.tokenizer); the bundled encoding when absent. */
+  tokenizer?: { json: string };
+  /** Times a failed request is sent again (llm.retries). */
+  retries: number;
 }
 
 /** Where the client reports what happened: the stats recorder, with the per-request LLM records. */
@@ -145,6 +153,8 @@ export interface LlmResultSink extends ResultSink {
 interface LlmOutcome {
   record: Omit<LlmRequestRecord, 'agent' | 'seq'>;
   bytesIn: number;
+  /** The generated text (a session's next turn carries it as the assistant's message). */
+  answer: string;
 }
 
 /**
@@ -168,7 +178,7 @@ export class LlmClient implements Sender {
 
   constructor(
     private readonly options: LlmClientOptions,
-    private readonly prompts: PromptSource,
+    private readonly prompts: RequestSource,
     private readonly sink: LlmResultSink,
     private readonly log: AgentLog,
   ) {
@@ -196,7 +206,7 @@ export class LlmClient implements Sender {
   /** Loads the tokenizer (a failure is logged: counts then come from `usage` only) and opens the pool. */
   async prepare(): Promise<void> {
     try {
-      await loadTokenizer();
+      await loadTokenizer(this.options.tokenizer);
     } catch (err) {
       this.log('error', `cannot load the tokenizer: ${(err as Error).message}`);
     }
@@ -210,7 +220,7 @@ export class LlmClient implements Sender {
     const prepared = this.prompts.next();
     this.sink.sent(nowMs, prepared.body.length);
     this.sink.llmSent(nowMs);
-    void this.stream(prepared)
+    void this.streamWithRetries(prepared)
       .then(
         (outcome) => {
           if (!outcome || this.closed) {
@@ -221,6 +231,7 @@ export class LlmClient implements Sender {
           const { record } = outcome;
           this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn);
           this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record });
+          prepared.onAnswer?.(record.success ? outcome.answer : null);
           return record.status;
         },
         (err: Error) => {
@@ -245,6 +256,23 @@ export class LlmClient implements Sender {
     this.closed = true;
     this.cancelAll();
     await this.pool?.destroy().catch(() => undefined);
+  }
+
+  /**
+   * llm.retries: a failed request is sent again, up to `retries` times; the
+   * record is the last attempt's (its latency counts from that send) and
+   * says how many attempts it took.
+   */
+  private async streamWithRetries(prepared: PreparedLlmRequest): Promise<LlmOutcome | null> {
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      const outcome = await this.stream(prepared);
+      if (!outcome || outcome.record.success || attempts > this.options.retries || this.closed) {
+        if (outcome && attempts > 1) outcome.record.tags = { ...outcome.record.tags, attempts };
+        return outcome;
+      }
+    }
   }
 
   /** One request; resolves when it has ended, failed or timed out, or null when cancelled. */
@@ -296,6 +324,8 @@ export class LlmClient implements Sender {
     }
     const success = status === 200 && errorText === null;
     const m = measure(timeline, sendPerf, endPerf, prepared.promptTokens);
+    const tags: LlmRecordTags = { ...prepared.tags };
+    if (prepared.offersTools && success) tags.tool = toolOutcome(timeline.toolCalls);
     const record: Omit<LlmRequestRecord, 'agent' | 'seq'> = {
       sendMs: roundTo(sendMs, 3),
       endMs: roundTo(performance.timeOrigin + endPerf, 3),
@@ -308,7 +338,8 @@ export class LlmClient implements Sender {
       success,
       status,
       ...(errorText !== null ? { error: errorText } : {}),
+      ...(Object.keys(tags).length > 0 ? { tags } : {}),
     };
-    return { record, bytesIn };
+    return { record, bytesIn, answer: timeline.chunkTexts.join('') };
   }
 }

@@ -1,13 +1,39 @@
-import type { LlmPromptSource, LlmWork } from '../../../src/contract';
+import type { LlmPromptSource, LlmRecordTags, LlmWork } from '../../../src/contract';
 import { SeededRandom } from './prng';
 import { countTokens, PROMPT_WORDS } from './tokens';
 
 /** One request ready to send: the JSON body and what the agent knows of its prompt. */
 export interface PreparedLlmRequest {
   body: Buffer;
-  /** Tokens of the prompt text by the bundled tokenizer (used when the server sends no usage). */
+  /** Tokens of the prompt text by the agent's tokenizer (used when the server sends no usage). */
   promptTokens: number;
+  /** What the run mode records with the request (prompt length, session and turn). */
+  tags?: LlmRecordTags;
+  /** The body offers tools: the record says whether the answer called one and it parsed. */
+  offersTools?: boolean;
+  /** Called once the request is recorded, with the generated text (null when it failed): a session's next turn. */
+  onAnswer?(answer: string | null): void;
 }
+
+/** Where the client takes its next request from. */
+export interface RequestSource {
+  next(): PreparedLlmRequest;
+}
+
+/**
+ * llm.mode tools without tools of its own: one function, as in OpenAI's
+ * documentation, so a model that can call tools has one to call.
+ */
+export const DEFAULT_TOOLS = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Get the current weather in a given city',
+      parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name, e.g. Hangzhou' } }, required: ['city'] },
+    },
+  },
+];
 
 /** The seed of prompt `index` of a synthetic dataset: prompts are the same whichever agent sends them. */
 function promptSeed(seed: number, index: number): number {
@@ -22,7 +48,7 @@ export function syntheticPrompt(tokens: number, random: SeededRandom): string {
   return words.join('').slice(1);
 }
 
-function messagesText(value: unknown): string {
+export function messagesText(value: unknown): string {
   if (!Array.isArray(value)) return '';
   return value
     .map((m: unknown) => {
@@ -39,7 +65,7 @@ function messagesText(value: unknown): string {
  * entry i + k*n, so agents spread over the data and a synthetic dataset is
  * the same for a given seed whatever the number of agents.
  */
-export class PromptSource {
+export class PromptSource implements RequestSource {
   private k = 0;
 
   constructor(private readonly work: LlmWork, private readonly agentIndex: number, private readonly agentCount: number) {}
@@ -47,8 +73,40 @@ export class PromptSource {
   next(): PreparedLlmRequest {
     const index = this.agentIndex + this.k * this.agentCount;
     this.k++;
-    return buildRequest(this.work, this.work.source, index);
+    return requestFor(this.work, index);
   }
+}
+
+/** Dataset entry `index` as the run mode sends it: token-sweep sets the prompt length, consistency always sends entry 0. */
+export function requestFor(work: LlmWork, index: number): PreparedLlmRequest {
+  const run = work.run;
+  if (run?.kind === 'consistency') return buildRequest(work, work.source, 0);
+  if (run?.kind === 'token-sweep' && work.source.kind === 'synthetic') {
+    const length = run.lengths[Math.min(run.lengths.length - 1, Math.floor(index / run.perLength))];
+    return { ...buildRequest(work, { ...work.source, inputTokens: [length, length] }, index), tags: { promptLength: length } };
+  }
+  return buildRequest(work, work.source, index);
+}
+
+/** A prompt text of dataset entry `index` (synthetic or ShareGPT) and the max_tokens to ask for. */
+export function promptFor(work: LlmWork, source: Exclude<LlmPromptSource, { kind: 'bodies' }>, index: number): { prompt: string; promptTokens: number; maxTokens: number | null } {
+  if (source.kind === 'synthetic') {
+    const random = new SeededRandom(promptSeed(source.seed, index));
+    const promptTokens = random.int(source.inputTokens[0], source.inputTokens[1]);
+    const maxTokens = random.int(source.outputTokens[0], source.outputTokens[1]);
+    return { prompt: syntheticPrompt(promptTokens, random), promptTokens, maxTokens };
+  }
+  const prompt = source.prompts[index % source.prompts.length];
+  return { prompt, promptTokens: countTokens(prompt), maxTokens: work.maxTokens };
+}
+
+/** The streamed body of a chat or completions request with a prompt (or a conversation). */
+export function streamedBody(work: LlmWork, input: { messages: unknown[] } | { prompt: string }, maxTokens: number | null): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: work.model, ...input, stream: true, stream_options: { include_usage: true } };
+  if (maxTokens !== null) body.max_tokens = maxTokens;
+  if (work.ignoreEos) body.ignore_eos = true;
+  if (work.run?.kind === 'tools') body.tools = DEFAULT_TOOLS;
+  return body;
 }
 
 export function buildRequest(work: LlmWork, source: LlmPromptSource, index: number): PreparedLlmRequest {
@@ -65,27 +123,11 @@ export function buildRequest(work: LlmWork, source: LlmPromptSource, index: numb
     const full: Record<string, unknown> = { model: work.model, ...body, stream: true };
     full.stream_options = { ...(typeof body.stream_options === 'object' && body.stream_options ? body.stream_options : {}), include_usage: true };
     if (work.ignoreEos && full.ignore_eos === undefined) full.ignore_eos = true;
+    if (work.run?.kind === 'tools' && full.tools === undefined) full.tools = DEFAULT_TOOLS;
     const promptText = typeof body.prompt === 'string' ? body.prompt : messagesText(body.messages);
-    return { body: Buffer.from(JSON.stringify(full)), promptTokens: countTokens(promptText) };
+    return { body: Buffer.from(JSON.stringify(full)), promptTokens: countTokens(promptText), offersTools: Array.isArray(full.tools) };
   }
-  let prompt: string;
-  let promptTokens: number;
-  let maxTokens = work.maxTokens;
-  if (source.kind === 'synthetic') {
-    const random = new SeededRandom(promptSeed(source.seed, index));
-    promptTokens = random.int(source.inputTokens[0], source.inputTokens[1]);
-    maxTokens = random.int(source.outputTokens[0], source.outputTokens[1]);
-    prompt = syntheticPrompt(promptTokens, random);
-  } else {
-    prompt = source.prompts[index % source.prompts.length];
-    promptTokens = countTokens(prompt);
-  }
-  const body: Record<string, unknown> = { model: work.model };
-  if (work.api === 'chat') body.messages = [{ role: 'user', content: prompt }];
-  else body.prompt = prompt;
-  body.stream = true;
-  body.stream_options = { include_usage: true };
-  if (maxTokens !== null) body.max_tokens = maxTokens;
-  if (work.ignoreEos) body.ignore_eos = true;
-  return { body: Buffer.from(JSON.stringify(body)), promptTokens };
+  const { prompt, promptTokens, maxTokens } = promptFor(work, source, index);
+  const body = streamedBody(work, work.api === 'chat' ? { messages: [{ role: 'user', content: prompt }] } : { prompt }, maxTokens);
+  return { body: Buffer.from(JSON.stringify(body)), promptTokens, offersTools: Array.isArray(body.tools) };
 }

@@ -1,24 +1,31 @@
 /**
- * The bundled tokenizer (gpt-tokenizer, o200k_base), loaded only by agents
- * that run an LLM task: its tables cost ~100 ms and ~80 MB, which a plain
- * HTTP agent should not pay. Counts are those of OpenAI's recent models; for
- * other models they are an estimate, which is why `usage` wins when present.
+ * The agent's token counter. By default the bundled tokenizer (gpt-tokenizer,
+ * o200k_base), loaded only by agents that run an LLM task: its tables cost
+ * ~100 ms and ~80 MB, which a plain HTTP agent should not pay. Counts are
+ * those of OpenAI's recent models; for other models they are an estimate,
+ * which is why `usage` wins when present. `llm.tokenizer` replaces it with
+ * the model's own Hugging Face tokenizer.json (@huggingface/tokenizers).
  */
-type Tokenizer = typeof import('gpt-tokenizer');
+type Encode = (text: string) => number;
 
-let tokenizer: Tokenizer | null = null;
+let encodeCount: Encode | null = null;
 
-export async function loadTokenizer(): Promise<void> {
-  if (!tokenizer) tokenizer = await import('gpt-tokenizer');
-}
-
-function loaded(): Tokenizer {
-  if (!tokenizer) throw new Error('the tokenizer is not loaded (call loadTokenizer first)');
-  return tokenizer;
+/** The model's tokenizer.json (its text), or the bundled encoding when none is given. */
+export async function loadTokenizer(hf?: { json: string }): Promise<void> {
+  if (hf) {
+    const { Tokenizer } = await import('@huggingface/tokenizers');
+    const tokenizer = new Tokenizer(JSON.parse(hf.json) as object, {});
+    // the prompt's own tokens: no BOS/EOS the post-processor would add
+    encodeCount = (text) => tokenizer.encode(text, { add_special_tokens: false }).ids.length;
+    return;
+  }
+  const bundled = await import('gpt-tokenizer');
+  encodeCount = (text) => bundled.encode(text).length;
 }
 
 export function countTokens(text: string): number {
-  return text ? loaded().encode(text).length : 0;
+  if (!encodeCount) throw new Error('the tokenizer is not loaded (call loadTokenizer first)');
+  return text ? encodeCount(text) : 0;
 }
 
 /**

@@ -3,28 +3,56 @@ import type { AgentLog } from '../lifecycle';
 import type { LoadContext, LoadDriver, Workload } from '../load-driver';
 import { LlmClient, LlmResultSink } from './client';
 import { GammaArrivals } from './prng';
-import { PromptSource } from './prompts';
+import { PromptSource, RequestSource } from './prompts';
+import { SessionsDriver, TurnQueue } from './sessions';
 
 /** rate mode without maxConcurrency: connections the pool may open. */
 const RATE_MODE_CONNECTIONS = 256;
 
 const sameLoad = (a: LlmLoad, b: LlmLoad): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-/** concurrency and throughput: `concurrency` streams, each sending its next request when the previous one ends. */
+/**
+ * concurrency and throughput: `concurrency` streams, each sending its next
+ * request when the previous one ends. pressure: `startConcurrency` streams at
+ * first, one more each time the linear ramp to `concurrency` over `rampMs`
+ * passes a whole stream, then held.
+ */
 class LlmStreams implements LoadDriver<LlmLoad> {
   private active = false;
+  private streams = 0;
+  private startMs = 0;
+  private rampTimer: NodeJS.Timeout | null = null;
   // Each stream is a chain of sends: the end of one request sends the next.
   private readonly next = (): void => {
     if (!this.active) return;
     const nowMs = performance.now();
     if (!this.context.trySend(nowMs, nowMs, this.next)) this.stop();
   };
+  private readonly ramp = (): void => {
+    this.rampTimer = null;
+    if (!this.active) return;
+    const target = Math.max(1, this.load.concurrency);
+    const start = Math.min(target, this.load.startConcurrency ?? target);
+    const rampMs = this.load.rampMs ?? 0;
+    const elapsed = performance.now() - this.startMs;
+    const due = rampMs > 0 && elapsed < rampMs ? start + Math.floor(((target - start) * elapsed) / rampMs) : target;
+    while (this.streams < due && this.active) {
+      this.streams++;
+      this.next();
+    }
+    if (this.streams < target && this.active) {
+      // the moment the ramp reaches the next whole stream
+      const nextAtMs = ((this.streams + 1 - start) * rampMs) / (target - start);
+      this.rampTimer = setTimeout(this.ramp, Math.max(1, Math.ceil(nextAtMs - elapsed)));
+    }
+  };
 
   constructor(private readonly context: LoadContext, private readonly load: LlmLoad) {}
 
   start(): void {
     this.active = true;
-    for (let i = 0; i < Math.max(1, this.load.concurrency) && this.active; i++) this.next();
+    this.startMs = performance.now();
+    this.ramp();
   }
 
   /** Any change restarts the streams (what is in flight carries on). */
@@ -34,6 +62,8 @@ class LlmStreams implements LoadDriver<LlmLoad> {
 
   stop(): void {
     this.active = false;
+    if (this.rampTimer) clearTimeout(this.rampTimer);
+    this.rampTimer = null;
   }
 }
 
@@ -101,12 +131,16 @@ class LlmArrivals implements LoadDriver<LlmLoad> {
  */
 export class LlmWorkload implements Workload<LlmLoad> {
   readonly sender: LlmClient;
+  /** sessions mode: the turns its driver queues for the client. */
+  private readonly turns: TurnQueue | null;
 
-  constructor(assignment: AgentAssignment, work: LlmWork, sink: LlmResultSink, log: AgentLog) {
+  constructor(private readonly assignment: AgentAssignment, private readonly work: LlmWork, sink: LlmResultSink, log: AgentLog) {
     sink.enableLlmRecords();
-    const prompts = new PromptSource(work, assignment.agentIndex, assignment.agentCount);
+    this.turns = work.run?.kind === 'sessions' ? new TurnQueue() : null;
+    const prompts: RequestSource = this.turns ?? new PromptSource(work, assignment.agentIndex, assignment.agentCount);
     const { url, headers, timeoutMs } = assignment.request;
-    this.sender = new LlmClient({ url, headers, timeoutMs, agentIndex: assignment.agentIndex }, prompts, sink, log);
+    const options = { url, headers, timeoutMs, agentIndex: assignment.agentIndex, retries: work.retries ?? 0, ...(work.tokenizer ? { tokenizer: work.tokenizer } : {}) };
+    this.sender = new LlmClient(options, prompts, sink, log);
   }
 
   accepts(load: LoadShape): load is LlmLoad {
@@ -118,6 +152,8 @@ export class LlmWorkload implements Workload<LlmLoad> {
   }
 
   createDriver(load: LlmLoad, context: LoadContext): LoadDriver<LlmLoad> {
+    const run = this.work.run;
+    if (run?.kind === 'sessions' && this.turns) return new SessionsDriver(context, load, this.work, run, this.turns, this.assignment.agentIndex, this.assignment.agentCount);
     return load.testMode === 'rate' ? new LlmArrivals(context, load) : new LlmStreams(context, load);
   }
 }

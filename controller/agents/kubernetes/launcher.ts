@@ -34,6 +34,11 @@ class Slot implements LaunchedAgent {
     return !this.killed && this.podName === agentId;
   }
 
+  /** Its pod waits for a node with room (Unschedulable): the round may start without it, and it joins when placed. */
+  get waiting(): boolean {
+    return this.podName !== undefined && this.job.pods.get(this.podName)?.unschedulable === true;
+  }
+
   kill(): void {
     this.job.kill(this);
   }
@@ -51,6 +56,8 @@ interface PodView {
   terminal: boolean;
   /** Being deleted: it will not run an agent, so no seat waits for it. */
   deleting: boolean;
+  /** No node has room for it now (PodScheduled False, Unschedulable). */
+  unschedulable: boolean;
   createdMs: number;
 }
 
@@ -137,9 +144,10 @@ class RoundJob {
     const phase = pod.status?.phase;
     const terminal = phase === 'Succeeded' || phase === 'Failed';
     const created = pod.metadata?.creationTimestamp;
-    const view: PodView = known ?? { terminal, deleting: false, createdMs: created ? new Date(created).getTime() : Date.now() };
+    const view: PodView = known ?? { terminal, deleting: false, unschedulable: false, createdMs: created ? new Date(created).getTime() : Date.now() };
     view.terminal = terminal;
     view.deleting = Boolean(pod.metadata?.deletionTimestamp);
+    view.unschedulable = pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable') === true;
     this.pods.set(name, view);
     if (!view.slot && !terminal && !view.deleting) this.bindWaitingPods();
     const status = pod.status?.containerStatuses?.[0];

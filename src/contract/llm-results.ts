@@ -1,0 +1,106 @@
+/**
+ * The result sections of the llm run modes and options, beside the AISBench
+ * tables of `LlmResult` (`GET .../{TaskName}` → `LLM`). Times ms, rates per second.
+ */
+
+/** Mean and population standard deviation; Cv is stddev / mean in %. */
+export interface MeanStd {
+  Mean: number;
+  Stddev: number;
+  CvPct: number;
+  N: number;
+}
+
+/** First half against second half of one figure; ChangePct is (second − first) / first in %. */
+export interface HalfDrift {
+  FirstHalf: number;
+  SecondHalf: number;
+  ChangePct: number;
+  /** The change is a degradation (TTFT, TPOT up; decode tokens/s down) of more than the threshold. */
+  Flagged: boolean;
+}
+
+/** Every run longer than a minute: by send time, before and after the run's midpoint. */
+export interface LlmDrift {
+  ThresholdPct: number;
+  TTFT: HalfDrift;
+  TPOT: HalfDrift;
+  DecodeTokensPerSecond: HalfDrift;
+  Flagged: boolean;
+}
+
+export interface LlmRetries {
+  /** Requests that failed at least once and were sent again. */
+  RetriedRequests: number;
+  /** Extra sends, over all requests. */
+  RetryAttempts: number;
+  /** Retried requests that succeeded in the end (they count as successful in the tables). */
+  RecoveredRequests: number;
+}
+
+export interface LlmSweepPoint {
+  PromptTokens: number;
+  N: number;
+  TTFTMean: number;
+  TTFTMedian: number;
+  /** Mean TTFT per 1000 prompt tokens. */
+  TTFTPer1kTokens: number;
+}
+
+export interface LlmTokenSweep {
+  Points: LlmSweepPoint[];
+  /** b of TTFT ∝ PromptTokens^b, least squares on the logs of the points' median TTFT. */
+  Exponent: number;
+  Scaling: 'linear' | 'sub-linear' | 'super-linear' | 'unknown';
+}
+
+export interface LlmConsistency {
+  TTFT: MeanStd;
+  DecodeTokensPerSecond: MeanStd;
+  /** In sending order: the first half of the requests against the second. */
+  TTFTDrift: HalfDrift;
+  DecodeDrift: HalfDrift;
+}
+
+export interface LlmTurnPosition {
+  Turn: number;
+  N: number;
+  TTFTMean: number;
+  InputTokensMean: number;
+}
+
+export interface LlmSessions {
+  SessionsStarted: number;
+  SessionsCompleted: number;
+  Turns: number;
+  /** E2EL of every successful turn. */
+  TurnLatencyP50: number;
+  TurnLatencyP95: number;
+  TurnLatencyP99: number;
+  ByTurn: LlmTurnPosition[];
+}
+
+export interface LlmToolCalls {
+  /** Successful requests that offered tools. */
+  Requests: number;
+  CalledTool: number;
+  Parsed: number;
+  /** CalledTool / Requests and Parsed / CalledTool, in %. */
+  CallRatePct: number;
+  ParseRatePct: number;
+  /** E2EL of the answers that called a tool. */
+  CallLatencyMean: number;
+  CallLatencyP50: number;
+  CallLatencyP99: number;
+}
+
+export interface LlmModeSections {
+  /** Which tokenizer counted tokens that `usage` did not give. */
+  Tokenizer?: string;
+  Retries?: LlmRetries;
+  Drift?: LlmDrift;
+  TokenSweep?: LlmTokenSweep;
+  Consistency?: LlmConsistency;
+  Sessions?: LlmSessions;
+  ToolCalls?: LlmToolCalls;
+}
