@@ -7,14 +7,24 @@ export type OpenLoad = Extract<LoadShape, { kind: 'open' }>;
 /** Sends per timer turn at most this many, then yields, so a backlog cannot freeze the agent. */
 const MAX_SENDS_PER_TURN = 5000;
 /**
- * When the next request is due within this, the loop keeps turning
- * (setImmediate: I/O is still served between turns) instead of sleeping on
- * a timer: timers have whole-ms resolution and would make every request up
- * to a millisecond or two late. Further out, a timer sleeps until this much
- * before the due time. At 1000 QPS and above the sender thus never sleeps:
- * the price is one core's idle time, measured in docs/performance.md.
+ * The sender's timing floor. Timers have whole-ms resolution: a request
+ * sent on one is up to a millisecond or two late. So, when the next request
+ * is due within TURN_WITHIN_MS, the sender does not sleep on a timer:
+ * - within SPIN_WITHIN_MS of the due time it keeps turning on setImmediate
+ *   (I/O is still served between turns); at 20 000 QPS and above, where
+ *   requests are 50 µs apart, that is all it does;
+ * - before that it sleeps in slices of WAIT_SLICE_MS (Atomics.wait: a
+ *   kernel sleep with sub-ms precision), turning between slices so that a
+ *   response is read at most a slice late.
+ * Sleeping rather than spinning matters on a busy machine: a process that
+ * spins looks CPU-bound to the kernel's scheduler, which then wakes it
+ * later; and the CPU it burns is the service's when both share the host.
+ * Measured in docs/performance.md (bench/sendlag.ts).
  */
-const TURN_WITHIN_MS = 2;
+const TURN_WITHIN_MS = 1;
+const SPIN_WITHIN_MS = 0.15;
+const WAIT_SLICE_MS = 0.1;
+const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Open loop: request k of the current schedule is due at baseMs + k/qps,
@@ -114,8 +124,13 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
     this.clearWake();
     if (!this.running || this.intervalMs === 0) return;
     const dueInMs = this.baseMs + this.nextIndex * this.intervalMs - performance.now();
-    if (dueInMs <= TURN_WITHIN_MS) this.immediate = setImmediate(this.onTick);
-    else this.timer = setTimeout(this.onTick, Math.floor(dueInMs - TURN_WITHIN_MS) + 1);
+    if (dueInMs > TURN_WITHIN_MS) {
+      this.timer = setTimeout(this.onTick, Math.max(1, Math.floor(dueInMs - TURN_WITHIN_MS)));
+      return;
+    }
+    // nothing is ever stored in the cell: the wait always runs to its timeout
+    if (dueInMs > SPIN_WITHIN_MS) Atomics.wait(SLEEP_CELL, 0, 0, Math.min(WAIT_SLICE_MS, dueInMs - SPIN_WITHIN_MS));
+    this.immediate = setImmediate(this.onTick);
   }
 
   private clearWake(): void {
