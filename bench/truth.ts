@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     for (const qps of rates) {
       const ours = await runTask(controller, fixedRate(nginx.url, qps, durationS));
       const r = ours.result;
-      log(`${qps} QPS x ${durationS} s: sent ${r.TotalRequests} (R×D ${qps * durationS}), DurationS ${r.DurationS}, TP99 ${r.TP99} ms, SendLagP99 ${r.SendLagP99} ms, generator-limited ${r.GeneratorLimitedShare ?? 'n/a'}, warm-up ${r.WarmupRequests ?? 'n/a'}`);
+      log(`${qps} QPS x ${durationS} s: sent ${r.TotalRequests} (R×D ${qps * durationS}), DurationS ${r.DurationS}, TP99 ${r.TP99} ms, SendLagP99 ${r.SendLagP99} ms, generator-limited ${r.GeneratorLimitedShare ?? 'n/a'}, warm-up ${r.WarmupRequests ?? 'n/a'}, start-up left out of latency ${r.WarmupExcludedS ?? 0} s`);
       for (const p of ours.series) log(`  +${p.Elapsed}s req ${p.Requests} TP99 ${p.RT.TP99} lag ${p.SendLagP99} ${p.Generator ? JSON.stringify(p.Generator) : ''}`);
       const ac = await autocannon(nginx.url, 100, durationS, qps);
       log(`  autocannon -c 100 -R ${qps}: p99 ${ac.p99Ms} ms, ${ac.rps} req/s`);

@@ -1,5 +1,5 @@
 import { resolveOptional, StatsPoint, TaskEvent, TaskSpec } from '../../src/contract';
-import { FinalizedSecond, RoundAccumulator } from '../../controller/metrics/aggregate';
+import { FinalizedSecond, MAX_WARMUP_EXCLUDED_S, RoundAccumulator } from '../../controller/metrics/aggregate';
 import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
 import { ModeContext } from '../../controller/modes/base';
 import { createMode } from '../../controller/modes';
@@ -67,6 +67,46 @@ describe('the validity gate', () => {
       acc.addSecond(s.point, s.rtHistogram, s.lagHistogram);
     }
     expect(acc.result()).toMatchObject({ GeneratorLimitedSeconds: 1, GeneratorLimitedShare: 0.25 });
+  });
+
+  test("the round's start-up (leading generator-limited seconds, at most MAX_WARMUP_EXCLUDED_S) is left out of its latency, not of its counts", () => {
+    const acc = new RoundAccumulator();
+    // two cold seconds at 300 and 200 ms, a third at 100 ms beyond the cap, then settled seconds at 2 ms
+    const rts = [300, 200, 100, 2, 2, 2, 2, 2, 2, 2];
+    rts.forEach((rt, t) => {
+      const s = gated(second(t, rt, { sendLagP99Ms: t < 3 ? 40 : 0.1 }));
+      acc.addSecond(s.point, s.rtHistogram, s.lagHistogram);
+    });
+    const r = acc.result();
+    expect(MAX_WARMUP_EXCLUDED_S).toBe(2);
+    expect(r.WarmupExcludedS).toBe(2);
+    expect(r.TotalRequests).toBe(1000);
+    expect(r.QPS).toBe(100);
+    expect(r.GeneratorLimitedSeconds).toBe(3);
+    // the third limited second is not start-up any more: it stays in (100 of 800 samples)
+    expect(r.MaxRT).toBeCloseTo(100, 0);
+    expect(r.TP50).toBeCloseTo(2, 1);
+    expect(r.RTDistribution.reduce((n, b) => n + b.Count, 0)).toBe(800);
+  });
+
+  test('a start-up is only ever leading: a limited second after a settled one stays in, and a round with nothing settled leaves nothing out', () => {
+    const later = new RoundAccumulator();
+    [2, 300, 2].forEach((rt, t) => {
+      const s = gated(second(t, rt, { sendLagP99Ms: t === 1 ? 40 : 0.1 }));
+      later.addSecond(s.point, s.rtHistogram, s.lagHistogram);
+    });
+    expect(later.result().WarmupExcludedS).toBeUndefined();
+    expect(later.result().MaxRT).toBeCloseTo(300, 0);
+
+    const allLimited = new RoundAccumulator();
+    [300, 200].forEach((rt, t) => {
+      const s = gated(second(t, rt, { sendLagP99Ms: 40 }));
+      allLimited.addSecond(s.point, s.rtHistogram, s.lagHistogram);
+    });
+    const r = allLimited.result();
+    expect(r.WarmupExcludedS).toBeUndefined();
+    expect(r.MinRT).toBeCloseTo(200, 0);
+    expect(r.MaxRT).toBeCloseTo(300, 0);
   });
 
   test('scan judges maxRT only on the seconds the gate passed: slow generator-limited seconds do not hold the search', () => {

@@ -222,6 +222,19 @@ export class SecondAggregator {
 }
 
 /**
+ * The round's start-up, left out of its latency figures: its leading
+ * seconds with responses that the validity gate found generator-limited, at
+ * most this many. A cold agent's first second (connects, compiling the send
+ * path, the first backlog) is the agent's latency, not the service's; a
+ * round's TP99 is not its start-up transient. Counts, bytes and QPS still
+ * cover every second, the per-second series keeps every second, and the
+ * result says how many seconds were left out (`WarmupExcludedS`). A round in
+ * which no second passed the gate excludes nothing: there is no settled
+ * figure to report instead, and the gate's share already says so.
+ */
+export const MAX_WARMUP_EXCLUDED_S = 2;
+
+/**
  * Totals of a round, built from its finalized seconds. It holds only counters
  * and two histograms, so it can be rebuilt at any time from the stored
  * seconds (after a controller crash, for instance) with the same result.
@@ -241,6 +254,12 @@ export class RoundAccumulator {
   /** Seconds with responses, and those of them the validity gate found generator-limited (null: no second was judged). */
   private activeSeconds = 0;
   private limitedSeconds: number | null = null;
+  /** The start-up seconds' histograms, kept apart while the start-up lasts (see MAX_WARMUP_EXCLUDED_S). */
+  private readonly warmupRt: LatencyHistogram = createLatencyHistogram(64);
+  private readonly warmupLag: LatencyHistogram = createLatencyHistogram(64);
+  private warmupSeconds = 0;
+  /** True until the first second with responses that is not start-up. */
+  private inWarmup = true;
 
   addSecond(point: StatsPoint, rtEncoded: string, lagEncoded: string): void {
     this.secondsAdded++;
@@ -250,14 +269,28 @@ export class RoundAccumulator {
     this.bytesOut += point.BytesOut;
     this.dropped += point.Dropped;
     addCodes(this.statusCodes, point.StatusCodes);
-    mergeInto(this.rt, rtEncoded);
-    mergeInto(this.lag, lagEncoded);
+    if (this.isWarmup(point)) {
+      this.warmupSeconds++;
+      mergeInto(this.warmupRt, rtEncoded);
+      mergeInto(this.warmupLag, lagEncoded);
+    } else {
+      mergeInto(this.rt, rtEncoded);
+      mergeInto(this.lag, lagEncoded);
+    }
     if (point.Generator) this.limitedSeconds = (this.limitedSeconds ?? 0) + (point.Generator.Limited ? 1 : 0);
     if (point.Requests > 0) {
       this.activeSeconds++;
       this.firstSecondWithData = this.firstSecondWithData === null ? point.Time : Math.min(this.firstSecondWithData, point.Time);
       this.lastSecondWithData = this.lastSecondWithData === null ? point.Time : Math.max(this.lastSecondWithData, point.Time);
     }
+  }
+
+  /** Seconds before the first response are nobody's latency; the start-up ends at the first settled second or the cap. */
+  private isWarmup(point: StatsPoint): boolean {
+    if (!this.inWarmup || point.Requests === 0) return false;
+    if (point.Generator?.Limited === true && this.warmupSeconds < MAX_WARMUP_EXCLUDED_S) return true;
+    this.inWarmup = false;
+    return false;
   }
 
   addStored(second: StoredSecond): void {
@@ -282,7 +315,11 @@ export class RoundAccumulator {
         ? 1
         : this.lastSecondWithData - this.firstSecondWithData + 1;
     const divisorS = durationS !== undefined && durationS > 0 ? durationS : Math.max(1, spanS);
-    const rt = quantilesMs(this.rt);
+    // every second with responses so far was start-up: nothing settled to report instead, so nothing is left out
+    const excluded = this.inWarmup ? 0 : this.warmupSeconds;
+    const rtHistogram = excluded > 0 ? this.rt : mergedCopy(this.rt, this.warmupRt);
+    const lagHistogram = excluded > 0 ? this.lag : mergedCopy(this.lag, this.warmupLag);
+    const rt = quantilesMs(rtHistogram);
     const errors = this.totalRequests - this.successRequests;
     return {
       TotalRequests: this.totalRequests,
@@ -303,12 +340,22 @@ export class RoundAccumulator {
       BytesOut: this.bytesOut,
       StatusCodes: { ...this.statusCodes },
       Dropped: this.dropped,
-      SendLagP99: percentileMs(this.lag, 99),
+      SendLagP99: percentileMs(lagHistogram, 99),
       DurationS: roundTo(divisorS, 3),
-      RTDistribution: rtDistribution(this.rt),
+      RTDistribution: rtDistribution(rtHistogram),
+      ...(excluded > 0 ? { WarmupExcludedS: excluded } : {}),
       ...(this.limitedSeconds !== null
         ? { GeneratorLimitedSeconds: this.limitedSeconds, GeneratorLimitedShare: roundTo(Math.min(1, this.limitedSeconds / Math.max(1, this.activeSeconds)), 3) }
         : {}),
     };
   }
+}
+
+/** a + b in a new histogram (both left as they are). */
+function mergedCopy(a: LatencyHistogram, b: LatencyHistogram): LatencyHistogram {
+  if (b.totalCount === 0) return a;
+  const copy = createLatencyHistogram(64);
+  mergeInto(copy, a);
+  mergeInto(copy, b);
+  return copy;
 }

@@ -1,4 +1,4 @@
-import { commonMetricName, LlmMetricName, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
+import { commonMetricName, describeWarmupExcluded, LlmMetricName, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
 import { renderReportCharts } from './charts';
 import { ReportData } from './model';
 
@@ -133,6 +133,7 @@ export function renderReportHtml(data: ReportData): string {
       ['Send lag p99 (ms)', fmt(r.SendLagP99, 3)],
       ['Duration (s)', r.DurationS],
       ...(r.GeneratorLimitedShare !== undefined ? [['Generator-limited seconds', generatorLimitedLine(r.GeneratorLimitedShare, r.GeneratorLimitedSeconds ?? 0)]] : []),
+      ...(r.WarmupExcludedS ? [['Start-up left out of the latency figures', describeWarmupExcluded(r.WarmupExcludedS)]] : []),
     ],
   );
   const codes = table(['Status code', 'Count'], Object.entries(r.StatusCodes).map(([code, count]) => [code, count]));

@@ -108,6 +108,17 @@ export interface RoundResult {
    */
   GeneratorLimitedShare?: number;
   GeneratorLimitedSeconds?: number;
+  /**
+   * Leading seconds (the agents' start-up, generator-limited) left out of the
+   * latency figures (RT percentiles, RTDistribution, SendLagP99); counts and
+   * QPS cover the whole round. Absent: nothing was left out.
+   */
+  WarmupExcludedS?: number;
+}
+
+/** What a round's latency figures leave out, in one line for the summary and the report (docs/performance.md). */
+export function describeWarmupExcluded(seconds: number): string {
+  return `first ${seconds} s (the agents' start-up, generator-limited) left out of RT and send lag; counts and QPS cover the whole round`;
 }
 
 /** `generator`: the agents could not send the rate cleanly (the validity gate), so the search ended without a verdict on the service. */

@@ -1,4 +1,4 @@
-import { Capacity, LlmMetricName, LlmResult, LlmStatistic, RoundResult, commonMetricName, statisticColumns } from '../contract';
+import { Capacity, describeWarmupExcluded, LlmMetricName, LlmResult, LlmStatistic, RoundResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
 import { llmModeSummary } from './llm-mode-summary';
@@ -42,6 +42,7 @@ function resultRows(result: RoundResult, capacity: Capacity | undefined): [strin
   ];
   // the validity gate (docs/performance.md): absent from rounds stored before it
   if (result.GeneratorLimitedShare !== undefined) rows.push(['GenLimitedShare', generatorLimited(result.GeneratorLimitedShare)]);
+  if (result.WarmupExcludedS) rows.push(['WarmupExcluded', describeWarmupExcluded(result.WarmupExcludedS)]);
   if (capacity) rows.push(['Capacity', formatCapacity(capacity)]);
   return rows;
 }
