@@ -14,6 +14,7 @@ export interface Result {
   StatusCodes: Record<string, number>;
   GeneratorLimitedShare?: number;
   WarmupRequests?: number;
+  WarmupExcludedS?: number;
 }
 export interface Point {
   Elapsed: number;
