@@ -2,6 +2,7 @@ import { Lines, colorEnabled } from '../../src/output/lines';
 import { createProgress, progressLine } from '../../src/output/progress';
 import { renderSummary } from '../../src/output/summary';
 import { formatBytes, formatCapacity, formatRate } from '../../src/output/format';
+import type { RoundResult } from '../../src/contract';
 
 function capture(isTTY: boolean): { write(s: string): boolean; isTTY: boolean; text: string } {
   return {
@@ -60,6 +61,16 @@ describe('cli output', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatCapacity({ QPS: 1450, TP99: 182, ErrorRate: 0.0002, Reason: 'maxRT' })).toBe('1450 QPS, TP99 182 ms, error rate 0.02% (maxRT)');
+  });
+
+  test('the summary says when the start-up was left out of the latency figures', () => {
+    const result: RoundResult = {
+      TotalRequests: 100, SuccessRequests: 100, ErrorRequests: 0, ErrorRate: 0, QPS: 20, AvgRT: 1, MinRT: 1, MaxRT: 1, TP50: 1, TP75: 1, TP90: 1, TP95: 1, TP99: 1, TP999: 1,
+      BytesIn: 0, BytesOut: 0, StatusCodes: { '200': 100 }, Dropped: 0, SendLagP99: 0.1, DurationS: 5, RTDistribution: [], GeneratorLimitedSeconds: 1, GeneratorLimitedShare: 0.2,
+    };
+    const row = "WarmupExcluded | first 2 s (the agents' start-up, generator-limited) left out of RT and send lag; counts and QPS cover the whole round |";
+    expect(renderSummary({ TaskName: 't', Status: 'Completed', Result: { ...result, WarmupExcludedS: 2 } })).toContain(row);
+    expect(renderSummary({ TaskName: 't', Status: 'Completed', Result: result })).not.toContain('WarmupExcluded');
   });
 
   test('the summary of a round with no requests says so', () => {

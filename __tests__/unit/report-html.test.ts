@@ -128,6 +128,15 @@ describe('HTML report', () => {
     expect(urls.filter((u) => !allowed.some((a) => u.startsWith(a)))).toEqual([]);
   });
 
+  test('a round whose start-up was left out of the latency figures says so, and one without says nothing of it', () => {
+    const withWarmup = reportData('manual');
+    withWarmup.Result = { ...withWarmup.Result!, WarmupExcludedS: 2 };
+    expect(renderReportHtml(withWarmup)).toContain(
+      "<td>Start-up left out of the latency figures</td><td>first 2 s (the agents&#39; start-up, generator-limited) left out of RT and send lag; counts and QPS cover the whole round</td>",
+    );
+    expect(html).not.toContain('Start-up left out');
+  });
+
   test('the total request count appears', () => {
     expect(data.Result.TotalRequests).toBe(650);
     expect(html).toContain('<td>Total requests</td><td>650</td>');
