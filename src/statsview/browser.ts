@@ -183,7 +183,8 @@ export function statsviewMain(): void {
         ? '-'
         : r.GeneratorLimitedShare === 0
           ? '0% of seconds'
-          : `${(r.GeneratorLimitedShare * 100).toFixed(1)}% of seconds: their latency is the generator's, not the service's`,
+          : `${(r.GeneratorLimitedShare * 100).toFixed(1)}% of seconds: their latency is the generator's, not the service's` +
+            (r.WarmupExcludedS ? `; the first ${r.WarmupExcludedS} s (start-up) left out of RT and send lag` : ''),
     );
     text('task-message', task.Message);
     // where each agent runs (with pool agents, the hosts of the fleet); the page script imports nothing, so it formats here
