@@ -6,9 +6,11 @@ import { rawSenderRefusal } from './raw-http/request-encoder';
 /**
  * Which HTTP sender the agent uses: `raw` (pre-encoded requests on plain
  * sockets, http:// only) or `undici`. Read from the agent's environment, which
- * a controller-spawned agent inherits from the controller.
+ * a controller-spawned agent inherits from the controller. Not named
+ * EAS_BENCH_*: the controller reads each of those as one of its own options
+ * and refuses unknown ones.
  */
-export const SENDER_ENV = 'EAS_BENCH_AGENT_SENDER';
+export const SENDER_ENV = 'EAS_AGENT_HTTP_SENDER';
 export type SenderKind = 'raw' | 'undici';
 /** The default when the environment does not say (see docs/performance.md, "#13", for the measurement behind it). */
 export const DEFAULT_SENDER: SenderKind = 'undici';

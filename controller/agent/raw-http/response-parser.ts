@@ -5,6 +5,11 @@ const MAX_LINE_BYTES = 8 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const LF = 0x0a;
 
+function isDigit(text: string, at: number): boolean {
+  const code = text.charCodeAt(at);
+  return code >= 0x30 && code <= 0x39;
+}
+
 /** Where the parser says how a response ended. */
 export interface ResponseHandlers {
   /** The final response is complete; `close` when the connection cannot carry another request. */
@@ -143,7 +148,7 @@ export class ResponseParser {
     const lineEnd = head.indexOf('\r\n');
     const statusLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
     // "HTTP/1.1 200 OK": version, a space, three digits, then a space or the end
-    if (!statusLine.startsWith('HTTP/1.') || statusLine.charCodeAt(8) !== 0x20 || !/^\d{3}$/.test(statusLine.slice(9, 12)) || (statusLine.length > 12 && statusLine.charCodeAt(12) !== 0x20)) {
+    if (!statusLine.startsWith('HTTP/1.') || statusLine.charCodeAt(8) !== 0x20 || !isDigit(statusLine, 9) || !isDigit(statusLine, 10) || !isDigit(statusLine, 11) || (statusLine.length > 12 && statusLine.charCodeAt(12) !== 0x20)) {
       this.fail(`malformed status line: ${JSON.stringify(statusLine.slice(0, 40))}`);
       return;
     }
@@ -162,26 +167,29 @@ export class ResponseParser {
     let length = -1;
     let chunked = false;
     let connection = '';
-    if (lineEnd >= 0) {
-      for (const line of head.slice(lineEnd + 2).split('\r\n')) {
-        const colon = line.indexOf(':');
-        if (colon <= 0) continue;
-        const name = line.slice(0, colon).trim().toLowerCase();
-        if (name === 'content-length') {
-          const value = line.slice(colon + 1).trim();
-          if (!/^\d+$/.test(value) || (length >= 0 && Number(value) !== length)) {
-            this.fail(`invalid content-length: ${JSON.stringify(value.slice(0, 40))}`);
-            return;
-          }
-          length = Number(value);
-        } else if (name === 'transfer-encoding') {
-          chunked = line.slice(colon + 1).trim().toLowerCase().endsWith('chunked');
-        } else if (name === 'connection') {
-          connection = line.slice(colon + 1).trim().toLowerCase();
+    // one pass over the header lines; only three names matter, told apart by length before comparing
+    for (let start = lineEnd < 0 ? head.length : lineEnd + 2; start < head.length; ) {
+      let end = head.indexOf('\r\n', start);
+      if (end < 0) end = head.length;
+      const colon = head.indexOf(':', start);
+      if (colon > start && colon < end) {
+        const nameLength = colon - start;
+        if (nameLength === 14 || nameLength === 17 || nameLength === 10) {
+          const name = head.slice(start, colon).toLowerCase();
+          const value = head.slice(colon + 1, end).trim();
+          if (name === 'content-length') {
+            if (!/^\d+$/.test(value) || (length >= 0 && Number(value) !== length)) {
+              this.fail(`invalid content-length: ${JSON.stringify(value.slice(0, 40))}`);
+              return;
+            }
+            length = Number(value);
+          } else if (name === 'transfer-encoding') chunked = value.toLowerCase().endsWith('chunked');
+          else if (name === 'connection') connection = value.toLowerCase();
         }
       }
+      start = end + 2;
     }
-    this.close = http10 ? !/\bkeep-alive\b/.test(connection) : /\bclose\b/.test(connection);
+    this.close = http10 ? !connection.includes('keep-alive') : connection.includes('close');
     if (this.noBody || status === 204 || status === 304) this.complete();
     else if (chunked) this.state = State.ChunkSize;
     else if (length > 0) {
