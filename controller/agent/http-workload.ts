@@ -38,7 +38,8 @@ export class HttpWorkload implements Workload<HttpLoad> {
 
   constructor(template: RequestTemplate, startOffset: number, sink: ResultSink, log?: AgentLog) {
     const choice = chooseSender(template);
-    log?.('info', `http sender: ${choice.kind} (${choice.reason})`);
+    // said only when it is not the plain default, so that a round's events stay as they were
+    if (choice.kind !== 'undici' || choice.reason !== 'the default') log?.('info', `http sender: ${choice.kind} (${choice.reason})`);
     this.sender = createSender(choice, template, startOffset, sink);
     this.sender.beforeReady.push(() => warmSendPath(template, choice));
   }
