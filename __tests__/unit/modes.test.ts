@@ -17,6 +17,9 @@ interface Service {
   errorAboveQps?: number;
   /** Share of the target the agents manage to send: below 1 the load generator, not the service, is the bottleneck. */
   sentShare?: number;
+  /** From this second of the run on, the capacity is `capacityLater`: a service that cannot sustain what it did. */
+  laterFromS?: number;
+  capacityLater?: number;
 }
 
 function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: ModeDriver; events: TaskEvent[]; targets: number[]; ended: string[] } {
@@ -39,9 +42,10 @@ function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: Mo
     targets.push(target);
     const sent = target * (service.sentShare ?? 1);
     const arriving = sent + backlog;
-    const served = Math.min(arriving, service.capacity);
+    const capacity = service.laterFromS !== undefined && i >= service.laterFromS ? (service.capacityLater ?? service.capacity) : service.capacity;
+    const served = Math.min(arriving, capacity);
     backlog = arriving - served;
-    const waitMs = (backlog / service.capacity) * 1000;
+    const waitMs = (backlog / capacity) * 1000;
     const errors = service.errorAboveQps !== undefined ? Math.max(0, Math.round(served - service.errorAboveQps)) : 0;
     const rt = createLatencyHistogram();
     for (let k = 0; k < served; k++) rt.recordValue(Math.round((service.serviceMs + (waitMs * k) / Math.max(1, served)) * 1000));
@@ -303,6 +307,25 @@ describe('faultAction and the Message outcome (scan and auto)', () => {
     expect(targets[targets.length - 1]).toBe(400);
     expect(mode.capacity()).toMatchObject({ QPS: 400, ErrorRate: 0.25, Reason: 'faultTolerate' });
     expect(mode.outcome?.()).toBe('holding 400 QPS: error rate 25.00% > faultTolerate 1.00% at 400 (faultAction stop)');
+  });
+
+  test('auto judges the held rate again: one the service no longer sustains is stepped down, and the capacity follows', () => {
+    const { mode, events, targets } = simulate(service({ maxQPS: 20000, maxRT: 150, duration: 400 }), { capacity: 200, serviceMs: 20, laterFromS: 100, capacityLater: 170 }, 220);
+    const revised = events.filter((e) => e.Kind === 'revise' && e.Message.startsWith('auto: the held'));
+    expect(revised.length).toBeGreaterThan(0);
+    expect(revised[0].Message).toMatch(/^auto: the held [\d.]+ QPS failed over \d+ s \(TP99 [\d.]+ ms > maxRT 150 ms\): holding [\d.]+ QPS$/);
+    const held = targets[targets.length - 1];
+    expect(held).toBeLessThanOrEqual(170);
+    expect(held).toBeGreaterThan(170 * 0.85);
+    expect(mode.capacity()).toMatchObject({ QPS: held, Reason: 'maxRT' });
+    expect(mode.capacity()!.TP99).toBeLessThanOrEqual(150);
+  });
+
+  test('auto keeps a held rate the service sustains: no step down over a long hold', () => {
+    // the search ends below this capacity (the ramp and bisection do not land on 1000 itself): the backlog of its bad steps drains
+    const { events, targets } = simulate(service({ maxQPS: 20000, maxRT: 50, duration: 400 }), { capacity: 1037, serviceMs: 5 }, 300);
+    expect(events.filter((e) => e.Kind === 'revise')).toEqual([]);
+    expect(new Set(targets.slice(-150)).size).toBe(1);
   });
 
   test('auto with revise steps down below the failing rate and holds a rate within the budget', () => {

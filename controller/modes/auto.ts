@@ -46,6 +46,13 @@ export const AUTO = {
   tp99ExplosionSlackMs: 50,
   /** Agent-side signs of a bottleneck: send lag p99 and event-loop delay p99, ms. */
   agentSendLagMs: 25,
+  /**
+   * Seconds of a held rate judged at a time. A step's few seconds cannot
+   * see a queue that grows by a few requests a second (a rate 1-3% over
+   * the capacity); a held rate is judged again on every such window, and
+   * stepped down by `precision` while it fails.
+   */
+  holdJudgedS: 6,
   agentLoopLagMs: 40,
   /** A backlog is drained when no more than this share of a second's requests is in flight, or a couple of requests at low rates. */
   drainedInFlightShare: 0.05,
@@ -78,6 +85,8 @@ export class AutoMode extends SteppedMode {
   /** The lowest bad rate so far, and why it was bad (the Message names it once a rate is held). */
   private bad?: { qps: number; reason: CapacityReason; why: string };
   private baselineTp99Ms?: number;
+  /** Set when a held rate failed and was stepped down: the lower rate's own figures become the capacity once a window of it is good. */
+  private confirming = false;
   private nextTarget = 0;
   private recoverStartS = 0;
 
@@ -117,17 +126,9 @@ export class AutoMode extends SteppedMode {
   }
 
   private verdict(w: StepWindow): Verdict {
-    const o = this.optional;
+    const failed = this.limitsVerdict(w);
+    if (failed) return failed;
     const tp99 = w.tp99Ms();
-    const errorRate = w.errorRate();
-    // maxRT is judged here, first, on the seconds the validity gate passed: a step over it is bad whatever else it shows
-    const serviceTp99 = serviceTp99Ms(w);
-    if (o.maxRtMs !== null && serviceTp99 !== undefined && serviceTp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(serviceTp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
-    if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${fmtPercent(errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)}` };
-    if (w.requests < w.sent * AUTO.minCompletedShare - AUTO.completedSlack) {
-      return { bad: true, reason: 'saturation', why: `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent` };
-    }
-    if (w.dropped > 0) return { bad: true, reason: 'saturation', why: `${w.dropped} requests dropped at the in-flight cap` };
     const first = w.medians[0];
     const last = w.medians[w.medians.length - 1];
     if (last > AUTO.medianClimbFactor * first + AUTO.medianClimbSlackMs) {
@@ -137,7 +138,26 @@ export class AutoMode extends SteppedMode {
     if (baseline !== undefined && tp99 > AUTO.tp99ExplosionFactor * baseline && tp99 > baseline + AUTO.tp99ExplosionSlackMs) {
       return { bad: true, reason: 'saturation', why: `TP99 ${fmtMs(tp99)} ms exploded from ${fmtMs(baseline)} ms at low load` };
     }
-    return { bad: false, why: `TP99 ${fmtMs(tp99)} ms, error rate ${fmtPercent(errorRate)}` };
+    return { bad: false, why: `TP99 ${fmtMs(tp99)} ms, error rate ${fmtPercent(w.errorRate())}` };
+  }
+
+  /**
+   * The limits a rate must meet, step or hold: maxRT (on the seconds the
+   * validity gate passed), faultTolerate, and the service completing what
+   * is sent. The latency-shape signs of saturation are the search's alone:
+   * on a long hold they would step a good rate down on one noisy second.
+   */
+  private limitsVerdict(w: StepWindow): Verdict | undefined {
+    const o = this.optional;
+    const errorRate = w.errorRate();
+    const serviceTp99 = serviceTp99Ms(w);
+    if (o.maxRtMs !== null && serviceTp99 !== undefined && serviceTp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(serviceTp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
+    if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${fmtPercent(errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)}` };
+    if (w.requests < w.sent * AUTO.minCompletedShare - AUTO.completedSlack) {
+      return { bad: true, reason: 'saturation', why: `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent` };
+    }
+    if (w.dropped > 0) return { bad: true, reason: 'saturation', why: `${w.dropped} requests dropped at the in-flight cap` };
+    return undefined;
   }
 
   /**
@@ -241,7 +261,8 @@ export class AutoMode extends SteppedMode {
   /** Holds the best good rate; with none, half the first bad one, which at least is not known to be bad. */
   private holdBest(reason: CapacityReason, why: string): void {
     const good = this.good;
-    this.target = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
+    // a fresh window from the held rate's first whole second: the hold is judged on its own seconds
+    this.setTarget(good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2));
     this.hold(
       { qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason },
       `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`,
@@ -255,6 +276,40 @@ export class AutoMode extends SteppedMode {
     if (reason === 'maxQPS') return `maxQPS ${fmtQps(this.maxQps())} reached`;
     if (bad && bad.reason === reason) return `${bad.why} at ${fmtQps(bad.qps)}`;
     return why.replace(/^auto: /, '');
+  }
+
+  /**
+   * The held rate is judged again, a window at a time: a rate the search
+   * found good over a few seconds but that the service cannot sustain
+   * (latency climbing over maxRT, completions falling behind) is stepped
+   * down by the search's precision, and the capacity follows. A held rate
+   * over faultTolerate with faultAction stop stays, as the reference says.
+   */
+  protected override watchHold(): boolean {
+    const held = this.capacity();
+    if (!held || held.Reason === 'generator') return false;
+    const w = this.window;
+    if (w.seconds < AUTO.holdJudgedS) return false;
+    this.window = new StepWindow();
+    const verdict = this.limitsVerdict(w) ?? { bad: false, why: `TP99 ${fmtMs(w.tp99Ms())} ms, error rate ${fmtPercent(w.errorRate())}` };
+    if (!verdict.bad || (verdict.reason === 'faultTolerate' && this.optional.faultAction === 'stop')) {
+      if (this.confirming && !verdict.bad) {
+        this.confirming = false;
+        this.good = { qps: this.target, tp99: w.tp99Ms(), errorRate: w.errorRate() };
+        this.holdBest(held.Reason, `auto: ${fmtQps(this.target)} QPS held for ${w.seconds} s: ${verdict.why}`);
+      }
+      return false;
+    }
+    const lower = roundTo(this.target * (1 - AUTO.precision), AUTO.searchDecimals);
+    if (lower < 1) return false;
+    const reason = verdict.reason ?? 'saturation';
+    this.bad = { qps: this.target, reason, why: verdict.why };
+    this.ctx.event('revise', `auto: the held ${fmtQps(this.target)} QPS failed over ${w.seconds} s (${verdict.why}): holding ${fmtQps(lower)} QPS`, w.step(this.target, 'bad', verdict.why));
+    this.confirming = true;
+    // until a window of the lower rate is judged, the capacity carries the figures the search measured above it
+    this.good = { qps: lower, tp99: held.TP99, errorRate: held.ErrorRate };
+    this.hold({ qps: lower, tp99Ms: held.TP99, errorRate: held.ErrorRate, reason }, `auto: holding ${fmtQps(lower)} QPS until a window of it is judged`, `${verdict.why} at ${fmtQps(this.bad.qps)}`);
+    return this.setTarget(lower);
   }
 
   protected reopen(wasHolding: boolean): boolean {

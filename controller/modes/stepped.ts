@@ -61,6 +61,11 @@ export abstract class SteppedMode implements ModeDriver {
   /** Called with every second while the search runs (not while holding), `stepSecond` counted from the step's first whole second; true when the loads must be re-sent. */
   protected abstract advance(second: FinalizedSecond, stepSecond: number): boolean;
 
+  /** Called with every second while a rate is held; true when the loads must be re-sent. By default a held rate stays. */
+  protected watchHold(): boolean {
+    return false;
+  }
+
   /** New limits while the search runs or holds: reset what the search knew; true when the loads must be re-sent even if the target is unchanged. */
   protected abstract reopen(wasHolding: boolean): boolean;
 
@@ -91,7 +96,7 @@ export abstract class SteppedMode implements ModeDriver {
     this.stepStartS ??= t + 1;
     // kept while holding too: when new limits re-open the search, scan judges the held rate on it at once
     if (t >= this.stepStartS + SETTLE_SECONDS) this.window.add(second, this.lateLimits);
-    if (this.holding()) return false;
+    if (this.holding()) return this.watchHold();
     return this.advance(second, t - this.stepStartS);
   }
 
