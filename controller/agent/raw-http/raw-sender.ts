@@ -108,7 +108,9 @@ export class RawHttpSender implements Sender, ConnectionEvents<RawRequest> {
     if (this.closed) return;
     const body = this.requests[this.nextRequest];
     this.nextRequest = this.nextRequest + 1 === this.requests.length ? 0 : this.nextRequest + 1;
-    const connection = this.idle.pop() ?? (this.all.size < this.maxConnections ? this.newConnection() : null);
+    let idle = this.idle.pop();
+    while (idle && !idle.open) idle = this.idle.pop(); // closed under us between its events
+    const connection = idle ?? (this.all.size < this.maxConnections ? this.newConnection() : null);
     // The timeout runs from the actual send: it bounds the request, not the schedule.
     const request = new RawRequest(this, body, originMs, nowMs + this.timeoutMs, done);
     this.inFlightList.push(request);
@@ -128,8 +130,12 @@ export class RawHttpSender implements Sender, ConnectionEvents<RawRequest> {
   onFailure(connection: RawConnection<RawRequest>, _reason: string): void {
     const request = connection.carried;
     connection.carried = null;
+    if (!request) {
+      this.onIdleClose(connection); // bytes on an idle connection: it is dropped from the idle ones
+      return;
+    }
     this.replace(connection);
-    if (request) this.record(request, STATUS_CONNECTION_FAILED, 0);
+    this.record(request, STATUS_CONNECTION_FAILED, 0);
   }
 
   onIdleClose(connection: RawConnection<RawRequest>): void {
