@@ -167,6 +167,25 @@ describe('raw HTTP sender against a real server', () => {
     }
   });
 
+  test('bytes on an idle connection drop it: the next request opens another', async () => {
+    const server = await scriptedServer([{ packets: ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 'junk'] }]);
+    try {
+      const statuses: number[] = [];
+      const sender = new RawHttpSender(template(server.url), 0, { sent: () => undefined, response: (_n, status) => statuses.push(status) });
+      sender.setMaxIdleConnections(1);
+      for (let i = 0; i < 2; i++) {
+        await new Promise<void>((resolve) => sender.send(performance.now(), performance.now(), () => resolve()));
+        await pause(30); // the stray bytes arrive while the connection idles
+      }
+      expect(sender.openConnections).toBe(0);
+      await sender.close();
+      expect(statuses).toEqual([200, 200]);
+      expect(server.connections).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('Connection: close answered: the connection is dropped and the next request opens another', async () => {
     const server = await scriptedServer([{ packets: ['HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok'] }]);
     try {
