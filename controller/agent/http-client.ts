@@ -25,7 +25,7 @@ interface PreparedRequest {
  * Headers undici computes per request (content-length, from each body) or
  * refuses outright (it would fail every request): a user's copy is dropped.
  */
-const HEADERS_SET_BY_CLIENT = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
+export const HEADERS_SET_BY_CLIENT = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
 
 /** Turns the template into per-body dispatch options once, so the hot path only picks one. */
 export function prepareRequests(template: RequestTemplate): { origin: string; requests: PreparedRequest[] } {

@@ -1,8 +1,10 @@
 import type { LoadShape, RequestTemplate } from '../../src/contract';
 import { ClosedLoop } from './closed-loop';
-import { HttpSender, ResultSink } from './http-client';
+import type { ResultSink } from './http-client';
+import type { AgentLog } from './lifecycle';
 import type { LoadContext, LoadDriver, Workload } from './load-driver';
 import { OpenLoop } from './open-loop';
+import { chooseSender, createSender, HttpSenderImpl } from './sender-choice';
 import { warmSendPath } from './warm-up';
 
 /** The HTTP loads; `llm` loads are sent by the LLM workload. */
@@ -32,11 +34,14 @@ function preconnectFor(load: HttpLoad): number {
 
 /** Prepared HTTP requests, sent in closed loop (workers) or open loop (a schedule). */
 export class HttpWorkload implements Workload<HttpLoad> {
-  readonly sender: HttpSender;
+  readonly sender: HttpSenderImpl;
 
-  constructor(template: RequestTemplate, startOffset: number, sink: ResultSink) {
-    this.sender = new HttpSender(template, startOffset, sink);
-    this.sender.beforeReady.push(() => warmSendPath(template));
+  constructor(template: RequestTemplate, startOffset: number, sink: ResultSink, log?: AgentLog) {
+    const choice = chooseSender(template);
+    // said only when it is not the plain default, so that a round's events stay as they were
+    if (choice.kind !== 'undici' || choice.reason !== 'the default') log?.('info', `http sender: ${choice.kind} (${choice.reason})`);
+    this.sender = createSender(choice, template, startOffset, sink);
+    this.sender.beforeReady.push(() => warmSendPath(template, choice));
   }
 
   accepts(load: LoadShape): load is HttpLoad {

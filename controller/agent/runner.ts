@@ -69,7 +69,7 @@ export class AgentRunner {
     const settings = { requestLimit: assignment.requestLimit, timeoutMs: assignment.request.timeoutMs, waitForStart: assignment.waitForStart === true, scheduleEndMs: assignment.scheduleEndMs ?? null };
     const { load, llm } = assignment;
     if (load.kind !== 'llm') {
-      return new AgentLifecycle({ ...settings, load }, (recorder) => new HttpWorkload(assignment.request, assignment.startOffset, recorder), this.output, this.log);
+      return new AgentLifecycle({ ...settings, load }, (recorder) => new HttpWorkload(assignment.request, assignment.startOffset, recorder, this.log), this.output, this.log);
     }
     if (llm) return new AgentLifecycle({ ...settings, load }, (recorder) => new LlmWorkload(assignment, llm, recorder, this.log), this.output, this.log);
     this.log('error', 'an llm load without llm work: ignored');

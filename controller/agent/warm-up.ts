@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestTemplate } from '../../src/contract';
-import { HttpSender } from './http-client';
+import { createSender, SenderChoice } from './sender-choice';
 import { StatsRecorder } from './stats-recorder';
 
 /** Requests sent to the agent's own throwaway server before `ready`, and how many at once. */
@@ -20,7 +20,7 @@ const WARM_MAX_BODY_BYTES = 64 * 1024;
  * same sender and recorder code is run against a server inside the agent,
  * on 127.0.0.1, so the service under test sees none of it. Never rejects.
  */
-export async function warmSendPath(template: RequestTemplate): Promise<void> {
+export async function warmSendPath(template: RequestTemplate, choice: SenderChoice): Promise<void> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.end('{"ok":true}'));
@@ -39,7 +39,8 @@ export async function warmSendPath(template: RequestTemplate): Promise<void> {
       timeoutMs: WARM_MAX_MS,
     };
     const recorder = new StatsRecorder({ inFlight: () => 0, totalSent: () => 0, takeConnectionWaitMaxMs: () => 0 }, () => undefined);
-    const sender = new HttpSender(local, 0, recorder);
+    // the sender the load will use: it is the path to warm
+    const sender = createSender(choice, local, 0, recorder);
     sender.setMaxIdleConnections(WARM_CONCURRENCY);
     const deadline = performance.now() + WARM_MAX_MS;
     let left = WARM_REQUESTS;

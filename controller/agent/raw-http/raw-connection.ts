@@ -1,0 +1,108 @@
+import { connect, Socket } from 'node:net';
+import { ResponseParser } from './response-parser';
+
+/** What a connection tells its sender. */
+export interface ConnectionEvents<Carried> {
+  /** The response to the request in flight is complete; `reusable` when the connection stays open for another. */
+  onResponse(connection: RawConnection<Carried>, status: number, bytesIn: number, reusable: boolean): void;
+  /** The request in flight failed on the wire (refused, reset, closed early, malformed answer); the connection is gone. */
+  onFailure(connection: RawConnection<Carried>, reason: string): void;
+  /** The connection closed with no request in flight (the service dropped an idle keep-alive connection). */
+  onIdleClose(connection: RawConnection<Carried>): void;
+}
+
+/**
+ * One keep-alive connection over a plain `net.Socket`, one request at a time
+ * (no pipelining). A request is one pre-encoded Buffer, so it goes out as one
+ * write: there is nothing left for corking to gather on a connection, and
+ * Nagle is off so the write leaves at once.
+ */
+export class RawConnection<Carried> {
+  private readonly socket: Socket;
+  private readonly parser: ResponseParser;
+  /** Set while a request is on this connection. */
+  busy = false;
+  /** The sender's object for the request on this connection (kept here so that finding it costs nothing). */
+  carried: Carried | null = null;
+  private gone = false;
+  private error: string | null = null;
+  private connected = false;
+
+  constructor(host: string, port: number, connectTimeoutMs: number, private readonly events: ConnectionEvents<Carried>) {
+    this.parser = new ResponseParser({
+      onComplete: (status, bytesIn, close) => {
+        this.busy = false;
+        if (close) this.destroy();
+        this.events.onResponse(this, status, bytesIn, !close);
+      },
+      onError: (reason) => this.failed(reason),
+    });
+    this.socket = connect({ host, port, noDelay: true });
+    this.socket.setTimeout(connectTimeoutMs);
+    this.socket.once('connect', () => {
+      this.connected = true;
+      this.socket.setTimeout(0);
+    });
+    this.socket.on('timeout', () => this.socket.destroy(new Error('connect timed out')));
+    this.socket.on('data', (chunk: Buffer) => this.parser.feed(chunk));
+    this.socket.on('error', (err) => {
+      this.error = err.message;
+    });
+    this.socket.on('close', () => this.closed());
+  }
+
+  get open(): boolean {
+    return !this.gone;
+  }
+
+  /** Resolves once connected (true) or failed (false): used to open connections ahead of the schedule. */
+  ready(): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    if (this.gone) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onConnect = (): void => {
+        this.socket.removeListener('close', onClose);
+        resolve(true);
+      };
+      const onClose = (): void => {
+        this.socket.removeListener('connect', onConnect);
+        resolve(false);
+      };
+      this.socket.once('connect', onConnect);
+      this.socket.once('close', onClose);
+    });
+  }
+
+  /** Writes one request; its answer comes through the events. */
+  send(request: Buffer, noBody: boolean): void {
+    this.busy = true;
+    this.parser.expect(noBody);
+    this.socket.write(request);
+  }
+
+  /** Drops the connection; no event follows for a request it carried (the sender has settled it). */
+  destroy(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.busy = false;
+    this.socket.destroy();
+  }
+
+  private failed(reason: string): void {
+    if (this.gone) return;
+    this.destroy();
+    this.events.onFailure(this, reason);
+  }
+
+  private closed(): void {
+    if (this.gone) return;
+    // a body that runs to the connection's end completes here; a cut one fails
+    if (this.busy && this.error === null) this.parser.end();
+    if (this.gone) return;
+    if (this.busy) this.failed(this.error ?? 'connection closed');
+    else {
+      this.gone = true;
+      this.events.onIdleClose(this);
+    }
+  }
+}
