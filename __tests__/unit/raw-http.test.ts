@@ -5,7 +5,7 @@ import { STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../../controller/agent
 import { RawHttpSender } from '../../controller/agent/raw-http/raw-sender';
 import { encodeRequests } from '../../controller/agent/raw-http/request-encoder';
 import { ResponseParser } from '../../controller/agent/raw-http/response-parser';
-import { chooseSender, SENDER_ENV } from '../../controller/agent/sender-choice';
+import { chooseSender, SENDER_ENV, senderChoiceIsNews } from '../../controller/agent/sender-choice';
 
 /** How the scripted server answers one request: packets written apart (a pause between them), then maybe close. */
 interface Answer {
@@ -310,8 +310,13 @@ describe('response parser', () => {
 });
 
 describe('sender choice', () => {
-  test('raw only for plain http:// when asked; undici otherwise, with the reason', () => {
+  test('raw for plain http:// by default or when asked; undici otherwise, with the reason', () => {
     const t = template('http://127.0.0.1:1/');
+    expect(chooseSender(t, {})).toEqual({ kind: 'raw', reason: 'the default' });
+    const https = chooseSender(template('https://127.0.0.1:1/'), {});
+    expect(https).toEqual({ kind: 'undici', reason: 'the default where the raw sender cannot send: https:// targets need TLS' });
+    expect(senderChoiceIsNews(https)).toBe(false);
+    expect(senderChoiceIsNews(chooseSender(t, { [SENDER_ENV]: 'undici' }))).toBe(true);
     expect(chooseSender(t, { [SENDER_ENV]: 'raw' })).toEqual({ kind: 'raw', reason: `${SENDER_ENV}=raw` });
     expect(chooseSender(t, { [SENDER_ENV]: 'undici' })).toEqual({ kind: 'undici', reason: `${SENDER_ENV}=undici` });
     expect(chooseSender(template('https://127.0.0.1:1/'), { [SENDER_ENV]: 'raw' })).toEqual({ kind: 'undici', reason: `raw sender asked by ${SENDER_ENV}=raw, but https:// targets need TLS` });

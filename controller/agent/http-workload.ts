@@ -4,7 +4,7 @@ import type { ResultSink } from './http-client';
 import type { AgentLog } from './lifecycle';
 import type { LoadContext, LoadDriver, Workload } from './load-driver';
 import { OpenLoop } from './open-loop';
-import { chooseSender, createSender, HttpSenderImpl } from './sender-choice';
+import { chooseSender, createSender, HttpSenderImpl, senderChoiceIsNews } from './sender-choice';
 import { warmSendPath } from './warm-up';
 
 /** The HTTP loads; `llm` loads are sent by the LLM workload. */
@@ -24,7 +24,7 @@ function connectionsFor(load: HttpLoad): number {
  * a second (a 4 ms round trip each), at least a few; more are opened as the
  * service's latency asks for them.
  */
-const OPEN_LOOP_QPS_PER_PRECONNECT = 250;
+const OPEN_LOOP_QPS_PER_PRECONNECT = 50;
 const MIN_PRECONNECT = 4;
 
 function preconnectFor(load: HttpLoad): number {
@@ -38,8 +38,7 @@ export class HttpWorkload implements Workload<HttpLoad> {
 
   constructor(template: RequestTemplate, startOffset: number, sink: ResultSink, log?: AgentLog) {
     const choice = chooseSender(template);
-    // said only when it is not the plain default, so that a round's events stay as they were
-    if (choice.kind !== 'undici' || choice.reason !== 'the default') log?.('info', `http sender: ${choice.kind} (${choice.reason})`);
+    if (senderChoiceIsNews(choice)) log?.('info', `http sender: ${choice.kind} (${choice.reason})`);
     this.sender = createSender(choice, template, startOffset, sink);
     this.sender.beforeReady.push(() => warmSendPath(template, choice));
   }

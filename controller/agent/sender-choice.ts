@@ -13,7 +13,7 @@ import { rawSenderRefusal } from './raw-http/request-encoder';
 export const SENDER_ENV = 'EAS_AGENT_HTTP_SENDER';
 export type SenderKind = 'raw' | 'undici';
 /** The default when the environment does not say (see docs/performance.md, "#13", for the measurement behind it). */
-export const DEFAULT_SENDER: SenderKind = 'undici';
+export const DEFAULT_SENDER: SenderKind = 'raw';
 
 export type HttpSenderImpl = HttpSender | RawHttpSender;
 
@@ -23,14 +23,21 @@ export interface SenderChoice {
   reason: string;
 }
 
-/** Decided once per load: raw where it is asked for and can send the template, undici otherwise. */
+/** Decided once per load: raw where it is asked for (or by default) and can send the template, undici otherwise. */
 export function chooseSender(template: RequestTemplate, env: Readonly<Record<string, string | undefined>> = process.env): SenderChoice {
   const setting = env[SENDER_ENV];
-  const wanted: SenderKind = setting === 'raw' || setting === 'undici' ? setting : DEFAULT_SENDER;
-  const from = setting === wanted ? `${SENDER_ENV}=${setting}` : 'the default';
+  const asked: SenderKind | null = setting === 'raw' || setting === 'undici' ? setting : null;
+  const wanted = asked ?? DEFAULT_SENDER;
+  const from = asked ? `${SENDER_ENV}=${asked}` : 'the default';
   if (wanted === 'undici') return { kind: 'undici', reason: from };
   const refusal = rawSenderRefusal(template);
-  return refusal ? { kind: 'undici', reason: `raw sender asked by ${from}, but ${refusal}` } : { kind: 'raw', reason: from };
+  if (!refusal) return { kind: 'raw', reason: from };
+  return { kind: 'undici', reason: asked ? `raw sender asked by ${from}, but ${refusal}` : `the default where the raw sender cannot send: ${refusal}` };
+}
+
+/** Said in the round's events only when the environment chose: the default choice is not news. */
+export function senderChoiceIsNews(choice: SenderChoice): boolean {
+  return !choice.reason.startsWith('the default');
 }
 
 export function createSender(choice: SenderChoice, template: RequestTemplate, startOffset: number, sink: ResultSink): HttpSenderImpl {
