@@ -1,7 +1,7 @@
 import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { RequestTemplate } from '../../src/contract';
-import { STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../../controller/agent/http-client';
+import { STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../../controller/agent/sender-core';
 import { RawHttpSender } from '../../controller/agent/raw-http/raw-sender';
 import { encodeRequests } from '../../controller/agent/raw-http/request-encoder';
 import { ResponseParser } from '../../controller/agent/raw-http/response-parser';

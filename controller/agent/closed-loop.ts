@@ -1,5 +1,5 @@
 import type { LoadShape } from '../../src/contract';
-import { STATUS_CONNECTION_FAILED } from './http-client';
+import { STATUS_CONNECTION_FAILED } from './sender-core';
 import type { HttpLoad } from './http-workload';
 import type { LoadContext, LoadDriver } from './load-driver';
 

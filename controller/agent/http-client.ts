@@ -1,19 +1,9 @@
 import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { RequestTemplate } from '../../src/contract';
-import { DeadlineList, DeadlineNode } from './deadline-list';
-import type { DoneCallback, Sender } from './load-driver';
+import type { DoneCallback } from './load-driver';
 import { Preconnector } from './preconnect';
-
-/** SPEC 3: a timed-out request is recorded as 512, a connection failure as 599. */
-export const STATUS_TIMEOUT = 512;
-export const STATUS_CONNECTION_FAILED = 599;
-
-/** Where the sender reports what happened; implemented by the stats recorder. */
-export interface ResultSink {
-  sent(nowMs: number, bytesOut: number): void;
-  response(nowMs: number, status: number, latencyUs: number, bytesIn: number): void;
-}
+import { AbandonReason, ResultSink, SenderCore, SentRequest, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from './sender-core';
 
 interface PreparedRequest {
   options: Dispatcher.DispatchOptions;
@@ -64,28 +54,25 @@ function responseHeadBytes(rawHeaders: Buffer[] | string[], statusText: string):
 
 /**
  * One request on the wire. It is undici's handler (the legacy callback
- * interface, which undici's core calls directly without wrapping) and a node
- * of the in-flight list at the same time, so a request costs one object.
+ * interface, which undici's core calls directly without wrapping) and the
+ * core's request at the same time, so a request costs one object. undici
+ * keeps the handler until its last call (onComplete or onError), which comes
+ * after our own outcome when the request timed out or was cancelled: only
+ * then is the object free for reuse.
  */
-class PendingRequest implements Dispatcher.DispatchHandler, DeadlineNode {
-  prev: DeadlineNode | null = null;
-  next: DeadlineNode | null = null;
+class PendingRequest extends SentRequest<Client, PreparedRequest> implements Dispatcher.DispatchHandler {
   status = 0;
-  bytesIn = 0;
-  prepared: PreparedRequest | null = null;
-  /** Outcome recorded (or cancelled): later undici callbacks only give the connection back. */
-  settled = false;
   private abort: ((err?: Error) => void) | null = null;
 
-  constructor(
-    private readonly sender: HttpSender,
-    /** null while the request waits for a connection (all of them busy at the cap). */
-    public client: Client | null,
-    /** Latency counts from here: the scheduled send time in open loop, the actual one in closed loop. */
-    readonly originMs: number,
-    public deadlineMs: number,
-    readonly done: DoneCallback | null,
-  ) {}
+  constructor(private readonly sender: HttpSender) {
+    super(sender);
+  }
+
+  override begin(prepared: PreparedRequest, originMs: number, deadlineMs: number, done: DoneCallback | null): void {
+    super.begin(prepared, originMs, deadlineMs, done);
+    this.status = 0;
+    this.abort = null;
+  }
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.settled) abort(CANCELLED);
@@ -112,12 +99,8 @@ class PendingRequest implements Dispatcher.DispatchHandler, DeadlineNode {
     this.sender.finish(this, statusForError(err));
   }
 
-  expire(nowMs: number): void {
-    this.sender.expire(this, nowMs);
-  }
-
+  /** Aborts it in undici (now, or at its connect if it has none yet); undici then calls onError. */
   cancel(reason: Error): void {
-    this.settled = true;
     this.abort?.(reason);
   }
 }
@@ -125,168 +108,46 @@ class PendingRequest implements Dispatcher.DispatchHandler, DeadlineNode {
 /**
  * Sends the prepared requests to one origin over keep-alive connections,
  * one request per connection at a time (pipelining 1). Connections are
- * undici Clients kept on a free stack: a request takes one, gives it back
- * when undici is done with it, so there are never more connections than
- * requests in flight and picking one is O(1).
+ * undici Clients; queueing, the cap and outcomes are the shared core's.
  */
-export class HttpSender implements Sender {
-  private readonly requests: PreparedRequest[];
+export class HttpSender extends SenderCore<Client, PreparedRequest, PendingRequest> {
   private readonly origin: string;
-  private readonly timeoutMs: number;
-  private nextRequest: number;
-  private readonly inFlightList = new DeadlineList();
-  private readonly idleClients: Client[] = [];
-  private readonly allClients = new Set<Client>();
-  /** Idle connections kept beyond this are closed: follows the load's concurrency or in-flight cap. */
-  private maxIdleClients = 1;
-  /**
-   * Most connections open at once. Beyond it a request waits (FIFO) for the
-   * next free connection instead of opening another: under overload a storm of
-   * new connections would cost the agent more than the service. Its latency
-   * still counts from its origin, so the wait is measured.
-   */
-  private maxConnections = Number.POSITIVE_INFINITY;
-  private waiting: PendingRequest[] = [];
-  private waitingHead = 0;
-  /** Longest wait of a request for a free connection since the recorder last asked, ms. */
-  private connectionWaitMaxMs = 0;
-  /** Connections to open before the schedule starts (set by the workload from the load). */
-  private preconnectCount = 0;
   private readonly preconnector: Preconnector;
-  /** Run by `prepare` beside the connects (the workload's warm-up of the send path). */
-  readonly beforeReady: (() => Promise<void>)[] = [];
-  /** True while inside client.dispatch: an error undici reports synchronously must not recurse into send. */
-  private dispatching = false;
-  private closed = false;
-  onIdle: () => void = () => undefined;
 
-  constructor(template: RequestTemplate, startOffset: number, private readonly sink: ResultSink) {
+  constructor(template: RequestTemplate, startOffset: number, sink: ResultSink) {
     const prepared = prepareRequests(template);
+    super(prepared.requests, startOffset, template.timeoutMs, sink);
     this.origin = prepared.origin;
-    this.requests = prepared.requests;
-    this.timeoutMs = template.timeoutMs;
-    this.preconnector = new Preconnector(new URL(this.origin), this.connectTimeoutMs());
-    this.nextRequest = ((startOffset % this.requests.length) + this.requests.length) % this.requests.length;
+    this.preconnector = new Preconnector(new URL(this.origin), Math.min(10_000, this.timeoutMs + 1000));
   }
 
-  get inFlight(): number {
-    return this.inFlightList.size;
+  /** Idle connections plus those opened ahead and not yet taken by a Client. */
+  override get openConnections(): number {
+    return this.idle.length + this.preconnector.size;
   }
 
-  /**
-   * Opens the connections the load will need before `ready` is reported, so
-   * that the schedule's first requests do not wait for connects (the
-   * requests themselves were prepared by the constructor). Never rejects.
-   */
-  async prepare(): Promise<void> {
-    await Promise.all([this.preconnector.fill(Math.min(this.preconnectCount, this.maxConnections)), ...this.beforeReady.map((warm) => warm())]);
-  }
-
-  /** Connections open and ready for requests: idle ones plus those opened ahead and not yet taken. */
-  get openConnections(): number {
-    return this.idleClients.length + this.preconnector.size;
-  }
-
-  /** How many connections `prepare` opens. */
-  setPreconnect(count: number): void {
-    this.preconnectCount = Math.max(0, count);
-  }
-
-  takeConnectionWaitMaxMs(): number {
-    const max = this.connectionWaitMaxMs;
-    this.connectionWaitMaxMs = 0;
-    return max;
-  }
-
-  /** Connections to keep and, at most, to open: the load's concurrency, or its cap in open loop. */
-  setMaxIdleConnections(count: number): void {
-    this.maxIdleClients = Math.max(1, count);
-    this.maxConnections = this.maxIdleClients;
-    while (this.idleClients.length > this.maxIdleClients) this.dropClient(this.idleClients.pop());
-  }
-
-  /** Sends the next request (bodies round-robin). `originMs` and `nowMs` are performance.now() times. */
-  send(originMs: number, nowMs: number, done: DoneCallback | null): void {
-    if (this.closed) return;
-    const prepared = this.requests[this.nextRequest];
-    this.nextRequest = this.nextRequest + 1 === this.requests.length ? 0 : this.nextRequest + 1;
-    const client = this.idleClients.pop() ?? (this.allClients.size < this.maxConnections ? this.newClient() : null);
-    // The timeout runs from the actual send: it bounds the request, not the schedule.
-    const request = new PendingRequest(this, client, originMs, nowMs + this.timeoutMs, done);
-    request.prepared = prepared;
-    this.inFlightList.push(request);
-    this.sink.sent(nowMs, prepared.bytesOut);
-    if (client) this.dispatch(client, request);
-    else this.waiting.push(request);
-  }
-
-  private dispatch(client: Client, request: PendingRequest): void {
-    request.client = client;
-    this.dispatching = true;
-    try {
-      client.dispatch(request.prepared!.options, request);
-    } finally {
-      this.dispatching = false;
-    }
-  }
-
-  /** The oldest waiting request still worth sending (timed-out or cancelled ones are skipped). */
-  private nextWaiting(): PendingRequest | undefined {
-    while (this.waitingHead < this.waiting.length) {
-      const request = this.waiting[this.waitingHead++];
-      if (!request.settled) return request;
-    }
-    this.waiting = [];
-    this.waitingHead = 0;
-    return undefined;
-  }
-
-  /** undici is done with the request: record it (unless it timed out or was cancelled) and free its connection. */
+  /** undici is done with the request: free its connection, and record it unless it timed out or was cancelled. */
   finish(request: PendingRequest, status: number): void {
-    if (request.client) this.releaseClient(request.client);
-    if (request.settled) return;
-    request.settled = true;
-    this.inFlightList.remove(request);
-    const nowMs = performance.now();
-    this.sink.response(nowMs, status, (nowMs - request.originMs) * 1000, request.bytesIn);
-    this.notify(request, status);
+    request.onWire = false;
+    const client = request.connection;
+    if (client) {
+      if (this.closed || client.destroyed || client.closed) this.replace(client);
+      else this.release(client);
+    }
+    if (request.settled) this.recycle(request);
+    else this.record(request, status, request.bytesIn);
   }
 
-  /** The request outlived timeoutMs: record 512 now; its connection comes back when undici reports the abort. */
-  expire(request: PendingRequest, nowMs: number): void {
-    request.cancel(TIMED_OUT);
-    this.sink.response(nowMs, STATUS_TIMEOUT, (nowMs - request.originMs) * 1000, request.bytesIn);
-    this.notify(request, STATUS_TIMEOUT);
+  protected createRequest(): PendingRequest {
+    return new PendingRequest(this);
   }
 
-  /** Aborts every request in flight without recording it (the round is over for them). */
-  cancelAll(): void {
-    this.inFlightList.drain((node) => (node as PendingRequest).cancel(CANCELLED));
-    this.onIdle();
+  protected bytesOut(prepared: PreparedRequest): number {
+    return prepared.bytesOut;
   }
 
-  /** Cancels what is in flight and closes every connection. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.cancelAll();
-    const clients = [...this.allClients];
-    this.allClients.clear();
-    this.idleClients.length = 0;
-    this.preconnector.close();
-    await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
-  }
-
-  private notify(request: PendingRequest, status: number): void {
-    if (this.inFlightList.size === 0) this.onIdle();
-    const done = request.done;
-    if (!done) return;
-    if (this.dispatching) setImmediate(done, status);
-    else done(status);
-  }
-
-  private newClient(): Client {
-    const client = new Client(this.origin, {
+  protected connect(): Client {
+    return new Client(this.origin, {
       pipelining: 1,
       // Our own deadline list times requests out (as 512); undici's per-phase timers would only add work.
       headersTimeout: 0,
@@ -294,36 +155,31 @@ export class HttpSender implements Sender {
       connect: this.preconnector.connect,
       keepAliveTimeout: 30_000,
     });
-    this.allClients.add(client);
-    return client;
   }
 
-  private connectTimeoutMs(): number {
-    return Math.min(10_000, this.timeoutMs + 1000);
+  protected isOpen(client: Client): boolean {
+    return !client.destroyed && !client.closed;
   }
 
-  private releaseClient(client: Client): void {
-    if (this.closed || client.destroyed || client.closed) {
-      this.allClients.delete(client);
-      const waiting = this.closed ? undefined : this.nextWaiting();
-      if (waiting) this.dispatch(this.newClient(), waiting);
-      return;
-    }
-    const waiting = this.nextWaiting();
-    if (waiting) {
-      // its deadline is its send time plus the timeout: what is left of the timeout is how long it waited
-      const waitedMs = performance.now() - (waiting.deadlineMs - this.timeoutMs);
-      if (waitedMs > this.connectionWaitMaxMs) this.connectionWaitMaxMs = waitedMs;
-      this.dispatch(client, waiting);
-      return;
-    }
-    if (this.idleClients.length < this.maxIdleClients) this.idleClients.push(client);
-    else this.dropClient(client);
+  protected transmit(client: Client, request: PendingRequest): void {
+    client.dispatch(request.prepared!.options, request);
   }
 
-  private dropClient(client: Client | undefined): void {
-    if (!client) return;
-    this.allClients.delete(client);
-    client.close().catch(() => undefined);
+  /** Its connection comes back when undici reports the abort (onError, then `finish`). */
+  protected abandon(request: PendingRequest, reason: AbandonReason): void {
+    request.cancel(reason === 'timeout' ? TIMED_OUT : CANCELLED);
+  }
+
+  protected discard(client: Client): void {
+    if (!client.destroyed && !client.closed) client.close().catch(() => undefined);
+  }
+
+  protected async openAhead(count: number): Promise<void> {
+    await this.preconnector.fill(count);
+  }
+
+  protected async closeAll(clients: Client[]): Promise<void> {
+    this.preconnector.close();
+    await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
   }
 }

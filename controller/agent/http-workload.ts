@@ -1,6 +1,6 @@
 import type { LoadShape, RequestTemplate } from '../../src/contract';
 import { ClosedLoop } from './closed-loop';
-import type { ResultSink } from './http-client';
+import type { ResultSink } from './sender-core';
 import type { AgentLog } from './lifecycle';
 import type { LoadContext, LoadDriver, Workload } from './load-driver';
 import { OpenLoop } from './open-loop';

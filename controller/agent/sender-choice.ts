@@ -1,5 +1,6 @@
 import type { RequestTemplate } from '../../src/contract';
-import { HttpSender, ResultSink } from './http-client';
+import { HttpSender } from './http-client';
+import type { ResultSink } from './sender-core';
 import { RawHttpSender } from './raw-http/raw-sender';
 import { rawSenderRefusal } from './raw-http/request-encoder';
 

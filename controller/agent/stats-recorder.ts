@@ -3,7 +3,7 @@ import type { AgentStatsFrame, GeneratorHealth, LlmRequestRecord } from '../../s
 import { GcWatch } from './gc-watch';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../metrics/histogram';
 import { LlmSecondRecorder } from '../metrics/llm-second';
-import type { ResultSink } from './http-client';
+import type { ResultSink } from './sender-core';
 
 /** Sampling period of the event-loop delay monitor; each sample includes it, so it is subtracted. */
 const LOOP_DELAY_RESOLUTION_MS = 10;

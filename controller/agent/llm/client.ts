@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { roundTo, type LlmRecordTags, type LlmRequestRecord, type LlmTokenSource } from '../../../src/contract';
-import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../http-client';
+import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
 import type { PreparedLlmRequest, RequestSource } from './prompts';
