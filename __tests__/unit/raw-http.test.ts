@@ -300,6 +300,56 @@ describe('response parser', () => {
     }
   });
 
+  test('every split of a head with a length gives the same result', () => {
+    const whole = 'HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello';
+    for (let cut = 1; cut < whole.length; cut++) {
+      expect(parse([whole.slice(0, cut), whole.slice(cut)])).toEqual({ completes: [[200, whole.length, false]], errors: [] });
+    }
+  });
+
+  test('header names and tokens in any case, values trimmed; a second, different length is an error', () => {
+    const upper = 'HTTP/1.1 200 OK\r\nCONTENT-LENGTH:  2 \r\n\r\nok';
+    expect(parse([upper]).completes).toEqual([[200, upper.length, false]]);
+    expect(parse(['HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked\r\n\r\n0\r\n\r\n']).completes[0][0]).toBe(200);
+    expect(parse(['HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n']).completes[0][2]).toBe(true);
+    expect(parse(['HTTP/1.0 200 OK\r\nconnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n']).completes[0][2]).toBe(false);
+    expect(parse(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok']).completes).toHaveLength(1);
+    expect(parse(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok']).errors[0]).toMatch(/invalid content-length: "3"/);
+    expect(parse(['HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n']).errors[0]).toMatch(/invalid content-length/);
+    expect(parse(['HTTP/1.1 20 OK\r\n\r\n']).errors).toEqual(['malformed status line: "HTTP/1.1 20 OK"']);
+    expect(parse(['HTTP/1.1 200OK\r\n\r\n']).errors[0]).toMatch(/malformed status line/);
+  });
+
+  test('only the window of a shared read buffer is read: stale bytes after it are not taken for the end of a head or line', () => {
+    const completes: [number, number, boolean][] = [];
+    const errors: string[] = [];
+    const parser = new ResponseParser({ onComplete: (s, b, c) => completes.push([s, b, c]), onError: (r) => errors.push(r) });
+    const shared = Buffer.alloc(256, 'x');
+    // an earlier read left a whole head behind the window
+    shared.write('HTTP/1.1 500 No\r\nContent-Length: 0\r\n\r\n', 100, 'latin1');
+    const first = 'HTTP/1.1 200 OK\r\nContent-Len';
+    shared.write(first, 0, 'latin1');
+    parser.expect(false);
+    parser.feed(shared, 0, first.length);
+    expect(completes).toEqual([]);
+    const second = 'gth: 3\r\n\r\nabc';
+    shared.write(second, 0, 'latin1');
+    parser.feed(shared, 0, second.length);
+    expect(completes).toEqual([[200, first.length + second.length, false]]);
+    // a chunk-size line whose LF lies only in the stale part waits for the next read
+    parser.expect(false);
+    const chunkedHead = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2';
+    shared.write(chunkedHead, 10, 'latin1');
+    shared.write('\n', 10 + chunkedHead.length + 3, 'latin1');
+    parser.feed(shared, 10, 10 + chunkedHead.length);
+    expect(completes).toHaveLength(1);
+    const rest = '\r\nok\r\n0\r\n\r\n';
+    shared.write(rest, 0, 'latin1');
+    parser.feed(shared, 0, rest.length);
+    expect(errors).toEqual([]);
+    expect(completes[1]).toEqual([200, chunkedHead.length + rest.length, false]);
+  });
+
   test('HTTP/1.0 closes unless keep-alive is said; bytes with no request in flight are an error', () => {
     expect(parse(['HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n']).completes[0][2]).toBe(true);
     expect(parse(['HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n']).completes[0][2]).toBe(false);

@@ -118,7 +118,7 @@ export class HttpSender extends SenderCore<Client, PreparedRequest, PendingReque
     const prepared = prepareRequests(template);
     super(prepared.requests, startOffset, template.timeoutMs, sink);
     this.origin = prepared.origin;
-    this.preconnector = new Preconnector(new URL(this.origin), Math.min(10_000, this.timeoutMs + 1000));
+    this.preconnector = new Preconnector(new URL(this.origin), this.connectTimeoutMs);
   }
 
   /** Idle connections plus those opened ahead and not yet taken by a Client. */

@@ -138,6 +138,11 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     return this.inFlightList.size;
   }
 
+  /** A connect gives up after the request's timeout and a second more (the request has timed out by then), 10 s at most. */
+  protected get connectTimeoutMs(): number {
+    return Math.min(10_000, this.timeoutMs + 1000);
+  }
+
   /** Connections open and ready for requests. */
   get openConnections(): number {
     return this.idle.length;
@@ -196,7 +201,6 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     this.sink.response(nowMs, STATUS_TIMEOUT, (nowMs - request.originMs) * 1000, request.bytesIn);
     if (request.connection) this.abandon(request, 'timeout');
     this.notify(request, STATUS_TIMEOUT);
-    this.recycle(request);
   }
 
   /** Aborts every request in flight without recording it (the round is over for them). */
@@ -231,7 +235,6 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     const nowMs = performance.now();
     this.sink.response(nowMs, status, (nowMs - request.originMs) * 1000, bytesIn);
     this.notify(request, status);
-    this.recycle(request);
   }
 
   /**
@@ -239,11 +242,12 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
    * outcome is recorded or it was cancelled (so the in-flight list and its
    * timer have let it go), the transport will not call back about it, and it
    * is not in the waiting FIFO (a waiting request that timed out stays there
-   * until `nextWaiting` passes it). A deferred `done` gets the status, never
-   * the request. `spare` keeps it from being kept twice. Its fields are left
-   * as they are: a call still finishing with it (undici reports an abort
-   * synchronously, inside `expire`) reads them before anything can take it,
-   * since only `send` takes spares, and `begin` resets them.
+   * until `nextWaiting` passes it). `done` is read before and a deferred
+   * `done` gets the status, never the request. `spare` keeps it from being
+   * kept twice. Its fields are left as they are: a call still finishing with
+   * it (undici reports an abort synchronously, inside `expire`) reads them
+   * before anything can take it, since only `send` takes spares, and
+   * `begin` resets them.
    */
   protected recycle(request: Request): void {
     if (!request.settled || request.onWire || request.queued || request.spare) return;
@@ -297,9 +301,11 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     }
   }
 
+  /** Tells the driver a request is over; its object is free before `done` runs, so the send `done` makes can take it. */
   private notify(request: Request, status: number): void {
     if (this.inFlightList.size === 0) this.onIdle();
     const done = request.done;
+    this.recycle(request);
     if (!done) return;
     if (this.dispatching) setImmediate(done, status);
     else done(status);

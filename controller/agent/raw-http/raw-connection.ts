@@ -1,6 +1,9 @@
 import { connect, Socket } from 'node:net';
 import { ResponseParser } from './response-parser';
 
+/** Where every raw connection's reads land (see the constructor); an answer longer than this comes in several reads. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** What a connection tells its sender. */
 export interface ConnectionEvents<Carried> {
   /** The response to the request in flight is complete; `reusable` when the connection stays open for another. */
@@ -37,14 +40,26 @@ export class RawConnection<Carried> {
       },
       onError: (reason) => this.failed(reason),
     });
-    this.socket = connect({ host, port, noDelay: true });
+    this.socket = connect({
+      host,
+      port,
+      noDelay: true,
+      // Reads land in one buffer shared by every connection instead of a new Buffer a read: the parser reads
+      // each packet at once and copies what it keeps, and reads are handed over one at a time.
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (bytes: number): boolean => {
+          this.parser.feed(READ_BUFFER, 0, bytes);
+          return true; // keep reading
+        },
+      },
+    });
     this.socket.setTimeout(connectTimeoutMs);
     this.socket.once('connect', () => {
       this.connected = true;
       this.socket.setTimeout(0);
     });
     this.socket.on('timeout', () => this.socket.destroy(new Error('connect timed out')));
-    this.socket.on('data', (chunk: Buffer) => this.parser.feed(chunk));
     this.socket.on('error', (err) => {
       this.error = err.message;
     });

@@ -60,7 +60,7 @@ export class RawHttpSender extends SenderCore<RawConnection<RawRequest>, Buffer,
   }
 
   protected connect(): RawConnection<RawRequest> {
-    return new RawConnection<RawRequest>(this.host, this.port, Math.min(10_000, this.timeoutMs + 1000), this);
+    return new RawConnection<RawRequest>(this.host, this.port, this.connectTimeoutMs, this);
   }
 
   protected isOpen(connection: RawConnection<RawRequest>): boolean {

@@ -3,11 +3,60 @@ const MAX_HEAD_BYTES = 64 * 1024;
 /** A chunk-size or trailer line longer than this is refused. */
 const MAX_LINE_BYTES = 8 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
+const HTTP1_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const LF = 0x0a;
+const SPACE = 0x20;
+const COLON = 0x3a;
+const ZERO = 0x30;
+// header names and tokens compared without case, as lower-case bytes
+const CONTENT_LENGTH = Buffer.from('content-length', 'latin1');
+const TRANSFER_ENCODING = Buffer.from('transfer-encoding', 'latin1');
+const CONNECTION = Buffer.from('connection', 'latin1');
+const CHUNKED = Buffer.from('chunked', 'latin1');
+const CLOSE = Buffer.from('close', 'latin1');
+const KEEP_ALIVE = Buffer.from('keep-alive', 'latin1');
+/** More digits than this in a Content-Length could not be a real body (and would lose precision). */
+const MAX_LENGTH_DIGITS = 15;
 
-function isDigit(text: string, at: number): boolean {
-  const code = text.charCodeAt(at);
-  return code >= 0x30 && code <= 0x39;
+function isDigit(byte: number): boolean {
+  return byte >= ZERO && byte <= 0x39;
+}
+
+function isBlank(byte: number): boolean {
+  return byte === SPACE || byte === 0x09;
+}
+
+function lower(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
+}
+
+function startsWith(data: Buffer, at: number, prefix: Buffer): boolean {
+  for (let i = 0; i < prefix.length; i++) if (data[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Whether the bytes at `at` are `name` (lower case) in any case. */
+function sameName(data: Buffer, at: number, name: Buffer): boolean {
+  for (let i = 0; i < name.length; i++) if (lower(data[at + i]) !== name[i]) return false;
+  return true;
+}
+
+/** Whether `token` (lower case) stands anywhere from `from` to `to`, in any case. */
+function contains(data: Buffer, from: number, to: number, token: Buffer): boolean {
+  for (let at = from; at + token.length <= to; at++) if (sameName(data, at, token)) return true;
+  return false;
+}
+
+/** The decimal number from `from` to `to`, or -1 when it is empty or not all digits. */
+function digitsValue(data: Buffer, from: number, to: number): number {
+  if (from === to || to - from > MAX_LENGTH_DIGITS) return -1;
+  let value = 0;
+  for (let at = from; at < to; at++) {
+    if (!isDigit(data[at])) return -1;
+    value = value * 10 + (data[at] - ZERO);
+  }
+  return value;
 }
 
 /** Where the parser says how a response ended. */
@@ -65,10 +114,15 @@ export class ResponseParser {
     return this.state === State.Idle;
   }
 
-  /** Bytes read from the connection. */
-  feed(chunk: Buffer): void {
-    let at = 0;
-    while (at < chunk.length) {
+  /**
+   * Bytes read from the connection: `chunk` from `start` to `end` (a read
+   * buffer shared by every connection holds more; nothing past `end` is
+   * read, and nothing of it is kept after the call: what must wait for the
+   * next packet is copied).
+   */
+  feed(chunk: Buffer, start = 0, end = chunk.length): void {
+    let at = start;
+    while (at < end) {
       switch (this.state) {
         case State.Idle:
           this.fail('bytes received with no request in flight');
@@ -76,10 +130,10 @@ export class ResponseParser {
         case State.Failed:
           return;
         case State.Head:
-          at = this.readHead(chunk, at);
+          at = this.readHead(chunk, at, end);
           break;
         case State.LengthBody: {
-          const take = Math.min(this.remaining, chunk.length - at);
+          const take = Math.min(this.remaining, end - at);
           this.remaining -= take;
           this.bytesIn += take;
           at += take;
@@ -87,10 +141,10 @@ export class ResponseParser {
           break;
         }
         case State.ChunkSize:
-          at = this.readLine(chunk, at, (line) => this.chunkSize(line));
+          at = this.readLine(chunk, at, end, (line) => this.chunkSize(line));
           break;
         case State.ChunkData: {
-          const take = Math.min(this.remaining, chunk.length - at);
+          const take = Math.min(this.remaining, end - at);
           this.remaining -= take;
           this.bytesIn += take;
           at += take;
@@ -98,16 +152,16 @@ export class ResponseParser {
           break;
         }
         case State.ChunkDataEnd:
-          at = this.readLine(chunk, at, (line) => (line.length === 0 ? (this.state = State.ChunkSize) : this.fail('chunk data longer than its size')));
+          at = this.readLine(chunk, at, end, (line) => (line.length === 0 ? (this.state = State.ChunkSize) : this.fail('chunk data longer than its size')));
           break;
         case State.Trailers:
-          at = this.readLine(chunk, at, (line) => {
+          at = this.readLine(chunk, at, end, (line) => {
             if (line.length === 0) this.complete();
           });
           break;
         case State.UntilClose:
-          this.bytesIn += chunk.length - at;
-          at = chunk.length;
+          this.bytesIn += end - at;
+          at = end;
           break;
       }
     }
@@ -123,37 +177,44 @@ export class ResponseParser {
     }
   }
 
-  private readHead(chunk: Buffer, at: number): number {
+  private readHead(chunk: Buffer, at: number, end: number): number {
     let data = chunk;
     let from = at;
+    let to = end;
     if (this.pending) {
-      data = Buffer.concat([this.pending, chunk.subarray(at)]);
+      data = Buffer.concat([this.pending, chunk.subarray(at, end)]);
       from = 0;
+      to = data.length;
     }
-    const end = data.indexOf(CRLFCRLF, from);
-    if (end < 0) {
-      if (data.length - from > MAX_HEAD_BYTES) this.fail('response head too large');
-      else this.pending = Buffer.from(data.subarray(from));
-      return chunk.length;
+    let headEnd = data.indexOf(CRLFCRLF, from);
+    if (headEnd >= 0 && headEnd + 4 > to) headEnd = -1; // past the window: bytes of an earlier read
+    if (headEnd < 0) {
+      if (to - from > MAX_HEAD_BYTES) this.fail('response head too large');
+      else this.pending = Buffer.from(data.subarray(from, to));
+      return end;
     }
-    const headEnd = end + 4;
-    const consumed = this.pending ? headEnd - this.pending.length + at : headEnd;
+    const consumed = this.pending ? headEnd + 4 - this.pending.length + at : headEnd + 4;
     this.pending = null;
-    this.parseHead(data.toString('latin1', from, end), headEnd - from);
+    this.parseHead(data, from, headEnd);
     return consumed;
   }
 
-  private parseHead(head: string, bytes: number): void {
-    this.bytesIn += bytes;
-    const lineEnd = head.indexOf('\r\n');
-    const statusLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
+  /**
+   * The head from `from` to `end` (its blank line excluded), read as bytes:
+   * no string is made of it unless it is malformed (for the message).
+   */
+  private parseHead(data: Buffer, from: number, end: number): void {
+    this.bytesIn += end + 4 - from;
+    let lineEnd = data.indexOf(CRLF, from);
+    if (lineEnd < 0 || lineEnd > end) lineEnd = end;
     // "HTTP/1.1 200 OK": version, a space, three digits, then a space or the end
-    if (!statusLine.startsWith('HTTP/1.') || statusLine.charCodeAt(8) !== 0x20 || !isDigit(statusLine, 9) || !isDigit(statusLine, 10) || !isDigit(statusLine, 11) || (statusLine.length > 12 && statusLine.charCodeAt(12) !== 0x20)) {
-      this.fail(`malformed status line: ${JSON.stringify(statusLine.slice(0, 40))}`);
+    const length = lineEnd - from;
+    if (length < 12 || !startsWith(data, from, HTTP1_PREFIX) || data[from + 8] !== SPACE || !isDigit(data[from + 9]) || !isDigit(data[from + 10]) || !isDigit(data[from + 11]) || (length > 12 && data[from + 12] !== SPACE)) {
+      this.fail(`malformed status line: ${JSON.stringify(data.toString('latin1', from, Math.min(lineEnd, from + 40)))}`);
       return;
     }
-    const status = Number(statusLine.slice(9, 12));
-    const http10 = statusLine.charCodeAt(7) === 0x30;
+    const status = (data[from + 9] - ZERO) * 100 + (data[from + 10] - ZERO) * 10 + (data[from + 11] - ZERO);
+    const http10 = data[from + 7] === ZERO;
     if (status < 200) {
       // 101 would switch protocols: a load generator asks for no upgrade, so treat it as an answer that ends the connection
       if (status === 101) {
@@ -164,38 +225,45 @@ export class ResponseParser {
       return; // interim: the final head follows
     }
     this.status = status;
-    let length = -1;
+    let contentLength = -1;
     let chunked = false;
-    let connection = '';
+    let connectionClose = false;
+    let connectionKeepAlive = false;
     // one pass over the header lines; only three names matter, told apart by length before comparing
-    for (let start = lineEnd < 0 ? head.length : lineEnd + 2; start < head.length; ) {
-      let end = head.indexOf('\r\n', start);
-      if (end < 0) end = head.length;
-      const colon = head.indexOf(':', start);
-      if (colon > start && colon < end) {
+    for (let start = lineEnd + 2; start < end; ) {
+      let stop = data.indexOf(CRLF, start);
+      if (stop < 0 || stop > end) stop = end;
+      const colon = data.indexOf(COLON, start);
+      if (colon > start && colon < stop) {
+        let valueStart = colon + 1;
+        let valueEnd = stop;
+        while (valueStart < valueEnd && isBlank(data[valueStart])) valueStart++;
+        while (valueEnd > valueStart && isBlank(data[valueEnd - 1])) valueEnd--;
         const nameLength = colon - start;
-        if (nameLength === 14 || nameLength === 17 || nameLength === 10) {
-          const name = head.slice(start, colon).toLowerCase();
-          const value = head.slice(colon + 1, end).trim();
-          if (name === 'content-length') {
-            if (!/^\d+$/.test(value) || (length >= 0 && Number(value) !== length)) {
-              this.fail(`invalid content-length: ${JSON.stringify(value.slice(0, 40))}`);
-              return;
-            }
-            length = Number(value);
-          } else if (name === 'transfer-encoding') chunked = value.toLowerCase().endsWith('chunked');
-          else if (name === 'connection') connection = value.toLowerCase();
+        if (nameLength === CONTENT_LENGTH.length && sameName(data, start, CONTENT_LENGTH)) {
+          const value = digitsValue(data, valueStart, valueEnd);
+          if (value < 0 || (contentLength >= 0 && value !== contentLength)) {
+            this.fail(`invalid content-length: ${JSON.stringify(data.toString('latin1', valueStart, Math.min(valueEnd, valueStart + 40)))}`);
+            return;
+          }
+          contentLength = value;
+        } else if (nameLength === TRANSFER_ENCODING.length && sameName(data, start, TRANSFER_ENCODING)) {
+          chunked = valueEnd - valueStart >= CHUNKED.length && sameName(data, valueEnd - CHUNKED.length, CHUNKED);
+        } else if (nameLength === CONNECTION.length && sameName(data, start, CONNECTION)) {
+          // the last Connection header counts, as its tokens are looked for anywhere in its value
+          connectionClose = contains(data, valueStart, valueEnd, CLOSE);
+          connectionKeepAlive = contains(data, valueStart, valueEnd, KEEP_ALIVE);
         }
       }
-      start = end + 2;
+      start = stop + 2;
     }
-    this.close = http10 ? !connection.includes('keep-alive') : connection.includes('close');
+    this.close = http10 ? !connectionKeepAlive : connectionClose;
     if (this.noBody || status === 204 || status === 304) this.complete();
     else if (chunked) this.state = State.ChunkSize;
-    else if (length > 0) {
-      this.remaining = length;
+    else if (contentLength > 0) {
+      this.remaining = contentLength;
       this.state = State.LengthBody;
-    } else if (length === 0) this.complete();
+    } else if (contentLength === 0) this.complete();
     else {
       this.close = true;
       this.state = State.UntilClose;
@@ -203,13 +271,14 @@ export class ResponseParser {
   }
 
   /** Reads one CRLF-ended line (the CR optional), which may span packets, and hands it over without its end. */
-  private readLine(chunk: Buffer, at: number, onLine: (line: string) => void): number {
-    const lf = chunk.indexOf(LF, at);
+  private readLine(chunk: Buffer, at: number, end: number, onLine: (line: string) => void): number {
+    let lf = chunk.indexOf(LF, at);
+    if (lf >= end) lf = -1; // past the window: bytes of an earlier read
     if (lf < 0) {
-      const rest = chunk.subarray(at);
+      const rest = chunk.subarray(at, end);
       this.pending = this.pending ? Buffer.concat([this.pending, rest]) : Buffer.from(rest);
       if (this.pending.length > MAX_LINE_BYTES) this.fail('line too long in a chunked body');
-      return chunk.length;
+      return end;
     }
     this.bytesIn += lf + 1 - at + (this.pending ? this.pending.length : 0);
     let line = chunk.toString('latin1', at, lf);
