@@ -10,6 +10,7 @@ import {
   type LlmSloSpec,
   type LlmStatistic,
 } from '../../src/contract';
+import { maxOf, minOf, sumInto } from './fold';
 import { decodeHistogram, encodeHistogram, LatencyHistogram } from './histogram';
 import { meetsSlo } from './llm-request';
 import { createLlmHistogram, LLM_HIGHEST, LLM_SCALE } from './llm-second';
@@ -73,6 +74,10 @@ export function emptyStatistic(percentiles: readonly number[]): LlmStatistic {
   return statisticRow(0, 0, 0, 0, percentiles, () => 0);
 }
 
+/** The counters of a stored second that a stage adds up. */
+const STAGE_SUMS = ['requests', 'success', 'good', 'usage', 'busyMs'] as const;
+type StageSum = (typeof STAGE_SUMS)[number];
+
 /**
  * The sum of some seconds of an LLM round: the whole run, its steady stage,
  * or the seconds after the steady stage seen so far. Adding a second costs
@@ -117,13 +122,9 @@ export class LlmStageTotals {
   }
 
   /** The counters a stored second and a stage have alike. */
-  private addCounters(o: Pick<LlmStoredSecond, 'requests' | 'success' | 'good' | 'usage' | 'busyMs' | 'maxInFlight' | 'firstSendMs' | 'lastEndMs'>, seconds: number): void {
+  private addCounters(o: Pick<LlmStoredSecond, StageSum | 'maxInFlight' | 'firstSendMs' | 'lastEndMs'>, seconds: number): void {
     this.seconds += seconds;
-    this.requests += o.requests;
-    this.success += o.success;
-    this.good += o.good;
-    this.usage += o.usage;
-    this.busyMs += o.busyMs;
+    sumInto(this, o, STAGE_SUMS);
     this.maxInFlight = Math.max(this.maxInFlight, o.maxInFlight);
     this.firstSendMs = minOf(this.firstSendMs, o.firstSendMs);
     this.lastEndMs = maxOf(this.lastEndMs, o.lastEndMs);
@@ -269,18 +270,6 @@ export class LlmSecondMerge {
     const until = from !== null && this.maxUntilMs !== null ? Math.max(from, this.maxUntilMs) : this.maxUntilMs;
     return this.totals.toSecond({ maxInFlight: this.maxInFlight, maxFromMs: from, maxUntilMs: until });
   }
-}
-
-function minOf(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.min(a, b);
-}
-
-function maxOf(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.max(a, b);
 }
 
 /** Decodes a stored second's histograms once, for the several stages it is added to. */
