@@ -11,9 +11,9 @@ import {
   type LlmStatistic,
 } from '../../src/contract';
 import { maxOf, minOf, sumInto } from './fold';
-import { decodeHistogram, encodeHistogram, LatencyHistogram } from './histogram';
+import { decodeHistogram, LatencyHistogram } from './histogram';
 import { meetsSlo } from './llm-request';
-import { createLlmHistogram, LLM_HIGHEST, LLM_SCALE } from './llm-second';
+import { LLM_HIGHEST, LLM_SCALE, LlmMetricMoments } from './llm-second';
 
 /** A second of an LLM round as stored: every agent's frame merged, and the requests meeting the SLO. */
 export interface LlmStoredSecond extends LlmSecondFrame {
@@ -21,18 +21,8 @@ export interface LlmStoredSecond extends LlmSecondFrame {
   good: number;
 }
 
-/** One metric over many samples: a histogram and exact n, sum, min, max. */
-class MetricTotals {
-  readonly h: LatencyHistogram;
-  n = 0;
-  sum = 0;
-  min = Number.POSITIVE_INFINITY;
-  max = 0;
-
-  constructor(countWidth: 32 | 64) {
-    this.h = createLlmHistogram(countWidth);
-  }
-
+/** One metric over many seconds: what a stage adds up of it. */
+class MetricTotals extends LlmMetricMoments {
   add(m: LlmMetricSecond | MetricTotals, decoded?: LatencyHistogram): void {
     const h = decoded ?? (m instanceof MetricTotals ? m.h : decodeHistogram(m.h, 32, LLM_HIGHEST));
     if (h.totalCount > 0) this.h.add(h);
@@ -40,18 +30,6 @@ class MetricTotals {
     this.sum += m.sum;
     this.min = Math.min(this.min, m.min);
     this.max = Math.max(this.max, m.max);
-  }
-
-  reset(): void {
-    this.h.reset();
-    this.n = 0;
-    this.sum = 0;
-    this.min = Number.POSITIVE_INFINITY;
-    this.max = 0;
-  }
-
-  toSecond(): LlmMetricSecond {
-    return { h: encodeHistogram(this.h), n: this.n, sum: this.sum, min: this.min, max: this.max };
   }
 
   /** Average, Min, Max and N exact; percentiles from the histogram (within 0.1%), never outside [Min, Max]. */
