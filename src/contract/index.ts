@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './task';
+export * from './header-line';
 export * from './define';
 export * from './api';
 export * from './protocol';
