@@ -4,6 +4,7 @@ export * from './header-line';
 export * from './define';
 export * from './api';
 export * from './protocol';
+export * from './field-checks';
 export * from './signing';
 export * from './redact';
 export * from './origin';

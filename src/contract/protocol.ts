@@ -1,3 +1,4 @@
+import { describeType, isCount, isFiniteNumber, isName, isNonNegative, isObject, isText, parseJson } from './field-checks';
 import { parseLlmRecordTags, type LlmRecordTags } from './llm-tags';
 
 /**
@@ -264,8 +265,8 @@ export const AGENT_TOKEN_ENV = 'EAS_BENCH_AGENT_TOKEN';
 
 // ------------------------------------------------------------------ parsing
 // Every frame is checked field by field before either side acts on it: a
-// malformed frame is refused with a reason, never half-trusted. The checks
-// are exported for the pool's messages (pool.ts), which follow the same rules.
+// malformed frame is refused with a reason, never half-trusted. The field
+// checks (field-checks.ts) are the pool's messages' (pool.ts) too.
 
 /** Bounds of what an agent may send; each is far above what a real agent sends. */
 export const AGENT_LIMITS = {
@@ -278,52 +279,11 @@ export const AGENT_LIMITS = {
   statusCodes: 1000,
 } as const;
 
-type Fields = Record<string, unknown>;
-
-export function isObject(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-function isNonNegative(value: unknown): value is number {
-  return isFiniteNumber(value) && value >= 0;
-}
-
-/** A name shown to people: bounded, no control characters. */
-export function isName(value: unknown, maxChars: number): value is string {
-  // eslint-disable-next-line no-control-regex
-  return typeof value === 'string' && value.length > 0 && value.length <= maxChars && !/[\u0000-\u001f\u007f]/.test(value);
-}
-
-function isText(value: unknown, maxChars: number): value is string {
-  return typeof value === 'string' && value.length <= maxChars;
-}
-
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Compressed HDR histogram, base64; empty means no samples. */
 function isHistogram(value: unknown): value is string {
   return typeof value === 'string' && value.length <= AGENT_LIMITS.histogramChars && value.length % 4 === 0 && BASE64.test(value);
-}
-
-/** A message type for a reason text: never String() of a parsed object, whose own `toString` key makes String() throw. */
-export function describeType(type: unknown): string {
-  return typeof type === 'string' ? type.slice(0, 40) : typeof type;
-}
-
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function checkStatusCodes(value: unknown): Record<string, number> | string {

@@ -1,4 +1,5 @@
 import type { FieldError } from './errors';
+import { isObject } from './field-checks';
 
 /**
  * What a field of a JSON document may hold, declared once (the task schema in
@@ -21,10 +22,6 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Adds every problem of `value` against `rule` to `errors`, each at its field's path below `path`. */
@@ -126,7 +123,7 @@ export function checkRule(rule: Rule, value: unknown, path: string, errors: Fiel
       return;
     }
     case 'object': {
-      if (!isPlainObject(value)) {
+      if (!isObject(value)) {
         errors.push({ field: path || '(root)', message: `must be an object, got ${describe(value)}` });
         return;
       }
