@@ -32,6 +32,14 @@ export function isText(value: unknown, maxChars: number): value is string {
   return typeof value === 'string' && value.length <= maxChars;
 }
 
+export function isNumberOrNull(value: unknown): value is number | null {
+  return value === null || isFiniteNumber(value);
+}
+
+export function isStringArray(value: unknown, nonEmpty = false): value is string[] {
+  return Array.isArray(value) && (!nonEmpty || value.length > 0) && value.every((v) => typeof v === 'string');
+}
+
 /** A message type for a reason text: never String() of a parsed object, whose own `toString` key makes String() throw. */
 export function describeType(type: unknown): string {
   return typeof type === 'string' ? type.slice(0, 40) : typeof type;

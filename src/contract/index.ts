@@ -4,6 +4,8 @@ export * from './header-line';
 export * from './define';
 export * from './api';
 export * from './protocol';
+export * from './llm-protocol';
+export * from './agent-limits';
 export * from './field-checks';
 export * from './signing';
 export * from './redact';
