@@ -1,10 +1,8 @@
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { HttpWorkload } from '../controller/agent/http-workload';
-import type { LoadContext } from '../controller/agent/load-driver';
-import { OpenLoop } from '../controller/agent/open-loop';
 import { SENDER_ENV } from '../controller/agent/sender-choice';
-import { startNginx } from './tools';
+import { loneSenderAgainstNginx } from './driver';
+import { runScript } from './tools';
 
 /** A node of the sampling heap profiler's tree (the inspector's `HeapProfiler.SamplingHeapProfileNode`). */
 interface SampleNode {
@@ -13,14 +11,25 @@ interface SampleNode {
   children: SampleNode[];
 }
 
-/** Bytes sampled per allocation site (function, file and line), over the whole tree. */
-function sitesOf(node: SampleNode, into: Map<string, number>): number {
+/** Frames of the send path: the senders, undici, and Node's socket writes and reads. */
+const SEND_PATH = /controller\/agent\/(sender-core|http-client|raw-http\/)|node_modules\/undici|node:net|node:internal\/stream_base_commons|node:internal\/streams\//;
+
+interface Tally {
+  /** Bytes sampled per allocation site (function, file and line). */
+  sites: Map<string, number>;
+  total: number;
+  /** Bytes allocated with a frame of the send path on the stack. */
+  sendPath: number;
+}
+
+function tally(node: SampleNode, onSendPath: boolean, into: Tally): void {
   const frame = node.callFrame;
   const site = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(node_modules|dist-bench)\//, '$1/')}:${frame.lineNumber + 1}`;
-  if (node.selfSize > 0) into.set(site, (into.get(site) ?? 0) + node.selfSize);
-  let total = node.selfSize;
-  for (const child of node.children) total += sitesOf(child, into);
-  return total;
+  const inPath = onSendPath || SEND_PATH.test(frame.url);
+  if (node.selfSize > 0) into.sites.set(site, (into.sites.get(site) ?? 0) + node.selfSize);
+  into.total += node.selfSize;
+  if (inPath) into.sendPath += node.selfSize;
+  for (const child of node.children) tally(child, inPath, into);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -33,41 +42,21 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * (perf_hooks `gc` entries: ms per second, scavenges per second), the second
  * runs V8's sampling heap profiler with the objects that minor and major GCs
  * collected included, so the bytes it reports are what was allocated, not
- * what survived: bytes per request, and the sites that allocate most. The
- * driver's turns (open-loop.ts and Node's timers: an Immediate a turn, and
- * an idle sender turns many times between requests at 20 000 QPS) are
- * counted apart from the rest (sending, reading, recording a request).
+ * what survived: bytes per request sent, and the sites that allocate most.
+ * `sendPathBytesPerRequest` counts what was allocated with the send path on
+ * the stack (the sender, undici, Node's socket writes and reads); the rest
+ * is mostly the open-loop driver's turns (an Immediate and a
+ * performance.now() a turn; between requests 50 µs apart an idle driver
+ * turns many times, more the quieter the machine).
  */
 async function main(): Promise<void> {
   const qps = Number(process.argv[2] ?? 20000);
   const seconds = Number(process.argv[3] ?? 3);
-  const nginx = await startNginx();
+  const sender = await loneSenderAgainstNginx(qps);
   let sends = 0;
-  let responses = 0;
-  const workload = new HttpWorkload({ url: nginx.url, method: 'GET', headers: [], bodies: [], timeoutMs: 5000 }, 0, {
-    sent: () => {
-      sends++;
-    },
-    response: () => {
-      responses++;
-    },
+  const driver = sender.start(() => {
+    sends++;
   });
-  const load = { kind: 'open' as const, qps, maxInFlight: 10_000 };
-  workload.fit(load);
-  await workload.sender.prepare();
-  const context: LoadContext = {
-    get inFlight() {
-      return workload.sender.inFlight;
-    },
-    trySend: (originMs, nowMs, done) => {
-      workload.sender.send(originMs, nowMs, done);
-      return true;
-    },
-    dropped: () => undefined,
-    sendLag: () => undefined,
-  };
-  const driver = new OpenLoop(context, load);
-  driver.start();
   await sleep(1000);
 
   let gcMs = 0;
@@ -79,51 +68,40 @@ async function main(): Promise<void> {
     }
   });
   gc.observe({ entryTypes: ['gc'] });
-  const gcResponses0 = responses;
+  const gcSends0 = sends;
   await sleep(seconds * 1000);
   gc.disconnect();
-  const gcResponses = responses - gcResponses0;
+  const gcSends = sends - gcSends0;
 
   const session = new Session();
   session.connect();
   await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  const sampledResponses0 = responses;
+  const sampledSends0 = sends;
   await sleep(seconds * 1000);
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: SampleNode } };
-  const sampledResponses = responses - sampledResponses0;
+  const sampledSends = sends - sampledSends0;
   session.disconnect();
   driver.stop();
+  const inFlightAtEnd = sender.workload.sender.inFlight;
 
-  const sites = new Map<string, number>();
-  const bytes = sitesOf(profile.head, sites);
-  const top = [...sites].sort((a, b) => b[1] - a[1]).slice(0, 12);
-  // the open-loop driver's own turns (its Immediates and timers), apart from what sending and reading a request costs
-  let driverBytes = 0;
-  for (const [site, size] of sites) if (/open-loop\.js|node:internal\/timers/.test(site)) driverBytes += size;
+  const counted: Tally = { sites: new Map(), total: 0, sendPath: 0 };
+  tally(profile.head, false, counted);
+  const top = [...counted.sites].sort((a, b) => b[1] - a[1]).slice(0, 12);
   process.stdout.write(
     `${JSON.stringify({
       sender: process.env[SENDER_ENV] ?? 'default',
       qps,
       seconds,
-      responsesPerS: Math.round(gcResponses / seconds),
+      sendsPerS: Math.round(gcSends / seconds),
       gcPauseMsPerS: +(gcMs / seconds).toFixed(2),
       scavengesPerS: +(scavenges / seconds).toFixed(1),
-      bytesPerRequest: Math.round(bytes / sampledResponses),
-      driverTurnsBytesPerRequest: Math.round(driverBytes / sampledResponses),
-      restBytesPerRequest: Math.round((bytes - driverBytes) / sampledResponses),
-      sent: sends,
-      answered: responses,
+      bytesPerRequest: Math.round(counted.total / sampledSends),
+      sendPathBytesPerRequest: Math.round(counted.sendPath / sampledSends),
+      inFlightAtEnd,
     })}\n`,
   );
-  for (const [site, size] of top) process.stdout.write(`  ${String(Math.round(size / sampledResponses)).padStart(5)} B/req  ${site}\n`);
-  await workload.sender.close();
-  await nginx.stop();
+  for (const [site, size] of top) process.stdout.write(`  ${String(Math.round(size / sampledSends)).padStart(5)} B/req  ${site}\n`);
+  await sender.close();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    process.stderr.write(`sender-alloc failed: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  },
-);
+runScript('sender-alloc', main);

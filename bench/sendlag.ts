@@ -1,7 +1,5 @@
-import { HttpWorkload } from '../controller/agent/http-workload';
-import type { LoadContext } from '../controller/agent/load-driver';
-import { OpenLoop } from '../controller/agent/open-loop';
-import { startNginx } from './tools';
+import { loneSenderAgainstNginx } from './driver';
+import { runScript } from './tools';
 
 /**
  * `node dist-bench/bench/sendlag.js QPS SECONDS`: the open-loop driver and
@@ -12,28 +10,12 @@ import { startNginx } from './tools';
 async function main(): Promise<void> {
   const qps = Number(process.argv[2] ?? 1000);
   const seconds = Number(process.argv[3] ?? 4);
-  const nginx = await startNginx();
+  const sender = await loneSenderAgainstNginx(qps);
   const lags: number[] = [];
   let measuring = false;
-  const workload = new HttpWorkload({ url: nginx.url, method: 'GET', headers: [], bodies: [], timeoutMs: 5000 }, 0, { sent: () => undefined, response: () => undefined });
-  const load = { kind: 'open' as const, qps, maxInFlight: 10_000 };
-  workload.fit(load);
-  await workload.sender.prepare();
-  const context: LoadContext = {
-    get inFlight() {
-      return workload.sender.inFlight;
-    },
-    trySend: (originMs, nowMs, done) => {
-      workload.sender.send(originMs, nowMs, done);
-      return true;
-    },
-    dropped: () => undefined,
-    sendLag: (_nowMs, lagUs) => {
-      if (measuring) lags.push(lagUs / 1000);
-    },
-  };
-  const driver = new OpenLoop(context, load);
-  driver.start();
+  const driver = sender.start((_nowMs, lagUs) => {
+    if (measuring) lags.push(lagUs / 1000);
+  });
   await new Promise((r) => setTimeout(r, 1000));
   measuring = true;
   const cpu0 = process.cpuUsage();
@@ -47,14 +29,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({ qps, sends: lags.length, lagP50Ms: q(0.5), lagP99Ms: q(0.99), lagMaxMs: q(1), cpuOfOneCore: `${(((cpu.user + cpu.system) / 1000 / wallMs) * 100).toFixed(0)}%` })}\n`,
   );
-  await workload.sender.close();
-  await nginx.stop();
+  await sender.close();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    process.stderr.write(`sendlag failed: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  },
-);
+runScript('sendlag', main);

@@ -130,3 +130,14 @@ export function versions(): Record<string, string> {
     nginx: first('nginx', ['-v']).replace('nginx version: ', ''),
   };
 }
+
+/** Runs a script's main: exit 0 when it resolves, or its stack on stderr and exit 1. */
+export function runScript(name: string, main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: Error) => {
+      process.stderr.write(`${name} failed: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+}

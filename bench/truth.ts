@@ -1,5 +1,5 @@
 import { startController } from '../__tests__/helpers/processes';
-import { autocannon, startNginx } from './tools';
+import { autocannon, runScript, startNginx } from './tools';
 import { fixedRate, log, runTask } from './tasks';
 
 /**
@@ -29,10 +29,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    process.stderr.write(`truth failed: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  },
-);
+runScript('truth', main);

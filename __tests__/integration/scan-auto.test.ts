@@ -1,3 +1,4 @@
+import { AUTO } from '../../controller/modes/auto';
 import { TaskEvent } from '../../src/contract';
 import { signedFetch } from '../helpers/api';
 import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
@@ -56,9 +57,13 @@ describe('scan and auto against services of known capacity', () => {
     expect(capacity.TP99).toBeLessThanOrEqual(maxRtMs);
     const holdAt = detail.Events.findIndex((e) => e.Kind === 'hold');
     expect(holdAt).toBeGreaterThan(0);
-    // the hold phase: the last seconds run at the held rate, within maxRT
+    // the hold phase: the last seconds run at the held rate, within maxRT. The hold is judged again every
+    // few seconds and a failing one steps down 5% (a loaded machine can do that near the end), so a tail
+    // second may still show the rate just above the final one.
     const tail = series.Series.slice(-5, -1);
-    for (const s of tail) expect(s.TargetQPS).toBe(capacity.QPS);
+    expect(tail[tail.length - 1].TargetQPS).toBe(capacity.QPS);
+    const heldOrOneStepAbove = (qps: number): boolean => qps === capacity.QPS || Math.abs(qps * (1 - AUTO.precision) - capacity.QPS) <= 0.05;
+    for (const s of tail) expect({ second: s.Elapsed, target: s.TargetQPS, heldOrOneStepAbove: heldOrOneStepAbove(s.TargetQPS ?? -1) }).toMatchObject({ heldOrOneStepAbove: true });
     // holding near 100% utilisation, one hiccup of this shared machine can spill a second over maxRT;
     // the hold as a whole must meet it
     expect(tail.filter((s) => s.RT.TP99 <= maxRtMs).length).toBeGreaterThanOrEqual(3);

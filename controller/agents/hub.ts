@@ -15,27 +15,23 @@ import {
   PROTOCOL_VERSION,
 } from '../../src/contract';
 
-/** One connected agent, as the round that owns it sees it. */
-export interface AgentConnection {
+/** An agent's websocket as its owner speaks to it: who the agent is, where it connects from, what may be sent to it. */
+export interface AgentSocket<Message> {
   readonly agentId: string;
   readonly pid: number;
   /** The host name the agent gave in its hello. */
   readonly host: string;
   /** The address its socket comes from, as this controller sees it. */
   readonly address: string;
-  send(message: ControllerToAgent): void;
+  send(message: Message): void;
   close(code?: number, reason?: string): void;
 }
 
+/** One connected agent, as the round that owns it sees it. */
+export type AgentConnection = AgentSocket<ControllerToAgent>;
+
 /** One pool agent's waiting link (see src/contract/pool.ts). */
-export interface PoolLink {
-  readonly agentId: string;
-  readonly pid: number;
-  readonly host: string;
-  readonly address: string;
-  send(message: ControllerToPoolAgent): void;
-  close(code?: number, reason?: string): void;
-}
+export type PoolLink = AgentSocket<ControllerToPoolAgent>;
 
 /** Where pool agents join: the pool launcher, when the controller runs one. */
 export interface PoolDoor {
@@ -133,7 +129,7 @@ export class AgentHub {
     };
 
     /** This socket as its owner speaks to it, named as its hello said. */
-    const linkFor = <M>(hello: { agentId: string; pid: number; host: string }) => ({
+    const linkFor = <M>(hello: { agentId: string; pid: number; host: string }): AgentSocket<M> => ({
       agentId: hello.agentId,
       pid: hello.pid,
       host: hello.host,

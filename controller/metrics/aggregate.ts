@@ -9,6 +9,7 @@ import {
   quantilesMs,
   rtDistribution,
 } from './histogram';
+import { maxOf, minOf, sumInto } from './fold';
 import { LlmSecondMerge, LlmStoredSecond } from './llm-stage';
 
 /** Only this status is a success (SPEC 3: every request whose status is not 200 is an error). */
@@ -86,6 +87,9 @@ function addCodes(target: Record<string, number>, source: Record<string, number>
   for (const code of Object.keys(source)) target[code] = (target[code] ?? 0) + source[code];
 }
 
+/** The counters of agents' frames that add up into their second. */
+const FRAME_SUMS = ['requests', 'sent', 'bytesIn', 'bytesOut', 'dropped', 'inFlight'] as const satisfies readonly (keyof AgentStatsFrame)[];
+
 class PendingSecond {
   requests = 0;
   sent = 0;
@@ -115,14 +119,9 @@ class PendingSecond {
     if (lag) mergeInto(this.lag, lag);
     if (frame.llm) (this.llm ??= new LlmSecondMerge(this.llmSlo)).add(frame.llm, frame.llmRecords);
     if (frame.llmRecords) for (const r of frame.llmRecords) this.llmRecords.push(r);
-    this.requests += frame.requests;
-    this.sent += frame.sent;
-    this.bytesIn += frame.bytesIn;
-    this.bytesOut += frame.bytesOut;
-    this.dropped += frame.dropped;
     // Frames carry disjoint data, so an agent's second frame for the same second (a partial
     // flush, then more after a resume) adds up too; only the in-flight gauge is then over-counted.
-    this.inFlight += frame.inFlight;
+    sumInto(this, frame, FRAME_SUMS);
     this.maxEventLoopLagMs = Math.max(this.maxEventLoopLagMs, frame.eventLoopLagMs);
     if (frame.generator) this.addGenerator(frame);
     addCodes(this.statusCodes, frame.statusCodes);
@@ -280,8 +279,8 @@ export class RoundAccumulator {
     if (point.Generator) this.limitedSeconds = (this.limitedSeconds ?? 0) + (point.Generator.Limited ? 1 : 0);
     if (point.Requests > 0) {
       this.activeSeconds++;
-      this.firstSecondWithData = this.firstSecondWithData === null ? point.Time : Math.min(this.firstSecondWithData, point.Time);
-      this.lastSecondWithData = this.lastSecondWithData === null ? point.Time : Math.max(this.lastSecondWithData, point.Time);
+      this.firstSecondWithData = minOf(this.firstSecondWithData, point.Time);
+      this.lastSecondWithData = maxOf(this.lastSecondWithData, point.Time);
     }
   }
 

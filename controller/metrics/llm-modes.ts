@@ -9,6 +9,7 @@ import {
   type LlmTokenSweep,
   type MeanStd,
 } from '../../src/contract';
+import { sumInto } from './fold';
 import { percentile, tokenSourceText } from './llm';
 
 /** What the run needs besides its records: which sections to give, and which tokenizer counted. */
@@ -32,14 +33,7 @@ interface SecondSums {
 
 const emptySums = (): SecondSums => ({ ttft: 0, ttftN: 0, tpot: 0, tpotN: 0, decode: 0, decodeN: 0 });
 
-function addSums(target: SecondSums, s: SecondSums): void {
-  target.ttft += s.ttft;
-  target.ttftN += s.ttftN;
-  target.tpot += s.tpot;
-  target.tpotN += s.tpotN;
-  target.decode += s.decode;
-  target.decodeN += s.decodeN;
-}
+const SUM_KEYS = ['ttft', 'ttftN', 'tpot', 'tpotN', 'decode', 'decodeN'] as const satisfies readonly (keyof SecondSums)[];
 
 /** TPOT of a request, ms, and its decode rate, tokens/s (1000 / TPOT): only with more than one output token. */
 function decodeFigures(r: LlmRequestRecord): { tpot: number; decode: number } | null {
@@ -256,7 +250,7 @@ export class LlmModeAccumulator {
     if (!(spanMs > LLM_MODE_DEFAULTS.driftMinRunS * 1000)) return undefined;
     const midS = (this.firstSendMs + spanMs / 2) / 1000;
     const halves = [emptySums(), emptySums()];
-    for (const [second, s] of this.seconds) addSums(halves[second < Math.floor(midS) ? 0 : 1], s);
+    for (const [second, s] of this.seconds) sumInto(halves[second < Math.floor(midS) ? 0 : 1], s, SUM_KEYS);
     const avg = (sum: number, n: number): number => (n > 0 ? sum / n : 0);
     const [a, b] = halves;
     const ttft = halfDrift(avg(a.ttft, a.ttftN), avg(b.ttft, b.ttftN), true);

@@ -39,14 +39,36 @@ export function requestValues(r: LlmRequestRecord): Record<LlmMetricKey, number 
   };
 }
 
-/** One metric of the second being filled: its histogram and exact moments. */
-class MetricSecond {
-  readonly h = createLlmHistogram();
+/**
+ * One LLM metric over some requests: its histogram and exact moments. The
+ * agent fills one a second; the controller adds seconds into stages.
+ */
+export class LlmMetricMoments {
+  readonly h: LatencyHistogram;
   n = 0;
   sum = 0;
   min = Number.POSITIVE_INFINITY;
   max = 0;
 
+  constructor(countWidth: 32 | 64 = 32) {
+    this.h = createLlmHistogram(countWidth);
+  }
+
+  reset(): void {
+    this.h.reset();
+    this.n = 0;
+    this.sum = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = 0;
+  }
+
+  toSecond(): LlmMetricSecond {
+    return { h: encodeHistogram(this.h), n: this.n, sum: this.sum, min: this.min, max: this.max };
+  }
+}
+
+/** One metric of the second being filled. */
+class MetricSecond extends LlmMetricMoments {
   add(value: number, scale: number): void {
     recordUs(this.h, value * scale, LLM_HIGHEST);
     this.n++;
@@ -56,12 +78,8 @@ class MetricSecond {
   }
 
   take(): LlmMetricSecond {
-    const out = { h: encodeHistogram(this.h), n: this.n, sum: this.sum, min: this.min, max: this.max };
-    this.h.reset();
-    this.n = 0;
-    this.sum = 0;
-    this.min = Number.POSITIVE_INFINITY;
-    this.max = 0;
+    const out = this.toSecond();
+    this.reset();
     return out;
   }
 }

@@ -10,9 +10,10 @@ import {
   type LlmSloSpec,
   type LlmStatistic,
 } from '../../src/contract';
-import { decodeHistogram, encodeHistogram, LatencyHistogram } from './histogram';
+import { maxOf, minOf, sumInto } from './fold';
+import { decodeHistogram, LatencyHistogram } from './histogram';
 import { meetsSlo } from './llm-request';
-import { createLlmHistogram, LLM_HIGHEST, LLM_SCALE } from './llm-second';
+import { LLM_HIGHEST, LLM_SCALE, LlmMetricMoments } from './llm-second';
 
 /** A second of an LLM round as stored: every agent's frame merged, and the requests meeting the SLO. */
 export interface LlmStoredSecond extends LlmSecondFrame {
@@ -20,18 +21,8 @@ export interface LlmStoredSecond extends LlmSecondFrame {
   good: number;
 }
 
-/** One metric over many samples: a histogram and exact n, sum, min, max. */
-class MetricTotals {
-  readonly h: LatencyHistogram;
-  n = 0;
-  sum = 0;
-  min = Number.POSITIVE_INFINITY;
-  max = 0;
-
-  constructor(countWidth: 32 | 64) {
-    this.h = createLlmHistogram(countWidth);
-  }
-
+/** One metric over many seconds: what a stage adds up of it. */
+class MetricTotals extends LlmMetricMoments {
   add(m: LlmMetricSecond | MetricTotals, decoded?: LatencyHistogram): void {
     const h = decoded ?? (m instanceof MetricTotals ? m.h : decodeHistogram(m.h, 32, LLM_HIGHEST));
     if (h.totalCount > 0) this.h.add(h);
@@ -39,18 +30,6 @@ class MetricTotals {
     this.sum += m.sum;
     this.min = Math.min(this.min, m.min);
     this.max = Math.max(this.max, m.max);
-  }
-
-  reset(): void {
-    this.h.reset();
-    this.n = 0;
-    this.sum = 0;
-    this.min = Number.POSITIVE_INFINITY;
-    this.max = 0;
-  }
-
-  toSecond(): LlmMetricSecond {
-    return { h: encodeHistogram(this.h), n: this.n, sum: this.sum, min: this.min, max: this.max };
   }
 
   /** Average, Min, Max and N exact; percentiles from the histogram (within 0.1%), never outside [Min, Max]. */
@@ -72,6 +51,10 @@ export function statisticRow(average: number, min: number, max: number, n: numbe
 export function emptyStatistic(percentiles: readonly number[]): LlmStatistic {
   return statisticRow(0, 0, 0, 0, percentiles, () => 0);
 }
+
+/** The counters of a stored second that a stage adds up. */
+const STAGE_SUMS = ['requests', 'success', 'good', 'usage', 'busyMs'] as const;
+type StageSum = (typeof STAGE_SUMS)[number];
 
 /**
  * The sum of some seconds of an LLM round: the whole run, its steady stage,
@@ -117,13 +100,9 @@ export class LlmStageTotals {
   }
 
   /** The counters a stored second and a stage have alike. */
-  private addCounters(o: Pick<LlmStoredSecond, 'requests' | 'success' | 'good' | 'usage' | 'busyMs' | 'maxInFlight' | 'firstSendMs' | 'lastEndMs'>, seconds: number): void {
+  private addCounters(o: Pick<LlmStoredSecond, StageSum | 'maxInFlight' | 'firstSendMs' | 'lastEndMs'>, seconds: number): void {
     this.seconds += seconds;
-    this.requests += o.requests;
-    this.success += o.success;
-    this.good += o.good;
-    this.usage += o.usage;
-    this.busyMs += o.busyMs;
+    sumInto(this, o, STAGE_SUMS);
     this.maxInFlight = Math.max(this.maxInFlight, o.maxInFlight);
     this.firstSendMs = minOf(this.firstSendMs, o.firstSendMs);
     this.lastEndMs = maxOf(this.lastEndMs, o.lastEndMs);
@@ -269,18 +248,6 @@ export class LlmSecondMerge {
     const until = from !== null && this.maxUntilMs !== null ? Math.max(from, this.maxUntilMs) : this.maxUntilMs;
     return this.totals.toSecond({ maxInFlight: this.maxInFlight, maxFromMs: from, maxUntilMs: until });
   }
-}
-
-function minOf(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.min(a, b);
-}
-
-function maxOf(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.max(a, b);
 }
 
 /** Decodes a stored second's histograms once, for the several stages it is added to. */

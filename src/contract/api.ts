@@ -1,4 +1,4 @@
-import type { LlmMetricKey, LlmRequestRecord } from './protocol';
+import type { LlmMetricKey, LlmRequestRecord } from './llm-protocol';
 import type { LlmModeSections } from './llm-results';
 import { TaskSpec } from './task';
 

@@ -1,3 +1,5 @@
+import { isCount, isObject } from './field-checks';
+
 /**
  * What the llm run modes and options add to a request record (retries,
  * token-sweep, sessions, tools), and its parser: one optional `tags` object,
@@ -19,25 +21,22 @@ export interface LlmRecordTags {
   tool?: LlmToolOutcome;
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
-
 /** A fresh copy of the known tags, or a string saying what is wrong. */
 export function parseLlmRecordTags(value: unknown, where: string): LlmRecordTags | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${where} must be an object`;
-  const v = value as Record<string, unknown>;
+  if (!isObject(value)) return `${where} must be an object`;
   const tags: LlmRecordTags = {};
   for (const key of ['attempts', 'promptLength', 'session', 'turn'] as const) {
-    if (v[key] === undefined) continue;
-    if (!isCount(v[key])) return `${where}.${key} must be a count`;
-    tags[key] = v[key];
+    if (value[key] === undefined) continue;
+    if (!isCount(value[key])) return `${where}.${key} must be a count`;
+    tags[key] = value[key];
   }
-  if (v.lastTurn !== undefined) {
-    if (typeof v.lastTurn !== 'boolean') return `${where}.lastTurn must be a boolean`;
-    tags.lastTurn = v.lastTurn;
+  if (value.lastTurn !== undefined) {
+    if (typeof value.lastTurn !== 'boolean') return `${where}.lastTurn must be a boolean`;
+    tags.lastTurn = value.lastTurn;
   }
-  if (v.tool !== undefined) {
-    if (v.tool !== 'none' && v.tool !== 'parsed' && v.tool !== 'invalid') return `${where}.tool must be none, parsed or invalid`;
-    tags.tool = v.tool;
+  if (value.tool !== undefined) {
+    if (value.tool !== 'none' && value.tool !== 'parsed' && value.tool !== 'invalid') return `${where}.tool must be none, parsed or invalid`;
+    tags.tool = value.tool;
   }
   return tags;
 }

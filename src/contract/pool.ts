@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { AGENT_LIMITS, describeType, isCount, isName, isObject, parseJson } from './protocol';
+import { describeType, isCount, isName, isObject, parseJson } from './field-checks';
+import { AGENT_LIMITS } from './agent-limits';
 import { isNonce, MAX_DATE_AGE_MS, MAX_DATE_AHEAD_MS, newNonce, signaturesEqual } from './signing';
 
 /**

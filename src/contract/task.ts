@@ -1,5 +1,7 @@
 import { FieldError, InvalidFieldError } from './errors';
+import { headerLineProblem } from './header-line';
 import { llmModeChecks } from './llm-modes';
+import { checkRule, type Rule } from './schema-rules';
 
 /** The task JSON of `eascmd bench create`, as the user writes it. */
 export type Mode = 'auto' | 'scan' | 'manual';
@@ -155,18 +157,8 @@ export const DEFAULTS = {
 
 // ---------------------------------------------------------------------------
 // Declarative schema: one table says what every field may hold, so the
-// validator, the -D parser and the docs agree.
-
-type Rule =
-  | { kind: 'string'; enum?: readonly string[]; minLength?: number; maxLength?: number; pattern?: { test: RegExp; message: string } }
-  | { kind: 'integer'; min?: number; max?: number }
-  | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean; multipleOf?: number }
-  | { kind: 'boolean' }
-  | { kind: 'stringList'; maxItems: number; maxLength: number }
-  | { kind: 'intPair'; min: number; max: number }
-  | { kind: 'intList'; min: number; max: number; maxItems: number }
-  | { kind: 'numberList'; min: number; max: number; minItems: number; maxItems: number }
-  | { kind: 'object'; fields: Record<string, Rule>; required?: readonly string[] };
+// validator, the -D parser and the docs agree (the kinds of rule and their
+// checker: schema-rules.ts).
 
 const LIMITS = {
   maxStringLength: 4096,
@@ -309,175 +301,8 @@ const SCHEMA: Rule = {
   },
 };
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function checkRule(rule: Rule, value: unknown, path: string, errors: FieldError[]): void {
-  switch (rule.kind) {
-    case 'string': {
-      if (typeof value !== 'string') {
-        errors.push({ field: path, message: `must be a string, got ${describe(value)}` });
-        return;
-      }
-      if (rule.enum && !rule.enum.includes(value)) {
-        errors.push({ field: path, message: `must be one of ${rule.enum.join(', ')}` });
-      }
-      if (rule.minLength !== undefined && value.length < rule.minLength) {
-        errors.push({ field: path, message: rule.minLength === 1 ? 'must not be empty' : `must be at least ${rule.minLength} characters` });
-      }
-      if (rule.maxLength !== undefined && value.length > rule.maxLength) {
-        errors.push({ field: path, message: `must be at most ${rule.maxLength} characters` });
-      } else if (rule.pattern && value.length > 0 && !rule.pattern.test.test(value)) {
-        errors.push({ field: path, message: rule.pattern.message });
-      }
-      return;
-    }
-    case 'integer':
-    case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
-        errors.push({ field: path, message: `must be ${rule.kind === 'integer' ? 'an integer' : 'a number'}, got ${describe(value)}` });
-        return;
-      }
-      if (rule.kind === 'integer' && !Number.isInteger(value)) {
-        errors.push({ field: path, message: 'must be an integer' });
-        return;
-      }
-      const problemsBefore = errors.length;
-      if (rule.min !== undefined) {
-        const exclusive = rule.kind === 'number' && rule.exclusiveMin === true;
-        if (exclusive ? value <= rule.min : value < rule.min) {
-          errors.push({ field: path, message: `must be ${exclusive ? '>' : '>='} ${rule.min}` });
-        }
-      }
-      if (rule.max !== undefined && value > rule.max) {
-        errors.push({ field: path, message: `must be <= ${rule.max}` });
-      }
-      if (rule.kind === 'number' && rule.multipleOf !== undefined && errors.length === problemsBefore && !isMultipleOf(value, rule.multipleOf)) {
-        errors.push({ field: path, message: `must be a multiple of ${rule.multipleOf}` });
-      }
-      return;
-    }
-    case 'boolean':
-      if (typeof value !== 'boolean') errors.push({ field: path, message: `must be a boolean, got ${describe(value)}` });
-      return;
-    case 'stringList': {
-      if (!Array.isArray(value)) {
-        errors.push({ field: path, message: `must be a list of strings, got ${describe(value)}` });
-        return;
-      }
-      if (value.length > rule.maxItems) errors.push({ field: path, message: `must have at most ${rule.maxItems} items` });
-      value.slice(0, rule.maxItems).forEach((item, i) => {
-        if (typeof item !== 'string') errors.push({ field: `${path}[${i}]`, message: `must be a string, got ${describe(item)}` });
-        else if (item.length > rule.maxLength) errors.push({ field: `${path}[${i}]`, message: `must be at most ${rule.maxLength} characters` });
-      });
-      return;
-    }
-    case 'intPair': {
-      if (!Array.isArray(value) || value.length !== 2) {
-        errors.push({ field: path, message: 'must be a list [min, max] of two integers' });
-        return;
-      }
-      const [lo, hi] = value as unknown[];
-      for (const [i, v] of [lo, hi].entries()) {
-        if (typeof v !== 'number' || !Number.isInteger(v)) errors.push({ field: `${path}[${i}]`, message: 'must be an integer' });
-        else if (v < rule.min || v > rule.max) errors.push({ field: `${path}[${i}]`, message: `must be between ${rule.min} and ${rule.max}` });
-      }
-      if (typeof lo === 'number' && typeof hi === 'number' && lo > hi) errors.push({ field: path, message: 'min must be <= max' });
-      return;
-    }
-    case 'intList': {
-      if (!Array.isArray(value) || value.length === 0) {
-        errors.push({ field: path, message: 'must be a non-empty list of integers' });
-        return;
-      }
-      if (value.length > rule.maxItems) errors.push({ field: path, message: `must have at most ${rule.maxItems} items` });
-      value.slice(0, rule.maxItems).forEach((v: unknown, i) => {
-        if (typeof v !== 'number' || !Number.isInteger(v)) errors.push({ field: `${path}[${i}]`, message: 'must be an integer' });
-        else if (v < rule.min || v > rule.max) errors.push({ field: `${path}[${i}]`, message: `must be between ${rule.min} and ${rule.max}` });
-      });
-      return;
-    }
-    case 'numberList': {
-      if (!Array.isArray(value) || value.length < rule.minItems || value.length > rule.maxItems) {
-        errors.push({ field: path, message: `must be a list of ${rule.minItems} to ${rule.maxItems} numbers` });
-        return;
-      }
-      value.forEach((v: unknown, i) => {
-        if (typeof v !== 'number' || !Number.isFinite(v)) errors.push({ field: `${path}[${i}]`, message: `must be a number, got ${describe(v)}` });
-        else if (v <= rule.min || v >= rule.max) errors.push({ field: `${path}[${i}]`, message: `must be > ${rule.min} and < ${rule.max}` });
-        else if (i > 0 && typeof value[i - 1] === 'number' && v <= (value[i - 1] as number)) errors.push({ field: `${path}[${i}]`, message: 'must be greater than the one before (ascending, no repeats)' });
-      });
-      return;
-    }
-    case 'object': {
-      if (!isPlainObject(value)) {
-        errors.push({ field: path || '(root)', message: `must be an object, got ${describe(value)}` });
-        return;
-      }
-      for (const key of Object.keys(value)) {
-        const sub = rule.fields[key];
-        const subPath = path ? `${path}.${key}` : key;
-        if (!Object.prototype.hasOwnProperty.call(rule.fields, key) || !sub) {
-          errors.push({ field: subPath, message: 'unknown field' });
-          continue;
-        }
-        if (value[key] === undefined) continue;
-        checkRule(sub, value[key], subPath, errors);
-      }
-      for (const key of rule.required ?? []) {
-        if (value[key] === undefined) errors.push({ field: path ? `${path}.${key}` : key, message: 'is required' });
-      }
-      return;
-    }
-  }
-}
-
-/** Within a float's error of a whole number of steps (0.3 is not exactly 3 * 0.1). */
-function isMultipleOf(value: number, step: number): boolean {
-  const steps = value / step;
-  return Math.abs(steps - Math.round(steps)) < 1e-6;
-}
-
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // No repeated group: a backtracking `(?:....)*` recursed once per 4 characters and overflowed the stack near 8 MB.
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-/** CR, LF, NUL and the other controls (tab is allowed in a value, as HTTP allows it). */
-function hasControlChar(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
-  }
-  return false;
-}
-
-/** Splits `"Name:value"`; the value may itself contain ':'. */
-export function parseHeaderLine(line: string): { name: string; value: string } | undefined {
-  const colon = line.indexOf(':');
-  if (colon <= 0) return undefined;
-  const name = line.slice(0, colon).trim();
-  if (!HEADER_NAME.test(name)) return undefined;
-  return { name, value: line.slice(colon + 1).trim() };
-}
-
-/**
- * What is wrong with a `Name:value` header line, if anything. A CR or LF would
- * split the request on the wire (every request then failed as 599), so
- * controls are refused here, where the field can be named.
- */
-export function headerLineProblem(line: string): string | undefined {
-  const colon = line.indexOf(':');
-  if (colon <= 0) return 'must look like "Name:value"';
-  if (!HEADER_NAME.test(line.slice(0, colon).trim())) return 'the header name must be a token (letters, digits and !#$%&\'*+-.^_`|~), without spaces or controls';
-  if (hasControlChar(line)) return 'must not hold control characters (CR, LF, NUL, ...)';
-  return undefined;
-}
 
 export function isValidBase64(text: string): boolean {
   const compact = text.replace(/\s+/g, '');

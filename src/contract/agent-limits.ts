@@ -1,0 +1,23 @@
+/**
+ * What an agent may send at the most, whatever it is: the bounds every
+ * parser of an agent's messages (protocol.ts, llm-protocol.ts, pool.ts)
+ * holds its fields to.
+ */
+
+/** Bounds of what an agent may send; each is far above what a real agent sends. */
+export const AGENT_LIMITS = {
+  idChars: 256,
+  tokenChars: 1024,
+  logChars: 64 * 1024,
+  llmErrorChars: 64 * 1024,
+  /** A full 1 µs..60 s histogram, 3 digits, compressed, is under 200 KB of base64. */
+  histogramChars: 256 * 1024,
+  statusCodes: 1000,
+} as const;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Compressed HDR histogram, base64; empty means no samples. */
+export function isHistogram(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= AGENT_LIMITS.histogramChars && value.length % 4 === 0 && BASE64.test(value);
+}

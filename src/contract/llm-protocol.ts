@@ -1,0 +1,256 @@
+import { AGENT_LIMITS, isHistogram } from './agent-limits';
+import { isCount, isFiniteNumber, isNonNegative, isNumberOrNull, isObject, isStringArray, isText, type Fields } from './field-checks';
+import { parseLlmRecordTags, type LlmRecordTags } from './llm-tags';
+
+/**
+ * The LLM part of the agent protocol (protocol.ts): what an LLM agent is told
+ * to send, and what it measured, each with the checks its parser applies.
+ */
+
+/**
+ * This agent's share of an LLM task (SPEC 6), given with `AgentAssignment.llm`:
+ * - concurrency: `concurrency` closed-loop streams;
+ * - rate: arrivals with Gamma(burstiness, 1/(ratePerS*burstiness)) intervals from
+ *   the seeded generator (same seed, same schedule), at most `maxInFlight` in flight
+ *   (a due request waits for a free slot; null = no cap);
+ * - throughput: `concurrency` requests at once (the agent's share of requestCount),
+ *   each stream sending the next request when its previous one ends.
+ */
+export interface LlmLoad {
+  kind: 'llm';
+  testMode: 'concurrency' | 'rate' | 'throughput' | 'pressure';
+  /** pressure: the target, reached from `startConcurrency` over `rampMs`, then held. */
+  concurrency: number;
+  startConcurrency?: number;
+  rampMs?: number;
+  ratePerS: number;
+  maxInFlight: number | null;
+  burstiness: number;
+  seed: number;
+}
+
+/** Where an LLM agent takes its prompts from. */
+export type LlmPromptSource =
+  /** Prompts of exactly N tokens (N uniform in inputTokens), max_tokens uniform in outputTokens, built by the agent from `seed`. */
+  | { kind: 'synthetic'; inputTokens: [number, number]; outputTokens: [number, number]; seed: number }
+  /** Prompt texts (e.g. the first human turn of ShareGPT conversations), used round-robin. */
+  | { kind: 'prompts'; prompts: string[] }
+  /** Request bodies (JSON text) used as given, with `stream` forced on; round-robin. */
+  | { kind: 'bodies'; bodies: string[] };
+
+/** What an LLM agent sends; fixed for the round (the load shape may change). */
+export interface LlmWork {
+  api: 'chat' | 'completions';
+  model: string;
+  /** Sent as `ignore_eos` when true. */
+  ignoreEos: boolean;
+  /** max_tokens for prompts that do not choose their own (null = not sent). */
+  maxTokens: number | null;
+  source: LlmPromptSource;
+  /** A Hugging Face tokenizer.json (its text) that counts tokens instead of the bundled encoding, and how the report names it. */
+  tokenizer?: { name: string; json: string };
+  /** Times a failed request is sent again. */
+  retries?: number;
+  /** The run mode's part of what is sent (token-sweep, consistency, sessions, tools); absent = standard. */
+  run?: LlmRunWork;
+}
+
+/** What the run modes change in the requests (`llm-modes.ts` in the contract). */
+export type LlmRunWork =
+  /** Request k of the round (dataset index) has prompt length lengths[floor(k / perLength)] (the last length after). */
+  | { kind: 'token-sweep'; lengths: number[]; perLength: number }
+  /** Every request sends dataset entry 0. */
+  | { kind: 'consistency' }
+  /** Conversations: turns and think time log-normal, arrivals at the load's rate. */
+  | { kind: 'sessions'; turns: { mu: number; sigma: number }; thinkTime: { mu: number; sigma: number }; maxTurns: number }
+  /** Every request offers the tools (OpenAI `tools`), unless a custom body brings its own. */
+  | { kind: 'tools' };
+
+/** Where an LLM request's token counts came from. */
+export type LlmTokenSource = 'usage' | 'tokenizer';
+
+/** One LLM request, as measured by the agent. Times are Unix ms (fractional); durations ms. */
+export interface LlmRequestRecord {
+  agent: number;
+  /** Sequence number of the request within its agent's round. */
+  seq: number;
+  sendMs: number;
+  /** Response fully read (or failed). */
+  endMs: number;
+  /** First chunk with generated content minus send time; null when none came. */
+  ttftMs: number | null;
+  /** Last content chunk minus send time (end of response when no content came); null when failed. */
+  e2elMs: number | null;
+  /** Gaps between content chunks; a chunk carrying k tokens gives k gaps of gap/k. */
+  itlMs: number[];
+  inputTokens: number;
+  outputTokens: number;
+  tokenSource: LlmTokenSource;
+  success: boolean;
+  /** HTTP status (an SSE error event is recorded with its error code, or 500). */
+  status: number;
+  error?: string;
+  tags?: LlmRecordTags;
+}
+
+/** The LLM metrics of a second, by their table names. */
+export const LLM_METRICS = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+export type LlmMetricKey = (typeof LLM_METRICS)[number];
+
+/**
+ * One LLM metric over one second: the HDR histogram (compressed base64) of
+ * its values times the metric's scale (1000 for times and token/s: µs and
+ * millitoken/s; 1 for token counts), and the exact count, sum, min and max of
+ * the values themselves, so averages and extremes stay exact after merges.
+ */
+export interface LlmMetricSecond {
+  h: string;
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** What an LLM agent measured in one second: the requests that ended in it, and how many were in flight. */
+export interface LlmSecondFrame {
+  /** Requests that ended in the second, failed ones included. */
+  requests: number;
+  success: number;
+  /** Successful requests whose token counts came from `usage`. */
+  usage: number;
+  /** Successful requests of the second, by metric; a metric without samples is absent. */
+  metrics: Partial<Record<LlmMetricKey, LlmMetricSecond>>;
+  /** Most requests in flight at once during the second (an end before a send at the same instant). */
+  maxInFlight: number;
+  /** Time integral of the in-flight count over the second, ms (busyMs / 1000 = mean in flight). */
+  busyMs: number;
+  /** Unix ms at which the count first reached maxInFlight in the second, and the last moment it was there; null when nothing was in flight. */
+  maxFromMs: number | null;
+  maxUntilMs: number | null;
+  /** Earliest send and latest end (Unix ms) of the requests that ended in the second. */
+  firstSendMs: number | null;
+  lastEndMs: number | null;
+}
+
+// ------------------------------------------------------------------ parsing
+
+/** The checks of an `llm` load shape's fields (its kind is checked by the caller). */
+export function isLlmLoad(value: Fields): boolean {
+  return (
+    (value.testMode === 'concurrency' || value.testMode === 'rate' || value.testMode === 'throughput' || value.testMode === 'pressure') &&
+    isCount(value.concurrency) &&
+    (value.startConcurrency === undefined || isCount(value.startConcurrency)) &&
+    (value.rampMs === undefined || isNonNegative(value.rampMs)) &&
+    isNonNegative(value.ratePerS) &&
+    (value.maxInFlight === null || isCount(value.maxInFlight)) &&
+    isNonNegative(value.burstiness) &&
+    isCount(value.seed)
+  );
+}
+
+function isCountPair(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 2 && isCount(value[0]) && isCount(value[1]);
+}
+
+function isPromptSource(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  switch (value.kind) {
+    case 'synthetic':
+      return isCountPair(value.inputTokens) && isCountPair(value.outputTokens) && isCount(value.seed);
+    case 'prompts':
+      return isStringArray(value.prompts, true);
+    case 'bodies':
+      return isStringArray(value.bodies, true);
+    default:
+      return false;
+  }
+}
+
+function isLogNormal(value: unknown): boolean {
+  return isObject(value) && isFiniteNumber(value.mu) && isNonNegative(value.sigma);
+}
+
+function isRunWork(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  switch (value.kind) {
+    case 'token-sweep':
+      return Array.isArray(value.lengths) && value.lengths.length > 0 && value.lengths.every(isCount) && isCount(value.perLength);
+    case 'sessions':
+      return isLogNormal(value.turns) && isLogNormal(value.thinkTime) && isCount(value.maxTurns);
+    case 'consistency':
+    case 'tools':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isLlmWork(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    (value.api === 'chat' || value.api === 'completions') &&
+    typeof value.model === 'string' &&
+    typeof value.ignoreEos === 'boolean' &&
+    (value.maxTokens === null || isCount(value.maxTokens)) &&
+    isPromptSource(value.source) &&
+    (value.tokenizer === undefined || (isObject(value.tokenizer) && typeof value.tokenizer.name === 'string' && typeof value.tokenizer.json === 'string')) &&
+    (value.retries === undefined || isCount(value.retries)) &&
+    (value.run === undefined || isRunWork(value.run))
+  );
+}
+
+export function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | string {
+  const where = `llmRecords[${i}]`;
+  if (!isObject(value)) return `${where} must be an object`;
+  for (const key of ['agent', 'seq', 'inputTokens', 'outputTokens', 'status'] as const) if (!isCount(value[key])) return `${where}.${key} must be a count`;
+  for (const key of ['sendMs', 'endMs'] as const) if (!isFiniteNumber(value[key])) return `${where}.${key} must be a number`;
+  for (const key of ['ttftMs', 'e2elMs'] as const) if (value[key] !== null && !isNonNegative(value[key])) return `${where}.${key} must be a number >= 0 or null`;
+  if (!Array.isArray(value.itlMs) || !value.itlMs.every(isNonNegative)) return `${where}.itlMs must be an array of numbers >= 0`;
+  if (value.tokenSource !== 'usage' && value.tokenSource !== 'tokenizer') return `${where}.tokenSource must be usage or tokenizer`;
+  if (typeof value.success !== 'boolean') return `${where}.success must be a boolean`;
+  if (value.error !== undefined && !isText(value.error, AGENT_LIMITS.llmErrorChars)) return `${where}.error must be a string of at most ${AGENT_LIMITS.llmErrorChars} characters`;
+  const tags = value.tags === undefined ? undefined : parseLlmRecordTags(value.tags, `${where}.tags`);
+  if (typeof tags === 'string') return tags;
+  return {
+    agent: value.agent as number,
+    seq: value.seq as number,
+    sendMs: value.sendMs as number,
+    endMs: value.endMs as number,
+    ttftMs: value.ttftMs as number | null,
+    e2elMs: value.e2elMs as number | null,
+    itlMs: value.itlMs as number[],
+    inputTokens: value.inputTokens as number,
+    outputTokens: value.outputTokens as number,
+    tokenSource: value.tokenSource,
+    success: value.success,
+    status: value.status as number,
+    ...(value.error !== undefined ? { error: value.error } : {}),
+    ...(tags !== undefined ? { tags } : {}),
+  };
+}
+
+export function checkLlmSecond(value: unknown): LlmSecondFrame | string {
+  if (!isObject(value)) return 'llm must be an object';
+  for (const key of ['requests', 'success', 'usage', 'maxInFlight'] as const) if (!isCount(value[key])) return `llm.${key} must be a count`;
+  if (!isNonNegative(value.busyMs)) return 'llm.busyMs must be a number >= 0';
+  for (const key of ['maxFromMs', 'maxUntilMs', 'firstSendMs', 'lastEndMs'] as const) if (!isNumberOrNull(value[key])) return `llm.${key} must be a number or null`;
+  if (!isObject(value.metrics)) return 'llm.metrics must be an object';
+  const metrics: Partial<Record<LlmMetricKey, LlmMetricSecond>> = {};
+  for (const [name, m] of Object.entries(value.metrics)) {
+    if (!(LLM_METRICS as readonly string[]).includes(name)) return `llm.metrics has an unknown metric ${JSON.stringify(name.slice(0, 40))}`;
+    if (!isObject(m) || !isHistogram(m.h) || !isCount(m.n) || !isNonNegative(m.sum) || !isNonNegative(m.min) || !isNonNegative(m.max)) return `llm.metrics.${name} must be {h, n, sum, min, max}`;
+    metrics[name as LlmMetricKey] = { h: m.h, n: m.n, sum: m.sum, min: m.min, max: m.max };
+  }
+  return {
+    requests: value.requests as number,
+    success: value.success as number,
+    usage: value.usage as number,
+    metrics,
+    maxInFlight: value.maxInFlight as number,
+    busyMs: value.busyMs as number,
+    maxFromMs: value.maxFromMs as number | null,
+    maxUntilMs: value.maxUntilMs as number | null,
+    firstSendMs: value.firstSendMs as number | null,
+    lastEndMs: value.lastEndMs as number | null,
+  };
+}
