@@ -5,7 +5,7 @@ import { HttpSender } from '../../controller/agent/http-client';
 import { RawHttpSender } from '../../controller/agent/raw-http/raw-sender';
 import { ResultSink, STATUS_TIMEOUT } from '../../controller/agent/sender-core';
 
-/** A real server on 127.0.0.1: answers request k (counted over all connections) after `delayMs(k)`, 200 with "ok". */
+/** A real server on 127.0.0.1: answers request k (counted over all connections) after `delayMs(k)` ms, 200 with "ok". */
 async function delayingServer(delayMs: (k: number) => number): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
   let requests = 0;
   const sockets = new Set<Socket>();
@@ -102,8 +102,10 @@ describe.each(Object.keys(senders) as (keyof typeof senders)[])('shared sender c
   });
 
   test('requests that time out on the wire or in the FIFO each get one outcome, and later requests reusing their objects get theirs', async () => {
-    // the first request is answered after its timeout; the others wait behind it at the cap of one connection
-    const server = await delayingServer((k) => (k === 0 ? 300 : 0));
+    // for the first 250 ms every request is answered after its timeout: the first holds the one connection the cap
+    // allows and the others wait behind it (or, once it timed out, get a new connection and time out there)
+    const slowUntilMs = performance.now() + 250;
+    const server = await delayingServer(() => (performance.now() < slowUntilMs ? 300 : 0));
     const recorded: number[] = [];
     const sender = senders[kind](template(server.url, 100), { sent: () => undefined, response: (_n, status) => recorded.push(status) });
     sender.setMaxIdleConnections(1);
