@@ -1,5 +1,6 @@
 import { fuzzController } from '../__tests__/helpers/fuzz';
 import { startController, startFixture } from '../__tests__/helpers/processes';
+import { runScript } from './tools';
 
 /**
  * `npm run fuzz`: a time-boxed fuzz run (FUZZ_SECONDS, default 60) against a
@@ -26,7 +27,4 @@ async function main(): Promise<void> {
   process.exit(exitCode);
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`fuzz: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runScript('fuzz', main);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { openStatsStream, signedFetch } from '../__tests__/helpers/api';
 import { startController, startOpenAiFixture, waitFor } from '../__tests__/helpers/processes';
-import { machine, rssMb } from './tools';
+import { machine, rssMb, runScript } from './tools';
 
 /**
  * `npm run bench:llm-memory`: one LLM task against the OpenAI fixture with
@@ -144,7 +144,4 @@ function report(samples: Sample[], total: number, rate: number): void {
   log(`verdict: RSS ${peak < 200 ? '<' : '>='} 200 MB (peak ${peak.toFixed(1)} MB), second-half slope ${mbPer100k.toFixed(2)} MB per 100k requests`);
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`${err.stack ?? err.message}\n`);
-  process.exitCode = 1;
-});
+runScript('llm-memory', main);

@@ -5,7 +5,7 @@ import { openStatsStream, signedFetch } from '../__tests__/helpers/api';
 import { ControllerProcess, livePids, ROOT, startController, startFixture, waitFor } from '../__tests__/helpers/processes';
 import { CONCURRENCY, fixedRate, log, manual, runTask } from './tasks';
 import { agentScaling, exactCounts, latencyTruth } from './truth-sections';
-import { autocannon, ensureDebianPackages, machine, rssMb, startNginx, versions, wrk } from './tools';
+import { autocannon, ensureDebianPackages, machine, rssMb, runScript, startNginx, versions, wrk } from './tools';
 
 /**
  * `npm run bench`: eas-bench against its peers, in one run, on the same
@@ -223,10 +223,4 @@ async function apiUnderLoad(c: ControllerProcess, targetUrl: string): Promise<{ 
   return { rows, p99Ms: q(0.99) };
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  },
-);
+runScript('bench', main);
