@@ -77,8 +77,10 @@ export function truthChartOption(r: TruthRound): EChartsOption {
   const logAxis = decades(raw);
   const flooredNote = raw.some((v) => v < FLOOR_MS) ? `; under ${FLOOR_MS} drawn at ${FLOOR_MS}` : '';
   const gc = r.series.map((p) => (p.Generator ? p.Generator.GcPauseMs : null));
-  // the bars keep to the lower half, under the lines they explain
-  const gcMax = 2 * Math.max(1, ...gc.filter((v): v is number => v !== null));
+  // the bars keep to the lower half, under the lines they explain; the axis ends on a round figure
+  const gcTop = 2 * Math.max(1, ...gc.filter((v): v is number => v !== null));
+  const gcStep = 10 ** Math.floor(Math.log10(gcTop));
+  const gcMax = Math.ceil(gcTop / gcStep) * gcStep;
   return {
     animation: false,
     backgroundColor: '#ffffff',
@@ -94,7 +96,7 @@ export function truthChartOption(r: TruthRound): EChartsOption {
     xAxis: { type: 'category', data: seconds, name: 'second of the round', nameLocation: 'middle', nameGap: 28 },
     yAxis: [
       { type: 'log', logBase: 10, ...logAxis, name: `TP99, send lag: ms (log scale${flooredNote})`, nameTextStyle: { align: 'left' } },
-      { type: 'value', min: 0, max: Math.ceil(gcMax), name: 'GC pause: ms in the second', nameTextStyle: { align: 'right' }, splitLine: { show: false } },
+      { type: 'value', min: 0, max: gcMax, name: 'GC pause: ms in the second', nameTextStyle: { align: 'right' }, splitLine: { show: false } },
     ],
     series: [
       {
