@@ -15,9 +15,9 @@ const HEIGHT = 320;
 
 type Option = echarts.EChartsOption;
 
-/** Renders one ECharts option to an SVG string; no DOM, no animation. */
-function renderSvg(option: Option): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
+/** Renders one ECharts option to an SVG string; no DOM, no animation. The report's size unless told. */
+export function renderSvg(option: Option, size: { width: number; height: number } = { width: WIDTH, height: HEIGHT }): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
   try {
     chart.setOption({ animation: false, ...option });
     return chart.renderToSVGString();
