@@ -65,8 +65,10 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const checks: TargetCheck[] = [];
   const targets = [
-    { name: 'fixture service', url: `${fixture.url}/bench` },
-    { name: 'nginx (fixed 200)', url: nginx.url },
+    // The fixture is one Node.js process: at concurrency 50 every tool meets its limit, so its ratios
+    // describe the service, not the tool, and are shown but not judged (the issue's target is nginx).
+    { name: 'fixture service', url: `${fixture.url}/bench`, judged: false },
+    { name: 'nginx (fixed 200)', url: nginx.url, judged: true },
   ];
   try {
     log(`## requests/second, one agent, concurrency ${CONCURRENCY}, ${DURATION_S} s`);
@@ -80,10 +82,11 @@ async function main(): Promise<void> {
       const wk = await wrk(target.url, CONCURRENCY, DURATION_S);
       log(`${target.name}: eas-bench ${n0(oursRps)}, autocannon ${n0(ac.rps)}, wrk ${n0(wk.rps)}`);
       throughput.push(`| ${target.name} | ${n0(oursRps)} | ${n0(ac.rps)} | ${n0(wk.rps)} | **${ratio(oursRps, ac.rps)}** | **${ratio(oursRps, wk.rps)}** |`);
+      if (!target.judged) continue;
       checks.push({ goal: `one agent >= 1.2x autocannon (${target.name})`, measured: ratio(oursRps, ac.rps), met: oursRps >= 1.2 * ac.rps });
       checks.push({ goal: `moonshot: one agent >= 0.6x wrk (${target.name})`, measured: ratio(oursRps, wk.rps), met: oursRps >= 0.6 * wk.rps });
     }
-    rows.push(`## Requests per second: one agent, concurrency ${CONCURRENCY}, ${DURATION_S} s`, '', '| target | eas-bench | autocannon | wrk (1 thread) | ours / autocannon | ours / wrk |', '|---|---|---|---|---|---|', ...throughput, '');
+    rows.push(`## Requests per second: one agent, concurrency ${CONCURRENCY}, ${DURATION_S} s`, '', '| target | eas-bench | autocannon | wrk (1 thread) | ours / autocannon | ours / wrk |', '|---|---|---|---|---|---|', ...throughput, '', 'The fixture service is one Node.js process that every tool saturates at this concurrency: its row measures the service, so it is not judged against the targets below; nginx is.', '');
 
     log('## latency truth (open loop, nginx)');
     const truth = await latencyTruth(controller, nginx.url, TRUTH_RATES, DURATION_S);
