@@ -12,7 +12,7 @@ import { autocannon, ensureDebianPackages, machine, rssMb, runScript, startNginx
  * targets, written to docs/performance.md as ratios. Durations are short by
  * default; BENCH_LONG=1 runs the memory test for 20 minutes.
  */
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const MEMORY_S = process.env.BENCH_LONG ? 1200 : Number(process.env.BENCH_MEMORY_S ?? 60);
 /** Issue #13: the rates of the latency-truth section, and R x D counted over this long. */
 const TRUTH_RATES = [5000, 10000, 20000, 40000];
