@@ -171,7 +171,7 @@ export class HttpSender extends SenderCore<Client, PreparedRequest, PendingReque
   }
 
   protected discard(client: Client): void {
-    if (!client.destroyed && !client.closed) client.close().catch(() => undefined);
+    if (this.isOpen(client)) client.close().catch(() => undefined);
   }
 
   protected async openAhead(count: number): Promise<void> {

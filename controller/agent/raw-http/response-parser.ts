@@ -132,25 +132,17 @@ export class ResponseParser {
         case State.Head:
           at = this.readHead(chunk, at, end);
           break;
-        case State.LengthBody: {
-          const take = Math.min(this.remaining, end - at);
-          this.remaining -= take;
-          this.bytesIn += take;
-          at += take;
+        case State.LengthBody:
+          at = this.countBody(at, end);
           if (this.remaining === 0) this.complete();
           break;
-        }
         case State.ChunkSize:
           at = this.readLine(chunk, at, end, (line) => this.chunkSize(line));
           break;
-        case State.ChunkData: {
-          const take = Math.min(this.remaining, end - at);
-          this.remaining -= take;
-          this.bytesIn += take;
-          at += take;
+        case State.ChunkData:
+          at = this.countBody(at, end);
           if (this.remaining === 0) this.state = State.ChunkDataEnd;
           break;
-        }
         case State.ChunkDataEnd:
           at = this.readLine(chunk, at, end, (line) => (line.length === 0 ? (this.state = State.ChunkSize) : this.fail('chunk data longer than its size')));
           break;
@@ -165,6 +157,14 @@ export class ResponseParser {
           break;
       }
     }
+  }
+
+  /** Counts body bytes from `at` up to what is `remaining` of the body or chunk; returns where it stopped. */
+  private countBody(at: number, end: number): number {
+    const take = Math.min(this.remaining, end - at);
+    this.remaining -= take;
+    this.bytesIn += take;
+    return at + take;
   }
 
   /** The connection ended (the peer closed it or it failed): completes a body that runs to the end, fails one cut short. */
