@@ -163,7 +163,10 @@ export class StatsRecorder implements ResultSink {
   private beginSecondAt(nowMs: number): void {
     // Follow a wall-clock adjustment, but ignore Date.now()'s whole-ms jitter: re-reading the
     // offset at every boundary could put a boundary a fraction of a ms before the one just passed.
-    const offsetMs = Date.now() - nowMs;
+    // The offset is read from the clocks now, not from `nowMs`: a caller's time can be a request's
+    // scheduled or completion time, tens of ms old on a busy loop, and an offset taken from it would
+    // close every later second that much early.
+    const offsetMs = Date.now() - performance.now();
     if (Math.abs(offsetMs - this.wallOffsetMs) > CLOCK_RESYNC_MS) this.wallOffsetMs = offsetMs;
     this.second = Math.floor((nowMs + this.wallOffsetMs) / 1000);
     this.secondEndMs = (this.second + 1) * 1000 - this.wallOffsetMs;
