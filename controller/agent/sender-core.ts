@@ -284,6 +284,13 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     this.discard(connection);
   }
 
+  /** A connection that ended by itself while idle: out of the books, with nothing left to discard. */
+  protected forget(connection: Connection): void {
+    this.all.delete(connection);
+    const at = this.idle.indexOf(connection);
+    if (at >= 0) this.idle.splice(at, 1);
+  }
+
   protected newConnection(): Connection {
     const connection = this.connect();
     this.all.add(connection);

@@ -1,5 +1,5 @@
 import { LlmResult, RoundResult, StatsPoint, TaskEvent } from '../../src/contract';
-import { RoundAccumulator } from '../metrics/aggregate';
+import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
 import { columnsResult, percentilesOf } from '../metrics/llm';
 import { LlmRecordColumns } from '../metrics/llm-columns';
 import { LlmRoundFigures } from '../metrics/llm-round';
@@ -61,8 +61,6 @@ export class TaskEntry {
     };
     const llm = this.record.spec.llm;
     if (llm) {
-      const llmFigures = new LlmRoundFigures(percentilesOf(llm));
-      for (const s of seconds) if (s.llm) llmFigures.addSecond(s.llm);
       // the run modes' sections come from the records, read a chunk at a time; so do all the figures
       // of a round stored before the seconds carried LLM histograms (as they did then)
       const modes = llmModeAccumulator(llm);
@@ -71,7 +69,7 @@ export class TaskEntry {
         modes.add(r);
         columns?.add(r);
       });
-      figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm)) : llmFigures.result()), ...modes.result() };
+      figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm)) : secondsResult(seconds, percentilesOf(llm))), ...modes.result() };
     }
     this.keep(round.roundId, figures);
     return figures;
@@ -111,4 +109,11 @@ export class TaskEntry {
     const error = this.store.heldError(this.taskName);
     return error === undefined ? undefined : { error, lines: this.store.pendingLines(this.taskName) };
   }
+}
+
+/** The LLM figures of a round whose seconds carry LLM histograms. */
+function secondsResult(seconds: StoredSecond[], percentiles: readonly number[]): LlmResult {
+  const figures = new LlmRoundFigures(percentiles);
+  for (const s of seconds) if (s.llm) figures.addSecond(s.llm);
+  return figures.result();
 }

@@ -46,9 +46,7 @@ export class RawHttpSender extends SenderCore<RawConnection<RawRequest>, Buffer,
   }
 
   onIdleClose(connection: RawConnection<RawRequest>): void {
-    this.all.delete(connection);
-    const at = this.idle.indexOf(connection);
-    if (at >= 0) this.idle.splice(at, 1);
+    this.forget(connection);
   }
 
   protected createRequest(): RawRequest {
