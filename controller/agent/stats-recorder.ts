@@ -1,12 +1,10 @@
-import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AgentStatsFrame, GeneratorHealth, LlmRequestRecord } from '../../src/contract';
 import { GcWatch } from './gc-watch';
+import { LoopDelayProbe } from './loop-delay';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../metrics/histogram';
 import { LlmSecondRecorder } from '../metrics/llm-second';
 import type { ResultSink } from './sender-core';
 
-/** Sampling period of the event-loop delay monitor; each sample includes it, so it is subtracted. */
-const LOOP_DELAY_RESOLUTION_MS = 10;
 /** The wall clock must move this far from the monotonic one before seconds follow it. */
 const CLOCK_RESYNC_MS = 50;
 /** After a long pause of the process, at most this many empty frames fill the gap. */
@@ -51,7 +49,7 @@ export class StatsRecorder implements ResultSink {
   private wallOffsetMs = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | null = null;
   private active = false;
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  private readonly loopDelay = new LoopDelayProbe();
   private readonly gc = new GcWatch();
   /** What building, encoding and sending the previous frame took, ms: goes out with the next one. */
   private lastFrameMs = 0;
@@ -69,8 +67,7 @@ export class StatsRecorder implements ResultSink {
   start(nowMs = performance.now()): void {
     if (this.active) return;
     this.active = true;
-    this.loopDelay.reset();
-    this.loopDelay.enable();
+    this.loopDelay.start();
     this.gc.start();
     this.beginSecondAt(nowMs);
     this.arm(nowMs);
@@ -89,7 +86,7 @@ export class StatsRecorder implements ResultSink {
     this.active = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.loopDelay.disable();
+    this.loopDelay.stop();
     this.gc.stop();
     this.resetSecond();
   }
@@ -192,11 +189,10 @@ export class StatsRecorder implements ResultSink {
     for (let code = 0; code <= MAX_STATUS; code++) {
       if (this.statusCounts[code] > 0) statusCodes[code] = this.statusCounts[code];
     }
-    const loopP99Ms = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0;
-    const loopMaxMs = this.loopDelay.count > 0 ? this.loopDelay.max / 1e6 : 0;
+    const loop = this.loopDelay.take(startedMs);
     const gc = this.gc.take();
     const generator: GeneratorHealth = {
-      loopDelayMaxMs: roundMs(Math.max(0, loopMaxMs - LOOP_DELAY_RESOLUTION_MS)),
+      loopDelayMaxMs: roundMs(loop.maxMs),
       gcPauseMs: roundMs(gc.totalMs),
       gcPauseMaxMs: roundMs(gc.maxMs),
       frameMs: roundMs(this.lastFrameMs),
@@ -214,12 +210,11 @@ export class StatsRecorder implements ResultSink {
       rtHistogram: encodeHistogram(this.rt),
       lagHistogram: encodeHistogram(this.lag),
       totalSent: this.gauges.totalSent(),
-      eventLoopLagMs: roundMs(Math.max(0, loopP99Ms - LOOP_DELAY_RESOLUTION_MS)),
+      eventLoopLagMs: roundMs(loop.p99Ms),
       generator,
       ...(this.llmRecords !== null ? { llmRecords: this.llmRecords } : {}),
       ...(this.llm !== null ? { llm: this.llm.take(Math.min(performance.now(), this.secondEndMs)) } : {}),
     };
-    this.loopDelay.reset();
     this.resetSecond();
     this.emit(frame);
     this.lastFrameMs = performance.now() - startedMs;
