@@ -201,16 +201,15 @@ export async function startFakeKubeApi(namespace: string, options: FakeKubeOptio
       processes.delete(name);
       if (!closing) setImmediate(scheduleWaiting);
       const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
+      const terminated = { name: container.name, image: container.image ?? '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } } };
       if (pod.metadata?.deletionTimestamp) {
+        // the kubelet reports how the container ended before the pod object goes: the DELETED event carries it
+        pod.status = { ...pod.status, containerStatuses: [terminated] };
         removePod(pod);
         return;
       }
       updatePod(pod, (p) => {
-        p.status = {
-          ...p.status,
-          phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-          containerStatuses: [{ name: container.name, image: container.image ?? '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } } }],
-        };
+        p.status = { ...p.status, phase: exitCode === 0 ? 'Succeeded' : 'Failed', containerStatuses: [terminated] };
       });
       const jobName = pod.metadata?.labels?.['job-name'] ?? '';
       if (exitCode !== 0) backoffUntil.set(jobName, Date.now() + (options.failedPodBackoffMs ?? 1000));

@@ -1,3 +1,4 @@
+import net, { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClientNodeCluster } from '../../controller/agents/kubernetes/cluster';
 import { KubernetesAgentLauncher } from '../../controller/agents/kubernetes/launcher';
@@ -246,6 +247,30 @@ describe('the launcher alone', () => {
       await waitFor('deleted', () => fake.empty(), 10000);
     } finally {
       await launcher.shutdown();
+    }
+  });
+
+  test('an agent pod that crashed reports its exit code, whether its Failed status or the deletion the pool asks for comes first', async () => {
+    // a server that takes the agent's connection and never answers: the agent runs until it is killed
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const { launcher } = await startLauncher(fake);
+    try {
+      const exits: [number | null, string | null][] = [];
+      const round = { taskName: 'benchmark-demo-crash', roundId: 10001 };
+      const agent = launcher.launch({ controllerWsUrl: `ws://127.0.0.1:${port}/agents`, token: 'x', agentId: 'a-1', ...round, onExit: (code, signal) => exits.push([code, signal]), onError: () => undefined });
+      const pod = await waitFor('the agent pod running', () => fake.activePods().find((p) => p.status?.phase === 'Running')?.metadata?.name, 10000);
+      // the crash, and at once what the pool does when the agent's socket drops: it has the pod deleted
+      fake.killPod(pod);
+      agent.kill();
+      await waitFor('the exit', () => exits.length > 0, 10000);
+      expect(exits).toEqual([[137, null]]);
+      launcher.release(round);
+      await waitFor('deleted', () => fake.empty(), 10000);
+    } finally {
+      await launcher.shutdown();
+      silent.close();
     }
   });
 

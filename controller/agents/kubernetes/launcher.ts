@@ -138,7 +138,11 @@ class RoundJob {
     const known = this.pods.get(name);
     if (type === 'DELETED') {
       this.pods.delete(name);
-      known?.slot?.exit(null, 'SIGTERM');
+      // a pod whose container had ended says how (a crash seen first as a lost socket, then deleted by us);
+      // one deleted while its container ran was stopped
+      const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+      if (terminated) known?.slot?.exit(terminated.exitCode, null);
+      else known?.slot?.exit(null, 'SIGTERM');
       return;
     }
     const phase = pod.status?.phase;
