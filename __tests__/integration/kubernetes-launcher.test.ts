@@ -65,6 +65,12 @@ describe('the Kubernetes agent launcher against a fake API server that runs real
     await fixture?.stop();
     killAllStarted();
   });
+  // a test that fails midway must not leave its task's Job and pods to the next one
+  afterEach(async () => {
+    const tasks = ((await controller.call('GET', '/api/v2/benchmark-tasks')).json.Tasks ?? []) as { TaskName: string }[];
+    for (const task of tasks) await controller.call('DELETE', `/api/v2/benchmark-tasks/cn-local/${task.TaskName}`);
+    await waitFor('no Job, Secret or pod left', () => fake.empty(), 15000);
+  });
 
   const detail = async (name: string): Promise<Detail> => (await controller.call('GET', `/api/v2/benchmark-tasks/cn-local/${name}`)).json as unknown as Detail;
   const create = async (task: unknown): Promise<string> => {
