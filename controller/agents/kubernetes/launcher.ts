@@ -139,7 +139,7 @@ class RoundJob {
     if (type === 'DELETED') {
       this.pods.delete(name);
       // a pod whose container had ended says how (a crash seen first as a lost socket, then deleted by us);
-      // one deleted while its container ran was stopped
+      // one removed with no ended container in its status (a forced delete) was stopped
       const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
       if (terminated) known?.slot?.exit(terminated.exitCode, null);
       else known?.slot?.exit(null, 'SIGTERM');
