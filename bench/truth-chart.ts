@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { EChartsOption, MarkAreaComponentOption } from 'echarts';
 import { renderSvg } from '../controller/reports/charts';
 import type { Point, Result } from './tasks';
@@ -140,4 +141,11 @@ export function truthChartOption(r: TruthRound): EChartsOption {
 /** The chart as a standalone SVG document. */
 export function truthChartSvg(r: TruthRound): string {
   return renderSvg(truthChartOption(r), SIZE);
+}
+
+/** Draws a round into `file`; returns the SVG's size in bytes. */
+export function writeTruthChart(file: string, r: TruthRound): number {
+  const svg = truthChartSvg(r);
+  fs.writeFileSync(file, svg);
+  return Buffer.byteLength(svg);
 }

@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
 import { startController } from '../__tests__/helpers/processes';
-import { truthChartSvg } from './truth-chart';
+import { writeTruthChart } from './truth-chart';
 import { autocannon, runScript, startNginx } from './tools';
 import { fixedRate, log, runTask } from './tasks';
 
@@ -43,9 +42,8 @@ async function main(): Promise<void> {
       const ac = await autocannon(nginx.url, 100, durationS, qps);
       log(`  autocannon -c 100 -R ${qps}: p99 ${ac.p99Ms} ms, ${ac.rps} req/s`);
       if (svgFile && i === rates.length - 1) {
-        const svg = truthChartSvg({ qps, durationS, series: ours.series, result: r, autocannonP99Ms: ac.p99Ms });
-        fs.writeFileSync(svgFile, svg);
-        log(`  chart of ${qps} QPS written to ${svgFile} (${(Buffer.byteLength(svg) / 1024).toFixed(1)} KB)`);
+        const bytes = writeTruthChart(svgFile, { qps, durationS, series: ours.series, result: r, autocannonP99Ms: ac.p99Ms });
+        log(`  chart of ${qps} QPS written to ${svgFile} (${(bytes / 1024).toFixed(1)} KB)`);
       }
     }
   } finally {
