@@ -1,6 +1,7 @@
 import type { LlmMetricKey, LlmRequestRecord } from './llm-protocol';
 import type { LlmModeSections } from './llm-results';
 import { TaskSpec } from './task';
+import type { ErrorClassCounts, ThresholdResult, Verdict } from './verdict';
 
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
 export const API_PREFIX = '/api/v2/benchmark-tasks';
@@ -114,6 +115,10 @@ export interface RoundResult {
    * QPS cover the whole round. Absent: nothing was left out.
    */
   WarmupExcludedS?: number;
+  /** Failed requests by cause class (SPEC 7); they sum to ErrorRequests. Absent in rounds stored before classes existed. */
+  ErrorClasses?: ErrorClassCounts;
+  /** The task's `thresholds`, judged on this round's merged figures (live while it runs). */
+  Thresholds?: ThresholdResult[];
 }
 
 /** What a round's latency figures leave out, in one line for the summary and the report (docs/performance.md). */
@@ -289,6 +294,8 @@ export interface TaskDetail extends TaskSummary {
   ReportUrl?: string;
   /** The running round's agents, with the host each runs on. */
   Agents?: AgentView[];
+  /** What the round concluded (SPEC 7); while it runs, the verdict so far. */
+  Verdict?: Verdict;
 }
 
 export interface GetTaskResponse extends ApiResponse, TaskDetail {}
@@ -432,6 +439,8 @@ export interface StatsPoint {
   BytesOut: number;
   Dropped: number;
   StatusCodes: Record<string, number>;
+  /** Failed requests of the second by cause class. */
+  ErrorClasses?: ErrorClassCounts;
   RT: RtQuantiles;
   SendLagP99: number;
   AgentsDesired: number;
@@ -457,6 +466,7 @@ export interface StatsResponse extends ApiResponse {
   Events: TaskEvent[];
   Result?: RoundResult;
   Capacity?: Capacity;
+  Verdict?: Verdict;
 }
 
 /** Frames pushed on `GET .../stats/stream` (websocket). */

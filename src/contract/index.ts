@@ -16,3 +16,4 @@ export * from './llm-tags';
 export * from './llm-results';
 export * from './services';
 export * from './pool';
+export * from './verdict';
