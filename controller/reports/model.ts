@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BenchError, Capacity, isValidTaskName, LlmResult, RoundResult, StatsPoint, TaskEvent, TaskSpec, TaskStatus } from '../../src/contract';
+import { BenchError, Capacity, isValidTaskName, LlmResult, RoundResult, StatsPoint, TaskEvent, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
 
 /** Everything a report shows; also stored as the `.json` twin of the HTML. */
 export interface ReportData {
@@ -20,6 +20,8 @@ export interface ReportData {
   Series: StatsPoint[];
   Events: TaskEvent[];
   LLM?: LlmResult;
+  /** What the round concluded: the report's headline (absent in reports stored before verdicts existed). */
+  Verdict?: Verdict;
   GeneratedAt: string;
 }
 
