@@ -19,7 +19,7 @@ import { recordCsvLine, RECORDS_CSV_HEADER } from '../metrics/llm';
 import { TaskManager } from '../tasks/manager';
 import { TaskRecord } from '../tasks/record';
 import { requestId } from './errors';
-import { detailView, listView, llmRecomputeView, llmRecordsView, statsView } from './views';
+import { detailView, verdictView, listView, llmRecomputeView, llmRecordsView, statsView } from './views';
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -101,6 +101,10 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
 
   router.get(`${API_PREFIX}/:region/:name/stats`, route((req, res) => {
     res.json(statsView(manager, checkRegion(req), requestId(res)));
+  }));
+
+  router.get(`${API_PREFIX}/:region/:name/verdict`, route((req, res) => {
+    res.json(verdictView(manager, checkRegion(req), requestId(res), req.query.round));
   }));
 
   // LLM tasks: every request of the current (or last) round, as CSV or JSON.

@@ -13,6 +13,8 @@ import {
   TaskDetail,
   TaskEvent,
   TaskSummary,
+  Verdict,
+  VerdictResponse,
 } from '../../src/contract';
 import type { AgentInfo } from '../agents/pool';
 import { percentilesOf, recomputeLlm } from '../metrics/llm';
@@ -21,7 +23,8 @@ import { TaskEntry } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';
 import { formatTime } from '../tasks/naming';
 import { runOptional } from '../tasks/prepare';
-import { currentRound, modeName } from '../tasks/record';
+import { currentRound, modeName, RoundRecord } from '../tasks/record';
+import { judgedAgain, liveVerdict } from '../tasks/round-verdict';
 
 /** The figures shown of a task's current round: live while it runs, kept (or read back from disk) once it ended. */
 interface ShownRound {
@@ -58,7 +61,38 @@ export function statsView(manager: TaskManager, name: string, requestId: string)
     Events: detail.Events,
     Result: detail.Result,
     Capacity: detail.Capacity,
+    ...(detail.Verdict ? { Verdict: detail.Verdict } : {}),
   };
+}
+
+/** The verdict of the current round so far, or of a finished one as it was made at its end. */
+function verdictOf(entry: TaskEntry, round: RoundRecord | undefined): Verdict | undefined {
+  const live = entry.live();
+  if (live && round === currentRound(entry.record)) return liveVerdict(entry.record.spec, live);
+  if (!round || round.endMs === undefined) return undefined;
+  return round.verdict ?? judgedAgain(entry.record.spec, round, () => entry.figures(round));
+}
+
+/**
+ * `bench check NAME [--round ID]`: a finished round judged again, its
+ * thresholds evaluated anew on its stored seconds (the current round by
+ * default; any round the task's record still lists).
+ */
+export function verdictView(manager: TaskManager, name: string, requestId: string, roundQuery: unknown): VerdictResponse {
+  const entry = manager.entry(name);
+  const rounds = entry.record.rounds;
+  let round = currentRound(entry.record);
+  if (roundQuery !== undefined) {
+    const id = typeof roundQuery === 'string' && /^\d{1,15}$/.test(roundQuery) ? Number(roundQuery) : NaN;
+    if (!Number.isSafeInteger(id)) throw new BenchError('InvalidParameter', `round: must be a round id (a whole number), got ${JSON.stringify(String(roundQuery)).slice(0, 40)}`, { field: 'round' });
+    round = rounds.find((r) => r.roundId === id);
+    if (!round) throw new BenchError('NotFound', `task ${name} has no round ${id} (its rounds: ${rounds.map((r) => r.roundId).join(', ') || 'none'})`, { resource: name });
+  }
+  if (!round) throw new BenchError('TaskConflict', `task ${name} has not run a round yet`, { resource: name });
+  if (round.endMs === undefined) throw new BenchError('TaskConflict', `round ${round.roundId} of task ${name} is still running: check it once it ended (its verdict so far is in bench desc)`, { resource: name });
+  const found = round;
+  const verdict = judgedAgain(entry.record.spec, found, () => entry.figures(found));
+  return { RequestId: requestId, TaskName: name, RoundId: found.roundId, Status: entry.record.status, Verdict: verdict };
 }
 
 /** The per-request records of the current (or last) round of an llm task: stored ndjson lines, read from disk as they are sent. */
@@ -112,6 +146,8 @@ function detailOf(entry: TaskEntry, wholeConfig = false): TaskDetail {
     Capacity: live?.capacity ?? round?.capacity,
     ReportUrl: round?.reportUrl,
   };
+  const verdict = verdictOf(entry, round);
+  if (verdict) detail.Verdict = verdict;
   if (shown?.llm) {
     detail.LLM = shown.llm;
   }

@@ -1,8 +1,9 @@
-import { LlmResult, RoundResult, StatsPoint, TaskEvent } from '../../src/contract';
+import { LlmResult, RoundResult, StatsPoint, TaskEvent, taskThresholds } from '../../src/contract';
 import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
 import { columnsResult, percentilesOf } from '../metrics/llm';
 import { LlmRecordColumns } from '../metrics/llm-columns';
 import { LlmRoundFigures } from '../metrics/llm-round';
+import { evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { llmModeAccumulator } from './llm-run-work';
 import { loadDurationS, RoundRecord, TaskRecord } from './record';
 import { RoundRunner, RoundSnapshot } from './round';
@@ -53,7 +54,11 @@ export class TaskEntry {
     }
     const seconds = this.store.readSeconds(this.taskName, round.roundId);
     const accumulator = new RoundAccumulator();
-    for (const s of seconds) accumulator.addSecond(s.point, s.rt, s.lag);
+    const service = new ServiceSeconds();
+    for (const s of seconds) {
+      accumulator.addSecond(s.point, s.rt, s.lag);
+      service.add(s.point, s.rt, s.lag);
+    }
     const figures: RoundFigures = {
       series: seconds.map((s) => s.point),
       events: this.store.readEvents(this.taskName, round.roundId),
@@ -71,6 +76,9 @@ export class TaskEntry {
       });
       figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm)) : secondsResult(seconds, percentilesOf(llm))), ...modes.result() };
     }
+    // judged on the figures read back, as the round judged them after its last second
+    const thresholds = taskThresholds(this.record.spec);
+    if (thresholds.length > 0) figures.result.Thresholds = evaluateThresholds(thresholds, { result: figures.result, service: service.result(), llm: figures.llm });
     this.keep(round.roundId, figures);
     return figures;
   }

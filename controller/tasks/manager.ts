@@ -12,6 +12,7 @@ import { formatTime, newEvent, newTaskId, newTaskName } from './naming';
 import { PrepareDeps, runOptional } from './prepare';
 import { currentRound, TaskRecord } from './record';
 import { RoundReports } from './round-reports';
+import { judgedAgain } from './round-verdict';
 import { Rounds } from './rounds';
 import { TaskStore } from './store';
 import { updatedSpec } from './update-body';
@@ -130,7 +131,7 @@ export class TaskManager extends EventEmitter {
       throw new BenchError('TaskConflict', `task ${name} is ${entry.record.status}, not running`, { resource: name });
     }
     this.book.setStatus(entry, 'Stopping', 'Benchmark task is stopping');
-    void runner.stop('stopped by the user');
+    void runner.stop('stopped by the user', 'stopped');
     return entry.record;
   }
 
@@ -220,7 +221,7 @@ export class TaskManager extends EventEmitter {
       const runner = entry.runner;
       if (!runner) return undefined;
       if (!isFinalStatus(entry.record.status)) this.book.setStatus(entry, 'Stopping', 'Benchmark task is stopping: the controller is shutting down');
-      return runner.stop('the controller is shutting down');
+      return runner.stop('the controller is shutting down', 'shutdown');
     }));
     await this.reports.idle();
     const store = this.deps.store;
@@ -240,6 +241,9 @@ export class TaskManager extends EventEmitter {
     if (round) {
       round.endMs = last ? (last.point.Time + 1) * 1000 : Date.now();
       round.message = message;
+      round.endReason = 'shutdown';
+      round.ended = message;
+      round.verdict = judgedAgain(record.spec, round, () => entry.figures(round));
       this.deps.store.appendEvent(record.taskName, round.roundId, newEvent('status', message));
     }
     this.book.setStatus(entry, 'Terminated', message);
@@ -247,7 +251,7 @@ export class TaskManager extends EventEmitter {
   }
 
   private async finishDelete(entry: TaskEntry): Promise<void> {
-    if (entry.runner) await entry.runner.stop('the task is being deleted');
+    if (entry.runner) await entry.runner.stop('the task is being deleted', 'stopped');
     await entry.pendingReport;
     this.reports.forget(entry);
     for (const round of entry.record.rounds) {

@@ -1,4 +1,4 @@
-import { Capacity, resolveOptional, TaskSpec, TaskStatus } from '../../src/contract';
+import { Capacity, EndReason, resolveOptional, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
 import { taskMode } from '../modes';
 
 /** One round of a task, as persisted in task.json. */
@@ -17,6 +17,13 @@ export interface RoundRecord {
   /** The unguessable part of the report's keys (reports are served without credentials). Never shown. */
   reportSecret?: string;
   capacity?: Capacity;
+  /** Why the round ended, as a reason and in words (`duration of 30 s reached`). */
+  endReason?: EndReason;
+  ended?: string;
+  /** scan and auto: why they found no capacity, when they said. */
+  noCapacityWhy?: string;
+  /** The round's verdict, made once at its end (`round-verdict.ts`). */
+  verdict?: Verdict;
 }
 
 /** What the controller persists of a task: small, rewritten atomically on each change. */

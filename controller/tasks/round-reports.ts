@@ -116,6 +116,7 @@ export function reportContent(record: TaskRecord, round: RoundRecord, status: Ta
     Series: figures.series,
     Events: figures.events,
     ...(figures.llm ? { LLM: figures.llm } : {}),
+    ...(round.verdict ? { Verdict: round.verdict } : {}),
     GeneratedAt: formatTime(Date.now()),
   };
 }

@@ -2,11 +2,13 @@ import {
   AgentAssignment,
   AgentStatsFrame,
   Capacity,
+  EndReason,
   LlmRequestRecord,
   LlmResult,
   LlmSpec,
   LlmWork,
   LoadShape,
+  ParsedThreshold,
   RequestTemplate,
   ResolvedOptional,
   RoundResult,
@@ -14,6 +16,7 @@ import {
   Step,
   TaskEvent,
   TaskEventKind,
+  ThresholdResult,
 } from '../../src/contract';
 import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
@@ -21,6 +24,7 @@ import { AgentInfo, AgentPool, PoolSeat } from '../agents/pool';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
 import { percentilesOf } from '../metrics/llm';
 import { LlmRoundFigures } from '../metrics/llm-round';
+import { describeThreshold, evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
 import { applyGeneratorGate } from '../modes/generator-gate';
@@ -33,6 +37,8 @@ export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
 
 export interface RoundEndInfo {
   reason: string;
+  /** Why, as one of the verdict's end reasons. */
+  endReason: EndReason;
   /** True when the round ended by a failure rather than by its own end or a user stop. */
   failed: boolean;
 }
@@ -66,6 +72,8 @@ export interface RoundDeps {
   hooks: RoundHooks;
   /** An LLM task: its section and what the agents send. */
   llm?: { spec: LlmSpec; work: LlmWork };
+  /** The task's thresholds, judged after every finalized second. */
+  thresholds?: readonly ParsedThreshold[];
 }
 
 /** What a round shows of itself: read-only, taken at one moment. */
@@ -85,6 +93,10 @@ export interface RoundSnapshot {
   readonly target: string;
   /** What scan or auto found the service can take, once it is known. */
   readonly capacity?: Capacity;
+  /** The task's thresholds as judged after the last finalized second (empty without thresholds). */
+  readonly thresholds: readonly ThresholdResult[];
+  /** Why the round ended, once it is stopping. */
+  readonly end?: RoundEndInfo;
   /** The steps scan or auto judged so far. */
   readonly steps: readonly Step[];
   readonly events: readonly TaskEvent[];
@@ -123,6 +135,9 @@ export class RoundRunner {
   private readonly series: StatsPoint[] = [];
   private readonly events: TaskEvent[] = [];
   private readonly accumulator = new RoundAccumulator();
+  /** The seconds that passed the validity gate: what latency thresholds are judged on. */
+  private readonly serviceSeconds = new ServiceSeconds();
+  private thresholdResults: ThresholdResult[] = [];
   /** LLM tasks: the round's LLM figures, from its finalized seconds (the records go to disk, not here). */
   private readonly llmFigures?: LlmRoundFigures;
   /** The run modes' sections (drift, retries, token-sweep, ...), fed every record as its second is finalized. */
@@ -159,7 +174,7 @@ export class RoundRunner {
         maxAgents: deps.maxAgents,
         maxAgentQps: deps.maxAgentQps,
         nowS: () => Date.now() / 1000,
-        end: (reason) => void this.stop(reason),
+        end: (reason) => void this.stop(reason, 'faultAction'),
       },
       deps.llm?.spec,
     );
@@ -196,7 +211,7 @@ export class RoundRunner {
         settled: () => this.checkAllStopped(),
         failed: (message) => {
           this.event('error', message);
-          void this.stop(message, true);
+          void this.stop(message, 'error', true);
         },
       },
     });
@@ -210,7 +225,7 @@ export class RoundRunner {
     this.connectTimer = setTimeout(() => {
       if (this.phase !== 'starting') return;
       if (this.availableAgents() > 0) this.enterRunning();
-      else this.end({ reason: `no agent connected within ${this.deps.connectTimeoutS} s`, failed: true });
+      else this.end({ reason: `no agent connected within ${this.deps.connectTimeoutS} s`, endReason: 'error', failed: true });
     }, this.deps.connectTimeoutS * 1000);
     this.tick = setInterval(() => this.onTick(), 250);
   }
@@ -256,6 +271,8 @@ export class RoundRunner {
       agents: this.pool.agents(),
       target: this.mode.describeTarget(),
       capacity: this.mode.capacity(),
+      thresholds: this.thresholdResults,
+      end: this.endInfo,
       liveOutcome: this.mode.outcome?.(),
       outcome: this.mode.finalOutcome?.(),
       events: this.events,
@@ -269,7 +286,8 @@ export class RoundRunner {
         return runner.events.flatMap((e) => (e.Step ? [e.Step] : []));
       },
       get result(): RoundResult {
-        return runner.accumulator.result(runner.loadDurationS());
+        const result = runner.accumulator.result(runner.loadDurationS());
+        return runner.thresholdResults.length > 0 ? { ...result, Thresholds: runner.thresholdResults } : result;
       },
       get llm(): LlmResult | undefined {
         return runner.llmResult();
@@ -290,18 +308,18 @@ export class RoundRunner {
   }
 
   /** Stops the round (user stop, shutdown, or its own end). Resolves when its data is final. */
-  stop(reason: string, failed = false): Promise<void> {
+  stop(reason: string, endReason: EndReason, failed = false): Promise<void> {
     if (this.phase === 'finished') return Promise.resolve();
     const done = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
     if (this.phase === 'stopping') return done;
-    this.endInfo = { reason, failed };
+    this.endInfo = { reason, endReason, failed };
     this.stopRequestedMs = Date.now();
     this.phase = 'stopping';
     this.message = 'Benchmark task is stopping';
     this.event('status', `stopping: ${reason}`);
     this.pool.stop(reason);
     this.deps.hooks.onChange();
-    const deadline = setTimeout(() => this.end(this.endInfo ?? { reason, failed }), STOP_WAIT_MS);
+    const deadline = setTimeout(() => this.end(this.endInfo ?? { reason, endReason, failed }), STOP_WAIT_MS);
     deadline.unref();
     this.checkAllStopped();
     return done;
@@ -326,7 +344,7 @@ export class RoundRunner {
   }
 
   private checkAllStopped(): void {
-    if (this.phase === 'stopping' && this.pool.isSettled()) this.end(this.endInfo ?? { reason: 'stopped', failed: false });
+    if (this.phase === 'stopping' && this.pool.isSettled()) this.end(this.endInfo ?? { reason: 'stopped', endReason: 'stopped', failed: false });
   }
 
   // ---------------------------------------------------------------- agents
@@ -416,7 +434,7 @@ export class RoundRunner {
     const total = this.optional.requestCount;
     if (total === null || this.phase !== 'running') return;
     const allDone = this.pool.live().every((s) => s.done);
-    if (this.pool.sentByAll() >= total && allDone) void this.stop(`requestCount of ${total} reached`);
+    if (this.pool.sentByAll() >= total && allDone) void this.stop(`requestCount of ${total} reached`, 'requestCount');
   }
 
   // --------------------------------------------------------------- metrics
@@ -451,10 +469,11 @@ export class RoundRunner {
     const allDone = this.pool.live().every((s) => s.done);
     if (!allDone && elapsedS < this.optional.durationS + DURATION_END_GRACE_S) return;
     this.loadEndMs = this.runningSinceMs + this.optional.durationS * 1000;
-    void this.stop(`duration of ${this.optional.durationS} s reached`);
+    void this.stop(`duration of ${this.optional.durationS} s reached`, 'duration');
   }
 
   private finalizeThrough(lastSecond: number): void {
+    let finalizedAny = false;
     for (const second of this.aggregator.pendingSeconds().filter((s) => s <= lastSecond).sort((a, b) => a - b)) {
       const startS = this.runningSinceMs !== undefined ? Math.floor(this.runningSinceMs / 1000) : second;
       const finalized = this.aggregator.finalize(second, {
@@ -476,6 +495,8 @@ export class RoundRunner {
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
+      this.serviceSeconds.add(stored.point, stored.rt, stored.lag);
+      finalizedAny = true;
       if (stored.llm) this.llmFigures?.addSecond(stored.llm);
       this.deps.hooks.onSecond(stored);
       if (this.phase === 'running' && this.mode.onSecond(finalized)) {
@@ -484,6 +505,29 @@ export class RoundRunner {
       }
       this.showOutcome();
     }
+    if (finalizedAny) this.judgeThresholds();
+  }
+
+  /**
+   * The thresholds judged on the round so far (docs/metrics.md); a failed
+   * abortOnFail threshold ends a running round once its delayAbortEvalS has
+   * passed. A metric with nothing measured yet ends nothing.
+   */
+  private judgeThresholds(): void {
+    const thresholds = this.deps.thresholds ?? [];
+    if (thresholds.length === 0) return;
+    this.thresholdResults = evaluateThresholds(thresholds, {
+      result: this.accumulator.result(this.loadDurationS()),
+      service: this.serviceSeconds.result(),
+      llm: this.llmResult(),
+    });
+    if (this.phase !== 'running') return;
+    const elapsedS = this.elapsedS();
+    const broken = this.thresholdResults.find((r, i) => r.AbortOnFail && !r.Passed && r.Value !== null && elapsedS >= thresholds[i].delayAbortEvalS);
+    if (!broken) return;
+    const why = `threshold ${describeThreshold(broken)} after ${Math.floor(elapsedS)} s (abortOnFail)`;
+    this.event('status', why);
+    void this.stop(why, 'threshold');
   }
 
   // ---------------------------------------------------------------- events

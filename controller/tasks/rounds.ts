@@ -1,4 +1,4 @@
-import { BenchError, ResolvedOptional, StatsPoint, TaskStatus } from '../../src/contract';
+import { BenchError, ResolvedOptional, StatsPoint, TaskStatus, taskThresholds } from '../../src/contract';
 import { AgentLauncher } from '../agents/launcher';
 import { newReportSecret } from '../reports/model';
 import { TaskBook } from './book';
@@ -8,6 +8,7 @@ import { FIRST_ROUND_ID, newEvent } from './naming';
 import { PrepareDeps, prepareRound, runOptional } from './prepare';
 import { currentRound, RoundRecord } from './record';
 import { RoundEndInfo, RoundHooks, RoundRunner } from './round';
+import { settleVerdict, startFailedVerdict } from './round-verdict';
 import { TaskStore } from './store';
 
 /** The status a round's end sets once its report is written. */
@@ -62,11 +63,13 @@ export class Rounds {
         maxAgentQps: this.deps.maxAgentQps,
         grantAgents: (wanted) => this.deps.capacity.grantAgents(record, wanted),
         hooks: this.hooks(entry, round),
+        thresholds: taskThresholds(record.spec),
       });
     } catch (err) {
       const message = err instanceof BenchError ? err.message : `could not start: ${(err as Error).message}`;
       round.endMs = Date.now();
       round.message = message;
+      startFailedVerdict(round, message);
       store.appendEvent(record.taskName, roundId, newEvent('error', message));
       book.setStatus(entry, 'CreateFailed', message);
       return;
@@ -162,14 +165,15 @@ export class Rounds {
     entry.runner = undefined;
     round.endMs = Date.now();
     round.loadEndMs = last?.stopRequestedMs ?? round.endMs;
-    round.message = info.reason;
     round.capacity = last?.capacity;
     if (last) entry.keepFigures(round.roundId, last);
     if (entry.record.status === 'Deleting') return;
     const status: TaskStatus = info.failed ? (last && last.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
-    // the Message of a finished scan or auto round says what it found: the capacity, or why there is none
-    const outcome = !info.failed && last?.outcome ? `; ${last.outcome}` : '';
-    const message = info.failed ? info.reason : `Benchmark task is stopped: ${info.reason}${outcome}`;
+    // the Message of a finished round is its verdict (the capacity or why there is none, the
+    // thresholds, why it ended), in the words the report, --wait and the live page print
+    const verdict = settleVerdict(entry.record.spec, round, info, status, last);
+    const message = info.failed ? info.reason : `Benchmark task is stopped. ${verdict.Text}`;
+    round.message = message;
     if (info.failed && status === 'CreateFailed') {
       this.deps.book.setStatus(entry, status, message);
       return;

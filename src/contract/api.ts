@@ -300,6 +300,15 @@ export interface TaskDetail extends TaskSummary {
 
 export interface GetTaskResponse extends ApiResponse, TaskDetail {}
 
+/** `GET .../:name/verdict?round=ID` (`bench check`): a finished round judged again. */
+export interface VerdictResponse extends ApiResponse {
+  TaskName: string;
+  RoundId: number;
+  /** The task's status now. */
+  Status: TaskStatus;
+  Verdict: Verdict;
+}
+
 /** One agent: of a round (desc), or of the pool (`bench agents`). */
 export interface AgentView {
   AgentId: string;

@@ -16,7 +16,9 @@ export type Rule =
   | { kind: 'intPair'; min: number; max: number }
   | { kind: 'intList'; min: number; max: number; maxItems: number }
   | { kind: 'numberList'; min: number; max: number; minItems: number; maxItems: number }
-  | { kind: 'object'; fields: Record<string, Rule>; required?: readonly string[] };
+  | { kind: 'object'; fields: Record<string, Rule>; required?: readonly string[] }
+  /** A field whose rules depend on the rest of the document: its own checker runs after this one (`checkedBy` names it). */
+  | { kind: 'external'; checkedBy: string };
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -122,6 +124,8 @@ export function checkRule(rule: Rule, value: unknown, path: string, errors: Fiel
       });
       return;
     }
+    case 'external':
+      return;
     case 'object': {
       if (!isObject(value)) {
         errors.push({ field: path || '(root)', message: `must be an object, got ${describe(value)}` });

@@ -2,6 +2,8 @@ import { FieldError, InvalidFieldError } from './errors';
 import { headerLineProblem } from './header-line';
 import { llmModeChecks } from './llm-modes';
 import { checkRule, type Rule } from './schema-rules';
+import { parseThresholds, type ParsedThreshold, type ThresholdSpec } from './thresholds';
+import { isObject } from './field-checks';
 
 /** The task JSON of `eascmd bench create`, as the user writes it. */
 export type Mode = 'auto' | 'scan' | 'manual';
@@ -109,6 +111,8 @@ export interface TaskSpec {
   http?: HttpSpec;
   optional?: OptionalSpec;
   llm?: LlmSpec;
+  /** Result metric name to the comparison its figure must meet (SPEC 7, `thresholds.ts`): `{"TP99": "< 200"}`. */
+  thresholds?: Record<string, ThresholdSpec>;
 }
 
 /** Every optional field with its default applied: what the controller runs. */
@@ -298,6 +302,8 @@ const SCHEMA: Rule = {
         },
       },
     },
+    // which names are known depends on the llm section: taskThresholds checks it
+    thresholds: { kind: 'external', checkedBy: 'taskThresholds' },
   },
 };
 
@@ -364,8 +370,21 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
 export function validateTask(input: unknown): { ok: true; task: TaskSpec } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   checkRule(SCHEMA, input, '', errors);
+  if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors);
   if (errors.length === 0) crossFieldChecks(input as TaskSpec, errors);
   return errors.length === 0 ? { ok: true, task: input as TaskSpec } : { ok: false, errors };
+}
+
+/** The percentiles an llm section's tables hold (what `TTFT.P<p>` may name); undefined without an llm section. */
+function llmPercentilesOf(llm: unknown): readonly number[] | undefined {
+  if (!isObject(llm)) return undefined;
+  const given = llm.percentiles;
+  return Array.isArray(given) && given.every((p) => typeof p === 'number') ? (given as number[]) : DEFAULTS.llmPercentiles;
+}
+
+/** The task's thresholds, parsed (the task was validated: none is refused here). */
+export function taskThresholds(task: TaskSpec): ParsedThreshold[] {
+  return parseThresholds(task.thresholds, llmPercentilesOf(task.llm), []);
 }
 
 /** Like validateTask, but throws one InvalidFieldError. */

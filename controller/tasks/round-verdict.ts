@@ -1,0 +1,82 @@
+import { resolveOptional, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
+import { RoundFigures } from './entry';
+import { RoundRecord } from './record';
+import { RoundEndInfo, RoundSnapshot } from './round';
+import { buildVerdict } from './verdict';
+
+/**
+ * A round's verdict from what the task knows of it: live from the runner,
+ * final at its end (kept on the round record, so a restart keeps it), or
+ * judged again from the stored round (`bench check`). All three go through
+ * buildVerdict.
+ */
+
+/** scan and auto look for a capacity; an llm task runs its own load whatever the mode. */
+export function searchesCapacity(spec: TaskSpec): boolean {
+  const mode = resolveOptional(spec).mode;
+  return !spec.llm && (mode === 'scan' || mode === 'auto');
+}
+
+/** The verdict so far of a running round. */
+export function liveVerdict(spec: TaskSpec, live: RoundSnapshot): Verdict {
+  const result = live.result;
+  return buildVerdict({
+    ended: false,
+    searchesCapacity: searchesCapacity(spec),
+    result: result.TotalRequests > 0 ? result : undefined,
+    capacity: live.capacity,
+    thresholds: live.thresholds,
+  });
+}
+
+/**
+ * The verdict of a round that just ended, written on its record with what
+ * judging it again needs (why it ended, why there is no capacity).
+ */
+export function settleVerdict(spec: TaskSpec, round: RoundRecord, info: RoundEndInfo, status: TaskStatus, last: RoundSnapshot | undefined): Verdict {
+  round.endReason = status === 'CreateFailed' ? 'createFailed' : info.endReason;
+  round.ended = info.reason;
+  if (!last?.capacity && last?.outcome) round.noCapacityWhy = last.outcome;
+  const result = last?.result;
+  round.verdict = buildVerdict({
+    ended: true,
+    ...(status === 'CreateFailed' ? { startFailed: info.reason } : {}),
+    searchesCapacity: searchesCapacity(spec),
+    result: result && result.TotalRequests > 0 ? result : undefined,
+    capacity: last?.capacity,
+    noCapacityWhy: round.noCapacityWhy,
+    thresholds: last?.thresholds ?? [],
+    endReason: round.endReason,
+    endedWords: round.ended,
+  });
+  return round.verdict;
+}
+
+/** A round that could not start: nothing ran, nothing to judge. */
+export function startFailedVerdict(round: RoundRecord, message: string): Verdict {
+  round.endReason = 'createFailed';
+  round.ended = message;
+  round.verdict = buildVerdict({ ended: true, startFailed: message, searchesCapacity: false, thresholds: [], endReason: 'createFailed', endedWords: message });
+  return round.verdict;
+}
+
+/**
+ * A finished round judged again from its stored figures (the thresholds
+ * evaluated anew on its seconds, read back from disk) and what its record
+ * says of its end. A round stored before verdicts existed says its end by
+ * its Message. `figures` is read only when there is a round to judge.
+ */
+export function judgedAgain(spec: TaskSpec, round: RoundRecord, figures: () => RoundFigures): Verdict {
+  if (round.endReason === 'createFailed') return startFailedVerdict({ ...round }, round.ended ?? round.message ?? 'the task failed to start');
+  const result = figures().result;
+  return buildVerdict({
+    ended: true,
+    searchesCapacity: searchesCapacity(spec),
+    result: result.TotalRequests > 0 ? result : undefined,
+    capacity: round.capacity,
+    noCapacityWhy: round.noCapacityWhy,
+    thresholds: result.Thresholds ?? [],
+    endReason: round.endReason,
+    endedWords: round.ended ?? round.message,
+  });
+}

@@ -1,0 +1,176 @@
+import type { FieldError } from './errors';
+import { isObject } from './field-checks';
+import { LLM_METRICS } from './llm-protocol';
+import type { LlmCommonMetrics } from './api';
+
+/**
+ * The task's top-level `thresholds` (SPEC 7): result metric names mapped to
+ * a comparison the round's figure must meet. What a name means and where its
+ * value comes from is the controller's (`controller/metrics/thresholds.ts`);
+ * this file says which names and expressions a task may hold, so the CLI
+ * refuses a bad one before anything is sent.
+ */
+
+/** `"< 200"`, or the object form with an early end. */
+export type ThresholdSpec = string | { expr: string; abortOnFail?: boolean; delayAbortEvalS?: number };
+
+export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==';
+
+export interface ParsedThreshold {
+  metric: string;
+  /** The expression as written, trimmed: what the result shows. */
+  expr: string;
+  op: ThresholdOp;
+  bound: number;
+  abortOnFail: boolean;
+  /** Seconds of the round before a failed abortOnFail threshold may end it. */
+  delayAbortEvalS: number;
+}
+
+/** The figures of RoundResult a threshold may name; `TP99.9` is RoundResult's TP999. Times ms, ErrorRate a fraction, QPS req/s. */
+export const HTTP_THRESHOLD_METRICS = ['TP50', 'TP75', 'TP90', 'TP95', 'TP99', 'TP99.9', 'AvgRT', 'MinRT', 'MaxRT', 'ErrorRate', 'QPS'] as const;
+
+/** Every LLM common metric, once: a Record so that a metric added to LlmCommonMetrics must be added here. */
+const LLM_COMMON: Record<keyof LlmCommonMetrics, true> = {
+  BenchmarkDuration: true,
+  TotalRequests: true,
+  FailedRequests: true,
+  SuccessRequests: true,
+  Concurrency: true,
+  MaxConcurrency: true,
+  RequestThroughput: true,
+  TotalInputTokens: true,
+  PrefillTokenThroughput: true,
+  TotalGeneratedTokens: true,
+  InputTokenThroughput: true,
+  OutputTokenThroughput: true,
+  TotalTokenThroughput: true,
+  Goodput: true,
+};
+export const LLM_COMMON_THRESHOLD_METRICS = Object.keys(LLM_COMMON) as (keyof LlmCommonMetrics)[];
+
+/** The statistics of an LLM table row besides its percentiles (`P99`, `P99.9`: the task's llm.percentiles). */
+export const LLM_THRESHOLD_STATS = ['Average', 'Min', 'Max', 'Median'] as const;
+
+const MAX_THRESHOLDS = 50;
+const MAX_EXPR_LENGTH = 64;
+/** As the longest round: a delay past it could never abort. */
+const MAX_DELAY_ABORT_S = 86_400;
+
+const EXPR = /^\s*(<=|>=|==|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$/;
+
+/** `< 200` into its parts; a string saying what is wrong otherwise. */
+export function parseThresholdExpr(text: string): { op: ThresholdOp; bound: number } | string {
+  if (text.length > MAX_EXPR_LENGTH) return `expression must be at most ${MAX_EXPR_LENGTH} characters`;
+  const m = EXPR.exec(text);
+  if (!m) return `bad expression ${JSON.stringify(text)}: write an operator (<, <=, >, >=, ==) and a number, e.g. "< 200"`;
+  const bound = Number(m[2]);
+  if (!Number.isFinite(bound)) return `bad expression ${JSON.stringify(text)}: the number is out of range`;
+  return { op: m[1] as ThresholdOp, bound };
+}
+
+/** Whether `value` meets `op bound`. */
+export function meetsThreshold(value: number, op: ThresholdOp, bound: number): boolean {
+  switch (op) {
+    case '<':
+      return value < bound;
+    case '<=':
+      return value <= bound;
+    case '>':
+      return value > bound;
+    case '>=':
+      return value >= bound;
+    case '==':
+      return value === bound;
+  }
+}
+
+/** The LLM percentiles a `<METRIC>.P<p>` may name: the task's llm.percentiles (default DEFAULTS.llmPercentiles). */
+function statKnown(stat: string, percentiles: readonly number[]): boolean {
+  if ((LLM_THRESHOLD_STATS as readonly string[]).includes(stat)) return true;
+  return percentiles.some((p) => p !== 50 && stat === `P${p}`);
+}
+
+/**
+ * Why `metric` is not a name a threshold may use, or undefined when it is.
+ * `llmPercentiles`: the task's llm.percentiles when it has an llm section
+ * (undefined: not an llm task, so no LLM name is known).
+ */
+export function thresholdMetricProblem(metric: string, llmPercentiles: readonly number[] | undefined): string | undefined {
+  if ((HTTP_THRESHOLD_METRICS as readonly string[]).includes(metric)) return undefined;
+  const dot = metric.indexOf('.');
+  const llmName = dot > 0 ? metric.slice(0, dot) : metric;
+  const isLlmName = (LLM_METRICS as readonly string[]).includes(llmName) || (dot < 0 && Object.prototype.hasOwnProperty.call(LLM_COMMON, metric));
+  if (isLlmName && llmPercentiles === undefined) return 'an LLM metric needs the task to have an llm section';
+  if (llmPercentiles !== undefined) {
+    if (dot < 0 && Object.prototype.hasOwnProperty.call(LLM_COMMON, metric)) return undefined;
+    if ((LLM_METRICS as readonly string[]).includes(llmName) && dot > 0) {
+      const stat = metric.slice(dot + 1);
+      if (statKnown(stat, llmPercentiles)) return undefined;
+      const ps = llmPercentiles.filter((p) => p !== 50).map((p) => `P${p}`);
+      return `unknown statistic ${JSON.stringify(stat)}; one of ${[...LLM_THRESHOLD_STATS, ...ps].join(', ')} (percentiles are those of llm.percentiles)`;
+    }
+  }
+  const llmHint = llmPercentiles !== undefined ? `, <LLM metric>.<statistic> (${LLM_METRICS.join(', ')}; e.g. TTFT.P99) or an LLM common metric (${LLM_COMMON_THRESHOLD_METRICS.join(', ')})` : '';
+  return `unknown metric; one of ${HTTP_THRESHOLD_METRICS.join(', ')}${llmHint}`;
+}
+
+/** One threshold's value into its parts, its problems added to `errors` at `path` (`thresholds.TP99`). */
+export function parseThreshold(metric: string, value: unknown, path: string, errors: FieldError[]): ParsedThreshold | undefined {
+  let expr: unknown = value;
+  let abortOnFail = false;
+  let delayAbortEvalS = 0;
+  const before = errors.length;
+  if (isObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (key !== 'expr' && key !== 'abortOnFail' && key !== 'delayAbortEvalS') errors.push({ field: `${path}.${key}`, message: 'unknown field' });
+    }
+    expr = value.expr;
+    if (expr === undefined) errors.push({ field: `${path}.expr`, message: 'is required' });
+    if (value.abortOnFail !== undefined) {
+      if (typeof value.abortOnFail !== 'boolean') errors.push({ field: `${path}.abortOnFail`, message: 'must be a boolean' });
+      else abortOnFail = value.abortOnFail;
+    }
+    if (value.delayAbortEvalS !== undefined) {
+      const d = value.delayAbortEvalS;
+      if (typeof d !== 'number' || !Number.isFinite(d) || d < 0 || d > MAX_DELAY_ABORT_S) errors.push({ field: `${path}.delayAbortEvalS`, message: `must be a number of seconds from 0 to ${MAX_DELAY_ABORT_S}` });
+      else delayAbortEvalS = d;
+    }
+    if (expr === undefined) return undefined;
+    path = `${path}.expr`;
+  }
+  if (typeof expr !== 'string') {
+    errors.push({ field: path, message: 'must be an expression string such as "< 200", or {"expr": "< 200", "abortOnFail": true}' });
+    return undefined;
+  }
+  const parsed = parseThresholdExpr(expr);
+  if (typeof parsed === 'string') {
+    errors.push({ field: path, message: parsed });
+    return undefined;
+  }
+  if (errors.length > before) return undefined;
+  return { metric, expr: expr.trim(), op: parsed.op, bound: parsed.bound, abortOnFail, delayAbortEvalS };
+}
+
+/**
+ * Every threshold of a task's `thresholds` checked: the object, the names
+ * (against the task: LLM names need an llm section) and the expressions.
+ */
+export function parseThresholds(thresholds: unknown, llmPercentiles: readonly number[] | undefined, errors: FieldError[]): ParsedThreshold[] {
+  if (thresholds === undefined) return [];
+  if (!isObject(thresholds)) {
+    errors.push({ field: 'thresholds', message: 'must be an object of metric name to expression, e.g. {"TP99": "< 200"}' });
+    return [];
+  }
+  const keys = Object.keys(thresholds);
+  if (keys.length > MAX_THRESHOLDS) errors.push({ field: 'thresholds', message: `must hold at most ${MAX_THRESHOLDS} thresholds` });
+  const out: ParsedThreshold[] = [];
+  for (const metric of keys.slice(0, MAX_THRESHOLDS)) {
+    const path = `thresholds.${metric}`;
+    const problem = thresholdMetricProblem(metric, llmPercentiles);
+    if (problem) errors.push({ field: path, message: problem });
+    const parsed = parseThreshold(metric, thresholds[metric], path, errors);
+    if (parsed && !problem) out.push(parsed);
+  }
+  return out;
+}
