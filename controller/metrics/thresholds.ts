@@ -1,4 +1,4 @@
-import { meetsThreshold, roundTo, type LlmResult, type ParsedThreshold, type RoundResult, type StatsPoint, type ThresholdResult } from '../../src/contract';
+import { meetsThreshold, roundTo, thresholdUnit, type LlmResult, type ParsedThreshold, type RoundResult, type StatsPoint, type ThresholdResult } from '../../src/contract';
 import { RoundAccumulator } from './aggregate';
 
 /**
@@ -94,9 +94,9 @@ export function evaluateThresholds(thresholds: readonly ParsedThreshold[], basis
   });
 }
 
-/** `TP99 < 200 failed (TP99 212.4)`: a threshold's outcome in words. */
+/** `TP99 < 200 failed (TP99 212.4 ms)`: a threshold's outcome in words. */
 export function describeThreshold(result: ThresholdResult): string {
-  const value = result.Value === null ? 'nothing measured' : `${result.Metric} ${fmtValue(result.Value)}`;
+  const value = result.Value === null ? 'nothing measured' : `${result.Metric} ${fmtValue(result.Value)}${thresholdUnit(result.Metric)}`;
   return `${result.Metric} ${result.Expr} ${result.Passed ? 'held' : 'failed'} (${value})`;
 }
 

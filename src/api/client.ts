@@ -16,6 +16,7 @@ import {
   ReportResponse,
   SimpleTaskResponse,
   StatsResponse,
+  VerdictResponse,
   TaskSpec,
   UpdateTaskResponse,
   authorizationHeader,
@@ -167,6 +168,11 @@ export class ControllerClient {
 
   getStats(region: string, taskName: string): Promise<StatsResponse> {
     return this.call<StatsResponse>('GET', taskPath(region, taskName, '/stats'));
+  }
+
+  /** A finished round judged again (`bench check`): the current round, or `roundId`. */
+  getVerdict(region: string, taskName: string, roundId?: number): Promise<VerdictResponse> {
+    return this.call<VerdictResponse>('GET', taskPath(region, taskName, '/verdict'), undefined, roundId === undefined ? undefined : { round: String(roundId) });
   }
 
   /** Every per-request record of an llm task's current (or last) round. */

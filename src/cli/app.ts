@@ -8,6 +8,7 @@ import { Lines, colorEnabled } from '../output/lines';
 import { expandDefineArgs } from './argv';
 import { CommandSpec } from './command';
 import { agentsCommand } from './agents';
+import { checkCommand } from './check';
 import { configCommand } from './config';
 import { controllerCommands } from './controller';
 import { CliContext, CliIo, GlobalArgs } from './context';
@@ -29,7 +30,8 @@ import { visualizeCommand } from './visualize';
  * The CLI root: yargs wiring, and the one place where an error becomes a
  * message and an exit code. 0 success (and a cancelled prompt), 1 a failed
  * command (`[ERROR] <Code>: <Message>`), 2 a usage error (with help), 130
- * CTRL+C during --wait.
+ * CTRL+C during --wait; `--wait` and `check` exit by the round's verdict
+ * (99 a threshold failed, 98 no result: EXIT_CODES, SPEC 7).
  */
 
 export const EXIT_OK = 0;
@@ -46,7 +48,7 @@ function packageVersion(): string {
   }
 }
 
-type Action = { run: () => Promise<void>; ctx: CliContext };
+type Action = { run: () => Promise<void | number>; ctx: CliContext };
 
 function register<A extends GlobalArgs>(y: Argv<GlobalArgs>, spec: CommandSpec<A>, io: CliIo, select: (action: Action) => void): Argv<GlobalArgs> {
   return y.command<A>(spec.command, spec.describe, spec.builder, (args) => {
@@ -106,6 +108,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       register(bench, startCommand, io, select);
       register(bench, deleteCommand, io, select);
       register(bench, agentsCommand, io, select);
+      register(bench, checkCommand, io, select);
       bench.command('service', 'The local service registry (~/.eas/services.json): add, list', (svc: Argv<GlobalArgs>) =>
         serviceCommands(svc, (y, spec) => register(y, spec, io, select)),
       );
@@ -147,8 +150,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
   if (!action) return EXIT_OK; // --help or --version was printed
   try {
-    await action.run();
-    return EXIT_OK;
+    return (await action.run()) ?? EXIT_OK;
   } catch (err) {
     return reportError(err, action.ctx.out, action.ctx.json, debug);
   }

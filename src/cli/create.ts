@@ -35,6 +35,6 @@ export const createCommand: CommandSpec<CreateArgs> = {
       ctx.out.requestId(created.RequestId);
       ctx.out.ok(`Task [${created.TaskName}] is creating`);
     }
-    await followStarted(ctx, conn, created.TaskName, args);
+    return followStarted(ctx, conn, created.TaskName, args);
   },
 };

@@ -1,4 +1,4 @@
-import { AgentView, TaskDetail } from '../contract';
+import { AgentView, TaskDetail, ThresholdResult } from '../contract';
 import { formatCapacity, formatMs, formatNumber, formatRate } from '../output/format';
 import { renderDescConfig } from '../output/desc-config';
 import { renderKeyValueTable } from '../output/table';
@@ -25,9 +25,17 @@ export function descRows(task: TaskDetail): [string, string][] {
   if (task.TP99 !== undefined) rows.push(['TP99', formatMs(task.TP99)]);
   if (task.ErrorRate !== undefined) rows.push(['ErrorRate', formatRate(task.ErrorRate)]);
   if (task.Capacity) rows.push(['Capacity', formatCapacity(task.Capacity)]);
+  const thresholds = task.Verdict?.Thresholds ?? [];
+  if (thresholds.length > 0) rows.push(['Thresholds', thresholds.map(thresholdLine).join('\n')]);
+  // the verdict itself is the Message once the round ended
   // which host runs each agent: under the pool launcher they are other machines
   if (task.Agents?.length) rows.push(['Agents', task.Agents.map(agentLine).join('\n')]);
   return rows;
+}
+
+/** `TP99 < 200: 12.3 held`. */
+function thresholdLine(t: ThresholdResult): string {
+  return `${t.Metric} ${t.Expr}: ${t.Value === null ? 'nothing measured' : formatNumber(t.Value, 4)} ${t.Passed ? 'held' : 'FAILED'}`;
 }
 
 /** `benchmark-x-10001-1 ready on host-a (10.0.0.7)`. */

@@ -1,4 +1,4 @@
-import { BenchError, ErrorCode, TaskStatus } from '../contract';
+import { BenchError, ErrorCode, EXIT_CODES, TaskStatus } from '../contract';
 
 /**
  * Errors the CLI raises itself whose printed label is not an API error code:
@@ -27,9 +27,14 @@ export function isFailureStatus(status: TaskStatus): boolean {
   return FAILURE_STATUSES.includes(status);
 }
 
-/** `[ERROR] CreateFailed: <the controller's Message>`. */
-export function taskStatusError(task: { TaskName: string; Status: TaskStatus; Message: string }): CliError {
-  return new CliError(task.Status, 'TaskConflict', task.Message || `benchmark task ${task.TaskName} is ${task.Status}`, 1, task.TaskName);
+/**
+ * `[ERROR] CreateFailed: <the controller's Message>`. `judged`: the command
+ * exits by the verdict (`--wait`), where a task that failed to start has no
+ * result (98).
+ */
+export function taskStatusError(task: { TaskName: string; Status: TaskStatus; Message: string }, judged = false): CliError {
+  const exitCode = judged && task.Status === 'CreateFailed' ? EXIT_CODES.noResult : EXIT_CODES.usageOrApi;
+  return new CliError(task.Status, 'TaskConflict', task.Message || `benchmark task ${task.TaskName} is ${task.Status}`, exitCode, task.TaskName);
 }
 
 export function waitTimeoutError(message: string, taskName: string): CliError {

@@ -21,9 +21,10 @@ export interface FollowFlags {
 /**
  * After create or start was accepted: follow the task until Running (or an
  * end), then either stay with --wait (progress, summary, report URL) or open
- * the statsview (on a terminal, or with --visualize).
+ * the statsview (on a terminal, or with --visualize). With --wait, returns
+ * the exit code the round's verdict gives.
  */
-export async function followStarted(ctx: CliContext, conn: Connection, taskName: string, flags: FollowFlags): Promise<void> {
+export async function followStarted(ctx: CliContext, conn: Connection, taskName: string, flags: FollowFlags): Promise<number | undefined> {
   const task = await pollTask(ctx, conn, taskName, {
     done: (t) => t.Status === 'Running' || isFinalStatus(t.Status),
     agentLines: !ctx.json,
@@ -32,15 +33,13 @@ export async function followStarted(ctx: CliContext, conn: Connection, taskName:
   if (isFailureStatus(task.Status)) {
     // --json scripts still get the task's final state on stdout.
     if (ctx.json && flags.wait) ctx.out.json(task);
-    throw taskStatusError(task);
+    throw taskStatusError(task, flags.wait);
   }
   if (!ctx.json) ctx.out.ok(`Benchmark task is ${task.Status}`);
-  if (flags.wait) {
-    await waitForEnd(ctx, conn, task);
-    return;
-  }
+  if (flags.wait) return waitForEnd(ctx, conn, task);
   // A task that already ended (tiny requestCount) has nothing live to show.
   if (task.Status === 'Running' && !ctx.json && (flags.visualize || ctx.stdoutIsTTY)) {
     await runStatsview({ client: conn.client, region: conn.region, taskName, configPath: conn.configPath, out: ctx.out });
   }
+  return undefined;
 }

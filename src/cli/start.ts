@@ -23,6 +23,6 @@ export const startCommand: CommandSpec<StartArgs> = {
       ctx.verboseRequestId(res.RequestId);
       ctx.out.ok(`Task [${args.name}] is starting`);
     }
-    await followStarted(ctx, conn, args.name, args);
+    return followStarted(ctx, conn, args.name, args);
   },
 };

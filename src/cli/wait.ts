@@ -1,6 +1,6 @@
 import { Connection } from '../api/connect';
 import { ApiError } from '../api/errors';
-import { GetTaskResponse, ReportResponse, isFinalStatus } from '../contract';
+import { exitCodeForVerdict, GetTaskResponse, ReportResponse, isFinalStatus } from '../contract';
 import { createProgress } from '../output/progress';
 import { renderSummary } from '../output/summary';
 import { CliContext } from './context';
@@ -69,21 +69,28 @@ async function followToEnd(ctx: CliContext, conn: Connection, first: GetTaskResp
   return task;
 }
 
-export async function waitForEnd(ctx: CliContext, conn: Connection, first: GetTaskResponse): Promise<void> {
+/**
+ * Follows the round to its end, prints the summary, the report URL and, last,
+ * the round's verdict; returns the exit code the verdict gives (SPEC 7).
+ */
+export async function waitForEnd(ctx: CliContext, conn: Connection, first: GetTaskResponse): Promise<number> {
   const task = await followToEnd(ctx, conn, first);
   if (ctx.json) {
     ctx.out.json(task);
-    if (task.Status !== 'Stopped') throw taskStatusError(task);
-    return;
+    if (task.Status !== 'Stopped') throw taskStatusError(task, true);
+    return task.Verdict ? exitCodeForVerdict(task.Verdict) : 0;
   }
   ctx.out.print(renderSummary(task));
   if (task.Status === 'Stopped') {
     const report = await reportWhenReady(ctx, conn, task.TaskName, ctx.timing.reportTimeoutMs);
     ctx.out.ok(`Benchmark task ${task.TaskName} report url: ${report.ReportUrl}`);
-    return;
+    if (!task.Verdict) return 0;
+    ctx.out.print(task.Verdict.Text);
+    return exitCodeForVerdict(task.Verdict);
   }
   // Terminated/Error rounds may still have a report of what was recorded.
   const report = await conn.client.getReport(conn.region, task.TaskName).catch(() => undefined);
   if (report) ctx.out.ok(`Benchmark task ${task.TaskName} report url: ${report.ReportUrl}`);
-  throw taskStatusError(task);
+  if (task.Verdict) ctx.out.print(task.Verdict.Text);
+  throw taskStatusError(task, true);
 }

@@ -69,6 +69,18 @@ export function parseThresholdExpr(text: string): { op: ThresholdOp; bound: numb
   return { op: m[1] as ThresholdOp, bound };
 }
 
+const LLM_TIMES = ['TTFT', 'TPOT', 'ITL', 'E2EL'];
+
+/** The unit a threshold's value is in, with its leading space (`' ms'`); `''` for a fraction or a count. */
+export function thresholdUnit(metric: string): string {
+  const head = metric.split('.')[0];
+  if (metric in LATENCY_UNITS || LLM_TIMES.includes(head) || metric === 'BenchmarkDuration') return ' ms';
+  if (metric === 'QPS' || metric === 'RequestThroughput' || metric === 'Goodput') return ' req/s';
+  if (metric.endsWith('Throughput')) return ' token/s';
+  return '';
+}
+const LATENCY_UNITS: Readonly<Record<string, true>> = { TP50: true, TP75: true, TP90: true, TP95: true, TP99: true, 'TP99.9': true, AvgRT: true, MinRT: true, MaxRT: true };
+
 /** Whether `value` meets `op bound`. */
 export function meetsThreshold(value: number, op: ThresholdOp, bound: number): boolean {
   switch (op) {

@@ -1,4 +1,4 @@
-import { Capacity, describeWarmupExcluded, LlmMetricName, LlmResult, LlmStatistic, RoundResult, commonMetricName, statisticColumns } from '../contract';
+import { Capacity, describeWarmupExcluded, LlmMetricName, LlmResult, LlmStatistic, RoundResult, ThresholdResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
 import { llmModeSummary } from './llm-mode-summary';
@@ -65,6 +65,16 @@ function statusCodeTable(result: RoundResult): string | undefined {
     ['Status Code', 'Count', 'Percent'],
     codes.map(([code, n]): Cell[] => [code, n, share(n, total)]),
     { align: [undefined, 'right', 'right'] },
+  );
+}
+
+/** The task's thresholds as judged: one row each (Value in the metric's unit: ms, a fraction for ErrorRate, req/s for QPS). */
+export function thresholdsTable(thresholds: readonly ThresholdResult[] | undefined): string | undefined {
+  if (!thresholds || thresholds.length === 0) return undefined;
+  return renderTable(
+    ['Threshold', 'Expr', 'Value', 'Result'],
+    thresholds.map((t): Cell[] => [t.Metric, t.Expr, t.Value === null ? '-' : formatNumber(t.Value, 4), `${t.Passed ? 'held' : 'FAILED'}${t.AbortOnFail ? ' (abortOnFail)' : ''}`]),
+    { align: [undefined, undefined, 'right', undefined] },
   );
 }
 
@@ -171,6 +181,8 @@ export function renderSummary(input: SummaryInput): string {
     if (codes) out.push(codes);
     const distribution = rtDistributionTable(input.Result);
     if (distribution) out.push(distribution);
+    const thresholds = thresholdsTable(input.Result.Thresholds);
+    if (thresholds) out.push(thresholds);
   }
   if (!input.Result && input.Capacity) out.push(`Capacity: ${formatCapacity(input.Capacity)}`);
   if (input.LLM) out.push(...llmSections(input.LLM));
