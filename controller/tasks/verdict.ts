@@ -36,7 +36,7 @@ function thresholdsWords(thresholds: readonly ThresholdResult[], ended: boolean)
   if (thresholds.length === 0) return [];
   const failed = thresholds.filter((t) => !t.Passed);
   const held = thresholds.length - failed.length;
-  const verb = ended ? 'held' : 'hold';
+  const verb = ended ? 'held' : 'holding';
   const count = `${held} of ${thresholds.length} threshold${thresholds.length === 1 ? '' : 's'} ${verb}`;
   return failed.length === 0 ? [count] : [...failed.map((t) => `threshold ${describeThreshold(t)}`), count];
 }
