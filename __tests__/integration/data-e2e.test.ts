@@ -85,7 +85,7 @@ describe('task data end to end', () => {
     ['not a zip', '/fake.zip', 'not a zip'],
   ])('%s: the task is CreateFailed with a message naming the source and the reason', async (_label, route, reason) => {
     const res = await runTask({ path: `${filesUrl}${route}` }, 5);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(98); // --wait: a task that failed to start has no result (SPEC 7)
     const line = (res.stdout + res.stderr).split('\n').find((l) => l.startsWith('[ERROR]')) ?? '';
     expect(line).toContain(`[ERROR] CreateFailed: data source ${filesUrl}${route}`);
     expect(line).toContain(reason);

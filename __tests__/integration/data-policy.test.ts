@@ -81,7 +81,7 @@ describe('the controller reads task data only where its policy allows', () => {
     ['an http source on 127.0.0.1 (no --allow-private-data)', () => `${files.url}/x.txt`, PRIVATE],
   ])('%s: CreateFailed, refused by policy, nothing sent', async (_label, source, reason) => {
     const res = await runTask(source());
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(98); // --wait: a task that failed to start has no result (SPEC 7)
     const line = errorLine(res.stdout + res.stderr);
     expect(line).toContain(`[ERROR] CreateFailed: data source ${source()}: ${reason}`);
     expect(line).not.toMatch(/outside-secret|root:|keys/);

@@ -35,8 +35,11 @@ describe('Message outcomes of scan: a target that fails every request, and one t
   test('faultAction stop: the round ends after its first step, its Message says there is no capacity and why', async () => {
     const name = await createTask(ctl(), scan('stop'));
     const done = await waitForStatus(ctl(), name, ['Stopped'], 40000);
-    expect(done.Message).toMatch(/^Benchmark task is stopped: faultAction stop: the error rate is over faultTolerate at the lowest rate, 5 QPS; no capacity: /);
-    expect(done.Message.split('; ')[1]).toMatch(NO_CAPACITY);
+    // the Message is the round's verdict: nothing succeeded, no capacity and why, and why the round ended
+    expect(done.Message).toMatch(/^Benchmark task is stopped\. Verdict: no result; no request succeeded \(\d+ requests, status codes 404: \d+\); no capacity: .*; ended: faultAction stop: the error rate is over faultTolerate at the lowest rate, 5 QPS$/);
+    expect(done.Message.split('; ')[2]).toMatch(NO_CAPACITY);
+    expect(done.Message).toBe(`Benchmark task is stopped. ${done.Verdict?.Text}`);
+    expect(done.Verdict?.EndReason).toBe('faultAction');
     expect(done.Capacity).toBeUndefined();
     // well before the 60 s duration: after one step
     expect(done.ElapsedS).toBeLessThan(30);
@@ -58,7 +61,8 @@ describe('Message outcomes of scan: a target that fails every request, and one t
     expect(later.Message).toBe(held.Message);
     await ctl().call('PUT', `${API_PREFIX}/${ctl().region}/${name}/stop`);
     const stopped = await waitForStatus(ctl(), name, ['Stopped']);
-    expect(stopped.Message).toMatch(/^Benchmark task is stopped: stopped by the user; no capacity: /);
+    expect(stopped.Message).toMatch(/^Benchmark task is stopped\. Verdict: no result; no request succeeded \(.*\); no capacity: .*; ended: stopped by the user$/);
+    expect(stopped.Verdict?.EndReason).toBe('stopped');
   });
 
   test('a held rate: the Message says the held QPS and why while running, and the capacity once finished', async () => {
@@ -72,7 +76,8 @@ describe('Message outcomes of scan: a target that fails every request, and one t
       expect(held.Message).toBe('holding 10 QPS: next step 15 QPS > maxQPS 10');
       await ctl().call('PUT', `${API_PREFIX}/${ctl().region}/${name}/stop`);
       const stopped = await waitForStatus(ctl(), name, ['Stopped']);
-      expect(stopped.Message).toMatch(/^Benchmark task is stopped: stopped by the user; capacity 10 QPS \(TP99 [\d.]+ ms, error rate 0\.00%, limit maxQPS\)$/);
+      expect(stopped.Message).toMatch(/^Benchmark task is stopped\. Verdict: passed; capacity 10 QPS \(TP99 [\d.]+ ms, error rate 0\.00%, limit maxQPS\); ended: stopped by the user$/);
+      expect(stopped.Verdict).toMatchObject({ Outcome: 'passed', EndReason: 'stopped', Capacity: stopped.Capacity });
     } finally {
       await deleteAllTasks(ctl());
       await healthy.close();

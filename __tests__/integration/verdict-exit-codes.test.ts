@@ -57,7 +57,7 @@ describe('verdicts and exit codes through the real eascmd', () => {
     const closed = await freePort();
     const res = await cli('bench', 'create', task(`http://127.0.0.1:${closed}/x`, undefined, { concurrency: 1, duration: 2 }), '--wait');
     expect(res.code).toBe(98);
-    expect(lastLine(res.stdout)).toMatch(/^Verdict: no result; no request succeeded \(\d+ requests; status codes 599: \d+\); ended: duration of 2 s reached$/);
+    expect(lastLine(res.stdout)).toMatch(/^Verdict: no result; no request succeeded \(\d+ requests, status codes 599: \d+\); ended: duration of 2 s reached$/);
     const done = await detail(nameOf(res.stdout));
     expect(done.Verdict?.Outcome).toBe('no result');
     expect(done.Verdict?.EndReason).toBe('duration');

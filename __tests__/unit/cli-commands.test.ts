@@ -143,7 +143,8 @@ describe('cli commands against the real controller', () => {
     expect(res.stdout).toContain(`|   TotalRequests | ${total} `);
     expect(res.stdout).toMatch(/\| {10}TP99\.9 \| [\d.]+ ms /);
     expect(res.stdout).toMatch(new RegExp(`\\| 200 +\\| +${total} \\| +100\\.00% \\|`));
-    const url = new RegExp(`\\[OK\\] Benchmark task ${name} report url: (http://127\\.0\\.0\\.1:\\d+/reports/summary/\\S+\\.html)\\n$`).exec(res.stdout)?.[1];
+    // the report URL, then last the round's verdict (SPEC 7)
+    const url = new RegExp(`\\[OK\\] Benchmark task ${name} report url: (http://127\\.0\\.0\\.1:\\d+/reports/summary/\\S+\\.html)\\nVerdict: passed; ended: duration of 2 s reached\\n$`).exec(res.stdout)?.[1];
     expect(url).toBeDefined();
     expect((await fetch(url ?? '')).status).toBe(200);
   });

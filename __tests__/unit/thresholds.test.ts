@@ -156,7 +156,7 @@ describe('the verdict: one function, one line', () => {
       EndReason: 'duration',
       Ended: 'duration of 2 s reached',
       Thresholds: [],
-      Text: 'Verdict: no result; no request succeeded (100 requests; status codes 599: 100); ended: duration of 2 s reached',
+      Text: 'Verdict: no result; no request succeeded (100 requests, status codes 599: 100); ended: duration of 2 s reached',
     });
     expect(exitCodeForVerdict(v)).toBe(EXIT_CODES.noResult);
   });

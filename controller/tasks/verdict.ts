@@ -29,7 +29,7 @@ function noResultWhy(input: VerdictInput): string | undefined {
   const result = input.result;
   if (!result || result.TotalRequests === 0) return input.ended ? 'no request was answered' : undefined;
   if (result.SuccessRequests > 0) return undefined;
-  return `no request succeeded (${result.TotalRequests} requests; status codes ${fmtStatusCodes(result.StatusCodes ?? {})})`;
+  return `no request succeeded (${result.TotalRequests} requests, status codes ${fmtStatusCodes(result.StatusCodes ?? {})})`;
 }
 
 function thresholdsWords(thresholds: readonly ThresholdResult[], ended: boolean): string[] {
@@ -60,7 +60,7 @@ export function buildVerdict(input: VerdictInput): Verdict {
   if (noResult !== undefined) words.push(noResult);
   words.push(...thresholdsWords(input.thresholds, input.ended));
   if (input.capacity) words.push(fmtCapacity(input.capacity));
-  else if (input.noCapacityWhy && noResult === undefined) words.push(input.noCapacityWhy);
+  else if (input.noCapacityWhy) words.push(input.noCapacityWhy);
   else if (input.ended && outcome === 'no capacity') words.push('no capacity found');
   if (input.ended && input.endedWords && input.startFailed === undefined) words.push(`ended: ${input.endedWords}`);
   const head = input.ended ? 'Verdict' : 'Verdict so far';
