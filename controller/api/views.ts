@@ -65,10 +65,10 @@ export function statsView(manager: TaskManager, name: string, requestId: string)
   };
 }
 
-/** The verdict of the current round so far, or of a finished one as it was made at its end. */
-function verdictOf(entry: TaskEntry, round: RoundRecord | undefined): Verdict | undefined {
+/** The verdict of the current round so far (`result`: its figures, already taken), or of a finished one as it was made at its end. */
+function verdictOf(entry: TaskEntry, round: RoundRecord | undefined, result: RoundResult | undefined): Verdict | undefined {
   const live = entry.live();
-  if (live && round === currentRound(entry.record)) return liveVerdict(entry.record.spec, live);
+  if (live && round === currentRound(entry.record)) return liveVerdict(entry.record.spec, live, result ?? live.result);
   if (!round || round.endMs === undefined) return undefined;
   return round.verdict ?? judgedAgain(entry.record.spec, round, () => entry.figures(round));
 }
@@ -146,7 +146,7 @@ function detailOf(entry: TaskEntry, wholeConfig = false): TaskDetail {
     Capacity: live?.capacity ?? round?.capacity,
     ReportUrl: round?.reportUrl,
   };
-  const verdict = verdictOf(entry, round);
+  const verdict = verdictOf(entry, round, result);
   if (verdict) detail.Verdict = verdict;
   if (shown?.llm) {
     detail.LLM = shown.llm;

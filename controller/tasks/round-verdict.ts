@@ -1,4 +1,4 @@
-import { resolveOptional, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
+import { resolveOptional, RoundResult, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
 import { RoundFigures } from './entry';
 import { RoundRecord } from './record';
 import { RoundEndInfo, RoundSnapshot } from './round';
@@ -17,9 +17,8 @@ export function searchesCapacity(spec: TaskSpec): boolean {
   return !spec.llm && (mode === 'scan' || mode === 'auto');
 }
 
-/** The verdict so far of a running round. */
-export function liveVerdict(spec: TaskSpec, live: RoundSnapshot): Verdict {
-  const result = live.result;
+/** The verdict so far of a running round; `result`: its figures (`live.result`, which costs a fold to read). */
+export function liveVerdict(spec: TaskSpec, live: RoundSnapshot, result: RoundResult): Verdict {
   return buildVerdict({
     ended: false,
     searchesCapacity: searchesCapacity(spec),
