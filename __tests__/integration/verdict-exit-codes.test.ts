@@ -4,7 +4,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { GetTaskResponse, ReportResponse, Verdict } from '../../src/contract';
 import { signedFetch } from '../helpers/api';
-import { BIN, ControllerProcess, FixtureProcess, killAllStarted, lastJson, ROOT, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+import { writeLlmTask } from '../helpers/llm';
+import { BIN, ControllerProcess, FixtureProcess, killAllStarted, lastJson, OpenAiFixtureProcess, ROOT, runEascmd, startController, startFixture, startOpenAiFixture, tempDir, writeTask } from '../helpers/processes';
 
 /**
  * SPEC 7 through the real `bin/eascmd` against a real controller, agents and
@@ -143,6 +144,34 @@ describe('verdicts and exit codes through the real eascmd', () => {
     expect(check.code).toBe(99);
     expect(lastJson<{ Verdict: Verdict }>(check.stdout).Verdict).toEqual(before);
     expect((await detail(name)).Verdict).toEqual(before);
+  });
+});
+
+describe('LLM thresholds: <METRIC>.<STAT> and common metrics, judged on the round\'s LLM figures', () => {
+  let controller: ControllerProcess;
+  let fixture: OpenAiFixtureProcess;
+  afterAll(async () => {
+    await controller?.stop();
+    await fixture?.stop();
+    killAllStarted();
+  });
+
+  test('TTFT.P99 and OutputTokenThroughput hold with the values of the LLM tables; E2EL.Average fails: exit 99', async () => {
+    fixture = await startOpenAiFixture(['--ttft-ms', '20', '--tpot-ms', '2']);
+    controller = await startController();
+    const file = writeLlmTask(tempDir('verdict-llm'), fixture.url, { testMode: 'concurrency', concurrency: 4, dataset: { type: 'synthetic', inputTokens: [20, 30], outputTokens: [10, 10] } }, {
+      thresholds: { 'TTFT.P99': '< 60000', OutputTokenThroughput: '> 0', 'E2EL.Average': '< 0.001' },
+    });
+    const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', file, '--wait', '--json'], { timeoutMs: 90_000 });
+    expect(res.code).toBe(99);
+    const done = lastJson<GetTaskResponse>(res.stdout);
+    const llm = done.LLM;
+    expect(done.Verdict?.Thresholds).toEqual([
+      { Metric: 'TTFT.P99', Expr: '< 60000', Value: llm?.Total.TTFT.P99, Passed: true },
+      { Metric: 'OutputTokenThroughput', Expr: '> 0', Value: llm?.Common.OutputTokenThroughput, Passed: true },
+      { Metric: 'E2EL.Average', Expr: '< 0.001', Value: llm?.Total.E2EL.Average, Passed: false },
+    ]);
+    expect(done.Verdict?.Outcome).toBe('failed');
   });
 });
 
