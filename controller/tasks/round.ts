@@ -95,8 +95,6 @@ export interface RoundSnapshot {
   readonly capacity?: Capacity;
   /** The task's thresholds as judged after the last finalized second (empty without thresholds). */
   readonly thresholds: readonly ThresholdResult[];
-  /** Why the round ended, once it is stopping. */
-  readonly end?: RoundEndInfo;
   /** The steps scan or auto judged so far. */
   readonly steps: readonly Step[];
   readonly events: readonly TaskEvent[];
@@ -272,7 +270,6 @@ export class RoundRunner {
       target: this.mode.describeTarget(),
       capacity: this.mode.capacity(),
       thresholds: this.thresholdResults,
-      end: this.endInfo,
       liveOutcome: this.mode.outcome?.(),
       outcome: this.mode.finalOutcome?.(),
       events: this.events,
