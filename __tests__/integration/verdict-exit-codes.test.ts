@@ -85,6 +85,10 @@ describe('verdicts and exit codes through the real eascmd', () => {
     const data = (await (await fetch(report.JsonUrl as string)).json()) as { Verdict: Verdict; Message: string };
     expect(data.Verdict).toEqual(verdict);
     expect(data.Message).toBe(done.Message);
+    const stats = (await signedFetch(controller.url, controller.accessId, controller.secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${name}/stats`)).json as unknown as { Verdict: Verdict };
+    expect(stats.Verdict).toEqual(verdict);
+    const desc = await cli('bench', 'desc', name);
+    expect(desc.stdout).toMatch(/\| +Thresholds \| TP99 < 5000: [\d.]+ held +\|\n\| +\| ErrorRate <= 0\.01: 0 held +\|/);
     const check = await cli('bench', 'check', name);
     expect(check.code).toBe(0);
     expect(lastLine(check.stdout)).toBe(verdict.Text);
