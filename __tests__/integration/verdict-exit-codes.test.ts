@@ -200,15 +200,17 @@ describe("docs/cli.md's CI example, run as written", () => {
     fs.symlinkSync(path.join(ROOT, 'dist'), path.join(work, 'dist'));
     const port = await freePort();
     const result = await new Promise<{ code: number; out: string }>((resolve, reject) => {
+      // its own process group: the service it starts in the background goes with it if the test gives up
       const proc = spawn('bash', ['-c', block ?? 'exit 2'], {
         cwd: work,
+        detached: true,
         env: { ...process.env, NO_COLOR: '1', PATH: `${bin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`, EASCMD_CONFIG: controller.configFile, PORT: String(port) },
       });
       let out = '';
       proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
       proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
       const timer = setTimeout(() => {
-        proc.kill('SIGKILL');
+        if (proc.pid !== undefined) process.kill(-proc.pid, 'SIGKILL');
         reject(new Error(`the CI example did not end:\n${out}`));
       }, 90_000);
       proc.on('exit', (code) => {
