@@ -17,3 +17,4 @@ export * from './llm-results';
 export * from './services';
 export * from './pool';
 export * from './verdict';
+export * from './error-classes';
