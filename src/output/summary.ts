@@ -1,4 +1,4 @@
-import { Capacity, describeWarmupExcluded, LlmMetricName, LlmResult, LlmStatistic, RoundResult, commonMetricName, statisticColumns } from '../contract';
+import { Capacity, describeWarmupExcluded, errorClassLines, formatErrorClassLine, LlmMetricName, LlmResult, LlmStatistic, RoundResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
 import { llmModeSummary } from './llm-mode-summary';
@@ -66,6 +66,13 @@ function statusCodeTable(result: RoundResult): string | undefined {
     codes.map(([code, n]): Cell[] => [code, n, share(n, total)]),
     { align: [undefined, 'right', 'right'] },
   );
+}
+
+/** Why requests failed (SPEC 7), one line a class: `599 connection refused: 96,704 (100.00%)`. */
+function errorCauses(result: RoundResult): string | undefined {
+  const lines = errorClassLines(result.ErrorClasses, result.TotalRequests);
+  if (lines.length === 0) return undefined;
+  return ['Failed requests by cause:', ...lines.map((line) => `  ${formatErrorClassLine(line)}`)].join('\n');
 }
 
 function rtDistributionTable(result: RoundResult): string | undefined {
@@ -169,6 +176,8 @@ export function renderSummary(input: SummaryInput): string {
     out.push(keyValue(resultRows(input.Result, input.Capacity)));
     const codes = statusCodeTable(input.Result);
     if (codes) out.push(codes);
+    const causes = errorCauses(input.Result);
+    if (causes) out.push(causes);
     const distribution = rtDistributionTable(input.Result);
     if (distribution) out.push(distribution);
   }
