@@ -63,6 +63,10 @@ describe('what the CLI says when things go wrong', () => {
     expect(desc.stdout).toMatch(new RegExp(`\\| +ErrorCauses \\| ${line.replace(/[()]/g, '\\$&')} +\\|`));
     const json = await runCli(['--json', 'bench', 'desc', name], { home });
     expect((JSON.parse(json.stdout) as GetTaskResponse).Result?.ErrorClasses).toEqual({ 'connection refused': total });
+    // the report names them, in its Test Result (and in its headline, once the round has a verdict)
+    const reportUrl = /report url: (\S+)\n/.exec(res.stdout)?.[1] ?? '';
+    const html = await (await fetch(reportUrl)).text();
+    expect(html).toContain(`<tr><td>599 connection refused</td><td>${total.toLocaleString('en-US')}</td><td>100.00%</td></tr>`);
     // and the per-second points carry the classes too
     const stats = (await live().call('GET', `${API_PREFIX}/${live().region}/${name}/stats`)).json as unknown as { Series: { Errors: number; ErrorClasses?: Record<string, number> }[] };
     for (const p of stats.Series.filter((s) => s.Errors > 0)) expect(p.ErrorClasses).toEqual({ 'connection refused': p.Errors });

@@ -16,6 +16,7 @@ import { HttpSender } from '../../controller/agent/http-client';
 import { RawHttpSender } from '../../controller/agent/raw-http/raw-sender';
 import type { ResultSink } from '../../controller/agent/sender-core';
 import { StatsRecorder } from '../../controller/agent/stats-recorder';
+import { LlmClient } from '../../controller/agent/llm/client';
 import { RoundAccumulator, SecondAggregator } from '../../controller/metrics/aggregate';
 
 /** A TCP server on 127.0.0.1 that treats a socket with `behave` at each request's end (or at any bytes: `onAnyBytes`). */
@@ -132,6 +133,55 @@ test('https to a service that speaks plain HTTP is TLS (undici sender)', async (
     expect(await outcomes('undici', url, 2)).toEqual(Array(2).fill([599, 'TLS']));
   } finally {
     await plain.close();
+  }
+});
+
+/** One LLM request through the real client to `url`; its status and class. */
+async function llmOutcome(url: string): Promise<[number, ErrorClass | 'none']> {
+  let seen: [number, ErrorClass | 'none'] = [0, 'none'];
+  const client = new LlmClient(
+    { url, headers: [], timeoutMs: 2000, agentIndex: 0, retries: 0 },
+    { next: () => ({ body: Buffer.from('{"model":"m","prompt":"hi","stream":true}'), promptTokens: 1 }) },
+    {
+      sent: () => undefined,
+      response: (_n, status, _l, _b, cause) => (seen = [status, cause >= 0 ? ERROR_CLASSES[cause] : 'none']),
+      enableLlmRecords: () => undefined,
+      llmSent: () => undefined,
+      llmRecord: () => undefined,
+    },
+    () => undefined,
+  );
+  try {
+    await client.prepare();
+    await new Promise<void>((resolve) => client.send(performance.now(), performance.now(), () => resolve()));
+  } finally {
+    await client.close();
+  }
+  return seen;
+}
+
+test('the LLM client classes its failures: refused, a stream cut after its 200 head, the service own error status', async () => {
+  const port = await closedPort();
+  const sse = 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const cut = await rawServer((socket) => {
+    socket.write(`${sse}1d\r\ndata: {"choices":[{"text":"a"}]}\n\n\r\n`);
+    setTimeout(() => socket.destroy(), 20);
+  });
+  const failing = await rawServer((socket) => socket.write('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy'));
+  const errorEvent = await rawServer((socket) => {
+    const event = 'event: error\ndata: {"error":{"message":"overloaded","code":529}}\n\n';
+    socket.end(`${sse}${event.length.toString(16)}\r\n${event}\r\n0\r\n\r\n`);
+  });
+  try {
+    expect(await llmOutcome(`http://127.0.0.1:${port}/v1/completions`)).toEqual([599, 'connection refused']);
+    expect(await llmOutcome(`${cut.url}v1/completions`)).toEqual([599, 'incomplete stream']);
+    // a complete answer carries no cause: the recorder counts it as `http status`
+    expect(await llmOutcome(`${failing.url}v1/completions`)).toEqual([503, 'none']);
+    expect(await llmOutcome(`${errorEvent.url}v1/completions`)).toEqual([529, 'none']);
+  } finally {
+    await cut.close();
+    await failing.close();
+    await errorEvent.close();
   }
 });
 
