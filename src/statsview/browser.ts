@@ -302,7 +302,7 @@ export function statsviewMain(): void {
     renderHeader();
     renderCharts();
     if (task && finalStatuses.includes(task.Status)) {
-      banner(`The task has ended (${task.Status}): these are its final figures. The summary was printed in the terminal.`, 'info');
+      banner(`The task has ended (${task.Status}): these are its final figures. The summary was printed in the terminal${task.ReportUrl ? '; the report is linked above' : ''}.`, 'info');
     }
   };
 
