@@ -5,7 +5,7 @@ import { API_PREFIX, GetTaskResponse } from '../../src/contract';
 import { createTask, deleteAllTasks, useInProcessController, waitForStatus } from '../helpers/controller';
 import { normalise, readGolden } from '../helpers/golden';
 import { waitFor } from '../helpers/processes';
-import { InProcessResult, runCli, tempHome, writeCliConfig } from '../unit/cli-run-helper';
+import { InProcessResult, runCli, STATSVIEW_SERVED, tempHome, writeCliConfig } from '../unit/cli-run-helper';
 
 /**
  * Every sample output of the reference's EASCMD section, byte for byte: the
@@ -53,11 +53,11 @@ describe('golden outputs: every EASCMD sample of the reference', () => {
 
   /** Runs a command that ends in the statsview, and presses CTRL+C once the page is served (the task keeps running). */
   async function cliUntilStatsview(args: string[], input?: string): Promise<InProcessResult> {
-    const before = process.listenerCount('SIGINT');
-    const pending = cli(args, input);
+    let printed = '';
+    const pending = runCli(args, { home, input, onStdout: (text) => (printed = text) });
     let settled = false;
     void pending.finally(() => (settled = true));
-    await waitFor('the statsview to be served', () => settled || process.listenerCount('SIGINT') > before, 60000, 10);
+    await waitFor('the statsview to be served', () => settled || printed.includes(STATSVIEW_SERVED), 60000, 10);
     if (!settled) process.emit('SIGINT');
     return pending;
   }

@@ -41,7 +41,7 @@ describe('controller API', () => {
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ Code: 'InvalidField', Field: 'optional.duration', Message: 'optional.duration: must be <= 1200' });
     const unknown = await call('POST', '/api/v2/benchmark-tasks', JSON.stringify({ service: { serviceName: 'demo', url: 'http://127.0.0.1:1/x' }, optinal: {} }));
-    expect(unknown.json).toMatchObject({ Code: 'InvalidField', Field: 'optinal', Message: 'optinal: unknown field' });
+    expect(unknown.json).toMatchObject({ Code: 'InvalidField', Field: 'optinal', Message: 'optinal: unknown field; did you mean optional?' });
     const broken = await call('POST', '/api/v2/benchmark-tasks', '{"service": ');
     expect(broken.status).toBe(400);
     expect(broken.json.Code).toBe('InvalidJson');

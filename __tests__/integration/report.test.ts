@@ -4,6 +4,8 @@ import { signedFetch } from '../helpers/api';
 import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
 import { RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../helpers/s3rver';
 import { launchBrowser, recordUrls } from '../helpers/browser';
+import { renderReportHtml } from '../../controller/reports/html';
+import type { ReportData } from '../../controller/reports/model';
 
 interface Detail {
   TaskName: string;
@@ -109,6 +111,37 @@ describe('reports in the stores', () => {
       expect(fs.statSync(shot).size).toBeGreaterThan(10000);
       expect(errors).toEqual([]);
       expect(requests.filter((u) => u !== `file://${file}` && !u.startsWith('data:'))).toEqual([]);
+    } finally {
+      await browser.close();
+      await controller.stop();
+    }
+  });
+
+  test('in a real browser the report opens on its verdict, then the key figures, and its charts span the page', async () => {
+    const controller = await startController();
+    const browser = await launchBrowser();
+    try {
+      const { detail } = await run(controller);
+      const api = await signedFetch(controller.url, controller.accessId, controller.secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${detail.TaskName}/report`);
+      const data = (await (await fetch(api.json.JsonUrl as string)).json()) as ReportData;
+      // the round's own verdict where the controller wrote one; else one of the contract's shape, so the headline is drawn either way
+      data.Verdict ??= { Outcome: 'passed', EndReason: 'duration', Ended: 'duration of 3 s reached', Thresholds: [{ Metric: 'TP99', Expr: '< 1000', Value: data.Result.TP99, Passed: true }], Text: 'passed: duration of 3 s reached' };
+      const file = path.join(dir, 'headline.html');
+      fs.writeFileSync(file, renderReportHtml(data));
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`file://${file}`);
+      const headings = await page.locator('h2').allTextContents();
+      expect(headings[0]).toBe(`Verdict: ${data.Verdict.Outcome}`);
+      expect(headings[1]).toBe('Key figures');
+      expect(await page.locator('#verdict .verdict-text').textContent()).toBe(data.Verdict.Text);
+      // the headline is on the first screen, above the fold
+      const box = await page.locator('#verdict').boundingBox();
+      expect(box && box.y + box.height).toBeLessThan(900);
+      expect(await page.locator('#verdict table').nth(1).locator('tr').count()).toBe(1 + data.Verdict.Thresholds.length);
+      // the charts take the page's width, not a fixed half of it
+      const body = await page.locator('body').boundingBox();
+      const chart = await page.locator('#chart-qps svg').boundingBox();
+      expect(chart && body && chart.width / body.width).toBeGreaterThan(0.95);
     } finally {
       await browser.close();
       await controller.stop();

@@ -142,6 +142,14 @@ describe('statsview: the live page of a running task', () => {
     expect(done.output()).toContain(`Summary of benchmark task ${name}, round 10001 (Stopped):`);
     await third.goto(done.url);
     await third.waitForFunction(() => (window as unknown as { __statsview: PageState }).__statsview.task?.Status === 'Stopped', undefined, { timeout: 5000 });
+    // the finished round links to its report, shows its verdict and why its requests failed (the fixture fails 1%)
+    const detail = await api<{ ReportUrl: string; Verdict?: { Text: string }; Result: { TotalRequests: number; ErrorClasses?: Record<string, number> } }>(name);
+    expect(detail.ReportUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/reports\/summary\//);
+    expect(await third.locator('#report-link').getAttribute('href')).toBe(detail.ReportUrl);
+    expect(await third.locator('#task-verdict').textContent()).toBe(detail.Verdict?.Text ?? '-');
+    const failed = detail.Result.ErrorClasses?.['http status'] ?? 0;
+    expect(failed).toBeGreaterThan(0);
+    expect(await third.locator('#task-errors').textContent()).toBe(`http status: ${failed.toLocaleString('en-US')} (${((failed / detail.Result.TotalRequests) * 100).toFixed(2)}%)`);
     expect(done.proc.exitCode).toBeNull();
     done.proc.kill('SIGINT');
     expect(await exited(done)).toBe(0);

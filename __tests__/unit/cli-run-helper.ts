@@ -16,11 +16,18 @@ export interface InProcessResult {
 class Capture extends Writable {
   text = '';
   isTTY = false;
+  constructor(private readonly onText?: (textSoFar: string) => void) {
+    super();
+  }
   override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
     this.text += chunk.toString();
+    this.onText?.(this.text);
     done();
   }
 }
+
+/** The line the statsview prints once its page is served (and CTRL+C closes it). */
+export const STATSVIEW_SERVED = 'to observe realtime visualization details, you can turn it off with CTRL+C.';
 
 export const FAST_TIMING: Partial<Timing> = {
   pollIntervalMs: 5,
@@ -44,8 +51,12 @@ export function writeCliConfig(home: string, controller: { url: string; accessId
   return file;
 }
 
-export async function runCli(args: string[], opts: { home: string; input?: string; env?: NodeJS.ProcessEnv; timing?: Partial<Timing> }): Promise<InProcessResult> {
-  const stdout = new Capture();
+/** `onStdout`: called with everything printed so far, at each write (to act while the command runs). */
+export async function runCli(
+  args: string[],
+  opts: { home: string; input?: string; env?: NodeJS.ProcessEnv; timing?: Partial<Timing>; onStdout?: (textSoFar: string) => void },
+): Promise<InProcessResult> {
+  const stdout = new Capture(opts.onStdout);
   const stderr = new Capture();
   const stdin = new PassThrough();
   stdin.end(opts.input ?? '');

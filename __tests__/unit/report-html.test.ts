@@ -1,5 +1,5 @@
 import { commonMetrics } from '../../controller/metrics/llm';
-import { renderReportCharts } from '../../controller/reports/charts';
+import { renderReportCharts, wholeSeconds } from '../../controller/reports/charts';
 import { renderReportHtml } from '../../controller/reports/html';
 import { ReportData } from '../../controller/reports/model';
 import { StatsPoint } from '../../src/contract';
@@ -146,8 +146,8 @@ describe('HTML report', () => {
     expect(section(html, 'steps')).toBe(
       '<section id="steps"><h2>Steps</h2><table>' +
         STEPS_HEADER +
-        '<tr><td>2026-11-23T10:00:03Z</td><td>120</td><td>119.50</td><td>42.125</td><td>0.100%</td><td>good: TP99 &lt;= maxRT 200 ms, error rate &lt;= faultTolerate 1.00%</td></tr>' +
-        '<tr><td>2026-11-23T10:00:05Z</td><td>150</td><td>148.25</td><td>212.400</td><td>0%</td><td>bad: TP99 212 ms &gt; maxRT 200 ms</td></tr>' +
+        '<tr><td>2026-11-23T10:00:03Z</td><td>120</td><td>119.50</td><td>42.125</td><td>0.10%</td><td>good: TP99 &lt;= maxRT 200 ms, error rate &lt;= faultTolerate 1.00%</td></tr>' +
+        '<tr><td>2026-11-23T10:00:05Z</td><td>150</td><td>148.25</td><td>212.400</td><td>0.00%</td><td>bad: TP99 212 ms &gt; maxRT 200 ms</td></tr>' +
         '</table></section>',
     );
   });
@@ -195,5 +195,70 @@ describe('HTML report', () => {
     expect(html).toContain('<td>Prefill Token Throughput</td><td>2048.5000</td>');
     expect(renderReportCharts(data).map((c) => c.name)).toEqual([...CHARTS, 'ttft', 'tpot', 'tps', 'concurrency']);
     for (const name of ['ttft', 'tpot', 'tps', 'concurrency']) expect(figure(html, name)).toMatch(/<svg/);
+  });
+
+  test('the report leads with the verdict: outcome, capacity and its limit, thresholds, limits hit, generator share, failed requests by cause', () => {
+    const withVerdict = reportData('scan');
+    withVerdict.Config.optional = { mode: 'scan', maxRT: 200 };
+    withVerdict.Result = { ...withVerdict.Result, GeneratorLimitedShare: 0.2, GeneratorLimitedSeconds: 1, ErrorClasses: { 'http status': 5 } };
+    withVerdict.Verdict = {
+      Outcome: 'failed',
+      Capacity: { QPS: 140, TP99: 43, ErrorRate: 0.01, Reason: 'maxRT' },
+      EndReason: 'duration',
+      Ended: 'duration of 5 s reached',
+      Thresholds: [
+        { Metric: 'TP99', Expr: '< 40', Value: 43, Passed: false },
+        { Metric: 'ErrorRate', Expr: '<= 0.01', Value: 0.0077, Passed: true, AbortOnFail: true },
+      ],
+      Text: 'failed: threshold TP99 < 40 failed (TP99 43.0 ms); capacity 140 QPS (maxRT)',
+    };
+    const page = renderReportHtml(withVerdict);
+    // the headline comes before everything else of the report
+    expect(page.indexOf('<section id="verdict"')).toBeLessThan(page.indexOf('<section id="key-figures">'));
+    expect(page.indexOf('<section id="key-figures">')).toBeLessThan(page.indexOf('<section id="basic-information">'));
+    const headline = page.slice(page.indexOf('<section id="verdict"'), page.indexOf('<section id="key-figures">'));
+    expect(headline).toContain('<h2>Verdict: failed</h2>');
+    expect(headline).toContain('<p class="verdict-text">failed: threshold TP99 &lt; 40 failed (TP99 43.0 ms); capacity 140 QPS (maxRT)</p>');
+    expect(headline).toContain('<tr><th>Capacity</th><td>140 QPS, TP99 43.0 ms, error rate 1.00%, bounded by maxRT</td></tr>');
+    expect(headline).toContain('<tr><th>Limits hit</th><td>maxRT 200 ms: the next rate&#39;s TP99 passed it; threshold TP99 &lt; 40: was 43.0 ms</td></tr>');
+    expect(headline).toContain('add agents (optional.agentCount)');
+    expect(headline).toContain('<tr><th>Failed requests</th><td>http status: 5 (0.77%)</td></tr>');
+    expect(headline).toContain('<tr><td>TP99</td><td>&lt; 40</td><td>43.0 ms</td><td>failed</td></tr>');
+    expect(headline).toContain('<tr><td>ErrorRate</td><td>&lt;= 0.01</td><td>0.0077 (0.77%)</td><td>passed (abortOnFail)</td></tr>');
+    // the key figures carry their units
+    const figures = section(page, 'key-figures') ?? '';
+    expect(figures).toContain('130 req/s');
+    expect(figures).toContain('325.0 KiB / 81.3 KiB');
+    expect(figures).toContain('43.0 ms');
+    expect(section(page, 'test-result')).toContain('<tr><th>Failed requests by cause</th><th>Count</th><th>Share of requests</th></tr><tr><td>http status</td><td>5</td><td>0.77%</td></tr>');
+  });
+
+  test('a report stored before verdicts existed has no headline, and no round outcome says "none found" for manual mode', () => {
+    expect(html).not.toContain('id="verdict"');
+    const manual = reportData('manual');
+    manual.Verdict = { Outcome: 'passed', Thresholds: [], Text: 'passed: duration of 5 s reached', Ended: 'duration of 5 s reached' };
+    const page = renderReportHtml(manual);
+    expect(page).toContain('<h2>Verdict: passed</h2>');
+    expect(page).not.toContain('none found');
+    expect(page).toContain('No thresholds were set');
+  });
+
+  test('charts: maxRT drawn as a line, partial first and last seconds not drawn as rates, every RT line styled apart', () => {
+    const scan = reportData('scan');
+    scan.Config.optional = { mode: 'scan', maxRT: 200 };
+    const charts = renderReportCharts(scan);
+    const rt = charts.find((c) => c.name === 'rt');
+    expect(rt?.svg).toContain('maxRT 200 ms');
+    expect(rt?.note).toContain('maxRT (200 ms)');
+    // dashed and dotted lines besides the solid ones: TP50, TP90 and the maxRT line
+    expect(new Set(rt?.svg.match(/stroke-dasharray="[^"]+"/g) ?? []).size).toBeGreaterThanOrEqual(2);
+    expect(renderReportCharts(reportData('scan')).find((c) => c.name === 'rt')?.svg).not.toContain('maxRT');
+    expect(charts.find((c) => c.name === 'qps')?.note).toContain('first and last seconds are partial');
+    const kept = wholeSeconds(scan.Series);
+    expect(kept.points.map((p) => p.Elapsed)).toEqual([2, 3, 4]);
+    expect(wholeSeconds(scan.Series.slice(0, 2)).points).toHaveLength(2);
+    // idle seconds around the responses do not count: the partial ones are the first and last with responses
+    const padded = [{ ...scan.Series[0], Elapsed: 0, Requests: 0 }, ...scan.Series];
+    expect(wholeSeconds(padded).points.map((p) => p.Elapsed)).toEqual([0, 2, 3, 4]);
   });
 });

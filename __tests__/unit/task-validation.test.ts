@@ -1,4 +1,4 @@
-import { applyOptionalUpdate, definesToUpdate, normalizeTask, parseDefine, parseHeaderLine, resolveOptional, validateTask } from '../../src/contract';
+import { applyOptionalUpdate, definesToUpdate, normalizeTask, parseTaskJson, parseDefine, parseHeaderLine, resolveOptional, validateTask } from '../../src/contract';
 import { formatTime, newTaskId, newTaskName } from '../../controller/tasks/naming';
 
 const base = { service: { serviceName: 'xgb_test' }, data: { content: 'aGVsbG8K' } };
@@ -18,6 +18,9 @@ describe('task validation', () => {
     [{ ...base, optional: { mode: 'turbo' } }, 'optional.mode', 'must be one of auto, scan, manual'],
     [{ ...base, optional: { faultTolerate: 2 } }, 'optional.faultTolerate', 'must be <= 1'],
     [{ ...base, extra: 1 }, 'extra', 'unknown field'],
+    [{ ...base, optional: { maxqps: 100 } }, 'optional.maxqps', 'unknown field; did you mean optional.maxQPS?'],
+    [{ ...base, optional: { concurency: 2 } }, 'optional.concurency', 'unknown field; did you mean optional.concurrency?'],
+    [{ ...base, sevice: { serviceName: 'x' } }, 'sevice', 'unknown field; did you mean service?'],
     [{ ...base, http: { headers: ['NoColon'] } }, 'http.headers[0]', 'must look like "Name:value"'],
     [{ ...base, http: { headers: [7] } }, 'http.headers[0]', 'must be a string, got a number'],
     [{ ...base, http: { timeout: 1.5 } }, 'http.timeout', 'must be an integer'],
@@ -34,6 +37,20 @@ describe('task validation', () => {
     const result = validateTask(task);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors[0]).toEqual({ field, message });
+  });
+
+  test('a JSON syntax error is given at its line and column, not a character position', () => {
+    const at = (text: string): string => {
+      try {
+        parseTaskJson(text);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'parsed';
+    };
+    expect(at('{\n  "service": {"serviceName": "a"},\n  optional: {}\n}')).toBe('not valid JSON: Expected double-quoted property name at line 3, column 3');
+    expect(at('{\n  "service": {"serviceName": "a"},\n')).toMatch(/^not valid JSON: .+ at line 3, column 1$/);
+    expect(at('{"a": 1,}')).toMatch(/^not valid JSON: .+ at line 1, column 9$/);
   });
 
   test('defaults follow the spec', () => {

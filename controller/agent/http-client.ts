@@ -1,6 +1,7 @@
 import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { RequestTemplate } from '../../src/contract';
+import { CAUSE, causeOfError } from './error-cause';
 import type { DoneCallback } from './load-driver';
 import { Preconnector } from './preconnect';
 import { AbandonReason, ResultSink, SenderCore, SentRequest, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from './sender-core';
@@ -62,6 +63,8 @@ function responseHeadBytes(rawHeaders: Buffer[] | string[], statusText: string):
  */
 class PendingRequest extends SentRequest<Client, PreparedRequest> implements Dispatcher.DispatchHandler {
   status = 0;
+  /** Why undici failed it (CAUSE); CAUSE.none while it has not. */
+  cause: number = CAUSE.none;
   private abort: ((err?: Error) => void) | null = null;
 
   constructor(private readonly sender: HttpSender) {
@@ -71,6 +74,7 @@ class PendingRequest extends SentRequest<Client, PreparedRequest> implements Dis
   override begin(prepared: PreparedRequest, originMs: number, deadlineMs: number, done: DoneCallback | null): void {
     super.begin(prepared, originMs, deadlineMs, done);
     this.status = 0;
+    this.cause = CAUSE.none;
     this.abort = null;
   }
 
@@ -95,7 +99,9 @@ class PendingRequest extends SentRequest<Client, PreparedRequest> implements Dis
     this.sender.finish(this, this.status);
   }
 
-  onError(err: Error): void {
+  onError(err: Error & { code?: string }): void {
+    // a head seen: the failure cut the answer short (undici's own status is the head's; the request's is 599)
+    this.cause = causeOfError(err, this.status > 0 || this.bytesIn > 0);
     this.sender.finish(this, statusForError(err));
   }
 
@@ -135,7 +141,7 @@ export class HttpSender extends SenderCore<Client, PreparedRequest, PendingReque
       else this.release(client);
     }
     if (request.settled) this.recycle(request);
-    else this.record(request, status, request.bytesIn);
+    else this.record(request, status, request.bytesIn, request.cause);
   }
 
   protected createRequest(): PendingRequest {

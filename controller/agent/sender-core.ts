@@ -1,4 +1,5 @@
 import { DeadlineList, DeadlineNode } from './deadline-list';
+import { CAUSE } from './error-cause';
 import type { DoneCallback, Sender } from './load-driver';
 
 /** SPEC 3: a timed-out request is recorded as 512, a connection failure as 599. */
@@ -8,7 +9,12 @@ export const STATUS_CONNECTION_FAILED = 599;
 /** Where the sender reports what happened; implemented by the stats recorder. */
 export interface ResultSink {
   sent(nowMs: number, bytesOut: number): void;
-  response(nowMs: number, status: number, latencyUs: number, bytesIn: number): void;
+  /**
+   * `cause`: why a failed request failed, a CAUSE (an index into
+   * ERROR_CLASSES); CAUSE.none for a complete answer, whose failure, if its
+   * status is not 200, is `http status`.
+   */
+  response(nowMs: number, status: number, latencyUs: number, bytesIn: number, cause: number): void;
 }
 
 /** Why a request leaves its connection before its answer: its timeout passed, or the round is over for it. */
@@ -198,7 +204,7 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
   /** The request outlived timeoutMs (it is already out of the in-flight list): recorded as 512 now. */
   expire(request: Request, nowMs: number): void {
     request.settled = true;
-    this.sink.response(nowMs, STATUS_TIMEOUT, (nowMs - request.originMs) * 1000, request.bytesIn);
+    this.sink.response(nowMs, STATUS_TIMEOUT, (nowMs - request.originMs) * 1000, request.bytesIn, CAUSE.timeout);
     if (request.connection) this.abandon(request, 'timeout');
     this.notify(request, STATUS_TIMEOUT);
   }
@@ -227,13 +233,17 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     await this.closeAll(connections);
   }
 
-  /** The transport's answer to a request: recorded unless the request timed out or was cancelled first. */
-  protected record(request: Request, status: number, bytesIn: number): void {
+  /**
+   * The transport's answer to a request: recorded unless the request timed
+   * out or was cancelled first. `cause`: why it failed on the wire (CAUSE),
+   * CAUSE.none for a complete answer.
+   */
+  protected record(request: Request, status: number, bytesIn: number, cause: number): void {
     if (request.settled) return;
     request.settled = true;
     this.inFlightList.remove(request);
     const nowMs = performance.now();
-    this.sink.response(nowMs, status, (nowMs - request.originMs) * 1000, bytesIn);
+    this.sink.response(nowMs, status, (nowMs - request.originMs) * 1000, bytesIn, cause);
     this.notify(request, status);
   }
 

@@ -1,4 +1,5 @@
-import type { AgentStatsFrame, GeneratorHealth, LlmRequestRecord } from '../../src/contract';
+import { ERROR_CLASSES, errorClassCountsOf, type AgentStatsFrame, type GeneratorHealth, type LlmRequestRecord } from '../../src/contract';
+import { CAUSE } from './error-cause';
 import { GcWatch } from './gc-watch';
 import { LoopDelayProbe } from './loop-delay';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../metrics/histogram';
@@ -33,6 +34,9 @@ export class StatsRecorder implements ResultSink {
   private readonly rt = createLatencyHistogram();
   private readonly lag = createLatencyHistogram();
   private readonly statusCounts = new Float64Array(MAX_STATUS + 1);
+  /** Failed requests by cause class, indexed as ERROR_CLASSES (a CAUSE). */
+  private readonly errorCounts = new Float64Array(ERROR_CLASSES.length);
+  private errors = 0;
   private requests = 0;
   private sentCount = 0;
   private bytesIn = 0;
@@ -131,11 +135,16 @@ export class StatsRecorder implements ResultSink {
     this.droppedCount++;
   }
 
-  response(nowMs: number, status: number, latencyUs: number, bytesIn: number): void {
+  response(nowMs: number, status: number, latencyUs: number, bytesIn: number, cause: number): void {
     if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
     this.requests++;
     this.bytesIn += bytesIn;
     this.statusCounts[status > 0 && status <= MAX_STATUS ? status : 599]++;
+    // SPEC 3: only 200 succeeds; a complete answer of another status failed by its status
+    if (status !== 200) {
+      this.errors++;
+      this.errorCounts[cause >= 0 && cause < ERROR_CLASSES.length ? cause : CAUSE.httpStatus]++;
+    }
     recordUs(this.rt, latencyUs);
   }
 
@@ -203,6 +212,7 @@ export class StatsRecorder implements ResultSink {
       requests: this.requests,
       sent: this.sentCount,
       statusCodes,
+      ...(this.errors > 0 ? { errorClasses: errorClassCountsOf(this.errorCounts) } : {}),
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       dropped: this.droppedCount,
@@ -224,6 +234,8 @@ export class StatsRecorder implements ResultSink {
     this.rt.reset();
     this.lag.reset();
     this.statusCounts.fill(0);
+    if (this.errors > 0) this.errorCounts.fill(0);
+    this.errors = 0;
     this.requests = 0;
     this.sentCount = 0;
     this.bytesIn = 0;

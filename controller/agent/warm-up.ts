@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestTemplate } from '../../src/contract';
+import { CAUSE } from './error-cause';
 import { createSender, SenderChoice } from './sender-choice';
 import { StatsRecorder } from './stats-recorder';
 
@@ -89,7 +90,7 @@ function warmFrames(recorder: StatsRecorder): void {
     const nowMs = performance.now();
     for (let i = 0; i < WARM_FRAME_SAMPLES; i++) {
       recorder.sent(nowMs, 100);
-      recorder.response(nowMs, 200, 50 * Math.exp((i / WARM_FRAME_SAMPLES) * 11), 100);
+      recorder.response(nowMs, 200, 50 * Math.exp((i / WARM_FRAME_SAMPLES) * 11), 100, CAUSE.none);
     }
     recorder.flush();
   }

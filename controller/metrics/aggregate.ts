@@ -1,4 +1,4 @@
-import { roundTo, type AgentStatsFrame, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
+import { addErrorClasses, roundTo, type AgentStatsFrame, type ErrorClassCounts, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -101,6 +101,8 @@ class PendingSecond {
   /** The agents' own figures, worst agent each (null: no frame carried them). */
   generator: GeneratorSecond | null = null;
   readonly statusCodes: Record<string, number> = {};
+  /** Failed requests by cause class; they sum to the second's errors (see addErrorClasses). */
+  readonly errorClasses: ErrorClassCounts = {};
   readonly rt = createLatencyHistogram();
   readonly lag = createLatencyHistogram();
   readonly agents = new Set<string>();
@@ -125,6 +127,7 @@ class PendingSecond {
     this.maxEventLoopLagMs = Math.max(this.maxEventLoopLagMs, frame.eventLoopLagMs);
     if (frame.generator) this.addGenerator(frame);
     addCodes(this.statusCodes, frame.statusCodes);
+    addErrorClasses(this.errorClasses, frame.errorClasses, frame.requests - (frame.statusCodes[SUCCESS_STATUS] ?? 0));
     this.agents.add(agentId);
   }
 
@@ -197,6 +200,7 @@ export class SecondAggregator {
       BytesOut: bucket.bytesOut,
       Dropped: bucket.dropped,
       StatusCodes: bucket.statusCodes,
+      ...(bucket.requests > success ? { ErrorClasses: bucket.errorClasses } : {}),
       RT: quantilesMs(bucket.rt),
       SendLagP99: percentileMs(bucket.lag, 99),
       AgentsDesired: context.agentsDesired,
@@ -242,6 +246,9 @@ export class RoundAccumulator {
   private readonly rt: LatencyHistogram = createLatencyHistogram(64);
   private readonly lag: LatencyHistogram = createLatencyHistogram(64);
   private readonly statusCodes: Record<string, number> = {};
+  private readonly errorClasses: ErrorClassCounts = {};
+  /** False once a second with errors came without classes (stored before they existed): the round's are then unknown. */
+  private classesKnown = true;
   private totalRequests = 0;
   private successRequests = 0;
   private bytesIn = 0;
@@ -268,6 +275,10 @@ export class RoundAccumulator {
     this.bytesOut += point.BytesOut;
     this.dropped += point.Dropped;
     addCodes(this.statusCodes, point.StatusCodes);
+    if (point.Errors > 0) {
+      if (point.ErrorClasses) addErrorClasses(this.errorClasses, point.ErrorClasses, point.Errors);
+      else this.classesKnown = false;
+    }
     if (this.isWarmup(point)) {
       this.warmupSeconds++;
       mergeInto(this.warmupRt, rtEncoded);
@@ -338,6 +349,7 @@ export class RoundAccumulator {
       BytesIn: this.bytesIn,
       BytesOut: this.bytesOut,
       StatusCodes: { ...this.statusCodes },
+      ...(errors > 0 && this.classesKnown ? { ErrorClasses: { ...this.errorClasses } } : {}),
       Dropped: this.dropped,
       SendLagP99: percentileMs(lagHistogram, 99),
       DurationS: roundTo(divisorS, 3),

@@ -8,9 +8,12 @@ export interface ReportChart {
   name: string;
   title: string;
   svg: string;
+  /** What the chart leaves out or marks, said under it. */
+  note?: string;
 }
 
-const WIDTH = 900;
+/** Drawn at this size and scaled to the page's full width (the SVG keeps its viewBox). */
+const WIDTH = 1200;
 const HEIGHT = 320;
 
 type Option = echarts.EChartsOption;
@@ -26,8 +29,24 @@ export function renderSvg(option: Option, size: { width: number; height: number 
   }
 }
 
-/** A line chart over Elapsed seconds, one line per named series. */
-function timeLines(data: ReportData, yName: string, lines: { name: string; value: (p: ReportData['Series'][number]) => number | undefined }[]): Option {
+type Point = ReportData['Series'][number];
+
+/** How a line is drawn apart from its colour, so that lines that coincide stay told apart. */
+interface LineLook {
+  dash?: 'solid' | 'dashed' | 'dotted';
+  width?: number;
+  symbol?: string;
+  /** Drawn above lines of a lower z. */
+  z?: number;
+}
+
+interface Line extends LineLook {
+  name: string;
+  value: (p: Point) => number | undefined;
+}
+
+/** A line chart over Elapsed seconds, one line per named series, drawn over `points` (all seconds unless told). */
+function timeLines(data: ReportData, yName: string, lines: Line[], points: Point[] = data.Series): Option {
   return {
     legend: { top: 0 },
     grid: { left: 70, right: 30, top: 40, bottom: 50 },
@@ -36,13 +55,49 @@ function timeLines(data: ReportData, yName: string, lines: { name: string; value
     series: lines.map((l) => ({
       type: 'line' as const,
       name: l.name,
-      showSymbol: false,
+      showSymbol: l.symbol !== undefined,
+      ...(l.symbol ? { symbol: l.symbol, symbolSize: 5 } : {}),
+      lineStyle: { type: l.dash ?? 'solid', width: l.width ?? 2 },
+      ...(l.z !== undefined ? { z: l.z } : {}),
       // a missing value (e.g. no target in manual mode) leaves a gap rather than a fake zero
-      data: data.Series.map((p) => {
+      data: points.map((p) => {
         const v = l.value(p);
         return [p.Elapsed, v === undefined ? null : roundTo(v, 3)];
       }),
     })),
+  };
+}
+
+/**
+ * The seconds a per-second rate is drawn over. The first and last seconds
+ * with responses are partial (the round starts and ends inside them), so
+ * their counts are not rates: drawn, they would be dips that never happened.
+ * They are left out of the rate charts (requests, traffic) and kept
+ * everywhere else (latency is not a rate; the per-second table has them).
+ * Rounds of under 3 such seconds keep them all: there would be nothing left.
+ */
+export function wholeSeconds(series: Point[]): { points: Point[]; dropped: number } {
+  const active = series.map((p, i) => (p.Requests > 0 ? i : -1)).filter((i) => i >= 0);
+  if (active.length < 3) return { points: series, dropped: 0 };
+  const first = active[0];
+  const last = active[active.length - 1];
+  return { points: series.filter((_, i) => i !== first && i !== last), dropped: 2 };
+}
+
+/** The task's maxRT as a horizontal line across the response-time chart, the axis stretched to show it. */
+function withMaxRt(option: Option, maxRt: number | undefined): Option {
+  if (maxRt === undefined || !Array.isArray(option.series) || option.series.length === 0) return option;
+  const [first, ...rest] = option.series;
+  return {
+    ...option,
+    yAxis: { type: 'value', name: 'ms', max: (extent: { max: number }) => Math.ceil(Math.max(extent.max, maxRt * 1.1)) },
+    series: [
+      {
+        ...first,
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: '#c62828', type: 'dashed', width: 2 }, label: { formatter: `maxRT ${maxRt} ms`, position: 'insideEndTop' }, data: [{ yAxis: maxRt }] },
+      } as (typeof option.series)[number],
+      ...rest,
+    ],
   };
 }
 
@@ -62,7 +117,7 @@ function bars(categories: string[], values: number[], yName: string, xName: stri
 function concurrencyChart(data: ReportData): Option {
   const option = timeLines(data, 'requests', [
     { name: 'In flight (mean)', value: (p) => p.InFlight },
-    { name: 'In flight (most)', value: (p) => p.MaxInFlight },
+    { name: 'In flight (most)', value: (p) => p.MaxInFlight, dash: 'dashed' },
   ]);
   const stage = data.LLM?.StableStage;
   const first = data.Series[0];
@@ -80,32 +135,50 @@ function concurrencyChart(data: ReportData): Option {
 export function renderReportCharts(data: ReportData): ReportChart[] {
   const r = data.Result;
   const hasTarget = data.Series.some((p) => p.TargetQPS !== undefined);
-  const specs: { name: string; title: string; option: Option }[] = [
+  const whole = wholeSeconds(data.Series);
+  const partialNote = whole.dropped > 0 ? 'The first and last seconds are partial (the round began and ended inside them) and are not drawn; the per-second table has them.' : undefined;
+  const maxRt = data.Config.optional?.maxRT;
+  const specs: { name: string; title: string; option: Option; note?: string }[] = [
     {
       name: 'qps',
       title: 'Requests per second',
-      option: timeLines(data, 'req/s', [
-        { name: 'Achieved', value: (p) => p.Requests },
-        ...(hasTarget ? [{ name: 'Target', value: (p: ReportData['Series'][number]) => p.TargetQPS }] : []),
-      ]),
+      option: timeLines(
+        data,
+        'req/s',
+        // a service that keeps up draws achieved on target: the target dashed above a thicker achieved line
+        [{ name: 'Achieved', value: (p) => p.Requests, width: 3, z: 2 }, ...(hasTarget ? [{ name: 'Target', dash: 'dashed' as const, z: 3, value: (p: Point) => p.TargetQPS }] : [])],
+        whole.points,
+      ),
+      note: partialNote,
     },
     {
       name: 'rt',
       title: 'Response time (ms)',
-      option: timeLines(data, 'ms', [
-        { name: 'Avg', value: (p) => p.RT.Avg },
-        { name: 'TP50', value: (p) => p.RT.TP50 },
-        { name: 'TP90', value: (p) => p.RT.TP90 },
-        { name: 'TP99', value: (p) => p.RT.TP99 },
-      ]),
+      // each line its own dash or marker, the lower percentiles drawn over the higher: TP90 is never hidden under TP99
+      option: withMaxRt(
+        timeLines(data, 'ms', [
+          { name: 'Avg', value: (p) => p.RT.Avg, z: 5 },
+          { name: 'TP50', value: (p) => p.RT.TP50, dash: 'dashed', z: 4 },
+          { name: 'TP90', value: (p) => p.RT.TP90, dash: 'dotted', symbol: 'triangle', z: 3 },
+          { name: 'TP99', value: (p) => p.RT.TP99, width: 3, z: 2 },
+        ]),
+        maxRt,
+      ),
+      note: maxRt !== undefined ? `The dashed red line is the task's maxRT (${maxRt} ms).` : undefined,
     },
     {
       name: 'traffic',
       title: 'Traffic (bytes per second)',
-      option: timeLines(data, 'bytes/s', [
-        { name: 'In', value: (p) => p.BytesIn },
-        { name: 'Out', value: (p) => p.BytesOut },
-      ]),
+      option: timeLines(
+        data,
+        'bytes/s',
+        [
+          { name: 'In', value: (p) => p.BytesIn },
+          { name: 'Out', value: (p) => p.BytesOut, dash: 'dashed' },
+        ],
+        whole.points,
+      ),
+      note: partialNote,
     },
     {
       name: 'rt-distribution',
@@ -126,8 +199,8 @@ export function renderReportCharts(data: ReportData): ReportChart[] {
       name: 'agents',
       title: 'Agents',
       option: timeLines(data, 'agents', [
-        { name: 'Desired', value: (p) => p.AgentsDesired },
-        { name: 'Available', value: (p) => p.AgentsAvailable },
+        { name: 'Desired', value: (p) => p.AgentsDesired, dash: 'dashed', z: 2 },
+        { name: 'Available', value: (p) => p.AgentsAvailable, symbol: 'circle', z: 3 },
       ]),
     },
   ];
@@ -139,5 +212,5 @@ export function renderReportCharts(data: ReportData): ReportChart[] {
       { name: 'concurrency', title: 'Requests in flight per second (steady stage shaded)', option: concurrencyChart(data) },
     );
   }
-  return specs.map((s) => ({ name: s.name, title: s.title, svg: renderSvg(s.option) }));
+  return specs.map((s) => ({ name: s.name, title: s.title, svg: renderSvg(s.option), ...(s.note ? { note: s.note } : {}) }));
 }

@@ -1,21 +1,9 @@
-import { commonMetricName, describeWarmupExcluded, LlmMetricName, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
+import { commonMetricName, describeWarmupExcluded, formatBytes, LlmMetricName, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
 import { renderReportCharts } from './charts';
+import { errorCausesTable, renderHeadline, renderKeyFigures } from './headline';
+import { count, escapeHtml, fmt, ms, percent, reqPerS, table } from './html-table';
 import { ReportData } from './model';
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
-
-function row(cells: (string | number)[], header = false): string {
-  const tag = header ? 'th' : 'td';
-  return `<tr>${cells.map((c) => `<${tag}>${escapeHtml(String(c))}</${tag}>`).join('')}</tr>`;
-}
-
-function table(headers: string[], rows: (string | number)[][]): string {
-  return `<table>${row(headers, true)}${rows.map((r) => row(r)).join('')}</table>`;
-}
-
-const fmt = (n: number, digits = 2): string => (Number.isInteger(n) ? String(n) : n.toFixed(digits));
 
 const LLM_METRICS: LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'];
 
@@ -66,8 +54,6 @@ function llmModeTables(llm: LlmResult): string {
   return out.join('');
 }
 
-const percent = (rate: number): string => `${fmt(rate * 100, 3)}%`;
-
 /** Placeholder of a figure a step does not carry. */
 const NOT_RECORDED = '-';
 
@@ -117,47 +103,50 @@ export function renderReportHtml(data: ReportData): string {
       ['Success requests', r.SuccessRequests],
       ['Error requests', r.ErrorRequests],
       ['Error rate', percent(r.ErrorRate)],
-      ['QPS', fmt(r.QPS)],
-      ['Avg RT (ms)', fmt(r.AvgRT, 3)],
-      ['Min RT (ms)', fmt(r.MinRT, 3)],
-      ['Max RT (ms)', fmt(r.MaxRT, 3)],
-      ['TP50 (ms)', fmt(r.TP50, 3)],
-      ['TP75 (ms)', fmt(r.TP75, 3)],
-      ['TP90 (ms)', fmt(r.TP90, 3)],
-      ['TP95 (ms)', fmt(r.TP95, 3)],
-      ['TP99 (ms)', fmt(r.TP99, 3)],
-      ['TP99.9 (ms)', fmt(r.TP999, 3)],
-      ['Bytes in', r.BytesIn],
-      ['Bytes out', r.BytesOut],
-      ['Dropped (in-flight cap)', r.Dropped],
-      ['Send lag p99 (ms)', fmt(r.SendLagP99, 3)],
-      ['Duration (s)', r.DurationS],
+      ['QPS', reqPerS(r.QPS)],
+      ['Avg RT', ms(r.AvgRT)],
+      ['Min RT', ms(r.MinRT)],
+      ['Max RT', ms(r.MaxRT)],
+      ['TP50', ms(r.TP50)],
+      ['TP75', ms(r.TP75)],
+      ['TP90', ms(r.TP90)],
+      ['TP95', ms(r.TP95)],
+      ['TP99', ms(r.TP99)],
+      ['TP99.9', ms(r.TP999)],
+      ['Bytes in', formatBytes(r.BytesIn)],
+      ['Bytes out', formatBytes(r.BytesOut)],
+      ['Dropped (in-flight cap)', count(r.Dropped)],
+      ['Send lag p99', ms(r.SendLagP99)],
+      ['Duration', `${Number(r.DurationS.toFixed(1))} s`],
       ...(r.GeneratorLimitedShare !== undefined ? [['Generator-limited seconds', generatorLimitedLine(r.GeneratorLimitedShare, r.GeneratorLimitedSeconds ?? 0)]] : []),
       ...(r.WarmupExcludedS ? [['Start-up left out of the latency figures', describeWarmupExcluded(r.WarmupExcludedS)]] : []),
     ],
   );
-  const codes = table(['Status code', 'Count'], Object.entries(r.StatusCodes).map(([code, count]) => [code, count]));
+  const codes = table(['Status code', 'Count'], Object.entries(r.StatusCodes).map(([code, n]) => [code, count(n)]));
   const distribution = table(['RT interval (ms)', 'Count'], r.RTDistribution.map((b) => [b.Range, b.Count]));
   const capacity = data.Capacity
-    ? `<section id="capacity"><h2>Capacity</h2>${table(['QPS', 'TP99 (ms)', 'Error rate', 'Reason'], [[fmt(data.Capacity.QPS), fmt(data.Capacity.TP99, 3), percent(data.Capacity.ErrorRate), data.Capacity.Reason]])}</section>`
+    ? `<section id="capacity"><h2>Capacity</h2>${table(['QPS', 'TP99 (ms)', 'Error rate', 'Reason'], [[fmt(data.Capacity.QPS), fmt(data.Capacity.TP99, 1), percent(data.Capacity.ErrorRate), data.Capacity.Reason]])}</section>`
     : '';
   const steps = data.Mode === 'scan' || data.Mode === 'auto' ? `<section id="steps"><h2>Steps</h2>${stepsTable(data.Events)}</section>` : '';
   const charts = renderReportCharts(data)
-    .map((c) => `<figure id="chart-${c.name}"><figcaption>${escapeHtml(c.title)}</figcaption>${c.svg}</figure>`)
+    .map((c) => `<figure id="chart-${c.name}"><figcaption>${escapeHtml(c.title)}</figcaption>${c.svg}${c.note ? `<p class="note">${escapeHtml(c.note)}</p>` : ''}</figure>`)
     .join('\n');
   const events = table(['Time', 'Kind', 'Message'], data.Events.map((e) => [e.Time, e.Kind, e.Message]));
   const series = table(
-    ['Elapsed (s)', 'Requests', 'Errors', 'Avg RT', 'TP99', 'Send lag p99', 'Agents', 'Generator'],
-    data.Series.map((p) => [p.Elapsed, p.Requests, p.Errors, fmt(p.RT.Avg, 3), fmt(p.RT.TP99, 3), fmt(p.SendLagP99, 3), `${p.AgentsAvailable}/${p.AgentsDesired}`, p.Generator?.Limited ? 'limited' : '']),
+    ['Elapsed (s)', 'Requests', 'Errors', 'Avg RT (ms)', 'TP99 (ms)', 'Send lag p99 (ms)', 'Agents', 'Generator'],
+    data.Series.map((p) => [p.Elapsed, p.Requests, p.Errors, fmt(p.RT.Avg, 2), fmt(p.RT.TP99, 2), fmt(p.SendLagP99, 2), `${p.AgentsAvailable}/${p.AgentsDesired}`, p.Generator?.Limited ? 'limited' : '']),
   );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.TaskName)} round ${data.RoundId} - eas-bench report</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 24px}th,td{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f3f5f7}pre{background:#f6f8fa;padding:12px}figure{margin:0 0 24px}figcaption{font-weight:600;margin-bottom:4px}</style>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 24px}th,td{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f3f5f7}pre{background:#f6f8fa;padding:12px}figure{margin:0 0 24px;width:100%}figure svg{display:block;width:100%;height:auto}figcaption{font-weight:600;margin-bottom:4px}.note{color:#555;font-size:13px;margin:4px 0 0}
+.verdict{border-left:6px solid #888;padding:4px 16px;margin-bottom:16px;background:#fafbfc}.outcome-passed{border-color:#1a7f37}.outcome-failed,.outcome-no-result{border-color:#c62828}.outcome-no-capacity{border-color:#b7791f}.verdict-text{font-size:18px;font-weight:600}table.headline th{width:12em}
+.figures{display:flex;flex-wrap:wrap;gap:12px}.figure{border:1px solid #ddd;border-radius:4px;padding:8px 14px;min-width:10em}.figure .name{color:#666;font-size:13px}.figure .value{font-size:20px;font-weight:600}</style>
 </head><body>
 <h1>Stress testing report: ${escapeHtml(data.TaskName)} (round ${data.RoundId})</h1>
+${renderHeadline(data)}
+${renderKeyFigures(data)}
 <section id="basic-information"><h2>Basic Information</h2>${basic}</section>
-<section id="configurations"><h2>Stress Testing Configurations</h2><pre>${escapeHtml(JSON.stringify(data.Config, null, 2))}</pre></section>
-<section id="test-result"><h2>Test Result</h2>${result}${codes}</section>
+<section id="test-result"><h2>Test Result</h2>${result}${codes}${errorCausesTable(r)}</section>
 ${data.LLM ? llmSection(data.LLM) : ''}
 ${steps}
 ${capacity}
@@ -165,6 +154,7 @@ ${capacity}
 ${charts}
 <h3>Response time interval distribution</h3>${distribution}<h3>Per second</h3>${series}</section>
 <section id="events"><h2>Events</h2>${events}</section>
+<section id="configurations"><h2>Stress Testing Configurations</h2><pre>${escapeHtml(JSON.stringify(data.Config, null, 2))}</pre></section>
 <footer>Generated ${escapeHtml(data.GeneratedAt)}</footer>
 </body></html>
 `;

@@ -11,8 +11,9 @@ import { isFailureStatus } from './errors';
  *
  * The phrase follows the task's status, not its free-text Message, because
  * the reference prints a fixed phrase per state; the Message (which agent
- * connected, why a round ended) stays in `bench desc`, and a failure's
- * reason is shown as the phrase and again in the error line.
+ * connected, why a round ended) stays in `bench desc`. A failure's phrase
+ * is its reason, used to notice the change; it is never printed as an
+ * `[OK]` line (poll.ts): the command ends on its `[ERROR]` line instead.
  */
 
 /** Statuses during which the round still sends: the reference says Running until its agents have stopped. */

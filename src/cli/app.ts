@@ -59,16 +59,24 @@ function register<A extends GlobalArgs>(y: Argv<GlobalArgs>, spec: CommandSpec<A
 }
 
 /** Prints the one error line (and the RequestId / JSON around it); returns the exit code. */
+/** What to do about an error whose cure is the user's, added to its line. */
+function hintFor(err: BenchError): string {
+  // the controller refused the key: the config file's access id, key or endpoint is not the controller's
+  if (err.code === 'Unauthorized') return '; check the access id, key and endpoint with: eascmd config';
+  return '';
+}
+
 export function reportError(err: unknown, out: Lines, json: boolean, debug: boolean): number {
   const bench = err instanceof BenchError ? err : new BenchError('InternalError', err instanceof Error ? err.message : String(err));
   const label = bench instanceof CliError ? bench.label : bench.code;
+  const message = bench.message + hintFor(bench);
   const requestId = bench instanceof ApiError ? bench.requestId : undefined;
   if (json && !out.jsonWritten) {
-    out.json({ ...(requestId ? { RequestId: requestId } : {}), Code: label, Message: bench.message, ...(bench.field ? { Field: bench.field } : {}) });
+    out.json({ ...(requestId ? { RequestId: requestId } : {}), Code: label, Message: message, ...(bench.field ? { Field: bench.field } : {}) });
   } else if (!json) {
     out.requestId(requestId);
   }
-  out.error(label, bench.message);
+  out.error(label, message);
   // Stack traces are for developers only.
   if (debug && err instanceof Error && err.stack) out.note(err.stack);
   return bench instanceof CliError ? bench.exitCode : EXIT_FAILED;
@@ -89,7 +97,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('endpoint', { type: 'string', requiresArg: true, global: true, describe: 'Controller URL for this call (overrides the config file)' })
     .option('json', { type: 'boolean', default: false, global: true, describe: "Print the controller's JSON response instead of lines" })
     .option('yes', { alias: 'y', type: 'boolean', default: false, global: true, describe: 'Answer yes to confirmation prompts' })
-    .option('verbose', { type: 'boolean', default: false, global: true, describe: 'Also print the [RequestId] lines the reference shows only for create, ls and update' });
+    .option('verbose', { type: 'boolean', default: false, global: true, describe: 'Also print the [RequestId] line of every command (without it only create, ls and update print one)' });
 
   register(root, configCommand, io, select)
     .command('controller', 'The local controller eascmd started in the background: status, stop, logs', (ctl: Argv<GlobalArgs>) =>

@@ -1,4 +1,4 @@
-import { AgentView, TaskDetail, ThresholdResult } from '../contract';
+import { AgentView, errorClassLines, formatErrorClassLine, TaskDetail, ThresholdResult } from '../contract';
 import { formatCapacity, formatMs, formatNumber, formatRate } from '../output/format';
 import { renderDescConfig } from '../output/desc-config';
 import { renderKeyValueTable } from '../output/table';
@@ -24,6 +24,9 @@ export function descRows(task: TaskDetail): [string, string][] {
   if (task.CurrentQPS !== undefined) rows.push(['CurrentQPS', formatNumber(task.CurrentQPS)]);
   if (task.TP99 !== undefined) rows.push(['TP99', formatMs(task.TP99)]);
   if (task.ErrorRate !== undefined) rows.push(['ErrorRate', formatRate(task.ErrorRate)]);
+  // why requests failed (SPEC 7): `599 connection refused: 96,704 (100.00%)`, one line a class
+  const causes = errorClassLines(task.Result?.ErrorClasses, task.Result?.TotalRequests ?? 0);
+  if (causes.length > 0) rows.push(['ErrorCauses', causes.map(formatErrorClassLine).join('\n')]);
   if (task.Capacity) rows.push(['Capacity', formatCapacity(task.Capacity)]);
   const thresholds = task.Verdict?.Thresholds ?? [];
   if (thresholds.length > 0) rows.push(['Thresholds', thresholds.map(thresholdLine).join('\n')]);

@@ -41,12 +41,12 @@ export function waitTimeoutError(message: string, taskName: string): CliError {
   return new CliError('Timeout', 'TaskConflict', message, 1, taskName);
 }
 
-/** CTRL+C during a wait: the task keeps running; 130 is the shell's code for SIGINT. */
+/** CTRL+C while following a task: it keeps running, and the line says how to follow or stop it; 130 is the shell's code for SIGINT. */
 export function interruptedError(taskName: string): CliError {
   return new CliError(
     'Interrupted',
     'Cancelled',
-    `stopped waiting; benchmark task ${taskName} keeps running (see it with: eascmd bench desc ${taskName})`,
+    `stopped following; benchmark task ${taskName} keeps running. Follow it with: eascmd bench visualize ${taskName} (or eascmd bench desc ${taskName}); stop it with: eascmd bench stop ${taskName}`,
     130,
     taskName,
   );

@@ -3,6 +3,7 @@ import { isFinalStatus } from '../contract';
 import { runStatsview } from '../statsview';
 import { CliContext } from './context';
 import { isFailureStatus, taskStatusError } from './errors';
+import { watchInterrupt } from './interrupt';
 import { pollTask } from './poll';
 import { waitForEnd } from './wait';
 
@@ -25,11 +26,19 @@ export interface FollowFlags {
  * the exit code the round's verdict gives.
  */
 export async function followStarted(ctx: CliContext, conn: Connection, taskName: string, flags: FollowFlags): Promise<number | undefined> {
-  const task = await pollTask(ctx, conn, taskName, {
-    done: (t) => t.Status === 'Running' || isFinalStatus(t.Status),
-    agentLines: !ctx.json,
-    goal: 'to Running',
-  });
+  // CTRL+C before Running: the task keeps starting; the line says how to follow or stop it (exit 130)
+  const interrupt = watchInterrupt(taskName);
+  let task;
+  try {
+    task = await pollTask(ctx, conn, taskName, {
+      done: (t) => t.Status === 'Running' || isFinalStatus(t.Status),
+      agentLines: !ctx.json,
+      goal: 'to Running',
+      interrupt: interrupt.promise,
+    });
+  } finally {
+    interrupt.dispose();
+  }
   if (isFailureStatus(task.Status)) {
     // --json scripts still get the task's final state on stdout.
     if (ctx.json && flags.wait) ctx.out.json(task);

@@ -3,7 +3,7 @@ import { ApiError } from '../api/errors';
 import { BenchError, GetTaskResponse } from '../contract';
 import { agentLine, agentPhrase } from './agent-line';
 import { CliContext } from './context';
-import { waitTimeoutError } from './errors';
+import { isFailureStatus, waitTimeoutError } from './errors';
 
 /**
  * Polling GET task towards a goal: shared by create/start (to Running),
@@ -17,6 +17,8 @@ export interface PollOptions {
   agentLines: boolean;
   /** For the timeout message: "did not get <goal>", e.g. "to Running". */
   goal: string;
+  /** Ends the polling when it rejects (CTRL+C: see interrupt.ts). */
+  interrupt?: Promise<never>;
 }
 
 /**
@@ -45,11 +47,14 @@ export async function pollTask(ctx: CliContext, conn: Connection, taskName: stri
   let lastState = '';
   let deadline = Date.now() + ctx.timing.statusTimeoutMs;
   for (;;) {
-    const task = await getTaskPatiently(ctx, conn, taskName);
+    const reading = getTaskPatiently(ctx, conn, taskName);
+    const task = await (options.interrupt ? Promise.race([reading, options.interrupt]) : reading);
     // One line per state, as the reference prints them; agents coming up
-    // one by one show in `bench desc` (and the timeout message below).
+    // one by one show in `bench desc` (and the timeout message below). A
+    // failure is never an [OK] line: the command ends on it with its
+    // `[ERROR] <Status>: <reason>` line instead.
     const phrase = agentPhrase(task.Status, task.Message);
-    if (options.agentLines && phrase !== lastPhrase) ctx.out.ok(agentLine(task));
+    if (options.agentLines && phrase !== lastPhrase && !isFailureStatus(task.Status)) ctx.out.ok(agentLine(task));
     lastPhrase = phrase;
     const state = `${task.Status}|${task.AvailableAgent}/${task.DesiredAgent}|${task.Message}`;
     if (state !== lastState) deadline = Date.now() + ctx.timing.statusTimeoutMs;
@@ -62,7 +67,7 @@ export async function pollTask(ctx: CliContext, conn: Connection, taskName: stri
         taskName,
       );
     }
-    await ctx.sleep(ctx.timing.pollIntervalMs);
+    await (options.interrupt ? Promise.race([ctx.sleep(ctx.timing.pollIntervalMs), options.interrupt]) : ctx.sleep(ctx.timing.pollIntervalMs));
   }
 }
 

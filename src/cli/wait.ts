@@ -4,7 +4,8 @@ import { exitCodeForVerdict, GetTaskResponse, ReportResponse, isFinalStatus } fr
 import { createProgress } from '../output/progress';
 import { renderSummary } from '../output/summary';
 import { CliContext } from './context';
-import { interruptedError, taskStatusError } from './errors';
+import { taskStatusError } from './errors';
+import { watchInterrupt } from './interrupt';
 import { getTaskPatiently } from './poll';
 
 /**
@@ -12,24 +13,6 @@ import { getTaskPatiently } from './poll';
  * then print the summary and the report URL. CTRL+C only stops the waiting;
  * the task keeps running on the controller.
  */
-
-interface Interrupt {
-  /** Rejects with an interruptedError on SIGINT. */
-  promise: Promise<never>;
-  dispose(): void;
-}
-
-function watchInterrupt(taskName: string): Interrupt {
-  let onSigint: () => void = () => undefined;
-  const promise = new Promise<never>((_, reject) => {
-    onSigint = () => reject(interruptedError(taskName));
-  });
-  // Nobody may be awaiting it at the moment the signal comes.
-  promise.catch(() => undefined);
-  // A listener replaces Node's default (exit at once), so we can restore the terminal.
-  process.once('SIGINT', onSigint);
-  return { promise, dispose: () => process.removeListener('SIGINT', onSigint) };
-}
 
 /** The round's report, allowing the controller a moment to publish it after Stopped. */
 async function reportWhenReady(ctx: CliContext, conn: Connection, taskName: string, timeoutMs: number): Promise<ReportResponse> {

@@ -1,5 +1,7 @@
 import { AGENT_LIMITS, isHistogram } from './agent-limits';
 import { describeType, isCount, isName, isNonNegative, isObject, isStringArray, isText, parseJson } from './field-checks';
+import { checkErrorClasses } from './error-classes';
+import type { ErrorClassCounts } from './verdict';
 import { checkLlmRecord, checkLlmSecond, isLlmLoad, isLlmWork, type LlmLoad, type LlmRequestRecord, type LlmSecondFrame, type LlmWork } from './llm-protocol';
 
 /**
@@ -92,6 +94,8 @@ export interface AgentStatsFrame {
   /** Requests sent in this second. */
   sent: number;
   statusCodes: Record<string, number>;
+  /** Failed requests of the second by cause class (SPEC 7); absent from agents that do not name causes. */
+  errorClasses?: ErrorClassCounts;
   bytesIn: number;
   bytesOut: number;
   /** Scheduled sends refused because the in-flight cap was reached. */
@@ -181,6 +185,8 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
   if (!isHistogram(value.lagHistogram)) return 'frame.lagHistogram must be a base64 histogram';
   const statusCodes = checkStatusCodes(value.statusCodes);
   if (typeof statusCodes === 'string') return `frame.${statusCodes}`;
+  const errorClasses = checkErrorClasses(value.errorClasses);
+  if (typeof errorClasses === 'string') return `frame.${errorClasses}`;
   const generator = checkGeneratorHealth(value.generator);
   if (typeof generator === 'string') return `frame.${generator}`;
   let llmRecords: LlmRequestRecord[] | undefined;
@@ -205,6 +211,7 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
     requests: counts.requests,
     sent: counts.sent,
     statusCodes,
+    ...(errorClasses ? { errorClasses } : {}),
     bytesIn: counts.bytesIn,
     bytesOut: counts.bytesOut,
     dropped: counts.dropped,

@@ -135,7 +135,8 @@ export function checkRule(rule: Rule, value: unknown, path: string, errors: Fiel
         const sub = rule.fields[key];
         const subPath = path ? `${path}.${key}` : key;
         if (!Object.prototype.hasOwnProperty.call(rule.fields, key) || !sub) {
-          errors.push({ field: subPath, message: 'unknown field' });
+          const near = nearestField(key, Object.keys(rule.fields));
+          errors.push({ field: subPath, message: near === undefined ? 'unknown field' : `unknown field; did you mean ${path ? `${path}.${near}` : near}?` });
           continue;
         }
         if (value[key] === undefined) continue;
@@ -147,6 +148,38 @@ export function checkRule(rule: Rule, value: unknown, path: string, errors: Fiel
       return;
     }
   }
+}
+
+/**
+ * The known field a misspelt one most likely meant: the same name in another
+ * case (`maxqps` for `maxQPS`), else the nearest within two edits. None when
+ * nothing is that close: a guess far off helps nobody.
+ */
+export function nearestField(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const sameCase = known.find((k) => k.toLowerCase() === lower);
+  if (sameCase !== undefined) return sameCase;
+  let best: string | undefined;
+  let bestDistance = Math.min(3, Math.ceil(name.length / 3) + 1);
+  for (const k of known) {
+    const d = editDistance(lower, k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance, two rows at a time (names are short). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 /** Within a float's error of a whole number of steps (0.3 is not exactly 3 * 0.1). */

@@ -1,3 +1,4 @@
+import { jsonErrorAtLine } from './task';
 /**
  * The service registry file (SPEC 4.1), shared by the controller, which
  * reads it to resolve `service.serviceName`, and the CLI, whose
@@ -37,7 +38,7 @@ export function parseServicesFile(text: string): ServicesFile {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`not valid JSON: ${(err as Error).message}`);
+    throw new Error(`not valid JSON: ${jsonErrorAtLine(text, (err as Error).message)}`);
   }
   const list = typeof parsed === 'object' && parsed !== null ? (parsed as { services?: unknown }).services : undefined;
   if (!Array.isArray(list)) throw new Error('expected {"services":[{"name":...,"url":...,"token":...}]}');

@@ -394,13 +394,28 @@ export function assertValidTask(input: unknown): TaskSpec {
   return result.task;
 }
 
-/** Parses JSON text of a task, reporting syntax errors with their position. */
+/** Parses JSON text of a task, reporting a syntax error at its line and column (where an editor shows it). */
 export function parseTaskJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new InvalidFieldError([{ field: '', message: `not valid JSON: ${(err as Error).message}` }]);
+    throw new InvalidFieldError([{ field: '', message: `not valid JSON: ${jsonErrorAtLine(text, (err as Error).message)}` }]);
   }
+}
+
+/**
+ * JSON.parse's message with its character position (`... in JSON at position
+ * 14`) as line and column, both from 1; a message without one (`Unexpected
+ * end of JSON input`) is at the end of the text.
+ */
+export function jsonErrorAtLine(text: string, message: string): string {
+  const at = /\s*(?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
+  const offset = at ? Math.min(Number(at[1]), text.length) : text.length;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - (before.lastIndexOf('\n') + 1) + 1;
+  const reason = at ? message.slice(0, at.index) + message.slice(at.index + at[0].length) : message;
+  return `${reason.trim()} at line ${line}, column ${column}`;
 }
 
 export function resolveOptional(task: TaskSpec): ResolvedOptional {

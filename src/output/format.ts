@@ -18,18 +18,8 @@ export function formatRate(fraction: number): string {
   return `${(fraction * 100).toFixed(2)}%`;
 }
 
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** `12.3 MiB` (bytes under 1 KiB stay exact). */
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
-}
+/** `12.3 MiB`: shared with the report, so it lives in the contract. */
+export { formatBytes } from '../contract';
 
 /** `1450 QPS, TP99 182 ms, error rate 0.02% (maxRT)`. */
 export function formatCapacity(capacity: Capacity): string {

@@ -1,4 +1,4 @@
-import { Capacity, describeWarmupExcluded, LlmMetricName, LlmResult, LlmStatistic, RoundResult, ThresholdResult, commonMetricName, statisticColumns } from '../contract';
+import { Capacity, describeWarmupExcluded, errorClassLines, formatErrorClassLine, LlmMetricName, LlmResult, LlmStatistic, RoundResult, ThresholdResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
 import { llmModeSummary } from './llm-mode-summary';
@@ -76,6 +76,13 @@ export function thresholdsTable(thresholds: readonly ThresholdResult[] | undefin
     thresholds.map((t): Cell[] => [t.Metric, t.Expr, t.Value === null ? '-' : formatNumber(t.Value, 4), `${t.Passed ? 'held' : 'FAILED'}${t.AbortOnFail ? ' (abortOnFail)' : ''}`]),
     { align: [undefined, undefined, 'right', undefined] },
   );
+}
+
+/** Why requests failed (SPEC 7), one line a class: `599 connection refused: 96,704 (100.00%)`. */
+function errorCauses(result: RoundResult): string | undefined {
+  const lines = errorClassLines(result.ErrorClasses, result.TotalRequests);
+  if (lines.length === 0) return undefined;
+  return ['Failed requests by cause:', ...lines.map((line) => `  ${formatErrorClassLine(line)}`)].join('\n');
 }
 
 function rtDistributionTable(result: RoundResult): string | undefined {
@@ -179,6 +186,8 @@ export function renderSummary(input: SummaryInput): string {
     out.push(keyValue(resultRows(input.Result, input.Capacity)));
     const codes = statusCodeTable(input.Result);
     if (codes) out.push(codes);
+    const causes = errorCauses(input.Result);
+    if (causes) out.push(causes);
     const distribution = rtDistributionTable(input.Result);
     if (distribution) out.push(distribution);
     const thresholds = thresholdsTable(input.Result.Thresholds);

@@ -186,7 +186,11 @@ export function statsviewMain(): void {
           : `${(r.GeneratorLimitedShare * 100).toFixed(1)}% of seconds: their latency is the generator's, not the service's` +
             (r.WarmupExcludedS ? `; the first ${r.WarmupExcludedS} s (start-up) left out of RT and send lag` : ''),
     );
+    // the round's verdict in the controller's words, the same line --wait ends with
+    text('task-verdict', task.Verdict?.Text ?? '-');
+    text('task-errors', errorCauses(task));
     text('task-message', task.Message);
+    renderReportLink(task.ReportUrl);
     // where each agent runs (with pool agents, the hosts of the fleet); the page script imports nothing, so it formats here
     const agents = (task.Agents ?? []).map((a) => `${a.AgentId} ${a.State}${a.Host ? ` on ${a.Host}` : ''}${a.Address && a.Address !== a.Host ? ` (${a.Address})` : ''}`);
     text('task-agents', agents.length ? agents.join(', ') : '-');
@@ -207,6 +211,42 @@ export function statsviewMain(): void {
       list.append(li);
     }
     document.title = `${task.TaskName} - ${task.Status} - statsview`;
+  };
+
+  /**
+   * Failed requests by cause, `599 connection refused: 96,704 (100.00%)` a
+   * line, as desc and the summary print them (formatErrorClassLine in the
+   * contract; the page script imports nothing, so it formats here).
+   */
+  const errorCauses = (t: TaskDetail): string => {
+    const r = t.Result;
+    const entries = Object.entries(r?.ErrorClasses ?? {}).filter(([, n]) => (n ?? 0) > 0) as [string, number][];
+    if (!r || entries.length === 0) return r && r.ErrorRequests > 0 ? `${r.ErrorRequests.toLocaleString('en-US')} (causes not recorded)` : '-';
+    return entries
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => {
+        const status = name === 'http status' ? '' : name === 'timeout' ? '512 ' : '599 ';
+        return `${status}${name}: ${n.toLocaleString('en-US')} (${((n / Math.max(1, r.TotalRequests)) * 100).toFixed(2)}%)`;
+      })
+      .join('\n');
+  };
+
+  /** The report once the controller has written it: a link, opened in a new tab. */
+  const renderReportLink = (url: string | undefined): void => {
+    const cell = byId('task-report');
+    const current = cell.querySelector('a');
+    if (!url) {
+      if (current || cell.textContent !== '-') cell.replaceChildren('-');
+      return;
+    }
+    if (current?.href === url) return;
+    const a = document.createElement('a');
+    a.id = 'report-link';
+    a.href = url;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    a.textContent = 'open the report';
+    cell.replaceChildren(a);
   };
 
   const chartFor = (spec: ChartSpec): EChartsInstance => {
@@ -262,7 +302,7 @@ export function statsviewMain(): void {
     renderHeader();
     renderCharts();
     if (task && finalStatuses.includes(task.Status)) {
-      banner(`The task has ended (${task.Status}): these are its final figures. The summary was printed in the terminal.`, 'info');
+      banner(`The task has ended (${task.Status}): these are its final figures. The summary was printed in the terminal${task.ReportUrl ? '; the report is linked above' : ''}.`, 'info');
     }
   };
 

@@ -40,6 +40,8 @@ export function pageHtml(): string {
     dt { color: #6b7a8c; }
     dd { margin: 0; font-variant-numeric: tabular-nums; }
     .status { font-weight: 600; }
+    #task-verdict { font-weight: 600; }
+    #task-errors { white-space: pre-line; }
     .status-Running, .status-Updating { color: #1a7f37; }
     .status-Stopped { color: #0b5cad; }
     .status-Terminated, .status-Error, .status-CreateFailed, .status-UpdateFailed { color: #c62828; }
@@ -64,11 +66,14 @@ export function pageHtml(): string {
       <dl>
         <dt>Mode</dt><dd id="task-mode">-</dd>
         <dt>Status</dt><dd><span id="task-status" class="status">-</span></dd>
+        <dt>Verdict</dt><dd id="task-verdict">-</dd>
         <dt>Elapsed / duration</dt><dd id="task-elapsed">-</dd>
         <dt>Current target</dt><dd id="task-target">-</dd>
         <dt>Capacity</dt><dd id="task-capacity">-</dd>
         <dt>Generator-limited</dt><dd id="task-generator">-</dd>
+        <dt>Failed requests</dt><dd id="task-errors">-</dd>
         <dt>Message</dt><dd id="task-message">-</dd>
+        <dt>Report</dt><dd id="task-report">-</dd>
         <dt>Agents</dt><dd id="task-agents">-</dd>
       </dl>
     </div>

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { roundTo, type LlmRecordTags, type LlmRequestRecord, type LlmTokenSource } from '../../../src/contract';
+import { CAUSE, causeOfError } from '../error-cause';
 import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
@@ -153,6 +154,8 @@ export interface LlmResultSink extends ResultSink {
 interface LlmOutcome {
   record: Omit<LlmRequestRecord, 'agent' | 'seq'>;
   bytesIn: number;
+  /** Why it failed (a CAUSE, SPEC 7); CAUSE.none when it succeeded or the service answered with its own error status. */
+  cause: number;
   /** The generated text (a session's next turn carries it as the assistant's message). */
   answer: string;
 }
@@ -229,7 +232,7 @@ export class LlmClient implements Sender {
           }
           const endMs = performance.now();
           const { record } = outcome;
-          this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn);
+          this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn, outcome.cause);
           this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record });
           prepared.onAnswer?.(record.success ? outcome.answer : null);
           return record.status;
@@ -292,6 +295,13 @@ export class LlmClient implements Sender {
     let status = 0;
     let bytesIn = 0;
     let errorText: string | null = null;
+    /**
+     * Why the request failed (SPEC 7). A non-200 answer or an SSE error event
+     * is the service's own error, `http status` (CAUSE.none); a failure on
+     * the wire is classed from its code. A limit of the answer's size belongs
+     * here too: set `cause = CAUSE.tooLarge` where the body is refused.
+     */
+    let cause: number = CAUSE.none;
     try {
       const res = await pool.request({ path: this.path, method: 'POST', headers: this.headers, body: prepared.body, signal: controller.signal });
       status = res.statusCode;
@@ -310,6 +320,8 @@ export class LlmClient implements Sender {
       }
     } catch (err) {
       if (controller.signal.aborted && !timedOut) return null; // cancelled at stop: not recorded
+      // a stream that breaks after its 200 head is an incomplete stream, whatever broke it
+      cause = timedOut ? CAUSE.timeout : status === 200 ? CAUSE.incompleteStream : causeOfError(err as Error, status > 0);
       status = timedOut ? STATUS_TIMEOUT : STATUS_CONNECTION_FAILED;
       errorText = timedOut ? `timed out after ${this.options.timeoutMs} ms` : (err as Error).message;
     } finally {
@@ -318,6 +330,7 @@ export class LlmClient implements Sender {
     }
     const endPerf = performance.now();
     if (timeline.error !== null) {
+      cause = CAUSE.none;
       status = timeline.errorStatus ?? STATUS_STREAM_ERROR;
       // the service writes this text: bounded like any other error text
       errorText = timeline.error.slice(0, MAX_ERROR_TEXT);
@@ -340,6 +353,6 @@ export class LlmClient implements Sender {
       ...(errorText !== null ? { error: errorText } : {}),
       ...(Object.keys(tags).length > 0 ? { tags } : {}),
     };
-    return { record, bytesIn, answer: timeline.chunkTexts.join('') };
+    return { record, bytesIn, cause, answer: timeline.chunkTexts.join('') };
   }
 }

@@ -1,4 +1,5 @@
 import { connect, Socket } from 'node:net';
+import { causeOfErrorCode, CAUSE } from '../error-cause';
 import { ResponseParser } from './response-parser';
 
 /** Where every raw connection's reads land (see the constructor); an answer longer than this comes in several reads. */
@@ -8,8 +9,8 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 export interface ConnectionEvents<Carried> {
   /** The response to the request in flight is complete; `reusable` when the connection stays open for another. */
   onResponse(connection: RawConnection<Carried>, status: number, bytesIn: number, reusable: boolean): void;
-  /** The request in flight failed on the wire (refused, reset, closed early, malformed answer); the connection is gone. */
-  onFailure(connection: RawConnection<Carried>, reason: string): void;
+  /** The request in flight failed on the wire (refused, reset, closed early, malformed answer: `cause`, a CAUSE); the connection is gone. */
+  onFailure(connection: RawConnection<Carried>, reason: string, cause: number): void;
   /** The connection closed with no request in flight (the service dropped an idle keep-alive connection). */
   onIdleClose(connection: RawConnection<Carried>): void;
 }
@@ -29,6 +30,8 @@ export class RawConnection<Carried> {
   carried: Carried | null = null;
   private gone = false;
   private error: string | null = null;
+  /** The class of the socket's error (CAUSE), read when the connection closes with a request on it. */
+  private errorCause: number = CAUSE.other;
   private connected = false;
 
   constructor(host: string, port: number, connectTimeoutMs: number, private readonly events: ConnectionEvents<Carried>) {
@@ -38,7 +41,7 @@ export class RawConnection<Carried> {
         if (close) this.destroy();
         this.events.onResponse(this, status, bytesIn, !close);
       },
-      onError: (reason) => this.failed(reason),
+      onError: (reason, cause) => this.failed(reason, cause),
     });
     this.socket = connect({
       host,
@@ -59,9 +62,10 @@ export class RawConnection<Carried> {
       this.connected = true;
       this.socket.setTimeout(0);
     });
-    this.socket.on('timeout', () => this.socket.destroy(new Error('connect timed out')));
-    this.socket.on('error', (err) => {
+    this.socket.on('timeout', () => this.socket.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })));
+    this.socket.on('error', (err: Error & { code?: string }) => {
       this.error = err.message;
+      this.errorCause = causeOfErrorCode(err.code, this.parser.answering);
     });
     this.socket.on('close', () => this.closed());
   }
@@ -103,10 +107,10 @@ export class RawConnection<Carried> {
     this.socket.destroy();
   }
 
-  private failed(reason: string): void {
+  private failed(reason: string, cause: number): void {
     if (this.gone) return;
     this.destroy();
-    this.events.onFailure(this, reason);
+    this.events.onFailure(this, reason, cause);
   }
 
   private closed(): void {
@@ -114,7 +118,10 @@ export class RawConnection<Carried> {
     // a body that runs to the connection's end completes here; a cut one fails
     if (this.busy && this.error === null) this.parser.end();
     if (this.gone) return;
-    if (this.busy) this.failed(this.error ?? 'connection closed');
+    if (this.busy) {
+      if (this.error !== null) this.failed(this.error, this.errorCause);
+      else this.failed('connection closed', this.parser.answering ? CAUSE.cut : CAUSE.reset);
+    }
     else {
       this.gone = true;
       this.events.onIdleClose(this);

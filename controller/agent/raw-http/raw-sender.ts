@@ -1,4 +1,5 @@
 import type { RequestTemplate } from '../../../src/contract';
+import { CAUSE } from '../error-cause';
 import { AbandonReason, ResultSink, SenderCore, SentRequest, STATUS_CONNECTION_FAILED } from '../sender-core';
 import { ConnectionEvents, RawConnection } from './raw-connection';
 import { encodeRequests } from './request-encoder';
@@ -32,17 +33,17 @@ export class RawHttpSender extends SenderCore<RawConnection<RawRequest>, Buffer,
     const request = this.takeCarried(connection);
     if (reusable) this.release(connection);
     else this.replace(connection);
-    if (request) this.record(request, status, bytesIn);
+    if (request) this.record(request, status, bytesIn, CAUSE.none);
   }
 
-  onFailure(connection: RawConnection<RawRequest>, _reason: string): void {
+  onFailure(connection: RawConnection<RawRequest>, _reason: string, cause: number): void {
     const request = this.takeCarried(connection);
     if (!request) {
       this.onIdleClose(connection); // bytes on an idle connection: it is dropped from the idle ones
       return;
     }
     this.replace(connection);
-    this.record(request, STATUS_CONNECTION_FAILED, 0);
+    this.record(request, STATUS_CONNECTION_FAILED, 0, cause);
   }
 
   onIdleClose(connection: RawConnection<RawRequest>): void {

@@ -1,3 +1,4 @@
+import { CAUSE } from '../error-cause';
 /** A response head longer than this is refused (a service sending one is broken). */
 const MAX_HEAD_BYTES = 64 * 1024;
 /** A chunk-size or trailer line longer than this is refused. */
@@ -63,8 +64,8 @@ function digitsValue(data: Buffer, from: number, to: number): number {
 export interface ResponseHandlers {
   /** The final response is complete; `close` when the connection cannot carry another request. */
   onComplete(status: number, bytesIn: number, close: boolean): void;
-  /** The bytes are not HTTP/1.x, or the connection ended mid-response. */
-  onError(reason: string): void;
+  /** The bytes are not HTTP/1.x (`cause` CAUSE.protocol), or the connection ended before or during the response (reset, cut). */
+  onError(reason: string, cause: number): void;
 }
 
 const enum State {
@@ -112,6 +113,11 @@ export class ResponseParser {
 
   get idle(): boolean {
     return this.state === State.Idle;
+  }
+
+  /** Part of the answer has arrived: a connection that ends now cuts the response (rather than dropping the request). */
+  get answering(): boolean {
+    return this.state !== State.Idle && this.state !== State.Failed && (this.state !== State.Head || this.bytesIn > 0 || this.pending !== null);
   }
 
   /**
@@ -173,7 +179,8 @@ export class ResponseParser {
       this.close = true;
       this.complete();
     } else if (this.state !== State.Idle && this.state !== State.Failed) {
-      this.fail(this.state === State.Head && this.bytesIn === 0 && this.pending === null ? 'connection closed before a response' : 'connection closed mid-response');
+      if (this.answering) this.fail('connection closed mid-response', CAUSE.cut);
+      else this.fail('connection closed before a response', CAUSE.reset);
     }
   }
 
@@ -310,9 +317,9 @@ export class ResponseParser {
     this.handlers.onComplete(this.status, this.bytesIn, this.close);
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, cause: number = CAUSE.protocol): void {
     this.state = State.Failed;
     this.pending = null;
-    this.handlers.onError(reason);
+    this.handlers.onError(reason, cause);
   }
 }
