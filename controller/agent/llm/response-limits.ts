@@ -19,7 +19,13 @@ export const MAX_EVENT_BYTES = 4 * 1024 * 1024;
  */
 export const AGENT_HELD_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** What a kept chunk costs beside its text (its time, its string and array slots). */
-export const CHUNK_OVERHEAD_BYTES = 32;
+export const CHUNK_OVERHEAD_BYTES = 48;
+/**
+ * What a kept piece costs beside its bytes: a data line is a string and a
+ * slice of its line (an endless run of short `data:` lines held twice their
+ * bytes before this was counted), a pending piece a Buffer.
+ */
+export const PIECE_OVERHEAD_BYTES = 96;
 
 /** Why a response was cut: the cause class the request is counted under. */
 export const RESPONSE_TOO_LARGE: ErrorClass = 'response too large';

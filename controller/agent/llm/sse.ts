@@ -1,4 +1,4 @@
-import { ResponseTooLargeError } from './response-limits';
+import { PIECE_OVERHEAD_BYTES, ResponseTooLargeError } from './response-limits';
 
 /** One server-sent event: its `event` field (default "message") and its data lines joined by "\n". */
 export interface SseEvent {
@@ -33,7 +33,7 @@ export class SseParser {
 
   constructor(private readonly maxEventBytes = Number.POSITIVE_INFINITY) {}
 
-  /** Bytes kept until their line or event ends. */
+  /** Bytes kept until their line or event ends, with what each kept piece costs beside its bytes. */
   get heldBytes(): number {
     return this.pendingBytes + this.dataBytes;
   }
@@ -69,7 +69,7 @@ export class SseParser {
 
   private keep(bytes: Buffer): void {
     this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
+    this.pendingBytes += bytes.length + PIECE_OVERHEAD_BYTES;
     if (this.pendingBytes + this.dataBytes > this.maxEventBytes) {
       this.pending = [];
       this.pendingBytes = 0;
@@ -101,7 +101,7 @@ export class SseParser {
     if (value.charCodeAt(0) === 0x20) value = value.slice(1);
     if (field === 'data') {
       this.dataLines.push(value);
-      this.dataBytes += bytes.length;
+      this.dataBytes += bytes.length + PIECE_OVERHEAD_BYTES;
       this.hasData = true;
     } else if (field === 'event') {
       this.eventName = value;
