@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { AGENT_LIMITS, parseAgentMessage, type AgentAssignment, type LlmLoad } from '../../src/contract';
 import { AgentSession, FakeController, startFakeController } from '../helpers/fake-controller';
 import { HOSTILE_BEHAVIOURS, HostileBehaviour, HostileService, startHostileService } from '../helpers/hostile-service';
+import { createAndWait, llmRecords, writeLlmTask } from '../helpers/llm';
+import { killAllStarted, startController, tempDir } from '../helpers/processes';
 
 /**
  * A misbehaving service under test against a real agent process (the other
@@ -126,4 +128,30 @@ describe('a hostile service against a real agent', () => {
     expect(records.length).toBeGreaterThan(0);
     expect(records.every((r) => r.status === 500 && r.error === 'response too large: a response body over 67108864 bytes')).toBe(true);
   }, 60_000);
+});
+
+describe('a hostile service against a real controller and its agent', () => {
+  test('bad usage and records larger than a frame: every answer recorded, no agent lost, a Result', async () => {
+    const behaviours: HostileBehaviour[] = ['bad-usage', 'huge-answer', 'normal', 'huge-answer', 'status-000', 'huge-answer'];
+    const service = await startHostileService((n) => behaviours[n % behaviours.length]);
+    const controller = await startController();
+    try {
+      const t = await createAndWait(controller, writeLlmTask(tempDir('hostile'), service.url, { testMode: 'concurrency', concurrency: 4 }));
+      expect(t.Status).toBe('Stopped');
+      expect(t.Result?.TotalRequests).toBe(100);
+      // the agent was never refused nor replaced
+      expect(t.Events?.filter((e) => e.Kind === 'agent-lost')).toEqual([]);
+      expect(t.Events?.some((e) => /the service sent usage\.\w+ .*not a token count/.test(e.Message))).toBe(true);
+      const records = (await llmRecords(controller, t.TaskName)).Records;
+      expect(records).toHaveLength(100);
+      const huge = records.filter((r) => r.itlLeftOut !== undefined);
+      expect(huge.length).toBeGreaterThan(40);
+      for (const r of huge) expect(r.itlMs.length + (r.itlLeftOut ?? 0)).toBeGreaterThan(900_000);
+      expect(records.filter((r) => r.status === 599 && !r.success)).toHaveLength(16);
+    } finally {
+      await controller.stop();
+      await service.close();
+      killAllStarted();
+    }
+  }, 120_000);
 });
