@@ -336,7 +336,7 @@ export class LlmClient implements Sender {
     }
     if (outcome.errorClass !== undefined && !this.saidTooLarge) {
       this.saidTooLarge = true;
-      this.log('warn', `a response was cut: ${outcome.record.error ?? outcome.errorClass}; such requests fail (llm.maxResponseBytes)`);
+      this.log('warn', `a response was cut: ${outcome.record.error ?? outcome.errorClass}; such requests fail (docs/llm.md, "Response limits")`);
     }
   }
 
