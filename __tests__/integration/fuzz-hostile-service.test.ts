@@ -142,6 +142,7 @@ describe('a hostile service against a real controller and its agent', () => {
       // the agent was never refused nor replaced
       expect(t.Events?.filter((e) => e.Kind === 'agent-lost')).toEqual([]);
       expect(t.Events?.some((e) => /the service sent usage\.\w+ .*not a token count/.test(e.Message))).toBe(true);
+      expect(t.Events?.some((e) => /token gaps: a record keeps 262144/.test(e.Message))).toBe(true);
       const records = (await llmRecords(controller, t.TaskName)).Records;
       expect(records).toHaveLength(100);
       const huge = records.filter((r) => r.itlLeftOut !== undefined);

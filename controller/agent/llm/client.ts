@@ -254,6 +254,7 @@ export class LlmClient implements Sender {
   /** Said once a round: the service's bad usage values, and responses cut at a bound. */
   private saidBadUsage = false;
   private saidTooLarge = false;
+  private saidItlLeftOut = false;
 
   constructor(
     private readonly options: LlmClientOptions,
@@ -333,6 +334,11 @@ export class LlmClient implements Sender {
     if (outcome.badUsage !== undefined && !this.saidBadUsage) {
       this.saidBadUsage = true;
       this.log('warn', `the service sent ${outcome.badUsage}, not a token count: such a request's tokens are counted by the tokenizer`);
+    }
+    if (outcome.record.itlLeftOut !== undefined && !this.saidItlLeftOut) {
+      this.saidItlLeftOut = true;
+      const gaps = outcome.record.itlMs.length + outcome.record.itlLeftOut;
+      this.log('warn', `an answer had ${gaps} token gaps: a record keeps ${MAX_RECORD_ITL}, its ITL is theirs (itlLeftOut counts the rest)`);
     }
     if (outcome.errorClass !== undefined && !this.saidTooLarge) {
       this.saidTooLarge = true;
