@@ -1,5 +1,5 @@
 import { encode } from 'gpt-tokenizer';
-import { AGENT_LIMITS, parseAgentMessage, type AgentStatsFrame, type LlmRequestRecord } from '../../src/contract';
+import { AGENT_LIMITS, isLlmWork, parseAgentMessage, validateTask, type AgentStatsFrame, type LlmRequestRecord } from '../../src/contract';
 import { applyEvent, COUNT_EXACT_CHARS, emptyTimeline, LlmClient, MAX_RECORD_ITL, measure } from '../../controller/agent/llm/client';
 import { HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from '../../controller/agent/llm/response-limits';
 import { SseParser } from '../../controller/agent/llm/sse';
@@ -139,6 +139,22 @@ describe('records larger than a frame', () => {
     expect(new Set(frames.map((f) => f.second)).size).toBe(1);
     expect(frames.map((f) => f.requests)).toEqual([...frames.slice(1).map(() => 0), 24]);
     expect(FRAME_RECORDS_BYTES).toBeLessThan(AGENT_LIMITS.frameBytes);
+  });
+});
+
+describe('llm.maxResponseBytes', () => {
+  const task = (maxResponseBytes: unknown): unknown => ({ service: { serviceName: 's', url: 'http://127.0.0.1:1/v1' }, llm: { api: 'chat', model: 'm', testMode: 'concurrency', maxResponseBytes } });
+
+  test('64 KiB to 1 GiB, an integer; the agent is told it with its work', () => {
+    expect(validateTask(task(1024 * 1024)).ok).toBe(true);
+    for (const bad of [1000, 2 ** 31, 1.5, '1MB']) {
+      const res = validateTask(task(bad));
+      expect(res.ok).toBe(false);
+      if (!res.ok) expect(res.errors.map((e) => e.field)).toEqual(['llm.maxResponseBytes']);
+    }
+    const work = { api: 'chat', model: 'm', ignoreEos: false, maxTokens: null, source: { kind: 'prompts', prompts: ['hi'] } };
+    expect(isLlmWork({ ...work, maxResponseBytes: 65536 })).toBe(true);
+    expect(isLlmWork({ ...work, maxResponseBytes: -1 })).toBe(false);
   });
 });
 
