@@ -2,6 +2,8 @@ import { encode } from 'gpt-tokenizer';
 import { AGENT_LIMITS, isLlmWork, parseAgentMessage, validateTask, type AgentStatsFrame, type LlmRequestRecord } from '../../src/contract';
 import { applyEvent, COUNT_EXACT_CHARS, emptyTimeline, LlmClient, MAX_RECORD_ITL, measure } from '../../controller/agent/llm/client';
 import { HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from '../../controller/agent/llm/response-limits';
+import type { PreparedLlmRequest } from '../../controller/agent/llm/prompts';
+import { MAX_CONVERSATION_CHARS, SessionsDriver, TurnQueue } from '../../controller/agent/llm/sessions';
 import { SseParser } from '../../controller/agent/llm/sse';
 import { countTokens, loadTokenizer, MAX_RUN_CHARS, PROMPT_WORDS } from '../../controller/agent/llm/tokens';
 import { FRAME_RECORDS_BYTES, recordBytes, StatsRecorder } from '../../controller/agent/stats-recorder';
@@ -139,6 +141,30 @@ describe('records larger than a frame', () => {
     expect(new Set(frames.map((f) => f.second)).size).toBe(1);
     expect(frames.map((f) => f.requests)).toEqual([...frames.slice(1).map(() => 0), 24]);
     expect(FRAME_RECORDS_BYTES).toBeLessThan(AGENT_LIMITS.frameBytes);
+  });
+});
+
+describe('sessions kept through think time', () => {
+  /** One session of 5 turns (1 ms of thought), each answered with `answer`: the turns sent. */
+  async function turnsSent(answer: string): Promise<number> {
+    const queue = new TurnQueue();
+    const sent: PreparedLlmRequest[] = [];
+    const context = { inFlight: 0, trySend: () => (sent.push(queue.next()), true), dropped: () => undefined, sendLag: () => undefined };
+    const work = { api: 'chat' as const, model: 'm', ignoreEos: false, maxTokens: null, source: { kind: 'prompts' as const, prompts: ['hi'] } };
+    const run = { kind: 'sessions' as const, turns: { mu: Math.log(5), sigma: 0 }, thinkTime: { mu: Math.log(0.001), sigma: 0 }, maxTurns: 10 };
+    const driver = new SessionsDriver(context, { kind: 'llm', testMode: 'rate', concurrency: 1, ratePerS: 0.001, maxInFlight: null, burstiness: 1, seed: 1 }, work, run, queue, 0, 1);
+    driver.start();
+    for (let i = 0; i < sent.length && i < 10; i++) {
+      sent[i].onAnswer?.(answer);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    driver.stop();
+    return sent.length;
+  }
+
+  test('a conversation past MAX_CONVERSATION_CHARS ends its session; short answers go the whole way', async () => {
+    expect(await turnsSent('fine')).toBe(5);
+    expect(await turnsSent('x'.repeat(MAX_CONVERSATION_CHARS / 2))).toBe(2);
   });
 });
 
