@@ -434,7 +434,7 @@ export class LlmClient implements Sender {
         errorClass = err.errorClass;
         errorText = err.message;
         // the service's own failure status stays; a 200 cut short is no success
-        if (status === 200 || status === 0) status = STATUS_CONNECTION_FAILED;
+        if (status === 200) status = STATUS_CONNECTION_FAILED;
       } else {
         if (controller.signal.aborted && !timedOut) return null; // cancelled at stop: not recorded
         status = timedOut ? STATUS_TIMEOUT : STATUS_CONNECTION_FAILED;
