@@ -350,6 +350,13 @@ describe('response parser', () => {
     expect(completes[1]).toEqual([200, chunkedHead.length + rest.length, false]);
   });
 
+  test('a status below 100 (000, 099) fails the response at once, never taken as interim', () => {
+    for (const code of ['000', '007', '099']) {
+      expect(parse([`HTTP/1.1 ${code} X\r\nContent-Length: 0\r\n\r\n`])).toEqual({ completes: [], errors: [`invalid status code ${code}`] });
+    }
+    expect(parse(['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 599 X\r\nContent-Length: 0\r\n\r\n']).completes).toEqual([[599, 62, false]]);
+  });
+
   test('HTTP/1.0 closes unless keep-alive is said; bytes with no request in flight are an error', () => {
     expect(parse(['HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n']).completes[0][2]).toBe(true);
     expect(parse(['HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n']).completes[0][2]).toBe(false);

@@ -1,4 +1,4 @@
-import { ERROR_CLASSES, errorClassCountsOf, type AgentStatsFrame, type GeneratorHealth, type LlmRequestRecord } from '../../src/contract';
+import { AGENT_LIMITS, ERROR_CLASSES, errorClassCountsOf, type AgentStatsFrame, type GeneratorHealth, type LlmRequestRecord, type LlmSecondFrame } from '../../src/contract';
 import { CAUSE } from './error-cause';
 import { GcWatch } from './gc-watch';
 import { LoopDelayProbe } from './loop-delay';
@@ -22,6 +22,41 @@ export interface RecorderGauges {
 }
 
 const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/**
+ * The records one frame carries at the most, by `recordBytes`: half a frame,
+ * so the rest of the frame and the estimate's slack always fit. A second with
+ * more (an answer of millions of tokens once made one over 32 MiB, and the
+ * agent was dropped again and again) is split over several frames.
+ */
+export const FRAME_RECORDS_BYTES = AGENT_LIMITS.frameBytes / 2;
+
+/** A record's JSON, bounded from above: fixed fields, its gaps (rounded to µs, at most 24 characters each) and its error text escaped. */
+export function recordBytes(r: LlmRequestRecord): number {
+  return 512 + r.itlMs.length * 24 + (r.error?.length ?? 0) * 6;
+}
+
+/** Records in groups that each fit FRAME_RECORDS_BYTES (a record is bounded far below it by the client). */
+export function splitRecords(records: LlmRequestRecord[], budget = FRAME_RECORDS_BYTES): LlmRequestRecord[][] {
+  const groups: LlmRequestRecord[][] = [];
+  let group: LlmRequestRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = recordBytes(r);
+    if (group.length > 0 && bytes + size > budget) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(r);
+    bytes += size;
+  }
+  groups.push(group);
+  return groups;
+}
+
+/** The LLM part of a frame that carries records only: nothing else happened in it. */
+const NO_LLM_SECOND: LlmSecondFrame = { requests: 0, success: 0, usage: 0, metrics: {}, maxInFlight: 0, busyMs: 0, maxFromMs: null, maxUntilMs: null, firstSendMs: null, lastEndMs: null };
 
 /**
  * Per-second counters and HDR histograms of one agent. Seconds are Unix
@@ -226,8 +261,39 @@ export class StatsRecorder implements ResultSink {
       ...(this.llm !== null ? { llm: this.llm.take(Math.min(performance.now(), this.secondEndMs)) } : {}),
     };
     this.resetSecond();
+    if (frame.llmRecords && frame.llmRecords.length > 1) this.emitRecordsApart(frame);
     this.emit(frame);
     this.lastFrameMs = performance.now() - startedMs;
+  }
+
+  /**
+   * Records too many for one frame go first in frames of the same second that
+   * carry nothing else (zero counts, empty histograms); the frame with the
+   * second's figures comes last with the remaining ones, so the controller
+   * has every record of the second when the second is complete.
+   */
+  private emitRecordsApart(frame: AgentStatsFrame): void {
+    const groups = splitRecords(frame.llmRecords!);
+    if (groups.length === 1) return;
+    frame.llmRecords = groups.pop();
+    for (const llmRecords of groups) {
+      this.emit({
+        second: frame.second,
+        requests: 0,
+        sent: 0,
+        statusCodes: {},
+        bytesIn: 0,
+        bytesOut: 0,
+        dropped: 0,
+        inFlight: 0,
+        rtHistogram: '',
+        lagHistogram: '',
+        totalSent: frame.totalSent,
+        eventLoopLagMs: 0,
+        llmRecords,
+        llm: { ...NO_LLM_SECOND, metrics: {} },
+      });
+    }
   }
 
   private resetSecond(): void {

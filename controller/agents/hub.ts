@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
 import {
+  AGENT_LIMITS,
   AgentToController,
   CLOSE_PROTOCOL,
   CLOSE_UNAUTHORIZED,
@@ -57,13 +58,8 @@ export interface AgentOwner {
 const HELLO_TIMEOUT_MS = 5000;
 /** Until its hello is accepted a socket is anyone's: all it may send before then, in bytes. */
 export const PRE_HELLO_MAX_BYTES = 64 * 1024;
-/**
- * The largest frame of an accepted agent. A stats frame of an LLM task carries
- * every request that ended in its second with its inter-token gaps (about
- * 20 bytes a token): thousands of long streams a second stay under this, and
- * no agent can make the controller buffer more than this for one frame.
- */
-export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+/** The largest frame of an accepted agent: no agent can make the controller buffer more than this for one frame. */
+export const MAX_FRAME_BYTES = AGENT_LIMITS.frameBytes;
 const CLOSE_TOO_BIG = 1009;
 const CLOSE_INTERNAL = 1011;
 /** A close frame's reason is at most 123 bytes; ws throws beyond. */

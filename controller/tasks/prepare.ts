@@ -77,6 +77,7 @@ async function llmWork(spec: TaskSpec, llm: LlmSpec, deps: PrepareDeps): Promise
     ignoreEos: llm.ignoreEos ?? false,
     ...(llm.tokenizer !== undefined ? { tokenizer: await loadTokenizerJson(llm.tokenizer, deps) } : {}),
     ...(llm.retries ? { retries: llm.retries } : {}),
+    ...(llm.maxResponseBytes !== undefined ? { maxResponseBytes: llm.maxResponseBytes } : {}),
     ...llmRunWork(llm),
   };
   const dataset = llm.dataset ?? { type: 'synthetic' as const };

@@ -13,6 +13,13 @@ export const AGENT_LIMITS = {
   /** A full 1 µs..60 s histogram, 3 digits, compressed, is under 200 KB of base64. */
   histogramChars: 256 * 1024,
   statusCodes: 1000,
+  /**
+   * One frame after hello. A stats frame of an LLM task carries every request
+   * that ended in its second with its inter-token gaps (about 20 bytes a
+   * token); an agent whose second holds more records than fit splits them
+   * over several frames of that second.
+   */
+  frameBytes: 32 * 1024 * 1024,
 } as const;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -51,6 +51,8 @@ export interface LlmWork {
   tokenizer?: { name: string; json: string };
   /** Times a failed request is sent again. */
   retries?: number;
+  /** Bytes one response body may have before the request fails as `response too large`; absent = the agent's default (64 MiB). */
+  maxResponseBytes?: number;
   /** The run mode's part of what is sent (token-sweep, consistency, sessions, tools); absent = standard. */
   run?: LlmRunWork;
 }
@@ -86,6 +88,8 @@ export interface LlmRequestRecord {
   inputTokens: number;
   outputTokens: number;
   tokenSource: LlmTokenSource;
+  /** Gaps past the agent's bound on one record (262,144) left out of `itlMs`; absent = none. */
+  itlLeftOut?: number;
   success: boolean;
   /** HTTP status (an SSE error event is recorded with its error code, or 500). */
   status: number;
@@ -195,14 +199,22 @@ export function isLlmWork(value: unknown): boolean {
     isPromptSource(value.source) &&
     (value.tokenizer === undefined || (isObject(value.tokenizer) && typeof value.tokenizer.name === 'string' && typeof value.tokenizer.json === 'string')) &&
     (value.retries === undefined || isCount(value.retries)) &&
+    (value.maxResponseBytes === undefined || isCount(value.maxResponseBytes)) &&
     (value.run === undefined || isRunWork(value.run))
   );
+}
+
+/** A token count as a record may carry it: what the agent takes from a service's `usage` is held to this too. */
+export function isTokenCount(value: unknown): value is number {
+  return isCount(value);
 }
 
 export function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | string {
   const where = `llmRecords[${i}]`;
   if (!isObject(value)) return `${where} must be an object`;
-  for (const key of ['agent', 'seq', 'inputTokens', 'outputTokens', 'status'] as const) if (!isCount(value[key])) return `${where}.${key} must be a count`;
+  for (const key of ['agent', 'seq', 'status'] as const) if (!isCount(value[key])) return `${where}.${key} must be a count`;
+  for (const key of ['inputTokens', 'outputTokens'] as const) if (!isTokenCount(value[key])) return `${where}.${key} must be a count`;
+  if (value.itlLeftOut !== undefined && !isCount(value.itlLeftOut)) return `${where}.itlLeftOut must be a count`;
   for (const key of ['sendMs', 'endMs'] as const) if (!isFiniteNumber(value[key])) return `${where}.${key} must be a number`;
   for (const key of ['ttftMs', 'e2elMs'] as const) if (value[key] !== null && !isNonNegative(value[key])) return `${where}.${key} must be a number >= 0 or null`;
   if (!Array.isArray(value.itlMs) || !value.itlMs.every(isNonNegative)) return `${where}.itlMs must be an array of numbers >= 0`;
@@ -222,6 +234,7 @@ export function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | st
     inputTokens: value.inputTokens as number,
     outputTokens: value.outputTokens as number,
     tokenSource: value.tokenSource,
+    ...(value.itlLeftOut !== undefined ? { itlLeftOut: value.itlLeftOut } : {}),
     success: value.success,
     status: value.status as number,
     ...(value.error !== undefined ? { error: value.error } : {}),

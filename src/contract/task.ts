@@ -96,6 +96,8 @@ export interface LlmSpec {
   tokenizer?: string;
   /** Times a failed request is sent again before it counts as failed. */
   retries?: number;
+  /** Bytes one response may have; past it the request fails as `response too large` (default DEFAULTS.llmMaxResponseBytes). */
+  maxResponseBytes?: number;
   /** pressure: the concurrency at the start of the ramp (to `concurrency`), and the ramp's length in seconds. */
   startConcurrency?: number;
   rampTime?: number;
@@ -148,6 +150,8 @@ export const DEFAULTS = {
   llmDurationS: 300,
   /** A generation of a few thousand tokens can stream for minutes. */
   llmTimeoutMs: 600_000,
+  /** llm.maxResponseBytes: 64 MiB, some 250,000 streamed tokens. */
+  llmMaxResponseBytes: 64 * 1024 * 1024,
   llmInputTokens: 1024,
   llmOutputTokens: 128,
   llmBurstiness: 1,
@@ -278,6 +282,7 @@ const SCHEMA: Rule = {
         },
         tokenizer: { kind: 'string', minLength: 1, maxLength: LIMITS.maxStringLength },
         retries: { kind: 'integer', min: 0, max: 10 },
+        maxResponseBytes: { kind: 'integer', min: 64 * 1024, max: 1024 * 1024 * 1024 },
         startConcurrency: { kind: 'integer', min: 1, max: 200 },
         rampTime: { kind: 'integer', min: 1, max: DEFAULTS.maxDurationS },
         mode: { kind: 'string', enum: ['standard', 'token-sweep', 'consistency', 'sessions', 'tools'] },

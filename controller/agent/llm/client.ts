@@ -1,10 +1,11 @@
 import { Pool } from 'undici';
-import { roundTo, type LlmRecordTags, type LlmRequestRecord, type LlmTokenSource } from '../../../src/contract';
+import { isTokenCount, roundTo, type LlmRecordTags, type LlmRequestRecord, type LlmTokenSource } from '../../../src/contract';
 import { CAUSE, causeOfError } from '../error-cause';
 import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
 import type { PreparedLlmRequest, RequestSource } from './prompts';
+import { CHUNK_OVERHEAD_BYTES, DEFAULT_MAX_RESPONSE_BYTES, HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from './response-limits';
 import { SseParser } from './sse';
 import { countTokens, loadTokenizer } from './tokens';
 import { ToolCallText, toolOutcome } from './tool-calls';
@@ -12,6 +13,21 @@ import { ToolCallText, toolOutcome } from './tool-calls';
 /** Status recorded for an SSE error event that carries no HTTP-like code. */
 export const STATUS_STREAM_ERROR = 500;
 const MAX_ERROR_TEXT = 300;
+/** Bytes of an error body kept to make that text from. */
+const MAX_ERROR_HEAD_BYTES = 4 * MAX_ERROR_TEXT;
+/**
+ * An answer longer than this (some 250,000 tokens of prose) is counted by
+ * the tokenizer up to here and the rest in proportion: novel text costs the
+ * tokenizer about 1 ms a KB, and a service that writes megabytes must not
+ * pin the agent. Real answers are counted whole.
+ */
+export const COUNT_EXACT_CHARS = 1024 * 1024;
+/**
+ * Token gaps one record carries at the most (a JSON of some 3 MB): an answer
+ * of millions of tokens once made a second's records larger than a frame.
+ * The rest are left out and counted in `itlLeftOut`.
+ */
+export const MAX_RECORD_ITL = 262_144;
 
 /** What one streamed response told us, before it becomes a record. */
 export interface StreamTimeline {
@@ -25,10 +41,34 @@ export interface StreamTimeline {
   done: boolean;
   /** Tool calls of the answer (OpenAI `delta.tool_calls`), their text joined by index. */
   toolCalls: ToolCallText;
+  /** What the kept chunks cost, bytes (their text and CHUNK_OVERHEAD_BYTES each). */
+  keptBytes: number;
+  /** The first `usage` value that is not a token count (`usage.prompt_tokens 1.5`): the request's usage is then ignored. */
+  badUsage: string | null;
 }
 
 export function emptyTimeline(): StreamTimeline {
-  return { chunkTimesMs: [], chunkTexts: [], usagePrompt: null, usageCompletion: null, error: null, errorStatus: null, done: false, toolCalls: new ToolCallText() };
+  return {
+    chunkTimesMs: [],
+    chunkTexts: [],
+    usagePrompt: null,
+    usageCompletion: null,
+    error: null,
+    errorStatus: null,
+    done: false,
+    toolCalls: new ToolCallText(),
+    keptBytes: 0,
+    badUsage: null,
+  };
+}
+
+/** A `usage` field: a token count, absent, or bad (recorded on the timeline, and the request's usage ignored). */
+function usageField(timeline: StreamTimeline, usage: Record<string, unknown>, key: 'prompt_tokens' | 'completion_tokens'): number | null {
+  const value = usage[key];
+  if (value === undefined || value === null) return null;
+  if (isTokenCount(value)) return value;
+  timeline.badUsage ??= `usage.${key} ${(JSON.stringify(value) ?? typeof value).slice(0, 40)}`;
+  return null;
 }
 
 /** Generated text of a chunk: completions `text`, chat `delta.content`, or reasoning content. */
@@ -91,33 +131,60 @@ export function applyEvent(timeline: StreamTimeline, event: { event: string; dat
   if (text.length > 0) {
     timeline.chunkTimesMs.push(nowMs);
     timeline.chunkTexts.push(text);
+    timeline.keptBytes += text.length + CHUNK_OVERHEAD_BYTES;
   }
   const usage = obj.usage as Record<string, unknown> | null | undefined;
   if (usage && typeof usage === 'object') {
-    if (typeof usage.prompt_tokens === 'number') timeline.usagePrompt = usage.prompt_tokens;
-    if (typeof usage.completion_tokens === 'number') timeline.usageCompletion = usage.completion_tokens;
+    timeline.usagePrompt = usageField(timeline, usage, 'prompt_tokens') ?? timeline.usagePrompt;
+    timeline.usageCompletion = usageField(timeline, usage, 'completion_tokens') ?? timeline.usageCompletion;
   }
+}
+
+/** Tokens of an answer: counted whole up to COUNT_EXACT_CHARS, past it the head's count in proportion. */
+function countAnswer(text: string): number {
+  if (text.length <= COUNT_EXACT_CHARS) return countTokens(text);
+  let end = COUNT_EXACT_CHARS;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end++;
+  return Math.round((countTokens(text.slice(0, end)) * text.length) / end);
 }
 
 /**
  * Turns a timeline into the request's figures (SPEC 6): TTFT from the first
  * content chunk, E2EL to the last one, ITL between chunks (a chunk of k tokens
- * counts k gaps of gap/k), tokens from `usage` or else the bundled tokenizer.
+ * counts k gaps of gap/k, at most MAX_RECORD_ITL of them), tokens from `usage`
+ * (unless one of its values was not a token count) or else the tokenizer.
  */
-export function measure(timeline: StreamTimeline, sendMs: number, endMs: number, promptTokens: number): Pick<LlmRequestRecord, 'ttftMs' | 'e2elMs' | 'itlMs' | 'inputTokens' | 'outputTokens' | 'tokenSource'> {
+export function measure(
+  timeline: StreamTimeline,
+  sendMs: number,
+  endMs: number,
+  promptTokens: number,
+): Pick<LlmRequestRecord, 'ttftMs' | 'e2elMs' | 'itlMs' | 'inputTokens' | 'outputTokens' | 'tokenSource' | 'itlLeftOut'> {
   const times = timeline.chunkTimesMs;
   const texts = timeline.chunkTexts;
-  const usageComplete = timeline.usageCompletion !== null && timeline.usagePrompt !== null;
-  const tokenSource: LlmTokenSource = usageComplete ? 'usage' : 'tokenizer';
-  const outputTokens = timeline.usageCompletion ?? countTokens(texts.join(''));
-  const inputTokens = timeline.usagePrompt ?? promptTokens;
-  // Tokens per chunk: one each when the counts agree (the usual server), else the tokenizer's count.
+  const usable = timeline.badUsage === null;
+  const usagePrompt = usable ? timeline.usagePrompt : null;
+  const usageCompletion = usable ? timeline.usageCompletion : null;
+  const tokenSource: LlmTokenSource = usageCompletion !== null && usagePrompt !== null ? 'usage' : 'tokenizer';
+  let chars = 0;
+  for (const text of texts) chars += text.length;
+  let counted: number | null = null;
+  const tokenizerCount = (): number => (counted ??= countAnswer(texts.join('')));
+  const outputTokens = usageCompletion ?? tokenizerCount();
+  const inputTokens = usagePrompt ?? promptTokens;
+  // Tokens per chunk: one each when the counts agree (the usual server), else the tokenizer's count
+  // (in proportion past COUNT_EXACT_CHARS, where the answer was not counted whole either).
   const oneEach = outputTokens === times.length;
+  const perChar = !oneEach && chars > COUNT_EXACT_CHARS ? tokenizerCount() / chars : 0;
   const itlMs: number[] = [];
+  let itlLeftOut = 0;
   for (let i = 1; i < times.length; i++) {
-    const k = oneEach ? 1 : Math.max(1, countTokens(texts[i]));
-    const gap = (times[i] - times[i - 1]) / k;
-    for (let j = 0; j < k; j++) itlMs.push(roundTo(gap, 3));
+    const k = oneEach ? 1 : Math.max(1, perChar > 0 ? Math.round(texts[i].length * perChar) : countTokens(texts[i]));
+    const gap = roundTo((times[i] - times[i - 1]) / k, 3);
+    const kept = Math.min(k, MAX_RECORD_ITL - itlMs.length);
+    for (let j = 0; j < kept; j++) itlMs.push(gap);
+    itlLeftOut += k - kept;
   }
   return {
     ttftMs: times.length > 0 ? roundTo(times[0] - sendMs, 3) : null,
@@ -126,6 +193,7 @@ export function measure(timeline: StreamTimeline, sendMs: number, endMs: number,
     inputTokens,
     outputTokens,
     tokenSource,
+    ...(itlLeftOut > 0 ? { itlLeftOut } : {}),
   };
 }
 
@@ -138,6 +206,8 @@ export interface LlmClientOptions {
   tokenizer?: { json: string };
   /** Times a failed request is sent again (llm.retries). */
   retries: number;
+  /** Bytes one response body may have (llm.maxResponseBytes); DEFAULT_MAX_RESPONSE_BYTES when absent. */
+  maxResponseBytes?: number;
 }
 
 /** Where the client reports what happened: the stats recorder, with the per-request LLM records. */
@@ -158,6 +228,8 @@ interface LlmOutcome {
   cause: number;
   /** The generated text (a session's next turn carries it as the assistant's message). */
   answer: string;
+  /** The service's `usage` held a value that is no token count (`usage.prompt_tokens 1.5`): the tokenizer counted instead. */
+  badUsage?: string;
 }
 
 /**
@@ -178,6 +250,12 @@ export class LlmClient implements Sender {
   private inFlightCount = 0;
   private seq = 0;
   private closed = false;
+  private readonly maxResponseBytes: number;
+  private readonly held = new HeldResponses();
+  /** Said once a round: the service's bad usage values, and responses cut at a bound. */
+  private saidBadUsage = false;
+  private saidTooLarge = false;
+  private saidItlLeftOut = false;
 
   constructor(
     private readonly options: LlmClientOptions,
@@ -195,6 +273,7 @@ export class LlmClient implements Sender {
       headers[lower] = value;
     }
     this.headers = headers;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
   get inFlight(): number {
@@ -232,6 +311,7 @@ export class LlmClient implements Sender {
           }
           const endMs = performance.now();
           const { record } = outcome;
+          this.sayOnce(outcome);
           this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn, outcome.cause);
           this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record });
           prepared.onAnswer?.(record.success ? outcome.answer : null);
@@ -248,6 +328,23 @@ export class LlmClient implements Sender {
         if (this.inFlightCount === 0) this.onIdle();
         done?.(status);
       });
+  }
+
+  /** What the service did that the records alone do not tell, said once a round each (an event at the controller). */
+  private sayOnce(outcome: LlmOutcome): void {
+    if (outcome.badUsage !== undefined && !this.saidBadUsage) {
+      this.saidBadUsage = true;
+      this.log('warn', `the service sent ${outcome.badUsage}, not a token count: such a request's tokens are counted by the tokenizer`);
+    }
+    if (outcome.record.itlLeftOut !== undefined && !this.saidItlLeftOut) {
+      this.saidItlLeftOut = true;
+      const gaps = outcome.record.itlMs.length + outcome.record.itlLeftOut;
+      this.log('warn', `an answer had ${gaps} token gaps: a record keeps ${MAX_RECORD_ITL}, its ITL is theirs (itlLeftOut counts the rest)`);
+    }
+    if (outcome.cause === CAUSE.tooLarge && !this.saidTooLarge) {
+      this.saidTooLarge = true;
+      this.log('warn', `a response was cut: ${outcome.record.error ?? 'response too large'}; such requests fail (docs/llm.md, "Response limits")`);
+    }
   }
 
   /** Aborts every request in flight; they end unrecorded. */
@@ -298,38 +395,66 @@ export class LlmClient implements Sender {
     /**
      * Why the request failed (SPEC 7). A non-200 answer or an SSE error event
      * is the service's own error, `http status` (CAUSE.none); a failure on
-     * the wire is classed from its code. A limit of the answer's size belongs
-     * here too: set `cause = CAUSE.tooLarge` where the body is refused.
+     * the wire is classed from its code; an answer over a bound is `response too large`.
      */
     let cause: number = CAUSE.none;
+    /** What this response holds of the agent's bound (HeldResponses). */
+    let held = 0;
+    const maxBytes = this.maxResponseBytes;
     try {
       const res = await pool.request({ path: this.path, method: 'POST', headers: this.headers, body: prepared.body, signal: controller.signal });
       status = res.statusCode;
+      const body = res.body as AsyncIterable<Buffer>;
       if (status !== 200) {
-        const text = await res.body.text();
-        bytesIn += Buffer.byteLength(text);
-        errorText = text.slice(0, MAX_ERROR_TEXT) || `HTTP ${status}`;
+        // only the head of an error body is kept (for the record's error text); the rest is counted
+        const head: Buffer[] = [];
+        let headBytes = 0;
+        for await (const chunk of body) {
+          bytesIn += chunk.length;
+          if (bytesIn > maxBytes) throw new ResponseTooLargeError('a response body', maxBytes);
+          if (headBytes < MAX_ERROR_HEAD_BYTES) {
+            const part = Buffer.from(chunk.subarray(0, MAX_ERROR_HEAD_BYTES - headBytes));
+            head.push(part);
+            headBytes += part.length;
+          }
+        }
+        errorText = Buffer.concat(head).toString('utf8').slice(0, MAX_ERROR_TEXT) || `HTTP ${status}`;
       } else {
-        const parser = new SseParser();
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        const parser = new SseParser(Math.min(MAX_EVENT_BYTES, maxBytes));
+        for await (const chunk of body) {
           const nowPerf = performance.now();
           bytesIn += chunk.length;
+          if (bytesIn > maxBytes) throw new ResponseTooLargeError('a response body', maxBytes);
           for (const event of parser.feed(chunk)) applyEvent(timeline, event, nowPerf);
+          const now = parser.heldBytes + timeline.keptBytes;
+          const before = held;
+          held = 0; // given back by `change` when it throws
+          this.held.change(before, now);
+          held = now;
         }
         for (const event of parser.end()) applyEvent(timeline, event, performance.now());
       }
     } catch (err) {
-      if (controller.signal.aborted && !timedOut) return null; // cancelled at stop: not recorded
-      // a stream that breaks after its 200 head is an incomplete stream, whatever broke it
-      cause = timedOut ? CAUSE.timeout : status === 200 ? CAUSE.incompleteStream : causeOfError(err as Error, status > 0);
-      status = timedOut ? STATUS_TIMEOUT : STATUS_CONNECTION_FAILED;
-      errorText = timedOut ? `timed out after ${this.options.timeoutMs} ms` : (err as Error).message;
+      if (err instanceof ResponseTooLargeError) {
+        controller.abort(); // the connection is dropped: the rest is never read
+        cause = CAUSE.tooLarge;
+        errorText = err.message;
+        // the service's own failure status stays; a 200 cut short is no success
+        if (status === 200) status = STATUS_CONNECTION_FAILED;
+      } else {
+        if (controller.signal.aborted && !timedOut) return null; // cancelled at stop: not recorded
+        // a stream that breaks after its 200 head is an incomplete stream, whatever broke it
+        cause = timedOut ? CAUSE.timeout : status === 200 ? CAUSE.incompleteStream : causeOfError(err as Error, status > 0);
+        status = timedOut ? STATUS_TIMEOUT : STATUS_CONNECTION_FAILED;
+        errorText = timedOut ? `timed out after ${this.options.timeoutMs} ms` : (err as Error).message;
+      }
     } finally {
       clearTimeout(timer);
       this.controllers.delete(controller);
+      this.held.release(held);
     }
     const endPerf = performance.now();
-    if (timeline.error !== null) {
+    if (timeline.error !== null && cause !== CAUSE.tooLarge) {
       cause = CAUSE.none;
       status = timeline.errorStatus ?? STATUS_STREAM_ERROR;
       // the service writes this text: bounded like any other error text
@@ -348,11 +473,18 @@ export class LlmClient implements Sender {
       inputTokens: m.inputTokens,
       outputTokens: success ? m.outputTokens : 0,
       tokenSource: m.tokenSource,
+      ...(success && m.itlLeftOut !== undefined ? { itlLeftOut: m.itlLeftOut } : {}),
       success,
       status,
       ...(errorText !== null ? { error: errorText } : {}),
       ...(Object.keys(tags).length > 0 ? { tags } : {}),
     };
-    return { record, bytesIn, cause, answer: timeline.chunkTexts.join('') };
+    return {
+      record,
+      bytesIn,
+      cause,
+      answer: timeline.chunkTexts.join(''),
+      ...(timeline.badUsage !== null ? { badUsage: timeline.badUsage } : {}),
+    };
   }
 }

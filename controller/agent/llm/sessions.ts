@@ -6,6 +6,15 @@ import { countTokens } from './tokens';
 
 type SessionsRun = Extract<NonNullable<LlmWork['run']>, { kind: 'sessions' }>;
 
+/**
+ * A conversation longer than this (some 250,000 tokens, past most models'
+ * context) ends its session after the turn that made it so: the service
+ * writes the answers a session keeps through its think time and sends back,
+ * so a service answering megabytes must not make every waiting session hold
+ * them turn after turn.
+ */
+export const MAX_CONVERSATION_CHARS = 1024 * 1024;
+
 /** The turns the sessions driver hands the client, one per send. */
 export class TurnQueue implements RequestSource {
   private readonly queue: PreparedLlmRequest[] = [];
@@ -32,7 +41,8 @@ export function logNormal(random: SeededRandom, spec: { mu: number; sigma: numbe
  * log-normal turns (rounded, 1..maxTurns), and between a turn's answer and the
  * next turn a log-normal think time. Every turn sends the whole conversation
  * so far (each user prompt and each answer), so the context grows across turns.
- * A failed turn ends its session, which then does not count as completed.
+ * A failed turn ends its session, which then does not count as completed;
+ * so does a conversation past MAX_CONVERSATION_CHARS.
  */
 export class SessionsDriver implements LoadDriver<LlmLoad> {
   private active = false;
@@ -90,21 +100,22 @@ export class SessionsDriver implements LoadDriver<LlmLoad> {
   };
 
   /** Sends turn `turn` of `turns` with the conversation so far. */
-  private turn(session: number, turn: number, turns: number, history: { role: string; content: string }[]): void {
+  private turn(session: number, turn: number, turns: number, history: { role: string; content: string }[], historyChars = 0): void {
     if (!this.active || this.work.source.kind === 'bodies') return;
     const index = this.agentIndex + this.entries++ * this.agentCount;
     const { prompt, maxTokens } = promptFor(this.work, this.work.source, index);
     const messages = [...history, { role: 'user', content: prompt }];
+    const chars = historyChars + prompt.length;
     const body = streamedBody(this.work, { messages }, maxTokens);
     this.turns.push({
       body: Buffer.from(JSON.stringify(body)),
       promptTokens: countTokens(messagesText(messages)),
       tags: { session, turn, ...(turn === turns ? { lastTurn: true } : {}) },
       onAnswer: (answer) => {
-        if (answer === null || turn >= turns || !this.active) return;
+        if (answer === null || turn >= turns || !this.active || chars + answer.length > MAX_CONVERSATION_CHARS) return;
         const timer = setTimeout(() => {
           this.thinkTimers.delete(timer);
-          this.turn(session, turn + 1, turns, [...messages, { role: 'assistant', content: answer }]);
+          this.turn(session, turn + 1, turns, [...messages, { role: 'assistant', content: answer }], chars + answer.length);
         }, logNormal(this.random, this.run.thinkTime) * 1000);
         this.thinkTimers.add(timer);
       },

@@ -139,7 +139,9 @@ export class LlmWorkload implements Workload<LlmLoad> {
     this.turns = work.run?.kind === 'sessions' ? new TurnQueue() : null;
     const prompts: RequestSource = this.turns ?? new PromptSource(work, assignment.agentIndex, assignment.agentCount);
     const { url, headers, timeoutMs } = assignment.request;
-    const options = { url, headers, timeoutMs, agentIndex: assignment.agentIndex, retries: work.retries ?? 0, ...(work.tokenizer ? { tokenizer: work.tokenizer } : {}) };
+    const options = { url, headers, timeoutMs, agentIndex: assignment.agentIndex, retries: work.retries ?? 0,
+      ...(work.maxResponseBytes !== undefined ? { maxResponseBytes: work.maxResponseBytes } : {}),
+      ...(work.tokenizer ? { tokenizer: work.tokenizer } : {}) };
     this.sender = new LlmClient(options, prompts, sink, log);
   }
 

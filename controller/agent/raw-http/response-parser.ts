@@ -221,6 +221,11 @@ export class ResponseParser {
       return;
     }
     const status = (data[from + 9] - ZERO) * 100 + (data[from + 10] - ZERO) * 10 + (data[from + 11] - ZERO);
+    // RFC 9110 15: a code below 100 is no status (undici refuses it too); `000` read as interim left the request waiting for its timeout (512)
+    if (status < 100) {
+      this.fail(`invalid status code ${status.toString().padStart(3, '0')}`);
+      return;
+    }
     const http10 = data[from + 7] === ZERO;
     if (status < 200) {
       // 101 would switch protocols: a load generator asks for no upgrade, so treat it as an answer that ends the connection
