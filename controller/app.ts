@@ -12,7 +12,7 @@ import { agentRoutes } from './api/agents-route';
 import { ApiGate, bearerGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
-import { PrometheusExport } from './api/prometheus';
+import { METRICS_PATH, PrometheusExport } from './api/prometheus';
 import { taskRoutes } from './api/routes';
 import { StatsStreamServer } from './api/stats-stream';
 import { ControllerOptions, defaultOptions } from './config';
@@ -29,6 +29,8 @@ export interface Controller {
   readonly port: number;
   readonly credentials: LoadedCredentials;
   readonly manager: TaskManager;
+  /** What `GET /metrics` serves (its registry names every exported metric). */
+  readonly prometheus: PrometheusExport;
   /** Stops running tasks (writing their reports), ends every agent its launcher started, and closes every socket. */
   close(): Promise<void>;
 }
@@ -97,7 +99,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     res.json(health);
   });
   // read by a scraper every few seconds: the figures already computed, nothing more (docs/metrics.md)
-  app.get('/metrics', bearerGate(options.metricsToken), (_req, res, next) => {
+  app.get(METRICS_PATH, bearerGate(options.metricsToken), (_req, res, next) => {
     prometheus.scrape().then((text) => res.type(prometheus.contentType).send(text), next);
   });
   // reports are meant to be opened in a browser from the URL `bench report` prints; the local
@@ -159,6 +161,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     port: address.port,
     credentials,
     manager,
+    prometheus,
     close(): Promise<void> {
       closing ??= (async () => {
         clearInterval(retention);

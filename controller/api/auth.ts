@@ -128,7 +128,7 @@ export class ApiGate {
 export function bearerGate(token: string | undefined) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (!token) return next();
-    const presented = /^Bearer +(\S+) *$/.exec(req.headers.authorization ?? '')?.[1];
+    const presented = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
     if (presented !== undefined && sameSecret(presented, token)) return next();
     res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
     next(new BenchError('Unauthorized', UNAUTHORIZED));

@@ -16,6 +16,9 @@ import type { RoundRecord } from '../tasks/record';
  * restarted or deleted.
  */
 
+/** Where the controller serves the scrape (the Kubernetes manifests' scrape annotations name it too). */
+export const METRICS_PATH = '/metrics';
+
 /** Every task status and agent state, so a gauge shows 0 rather than no series (the types make these lists complete). */
 const TASK_STATUSES = Object.keys({
   Creating: 0, Running: 0, Updating: 0, Stopping: 0, Stopped: 0, CreateFailed: 0, UpdateFailed: 0, Terminated: 0, Error: 0, Deleting: 0,
