@@ -1,5 +1,6 @@
 import { API_PREFIX, ERROR_CLASSES, GetTaskResponse, LlmStatistic, RoundResult } from '../../src/contract';
 import { signedFetch } from '../helpers/api';
+import { asPromQl, dashboardQueries } from '../helpers/grafana';
 import { startPrometheus, PrometheusProcess } from '../helpers/prometheus';
 import { ControllerProcess, FixtureProcess, killAllStarted, OpenAiFixtureProcess, startController, startFixture, startOpenAiFixture, waitFor } from '../helpers/processes';
 
@@ -53,7 +54,7 @@ describe('GET /metrics through a real Prometheus', () => {
     return samples.length === 1 && samples[0].value === total ? true : undefined;
   }, 20000, 250);
 
-  test('the scrape asks for the token: without it Prometheus sees the target down, with it up', async () => {
+  test('the endpoint asks for the token; Prometheus, given it, scrapes the target (up)', async () => {
     const plain = await fetch(`${controller.url}/metrics`);
     expect(plain.status).toBe(401);
     expect(plain.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -104,6 +105,12 @@ describe('GET /metrics through a real Prometheus', () => {
     expect(await prometheus.query(`easbench_response_time_ms{${sel},window="second"}`)).toEqual([]);
     expect(await prometheus.query(`easbench_agents{task="${name}"}`)).toEqual([]);
     expect(await prometheus.value('easbench_tasks{status="Stopped"}')).toBeGreaterThanOrEqual(1);
+
+    // deploy/grafana's queries are PromQL Prometheus takes (label_values is Grafana's own), and the rate panel shows this round
+    const panels = dashboardQueries().filter((q) => !q.expr.startsWith('label_values('));
+    for (const { where, expr } of panels) await expect(prometheus.query(asPromQl(expr, name)).then(() => where)).resolves.toBe(where);
+    const rate = panels.find((q) => q.expr.includes('rate(easbench_requests_total'));
+    expect((await prometheus.query(asPromQl(rate?.expr ?? '', name))).map((s) => s.metric.code).sort()).toEqual(['200', '500']);
   });
 
   test('an LLM round: TTFT, TPOT, ITL and E2EL quantiles and token figures equal desc', async () => {

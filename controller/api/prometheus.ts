@@ -63,6 +63,8 @@ type Labels = Record<string, string>;
 export class PrometheusExport {
   /** The registry `GET /metrics` serves; also read by the tests that check the names a dashboard uses. */
   readonly registry = new Registry();
+  /** Each exported metric's label names, by metric name (prom-client keeps them, but not in its types). */
+  readonly labelNames = new Map<string, readonly string[]>();
   /** Finished rounds by `task round`, oldest end first. */
   private readonly kept = new Map<string, KeptRound>();
   /** The view of the scrape being collected: built once per scrape, read by every metric. */
@@ -132,6 +134,7 @@ export class PrometheusExport {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect with the metric as `this`
     const exporter = this;
     const gauge = (name: string, help: string, labelNames: string[], fill: (set: (labels: Labels, value: number) => void, view: ScrapeView) => void): void => {
+      this.labelNames.set(name, labelNames);
       new Gauge({
         name, help, labelNames, registers,
         collect(this: Gauge) {
@@ -142,6 +145,7 @@ export class PrometheusExport {
     };
     // a counter here is a round's running total read from its accumulator: set, not incremented, on each scrape
     const counter = (name: string, help: string, labelNames: string[], fill: (set: (labels: Labels, value: number) => void, view: ScrapeView) => void): void => {
+      this.labelNames.set(name, labelNames);
       new Counter({
         name, help, labelNames, registers,
         collect(this: Counter) {
