@@ -69,6 +69,12 @@ export class PrometheusExport {
   private readonly kept = new Map<string, KeptRound>();
   /** The view of the scrape being collected: built once per scrape, read by every metric. */
   private view?: ScrapeView;
+  /**
+   * Running rounds' totals by `task round`, with the count of finalized
+   * seconds they were taken at: a round's figures change once a second, so
+   * however often it is scraped its percentiles are computed once a second.
+   */
+  private liveResults = new Map<string, { seconds: number; result: RoundResult }>();
 
   constructor(private readonly manager: TaskManager, private readonly keepS = DEFAULT_METRICS_KEEP_S, private readonly now: () => number = Date.now) {
     manager.on('round-end', (taskName: string, round: RoundRecord, figures: RoundFigures) => this.keep(taskName, round, figures));
@@ -114,6 +120,7 @@ export class PrometheusExport {
     const rounds: RoundView[] = [];
     const agents: ScrapeView['agents'] = [];
     const tasks = new Map<TaskStatus, number>(TASK_STATUSES.map((s) => [s, 0]));
+    const liveResults = new Map<string, { seconds: number; result: RoundResult }>();
     for (const entry of this.manager.entries()) {
       tasks.set(entry.record.status, (tasks.get(entry.record.status) ?? 0) + 1);
       const live = entry.live();
@@ -121,8 +128,14 @@ export class PrometheusExport {
       const states = new Map<AgentState, number>(AGENT_STATES.map((s) => [s, 0]));
       for (const agent of live.agents) states.set(agent.state, (states.get(agent.state) ?? 0) + 1);
       agents.push({ task: entry.taskName, states });
-      rounds.push({ labels: { task: entry.taskName, round: String(live.roundId) }, result: live.result, llm: live.llm, second: live.series[live.series.length - 1] });
+      const key = `${entry.taskName} ${live.roundId}`;
+      const seconds = live.series.length;
+      const cached = this.liveResults.get(key);
+      const result = cached?.seconds === seconds ? cached.result : live.result;
+      liveResults.set(key, { seconds, result });
+      rounds.push({ labels: { task: entry.taskName, round: String(live.roundId) }, result, llm: live.llm, second: live.series[seconds - 1] });
     }
+    this.liveResults = liveResults;
     for (const round of this.kept.values()) rounds.push(round.view);
     return { rounds, agents, tasks };
   }
