@@ -1,5 +1,5 @@
 import { detailView } from '../../controller/api/views';
-import { createTask, deleteAllTasks, startInProcessController, InProcessController, waitForStatus } from '../helpers/controller';
+import { createTask, deleteAllTasks, idleLauncher, startInProcessController, InProcessController, waitForStatus } from '../helpers/controller';
 import { FixtureProcess, killAllStarted, startFixture, waitFor } from '../helpers/processes';
 
 /**
@@ -69,6 +69,25 @@ describe('GET /metrics', () => {
       }
       expect((await scrape(c, `Bearer ${token}`)).some((s) => s.name === 'easbench_tasks')).toBe(true);
       expect((await scrape(c, `bearer ${token}`)).some((s) => s.name === 'easbench_tasks')).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a round whose agents are still launching: its agents by state, and no latency figure of nothing measured', async () => {
+    const c = await startInProcessController({}, { launcher: idleLauncher });
+    try {
+      const name = await createTask(c, { service: { serviceName: 'prom_idle', url: `${fixture.url}/ok` }, optional: { mode: 'manual', agentCount: 2, concurrency: 1, duration: 60 } });
+      const samples = await waitFor('the launching agents in a scrape', async () => {
+        const s = await scrape(c);
+        return s.some((x) => x.name === 'easbench_agents' && x.labels.task === name && x.labels.state === 'launching' && x.value === 2) ? s : undefined;
+      }, 10000, 50);
+      const ofTask = samples.filter((x) => x.labels.task === name);
+      expect(ofTask.filter((x) => x.name === 'easbench_agents' && x.labels.state !== 'launching').map((x) => x.value)).toEqual([0, 0, 0, 0, 0]);
+      expect(ofTask.filter((x) => /^easbench_(response_time|requests_total)/.test(x.name))).toEqual([]);
+      expect(ofTask.filter((x) => x.name === 'easbench_errors_total').every((x) => x.value === 0)).toBe(true);
+      expect(samples.find((x) => x.name === 'easbench_tasks' && x.labels.status === 'Creating')?.value).toBe(1);
+      await deleteAllTasks(c);
     } finally {
       await c.close();
     }

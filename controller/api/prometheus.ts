@@ -183,13 +183,13 @@ export class PrometheusExport {
       }));
     gauge('easbench_response_time_ms', 'Response time of the round (window="round", the agents\' histograms merged, as desc\'s Result) or of its last finalized second (window="second", running rounds), ms; quantile 0 is the minimum, 1 the maximum.',
       ['task', 'round', 'window', 'quantile'], perRound((set, r) => {
-        for (const [quantile, key] of RESULT_QUANTILES) set({ ...r.labels, window: 'round', quantile }, r.result[key] as number);
-        if (r.second) for (const [quantile, key] of SECOND_QUANTILES) set({ ...r.labels, window: 'second', quantile }, r.second.RT[key]);
+        if (measured(r)) for (const [quantile, key] of RESULT_QUANTILES) set({ ...r.labels, window: 'round', quantile }, r.result[key] as number);
+        if (r.second && r.second.Requests > 0) for (const [quantile, key] of SECOND_QUANTILES) set({ ...r.labels, window: 'second', quantile }, r.second.RT[key]);
       }));
     gauge('easbench_response_time_avg_ms', 'Mean response time of the round or of its last finalized second, ms.',
       ['task', 'round', 'window'], perRound((set, r) => {
-        set({ ...r.labels, window: 'round' }, r.result.AvgRT);
-        if (r.second) set({ ...r.labels, window: 'second' }, r.second.RT.Avg);
+        if (measured(r)) set({ ...r.labels, window: 'round' }, r.result.AvgRT);
+        if (r.second && r.second.Requests > 0) set({ ...r.labels, window: 'second' }, r.second.RT.Avg);
       }));
     gauge('easbench_target_qps', 'The rate the mode asks of the agents in the last finalized second (running rounds of modes with a target rate).',
       ['task', 'round'], perRound((set, r) => {
@@ -230,12 +230,12 @@ export class PrometheusExport {
       gauge(`easbench_llm_${name}_ms`, `${metric} of the LLM round's requests (desc's LLM.Total.${metric}), ms; quantile 0 is the minimum, 1 the maximum.`,
         ['task', 'round', 'quantile'], perRound((set, r) => {
           const statistic = r.llm?.Total[metric];
-          if (statistic) for (const [quantile, value] of statisticQuantiles(statistic)) set({ ...r.labels, quantile }, value);
+          if (statistic && statistic.N > 0) for (const [quantile, value] of statisticQuantiles(statistic)) set({ ...r.labels, quantile }, value);
         }));
       gauge(`easbench_llm_${name}_avg_ms`, `Mean ${metric} of the LLM round's requests, ms.`,
         ['task', 'round'], perRound((set, r) => {
           const statistic = r.llm?.Total[metric];
-          if (statistic) set(r.labels, statistic.Average);
+          if (statistic && statistic.N > 0) set(r.labels, statistic.Average);
         }));
     }
     gauge('easbench_llm_token_throughput', 'Tokens per second of the LLM round (window="round": desc\'s LLM.Common, kind input, output or total) or of its last finalized second (window="second", kind output).',
@@ -266,6 +266,11 @@ export class PrometheusExport {
         if (r.second?.InFlight !== undefined) set(r.labels, r.second.InFlight);
       }));
   }
+}
+
+/** Whether the round has latency figures: as desc, which shows a Result only once a request completed (a 0 ms TP99 of nothing is no figure). */
+function measured(round: RoundView): boolean {
+  return round.result.TotalRequests > 0;
 }
 
 /**
