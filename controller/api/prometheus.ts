@@ -59,6 +59,12 @@ interface KeptRound {
 }
 
 type Labels = Record<string, string>;
+/** Sets one series of a metric being collected. */
+type SetSeries = (labels: Labels, value: number) => void;
+/** Defines a metric whose series `fill` sets from a scrape's view. */
+type Define = (name: string, help: string, labelNames: string[], fill: (set: SetSeries, view: ScrapeView) => void) => void;
+/** A fill that sets the series of each round. */
+type PerRound = (fill: (set: SetSeries, round: RoundView) => void) => (set: SetSeries, view: ScrapeView) => void;
 
 export class PrometheusExport {
   /** The registry `GET /metrics` serves; also read by the tests that check the names a dashboard uses. */
@@ -76,7 +82,7 @@ export class PrometheusExport {
    */
   private liveResults = new Map<string, { seconds: number; result: RoundResult }>();
 
-  constructor(private readonly manager: TaskManager, private readonly keepS = DEFAULT_METRICS_KEEP_S, private readonly now: () => number = Date.now) {
+  constructor(private readonly manager: TaskManager, private readonly keepS = DEFAULT_METRICS_KEEP_S) {
     manager.on('round-end', (taskName: string, round: RoundRecord, figures: RoundFigures) => this.keep(taskName, round, figures));
     this.define();
   }
@@ -99,7 +105,7 @@ export class PrometheusExport {
   private keep(taskName: string, round: RoundRecord, figures: RoundFigures): void {
     const key = `${taskName} ${round.roundId}`;
     this.kept.delete(key);
-    this.kept.set(key, { endMs: round.endMs ?? this.now(), view: { labels: { task: taskName, round: String(round.roundId) }, result: figures.result, llm: figures.llm } });
+    this.kept.set(key, { endMs: round.endMs ?? Date.now(), view: { labels: { task: taskName, round: String(round.roundId) }, result: figures.result, llm: figures.llm } });
     for (const oldest of this.kept.keys()) {
       if (this.kept.size <= MAX_KEPT_ROUNDS) break;
       this.kept.delete(oldest);
@@ -112,7 +118,7 @@ export class PrometheusExport {
   }
 
   private build(): ScrapeView {
-    const nowMs = this.now();
+    const nowMs = Date.now();
     for (const [key, round] of this.kept) {
       if (nowMs - round.endMs < this.keepS * 1000) break;
       this.kept.delete(key);
@@ -146,7 +152,7 @@ export class PrometheusExport {
     const registers = [this.registry];
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect with the metric as `this`
     const exporter = this;
-    const gauge = (name: string, help: string, labelNames: string[], fill: (set: (labels: Labels, value: number) => void, view: ScrapeView) => void): void => {
+    const gauge: Define = (name, help, labelNames, fill) => {
       this.labelNames.set(name, labelNames);
       new Gauge({
         name, help, labelNames, registers,
@@ -157,7 +163,7 @@ export class PrometheusExport {
       });
     };
     // a counter here is a round's running total read from its accumulator: set, not incremented, on each scrape
-    const counter = (name: string, help: string, labelNames: string[], fill: (set: (labels: Labels, value: number) => void, view: ScrapeView) => void): void => {
+    const counter: Define = (name, help, labelNames, fill) => {
       this.labelNames.set(name, labelNames);
       new Counter({
         name, help, labelNames, registers,
@@ -167,10 +173,9 @@ export class PrometheusExport {
         },
       });
     };
-    const perRound = (fill: (set: (labels: Labels, value: number) => void, round: RoundView) => void) =>
-      (set: (labels: Labels, value: number) => void, view: ScrapeView): void => {
-        for (const round of view.rounds) fill(set, round);
-      };
+    const perRound: PerRound = (fill) => (set, view) => {
+      for (const round of view.rounds) fill(set, round);
+    };
 
     counter('easbench_requests_total', 'Requests of the round that completed (responses and failures), by status code (512 timeout, 599 connection failure); they sum to the round\'s TotalRequests.',
       ['task', 'round', 'code'], perRound((set, r) => {
@@ -221,11 +226,7 @@ export class PrometheusExport {
     this.defineLlm(gauge, counter, perRound);
   }
 
-  private defineLlm(
-    gauge: (name: string, help: string, labelNames: string[], fill: (set: (labels: Labels, value: number) => void, view: ScrapeView) => void) => void,
-    counter: typeof gauge,
-    perRound: (fill: (set: (labels: Labels, value: number) => void, round: RoundView) => void) => (set: (labels: Labels, value: number) => void, view: ScrapeView) => void,
-  ): void {
+  private defineLlm(gauge: Define, counter: Define, perRound: PerRound): void {
     for (const [name, metric] of LLM_LATENCIES) {
       gauge(`easbench_llm_${name}_ms`, `${metric} of the LLM round's requests (desc's LLM.Total.${metric}), ms; quantile 0 is the minimum, 1 the maximum.`,
         ['task', 'round', 'quantile'], perRound((set, r) => {
