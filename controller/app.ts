@@ -9,9 +9,10 @@ import { AgentLauncher } from './agents/launcher';
 import { createAgentLauncher } from './agents/launchers';
 import { PoolAgentLauncher } from './agents/pool-launcher';
 import { agentRoutes } from './api/agents-route';
-import { ApiGate } from './api/auth';
+import { ApiGate, bearerGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
+import { METRICS_PATH, PrometheusExport } from './api/prometheus';
 import { taskRoutes } from './api/routes';
 import { StatsStreamServer } from './api/stats-stream';
 import { ControllerOptions, defaultOptions } from './config';
@@ -28,6 +29,8 @@ export interface Controller {
   readonly port: number;
   readonly credentials: LoadedCredentials;
   readonly manager: TaskManager;
+  /** What `GET /metrics` serves (its registry names every exported metric). */
+  readonly prometheus: PrometheusExport;
   /** Stops running tasks (writing their reports), ends every agent its launcher started, and closes every socket. */
   close(): Promise<void>;
 }
@@ -86,6 +89,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     log,
   });
   manager.recover();
+  const prometheus = new PrometheusExport(manager, options.metricsKeepS);
 
   const app = express();
   app.disable('x-powered-by');
@@ -93,6 +97,10 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   app.get('/healthz', (_req, res) => {
     const health: HealthResponse = { Status: 'ok', Region: options.region, Version: controllerVersion(), Pid: process.pid };
     res.json(health);
+  });
+  // read by a scraper every few seconds: the figures already computed, nothing more (docs/metrics.md)
+  app.get(METRICS_PATH, bearerGate(options.metricsToken), (_req, res, next) => {
+    prometheus.scrape().then((text) => res.type(prometheus.contentType).send(text), next);
   });
   // reports are meant to be opened in a browser from the URL `bench report` prints; the local
   // copy is served whatever the store, so a failed upload still leaves a working URL
@@ -153,6 +161,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     port: address.port,
     credentials,
     manager,
+    prometheus,
     close(): Promise<void> {
       closing ??= (async () => {
         clearInterval(retention);

@@ -35,6 +35,9 @@ export interface KubernetesOptions {
   imagePullSecret?: string;
 }
 
+/** How long a finished round stays in `GET /metrics` by default (SPEC 8: at least 10 minutes). */
+export const DEFAULT_METRICS_KEEP_S = 600;
+
 /** Everything the controller is built from; flags and env vars map onto it in main.ts. */
 export interface ControllerOptions {
   host: string;
@@ -89,6 +92,10 @@ export interface ControllerOptions {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** `GET /metrics` asks for `Authorization: Bearer <this>` when set; open when absent. */
+  metricsToken?: string;
+  /** Seconds a finished round stays in `GET /metrics` (SPEC 8: at least 600 by default). */
+  metricsKeepS: number;
 }
 
 export function defaultAgentCommand(): string[] {
@@ -127,5 +134,6 @@ export function defaultOptions(): ControllerOptions {
     // an 80 MB body needs about 1.4 MB/s to arrive in time
     requestTimeoutMs: 60_000,
     keepAliveTimeoutMs: 5_000,
+    metricsKeepS: DEFAULT_METRICS_KEEP_S,
   };
 }

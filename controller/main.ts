@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     .option('headers-timeout-ms', { type: 'number', default: defaults.headersTimeoutMs, describe: 'time a client has to send the request headers' })
     .option('request-timeout-ms', { type: 'number', default: defaults.requestTimeoutMs, describe: 'time a client has to send a whole request (websockets are not affected once open)' })
     .option('keep-alive-timeout-ms', { type: 'number', default: defaults.keepAliveTimeoutMs, describe: 'how long an idle keep-alive connection stays open' })
+    .option('metrics-token', { type: 'string', describe: 'GET /metrics asks for Authorization: Bearer <token> (prefer the env form EAS_BENCH_METRICS_TOKEN: a flag shows in ps); open without it' })
+    .option('metrics-keep-s', { type: 'number', default: defaults.metricsKeepS, describe: 'seconds a finished round stays in GET /metrics' })
     .strict()
     .help()
     .parse();
@@ -124,6 +126,9 @@ async function main(): Promise<void> {
     headersTimeoutMs: argv['headers-timeout-ms'],
     requestTimeoutMs: argv['request-timeout-ms'],
     keepAliveTimeoutMs: argv['keep-alive-timeout-ms'],
+    // an empty token (EAS_BENCH_METRICS_TOKEN= ) leaves the endpoint open, as no token does
+    metricsToken: argv['metrics-token'] || undefined,
+    metricsKeepS: argv['metrics-keep-s'],
   });
   if (controller.credentials.created) {
     // the secret stays in the file; only its id and place are printed

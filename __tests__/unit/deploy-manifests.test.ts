@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadAllYaml, loadYaml, V1Deployment, V1Role } from '@kubernetes/client-node';
+import { loadAllYaml, loadYaml, V1Deployment, V1Role, V1Service } from '@kubernetes/client-node';
+import { METRICS_PATH } from '../../controller/api/prometheus';
 import { modelTypeOf, roundTrip, schemaErrors } from '../helpers/kube-schema';
 import { ROOT } from '../helpers/processes';
 
@@ -63,6 +64,31 @@ describe('deploy/kubernetes', () => {
     expect(args).toContain(`--agents-url=ws://${find<Manifest>('Service').metadata?.name}:8020/agents`);
     const help = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'controller', 'main.js'), '--help'], { encoding: 'utf8' }).stdout;
     for (const arg of args) expect(help).toContain(`${arg.split('=')[0]} `);
+  });
+});
+
+describe('scraping the controller on Kubernetes', () => {
+  const deployment = find<V1Deployment>('Deployment');
+  const service = find<V1Service>('Service');
+  const httpPort = deployment.spec?.template.spec?.containers[0].ports?.find((p) => p.name === 'http')?.containerPort;
+
+  test('the controller pod carries the prometheus.io annotations: GET /metrics on its http port, the --port it listens on', () => {
+    const annotations = deployment.spec?.template.metadata?.annotations ?? {};
+    expect(annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(httpPort), 'prometheus.io/path': METRICS_PATH });
+    expect(deployment.spec?.template.spec?.containers[0].args).toContain(`--port=${httpPort}`);
+  });
+
+  test('the prometheus-operator overlay adds a ServiceMonitor on the base whose selector and port find the Service', () => {
+    const overlay = path.join(ROOT, 'deploy', 'prometheus-operator');
+    const kust = loadYaml<{ namespace: string; resources: string[] }>(fs.readFileSync(path.join(overlay, 'kustomization.yaml'), 'utf8'));
+    expect(kust.resources).toEqual(['../kubernetes', 'servicemonitor.yaml']);
+    expect(path.resolve(overlay, kust.resources[0])).toBe(DEPLOY);
+    expect(kust.namespace).toBe(kustomization.namespace);
+    type ServiceMonitor = { apiVersion: string; kind: string; spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } };
+    const monitor = loadYaml<ServiceMonitor>(fs.readFileSync(path.join(overlay, 'servicemonitor.yaml'), 'utf8'));
+    expect([monitor.apiVersion, monitor.kind]).toEqual(['monitoring.coreos.com/v1', 'ServiceMonitor']);
+    for (const [label, value] of Object.entries(monitor.spec.selector.matchLabels)) expect(service.metadata?.labels?.[label]).toBe(value);
+    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: service.spec?.ports?.[0].name, path: METRICS_PATH })]);
   });
 });
 

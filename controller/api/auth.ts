@@ -10,6 +10,7 @@ import {
   MAX_DATE_AHEAD_MS,
   NONCE_HEADER,
   parseAuthorization,
+  sameSecret,
   signaturesEqual,
   signDigest,
 } from '../../src/contract';
@@ -116,6 +117,22 @@ export class ApiGate {
     if (outcome === 'full') return new BenchError('TooManyRequests', `more than ${this.nonces.maxEntries} signed requests within ${(MAX_DATE_AGE_MS + MAX_DATE_AHEAD_MS) / 60000} minutes; try again later`);
     return undefined;
   }
+}
+
+/**
+ * The door of `GET /metrics`: open without a token (a scraper inside the
+ * cluster, as Prometheus endpoints usually are); with `--metrics-token`,
+ * `Authorization: Bearer <token>`, compared in constant time. A scraper
+ * cannot sign requests, so the API's HMAC does not apply here.
+ */
+export function bearerGate(token: string | undefined) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!token) return next();
+    const presented = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (presented !== undefined && sameSecret(presented, token)) return next();
+    res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+    next(new BenchError('Unauthorized', UNAUTHORIZED));
+  };
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -92,14 +92,16 @@ export class TaskEntry {
     }
   }
 
-  /** Keeps the figures of a round that just ended, taken from its last view, so they are not read back from disk. */
-  keepFigures(roundId: number, last: RoundSnapshot): void {
-    this.keep(roundId, {
+  /** Keeps the figures of a round that just ended, taken from its last view, so they are not read back from disk; returns them. */
+  keepFigures(roundId: number, last: RoundSnapshot): RoundFigures {
+    const figures: RoundFigures = {
       series: [...last.series],
       events: [...last.events],
       result: last.result,
       ...(this.record.spec.llm ? { llm: last.llm } : {}),
-    });
+    };
+    this.keep(roundId, figures);
+    return figures;
   }
 
   /** An event of the controller itself, added to the kept figures of a finished round (a running round keeps its own). */

@@ -36,7 +36,9 @@ export interface TaskManagerDeps extends CapacityLimits, PrepareDeps {
 /**
  * Owns every task and coordinates its lifecycle: commands, rounds, reports,
  * retention. Emits `second` (taskName, point) and `task` (taskName) for the
- * live streams; the API builds its views from `entry()`.
+ * live streams, and `round-end` (taskName, RoundRecord, RoundFigures) when a
+ * round's runner ends (the Prometheus export keeps those figures); the API
+ * builds its views from `entry()`.
  */
 export class TaskManager extends EventEmitter {
   private readonly book: TaskBook;
@@ -56,6 +58,7 @@ export class TaskManager extends EventEmitter {
       capacity: this.capacity,
       onSecond: (name, point) => this.emit('second', name, point),
       report: (entry, round, final) => this.reports.queue(entry, round, final),
+      onRoundEnd: (name, round, figures) => this.emit('round-end', name, round, figures),
     });
     deps.store.watchDisk({ unwritable: (name, error) => this.onDiskUnwritable(name, error), writable: (name) => this.onDiskWritable(name) });
   }

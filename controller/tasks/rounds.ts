@@ -3,7 +3,7 @@ import { AgentLauncher } from '../agents/launcher';
 import { newReportSecret } from '../reports/model';
 import { TaskBook } from './book';
 import { TaskCapacity } from './capacity';
-import { TaskEntry } from './entry';
+import { RoundFigures, TaskEntry } from './entry';
 import { FIRST_ROUND_ID, newEvent } from './naming';
 import { PrepareDeps, prepareRound, runOptional } from './prepare';
 import { currentRound, RoundRecord } from './record';
@@ -27,6 +27,8 @@ export interface RoundsDeps extends PrepareDeps {
   onSecond(taskName: string, point: StatsPoint): void;
   /** A round ended: write its report, then set `final`. */
   report(entry: TaskEntry, round: RoundRecord, final: FinalStatus): void;
+  /** A round's runner ended; `figures` are the round's final figures, as desc shows them from now on. */
+  onRoundEnd?(taskName: string, round: RoundRecord, figures: RoundFigures): void;
 }
 
 /** Starts a task's rounds and follows each to its end: what the runner says becomes the task's status, stored data and report. */
@@ -166,7 +168,7 @@ export class Rounds {
     round.endMs = Date.now();
     round.loadEndMs = last?.stopRequestedMs ?? round.endMs;
     round.capacity = last?.capacity;
-    if (last) entry.keepFigures(round.roundId, last);
+    if (last) this.deps.onRoundEnd?.(entry.taskName, round, entry.keepFigures(round.roundId, last));
     if (entry.record.status === 'Deleting') return;
     const status: TaskStatus = info.failed ? (last && last.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
     // the Message of a finished round is its verdict (the capacity or why there is none, the
