@@ -73,6 +73,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     maxAgentQps: options.maxAgentQps,
     maxRunningTasks: options.maxRunningTasks,
     maxAgentsTotal: options.maxAgentsTotal,
+    maxCreatesPerMinute: options.maxCreatesPerMinute,
     agentConnectTimeoutS: options.agentConnectTimeoutS,
     dataLimits: options.dataLimits,
     dataPolicy: {

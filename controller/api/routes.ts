@@ -57,7 +57,7 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
   const simple = (res: Response, record: TaskRecord): SimpleTaskResponse => ({ RequestId: requestId(res), TaskName: record.taskName, Status: record.status, Message: record.message });
 
   router.post(API_PREFIX, route(async (req, res) => {
-    const record = await manager.create(parseJsonBody(req));
+    const record = await manager.create(parseJsonBody(req), String(res.locals.keyId ?? ''));
     const body: CreateTaskResponse = { RequestId: requestId(res), TaskId: record.taskId, TaskName: record.taskName, Region: record.region, Status: record.status, Message: record.message };
     res.json(body);
   }));

@@ -72,7 +72,9 @@ export class TaskManager extends EventEmitter {
 
   // ------------------------------------------------------------ commands
 
-  async create(body: unknown): Promise<TaskRecord> {
+  /** `keyId`: the API key that asked, whose creates of the last minute are capped. */
+  async create(body: unknown, keyId = ''): Promise<TaskRecord> {
+    this.capacity.checkCreateRate(keyId);
     const spec = normalizeTask(assertValidTask(body));
     // fail early, before anything is created, when the service cannot be resolved
     this.deps.services.resolve(spec.service);
@@ -102,6 +104,7 @@ export class TaskManager extends EventEmitter {
       this.deps.store.remove(record.taskName);
       throw err;
     }
+    this.capacity.countCreate(keyId);
     const entry = new TaskEntry(record, this.deps.store);
     this.book.add(entry);
     void this.rounds.start(entry);
