@@ -141,6 +141,32 @@ export class TaskStore {
   }
 
   /**
+   * A task's long data.content, kept apart from task.json (written once, at
+   * create): the record, rewritten at every change and held in memory for
+   * the task's retention, stays small. Throws like `save`.
+   */
+  saveContent(taskName: string, content: string): void {
+    try {
+      const dir = this.taskDir(taskName);
+      fs.mkdirSync(dir, { recursive: true });
+      writeFileAtomic(path.join(dir, CONTENT_FILE), content);
+    } catch (err) {
+      const error = errorCode(err);
+      const full = isDiskFull(error);
+      throw new BenchError(full ? 'StorageFull' : 'StorageFailed', `cannot save the data of task ${taskName}: the data dir ${full ? 'is full' : 'cannot be written'} (${error})`, { resource: taskName });
+    }
+  }
+
+  /** The data.content saveContent kept; StorageFailed when it cannot be read. */
+  readContent(taskName: string): string {
+    try {
+      return fs.readFileSync(path.join(this.taskDir(taskName), CONTENT_FILE), 'utf8');
+    } catch (err) {
+      throw new BenchError('StorageFailed', `cannot read the data of task ${taskName} from the data dir (${errorCode(err)})`, { resource: taskName });
+    }
+  }
+
+  /**
    * Every readable task. A folder whose name, or whose record's name, is not a
    * valid task name is left alone and reported to `skipped`: the controller
    * never builds a path from it. A folder whose task.json cannot be read is
@@ -323,6 +349,9 @@ export class TaskStore {
 }
 
 type LogKind = 'seconds' | 'events' | 'llm';
+
+/** Where a task's long data.content is kept, beside task.json. */
+const CONTENT_FILE = 'data.content';
 
 /** How often writes that failed (a full disk) are tried again. */
 const DISK_RETRY_MS = 1000;
