@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { BenchError, isValidTaskName, LlmRequestRecord, TaskEvent } from '../../src/contract';
 import { StoredSecond } from '../metrics/aggregate';
 import { childPath } from '../storage/paths';
@@ -260,15 +259,33 @@ export class TaskStore {
   async *llmRecordLines(taskName: string, roundId: number): AsyncGenerator<string> {
     const file = this.logFile(taskName, roundId, 'llm');
     const waiting = [...(this.logs.get(taskName)?.get(file)?.waiting() ?? [])];
-    let size = 0;
+    let handle: fs.promises.FileHandle | undefined;
     try {
-      size = fs.statSync(file).size;
+      handle = await fs.promises.open(file, 'r');
     } catch {
-      size = 0;
+      handle = undefined;
     }
-    if (size > 0) {
-      const lines = readline.createInterface({ input: fs.createReadStream(file, { start: 0, end: size - 1 }), crlfDelay: Infinity });
-      for await (const line of lines) if (isWholeJson(line)) yield line;
+    if (handle) {
+      try {
+        // up to the size the file had when asked: lines appended meanwhile are in `waiting` or the next call
+        let left = (await handle.stat()).size;
+        const buffer = Buffer.alloc(RECORDS_CHUNK_BYTES);
+        const decoder = new StringDecoder('utf8');
+        let rest = '';
+        while (left > 0) {
+          // each chunk is its own read: the event loop serves others between them, and one chunk is all that is held
+          const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, left), null);
+          if (bytesRead === 0) break;
+          left -= bytesRead;
+          const lines = (rest + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
+          rest = lines.pop() ?? '';
+          for (const line of lines) if (isWholeJson(line)) yield line;
+        }
+        rest += decoder.end();
+        if (isWholeJson(rest)) yield rest;
+      } finally {
+        await handle.close();
+      }
     }
     yield* waiting;
   }
@@ -349,6 +366,9 @@ export class TaskStore {
 }
 
 type LogKind = 'seconds' | 'events' | 'llm';
+
+/** How much of a records file is read at once when its lines are streamed. */
+const RECORDS_CHUNK_BYTES = 256 * 1024;
 
 /** Where a task's long data.content is kept, beside task.json. */
 const CONTENT_FILE = 'data.content';
