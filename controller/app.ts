@@ -12,6 +12,7 @@ import { agentRoutes } from './api/agents-route';
 import { ApiGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
+import { reportFiles } from './api/report-files';
 import { taskRoutes } from './api/routes';
 import { StatsStreamServer } from './api/stats-stream';
 import { ControllerOptions, defaultOptions } from './config';
@@ -97,7 +98,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   });
   // reports are meant to be opened in a browser from the URL `bench report` prints; the local
   // copy is served whatever the store, so a failed upload still leaves a working URL
-  app.use('/reports', express.static(reports instanceof FileReportStore ? reports.root : localReports.root, { index: false, dotfiles: 'deny' }));
+  app.use('/reports', reportFiles(reports instanceof FileReportStore ? reports : localReports));
   const gate = new ApiGate(credentials.keys, { maxBodyBytes: options.maxBodyBytes, maxPendingBodyBytes: options.maxPendingBodyBytes, maxNonces: options.maxNonces });
   app.use(API_PREFIX, gate.middleware());
   app.use(AGENTS_API_PATH, gate.middleware());

@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createController } from './app';
 import { AGENT_LAUNCHER_KINDS, defaultOptions, isAgentLauncherKind } from './config';
+import { writeFileAtomic } from './tasks/store';
 
 /** Resource quantities given (an empty flag drops one). */
 function quantities(values: Record<string, string | undefined>): Record<string, string> {
@@ -133,7 +134,8 @@ async function main(): Promise<void> {
   }
   // lets a user (and the demo) stop a controller that eascmd started in the background
   const pidFile = path.join(argv['data-dir'], 'controller.pid');
-  fs.writeFileSync(pidFile, `${process.pid}\n`);
+  // replaced, not written through: a link planted there is not followed
+  writeFileAtomic(pidFile, `${process.pid}\n`);
   process.stdout.write(`eascmd-controller listening on ${controller.url} (region ${argv.region}, data dir ${argv['data-dir']})\n`);
 
   let stopping = false;

@@ -3,8 +3,9 @@ import { StringDecoder } from 'node:string_decoder';
 import * as path from 'node:path';
 import { BenchError, isValidTaskName, LlmRequestRecord, TaskEvent } from '../../src/contract';
 import { StoredSecond } from '../metrics/aggregate';
+import { appendFileNoFollow, assertRealDirs, mkdirReal, O_NOFOLLOW, openNoFollow, readFileNoFollow } from '../storage/no-follow';
 import { childPath } from '../storage/paths';
-import { AppendLog, AppendOutcome, errorCode } from './append-log';
+import { AppendIo, AppendLog, AppendOutcome, errorCode, nodeAppendIo } from './append-log';
 import { TaskRecord } from './record';
 
 /**
@@ -18,12 +19,24 @@ import { TaskRecord } from './record';
  * leaves the previous one whole. The store tries what waits again every
  * `retryMs` and after every write that succeeds, and tells its DiskListener
  * when a task's writes start to wait and when all of them are written.
+ *
+ * Nothing below the data dir is followed if it is a symbolic link (a task
+ * folder, task.json, a log): such a folder is skipped at recovery, and a
+ * read or write of a link fails (ELOOP) instead of reaching outside.
  */
 export class TaskStore {
   readonly tasksDir: string;
   /** The open append logs, by task, then by file. */
   private readonly logs = new Map<string, Map<string, AppendLog>>();
   private readonly held = new Map<string, HeldWrites>();
+  /** Appends that refuse a link, as the task folder or as the file: the lines wait like on a full disk. */
+  private readonly appendIo: AppendIo = {
+    ...nodeAppendIo,
+    append: (file, text) => {
+      assertRealDirs(path.dirname(this.tasksDir), path.dirname(file));
+      appendFileNoFollow(file, text);
+    },
+  };
   private retryTimer?: NodeJS.Timeout;
   private listener?: DiskListener;
 
@@ -41,6 +54,19 @@ export class TaskStore {
   private taskDir(taskName: string): string {
     if (!isValidTaskName(taskName)) throw new BenchError('TaskNotFound', `benchmark task ${taskName} does not exist`, { resource: taskName });
     return childPath(this.tasksDir, taskName);
+  }
+
+  /** The task's folder, made when missing; LinkRefused when it (or tasks/) is a link. */
+  private madeTaskDir(taskName: string): string {
+    const dir = this.taskDir(taskName);
+    mkdirReal(path.dirname(this.tasksDir), dir);
+    return dir;
+  }
+
+  /** A file of the task's folder to read: LinkRefused when the folder is a link (the file itself is opened with O_NOFOLLOW). */
+  private readable(file: string): string {
+    assertRealDirs(path.dirname(this.tasksDir), path.dirname(file));
+    return file;
   }
 
   /** Replaces task.json; throws StorageFull or StorageFailed, naming the task and the errno, when it cannot. */
@@ -130,9 +156,7 @@ export class TaskStore {
 
   private trySave(record: TaskRecord): AppendOutcome {
     try {
-      const dir = this.taskDir(record.taskName);
-      fs.mkdirSync(dir, { recursive: true });
-      writeFileAtomic(path.join(dir, 'task.json'), JSON.stringify(record, null, 1));
+      writeFileAtomic(path.join(this.madeTaskDir(record.taskName), 'task.json'), JSON.stringify(record, null, 1));
       return { written: true, pending: 0 };
     } catch (err) {
       return { written: false, pending: 0, error: errorCode(err) };
@@ -146,9 +170,7 @@ export class TaskStore {
    */
   saveContent(taskName: string, content: string): void {
     try {
-      const dir = this.taskDir(taskName);
-      fs.mkdirSync(dir, { recursive: true });
-      writeFileAtomic(path.join(dir, CONTENT_FILE), content);
+      writeFileAtomic(path.join(this.madeTaskDir(taskName), CONTENT_FILE), content);
     } catch (err) {
       const error = errorCode(err);
       const full = isDiskFull(error);
@@ -159,7 +181,7 @@ export class TaskStore {
   /** The data.content saveContent kept; StorageFailed when it cannot be read. */
   readContent(taskName: string): string {
     try {
-      return fs.readFileSync(path.join(this.taskDir(taskName), CONTENT_FILE), 'utf8');
+      return readFileNoFollow(this.readable(path.join(this.taskDir(taskName), CONTENT_FILE)));
     } catch (err) {
       throw new BenchError('StorageFailed', `cannot read the data of task ${taskName} from the data dir (${errorCode(err)})`, { resource: taskName });
     }
@@ -174,6 +196,7 @@ export class TaskStore {
    * is removed; a task.json that is there but not a record is moved aside to
    * `<dataDir>/quarantine/`; a read that failed for another reason (EACCES,
    * EMFILE, EIO) leaves the folder where it is, to be read at the next start.
+   * A task folder that is a symbolic link is neither read nor moved.
    */
   loadAll(skipped: (name: string, reason: string) => void = () => undefined): TaskRecord[] {
     const records: TaskRecord[] = [];
@@ -183,6 +206,10 @@ export class TaskStore {
         continue;
       }
       const dir = this.taskDir(name);
+      if (isLink(dir)) {
+        skipped(name, 'it is a symbolic link, not a folder: left alone, never followed');
+        continue;
+      }
       const read = readRecord(path.join(dir, 'task.json'));
       if ('record' in read) {
         if (read.record.taskName === name) records.push(read.record);
@@ -261,7 +288,7 @@ export class TaskStore {
     const waiting = [...(this.logs.get(taskName)?.get(file)?.waiting() ?? [])];
     let handle: fs.promises.FileHandle | undefined;
     try {
-      handle = await fs.promises.open(file, 'r');
+      handle = await fs.promises.open(this.readable(file), fs.constants.O_RDONLY | O_NOFOLLOW);
     } catch {
       handle = undefined;
     }
@@ -307,7 +334,7 @@ export class TaskStore {
     };
     let fd: number | null = null;
     try {
-      fd = fs.openSync(file, 'r');
+      fd = fs.openSync(this.readable(file), fs.constants.O_RDONLY | O_NOFOLLOW);
     } catch {
       fd = null;
     }
@@ -350,7 +377,7 @@ export class TaskStore {
     }
     let log = ofTask.get(file);
     if (!log) {
-      log = new AppendLog(file);
+      log = new AppendLog(file, this.appendIo);
       ofTask.set(file, log);
     }
     return log;
@@ -359,7 +386,12 @@ export class TaskStore {
   /** What is on disk, then what still waits in memory: everything recorded, in order. */
   private readLog<T>(taskName: string, roundId: number, kind: LogKind): T[] {
     const file = this.logFile(taskName, roundId, kind);
-    const onDisk = readLines<T>(file);
+    let onDisk: T[] = [];
+    try {
+      onDisk = readLines<T>(this.readable(file));
+    } catch {
+      onDisk = [];
+    }
     const waiting = this.logs.get(taskName)?.get(file)?.waiting() ?? [];
     return waiting.length === 0 ? onDisk : [...onDisk, ...waiting.map((line) => JSON.parse(line) as T)];
   }
@@ -398,7 +430,8 @@ export function isDiskFull(code: string | undefined): boolean {
 export function writeFileAtomic(file: string, content: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    const fd = fs.openSync(tmp, 'w', 0o600);
+    // a link planted where the temp file goes is not written through
+    const fd = openNoFollow(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
     try {
       fs.writeFileSync(fd, content);
       fs.fsyncSync(fd);
@@ -416,7 +449,7 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
 function readRecord(file: string): { record: TaskRecord } | { error: string } {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileNoFollow(file);
   } catch (err) {
     return { error: errorCode(err) };
   }
@@ -425,6 +458,14 @@ function readRecord(file: string): { record: TaskRecord } | { error: string } {
     return typeof record === 'object' && record !== null && typeof record.taskName === 'string' ? { record } : { error: 'corrupt' };
   } catch {
     return { error: 'corrupt' };
+  }
+}
+
+function isLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
@@ -451,7 +492,7 @@ function isWholeJson(line: string): boolean {
 function readLines<T>(file: string): T[] {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileNoFollow(file);
   } catch {
     return [];
   }
