@@ -3,7 +3,19 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Duplex } from 'node:stream';
-import { AGENTS_API_PATH, API_PREFIX, AGENT_WS_PATH, BenchError, HealthResponse, isOwnOrigin, redactText } from '../src/contract';
+import {
+  AGENTS_API_PATH,
+  API_PREFIX,
+  AGENT_WS_PATH,
+  BenchError,
+  CONTROLLER_INFO_PATH,
+  ControllerInfoResponse,
+  controllerInfoProof,
+  HealthResponse,
+  isOwnOrigin,
+  NONCE_HEADER,
+  redactText,
+} from '../src/contract';
 import { AgentHub } from './agents/hub';
 import { AgentLauncher } from './agents/launcher';
 import { createAgentLauncher } from './agents/launchers';
@@ -11,7 +23,7 @@ import { PoolAgentLauncher } from './agents/pool-launcher';
 import { agentRoutes } from './api/agents-route';
 import { ApiGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
-import { assignRequestId, errorMiddleware } from './api/errors';
+import { assignRequestId, errorMiddleware, requestId } from './api/errors';
 import { reportFiles } from './api/report-files';
 import { taskRoutes } from './api/routes';
 import { StatsStreamServer } from './api/stats-stream';
@@ -93,7 +105,8 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   app.disable('x-powered-by');
   app.use(assignRequestId);
   app.get('/healthz', (_req, res) => {
-    const health: HealthResponse = { Status: 'ok', Region: options.region, Version: controllerVersion(), Pid: process.pid };
+    // no pid or version to anyone who asks: those are for a key holder (CONTROLLER_INFO_PATH)
+    const health: HealthResponse = { Status: 'ok', Region: options.region };
     res.json(health);
   });
   // reports are meant to be opened in a browser from the URL `bench report` prints; the local
@@ -102,6 +115,14 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   const gate = new ApiGate(credentials.keys, { maxBodyBytes: options.maxBodyBytes, maxPendingBodyBytes: options.maxPendingBodyBytes, maxNonces: options.maxNonces });
   app.use(API_PREFIX, gate.middleware());
   app.use(AGENTS_API_PATH, gate.middleware());
+  app.use(CONTROLLER_INFO_PATH, gate.middleware());
+  app.get(CONTROLLER_INFO_PATH, (req, res) => {
+    const version = controllerVersion();
+    const secret = credentials.keys.get(String(res.locals.keyId)) ?? '';
+    const proof = controllerInfoProof(secret, String(req.headers[NONCE_HEADER]), process.pid, version);
+    const info: ControllerInfoResponse = { RequestId: requestId(res), Region: options.region, Version: version, Pid: process.pid, Proof: proof };
+    res.json(info);
+  });
   app.use(taskRoutes(manager, options.region));
   app.use(agentRoutes(manager, options.agentLauncher, pool));
   app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));
