@@ -67,6 +67,20 @@ describe('links below the data dir are not followed', () => {
     away.unchanged();
   });
 
+  test('recovery: a corrupt task is not moved into a `quarantine` that is a link outside', () => {
+    const away = outside({ 'kept.txt': 'x' });
+    const dataDir = tempDir('links-quarantine');
+    const dir = path.join(dataDir, 'tasks', NAME);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'task.json'), '{ not json');
+    fs.symlinkSync(away.dir, path.join(dataDir, 'quarantine'));
+    const skipped: string[] = [];
+    new TaskStore(dataDir).loadAll((name, reason) => skipped.push(`${name}: ${reason}`));
+    expect(skipped).toEqual([expect.stringMatching(new RegExp(`^${NAME}: its task.json is not a task record; left in place: .*quarantine is a symbolic link`))]);
+    expect(fs.existsSync(path.join(dir, 'task.json'))).toBe(true);
+    away.unchanged();
+  });
+
   test('reports: a link under reports/summary/ to a file outside, or a linked folder, is 404 without credentials; a real report is served', async () => {
     const away = outside({ 'shadow': 'root:secret-hash:19000:0:99999:7:::\n', 'x.html': '<p>outside</p>' });
     const c = await startInProcessController({}, { launcher: idleLauncher });

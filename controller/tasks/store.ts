@@ -219,7 +219,12 @@ export class TaskStore {
       if (read.error === 'ENOENT' && isCrashLeftover(dir)) {
         fs.rmSync(dir, { recursive: true, force: true });
       } else if (read.error === 'corrupt' || read.error === 'ENOENT') {
-        skipped(name, `its task.json is ${read.error === 'corrupt' ? 'not a task record' : 'missing'}; moved to ${this.quarantine(name)}`);
+        const what = `its task.json is ${read.error === 'corrupt' ? 'not a task record' : 'missing'}`;
+        try {
+          skipped(name, `${what}; moved to ${this.quarantine(name)}`);
+        } catch (err) {
+          skipped(name, `${what}; left in place: ${(err as Error).message}`);
+        }
       } else {
         skipped(name, `its task.json cannot be read (${read.error}); left in place`);
       }
@@ -230,7 +235,8 @@ export class TaskStore {
   /** Moves a task folder aside, out of the controller's sight, keeping it for a person to look at. */
   private quarantine(name: string): string {
     const aside = path.join(path.dirname(this.tasksDir), 'quarantine', `${name}-${Date.now()}`);
-    fs.mkdirSync(path.dirname(aside), { recursive: true });
+    // a `quarantine` that is a link would carry the folder outside the data dir
+    mkdirReal(path.dirname(this.tasksDir), path.dirname(aside));
     fs.renameSync(this.taskDir(name), aside);
     return aside;
   }
