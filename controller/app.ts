@@ -3,7 +3,19 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Duplex } from 'node:stream';
-import { AGENTS_API_PATH, API_PREFIX, AGENT_WS_PATH, BenchError, HealthResponse, isOwnOrigin, redactText } from '../src/contract';
+import {
+  AGENTS_API_PATH,
+  API_PREFIX,
+  AGENT_WS_PATH,
+  BenchError,
+  CONTROLLER_INFO_PATH,
+  ControllerInfoResponse,
+  controllerInfoProof,
+  HealthResponse,
+  isOwnOrigin,
+  NONCE_HEADER,
+  redactText,
+} from '../src/contract';
 import { AgentHub } from './agents/hub';
 import { AgentLauncher } from './agents/launcher';
 import { createAgentLauncher } from './agents/launchers';
@@ -11,8 +23,9 @@ import { PoolAgentLauncher } from './agents/pool-launcher';
 import { agentRoutes } from './api/agents-route';
 import { ApiGate, bearerGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
-import { assignRequestId, errorMiddleware } from './api/errors';
+import { assignRequestId, errorMiddleware, requestId } from './api/errors';
 import { METRICS_PATH, PrometheusExport } from './api/prometheus';
+import { reportFiles } from './api/report-files';
 import { taskRoutes } from './api/routes';
 import { StatsStreamServer } from './api/stats-stream';
 import { ControllerOptions, defaultOptions } from './config';
@@ -76,6 +89,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     maxAgentQps: options.maxAgentQps,
     maxRunningTasks: options.maxRunningTasks,
     maxAgentsTotal: options.maxAgentsTotal,
+    maxCreatesPerMinute: options.maxCreatesPerMinute,
     agentConnectTimeoutS: options.agentConnectTimeoutS,
     dataLimits: options.dataLimits,
     dataPolicy: {
@@ -95,7 +109,8 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   app.disable('x-powered-by');
   app.use(assignRequestId);
   app.get('/healthz', (_req, res) => {
-    const health: HealthResponse = { Status: 'ok', Region: options.region, Version: controllerVersion(), Pid: process.pid };
+    // no pid or version to anyone who asks: those are for a key holder (CONTROLLER_INFO_PATH)
+    const health: HealthResponse = { Status: 'ok', Region: options.region };
     res.json(health);
   });
   // read by a scraper every few seconds: the figures already computed, nothing more (docs/metrics.md)
@@ -104,10 +119,18 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   });
   // reports are meant to be opened in a browser from the URL `bench report` prints; the local
   // copy is served whatever the store, so a failed upload still leaves a working URL
-  app.use('/reports', express.static(reports instanceof FileReportStore ? reports.root : localReports.root, { index: false, dotfiles: 'deny' }));
+  app.use('/reports', reportFiles(reports instanceof FileReportStore ? reports : localReports));
   const gate = new ApiGate(credentials.keys, { maxBodyBytes: options.maxBodyBytes, maxPendingBodyBytes: options.maxPendingBodyBytes, maxNonces: options.maxNonces });
   app.use(API_PREFIX, gate.middleware());
   app.use(AGENTS_API_PATH, gate.middleware());
+  app.use(CONTROLLER_INFO_PATH, gate.middleware());
+  app.get(CONTROLLER_INFO_PATH, (req, res) => {
+    const version = controllerVersion();
+    const secret = credentials.keys.get(String(res.locals.keyId)) ?? '';
+    const proof = controllerInfoProof(secret, String(req.headers[NONCE_HEADER]), process.pid, version);
+    const info: ControllerInfoResponse = { RequestId: requestId(res), Region: options.region, Version: version, Pid: process.pid, Proof: proof };
+    res.json(info);
+  });
   app.use(taskRoutes(manager, options.region));
   app.use(agentRoutes(manager, options.agentLauncher, pool));
   app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));

@@ -84,6 +84,8 @@ export interface ControllerOptions {
   maxRunningTasks: number;
   /** Most agents across all running tasks. */
   maxAgentsTotal: number;
+  /** Most tasks one API key may create in a minute (a failed one is kept for its retention too). */
+  maxCreatesPerMinute: number;
   /** Most open connections from one remote address; more are closed at once. */
   maxConnectionsPerClient: number;
   /** Most open connections in all. */
@@ -127,6 +129,7 @@ export function defaultOptions(): ControllerOptions {
     maxNonces: 100_000,
     maxRunningTasks: 8,
     maxAgentsTotal: 64,
+    maxCreatesPerMinute: 60,
     // agents on this host connect from loopback too: room for --max-agents-total of them, streams and the CLI
     maxConnectionsPerClient: 256,
     maxConnections: 1024,

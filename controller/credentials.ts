@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readFileNoFollow } from './storage/no-follow';
 import { writeFileAtomic } from './tasks/store';
 
 export interface AccessKey {
@@ -26,13 +27,15 @@ export interface LoadedCredentials {
 export function loadCredentials(dataDir: string, explicitFile?: string): LoadedCredentials {
   const file = explicitFile ?? path.join(dataDir, 'credentials.json');
   let created: AccessKey | undefined;
-  if (!explicitFile && !fs.existsSync(file)) {
+  // the data dir's own file is never a link followed outside it (a --credentials file is the operator's choice)
+  const read = explicitFile ? (f: string) => fs.readFileSync(f, 'utf8') : (f: string) => readFileNoFollow(f);
+  if (!explicitFile && !lexists(file)) {
     created = { id: `LTAI${randomBytes(10).toString('hex')}`, secret: randomBytes(24).toString('base64url') };
     fs.mkdirSync(path.dirname(file), { recursive: true });
     writeFileAtomic(file, JSON.stringify({ keys: [created] }, null, 2));
     fs.chmodSync(file, 0o600);
   }
-  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CredentialsFile;
+  const parsed = JSON.parse(read(file)) as CredentialsFile;
   if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error(`credentials file ${file} has no keys`);
   const keys = new Map<string, string>();
   for (const key of parsed.keys) {
@@ -42,4 +45,14 @@ export function loadCredentials(dataDir: string, explicitFile?: string): LoadedC
     keys.set(key.id, key.secret);
   }
   return { file, keys, created };
+}
+
+/** Whether anything (a link too, even a dangling one) is at `file`. */
+function lexists(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createController } from './app';
 import { AGENT_LAUNCHER_KINDS, defaultOptions, isAgentLauncherKind } from './config';
+import { writeFileAtomic } from './tasks/store';
 
 /** Resource quantities given (an empty flag drops one). */
 function quantities(values: Record<string, string | undefined>): Record<string, string> {
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     .option('max-pending-body-bytes', { type: 'number', default: defaults.maxPendingBodyBytes, describe: 'most body bytes held at once by requests whose signature is not checked yet; more get 429 TooManyRequests' })
     .option('max-running-tasks', { type: 'number', default: defaults.maxRunningTasks, describe: 'most tasks running at once; create/start beyond it get 429 TooManyTasks' })
     .option('max-agents-total', { type: 'number', default: defaults.maxAgentsTotal, describe: 'most agents across all running tasks; a task that does not fit gets 429 TooManyAgents' })
+    .option('max-creates-per-minute', { type: 'number', default: defaults.maxCreatesPerMinute, describe: 'most tasks one API key may create in a minute, whatever becomes of them; more get 429 TooManyCreates' })
     .option('max-connections-per-client', { type: 'number', default: defaults.maxConnectionsPerClient, describe: 'most open connections from one IP address (agents on this host count); more are closed at once' })
     .option('max-connections', { type: 'number', default: defaults.maxConnections, describe: 'most open connections in all' })
     .option('headers-timeout-ms', { type: 'number', default: defaults.headersTimeoutMs, describe: 'time a client has to send the request headers' })
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
     maxPendingBodyBytes: argv['max-pending-body-bytes'],
     maxRunningTasks: argv['max-running-tasks'],
     maxAgentsTotal: argv['max-agents-total'],
+    maxCreatesPerMinute: argv['max-creates-per-minute'],
     maxConnectionsPerClient: argv['max-connections-per-client'],
     maxConnections: argv['max-connections'],
     headersTimeoutMs: argv['headers-timeout-ms'],
@@ -136,7 +139,8 @@ async function main(): Promise<void> {
   }
   // lets a user (and the demo) stop a controller that eascmd started in the background
   const pidFile = path.join(argv['data-dir'], 'controller.pid');
-  fs.writeFileSync(pidFile, `${process.pid}\n`);
+  // replaced, not written through: a link planted there is not followed
+  writeFileAtomic(pidFile, `${process.pid}\n`);
   process.stdout.write(`eascmd-controller listening on ${controller.url} (region ${argv.region}, data dir ${argv['data-dir']})\n`);
 
   let stopping = false;

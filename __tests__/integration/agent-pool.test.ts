@@ -80,6 +80,30 @@ describe('the agent pool', () => {
     expect((await listAgents()).Agents).toEqual([]);
   });
 
+  test('bench agents escapes the bidi overrides and C1 controls a pool agent put in its id and host; --json keeps the values', async () => {
+    const agentId = 'evil\u202egnp.exe';
+    const host = 'host\u009b31m\u2066x';
+    const hello = signPoolHello({ id: controller.accessId, secret: controller.secret }, { agentId, host, pid: 1, version: PROTOCOL_VERSION });
+    const ws = new WebSocket(wsUrl());
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ws.on('open', () => ws.send(JSON.stringify(hello)));
+        ws.once('message', () => resolve());
+        ws.on('error', reject);
+      });
+      const table = await runEascmd(['-c', configFile, 'bench', 'agents']);
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(/\| evil\\u202egnp\.exe \| host\\u009b31m\\u2066x \| 127\.0\.0\.1\s+\| idle\s+\|/);
+      expect(table.stdout).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+      const json = await runEascmd(['-c', configFile, '--json', 'bench', 'agents']);
+      expect(json.stdout).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(lastJson<ListAgentsResponse>(json.stdout).Agents).toEqual([expect.objectContaining({ AgentId: agentId, Host: host })]);
+    } finally {
+      ws.close();
+    }
+    await waitFor('the agent gone', async () => ((await listAgents()).Agents.length === 0 ? true : undefined));
+  });
+
   test('a task takes agentCount idle agents; bench agents shows who serves what; a lost agent is replaced from the pool', async () => {
     await fixture.reset();
     for (const id of ['pool-a', 'pool-b', 'pool-c']) await join(id);

@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import * as net from 'node:net';
 import { WebSocket } from 'ws';
 import { Controller, createController } from '../../controller/app';
@@ -6,7 +8,7 @@ import { idleLauncher } from '../helpers/controller';
 import { ControllerOptions } from '../../controller/config';
 import { newNonce } from '../../src/contract';
 import { signedFetch, signedHeaders } from '../helpers/api';
-import { tempDir } from '../helpers/processes';
+import { tempDir, waitFor } from '../helpers/processes';
 
 const TASKS = '/api/v2/benchmark-tasks';
 
@@ -235,6 +237,25 @@ describe('caps on running tasks and agents', () => {
     expect((await gate.call('POST', TASKS, manualTask(1))).status).toBe(200);
     const full = await gate.call('POST', TASKS, manualTask(1));
     expect(full.json.Code).toBe('TooManyAgents');
+  });
+
+  test('--max-creates-per-minute 3: a key\'s fourth create in a minute is refused, though all three ended CreateFailed; another key is not', async () => {
+    const dataDir = tempDir('gate-creates');
+    const credentialsFile = path.join(dataDir, 'keys.json');
+    fs.writeFileSync(credentialsFile, JSON.stringify({ keys: [{ id: 'key-a', secret: 'secret-a' }, { id: 'key-b', secret: 'secret-b' }] }), { mode: 0o600 });
+    const gate = await startGate({ dataDir, credentialsFile, maxCreatesPerMinute: 3 });
+    // a local data path with no --data-root: refused when the round is prepared, so the task ends CreateFailed
+    const failing = JSON.stringify({ service: { serviceName: 'demo', url: 'http://127.0.0.1:1/x' }, data: { path: '/etc/hostname' }, optional: { mode: 'manual', agentCount: 1, concurrency: 1, duration: 60 } });
+    const asA = (body: string) => signedFetch(gate.controller.url, 'key-a', 'secret-a', 'POST', TASKS, body);
+    for (let i = 0; i < 3; i++) expect((await asA(failing)).status).toBe(200);
+    await waitFor('three CreateFailed tasks', async () => ((await gate.call('GET', TASKS)).json.Tasks as { Status: string }[]).every((t) => t.Status === 'CreateFailed') || undefined);
+    const fourth = await asA(failing);
+    expect(fourth.status).toBe(429);
+    expect(fourth.json.Code).toBe('TooManyCreates');
+    expect(String(fourth.json.Message)).toMatch(/^this key created 3 tasks in the last minute, the most the controller allows \(--max-creates-per-minute 3\); try again in \d+ s$/);
+    // the cap is per key
+    expect((await signedFetch(gate.controller.url, 'key-b', 'secret-b', 'POST', TASKS, failing)).status).toBe(200);
+    expect(((await gate.call('GET', TASKS)).json.Tasks as unknown[]).length).toBe(4);
   });
 });
 

@@ -1,3 +1,5 @@
+import { ControllerClient } from '../../src/api/client';
+import { CONTROLLER_INFO_PATH } from '../../src/contract';
 import { signedFetch, signedHeaders } from '../helpers/api';
 import { ControllerProcess, killAllStarted, startController } from '../helpers/processes';
 
@@ -14,10 +16,21 @@ describe('controller API', () => {
 
   const call = (method: string, path: string, body?: string) => signedFetch(controller.url, controller.accessId, controller.secret, method, path, body);
 
-  test('healthz answers without credentials', async () => {
+  test('healthz answers without credentials, and tells no pid or version', async () => {
     const res = await fetch(`${controller.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ Status: 'ok' });
+    expect(await res.json()).toEqual({ Status: 'ok', Region: 'cn-local' });
+  });
+
+  test('the pid and version are for a key holder, with a proof made with its key over its nonce', async () => {
+    expect((await fetch(`${controller.url}${CONTROLLER_INFO_PATH}`)).status).toBe(401);
+    const client = new ControllerClient({ endpoint: controller.url, accessId: controller.accessId, accessKey: controller.secret });
+    const info = await client.controllerInfo();
+    expect(info?.Pid).toBe(controller.proc.pid);
+    expect(info?.Version).toMatch(/^\d+\.\d+\.\d+/);
+    // the same answer checked with another secret proves nothing
+    const wrong = new ControllerClient({ endpoint: controller.url, accessId: controller.accessId, accessKey: 'not-the-secret' });
+    expect(await wrong.controllerInfo()).toBeUndefined();
   });
 
   test('unsigned, wrongly signed and stale requests get 401 with no detail', async () => {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -109,6 +110,35 @@ describe('eascmd controller: the background controller seen, followed and stoppe
     expect((await cli(['controller', 'stop'])).code).toBe(0);
   });
 
+  test('something on the port that names the pid file\'s pid but cannot prove it holds the data dir\'s key is never signalled', async () => {
+    const victim = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const victimPid = victim.pid ?? 0;
+    const claim = JSON.stringify({ Status: 'ok', Region: 'x', RequestId: 'R', Version: '0', Pid: victimPid, Proof: '0'.repeat(64) });
+    const other = http.createServer((_req, res) => res.setHeader('Content-Type', 'application/json').end(claim));
+    await new Promise<void>((resolve, reject) => {
+      other.once('error', reject);
+      other.listen(0, '127.0.0.1', resolve);
+    });
+    const elsewhere = `http://127.0.0.1:${(other.address() as net.AddressInfo).port}`;
+    const hadPidFile = fs.existsSync(paths.pidFile);
+    try {
+      fs.writeFileSync(paths.pidFile, `${victimPid}\n`);
+      const res = await cli(['controller', 'stop', '--endpoint', elsewhere]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain(`(pid unknown) was not started by eascmd from ${paths.dataDir} (its pid file names ${victimPid})`);
+      expect(isAlive(victimPid)).toBe(true);
+      const status = JSON.parse((await cli(['--json', 'controller', 'status', '--endpoint', elsewhere])).stdout) as Record<string, unknown>;
+      expect(status).toMatchObject({ Running: true, StartedByEascmd: false });
+      expect(status.Pid).toBeUndefined();
+    } finally {
+      victim.kill('SIGKILL');
+      if (!hadPidFile) fs.rmSync(paths.pidFile, { force: true });
+      else fs.writeFileSync(paths.pidFile, `${pid}\n`);
+      other.closeAllConnections();
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
   test('a pid file that is not the answering controller\'s is never signalled', async () => {
     // something else answering as a controller at --endpoint: the pid file names another pid
     const other = http.createServer((_req, res) => res.setHeader('Content-Type', 'application/json').end('{"Status":"ok","Region":"x","Version":"0","Pid":1}'));
@@ -122,7 +152,7 @@ describe('eascmd controller: the background controller seen, followed and stoppe
       fs.writeFileSync(paths.pidFile, `${process.pid}\n`);
       const res = await cli(['controller', 'stop', '--endpoint', elsewhere]);
       expect(res.code).toBe(1);
-      expect(res.stderr).toBe(`[ERROR] InvalidParameter: the controller at ${elsewhere} (pid 1) was not started by eascmd from ${paths.dataDir} (its pid file names ${process.pid}); stop it where it was started\n`);
+      expect(res.stderr).toBe(`[ERROR] InvalidParameter: the controller at ${elsewhere} (pid unknown) was not started by eascmd from ${paths.dataDir} (its pid file names ${process.pid}); stop it where it was started\n`);
     } finally {
       if (!hadPidFile) fs.rmSync(paths.pidFile, { force: true });
       else fs.writeFileSync(paths.pidFile, `${pid}\n`);

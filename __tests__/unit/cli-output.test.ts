@@ -1,6 +1,7 @@
 import { Lines, colorEnabled } from '../../src/output/lines';
 import { createProgress, progressLine } from '../../src/output/progress';
 import { renderSummary } from '../../src/output/summary';
+import { renderTable } from '../../src/output/table';
 import { formatBytes, formatCapacity, formatRate } from '../../src/output/format';
 import type { RoundResult } from '../../src/contract';
 
@@ -32,6 +33,30 @@ describe('cli output', () => {
     lines.error('InvalidField', 'optional.duration: must be <= 1200');
     expect(out.text).toBe('[RequestId]: 7F953F8E-8897-5785-808A-CA648302A1B2\n[OK] Task [t] is creating\n');
     expect(err.text).toBe('[ERROR] InvalidField: optional.duration: must be <= 1200\n');
+  });
+
+  test('text another party chose cannot steer the terminal: controls and bidi overrides are escaped, line breaks and any script kept', () => {
+    const out = capture(false);
+    const err = capture(false);
+    const lines = new Lines(out, err, true);
+    lines.ok('agent\u001b[2J\u001b]0;owned\u0007 lost\r\u009b31m \u202eexe.txt');
+    lines.print('| \u4e2d\u6587 caf\u00e9 \ud83d\ude80 |\nnext\tline\u2066');
+    lines.error('DataSourceFailed', 'service said \u001b[31mno\u200f');
+    lines.json({ Message: '\u202e\u0085x' });
+    expect(out.text).toContain('agent\\u001b[2J\\u001b]0;owned\\u0007 lost\\u000d\\u009b31m \\u202eexe.txt\n');
+    expect(out.text).toContain('| \u4e2d\u6587 caf\u00e9 \ud83d\ude80 |\nnext\\u0009line\\u2066\n');
+    expect(err.text).toContain('service said \\u001b[31mno\\u200f\n');
+    // the colours of our own prefixes are still there; nothing else of the kind
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the test
+    expect(out.text.replace(/\u001b\[\d+m/g, '')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f]/);
+    expect(JSON.parse(out.text.slice(out.text.indexOf('{')))).toEqual({ Message: '\u202e\u0085x' });
+  });
+
+  test('a table cell is escaped before the columns are measured, so its borders stay aligned', () => {
+    const table = renderTable(['AgentId', 'Host'], [['evil\u202egnp.exe', 'h']]);
+    const widths = new Set(table.split('\n').map((l) => l.length));
+    expect(widths.size).toBe(1);
+    expect(table).toContain('| evil\\u202egnp.exe | h    |');
   });
 
   test('coloured lines keep their text', () => {

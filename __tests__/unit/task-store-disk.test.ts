@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TaskEvent } from '../../src/contract';
@@ -5,8 +6,25 @@ import { TaskRecord } from '../../controller/tasks/record';
 import { TaskStore } from '../../controller/tasks/store';
 import { tempDir } from '../helpers/processes';
 
-/** A full disk without a mount: the events file is a link to /dev/full, whose every write fails with ENOSPC (and which is never read: it has no end). */
-describe('TaskStore on a full disk', () => {
+/**
+ * Makes `file` the device /dev/full is (char 1,7), whose every write fails with
+ * ENOSPC: a full disk without a mount. A node of its own, not a link to
+ * /dev/full: the store follows no link below the data dir. False where this
+ * machine may not make device nodes (not root).
+ */
+function makeFullDevice(file: string): boolean {
+  return spawnSync('mknod', [file, 'c', '1', '7']).status === 0;
+}
+
+const canMknod = ((): boolean => {
+  const probe = path.join(tempDir('mknod-probe'), 'full');
+  const made = makeFullDevice(probe);
+  fs.rmSync(path.dirname(probe), { recursive: true, force: true });
+  return made;
+})();
+
+/** A full disk without a mount: the events file is a /dev/full node (never read: it has no end). */
+(canMknod ? describe : describe.skip)('TaskStore on a full disk', () => {
   const dataDir = tempDir('store-disk');
   const store = new TaskStore(dataDir, 20);
   const name = 'benchmark-demo-00aa';
@@ -23,7 +41,7 @@ describe('TaskStore on a full disk', () => {
     store.watchDisk({ unwritable: (task, error) => heard.push(`unwritable ${task} ${error}`), writable: (task) => heard.push(`writable ${task}`) });
     store.save(record);
     const file = path.join(store.tasksDir, name, 'round-10001.events.ndjson');
-    fs.symlinkSync('/dev/full', file);
+    expect(makeFullDevice(file)).toBe(true);
     store.appendEvent(name, 10001, event('first'));
     store.appendEvent(name, 10001, event('second'));
     expect(heard).toEqual([`unwritable ${name} ENOSPC`]);

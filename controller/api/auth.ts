@@ -39,6 +39,8 @@ interface PendingBudget {
 
 /** What the auth headers claim, checked before any of the body is read. */
 interface Claim {
+  /** The key's id: what per-key caps count by. */
+  keyId: string;
   secret: string;
   signature: string;
   date: string;
@@ -66,7 +68,7 @@ export class ApiGate {
     this.pending = { bytes: 0, max: options.maxPendingBodyBytes };
   }
 
-  /** Express middleware: sets `req.body` to the verified body as a Buffer, or fails with 401/413/429. */
+  /** Express middleware: sets `req.body` to the verified body as a Buffer and `res.locals.keyId` to the key that signed it, or fails with 401/413/429. */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const claim = this.claim(req.headers, Date.now());
@@ -78,6 +80,7 @@ export class ApiGate {
           const error = this.admit(claim, req.method, req.originalUrl, sha256);
           if (error) return next(error);
           req.body = body;
+          res.locals.keyId = claim.keyId;
           next();
         },
         (err: unknown) => {
@@ -104,7 +107,7 @@ export class ApiGate {
     if (!Number.isFinite(sentMs) || sentMs < nowMs - MAX_DATE_AGE_MS || sentMs > nowMs + MAX_DATE_AHEAD_MS) return undefined;
     const secret = this.keys.get(auth.accessId);
     if (!secret || this.nonces.seen(nonce, nowMs)) return undefined;
-    return { secret, signature: auth.signature, date, nonce, expiresMs: sentMs + MAX_DATE_AGE_MS };
+    return { keyId: auth.accessId, secret, signature: auth.signature, date, nonce, expiresMs: sentMs + MAX_DATE_AGE_MS };
   }
 
   /** Checks the signature, then spends the nonce; undefined when the request is in. */

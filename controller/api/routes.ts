@@ -21,6 +21,14 @@ import { TaskRecord } from '../tasks/record';
 import { requestId } from './errors';
 import { detailView, verdictView, listView, llmRecomputeView, llmRecordsView, statsView } from './views';
 
+/**
+ * Most `recompute` calls a controller runs at once (its last step, the
+ * sorting, holds the event loop for a moment each); one more is refused with
+ * 429 TooManyRequests rather than queued (a queue would hold its callers'
+ * connections for as long as the others take).
+ */
+export const MAX_RECOMPUTES = 1;
+
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
 /** Express 5 forwards rejected promises to the error middleware; this keeps handlers small. */
@@ -54,10 +62,12 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
     if (req.params.region !== region) throw new BenchError('TaskNotFound', `benchmark task ${name} does not exist in region ${String(req.params.region)} (this controller serves ${region})`, { resource: name });
     return name;
   };
+  /** Recomputes running now: each reads a whole records file, so a few at once would hold the event loop and memory. */
+  let recomputes = 0;
   const simple = (res: Response, record: TaskRecord): SimpleTaskResponse => ({ RequestId: requestId(res), TaskName: record.taskName, Status: record.status, Message: record.message });
 
   router.post(API_PREFIX, route(async (req, res) => {
-    const record = await manager.create(parseJsonBody(req));
+    const record = await manager.create(parseJsonBody(req), String(res.locals.keyId ?? ''));
     const body: CreateTaskResponse = { RequestId: requestId(res), TaskId: record.taskId, TaskName: record.taskName, Region: record.region, Status: record.status, Message: record.message };
     res.json(body);
   }));
@@ -129,7 +139,17 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
   router.get(`${API_PREFIX}/:region/:name/recompute`, route(async (req, res) => {
     const name = checkRegion(req);
     const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-    const { roundId, records, llm } = await llmRecomputeView(manager, name, { steady: text(req.query.steady), percentiles: text(req.query.percentiles) });
+    if (recomputes >= MAX_RECOMPUTES) {
+      throw new BenchError('TooManyRequests', `another recompute is running on this controller (it runs ${MAX_RECOMPUTES} at a time); try again when it ends`);
+    }
+    recomputes++;
+    let result: Awaited<ReturnType<typeof llmRecomputeView>>;
+    try {
+      result = await llmRecomputeView(manager, name, { steady: text(req.query.steady), percentiles: text(req.query.percentiles) });
+    } finally {
+      recomputes--;
+    }
+    const { roundId, records, llm } = result;
     const body: LlmRecomputeResponse = { RequestId: requestId(res), TaskName: name, RoundId: roundId, Records: records, LLM: llm };
     res.json(body);
   }));

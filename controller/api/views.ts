@@ -5,7 +5,6 @@ import {
   LlmResult,
   parsePercentileList,
   parseSteadyChoice,
-  redactTask,
   redactText,
   RoundResult,
   StatsPoint,
@@ -135,7 +134,7 @@ function detailOf(entry: TaskEntry, wholeConfig = false): TaskDetail {
   const result = shown?.result;
   const detail: TaskDetail = {
     ...summaryView(entry),
-    Config: redactTask(record.spec, { wholeContent: wholeConfig }),
+    Config: entry.shownConfig(wholeConfig),
     RoundId: round?.roundId ?? 0,
     StartTime: round ? formatTime(round.startMs) : undefined,
     EndTime: round?.endMs ? formatTime(round.endMs) : undefined,

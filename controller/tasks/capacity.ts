@@ -10,11 +10,44 @@ export interface CapacityLimits {
   maxRunningTasks: number;
   /** Most agents across those tasks: checked at create, start and update, and granted as auto/scan rounds grow. */
   maxAgentsTotal: number;
+  /** Most tasks one API key may create in any minute, whatever becomes of them (a failed task is kept for its retention too). */
+  maxCreatesPerMinute: number;
 }
+
+const MINUTE_MS = 60_000;
 
 /** The controller-wide caps on running tasks and their agents. */
 export class TaskCapacity {
+  /** Per key, when its creates of the last minute were made, oldest first. */
+  private readonly creates = new Map<string, number[]>();
+
   constructor(private readonly limits: CapacityLimits, private readonly records: () => Iterable<TaskRecord>) {}
+
+  /**
+   * Refuses a create beyond the key's creates of the last minute. Only the
+   * minute is remembered, so what this holds is bounded by the keys times the cap.
+   */
+  checkCreateRate(keyId: string, nowMs = Date.now()): void {
+    const recent = this.recentCreates(keyId, nowMs);
+    if (recent.length >= this.limits.maxCreatesPerMinute) {
+      const waitS = Math.max(1, Math.ceil((recent[0] + MINUTE_MS - nowMs) / 1000));
+      throw new BenchError('TooManyCreates', `this key created ${recent.length} tasks in the last minute, the most the controller allows (--max-creates-per-minute ${this.limits.maxCreatesPerMinute}); try again in ${waitS} s`);
+    }
+  }
+
+  /** Counts a task the key created (after every check passed). */
+  countCreate(keyId: string, nowMs = Date.now()): void {
+    const recent = this.recentCreates(keyId, nowMs);
+    recent.push(nowMs);
+    this.creates.set(keyId, recent);
+  }
+
+  private recentCreates(keyId: string, nowMs: number): number[] {
+    const recent = (this.creates.get(keyId) ?? []).filter((t) => t > nowMs - MINUTE_MS);
+    if (recent.length === 0) this.creates.delete(keyId);
+    else this.creates.set(keyId, recent);
+    return recent;
+  }
 
   /** Refuses a task that asks for more agents than one task may run. */
   checkAgentCount(agentCount: number): void {

@@ -1,11 +1,11 @@
-import { LlmResult, RoundResult, StatsPoint, TaskEvent, taskThresholds } from '../../src/contract';
+import { cutContent, LlmResult, redactTask, RoundResult, StatsPoint, TaskEvent, TaskSpec, taskThresholds } from '../../src/contract';
 import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
 import { columnsResult, percentilesOf } from '../metrics/llm';
 import { LlmRecordColumns } from '../metrics/llm-columns';
 import { LlmRoundFigures } from '../metrics/llm-round';
 import { evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { llmModeAccumulator } from './llm-run-work';
-import { loadDurationS, RoundRecord, TaskRecord } from './record';
+import { loadDurationS, RoundRecord, TaskRecord, withContent } from './record';
 import { RoundRunner, RoundSnapshot } from './round';
 import { TaskStore } from './store';
 
@@ -36,6 +36,19 @@ export class TaskEntry {
 
   get taskName(): string {
     return this.record.taskName;
+  }
+
+  /** The task's spec with its data.content, read back from the task's folder when it is kept there. */
+  wholeSpec(): TaskSpec {
+    const { spec, storedContent } = this.record;
+    return storedContent ? withContent(spec, this.store.readContent(this.taskName)) : spec;
+  }
+
+  /** The task as desc and reports show it: redacted, data.content cut (or whole, read back, when `whole`). */
+  shownConfig(whole = false): TaskSpec {
+    const { spec, storedContent } = this.record;
+    if (!storedContent) return redactTask(spec, { wholeContent: whole });
+    return redactTask(whole ? this.wholeSpec() : withContent(spec, cutContent(storedContent.head, storedContent.length)), { wholeContent: whole });
   }
 
   /** The running round, read only; undefined between rounds. */

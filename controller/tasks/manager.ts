@@ -10,7 +10,7 @@ import { CapacityLimits, TaskCapacity } from './capacity';
 import { TaskEntry } from './entry';
 import { formatTime, newEvent, newTaskId, newTaskName } from './naming';
 import { PrepareDeps, runOptional } from './prepare';
-import { currentRound, TaskRecord } from './record';
+import { currentRound, storeContentApart, TaskRecord, withContent } from './record';
 import { RoundReports } from './round-reports';
 import { judgedAgain } from './round-verdict';
 import { Rounds } from './rounds';
@@ -68,6 +68,7 @@ export class TaskManager extends EventEmitter {
     for (const record of this.deps.store.loadAll((name, reason) => this.deps.log(`recovery: task folder ${JSON.stringify(name)} skipped: ${reason}`))) {
       const entry = new TaskEntry(record, this.deps.store);
       this.book.add(entry);
+      this.moveContentApart(entry);
       if (isFinalStatus(record.status)) continue;
       if (record.status === 'Deleting') void this.finishDelete(entry);
       else this.terminateInterrupted(entry);
@@ -76,7 +77,9 @@ export class TaskManager extends EventEmitter {
 
   // ------------------------------------------------------------ commands
 
-  async create(body: unknown): Promise<TaskRecord> {
+  /** `keyId`: the API key that asked, whose creates of the last minute are capped. */
+  async create(body: unknown, keyId = ''): Promise<TaskRecord> {
+    this.capacity.checkCreateRate(keyId);
     const spec = normalizeTask(assertValidTask(body));
     // fail early, before anything is created, when the service cannot be resolved
     this.deps.services.resolve(spec.service);
@@ -100,12 +103,14 @@ export class TaskManager extends EventEmitter {
       agentToken: randomBytes(24).toString('base64url'),
     };
     try {
+      storeContentApart(record, (content) => this.deps.store.saveContent(record.taskName, content));
       this.deps.store.save(record);
     } catch (err) {
       // nothing half-created: no folder, no record
       this.deps.store.remove(record.taskName);
       throw err;
     }
+    this.capacity.countCreate(keyId);
     const entry = new TaskEntry(record, this.deps.store);
     this.book.add(entry);
     void this.rounds.start(entry);
@@ -141,7 +146,9 @@ export class TaskManager extends EventEmitter {
   async update(name: string, body: unknown): Promise<TaskRecord> {
     const entry = this.entry(name);
     const record = entry.record;
-    const next = updatedSpec(record.spec, body);
+    // checked whole (an llm custom dataset needs its content); kept without it
+    const whole = updatedSpec(entry.wholeSpec(), body);
+    const next = record.storedContent ? withContent(whole, undefined) : whole;
     const resolved = runOptional(next);
     this.capacity.checkAgentCount(resolved.agentCount);
     if (record.status === 'Stopping' || record.status === 'Deleting' || record.status === 'Creating') {
@@ -231,6 +238,17 @@ export class TaskManager extends EventEmitter {
     store.retryHeld();
     for (const name of store.heldTasks()) this.deps.log(`${name}: ${store.pendingLines(name)} held lines could not be written before exit (${store.heldError(name)})`);
     store.close();
+  }
+
+  /** A task.json written before long content was kept apart: its content goes to the task's folder now, and stays out of memory. */
+  private moveContentApart(entry: TaskEntry): void {
+    try {
+      const before = entry.record.storedContent;
+      storeContentApart(entry.record, (content) => this.deps.store.saveContent(entry.taskName, content));
+      if (entry.record.storedContent !== before) this.book.save(entry);
+    } catch (err) {
+      this.deps.log(`recovery: ${entry.taskName}: its data.content stays in task.json: ${(err as Error).message}`);
+    }
   }
 
   /** A round that was running when the controller died: Terminated, its data kept up to the last second recorded, and reported. */

@@ -1,4 +1,4 @@
-import { Capacity, EndReason, resolveOptional, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
+import { Capacity, CUT_CONTENT_HEAD, EndReason, resolveOptional, SHOWN_CONTENT_CHARS, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
 import { taskMode } from '../modes';
 
 /** One round of a task, as persisted in task.json. */
@@ -44,6 +44,31 @@ export interface TaskRecord {
   rounds: RoundRecord[];
   /** Secret that agents of this task present on the agent websocket. Never shown. */
   agentToken: string;
+  /**
+   * Set when the task's data.content is long: it is kept in the task's folder
+   * (TaskStore.saveContent), spec.data has none, and only what desc shows of
+   * it is here. Read back when a round is prepared or the whole config asked.
+   */
+  storedContent?: { length: number; head: string };
+}
+
+/**
+ * Moves a long data.content out of the record into the task's folder, so
+ * that no task, running or kept for its retention, holds its data in memory.
+ */
+export function storeContentApart(record: TaskRecord, saveContent: (content: string) => void): void {
+  const content = record.spec.data?.content;
+  if (content === undefined || content.length <= SHOWN_CONTENT_CHARS) return;
+  saveContent(content);
+  record.spec = withContent(record.spec, undefined);
+  // a copy, not a slice: V8 keeps a slice's whole parent string alive, the very content moved out
+  record.storedContent = { length: content.length, head: Buffer.from(content.slice(0, CUT_CONTENT_HEAD), 'latin1').toString('latin1') };
+}
+
+/** The spec with data.content set (or, undefined, removed). */
+export function withContent(spec: TaskSpec, content: string | undefined): TaskSpec {
+  const { content: _dropped, ...data } = spec.data ?? {};
+  return { ...spec, data: content === undefined ? data : { ...data, content } };
 }
 
 export function currentRound(record: TaskRecord): RoundRecord | undefined {

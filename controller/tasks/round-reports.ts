@@ -1,4 +1,4 @@
-import { redactTask, redactText, redactUrl, TaskStatus } from '../../src/contract';
+import { redactText, redactUrl, TaskStatus } from '../../src/contract';
 import { newReportSecret, ReportData } from '../reports/model';
 import { ReportOutcome, ReportPublisher } from '../reports/publisher';
 import { ServiceRegistry } from '../services';
@@ -47,7 +47,7 @@ export class RoundReports {
       taskName: record.taskName,
       roundId: round.roundId,
       secret: round.reportSecret,
-      content: () => reportContent(record, round, final?.status ?? record.status, entry.figures(round), this.deps.services),
+      content: () => reportContent(entry, round, final?.status ?? record.status, entry.figures(round), this.deps.services),
       settled: (outcome) => this.settled(entry, round, outcome, final),
     });
   }
@@ -97,7 +97,8 @@ export class RoundReports {
 }
 
 /** What a round's report shows: the task, the round, and its figures. */
-export function reportContent(record: TaskRecord, round: RoundRecord, status: TaskStatus, figures: RoundFigures, services: ServiceRegistry): ReportData {
+export function reportContent(entry: TaskEntry, round: RoundRecord, status: TaskStatus, figures: RoundFigures, services: ServiceRegistry): ReportData {
+  const { record } = entry;
   return {
     TaskName: record.taskName,
     TaskId: record.taskId,
@@ -110,7 +111,7 @@ export function reportContent(record: TaskRecord, round: RoundRecord, status: Ta
     StartTime: formatTime(round.startMs),
     EndTime: formatTime(round.endMs ?? Date.now()),
     TargetUrl: safeTarget(services, record),
-    Config: redactTask(record.spec),
+    Config: entry.shownConfig(),
     Result: figures.result,
     Capacity: round.capacity,
     Series: figures.series,

@@ -50,7 +50,7 @@ export class Rounds {
     const optional = runOptional(record.spec);
     let runner: RoundRunner;
     try {
-      const prepared = await prepareRound(record.spec, this.deps);
+      const prepared = await prepareRound(entry.wholeSpec(), this.deps);
       runner = new RoundRunner({
         ...prepared,
         taskName: record.taskName,

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { BenchError, isValidTaskName, LlmRequestRecord, TaskEvent } from '../../src/contract';
 import { StoredSecond } from '../metrics/aggregate';
+import { appendFileNoFollow, assertRealDirs, mkdirReal, O_NOFOLLOW, openNoFollow, readFileNoFollow } from '../storage/no-follow';
 import { childPath } from '../storage/paths';
-import { AppendLog, AppendOutcome, errorCode } from './append-log';
+import { AppendIo, AppendLog, AppendOutcome, errorCode, nodeAppendIo } from './append-log';
 import { TaskRecord } from './record';
 
 /**
@@ -19,12 +19,24 @@ import { TaskRecord } from './record';
  * leaves the previous one whole. The store tries what waits again every
  * `retryMs` and after every write that succeeds, and tells its DiskListener
  * when a task's writes start to wait and when all of them are written.
+ *
+ * Nothing below the data dir is followed if it is a symbolic link (a task
+ * folder, task.json, a log): such a folder is skipped at recovery, and a
+ * read or write of a link fails (ELOOP) instead of reaching outside.
  */
 export class TaskStore {
   readonly tasksDir: string;
   /** The open append logs, by task, then by file. */
   private readonly logs = new Map<string, Map<string, AppendLog>>();
   private readonly held = new Map<string, HeldWrites>();
+  /** Appends that refuse a link, as the task folder or as the file: the lines wait like on a full disk. */
+  private readonly appendIo: AppendIo = {
+    ...nodeAppendIo,
+    append: (file, text) => {
+      assertRealDirs(path.dirname(this.tasksDir), path.dirname(file));
+      appendFileNoFollow(file, text);
+    },
+  };
   private retryTimer?: NodeJS.Timeout;
   private listener?: DiskListener;
 
@@ -42,6 +54,19 @@ export class TaskStore {
   private taskDir(taskName: string): string {
     if (!isValidTaskName(taskName)) throw new BenchError('TaskNotFound', `benchmark task ${taskName} does not exist`, { resource: taskName });
     return childPath(this.tasksDir, taskName);
+  }
+
+  /** The task's folder, made when missing; LinkRefused when it (or tasks/) is a link. */
+  private madeTaskDir(taskName: string): string {
+    const dir = this.taskDir(taskName);
+    mkdirReal(path.dirname(this.tasksDir), dir);
+    return dir;
+  }
+
+  /** A file of the task's folder to read: LinkRefused when the folder is a link (the file itself is opened with O_NOFOLLOW). */
+  private readable(file: string): string {
+    assertRealDirs(path.dirname(this.tasksDir), path.dirname(file));
+    return file;
   }
 
   /** Replaces task.json; throws StorageFull or StorageFailed, naming the task and the errno, when it cannot. */
@@ -131,12 +156,34 @@ export class TaskStore {
 
   private trySave(record: TaskRecord): AppendOutcome {
     try {
-      const dir = this.taskDir(record.taskName);
-      fs.mkdirSync(dir, { recursive: true });
-      writeFileAtomic(path.join(dir, 'task.json'), JSON.stringify(record, null, 1));
+      writeFileAtomic(path.join(this.madeTaskDir(record.taskName), 'task.json'), JSON.stringify(record, null, 1));
       return { written: true, pending: 0 };
     } catch (err) {
       return { written: false, pending: 0, error: errorCode(err) };
+    }
+  }
+
+  /**
+   * A task's long data.content, kept apart from task.json (written once, at
+   * create): the record, rewritten at every change and held in memory for
+   * the task's retention, stays small. Throws like `save`.
+   */
+  saveContent(taskName: string, content: string): void {
+    try {
+      writeFileAtomic(path.join(this.madeTaskDir(taskName), CONTENT_FILE), content);
+    } catch (err) {
+      const error = errorCode(err);
+      const full = isDiskFull(error);
+      throw new BenchError(full ? 'StorageFull' : 'StorageFailed', `cannot save the data of task ${taskName}: the data dir ${full ? 'is full' : 'cannot be written'} (${error})`, { resource: taskName });
+    }
+  }
+
+  /** The data.content saveContent kept; StorageFailed when it cannot be read. */
+  readContent(taskName: string): string {
+    try {
+      return readFileNoFollow(this.readable(path.join(this.taskDir(taskName), CONTENT_FILE)));
+    } catch (err) {
+      throw new BenchError('StorageFailed', `cannot read the data of task ${taskName} from the data dir (${errorCode(err)})`, { resource: taskName });
     }
   }
 
@@ -149,6 +196,7 @@ export class TaskStore {
    * is removed; a task.json that is there but not a record is moved aside to
    * `<dataDir>/quarantine/`; a read that failed for another reason (EACCES,
    * EMFILE, EIO) leaves the folder where it is, to be read at the next start.
+   * A task folder that is a symbolic link is neither read nor moved.
    */
   loadAll(skipped: (name: string, reason: string) => void = () => undefined): TaskRecord[] {
     const records: TaskRecord[] = [];
@@ -158,6 +206,10 @@ export class TaskStore {
         continue;
       }
       const dir = this.taskDir(name);
+      if (isLink(dir)) {
+        skipped(name, 'it is a symbolic link, not a folder: left alone, never followed');
+        continue;
+      }
       const read = readRecord(path.join(dir, 'task.json'));
       if ('record' in read) {
         if (read.record.taskName === name) records.push(read.record);
@@ -167,7 +219,12 @@ export class TaskStore {
       if (read.error === 'ENOENT' && isCrashLeftover(dir)) {
         fs.rmSync(dir, { recursive: true, force: true });
       } else if (read.error === 'corrupt' || read.error === 'ENOENT') {
-        skipped(name, `its task.json is ${read.error === 'corrupt' ? 'not a task record' : 'missing'}; moved to ${this.quarantine(name)}`);
+        const what = `its task.json is ${read.error === 'corrupt' ? 'not a task record' : 'missing'}`;
+        try {
+          skipped(name, `${what}; moved to ${this.quarantine(name)}`);
+        } catch (err) {
+          skipped(name, `${what}; left in place: ${(err as Error).message}`);
+        }
       } else {
         skipped(name, `its task.json cannot be read (${read.error}); left in place`);
       }
@@ -178,7 +235,8 @@ export class TaskStore {
   /** Moves a task folder aside, out of the controller's sight, keeping it for a person to look at. */
   private quarantine(name: string): string {
     const aside = path.join(path.dirname(this.tasksDir), 'quarantine', `${name}-${Date.now()}`);
-    fs.mkdirSync(path.dirname(aside), { recursive: true });
+    // a `quarantine` that is a link would carry the folder outside the data dir
+    mkdirReal(path.dirname(this.tasksDir), path.dirname(aside));
     fs.renameSync(this.taskDir(name), aside);
     return aside;
   }
@@ -234,15 +292,33 @@ export class TaskStore {
   async *llmRecordLines(taskName: string, roundId: number): AsyncGenerator<string> {
     const file = this.logFile(taskName, roundId, 'llm');
     const waiting = [...(this.logs.get(taskName)?.get(file)?.waiting() ?? [])];
-    let size = 0;
+    let handle: fs.promises.FileHandle | undefined;
     try {
-      size = fs.statSync(file).size;
+      handle = await fs.promises.open(this.readable(file), fs.constants.O_RDONLY | O_NOFOLLOW);
     } catch {
-      size = 0;
+      handle = undefined;
     }
-    if (size > 0) {
-      const lines = readline.createInterface({ input: fs.createReadStream(file, { start: 0, end: size - 1 }), crlfDelay: Infinity });
-      for await (const line of lines) if (isWholeJson(line)) yield line;
+    if (handle) {
+      try {
+        // up to the size the file had when asked: lines appended meanwhile are in `waiting` or the next call
+        let left = (await handle.stat()).size;
+        const buffer = Buffer.alloc(RECORDS_CHUNK_BYTES);
+        const decoder = new StringDecoder('utf8');
+        let rest = '';
+        while (left > 0) {
+          // each chunk is its own read: the event loop serves others between them, and one chunk is all that is held
+          const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, left), null);
+          if (bytesRead === 0) break;
+          left -= bytesRead;
+          const lines = (rest + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
+          rest = lines.pop() ?? '';
+          for (const line of lines) if (isWholeJson(line)) yield line;
+        }
+        rest += decoder.end();
+        if (isWholeJson(rest)) yield rest;
+      } finally {
+        await handle.close();
+      }
     }
     yield* waiting;
   }
@@ -264,7 +340,7 @@ export class TaskStore {
     };
     let fd: number | null = null;
     try {
-      fd = fs.openSync(file, 'r');
+      fd = fs.openSync(this.readable(file), fs.constants.O_RDONLY | O_NOFOLLOW);
     } catch {
       fd = null;
     }
@@ -307,7 +383,7 @@ export class TaskStore {
     }
     let log = ofTask.get(file);
     if (!log) {
-      log = new AppendLog(file);
+      log = new AppendLog(file, this.appendIo);
       ofTask.set(file, log);
     }
     return log;
@@ -316,13 +392,24 @@ export class TaskStore {
   /** What is on disk, then what still waits in memory: everything recorded, in order. */
   private readLog<T>(taskName: string, roundId: number, kind: LogKind): T[] {
     const file = this.logFile(taskName, roundId, kind);
-    const onDisk = readLines<T>(file);
+    let onDisk: T[] = [];
+    try {
+      onDisk = readLines<T>(this.readable(file));
+    } catch {
+      onDisk = [];
+    }
     const waiting = this.logs.get(taskName)?.get(file)?.waiting() ?? [];
     return waiting.length === 0 ? onDisk : [...onDisk, ...waiting.map((line) => JSON.parse(line) as T)];
   }
 }
 
 type LogKind = 'seconds' | 'events' | 'llm';
+
+/** How much of a records file is read at once when its lines are streamed. */
+const RECORDS_CHUNK_BYTES = 256 * 1024;
+
+/** Where a task's long data.content is kept, beside task.json. */
+const CONTENT_FILE = 'data.content';
 
 /** How often writes that failed (a full disk) are tried again. */
 const DISK_RETRY_MS = 1000;
@@ -349,7 +436,8 @@ export function isDiskFull(code: string | undefined): boolean {
 export function writeFileAtomic(file: string, content: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    const fd = fs.openSync(tmp, 'w', 0o600);
+    // a link planted where the temp file goes is not written through
+    const fd = openNoFollow(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
     try {
       fs.writeFileSync(fd, content);
       fs.fsyncSync(fd);
@@ -367,7 +455,7 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
 function readRecord(file: string): { record: TaskRecord } | { error: string } {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileNoFollow(file);
   } catch (err) {
     return { error: errorCode(err) };
   }
@@ -376,6 +464,14 @@ function readRecord(file: string): { record: TaskRecord } | { error: string } {
     return typeof record === 'object' && record !== null && typeof record.taskName === 'string' ? { record } : { error: 'corrupt' };
   } catch {
     return { error: 'corrupt' };
+  }
+}
+
+function isLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
@@ -402,7 +498,7 @@ function isWholeJson(line: string): boolean {
 function readLines<T>(file: string): T[] {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileNoFollow(file);
   } catch {
     return [];
   }

@@ -3,6 +3,9 @@ import {
   AGENTS_API_PATH,
   API_PREFIX,
   BenchError,
+  CONTROLLER_INFO_PATH,
+  ControllerInfoResponse,
+  controllerInfoProof,
   CreateTaskResponse,
   DATE_HEADER,
   GetTaskResponse,
@@ -22,6 +25,7 @@ import {
   authorizationHeader,
   newNonce,
   signRequest,
+  signaturesEqual,
 } from '../contract';
 import { errorFromResponse } from './errors';
 
@@ -212,8 +216,28 @@ export class ControllerClient {
       if (typeof body !== 'object' || body === null) return undefined;
       const h = body as Partial<HealthResponse>;
       if (h.Status !== 'ok' || typeof h.Region !== 'string') return undefined;
-      // a controller from before Version and Pid were given still counts as one
-      return { Status: 'ok', Region: h.Region, Version: typeof h.Version === 'string' ? h.Version : 'unknown', Pid: typeof h.Pid === 'number' ? h.Pid : 0 };
+      return { Status: 'ok', Region: h.Region };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * `GET /api/v2/controller` (signed): the controller's pid and version, when
+   * its answer proves (ControllerInfoResponse.Proof, over the nonce sent
+   * here) that it holds this client's secret; undefined otherwise, or when
+   * nothing answers. Never throws.
+   */
+  async controllerInfo(timeoutMs = 1500): Promise<{ Pid: number; Version: string } | undefined> {
+    const url = this.url(CONTROLLER_INFO_PATH);
+    const headers = this.signedHeaders('GET', url.pathname + url.search);
+    try {
+      const res = await this.http.get<string>(url.toString(), { headers, timeout: timeoutMs });
+      if (res.status !== 200) return undefined;
+      const info = JSON.parse(res.data) as Partial<ControllerInfoResponse> | null;
+      if (typeof info?.Pid !== 'number' || typeof info.Version !== 'string' || typeof info.Proof !== 'string') return undefined;
+      const expected = controllerInfoProof(this.accessKey, headers[NONCE_HEADER], info.Pid, info.Version);
+      return signaturesEqual(expected, info.Proof) ? { Pid: info.Pid, Version: info.Version } : undefined;
     } catch {
       return undefined;
     }

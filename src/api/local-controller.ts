@@ -18,6 +18,8 @@ export interface LocalController {
   pidFile?: number;
   /** What /healthz answered at the endpoint; undefined when nothing (or nothing of ours) answers. */
   health?: HealthResponse;
+  /** The pid and version the answering controller proved to this data dir's key; undefined when it could not (another controller, or none). */
+  info?: { Pid: number; Version: string };
 }
 
 /**
@@ -59,7 +61,10 @@ export function isAlive(pid: number): boolean {
 export async function inspectLocalController(home: string, endpoint: string): Promise<LocalController> {
   const paths = localPaths(home);
   const probe = new ControllerClient({ endpoint, accessId: '-', accessKey: '-' });
-  return { endpoint: probe.endpoint, paths, pidFile: readPid(paths.pidFile), health: await probe.healthInfo(1500) };
+  const health = await probe.healthInfo(1500);
+  const key = health ? readControllerCredentials(paths.credentialsFile) : undefined;
+  const info = key ? await new ControllerClient({ endpoint, accessId: key.id, accessKey: key.secret }).controllerInfo() : undefined;
+  return { endpoint: probe.endpoint, paths, pidFile: readPid(paths.pidFile), health, info };
 }
 
 /** The tasks of the local controller that are not finished, read with the key of its data dir. */
@@ -71,16 +76,18 @@ export async function runningTasks(local: LocalController): Promise<TaskSummary[
 }
 
 /**
- * The pid to signal: the one /healthz gives, when it is the one of this data
- * dir, so that a stale pid file (its number reused by another process) or a
- * controller someone else started on the port is never signalled.
+ * The pid to signal: the one the answering controller proved to this data
+ * dir's key (ControllerClient.controllerInfo), when it is the one of the
+ * data dir's pid file, so that a stale pid file (its number reused by
+ * another process) or a controller someone else started on the port is
+ * never signalled.
  */
 export function pidToStop(local: LocalController): number | undefined {
   if (!local.health) return undefined;
-  if (local.pidFile === undefined || local.health.Pid !== local.pidFile) {
+  if (local.pidFile === undefined || local.info?.Pid !== local.pidFile) {
     throw new BenchError(
       'InvalidParameter',
-      `the controller at ${local.endpoint} (pid ${local.health.Pid || 'unknown'}) was not started by eascmd from ${local.paths.dataDir}` +
+      `the controller at ${local.endpoint} (pid ${local.info?.Pid ?? 'unknown'}) was not started by eascmd from ${local.paths.dataDir}` +
         `${local.pidFile !== undefined ? ` (its pid file names ${local.pidFile})` : ''}; stop it where it was started`,
     );
   }

@@ -46,19 +46,21 @@ export const controllerStatusCommand: CommandSpec<GlobalArgs> = {
     } catch (err) {
       tasks = `unknown (${(err as Error).message})`;
     }
-    const started = local.pidFile === health.Pid;
+    // pid and version only as the controller proved them to this data dir's key
+    const info = local.info;
+    const started = info !== undefined && local.pidFile === info.Pid;
     if (ctx.json) {
-      ctx.out.json({ Running: true, Url: local.endpoint, Pid: health.Pid, DataDir: local.paths.dataDir, LogFile: local.paths.logFile, Version: health.Version, Region: health.Region, StartedByEascmd: started, RunningTasks: names });
+      ctx.out.json({ Running: true, Url: local.endpoint, Pid: info?.Pid, DataDir: local.paths.dataDir, LogFile: local.paths.logFile, Version: info?.Version, Region: health.Region, StartedByEascmd: started, RunningTasks: names });
       return;
     }
     ctx.out.ok(`The local controller is running at ${local.endpoint}${started ? '' : ` (not started by eascmd from ${tildify(local.paths.dataDir, ctx.home)})`}`);
     ctx.out.print(
       renderKeyValueTable([
         ['Url', local.endpoint],
-        ['Pid', String(health.Pid)],
+        ['Pid', info ? String(info.Pid) : 'unknown'],
         ['DataDir', tildify(local.paths.dataDir, ctx.home)],
         ['LogFile', tildify(local.paths.logFile, ctx.home)],
-        ['Version', health.Version],
+        ['Version', info?.Version ?? 'unknown'],
         ['Region', health.Region],
         ['RunningTasks', tasks],
       ]),

@@ -33,16 +33,31 @@ export interface ApiResponse {
 }
 
 /**
- * `GET /healthz` (no auth): enough for `eascmd controller status` to tell a
- * controller from anything else on the port, and to be sure the pid in its
- * data dir is this very process before `eascmd controller stop` signals it.
+ * `GET /healthz` (no auth): that a controller answers, and its region.
+ * Nothing more is told to anyone who asks: the pid and version are in
+ * ControllerInfoResponse, for a key holder.
  */
 export interface HealthResponse {
   Status: 'ok';
   Region: string;
+}
+
+/** Where a key holder asks the controller for its pid and version (signed GET). */
+export const CONTROLLER_INFO_PATH = '/api/v2/controller';
+
+/**
+ * `GET /api/v2/controller` (signed): the process, for `eascmd controller
+ * status` and `stop`. `Proof` (controllerInfoProof) is made with the secret
+ * of the key that signed the request over its nonce, the pid and the
+ * version: the caller checks it, so only a controller holding the key of the
+ * caller's data dir can have a pid signalled.
+ */
+export interface ControllerInfoResponse extends ApiResponse {
+  Region: string;
   /** The eas-bench package version of the running controller. */
   Version: string;
   Pid: number;
+  Proof: string;
 }
 
 export interface ErrorResponse extends ApiResponse {

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   TooManyRequests: 429,
   TooManyTasks: 429,
   TooManyAgents: 429,
+  TooManyCreates: 429,
   StorageFailed: 500,
   StorageFull: 507,
   InternalError: 500,

@@ -58,6 +58,15 @@ export function redactHeaderLine(line: string): string {
   return isSecretName(name) ? `${name}:${REDACTED}` : `${name}:${redactText(line.slice(colon + 1))}`;
 }
 
+/** data.content up to this length is shown whole; a longer one is cut to its first CUT_CONTENT_HEAD characters. */
+export const SHOWN_CONTENT_CHARS = 256;
+export const CUT_CONTENT_HEAD = 64;
+
+/** How a long data.content is shown: its head and its length (shorter than SHOWN_CONTENT_CHARS, so never cut again). */
+export function cutContent(head: string, length: number): string {
+  return `${head.slice(0, CUT_CONTENT_HEAD)}... (cut: ${length} base64 characters in all)`;
+}
+
 /**
  * The task as it may be shown (desc, reports, logs): tokens, secret headers
  * and URL secrets masked, long content cut unless `wholeContent` (asked for
@@ -69,8 +78,8 @@ export function redactTask(spec: TaskSpec, options: { wholeContent?: boolean } =
   if (out.service.url !== undefined) out.service.url = redactUrl(out.service.url);
   if (out.http?.headers) out.http.headers = out.http.headers.map(redactHeaderLine);
   if (out.data?.path !== undefined) out.data.path = redactText(out.data.path);
-  if (!options.wholeContent && out.data?.content !== undefined && out.data.content.length > 256) {
-    out.data.content = `${out.data.content.slice(0, 64)}... (cut: ${out.data.content.length} base64 characters in all)`;
+  if (!options.wholeContent && out.data?.content !== undefined && out.data.content.length > SHOWN_CONTENT_CHARS) {
+    out.data.content = cutContent(out.data.content.slice(0, CUT_CONTENT_HEAD), out.data.content.length);
   }
   if (out.llm?.dataset?.type === 'sharegpt') out.llm.dataset.path = redactText(out.llm.dataset.path);
   return out;

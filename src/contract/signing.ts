@@ -41,6 +41,11 @@ export function signDigest(secret: string, method: string, pathWithQuery: string
   return createHmac('sha256', secret).update(canonicalString(method, pathWithQuery, date, nonce, bodySha256)).digest('hex');
 }
 
+/** ControllerInfoResponse.Proof: who answers holds `secret`, and says this pid and version to the request of this nonce. */
+export function controllerInfoProof(secret: string, nonce: string, pid: number, version: string): string {
+  return createHmac('sha256', secret).update(`EAS-CONTROLLER-INFO\n${nonce}\n${pid}\n${version}`).digest('hex');
+}
+
 export function signRequest(secret: string, method: string, pathWithQuery: string, date: string, nonce: string, body: string | Uint8Array | undefined): string {
   return signDigest(secret, method, pathWithQuery, date, nonce, bodyDigest(body));
 }

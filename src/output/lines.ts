@@ -1,10 +1,12 @@
 import chalk from 'chalk';
 import { redactText } from '../contract';
+import { shownJson, shownText } from './safe-text';
 
 /**
  * The `[RequestId]` / `[OK]` / `[ERROR]` lines every command prints. Colour
  * only on a terminal and when NO_COLOR is not set, so pipes and log files get
- * plain text.
+ * plain text. Every text is passed through `shownText`: what the controller,
+ * an agent or a service chose cannot steer the terminal.
  */
 
 export interface OutStream {
@@ -33,30 +35,30 @@ export class Lines {
 
   /** `[RequestId]: <id>`; nothing when the controller gave none. */
   requestId(id: string | undefined): void {
-    if (id) this.stdout.write(`${this.paint.gray('[RequestId]')}: ${id}\n`);
+    if (id) this.stdout.write(`${this.paint.gray('[RequestId]')}: ${shownText(id)}\n`);
   }
 
   ok(message: string): void {
-    this.stdout.write(`${this.paint.green('[OK]')} ${message}\n`);
+    this.stdout.write(`${this.paint.green('[OK]')} ${shownText(message)}\n`);
   }
 
   /** Errors go to stderr, so `--json` output on stdout stays parseable. A message may quote a URL: its secrets are masked. */
   error(code: string, message: string): void {
-    this.stderr.write(`${this.paint.red('[ERROR]')} ${code}: ${redactText(message)}\n`);
+    this.stderr.write(`${this.paint.red('[ERROR]')} ${shownText(code)}: ${shownText(redactText(message))}\n`);
   }
 
   /** A plain line (tables, prompts, the summary). */
   print(text: string): void {
-    this.stdout.write(`${text}\n`);
+    this.stdout.write(`${shownText(text)}\n`);
   }
 
   /** A line to stderr: notes that must not mix with --json output. */
   note(text: string): void {
-    this.stderr.write(`${text}\n`);
+    this.stderr.write(`${shownText(text)}\n`);
   }
 
   json(value: unknown): void {
     this.jsonWritten = true;
-    this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.stdout.write(`${shownJson(JSON.stringify(value, null, 2))}\n`);
   }
 }

@@ -5,6 +5,7 @@
  * Hand-written rather than cli-table3 because cli-table3 centres, pads and
  * wraps differently and we want the reference shapes byte for byte.
  */
+import { shownText } from './safe-text';
 
 export type Cell = string | number;
 export type Align = 'left' | 'right' | 'center';
@@ -48,7 +49,8 @@ function multiLineRows(cells: readonly string[], widths: readonly number[], alig
 
 /** A table with a header row, as `bench ls` prints it. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): string {
-  const text = rows.map((r) => headers.map((_, i) => (r[i] === undefined ? '' : String(r[i]))));
+  // escaped before the widths are taken, so the columns line up with what is shown
+  const text = rows.map((r) => headers.map((_, i) => (r[i] === undefined ? '' : shownText(String(r[i])))));
   const widths = headers.map((h, i) =>
     Math.max(displayWidth(h), ...text.map((r) => Math.max(...r[i].split('\n').map(displayWidth)))),
   );
@@ -110,7 +112,7 @@ export function renderKeyValueTable(rows: readonly (readonly [string, Cell])[], 
   const aligns: Align[] = ['right', 'left'];
   const lines = [border(widths)];
   for (const [key, value] of rows) {
-    const wrapped = wrapText(String(value), valueWidth);
+    const wrapped = wrapText(shownText(String(value)), valueWidth);
     wrapped.forEach((piece, i) => lines.push(row([i === 0 ? key : '', piece], widths, aligns)));
   }
   lines.push(border(widths));
