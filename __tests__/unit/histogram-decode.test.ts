@@ -1,4 +1,3 @@
-import { deflateSync } from 'node:zlib';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import {
   createLatencyHistogram,

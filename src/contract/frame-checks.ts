@@ -1,0 +1,31 @@
+import { AGENT_LIMITS } from './agent-limits';
+import type { AgentStatsFrame } from './protocol';
+
+/**
+ * The checks of a stats frame's figures against each other, which its
+ * fields' own checks cannot make: an agent counts every response once, in
+ * its status code, so a frame whose parts disagree is not an agent's
+ * measurement. What needs the histograms decoded (a histogram's samples
+ * against the responses) or the controller's clock and the agent's share
+ * is checked by the controller (docs/distributed.md, "Frames an agent may
+ * send").
+ */
+export function checkFrameFigures(frame: AgentStatsFrame, recordCount: number): string | undefined {
+  for (const key of ['requests', 'sent', 'dropped', 'inFlight'] as const) {
+    if (frame[key] > AGENT_LIMITS.frameCount) return `frame.${key} of ${frame[key]} is over ${AGENT_LIMITS.frameCount}, more than an agent sends in a second`;
+  }
+  for (const key of ['bytesIn', 'bytesOut'] as const) {
+    if (frame[key] > AGENT_LIMITS.frameBytes) return `frame.${key} of ${frame[key]} is over ${AGENT_LIMITS.frameBytes}`;
+  }
+  if (recordCount > AGENT_LIMITS.frameCount) return `frame.llmRecords holds ${recordCount} records, over ${AGENT_LIMITS.frameCount}`;
+  let coded = 0;
+  for (const n of Object.values(frame.statusCodes)) coded += n;
+  if (coded !== frame.requests) return `frame.statusCodes add up to ${coded} but frame.requests is ${frame.requests}`;
+  const llm = frame.llm;
+  if (llm) {
+    if (llm.requests > AGENT_LIMITS.frameCount) return `frame.llm.requests of ${llm.requests} is over ${AGENT_LIMITS.frameCount}`;
+    if (llm.success > llm.requests) return `frame.llm.success (${llm.success}) is over frame.llm.requests (${llm.requests})`;
+    if (llm.usage > llm.success) return `frame.llm.usage (${llm.usage}) is over frame.llm.success (${llm.success})`;
+  }
+  return undefined;
+}
