@@ -14,7 +14,7 @@ export const LLM_RECORD: LlmRequestRecord = {
   inputTokens: 12, outputTokens: 4, tokenSource: 'usage', success: true, status: 200,
 };
 
-/** One valid message of each type an agent sends; `second` defaults to the current one. */
+/** One valid message of each type an agent sends (its figures agree with each other); `second` defaults to the current one. */
 export function validAgentMessages(hello: { agentId: string; token: string }, second = Math.floor(Date.now() / 1000)): AgentToController[] {
   return [
     { type: 'hello', agentId: hello.agentId, token: hello.token, pid: 42, host: 'box', version: PROTOCOL_VERSION },
@@ -22,12 +22,12 @@ export function validAgentMessages(hello: { agentId: string; token: string }, se
     {
       type: 'stats',
       frame: {
-        second, requests: 10, sent: 11, statusCodes: { '200': 9, '503': 1 }, bytesIn: 100, bytesOut: 200, dropped: 0, inFlight: 1,
-        rtHistogram: HISTOGRAM, lagHistogram: '', totalSent: 11, eventLoopLagMs: 0.25,
+        second, requests: 3, sent: 4, statusCodes: { '200': 2, '503': 1 }, bytesIn: 100, bytesOut: 200, dropped: 0, inFlight: 1,
+        rtHistogram: HISTOGRAM, lagHistogram: '', totalSent: 4, eventLoopLagMs: 0.25,
         llmRecords: [LLM_RECORD, { ...LLM_RECORD, seq: 4, ttftMs: null, e2elMs: null, itlMs: [], success: false, status: 599, error: 'boom' }],
       },
     },
-    { type: 'done', reason: 'limit', totalSent: 11 },
+    { type: 'done', reason: 'limit', totalSent: 4 },
     { type: 'log', level: 'warn', message: 'careful' },
   ];
 }

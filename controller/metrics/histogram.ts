@@ -175,6 +175,8 @@ export function decodeHistogram(encoded: string, countWidth: CountWidth = 32, hi
     raw = inflateSync(data.subarray(ENVELOPE_BYTES), { maxOutputLength: Math.max(1, cap) });
   } catch (err) {
     if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw new HistogramRefused(`does not inflate: ${(err as Error).message}`);
+    // it was inflated up to the cap before it was refused: that work is spent
+    if (budget) budget.bytesLeft -= cap;
     throw new HistogramRefused(cap < layoutCap ? `inflates past what is left of the frame's budget (${FRAME_INFLATE_BUDGET_BYTES} bytes)` : `inflates to more than ${layoutCap} bytes, the most a histogram of this range takes`);
   }
   if (budget) budget.bytesLeft -= raw.length;

@@ -32,7 +32,7 @@ class AgentAccount {
   /** Per second not yet final: responses counted, and records plus gaps held. */
   readonly seconds = new Map<number, { requests: number; values: number }>();
   values = 0;
-  inflateLeft = INFLATE_BYTES_PER_AGENT_S;
+  inflateLeft = 2 * INFLATE_BYTES_PER_AGENT_S;
   refilledAtMs: number;
 
   constructor(nowMs: number) {
@@ -90,14 +90,7 @@ export class FrameGate {
     if (account.inflateLeft < FRAME_INFLATE_BUDGET_BYTES) {
       throw new FrameRefused('frame', `histograms come faster than ${INFLATE_BYTES_PER_AGENT_S} inflated bytes a second from this agent`);
     }
-    let decoded: DecodedFrame;
-    try {
-      decoded = decodeFrame(frame, (bytes) => (account.inflateLeft -= bytes));
-    } catch (err) {
-      // a refused decode may have cost its whole budget
-      account.inflateLeft -= FRAME_INFLATE_BUDGET_BYTES;
-      throw err;
-    }
+    const decoded = decodeFrame(frame, (bytes) => (account.inflateLeft -= bytes));
     held.requests += frame.requests;
     held.values += values;
     account.seconds.set(second, held);
