@@ -68,14 +68,14 @@ describe('FrameGate: an agent\'s frame against the clock, its own figures and it
 
   test('records waiting in seconds not final are bounded per agent, and freed when their seconds are', () => {
     const { gate } = gateAt();
-    const long = { ...LLM_RECORD, itlMs: new Array<number>(1_000_000).fill(1) };
+    const long = { ...LLM_RECORD, itlMs: new Array<number>(250_000).fill(1) };
     const records = (n: number): Partial<AgentStatsFrame> => ({ llmRecords: new Array(n).fill(long) as (typeof long)[] });
     let taken = 0;
     const refused = refusal(() => {
       for (;; taken++) gate.admit('a', frameAt(START_S + (taken % 3), 0, records(1)), START_S + (taken % 3));
     });
     expect(refused).toMatch(new RegExp(`^frame\\.llmRecords would have this agent hold \\d+ record values in seconds not final yet, over ${PENDING_VALUES_PER_AGENT}`));
-    expect(taken).toBe(Math.floor(PENDING_VALUES_PER_AGENT / 1_000_001));
+    expect(taken).toBe(Math.floor(PENDING_VALUES_PER_AGENT / 250_001));
     expect(gate.admit('b', frameAt(START_S, 0, records(1)), START_S)).toBeDefined();
     gate.finalized(START_S + 2);
     expect(gate.admit('a', frameAt(START_S + 3, 0, records(1)), START_S + 3)).toBeDefined();
