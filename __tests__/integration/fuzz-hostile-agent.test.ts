@@ -87,7 +87,6 @@ describe('a hostile agent against a real controller', () => {
       hostile.stop();
       await watch.stop();
       await stopAllPoolAgents();
-      // eslint-disable-next-line no-console -- the figures the docs quote (docs/reliability.md)
       console.log(`hostile agent: ${hostile.sent} frames on ${hostile.seats.length} seat(s); slowest /healthz ${watch.maxHealthMs.toFixed(1)} ms over ${watch.healthChecks} checks; RSS ${baselineMb.toFixed(0)} -> max ${watch.maxRssMb.toFixed(0)} MB`);
     }
     expect(watch.healthChecks).toBeGreaterThan(50);
@@ -128,7 +127,6 @@ describe('a hostile agent against a real controller', () => {
       }, 20_000, 100);
       const elapsedMs = Date.now() - startedMs;
       await new Promise((r) => setTimeout(r, 1000));
-      // eslint-disable-next-line no-console -- the figures the docs quote (docs/reliability.md)
       console.log(`six bomb frames: refused in ${elapsedMs} ms; slowest /healthz ${watch.maxHealthMs.toFixed(1)} ms over ${watch.healthChecks} checks; RSS ${baselineMb.toFixed(0)} -> max ${watch.maxRssMb.toFixed(0)} MB`);
       expect(refused[0].Message).toMatch(/frame\.(rt|lag)Histogram inflates to more than \d+ bytes|come faster than/);
       expect(agent.readyState).toBe(WebSocket.OPEN);
