@@ -13,6 +13,10 @@ import { LLM_RECORD, validAgentMessages } from '../helpers/agent-frames';
 const record = LLM_RECORD;
 const VALID = validAgentMessages({ agentId: 'demo-10001-1', token: 'tok' }, 1700000000);
 
+const llmWith = (metrics: Record<string, unknown>): Record<string, unknown> => ({
+  requests: 1, success: 1, usage: 1, metrics, maxInFlight: 1, busyMs: 0, maxFromMs: null, maxUntilMs: null, firstSendMs: null, lastEndMs: null,
+});
+
 const frameOf = (patch: Record<string, unknown>): string => {
   const stats = VALID[2] as Extract<AgentToController, { type: 'stats' }>;
   return JSON.stringify({ type: 'stats', frame: { ...stats.frame, ...patch } });
@@ -76,6 +80,9 @@ describe('agent messages (parseAgentMessage)', () => {
     [{ requests: 2 ** 53 - 1, statusCodes: { '200': 2 ** 53 - 1 } }, `frame.requests of 9007199254740991 is over ${AGENT_LIMITS.frameCount}`],
     [{ bytesIn: 2 ** 41 }, 'frame.bytesIn of 2199023255552 is over'],
     [{ llm: { requests: 1, success: 2, usage: 0, metrics: {}, maxInFlight: 1, busyMs: 0, maxFromMs: null, maxUntilMs: null, firstSendMs: null, lastEndMs: null } }, 'frame.llm.success (2) is over frame.llm.requests (1)'],
+    [{ llm: llmWith({ InputTokens: { h: '', n: 1, sum: 1e308, min: 1e308, max: 1e308 } }) }, 'frame.llm.metrics.InputTokens.max of 1e+308 is over 1000000000000'],
+    [{ llm: llmWith({ TTFT: { h: '', n: 1, sum: 500, min: 5, max: 10 } }) }, 'frame.llm.metrics.TTFT.sum (500) is not what 1 values between 5 and 10 add up to'],
+    [{ llm: llmWith({ TTFT: { h: '', n: 2, sum: 10, min: 5, max: 5 } }) }, 'frame.llm.metrics.TTFT.n (2) is over frame.llm.success (1)'],
   ])('a stats frame with %j is refused naming %s', (patch, field) => {
     const parsed = parseAgentMessage(frameOf(patch));
     expect(typeof parsed).toBe('string');
