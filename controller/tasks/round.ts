@@ -343,6 +343,8 @@ export class RoundRunner {
     clearInterval(this.tick);
     clearTimeout(this.connectTimer);
     this.finalizeThrough(Number.MAX_SAFE_INTEGER);
+    // what the agents' quotas left out is counted before the round's events close
+    for (const [agentId, quota] of this.agentEvents) if (quota.leftOut > 0) this.event('info', `agent ${agentId}: ${quota.leftOut} more event(s) like the above not shown`);
     this.pool.shutdown();
     this.message = info.reason;
     this.deps.hooks.onFinished(info);
