@@ -25,7 +25,8 @@ export function bombFrame(second: number, bomb: string): AgentStatsFrame {
     rtHistogram: bomb,
     lagHistogram: bomb,
     llm: {
-      requests: 0, success: 0, usage: 0, maxInFlight: 0, busyMs: 0, maxFromMs: null, maxUntilMs: null, firstSendMs: null, lastEndMs: null,
+      // consistent with its metrics, so that the parser lets it through to the decoder
+      requests: 1, success: 1, usage: 0, maxInFlight: 0, busyMs: 0, maxFromMs: null, maxUntilMs: null, firstSendMs: null, lastEndMs: null,
       metrics: Object.fromEntries(LLM_METRICS.map((k) => [k, metric])),
     },
   };

@@ -13,13 +13,14 @@ export const CLOCK_AHEAD_S = 5;
 export const CLOCK_BEHIND_S = 5;
 /**
  * What one agent may have waiting in seconds not yet final, counted as
- * records plus their inter-token gaps (~16 MB of numbers). An honest agent
- * has one to three seconds waiting, and streams far fewer than 500 000
- * tokens a second; frames over it are refused, so no agent can grow the
- * controller's memory by sending seconds that are not final yet, nor make
- * the write of one second's records (synchronous, with the second) long.
+ * records plus their inter-token gaps (~8 MB of numbers). An honest agent
+ * has one to three seconds waiting, and streams far fewer than 300 000
+ * tokens a second (each is an SSE event to parse); frames over it are
+ * refused, so no agent can grow the controller's memory by sending seconds
+ * that are not final yet, nor make the write of one second's records
+ * (synchronous, with the second) long.
  */
-export const PENDING_VALUES_PER_AGENT = 2_000_000;
+export const PENDING_VALUES_PER_AGENT = 1_000_000;
 /**
  * Histogram bytes one agent may have inflated, as a bucket that refills
  * this much a second (and holds at most twice it): a real agent's histograms
