@@ -71,14 +71,15 @@ interface Setup {
   connect(agentId: string, token: string): FakeConnection;
 }
 
-function setup(wanted: number, capacity?: number): Setup {
+/** `takeStats`: what the round answers to a stats frame (false: it refused it). */
+function setup(wanted: number, capacity?: number, takeStats = true): Setup {
   const launcher = new FakeLauncher(capacity);
   const heard: string[] = [];
   let desired = wanted;
   const events: PoolEvents = {
     added: (seat) => heard.push(`added ${seat.agentId} #${seat.index}`),
     ready: (seat) => heard.push(`ready ${seat.agentId}`),
-    stats: (seat) => heard.push(`stats ${seat.agentId}`),
+    stats: (seat) => heard.push(`stats ${seat.agentId}`) > 0 && takeStats,
     done: (seat) => heard.push(`done ${seat.agentId}`),
     log: (seat, _level, message) => heard.push(`log ${seat.agentId} ${message}`),
     retired: (seat, why) => heard.push(`retired ${seat.agentId} (${why})`),
@@ -176,6 +177,17 @@ describe('AgentPool', () => {
     const launched = s.launcher.started.length;
     s.pool.reconcile();
     expect(s.launcher.started).toHaveLength(launched);
+  });
+
+  test('a stats frame the round refused counts nowhere, not even in the seat\'s totalSent', () => {
+    const frame = { second: 1, requests: 0, sent: 0, statusCodes: {}, bytesIn: 0, bytesOut: 0, dropped: 0, inFlight: 0, rtHistogram: '', lagHistogram: '', totalSent: 2 ** 53 - 1, eventLoopLagMs: 0 };
+    for (const taken of [false, true]) {
+      const s = setup(1, undefined, taken);
+      s.pool.reconcile();
+      const [connection] = connectLaunched(s);
+      s.pool.onMessage(connection, { type: 'stats', frame });
+      expect(s.pool.sentByAll()).toBe(taken ? 2 ** 53 - 1 : 0);
+    }
   });
 
   test('a refused stats frame keeps the socket: the round hears it, the agent is not lost', () => {
@@ -285,7 +297,7 @@ describe('AgentPool with a launcher whose engine names the agents (a Job\'s pods
     const events: PoolEvents = {
       added: note('added'),
       ready: note('ready'),
-      stats: note('stats'),
+      stats: (seat) => note('stats')(seat) > 0,
       done: note('done'),
       log: note('log'),
       retired: note('retired'),

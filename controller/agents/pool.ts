@@ -52,8 +52,12 @@ export interface PoolEvents {
   added(seat: PoolSeat): void;
   /** It loaded what it needs (tokenizer, connections opened ahead: `connections`) and can start. */
   ready(seat: PoolSeat, connections?: number): void;
-  /** `droppedRecords`: records of the frame that failed their checks and were left out. */
-  stats(seat: PoolSeat, frame: AgentStatsFrame, droppedRecords?: DroppedRecords): void;
+  /**
+   * `droppedRecords`: records of the frame that failed their checks and were
+   * left out. Returns false when the round refused the frame: it then counts
+   * nowhere, not even in the seat's `totalSent`.
+   */
+  stats(seat: PoolSeat, frame: AgentStatsFrame, droppedRecords?: DroppedRecords): boolean;
   /** A frame of the agent was refused (`closed`: and its socket closed, see AgentOwner.onRefused). */
   refused(seat: PoolSeat, reason: string, closed: boolean): void;
   done(seat: PoolSeat): void;
@@ -347,8 +351,7 @@ export class AgentPool implements AgentOwner {
         this.options.events.ready(seat, message.connections);
         break;
       case 'stats':
-        seat.totalSent = Math.max(seat.totalSent, message.frame.totalSent);
-        this.options.events.stats(seat, message.frame, message.droppedRecords);
+        if (this.options.events.stats(seat, message.frame, message.droppedRecords)) seat.totalSent = Math.max(seat.totalSent, message.frame.totalSent);
         break;
       case 'done':
         seat.done = true;

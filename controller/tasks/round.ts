@@ -199,7 +199,7 @@ export class RoundRunner {
         },
         stats: (seat, frame, dropped) => {
           if (dropped) this.agentEvent(seat, 'error', `${dropped.count} LLM record(s) of second ${frame.second} left out: ${dropped.reason}`);
-          this.onFrame(seat, frame);
+          return this.onFrame(seat, frame);
         },
         refused: (seat, reason, closed) =>
           this.agentEvent(seat, 'error', closed ? `refused: ${reason}; socket closed` : `frame refused (its second is lost, the agent's others count): ${reason}`),
@@ -447,7 +447,8 @@ export class RoundRunner {
 
   // --------------------------------------------------------------- metrics
 
-  private onFrame(seat: PoolSeat, frame: AgentStatsFrame): void {
+  /** Whether the frame was taken (false: refused, and said in an event). */
+  private onFrame(seat: PoolSeat, frame: AgentStatsFrame): boolean {
     // a frame for a second already finalized is folded into the next one: totals stay exact
     const second = frame.second <= this.lastFinalized ? this.lastFinalized + 1 : frame.second;
     let decoded;
@@ -456,10 +457,11 @@ export class RoundRunner {
     } catch (err) {
       if (!(err instanceof FrameRefused)) throw err;
       this.agentEvent(seat, 'error', `frame of second ${frame.second} refused (its second is lost, the agent's others count): ${err.message}`);
-      return;
+      return false;
     }
     this.lastSecondOf.set(seat.agentId, Math.max(this.lastSecondOf.get(seat.agentId) ?? 0, second));
     this.aggregator.add(seat.agentId, second === frame.second ? frame : { ...frame, second }, decoded);
+    return true;
   }
 
   /** The LLM section of the round so far (computed again only after a new second), with the run modes' sections. */
