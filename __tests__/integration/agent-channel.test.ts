@@ -61,9 +61,9 @@ class SeatLauncher implements AgentLauncher {
 
   async shutdown(): Promise<void> {}
 
-  /** A launched seat that no socket of the test has taken yet. */
-  take(): AgentLaunchSpec | undefined {
-    const spec = this.specs.find((s) => !this.used.has(s.agentId));
+  /** A launched seat that no socket of the test has taken yet (of task `taskName` when given). */
+  take(taskName?: string): AgentLaunchSpec | undefined {
+    const spec = this.specs.find((s) => !this.used.has(s.agentId) && (taskName === undefined || s.taskName === taskName));
     if (spec) this.used.add(spec.agentId);
     return spec;
   }
@@ -120,6 +120,8 @@ async function startEnv(launcher: AgentLauncher, agentConnectTimeoutS: number): 
 /** A client socket on the agents' endpoint: what it received, and how it closed. */
 class Probe {
   readonly messages: { type: string }[] = [];
+  /** The agent id its hello gave. */
+  agentId = '';
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
   private readonly ws: WebSocket;
@@ -224,8 +226,14 @@ describe('the agents websocket with the test playing the agents', () => {
     const spec = await waitFor('a free seat', () => seats.take(), 10000, 50);
     const probe = await Probe.open(env.wsUrl);
     probe.hello(spec.agentId, spec.token);
+    probe.agentId = spec.agentId;
     await probe.received('assign');
     return probe;
+  }
+
+  /** Resolves with the task's event that contains `text`. */
+  async function eventSaying(text: string): Promise<string> {
+    return waitFor(`an event saying ${text}`, async () => (await env.detail(name)).Events?.map((e) => e.Message).find((m) => m.includes(text)), 5000, 50);
   }
 
   test.each([
@@ -254,16 +262,24 @@ describe('the agents websocket with the test playing the agents', () => {
     await env.assertAlive(name);
   });
 
-  test('after hello, {"type":"stats"} and other malformed frames close that socket with 4400; valid frames keep it', async () => {
+  test('after hello, a stats frame that fails its checks is refused with an event naming the agent and the field, and the socket stays; other malformed frames close it (4400) with an event', async () => {
     const probe = await seated();
     const [, ready, stats, , log] = validAgentMessages({ agentId: 'unused', token: 'unused' });
     for (const message of [ready, stats, log]) probe.send(JSON.stringify(message));
     probe.send(JSON.stringify({ type: 'stats' }));
-    expect(await probe.end()).toMatchObject({ code: CLOSE_PROTOCOL, reason: 'stats: frame must be an object', byUs: false });
-    for (const frame of ['null', '{"type":"stats","frame":{"second":1}}', JSON.stringify({ type: 'hello', agentId: 'a', token: taskToken, pid: 1, host: 'h', version: 1 })]) {
+    probe.send('{"type":"stats","frame":{"second":1}}');
+    probe.send(JSON.stringify({ type: 'log', level: 'info', message: 'still here' }));
+    expect(await probe.end(1500)).toMatchObject({ byUs: true });
+    await eventSaying(`(${probe.agentId}): frame refused (its second is lost, the agent's others count): stats: frame must be an object`);
+    await eventSaying(`(${probe.agentId}): frame refused (its second is lost, the agent's others count): stats: frame.requests must be a count`);
+    for (const [frame, reason] of [
+      ['null', 'not an object'],
+      [JSON.stringify({ type: 'hello', agentId: 'a', token: taskToken, pid: 1, host: 'h', version: 1 }), 'hello already said'],
+    ]) {
       const again = await seated();
       again.send(frame);
-      expect((await again.end()).code).toBe(CLOSE_PROTOCOL);
+      expect(await again.end()).toMatchObject({ code: CLOSE_PROTOCOL, reason });
+      await eventSaying(`(${again.agentId}): refused: ${reason}; socket closed`);
     }
     await env.assertAlive(name);
   });
@@ -386,6 +402,15 @@ describe('the agents websocket with the test playing the agents', () => {
 
     test('thousands of random and mutated frames, before and after hello, never stop the controller', async () => {
       let thrown = 0;
+      // a round leaves a refused agent's seat empty once MAX_REFUSED_REPLACEMENTS were replaced: a fresh task's round has fresh seats
+      let fuzzTask = name;
+      const freeSeat = async (): Promise<AgentLaunchSpec> => {
+        const spec = seats.take(fuzzTask) ?? (await waitFor('a free seat', () => seats.take(fuzzTask), 1500, 50).catch(() => undefined));
+        if (spec) return spec;
+        if (fuzzTask !== name) await env.api('PUT', `${API_PREFIX}/${REGION}/${fuzzTask}/stop`);
+        fuzzTask = await env.createTask(seatTask(fixture, 16));
+        return waitFor('a free seat of a fresh task', () => seats.take(fuzzTask), 10000, 50);
+      };
       const send = (probe: Probe, frames: Frame[], spec?: AgentLaunchSpec): void => {
         const token = spec?.token ?? taskToken;
         for (const f of frames) {
@@ -403,7 +428,7 @@ describe('the agents websocket with the test playing the agents', () => {
             probes.push(probe.end(300));
           }
           for (const frames of after) {
-            const spec = await waitFor('a free seat', () => seats.take(), 10000, 50);
+            const spec = await freeSeat();
             const probe = await Probe.open(env.wsUrl);
             probe.hello(spec.agentId, spec.token);
             await probe.received('assign');

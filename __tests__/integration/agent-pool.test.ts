@@ -7,6 +7,7 @@ import { createTask, deleteAllTasks, InProcessController, startInProcessControll
 import { PoolAgentProcess, startPoolAgent, stopAllPoolAgents, writePoolKey } from '../helpers/pool-agents';
 import { FixtureProcess, lastJson, runEascmd, startFixture, tempDir, waitFor } from '../helpers/processes';
 import { detailView } from '../../controller/api/views';
+import { PRE_HELLO_MAX_BYTES } from '../../controller/agents/hub';
 
 /**
  * `--agent-launcher pool` with real `eascmd-agent --pool-credentials`
@@ -102,6 +103,23 @@ describe('the agent pool', () => {
       ws.close();
     }
     await waitFor('the agent gone', async () => ((await listAgents()).Agents.length === 0 ? true : undefined));
+  });
+
+  test(`a pool link's frame over ${PRE_HELLO_MAX_BYTES} bytes after its hello closes it (1009) saying what it was, not "before hello"`, async () => {
+    const hello = signPoolHello({ id: controller.accessId, secret: controller.secret }, { agentId: 'talker', host: 'h', pid: 1, version: PROTOCOL_VERSION });
+    const closed = await new Promise<{ code: number; reason: string; welcomed: boolean }>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl());
+      let welcomed = false;
+      ws.on('open', () => ws.send(JSON.stringify(hello)));
+      ws.on('message', () => {
+        if (welcomed) return;
+        welcomed = true;
+        ws.send(JSON.stringify({ type: 'seat-ended', seat: 'x'.repeat(PRE_HELLO_MAX_BYTES + 10) }));
+      });
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString(), welcomed }));
+      ws.on('error', reject);
+    });
+    expect(closed).toEqual({ code: 1009, reason: `a pool link frame of more than ${PRE_HELLO_MAX_BYTES} bytes`, welcomed: true });
   });
 
   test('a task takes agentCount idle agents; bench agents shows who serves what; a lost agent is replaced from the pool', async () => {

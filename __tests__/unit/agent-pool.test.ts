@@ -1,6 +1,6 @@
 import { AgentConnection } from '../../controller/agents/hub';
 import { AgentLauncher, AgentLaunchSpec, LaunchedAgent } from '../../controller/agents/launcher';
-import { AgentPool, PoolEvents, REPLACE_DELAY_MS } from '../../controller/agents/pool';
+import { AgentPool, MAX_REFUSED_REPLACEMENTS, PoolEvents, REPLACE_DELAY_MS } from '../../controller/agents/pool';
 import { CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent } from '../../src/contract';
 
 /**
@@ -71,18 +71,20 @@ interface Setup {
   connect(agentId: string, token: string): FakeConnection;
 }
 
-function setup(wanted: number, capacity?: number): Setup {
+/** `takeStats`: what the round answers to a stats frame (false: it refused it). */
+function setup(wanted: number, capacity?: number, takeStats = true): Setup {
   const launcher = new FakeLauncher(capacity);
   const heard: string[] = [];
   let desired = wanted;
   const events: PoolEvents = {
     added: (seat) => heard.push(`added ${seat.agentId} #${seat.index}`),
     ready: (seat) => heard.push(`ready ${seat.agentId}`),
-    stats: (seat) => heard.push(`stats ${seat.agentId}`),
+    stats: (seat) => heard.push(`stats ${seat.agentId}`) > 0 && takeStats,
     done: (seat) => heard.push(`done ${seat.agentId}`),
     log: (seat, _level, message) => heard.push(`log ${seat.agentId} ${message}`),
     retired: (seat, why) => heard.push(`retired ${seat.agentId} (${why})`),
-    lost: (seat, why) => heard.push(`lost ${seat.agentId} (${why})`),
+    refused: (seat, reason, closed) => heard.push(`refused ${seat.agentId} (${reason})${closed ? ' closed' : ''}`),
+    lost: (seat, why, replaced) => heard.push(`lost ${seat.agentId} (${why})${replaced ? '' : ' not replaced'}`),
     refilled: () => heard.push('refilled'),
     settled: () => heard.push('settled'),
     failed: (message) => heard.push(`failed ${message}`),
@@ -148,6 +150,54 @@ describe('AgentPool', () => {
     expect(s.heard.slice(-1)).toEqual(['refilled']);
     s.connect('task-1-3', s.launcher.spec('task-1-3').token);
     expect(s.heard.slice(-1)).toEqual(['added task-1-3 #0']);
+  });
+
+  test(`an agent refused for breaking the protocol is lost with the reason; after ${MAX_REFUSED_REPLACEMENTS} replacements its seat stays empty`, () => {
+    jest.useFakeTimers();
+    const s = setup(2);
+    s.pool.reconcile();
+    let connection: FakeConnection | undefined = connectLaunched(s)[0];
+    let refused = 0;
+    while (connection) {
+      s.pool.onRefused(connection, 'a frame of more than 33554432 bytes', true);
+      refused++;
+      s.launcher.exit(connection.agentId, 'SIGTERM');
+      jest.advanceTimersByTime(REPLACE_DELAY_MS);
+      // its replacement, if any, takes seat 0 with its own secret
+      const next = s.pool.live().find((seat) => seat.index === 0);
+      connection = next ? s.connect(next.agentId, s.launcher.spec(next.agentId).token) : undefined;
+    }
+    const lost = s.heard.filter((line) => line.startsWith('lost'));
+    expect(lost).toHaveLength(MAX_REFUSED_REPLACEMENTS + 1);
+    expect(lost[0]).toBe('lost task-1-1 (refused by the controller: a frame of more than 33554432 bytes; killed by SIGTERM)');
+    expect(lost.at(-1)).toMatch(/not replaced$/);
+    expect(refused).toBe(MAX_REFUSED_REPLACEMENTS + 1);
+    // the other agent still serves, and nothing is launched for the empty seat
+    expect(s.pool.available()).toBe(1);
+    const launched = s.launcher.started.length;
+    s.pool.reconcile();
+    expect(s.launcher.started).toHaveLength(launched);
+  });
+
+  test('a stats frame the round refused counts nowhere, not even in the seat\'s totalSent', () => {
+    const frame = { second: 1, requests: 0, sent: 0, statusCodes: {}, bytesIn: 0, bytesOut: 0, dropped: 0, inFlight: 0, rtHistogram: '', lagHistogram: '', totalSent: 2 ** 53 - 1, eventLoopLagMs: 0 };
+    for (const taken of [false, true]) {
+      const s = setup(1, undefined, taken);
+      s.pool.reconcile();
+      const [connection] = connectLaunched(s);
+      s.pool.onMessage(connection, { type: 'stats', frame });
+      expect(s.pool.sentByAll()).toBe(taken ? 2 ** 53 - 1 : 0);
+    }
+  });
+
+  test('a refused stats frame keeps the socket: the round hears it, the agent is not lost', () => {
+    const s = setup(1);
+    s.pool.reconcile();
+    const [connection] = connectLaunched(s);
+    s.pool.onRefused(connection, 'stats: frame.statusCodes add up to 2 but frame.requests is 1', false);
+    expect(s.heard.slice(-1)).toEqual(['refused task-1-1 (stats: frame.statusCodes add up to 2 but frame.requests is 1)']);
+    expect(connection.closed).toBeUndefined();
+    expect(s.pool.available()).toBe(1);
   });
 
   test('shrinking retires the highest index, which leaves once it said done', () => {
@@ -247,10 +297,11 @@ describe('AgentPool with a launcher whose engine names the agents (a Job\'s pods
     const events: PoolEvents = {
       added: note('added'),
       ready: note('ready'),
-      stats: note('stats'),
+      stats: (seat) => note('stats')(seat) > 0,
       done: note('done'),
       log: note('log'),
       retired: note('retired'),
+      refused: note('refused'),
       lost: note('lost'),
       refilled: () => heard.push('refilled'),
       settled: () => heard.push('settled'),

@@ -31,7 +31,16 @@ function sampleUs(random: () => number): number {
   return Math.round(10 * 10 ** (random() * 6));
 }
 
+/** A frame as an agent sends it: its RT histogram holds one sample per response (`rt`'s, the rest at 1 ms). */
 function frame(second: number, partial: Partial<AgentStatsFrame> & { rt?: LatencyHistogram; lag?: LatencyHistogram }): AgentStatsFrame {
+  const requests = partial.requests ?? 0;
+  let rt = partial.rt;
+  if (requests > (rt?.totalCount ?? 0)) {
+    const padded = createLatencyHistogram();
+    if (rt) mergeInto(padded, rt);
+    padded.recordValueWithCount(1000, requests - padded.totalCount);
+    rt = padded;
+  }
   return {
     second,
     requests: partial.requests ?? 0,
@@ -41,7 +50,7 @@ function frame(second: number, partial: Partial<AgentStatsFrame> & { rt?: Latenc
     bytesOut: partial.bytesOut ?? 0,
     dropped: partial.dropped ?? 0,
     inFlight: partial.inFlight ?? 0,
-    rtHistogram: partial.rt ? encodeHistogram(partial.rt) : '',
+    rtHistogram: rt ? encodeHistogram(rt) : '',
     lagHistogram: partial.lag ? encodeHistogram(partial.lag) : '',
     totalSent: partial.totalSent ?? 0,
     eventLoopLagMs: partial.eventLoopLagMs ?? 0,

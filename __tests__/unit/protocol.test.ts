@@ -6,11 +6,16 @@ import {
   isOwnOrigin,
   parseAgentMessage,
   parseControllerMessage,
+  STATS_REFUSAL_PREFIX,
 } from '../../src/contract';
 import { LLM_RECORD, validAgentMessages } from '../helpers/agent-frames';
 
 const record = LLM_RECORD;
 const VALID = validAgentMessages({ agentId: 'demo-10001-1', token: 'tok' }, 1700000000);
+
+const llmWith = (metrics: Record<string, unknown>): Record<string, unknown> => ({
+  requests: 1, success: 1, usage: 1, metrics, maxInFlight: 1, busyMs: 0, maxFromMs: null, maxUntilMs: null, firstSendMs: null, lastEndMs: null,
+});
 
 const frameOf = (patch: Record<string, unknown>): string => {
   const stats = VALID[2] as Extract<AgentToController, { type: 'stats' }>;
@@ -71,15 +76,34 @@ describe('agent messages (parseAgentMessage)', () => {
     [{ statusCodes: { ok: 1 } }, 'frame.statusCodes'],
     [{ statusCodes: { '200': -1 } }, 'frame.statusCodes.200'],
     [{ llmRecords: {} }, 'frame.llmRecords'],
-    [{ llmRecords: [null] }, 'frame.llmRecords[0]'],
-    [{ llmRecords: [{ ...record, itlMs: [1, 'x'] }] }, 'frame.llmRecords[0].itlMs'],
-    [{ llmRecords: [record, { ...record, tokenSource: 'guess' }] }, 'frame.llmRecords[1].tokenSource'],
-    [{ llmRecords: [{ ...record, ttftMs: -1 }] }, 'frame.llmRecords[0].ttftMs'],
-    [{ llmRecords: [{ ...record, error: 'e'.repeat(AGENT_LIMITS.llmErrorChars + 1) }] }, 'frame.llmRecords[0].error'],
+    [{ statusCodes: { '200': 2, '503': 2 } }, 'frame.statusCodes add up to 4 but frame.requests is 3'],
+    [{ requests: 2 ** 53 - 1, statusCodes: { '200': 2 ** 53 - 1 } }, `frame.requests of 9007199254740991 is over ${AGENT_LIMITS.frameCount}`],
+    [{ bytesIn: 2 ** 41 }, 'frame.bytesIn of 2199023255552 is over'],
+    [{ llm: { requests: 1, success: 2, usage: 0, metrics: {}, maxInFlight: 1, busyMs: 0, maxFromMs: null, maxUntilMs: null, firstSendMs: null, lastEndMs: null } }, 'frame.llm.success (2) is over frame.llm.requests (1)'],
+    [{ llm: llmWith({ InputTokens: { h: '', n: 1, sum: 1e308, min: 1e308, max: 1e308 } }) }, 'frame.llm.metrics.InputTokens.max of 1e+308 is over 1000000000000'],
+    [{ llm: llmWith({ TTFT: { h: '', n: 1, sum: 500, min: 5, max: 10 } }) }, 'frame.llm.metrics.TTFT.sum (500) is not what 1 values between 5 and 10 add up to'],
+    [{ llm: llmWith({ TTFT: { h: '', n: 2, sum: 10, min: 5, max: 5 } }) }, 'frame.llm.metrics.TTFT.n (2) is over frame.llm.success (1)'],
   ])('a stats frame with %j is refused naming %s', (patch, field) => {
     const parsed = parseAgentMessage(frameOf(patch));
     expect(typeof parsed).toBe('string');
     expect(parsed).toContain(field);
+    expect(parsed).toMatch(new RegExp(`^${STATS_REFUSAL_PREFIX}`));
+  });
+
+  test.each([
+    [[null], 'frame.llmRecords[0] must be an object'],
+    [[{ ...record, itlMs: [1, 'x'] }], 'frame.llmRecords[0].itlMs'],
+    [[record, { ...record, tokenSource: 'guess' }], 'frame.llmRecords[1].tokenSource'],
+    [[{ ...record, ttftMs: -1 }], 'frame.llmRecords[0].ttftMs'],
+    [[{ ...record, inputTokens: 1.5 }, { ...record, inputTokens: -3 }, { ...record, outputTokens: 1e308 }], 'frame.llmRecords[0].inputTokens must be a count'],
+    [[{ ...record, error: 'e'.repeat(AGENT_LIMITS.llmErrorChars + 1) }], 'frame.llmRecords[0].error'],
+  ])('a record with a bad field (%#) is left out and counted, naming %s; the frame and its other records stand', (bad, reason) => {
+    const parsed = parseAgentMessage(frameOf({ llmRecords: [...bad, { ...record, seq: 99 }] }));
+    if (typeof parsed === 'string' || parsed.type !== 'stats') throw new Error(`refused: ${String(parsed)}`);
+    const good = bad.filter((r) => r === record);
+    expect(parsed.frame.llmRecords).toEqual([...good, { ...record, seq: 99 }]);
+    expect(parsed.droppedRecords).toEqual({ count: bad.length - good.length, reason: expect.stringContaining(reason) as string });
+    expect(parsed.frame.requests).toBe(3);
   });
 
   test('never throws, whatever the text', () => {

@@ -14,6 +14,7 @@ import {
   PoolAgentToController,
   PoolHello,
   PROTOCOL_VERSION,
+  STATS_REFUSAL_PREFIX,
 } from '../../src/contract';
 
 /** An agent's websocket as its owner speaks to it: who the agent is, where it connects from, what may be sent to it. */
@@ -52,6 +53,13 @@ export interface AgentOwner {
    */
   attach(connection: AgentConnection, token: string): void;
   onMessage(connection: AgentConnection, message: AgentToController): void;
+  /**
+   * A frame of the seated agent was refused, for `reason` (the field and what
+   * is wrong). `closed`: the frame broke the protocol (not JSON, unknown, too
+   * big) and its socket is being closed; otherwise only that stats frame is
+   * lost and the socket stays.
+   */
+  onRefused(connection: AgentConnection, reason: string, closed: boolean): void;
   onClose(connection: AgentConnection): void;
 }
 
@@ -167,16 +175,30 @@ export class AgentHub {
       this.poolDoor.join(message, poolLink);
     };
 
+    /** Closes the socket for breaking the protocol; a seated agent's round hears why first, so its events say it. */
+    const refuse = (code: number, reason: string): void => {
+      const seated = connection;
+      if (seated && ws.readyState === WebSocket.OPEN) owner?.onRefused(seated, reason, true);
+      closeSocket(ws, code, reason);
+    };
+
     const onFrame = (data: RawData, isBinary: boolean): void => {
       if (ws.readyState !== WebSocket.OPEN) return;
-      if (isBinary) return closeSocket(ws, CLOSE_PROTOCOL, 'binary frame');
-      if (!connection && frameBytes(data) > PRE_HELLO_MAX_BYTES) return closeSocket(ws, CLOSE_TOO_BIG, `more than ${PRE_HELLO_MAX_BYTES} bytes before hello`);
+      if (isBinary) return refuse(CLOSE_PROTOCOL, 'binary frame');
+      if (!connection && frameBytes(data) > PRE_HELLO_MAX_BYTES) {
+        // a pool link says only small messages, after its hello as before
+        return closeSocket(ws, CLOSE_TOO_BIG, poolLink ? `a pool link frame of more than ${PRE_HELLO_MAX_BYTES} bytes` : `more than ${PRE_HELLO_MAX_BYTES} bytes before hello`);
+      }
       const text = rawText(data);
       if (poolLink || (!connection && isPoolHelloText(text))) return onPoolFrame(text);
       const message = parseAgentMessage(text);
-      if (typeof message === 'string') return closeSocket(ws, CLOSE_PROTOCOL, message);
+      if (typeof message === 'string') {
+        // a stats frame that fails its checks loses its second only: the agent's other seconds count
+        if (connection && message.startsWith(STATS_REFUSAL_PREFIX)) return owner?.onRefused(connection, message, false);
+        return refuse(CLOSE_PROTOCOL, message);
+      }
       if (connection) {
-        if (message.type === 'hello') return closeSocket(ws, CLOSE_PROTOCOL, 'hello already said');
+        if (message.type === 'hello') return refuse(CLOSE_PROTOCOL, 'hello already said');
         owner?.onMessage(connection, message);
         return;
       }
@@ -198,8 +220,14 @@ export class AgentHub {
       const link = poolLink;
       if (link) guarded('close', () => this.poolDoor?.onClose(link));
     });
-    // ws closes the socket itself on a protocol error (bad UTF-8, frame over maxPayload); 'close' follows
-    ws.on('error', () => undefined);
+    // ws closes the socket itself on a protocol error (bad UTF-8, frame over maxPayload); 'close' follows,
+    // and the seated agent's round hears why first
+    ws.on('error', (err: Error & { code?: string }) => {
+      const seated = connection;
+      if (!seated) return;
+      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `a frame of more than ${MAX_FRAME_BYTES} bytes` : `a broken websocket frame (${err.message})`;
+      guarded('a refusal', () => owner?.onRefused(seated, reason, true));
+    });
   }
 
   close(): void {

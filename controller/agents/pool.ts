@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AgentStatsFrame, AgentToController, CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent, sameSecret } from '../../src/contract';
+import { AgentStatsFrame, AgentToController, CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent, DroppedRecords, sameSecret } from '../../src/contract';
 import { AgentConnection, AgentOwner } from './hub';
 import { AgentLauncher, LaunchedAgent } from './launcher';
 
@@ -7,6 +7,13 @@ import { AgentLauncher, LaunchedAgent } from './launcher';
 const RETIRE_WAIT_MS = 6000;
 /** A lost agent is replaced after this breath, so a crash loop cannot spin. */
 export const REPLACE_DELAY_MS = 500;
+/**
+ * Agents of one round whose sockets the controller closed for breaking the
+ * protocol that are replaced; after that a refused agent's seat stays empty,
+ * so that an agent that keeps sending what is refused (a bug, or hostile)
+ * costs a few events, never an endless replace loop.
+ */
+export const MAX_REFUSED_REPLACEMENTS = 3;
 /** After its socket closed, a launched agent gets this long to exit before SIGKILL. */
 const DISCONNECTED_KILL_GRACE_MS = 1000;
 
@@ -45,13 +52,24 @@ export interface PoolEvents {
   added(seat: PoolSeat): void;
   /** It loaded what it needs (tokenizer, connections opened ahead: `connections`) and can start. */
   ready(seat: PoolSeat, connections?: number): void;
-  stats(seat: PoolSeat, frame: AgentStatsFrame): void;
+  /**
+   * `droppedRecords`: records of the frame that failed their checks and were
+   * left out. Returns false when the round refused the frame: it then counts
+   * nowhere, not even in the seat's `totalSent`.
+   */
+  stats(seat: PoolSeat, frame: AgentStatsFrame, droppedRecords?: DroppedRecords): boolean;
+  /** A frame of the agent was refused (`closed`: and its socket closed, see AgentOwner.onRefused). */
+  refused(seat: PoolSeat, reason: string, closed: boolean): void;
   done(seat: PoolSeat): void;
   log(seat: PoolSeat, level: 'info' | 'warn' | 'error', message: string): void;
   /** It was asked to stop because the round wants fewer agents. */
   retired(seat: PoolSeat, why: string): void;
-  /** A working agent went away; its replacement is launched REPLACE_DELAY_MS later, then `refilled` follows. */
-  lost(seat: PoolSeat, why: string): void;
+  /**
+   * A working agent went away; its replacement is launched REPLACE_DELAY_MS
+   * later, then `refilled` follows. `replaced` is false when it is not
+   * (MAX_REFUSED_REPLACEMENTS refused agents were replaced already).
+   */
+  lost(seat: PoolSeat, why: string, replaced: boolean): void;
   refilled(): void;
   /** After `stop`, the last agent said `done` or went away. */
   settled(): void;
@@ -80,6 +98,8 @@ class Seat implements PoolSeat {
   retiring = false;
   done = false;
   totalSent = 0;
+  /** Why the controller closed its agent's socket, when it did. */
+  refusal?: string;
 
   constructor(
     readonly agentId: string,
@@ -136,6 +156,9 @@ export class AgentPool implements AgentOwner {
   private sentByDropped = 0;
   /** Stopping or stopped: no seat is filled or offered again. */
   private closing = false;
+  /** Agents whose sockets were closed for breaking the protocol, and the seats left empty after them. */
+  private refusedAgents = 0;
+  private emptySeats = 0;
   /** Changes of the available count, oldest first, pruned as seconds are read. */
   private readonly availability: { atMs: number; count: number }[] = [];
 
@@ -146,7 +169,7 @@ export class AgentPool implements AgentOwner {
   /** Launches agents up to what the round wants (within the launcher's capacity) and retires the extra ones. */
   reconcile(): void {
     if (this.closing) return;
-    const desired = this.options.wanted();
+    const desired = Math.max(0, this.options.wanted() - this.emptySeats);
     const active = this.activeSeats();
     const launchedActive = active.filter((s) => s.launched).length;
     const toLaunch = Math.min(desired - active.length, this.options.launcher.capacity - launchedActive);
@@ -235,7 +258,16 @@ export class AgentPool implements AgentOwner {
 
   private lose(seat: Seat, why: string): void {
     this.drop(seat);
-    this.options.events.lost(seat, why);
+    if (seat.refusal !== undefined) {
+      const replaced = ++this.refusedAgents <= MAX_REFUSED_REPLACEMENTS;
+      this.options.events.lost(seat, `refused by the controller: ${seat.refusal}; ${why}`, replaced);
+      if (!replaced) {
+        this.emptySeats++;
+        return;
+      }
+    } else {
+      this.options.events.lost(seat, why, true);
+    }
     setTimeout(() => {
       this.reconcile();
       this.options.events.refilled();
@@ -319,8 +351,7 @@ export class AgentPool implements AgentOwner {
         this.options.events.ready(seat, message.connections);
         break;
       case 'stats':
-        seat.totalSent = Math.max(seat.totalSent, message.frame.totalSent);
-        this.options.events.stats(seat, message.frame);
+        if (this.options.events.stats(seat, message.frame, message.droppedRecords)) seat.totalSent = Math.max(seat.totalSent, message.frame.totalSent);
         break;
       case 'done':
         seat.done = true;
@@ -335,6 +366,13 @@ export class AgentPool implements AgentOwner {
       default:
         break;
     }
+  }
+
+  onRefused(connection: AgentConnection, reason: string, closed: boolean): void {
+    const seat = this.seatFor(connection.agentId);
+    if (!seat || seat.connection !== connection) return;
+    if (closed) seat.refusal = reason;
+    this.options.events.refused(seat, reason, closed);
   }
 
   // ------------------------------------------------------------ counts

@@ -1,7 +1,6 @@
 import { addErrorClasses, roundTo, type AgentStatsFrame, type ErrorClassCounts, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
-  decodeHistogram,
   encodeHistogram,
   LatencyHistogram,
   mergeInto,
@@ -11,6 +10,7 @@ import {
 } from './histogram';
 import { maxOf, minOf, sumInto } from './fold';
 import { LlmSecondMerge, LlmStoredSecond } from './llm-stage';
+import { decodeFrame, type DecodedFrame } from './frame-histograms';
 
 /** Only this status is a success (SPEC 3: every request whose status is not 200 is an error). */
 const SUCCESS_STATUS = '200';
@@ -113,13 +113,11 @@ class PendingSecond {
 
   constructor(private readonly llmSlo: LlmSloSpec | undefined) {}
 
-  add(agentId: string, frame: AgentStatsFrame): void {
-    // decoded first: a frame whose histogram does not decode throws here and changes nothing
-    const rt = frame.rtHistogram === '' ? undefined : decodeHistogram(frame.rtHistogram);
-    const lag = frame.lagHistogram === '' ? undefined : decodeHistogram(frame.lagHistogram);
-    if (rt) mergeInto(this.rt, rt);
-    if (lag) mergeInto(this.lag, lag);
-    if (frame.llm) (this.llm ??= new LlmSecondMerge(this.llmSlo)).add(frame.llm, frame.llmRecords);
+  /** `decoded`: the frame's histograms, decoded (and checked) before anything of it is merged. */
+  add(agentId: string, frame: AgentStatsFrame, decoded: DecodedFrame): void {
+    if (decoded.rt) mergeInto(this.rt, decoded.rt);
+    if (decoded.lag) mergeInto(this.lag, decoded.lag);
+    if (frame.llm) (this.llm ??= new LlmSecondMerge(this.llmSlo)).add(frame.llm, frame.llmRecords, decoded.llm);
     if (frame.llmRecords) for (const r of frame.llmRecords) this.llmRecords.push(r);
     // Frames carry disjoint data, so an agent's second frame for the same second (a partial
     // flush, then more after a resume) adds up too; only the in-flight gauge is then over-counted.
@@ -160,14 +158,20 @@ export class SecondAggregator {
   /** `llmSlo`: an LLM task's SLO, against which each second's records are judged for goodput. */
   constructor(private readonly llmSlo?: LlmSloSpec) {}
 
-  add(agentId: string, frame: AgentStatsFrame): boolean {
+  /**
+   * `decoded`: the frame's histograms, when the caller decoded and checked
+   * them already (decodeFrame). A frame whose histograms do not decode or do
+   * not match its counts throws FrameRefused here and changes nothing.
+   */
+  add(agentId: string, frame: AgentStatsFrame, decoded?: DecodedFrame): boolean {
     if (frame.second <= this.finalizedUpTo) return false;
+    const histograms = decoded ?? decodeFrame(frame);
     let bucket = this.pending.get(frame.second);
     if (!bucket) {
       bucket = new PendingSecond(this.llmSlo);
       this.pending.set(frame.second, bucket);
     }
-    bucket.add(agentId, frame);
+    bucket.add(agentId, frame, histograms);
     return true;
   }
 

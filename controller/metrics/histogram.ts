@@ -1,4 +1,5 @@
-import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, JsHistogram } from 'hdr-histogram-js';
+import { inflateSync } from 'node:zlib';
+import { build, encodeIntoCompressedBase64, JsHistogram } from 'hdr-histogram-js';
 import type { BitBucketSize, Histogram } from 'hdr-histogram-js';
 import type { RtDistributionBucket, RtQuantiles } from '../../src/contract';
 
@@ -46,10 +47,140 @@ export function encodeHistogram(histogram: LatencyHistogram): string {
   return encodeIntoCompressedBase64(histogram);
 }
 
-/** The inverse of encodeHistogram; an empty string decodes to an empty histogram. */
-export function decodeHistogram(encoded: string, countWidth: CountWidth = 32, highest = HIGHEST_US): LatencyHistogram {
+/** An encoded histogram that is not one of ours: what it claims, or what decoding it would cost, is refused. */
+export class HistogramRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HistogramRefused';
+  }
+}
+
+/**
+ * How many bytes of histograms one frame may inflate. Nine histograms of a
+ * frame, each with every bucket of its range filled, would take about 1 MB;
+ * a real second's take a few KB. Decoding costs time in proportion to these
+ * bytes, so this bounds the CPU one frame can cost (a few ms).
+ */
+export const FRAME_INFLATE_BUDGET_BYTES = 1024 * 1024;
+
+/** What the histograms of one frame may still inflate to; shared by all of them, spent as each is decoded. */
+export class DecodeBudget {
+  constructor(public bytesLeft = FRAME_INFLATE_BUDGET_BYTES) {}
+}
+
+// The HdrHistogram V2 format (as hdr-histogram-js writes it): a compressed
+// envelope (cookie, compressed length, zlib data) around a 40-byte header
+// (cookie, payload length, normalizing offset, significant digits, lowest,
+// highest, conversion ratio) and ZigZag LEB128 words: a count, or a negative
+// run of empty buckets.
+const V2_COOKIE_BASE = 0x1c849303;
+const V2_COMPRESSED_COOKIE_BASE = 0x1c849304;
+const ENVELOPE_BYTES = 8;
+const HEADER_BYTES = 40;
+const MAX_WORD_BYTES = 9;
+/** A bucket of a per-second (32-bit) histogram holds less than 2^31; a 64-bit one a safe integer. */
+const MAX_BUCKET_COUNT: Readonly<Record<CountWidth, number>> = { 32: 2 ** 31 - 1, 64: Number.MAX_SAFE_INTEGER };
+
+const bucketsOf = new Map<number, number>();
+/** Buckets of the one layout every histogram of this `highest` has. */
+function bucketCount(highest: number): number {
+  let n = bucketsOf.get(highest);
+  if (n === undefined) {
+    n = (createLatencyHistogram(32, highest) as JsHistogram).countsArrayLength;
+    bucketsOf.set(highest, n);
+  }
+  return n;
+}
+
+/** The largest a histogram of this layout can legitimately be once inflated: its header and one widest word a bucket. */
+export function maxInflatedBytes(highest = HIGHEST_US): number {
+  return HEADER_BYTES + bucketCount(highest) * MAX_WORD_BYTES;
+}
+
+/** Reads one ZigZag LEB128-64b9B word at `at`; undefined when it runs past `end`. */
+function readWord(data: Buffer, at: number, end: number): { value: number; next: number } | undefined {
+  let value = 0;
+  let scale = 1;
+  let i = at;
+  for (let n = 0; n < MAX_WORD_BYTES; n++) {
+    if (i >= end) return undefined;
+    const byte = data[i++];
+    // the ninth byte carries 8 bits
+    value += (n === MAX_WORD_BYTES - 1 ? byte : byte & 0x7f) * scale;
+    if (n === MAX_WORD_BYTES - 1 || (byte & 0x80) === 0) break;
+    scale *= 128;
+  }
+  return { value: value % 2 === 0 ? value / 2 : -(value + 1) / 2, next: i };
+}
+
+/**
+ * Reads the inflated bytes into a new histogram of our layout (1 µs lowest,
+ * 3 digits, `highest`): a header of another range, a length or a bucket index
+ * that does not fit, or a count over the width is refused, so that nothing is
+ * allocated from what the bytes claim and the walk goes no further than them.
+ */
+function readInflated(raw: Buffer, countWidth: CountWidth, highest: number): LatencyHistogram {
+  if (raw.length < HEADER_BYTES) throw new HistogramRefused(`holds ${raw.length} bytes, less than a histogram's header`);
+  if ((raw.readInt32BE(0) & ~0xf0) !== V2_COOKIE_BASE) throw new HistogramRefused('is not an HdrHistogram V2 histogram');
+  const payload = raw.readInt32BE(4);
+  if (payload !== raw.length - HEADER_BYTES) throw new HistogramRefused(`says its payload is ${payload} bytes but carries ${raw.length - HEADER_BYTES}`);
+  const digits = raw.readInt32BE(12);
+  const lowest = raw.readInt32BE(16) * 2 ** 32 + raw.readUInt32BE(20);
+  const claimedHighest = raw.readInt32BE(24) * 2 ** 32 + raw.readUInt32BE(28);
+  if (digits !== SIGNIFICANT_DIGITS || lowest !== LOWEST_US || claimedHighest < 2 || claimedHighest > highest) {
+    throw new HistogramRefused(`has a range (${lowest}..${claimedHighest}, ${digits} digits) other than ${LOWEST_US}..${highest}, ${SIGNIFICANT_DIGITS} digits`);
+  }
+  const histogram = createLatencyHistogram(countWidth, highest) as JsHistogram;
+  const buckets = histogram.countsArrayLength;
+  const maxCount = MAX_BUCKET_COUNT[countWidth];
+  let index = 0;
+  let total = 0;
+  for (let at = HEADER_BYTES; at < raw.length; ) {
+    const word = readWord(raw, at, raw.length);
+    if (!word) throw new HistogramRefused('ends inside a word');
+    at = word.next;
+    if (word.value < 0) {
+      index -= word.value;
+      if (index > buckets) throw new HistogramRefused(`skips past its last bucket (${buckets})`);
+      continue;
+    }
+    if (index >= buckets) throw new HistogramRefused(`has a count beyond its last bucket (${buckets})`);
+    if (word.value > maxCount) throw new HistogramRefused(`has a bucket count of ${word.value}, over ${maxCount}`);
+    total += word.value;
+    if (total > Number.MAX_SAFE_INTEGER) throw new HistogramRefused('counts more samples than a safe integer');
+    if (word.value > 0) histogram.setCountAtIndex(index, word.value);
+    index++;
+  }
+  histogram.establishInternalTackingValues(index);
+  return histogram;
+}
+
+/**
+ * The inverse of encodeHistogram; an empty string decodes to an empty
+ * histogram. Whatever the text claims, decoding inflates at most what a
+ * histogram of this layout can be (and what is left of `budget`), and
+ * builds one histogram of our own layout: a payload that does not fit is
+ * refused (HistogramRefused) before anything is allocated for it.
+ */
+export function decodeHistogram(encoded: string, countWidth: CountWidth = 32, highest = HIGHEST_US, budget?: DecodeBudget): LatencyHistogram {
   if (encoded === '') return createLatencyHistogram(countWidth, highest);
-  return decodeFromCompressedBase64(encoded, countWidth as BitBucketSize, false, highest);
+  const data = Buffer.from(encoded, 'base64');
+  if (data.length < ENVELOPE_BYTES || (data.readInt32BE(0) & ~0xf0) !== V2_COMPRESSED_COOKIE_BASE) throw new HistogramRefused('is not a compressed HdrHistogram V2 histogram');
+  const compressed = data.readInt32BE(4);
+  if (compressed !== data.length - ENVELOPE_BYTES) throw new HistogramRefused(`says it holds ${compressed} compressed bytes but carries ${data.length - ENVELOPE_BYTES}`);
+  const layoutCap = maxInflatedBytes(highest);
+  const cap = budget ? Math.min(layoutCap, budget.bytesLeft) : layoutCap;
+  let raw: Buffer;
+  try {
+    raw = inflateSync(data.subarray(ENVELOPE_BYTES), { maxOutputLength: Math.max(1, cap) });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw new HistogramRefused(`does not inflate: ${(err as Error).message}`);
+    // it was inflated up to the cap before it was refused: that work is spent
+    if (budget) budget.bytesLeft -= cap;
+    throw new HistogramRefused(cap < layoutCap ? `inflates past what is left of the frame's budget (${FRAME_INFLATE_BUDGET_BYTES} bytes)` : `inflates to more than ${layoutCap} bytes, the most a histogram of this range takes`);
+  }
+  if (budget) budget.bytesLeft -= raw.length;
+  return readInflated(raw, countWidth, highest);
 }
 
 /** Adds the samples of `source` (a histogram or its encoding) to `target`. */

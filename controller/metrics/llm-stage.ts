@@ -234,10 +234,11 @@ export class LlmSecondMerge {
 
   constructor(private readonly slo: LlmSloSpec | undefined) {}
 
-  add(frame: LlmSecondFrame, records: readonly LlmRequestRecord[] | undefined): void {
+  /** `decoded`: the frame's metric histograms, already decoded (decodeFrame). */
+  add(frame: LlmSecondFrame, records: readonly LlmRequestRecord[] | undefined, decoded?: ReadonlyMap<LlmMetricKey, LatencyHistogram>): void {
     let good = frame.success;
     if (this.slo && records) good = records.reduce((n, r) => n + (meetsSlo(r, this.slo) ? 1 : 0), 0);
-    this.totals.addSecond({ ...frame, good });
+    this.totals.addSecond({ ...frame, good }, decoded);
     this.maxInFlight += frame.maxInFlight;
     if (frame.maxFromMs !== null) this.maxFromMs = maxOf(this.maxFromMs, frame.maxFromMs);
     if (frame.maxUntilMs !== null) this.maxUntilMs = minOf(this.maxUntilMs, frame.maxUntilMs);

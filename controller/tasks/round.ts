@@ -20,7 +20,7 @@ import {
 } from '../../src/contract';
 import { AgentOwner } from '../agents/hub';
 import { AgentLauncher } from '../agents/launcher';
-import { AgentInfo, AgentPool, PoolSeat } from '../agents/pool';
+import { AgentInfo, AgentPool, MAX_REFUSED_REPLACEMENTS, PoolSeat } from '../agents/pool';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
 import { percentilesOf } from '../metrics/llm';
 import { LlmRoundFigures } from '../metrics/llm-round';
@@ -31,6 +31,8 @@ import { applyGeneratorGate } from '../modes/generator-gate';
 import { ShareWatch } from '../modes/shares';
 import { newEvent } from './naming';
 import { llmModeAccumulator } from './llm-run-work';
+import { FrameGate } from './frame-gate';
+import { FrameRefused } from '../metrics/frame-histograms';
 import { LlmModeAccumulator } from '../metrics/llm-modes';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
@@ -74,6 +76,8 @@ export interface RoundDeps {
   llm?: { spec: LlmSpec; work: LlmWork };
   /** The task's thresholds, judged after every finalized second. */
   thresholds?: readonly ParsedThreshold[];
+  /** The clock the agents' frames are checked against (Date.now when absent). */
+  nowMs?: () => number;
 }
 
 /** What a round shows of itself: read-only, taken at one moment. */
@@ -120,6 +124,14 @@ const STOP_WAIT_MS = 6000;
  * (agents that do not end by themselves are then stopped as before).
  */
 const DURATION_END_GRACE_S = 2;
+/**
+ * Events about one agent's refused frames or its log lines: at most this
+ * many a window, then one line saying how many more there were, so an agent
+ * that sends refused frames or logs by the thousand cannot grow the task's
+ * events without bound.
+ */
+const AGENT_EVENTS_PER_WINDOW = 5;
+const AGENT_EVENT_WINDOW_MS = 10_000;
 
 /**
  * Runs one round of a task: asks its agent pool for the agents the mode
@@ -157,9 +169,15 @@ export class RoundRunner {
   private endInfo?: RoundEndInfo;
   private stopWaiters: (() => void)[] = [];
   private readonly shares: ShareWatch;
+  private readonly nowMs: () => number;
+  private readonly gate: FrameGate;
+  /** Per agent id: its events of the current window, and those left out. */
+  private readonly agentEvents = new Map<string, { windowStartMs: number; shown: number; leftOut: number }>();
 
   constructor(private readonly deps: RoundDeps) {
     this.optional = deps.optional;
+    this.nowMs = deps.nowMs ?? Date.now;
+    this.gate = new FrameGate(this.nowMs, this.nowMs());
     this.llmModes = deps.llm ? llmModeAccumulator(deps.llm.spec) : null;
     this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
     if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec));
@@ -192,17 +210,23 @@ export class RoundRunner {
           const ready = this.pool.readyCount();
           if (this.phase === 'starting' && ready > 0 && ready >= this.desiredAgents() - this.pool.waitingForHost()) this.enterRunning();
         },
-        stats: (seat, frame) => this.onFrame(seat, frame),
+        stats: (seat, frame, dropped) => {
+          if (dropped) this.agentEvent(seat, 'error', `${dropped.count} LLM record(s) of second ${frame.second} left out: ${dropped.reason}`);
+          return this.onFrame(seat, frame);
+        },
+        refused: (seat, reason, closed) =>
+          this.agentEvent(seat, 'error', closed ? `refused: ${reason}; socket closed` : `frame refused (its second is lost, the agent's others count): ${reason}`),
         done: () => {
           this.checkRequestCount();
           this.checkDurationEnd();
         },
         log: (seat, level, message) => {
-          if (level !== 'info') this.event(level === 'error' ? 'error' : 'info', `agent ${seat.index + 1}: ${message}`);
+          if (level !== 'info') this.agentEvent(seat, level === 'error' ? 'error' : 'info', message);
         },
         retired: (seat, why) => this.event('info', `agent ${seat.index + 1} retired: ${why}`),
-        lost: (seat, why) => {
-          this.event('agent-lost', `agent ${seat.index + 1} lost (${why}); ${this.agentsLine()}`);
+        lost: (seat, why, replaced) => {
+          const seatLeft = replaced ? '' : `; its seat stays empty: ${MAX_REFUSED_REPLACEMENTS} refused agents of this round were replaced already`;
+          this.event('agent-lost', `agent ${seat.index + 1} lost (${why})${seatLeft}; ${this.agentsLine()}`);
           this.deps.hooks.onChange();
         },
         refilled: () => this.sendLoads(),
@@ -334,6 +358,8 @@ export class RoundRunner {
     clearInterval(this.tick);
     clearTimeout(this.connectTimer);
     this.finalizeThrough(Number.MAX_SAFE_INTEGER);
+    // what the agents' quotas left out is counted before the round's events close
+    for (const [agentId, quota] of this.agentEvents) if (quota.leftOut > 0) this.event('info', `agent ${agentId}: ${quota.leftOut} more event(s) like the above not shown`);
     this.pool.shutdown();
     this.message = info.reason;
     this.deps.hooks.onFinished(info);
@@ -436,11 +462,21 @@ export class RoundRunner {
 
   // --------------------------------------------------------------- metrics
 
-  private onFrame(seat: PoolSeat, frame: AgentStatsFrame): void {
+  /** Whether the frame was taken (false: refused, and said in an event). */
+  private onFrame(seat: PoolSeat, frame: AgentStatsFrame): boolean {
     // a frame for a second already finalized is folded into the next one: totals stay exact
     const second = frame.second <= this.lastFinalized ? this.lastFinalized + 1 : frame.second;
+    let decoded;
+    try {
+      decoded = this.gate.admit(seat.agentId, frame, second);
+    } catch (err) {
+      if (!(err instanceof FrameRefused)) throw err;
+      this.agentEvent(seat, 'error', `frame of second ${frame.second} refused (its second is lost, the agent's others count): ${err.message}`);
+      return false;
+    }
     this.lastSecondOf.set(seat.agentId, Math.max(this.lastSecondOf.get(seat.agentId) ?? 0, second));
-    this.aggregator.add(seat.agentId, second === frame.second ? frame : { ...frame, second });
+    this.aggregator.add(seat.agentId, second === frame.second ? frame : { ...frame, second }, decoded);
+    return true;
   }
 
   /** The LLM section of the round so far (computed again only after a new second), with the run modes' sections. */
@@ -482,6 +518,7 @@ export class RoundRunner {
         llm: this.deps.llm !== undefined,
       });
       this.lastFinalized = Math.max(this.lastFinalized, second);
+      this.gate.finalized(second);
       applyGeneratorGate(finalized);
       // a second's records go to disk with it, so the records file and the stored figures agree
       // (a crash leaves both at the same second); the round keeps neither
@@ -528,6 +565,24 @@ export class RoundRunner {
   }
 
   // ---------------------------------------------------------------- events
+
+  /** An event about one agent (`agent 2 (id): ...`), within its quota (AGENT_EVENTS_PER_WINDOW). */
+  private agentEvent(seat: PoolSeat, kind: TaskEventKind, message: string): void {
+    const nowMs = this.nowMs();
+    let quota = this.agentEvents.get(seat.agentId);
+    if (!quota || nowMs - quota.windowStartMs >= AGENT_EVENT_WINDOW_MS) {
+      const leftOut = quota?.leftOut ?? 0;
+      quota = { windowStartMs: nowMs, shown: 0, leftOut: 0 };
+      this.agentEvents.set(seat.agentId, quota);
+      if (leftOut > 0) this.event(kind, `agent ${seat.index + 1} (${seat.agentId}): ${leftOut} more event(s) like the above not shown`);
+    }
+    if (quota.shown >= AGENT_EVENTS_PER_WINDOW) {
+      quota.leftOut++;
+      return;
+    }
+    quota.shown++;
+    this.event(kind, `agent ${seat.index + 1} (${seat.agentId}): ${message}`);
+  }
 
   /** An event of the round (the mode's, the fleet's, or the task's own while this round runs): kept, stored and announced through the hooks. */
   event(kind: TaskEventKind, message: string, step?: Step): void {

@@ -20,6 +20,14 @@ export const AGENT_LIMITS = {
    * over several frames of that second.
    */
   frameBytes: 32 * 1024 * 1024,
+  /**
+   * Most responses, sends, drops or LLM records one frame may count: about 25
+   * times what one agent sends in a second at best (some 40 000), so that no
+   * sum of frames can leave the safe integers or swamp a round's figures.
+   */
+  frameCount: 1_000_000,
+  /** Most bytes in or out one frame may count (1 TiB). */
+  frameTrafficBytes: 2 ** 40,
 } as const;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

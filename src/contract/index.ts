@@ -6,6 +6,7 @@ export * from './api';
 export * from './protocol';
 export * from './llm-protocol';
 export * from './agent-limits';
+export * from './frame-checks';
 export * from './field-checks';
 export * from './signing';
 export * from './redact';

@@ -1,4 +1,5 @@
 import { AGENT_LIMITS, isHistogram } from './agent-limits';
+import { checkFrameFigures } from './frame-checks';
 import { describeType, isCount, isName, isNonNegative, isObject, isStringArray, isText, parseJson } from './field-checks';
 import { checkErrorClasses } from './error-classes';
 import type { ErrorClassCounts } from './verdict';
@@ -120,9 +121,16 @@ export type AgentToController =
   | { type: 'hello'; agentId: string; token: string; pid: number; host: string; version: number }
   /** `connections`: how many the agent opened ahead of the schedule. */
   | { type: 'ready'; connections?: number }
-  | { type: 'stats'; frame: AgentStatsFrame }
+  /** `droppedRecords`: set by the parser only, when records of the frame failed their checks and were left out (the rest of the frame stands). */
+  | { type: 'stats'; frame: AgentStatsFrame; droppedRecords?: DroppedRecords }
   | { type: 'done'; reason: 'limit' | 'stopped'; totalSent: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+/** LLM records of a frame that failed their checks: how many, and why the first did. */
+export interface DroppedRecords {
+  count: number;
+  reason: string;
+}
 
 export function encodeMessage(message: ControllerToAgent | AgentToController): string {
   return JSON.stringify(message);
@@ -177,7 +185,14 @@ function checkGeneratorHealth(value: unknown): GeneratorHealth | undefined | str
 
 const FRAME_COUNTS = ['second', 'requests', 'sent', 'bytesIn', 'bytesOut', 'dropped', 'inFlight', 'totalSent'] as const;
 
-function checkStatsFrame(value: unknown): AgentStatsFrame | string {
+/**
+ * Every reason parseAgentMessage gives for a stats message starts so: such a
+ * message is one refused frame (its second is lost, the agent's socket and
+ * other seconds stay), where any other refused message ends the socket.
+ */
+export const STATS_REFUSAL_PREFIX = 'stats: ';
+
+function checkStatsFrame(value: unknown): { frame: AgentStatsFrame; droppedRecords?: DroppedRecords } | string {
   if (!isObject(value)) return 'frame must be an object';
   for (const key of FRAME_COUNTS) if (!isCount(value[key])) return `frame.${key} must be a count`;
   if (!isNonNegative(value.eventLoopLagMs)) return 'frame.eventLoopLagMs must be a number >= 0';
@@ -190,13 +205,16 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
   const generator = checkGeneratorHealth(value.generator);
   if (typeof generator === 'string') return `frame.${generator}`;
   let llmRecords: LlmRequestRecord[] | undefined;
+  let droppedRecords: DroppedRecords | undefined;
   if (value.llmRecords !== undefined) {
     if (!Array.isArray(value.llmRecords)) return 'frame.llmRecords must be an array';
     llmRecords = [];
+    // a record with a bad field is one request lost, not the whole second
     for (let i = 0; i < value.llmRecords.length; i++) {
       const record = checkLlmRecord(value.llmRecords[i], i);
-      if (typeof record === 'string') return `frame.${record}`;
-      llmRecords.push(record);
+      if (typeof record !== 'string') llmRecords.push(record);
+      else if (droppedRecords) droppedRecords.count++;
+      else droppedRecords = { count: 1, reason: `frame.${record}` };
     }
   }
   let llm: LlmSecondFrame | undefined;
@@ -206,7 +224,7 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
     llm = checked;
   }
   const counts = value as Record<(typeof FRAME_COUNTS)[number], number>;
-  return {
+  const frame: AgentStatsFrame = {
     second: counts.second,
     requests: counts.requests,
     sent: counts.sent,
@@ -224,6 +242,9 @@ function checkStatsFrame(value: unknown): AgentStatsFrame | string {
     ...(llmRecords ? { llmRecords } : {}),
     ...(llm ? { llm } : {}),
   };
+  const figures = checkFrameFigures(frame, Array.isArray(value.llmRecords) ? value.llmRecords.length : 0);
+  if (figures) return figures;
+  return droppedRecords ? { frame, droppedRecords } : { frame };
 }
 
 /**
@@ -249,8 +270,8 @@ export function parseAgentMessage(text: string): AgentToController | string {
       if (!isCount(value.connections)) return 'ready.connections must be a count';
       return { type: 'ready', connections: value.connections };
     case 'stats': {
-      const frame = checkStatsFrame(value.frame);
-      return typeof frame === 'string' ? `stats: ${frame}` : { type: 'stats', frame };
+      const checked = checkStatsFrame(value.frame);
+      return typeof checked === 'string' ? `${STATS_REFUSAL_PREFIX}${checked}` : { type: 'stats', ...checked };
     }
     case 'done':
       if (value.reason !== 'limit' && value.reason !== 'stopped') return 'done.reason must be limit or stopped';

@@ -1,0 +1,44 @@
+import { AGENT_LIMITS } from './agent-limits';
+import type { AgentStatsFrame } from './protocol';
+
+/** Most any LLM metric's value may be (a token count, ms, token/s): far beyond any request, short of absurd sums. */
+const MAX_LLM_VALUE = 1e12;
+
+/**
+ * The checks of a stats frame's figures against each other, which its
+ * fields' own checks cannot make: an agent counts every response once, in
+ * its status code, so a frame whose parts disagree is not an agent's
+ * measurement. What needs the histograms decoded (a histogram's samples
+ * against the responses) or the controller's clock and the agent's share
+ * is checked by the controller (docs/distributed.md, "Frames an agent may
+ * send").
+ */
+export function checkFrameFigures(frame: AgentStatsFrame, recordCount: number): string | undefined {
+  for (const key of ['requests', 'sent', 'dropped', 'inFlight'] as const) {
+    if (frame[key] > AGENT_LIMITS.frameCount) return `frame.${key} of ${frame[key]} is over ${AGENT_LIMITS.frameCount}, more than an agent sends in a second`;
+  }
+  for (const key of ['bytesIn', 'bytesOut'] as const) {
+    if (frame[key] > AGENT_LIMITS.frameTrafficBytes) return `frame.${key} of ${frame[key]} is over ${AGENT_LIMITS.frameTrafficBytes}`;
+  }
+  if (recordCount > AGENT_LIMITS.frameCount) return `frame.llmRecords holds ${recordCount} records, over ${AGENT_LIMITS.frameCount}`;
+  let coded = 0;
+  for (const n of Object.values(frame.statusCodes)) coded += n;
+  if (coded !== frame.requests) return `frame.statusCodes add up to ${coded} but frame.requests is ${frame.requests}`;
+  const llm = frame.llm;
+  if (llm) {
+    if (llm.requests > AGENT_LIMITS.frameCount) return `frame.llm.requests of ${llm.requests} is over ${AGENT_LIMITS.frameCount}`;
+    if (llm.success > llm.requests) return `frame.llm.success (${llm.success}) is over frame.llm.requests (${llm.requests})`;
+    if (llm.usage > llm.success) return `frame.llm.usage (${llm.usage}) is over frame.llm.success (${llm.success})`;
+    for (const [key, m] of Object.entries(llm.metrics)) {
+      const where = `frame.llm.metrics.${key}`;
+      // one value per successful request
+      if (m.n > llm.success) return `${where}.n (${m.n}) is over frame.llm.success (${llm.success})`;
+      if (m.max > MAX_LLM_VALUE) return `${where}.max of ${m.max} is over ${MAX_LLM_VALUE}`;
+      if (m.n > 0 && m.min > m.max) return `${where}.min (${m.min}) is over its max (${m.max})`;
+      // n values between min and max add up to between n*min and n*max (rounding aside)
+      const slack = 1e-9 * m.n * m.max + 1e-6;
+      if (m.sum > m.n * m.max + slack || m.sum < m.n * m.min - slack) return `${where}.sum (${m.sum}) is not what ${m.n} values between ${m.min} and ${m.max} add up to`;
+    }
+  }
+  return undefined;
+}
