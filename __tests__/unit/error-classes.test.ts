@@ -18,6 +18,7 @@ import type { ResultSink } from '../../controller/agent/sender-core';
 import { StatsRecorder } from '../../controller/agent/stats-recorder';
 import { LlmClient } from '../../controller/agent/llm/client';
 import { RoundAccumulator, SecondAggregator } from '../../controller/metrics/aggregate';
+import { createLatencyHistogram, encodeHistogram } from '../../controller/metrics/histogram';
 
 /** A TCP server on 127.0.0.1 that treats a socket with `behave` at each request's end (or at any bytes: `onAnyBytes`). */
 async function rawServer(behave: (socket: Socket) => void, onAnyBytes = false): Promise<{ url: string; close(): Promise<void> }> {
@@ -235,11 +236,17 @@ describe('counts by class, from the recorder to the round', () => {
   test("agents' classes merge exactly into the second and the round, and always sum to the errors", () => {
     const aggregator = new SecondAggregator();
     const base = { sent: 0, bytesIn: 0, bytesOut: 0, dropped: 0, inFlight: 0, rtHistogram: '', lagHistogram: '', totalSent: 0, eventLoopLagMs: 0 };
-    aggregator.add('a', { ...base, second: 100, requests: 10, statusCodes: { '200': 2, '599': 8 }, errorClasses: { 'connection refused': 6, 'connection reset': 2 } });
-    aggregator.add('b', { ...base, second: 100, requests: 5, statusCodes: { '599': 4, '500': 1 }, errorClasses: { 'connection refused': 4, 'http status': 1 } });
+    // the controller checks that a frame's RT histogram holds one sample per response
+    const rt = (requests: number): string => {
+      const h = createLatencyHistogram();
+      h.recordValueWithCount(1000, requests);
+      return encodeHistogram(h);
+    };
+    aggregator.add('a', { ...base, second: 100, requests: 10, rtHistogram: rt(10), statusCodes: { '200': 2, '599': 8 }, errorClasses: { 'connection refused': 6, 'connection reset': 2 } });
+    aggregator.add('b', { ...base, second: 100, requests: 5, rtHistogram: rt(5), statusCodes: { '599': 4, '500': 1 }, errorClasses: { 'connection refused': 4, 'http status': 1 } });
     // an agent that names no causes, and one that claims more than it failed: the sum still holds
-    aggregator.add('c', { ...base, second: 100, requests: 3, statusCodes: { '512': 3 } });
-    aggregator.add('d', { ...base, second: 100, requests: 1, statusCodes: { '599': 1 }, errorClasses: { protocol: 50 } });
+    aggregator.add('c', { ...base, second: 100, requests: 3, rtHistogram: rt(3), statusCodes: { '512': 3 } });
+    aggregator.add('d', { ...base, second: 100, requests: 1, rtHistogram: rt(1), statusCodes: { '599': 1 }, errorClasses: { protocol: 50 } });
     const context = { elapsed: 1, agentsDesired: 4, agentsAvailable: 4 };
     const second = aggregator.finalize(100, context);
     expect(second.point.Errors).toBe(17);

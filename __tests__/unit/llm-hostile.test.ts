@@ -1,12 +1,12 @@
 import { encode } from 'gpt-tokenizer';
-import { AGENT_LIMITS, isLlmWork, parseAgentMessage, validateTask, type AgentStatsFrame, type LlmRequestRecord } from '../../src/contract';
+import { AGENT_LIMITS, isLlmWork, parseAgentMessage, recordValueCount, validateTask, type AgentStatsFrame, type LlmRequestRecord } from '../../src/contract';
 import { applyEvent, COUNT_EXACT_CHARS, emptyTimeline, LlmClient, MAX_RECORD_ITL, measure } from '../../controller/agent/llm/client';
 import { HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from '../../controller/agent/llm/response-limits';
 import type { PreparedLlmRequest } from '../../controller/agent/llm/prompts';
 import { MAX_CONVERSATION_CHARS, SessionsDriver, TurnQueue } from '../../controller/agent/llm/sessions';
 import { SseParser } from '../../controller/agent/llm/sse';
 import { countTokens, loadTokenizer, MAX_RUN_CHARS, PROMPT_WORDS } from '../../controller/agent/llm/tokens';
-import { FRAME_RECORDS_BYTES, recordBytes, StatsRecorder } from '../../controller/agent/stats-recorder';
+import { FRAME_RECORDS_BYTES, recordBytes, splitRecords, StatsRecorder } from '../../controller/agent/stats-recorder';
 import { CAUSE } from '../../controller/agent/error-cause';
 import { HostileBehaviour, startHostileService } from '../helpers/hostile-service';
 
@@ -115,32 +115,38 @@ describe('records larger than a frame', () => {
     expect(' a'.repeat(1_000_000).length).toBeGreaterThan(COUNT_EXACT_CHARS);
   });
 
-  test("a second's records over one frame go out over several frames of that second, each under the limit, each accepted", () => {
+  test("a second's records hold at most the values the controller admits: gaps past them are left out and counted, the frame accepted", () => {
     const frames: AgentStatsFrame[] = [];
     const recorder = new StatsRecorder({ inFlight: () => 0, totalSent: () => 24, takeConnectionWaitMaxMs: () => 0 }, (f) => frames.push(f));
     recorder.start();
     const itl = Array.from({ length: MAX_RECORD_ITL }, (_, i) => 10 + (i % 1000) / 1000);
-    const records: LlmRequestRecord[] = [];
     for (let seq = 0; seq < 24; seq++) {
       const r: LlmRequestRecord = { agent: 0, seq, sendMs: 1, endMs: 2, ttftMs: 1, e2elMs: 2, itlMs: itl, inputTokens: 1, outputTokens: MAX_RECORD_ITL + 1, tokenSource: 'tokenizer', success: true, status: 200 };
-      records.push(r);
       recorder.response(performance.now(), 200, 1000, 10, CAUSE.none);
       recorder.llmRecord(performance.now(), r);
     }
-    expect(records.reduce((n, r) => n + recordBytes(r), 0)).toBeGreaterThan(AGENT_LIMITS.frameBytes);
     recorder.flush();
-    expect(frames.length).toBeGreaterThan(2);
-    let sent = 0;
+    const records = frames.flatMap((f) => f.llmRecords ?? []);
+    expect(records).toHaveLength(24);
+    // every gap is either kept or counted; what is kept is within the second's budget (a record itself is never dropped)
+    expect(records.reduce((n, r) => n + r.itlMs.length + (r.itlLeftOut ?? 0), 0)).toBe(24 * MAX_RECORD_ITL);
+    expect(records.reduce((n, r) => n + recordValueCount(r), 0)).toBeLessThanOrEqual(AGENT_LIMITS.secondRecordValues + records.length);
     for (const frame of frames) {
       const text = JSON.stringify({ type: 'stats', frame });
       expect(Buffer.byteLength(text)).toBeLessThan(AGENT_LIMITS.frameBytes);
       expect(typeof parseAgentMessage(text)).toBe('object');
-      sent += frame.llmRecords?.length ?? 0;
     }
-    expect(sent).toBe(24);
-    // one second; its counts once, in its last frame
-    expect(new Set(frames.map((f) => f.second)).size).toBe(1);
-    expect(frames.map((f) => f.requests)).toEqual([...frames.slice(1).map(() => 0), 24]);
+    expect(frames.filter((f) => f.requests > 0).map((f) => f.requests)).toEqual([24]);
+  });
+
+  test('records over a frame are grouped into frames that each fit, none lost, in order', () => {
+    const record = (seq: number): LlmRequestRecord => ({ agent: 0, seq, sendMs: 1, endMs: 2, ttftMs: 1, e2elMs: 2, itlMs: [1, 2, 3], inputTokens: 1, outputTokens: 4, tokenSource: 'usage', success: true, status: 200 });
+    const records = Array.from({ length: 100 }, (_, i) => record(i));
+    const budget = recordBytes(records[0]) * 7;
+    const groups = splitRecords(records, budget);
+    expect(groups.length).toBeGreaterThan(10);
+    for (const group of groups) expect(group.reduce((n, r) => n + recordBytes(r), 0)).toBeLessThanOrEqual(budget);
+    expect(groups.flat().map((r) => r.seq)).toEqual(records.map((r) => r.seq));
     expect(FRAME_RECORDS_BYTES).toBeLessThan(AGENT_LIMITS.frameBytes);
   });
 });

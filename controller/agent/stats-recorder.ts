@@ -1,4 +1,4 @@
-import { AGENT_LIMITS, ERROR_CLASSES, errorClassCountsOf, type AgentStatsFrame, type GeneratorHealth, type LlmRequestRecord, type LlmSecondFrame } from '../../src/contract';
+import { AGENT_LIMITS, ERROR_CLASSES, errorClassCountsOf, recordValueCount, type AgentStatsFrame, type GeneratorHealth, type LlmRequestRecord, type LlmSecondFrame } from '../../src/contract';
 import { CAUSE } from './error-cause';
 import { GcWatch } from './gc-watch';
 import { LoopDelayProbe } from './loop-delay';
@@ -79,6 +79,8 @@ export class StatsRecorder implements ResultSink {
   private droppedCount = 0;
   /** LLM tasks: records of the requests completed in this second (null: not an LLM task). */
   private llmRecords: LlmRequestRecord[] | null = null;
+  /** recordValueCount of this second's records so far. */
+  private recordValues = 0;
   /** LLM tasks: the second's LLM histograms and in-flight figures. */
   private llm: LlmSecondRecorder | null = null;
   /** The Unix second being filled, and the performance.now() time at which it ends. */
@@ -148,7 +150,27 @@ export class StatsRecorder implements ResultSink {
     if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
     this.enableLlmRecords();
     this.llm?.ended(nowMs, record);
-    if (record) this.llmRecords?.push(record);
+    if (record && this.llmRecords) this.llmRecords.push(this.withinSecondBudget(record));
+  }
+
+  /**
+   * A second's records hold at most AGENT_LIMITS.secondRecordValues values,
+   * what the controller admits: gaps past it are left out and counted in
+   * itlLeftOut (the live ITL figures come from the second's histograms,
+   * which keep every gap), so a service streaming without end cannot make
+   * the controller refuse this agent's seconds.
+   */
+  private withinSecondBudget(record: LlmRequestRecord): LlmRequestRecord {
+    const values = recordValueCount(record);
+    const room = AGENT_LIMITS.secondRecordValues - this.recordValues;
+    if (values <= room) {
+      this.recordValues += values;
+      return record;
+    }
+    const keep = Math.max(0, record.itlMs.length - (values - room));
+    const trimmed = { ...record, itlMs: record.itlMs.slice(0, keep), itlLeftOut: (record.itlLeftOut ?? 0) + record.itlMs.length - keep };
+    this.recordValues += recordValueCount(trimmed);
+    return trimmed;
   }
 
   // --- hot path: called per request -----------------------------------------------------------
@@ -308,5 +330,6 @@ export class StatsRecorder implements ResultSink {
     this.bytesOut = 0;
     this.droppedCount = 0;
     if (this.llmRecords !== null) this.llmRecords = [];
+    this.recordValues = 0;
   }
 }

@@ -1,4 +1,4 @@
-import { AGENT_LIMITS, type AgentStatsFrame } from '../../src/contract';
+import { AGENT_LIMITS, recordValueCount, type AgentStatsFrame } from '../../src/contract';
 import { decodeFrame, FrameRefused, type DecodedFrame } from '../metrics/frame-histograms';
 import { FRAME_INFLATE_BUDGET_BYTES } from '../metrics/histogram';
 
@@ -13,14 +13,15 @@ export const CLOCK_AHEAD_S = 5;
 export const CLOCK_BEHIND_S = 5;
 /**
  * What one agent may have waiting in seconds not yet final, counted as
- * records plus their inter-token gaps (~8 MB of numbers). An honest agent
- * has one to three seconds waiting, and streams far fewer than 300 000
- * tokens a second (each is an SSE event to parse); frames over it are
+ * records plus their inter-token gaps (~8 MB of numbers): four of the
+ * seconds an agent may fill at the most (it trims gaps past
+ * AGENT_LIMITS.secondRecordValues), where an honest agent has one to three
+ * seconds waiting; frames over it are
  * refused, so no agent can grow the controller's memory by sending seconds
  * that are not final yet, nor make the write of one second's records
  * (synchronous, with the second) long.
  */
-export const PENDING_VALUES_PER_AGENT = 1_000_000;
+export const PENDING_VALUES_PER_AGENT = 4 * AGENT_LIMITS.secondRecordValues;
 /**
  * Histogram bytes one agent may have inflated, as a bucket that refills
  * this much a second (and holds at most twice it): a real agent's histograms
@@ -44,7 +45,7 @@ class AgentAccount {
 
 function recordValues(frame: AgentStatsFrame): number {
   let values = 0;
-  for (const r of frame.llmRecords ?? []) values += 1 + r.itlMs.length + (r.error ? Math.ceil(r.error.length / 8) : 0);
+  for (const r of frame.llmRecords ?? []) values += recordValueCount(r);
   return values;
 }
 

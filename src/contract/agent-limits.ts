@@ -28,6 +28,13 @@ export const AGENT_LIMITS = {
   frameCount: 1_000_000,
   /** Most bytes in or out one frame may count (1 TiB). */
   frameTrafficBytes: 2 ** 40,
+  /**
+   * Most record values (recordValueCount) one agent's LLM records of one
+   * second may hold: far over an honest second (200 streams at 500 tokens/s
+   * are 100 000 gaps); the agent trims inter-token gaps past it (itlLeftOut),
+   * and the controller holds a few seconds of it per agent at the most.
+   */
+  secondRecordValues: 250_000,
 } as const;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -204,6 +204,14 @@ export function isLlmWork(value: unknown): boolean {
   );
 }
 
+/**
+ * What one record weighs in the bounds on records (AGENT_LIMITS.secondRecordValues):
+ * itself, its gaps, and its error text by 8 characters.
+ */
+export function recordValueCount(record: Pick<LlmRequestRecord, 'itlMs' | 'error'>): number {
+  return 1 + record.itlMs.length + (record.error ? Math.ceil(record.error.length / 8) : 0);
+}
+
 /** A token count as a record may carry it: what the agent takes from a service's `usage` is held to this too. */
 export function isTokenCount(value: unknown): value is number {
   return isCount(value);
