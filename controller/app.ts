@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Duplex } from 'node:stream';
-import { AGENTS_API_PATH, API_PREFIX, AGENT_WS_PATH, BenchError, HealthResponse, isOwnOrigin, redactText } from '../src/contract';
+import { AGENTS_API_PATH, API_PREFIX, COMPARE_API_PATH, HISTORY_API_PATH, AGENT_WS_PATH, BenchError, HealthResponse, isOwnOrigin, redactText } from '../src/contract';
 import { AgentHub } from './agents/hub';
 import { AgentLauncher } from './agents/launcher';
 import { createAgentLauncher } from './agents/launchers';
@@ -13,6 +13,7 @@ import { ApiGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';
 import { assignRequestId, errorMiddleware } from './api/errors';
 import { taskRoutes } from './api/routes';
+import { exportRoutes } from './api/exports-routes';
 import { StatsStreamServer } from './api/stats-stream';
 import { ControllerOptions, defaultOptions } from './config';
 import { loadCredentials, LoadedCredentials } from './credentials';
@@ -100,8 +101,11 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   const gate = new ApiGate(credentials.keys, { maxBodyBytes: options.maxBodyBytes, maxPendingBodyBytes: options.maxPendingBodyBytes, maxNonces: options.maxNonces });
   app.use(API_PREFIX, gate.middleware());
   app.use(AGENTS_API_PATH, gate.middleware());
+  app.use(HISTORY_API_PATH, gate.middleware());
+  app.use(COMPARE_API_PATH, gate.middleware());
   app.use(taskRoutes(manager, options.region));
   app.use(agentRoutes(manager, options.agentLauncher, pool));
+  app.use(exportRoutes(manager, options.region));
   app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));
   app.use(errorMiddleware(log));
 

@@ -19,7 +19,7 @@ import { recordCsvLine, RECORDS_CSV_HEADER } from '../metrics/llm';
 import { TaskManager } from '../tasks/manager';
 import { TaskRecord } from '../tasks/record';
 import { requestId } from './errors';
-import { detailView, verdictView, listView, llmRecomputeView, llmRecordsView, statsView } from './views';
+import { detailView, finishedRound, verdictView, listView, llmRecomputeView, llmRecordsView, statsView } from './views';
 
 type Handler = (req: Request, res: Response) => Promise<void> | void;
 
@@ -94,7 +94,8 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
 
   router.get(`${API_PREFIX}/:region/:name/report`, route(async (req, res) => {
     const name = checkRegion(req);
-    const report = await manager.report(name);
+    // ?round=ID: one of the task's finished rounds (checked as bench check checks it)
+    const report = await manager.report(name, req.query.round === undefined ? undefined : finishedRound(manager.entry(name), req.query.round).roundId);
     const body: ReportResponse = { RequestId: requestId(res), TaskName: name, RoundId: report.roundId, ReportUrl: report.reportUrl, JsonUrl: report.jsonUrl };
     res.json(body);
   }));

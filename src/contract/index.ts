@@ -18,3 +18,4 @@ export * from './services';
 export * from './pool';
 export * from './verdict';
 export * from './thresholds';
+export * from './exports';
