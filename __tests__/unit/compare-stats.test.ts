@@ -123,13 +123,14 @@ describe('comparing two rounds', () => {
     }
   });
 
-  test('not a fixed percentage alone: a 10 % rise lost in a noisy service is within noise, the same rise on a steady one is not', () => {
-    // three noisy seconds a side, each second's latency anywhere in 20..60 ms: the means differ by 10 % but the seconds overlap
-    const noisy = (seed: number, ms: number) => round(seed, ms, { seconds: 4, perSecond: 5, jitter: 2 });
+  test('not a fixed percentage alone: a rise lost in a noisy service is within noise, the same rise on a steady one is not', () => {
+    // ten noisy seconds a side, a few requests each anywhere in 20..100 ms: the means differ by more than the floor but the seconds overlap
+    const noisy = (seed: number, ms: number) => round(seed, ms, { seconds: 10, perSecond: 3, jitter: 4 });
     const a = noisy(7, 20);
     const b = noisy(8, 22);
     const avg = compareRounds(a, b, { maxRegressionPct: 5 }).find((f) => f.Figure === 'AvgRT');
     expect(avg?.Verdict).toBe('within noise');
+    expect(avg?.DiffPct).toBeGreaterThan(5);
     expect(avg?.PValue).toBeGreaterThan(0.01);
     const steady = verdicts(round(3, 20, { jitter: 0.01 }), round(4, 22, { jitter: 0.01 }));
     expect(steady.AvgRT).toBe('regressed');
