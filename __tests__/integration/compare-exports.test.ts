@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { parse as parseXml, validate as validateXml } from 'fast-xml-parser';
 import type { CompareResponse, HistoryResponse, ReportResponse, RoundResultResponse } from '../../src/contract';
 import { signedFetch } from '../helpers/api';
-import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+import { writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, startOpenAiFixture, tempDir, writeTask } from '../helpers/processes';
 
 /**
  * SPEC 8's exports through the real `bin/eascmd` against a real controller,
@@ -152,4 +153,35 @@ describe('compare, history and CI reports through the real eascmd', () => {
     const html = await cli('bench', 'report', baseTask, '--round', '10002');
     expect(html.stdout.trim()).toMatch(new RegExp(`^\\[OK\\] Benchmark task ${baseTask} report url: \\S+/summary/${baseTask}-10002-[0-9a-f]+\\.html$`));
   });
+  test('LLM rounds: the Total tables and common metrics compared; twice the TTFT regressed, the same service again within noise', async () => {
+    const normal = await startOpenAiFixture(['--ttft-ms', '20', '--tpot-ms', '2']);
+    const slower = await startOpenAiFixture(['--ttft-ms', '40', '--tpot-ms', '4']);
+    try {
+      // about 6 s of load at 4 concurrent requests of some 40 ms
+      const llmTask = (url: string) => writeLlmTask(dir, url, { testMode: 'concurrency', concurrency: 4, requestCount: 500, dataset: { type: 'synthetic', inputTokens: [20, 30], outputTokens: [10, 10] } });
+      const first = await cli('bench', 'create', llmTask(normal.url), '--wait');
+      expect(first.code).toBe(0);
+      const name = nameOf(first.stdout);
+      expect((await cli('bench', 'start', name, '--wait', '-y')).code).toBe(0);
+      const slow = await cli('bench', 'create', llmTask(slower.url), '--wait');
+      const slowName = nameOf(slow.stdout);
+
+      const same = await cli('--json', 'bench', 'compare', `${name}:10001`, `${name}:10002`, '--max-regression', FLOOR_PCT);
+      const sameJson = lastJson<CompareResponse>(same.stdout);
+      expect(sameJson.Figures.filter((f) => f.Verdict === 'regressed').map((f) => f.Figure)).toEqual([]);
+      expect(same.code).toBe(0);
+      const figure = (json: CompareResponse, name: string) => json.Figures.find((f) => f.Figure === name);
+      expect(figure(sameJson, 'TTFT.P99')).toMatchObject({ Section: 'LLM', Better: 'lower' });
+      expect(figure(sameJson, 'Output Token Throughput')).toMatchObject({ Section: 'LLM', Better: 'higher' });
+      expect(figure(sameJson, 'TTFT.P99')?.Samples[0]).toBeGreaterThanOrEqual(5);
+
+      const worse = await cli('--json', 'bench', 'compare', `${name}:10001`, slowName, '--max-regression', FLOOR_PCT);
+      expect(worse.code).toBe(99);
+      const worseJson = lastJson<CompareResponse>(worse.stdout);
+      for (const f of ['TTFT.Average', 'TTFT.Median', 'TPOT.Average', 'E2EL.Average']) expect(figure(worseJson, f)?.Verdict).toBe('regressed');
+    } finally {
+      await normal.stop();
+      await slower.stop();
+    }
+  }, 120_000);
 });
