@@ -86,11 +86,14 @@ describe('compare, history and CI reports through the real eascmd', () => {
       expect(res.code).toBe(0);
     }
   });
-  test('a usage error (an unknown round, a negative floor) is exit 1', async () => {
+  test('a usage error (an unknown round, a negative floor, an unknown task) is exit 1', async () => {
     const unknown = await cli('bench', 'compare', `${baseTask}:99`, slowTask);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim()).toBe(`[ERROR] NotFound: task ${baseTask} has no round 99 (its rounds: 10001, 10002, 10003, 10004)`);
     expect((await cli('bench', 'compare', baseTask, slowTask, '--max-regression', '-5')).code).toBe(1);
+    const missing = await cli('bench', 'report', 'benchmark-nosuch-0000', '--format', 'junit');
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
   });
 
   test("bench history lists the service's rounds newest first; the report shows the earlier ones and the percentile distribution", async () => {

@@ -20,6 +20,7 @@ import { formatTime } from '../tasks/naming';
 import { modeName, RoundRecord } from '../tasks/record';
 import { judgedAgain } from '../tasks/round-verdict';
 import { requestId } from './errors';
+import { checkedTaskName } from './routes';
 import { finishedRound } from './views';
 
 /**
@@ -31,9 +32,7 @@ export function exportRoutes(manager: TaskManager, region: string): Router {
   const router = Router();
 
   router.get(`${API_PREFIX}/:region/:name/result`, (req, res) => {
-    const name = String(req.params.name);
-    if (!isValidTaskName(name) || req.params.region !== region) throw new BenchError('TaskNotFound', `benchmark task ${name} does not exist in region ${String(req.params.region)}`, { resource: name });
-    const entry = manager.entry(name);
+    const entry = manager.entry(checkedTaskName(req, region));
     const body: RoundResultResponse = { RequestId: requestId(res), ...roundResult(entry, finishedRound(entry, req.query.round)) };
     res.json(body);
   });

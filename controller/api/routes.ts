@@ -45,15 +45,18 @@ export function parseJsonBody(req: Request): unknown {
   }
 }
 
+/** The task name of a `.../:region/:name...` route, refused unless it can exist here. */
+export function checkedTaskName(req: Request, region: string): string {
+  const name = String(req.params.name);
+  // a name outside the task-name alphabet cannot exist: answered before any lookup or path is built
+  if (!isValidTaskName(name)) throw new BenchError('TaskNotFound', 'benchmark task does not exist: not a valid task name', { resource: name });
+  if (req.params.region !== region) throw new BenchError('TaskNotFound', `benchmark task ${name} does not exist in region ${String(req.params.region)} (this controller serves ${region})`, { resource: name });
+  return name;
+}
+
 export function taskRoutes(manager: TaskManager, region: string): Router {
   const router = Router();
-  const checkRegion = (req: Request): string => {
-    const name = String(req.params.name);
-    // a name outside the task-name alphabet cannot exist: answered before any lookup or path is built
-    if (!isValidTaskName(name)) throw new BenchError('TaskNotFound', 'benchmark task does not exist: not a valid task name', { resource: name });
-    if (req.params.region !== region) throw new BenchError('TaskNotFound', `benchmark task ${name} does not exist in region ${String(req.params.region)} (this controller serves ${region})`, { resource: name });
-    return name;
-  };
+  const checkRegion = (req: Request): string => checkedTaskName(req, region);
   const simple = (res: Response, record: TaskRecord): SimpleTaskResponse => ({ RequestId: requestId(res), TaskName: record.taskName, Status: record.status, Message: record.message });
 
   router.post(API_PREFIX, route(async (req, res) => {
