@@ -93,7 +93,8 @@ describe('compare, history and CI reports through the real eascmd', () => {
     expect((await cli('bench', 'compare', baseTask, slowTask, '--max-regression', '-5')).code).toBe(1);
     const missing = await cli('bench', 'report', 'benchmark-nosuch-0000', '--format', 'junit');
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toBe('');
+    expect(missing.stdout).not.toContain('<?xml');
+    expect(missing.stderr).toMatch(/^\[ERROR\] TaskNotFound: /);
   });
 
   test("bench history lists the service's rounds newest first; the report shows the earlier ones and the percentile distribution", async () => {
