@@ -8,10 +8,12 @@ import {
   API_PREFIX,
   AGENT_WS_PATH,
   BenchError,
+  COMPARE_API_PATH,
   CONTROLLER_INFO_PATH,
   ControllerInfoResponse,
   controllerInfoProof,
   HealthResponse,
+  HISTORY_API_PATH,
   isOwnOrigin,
   NONCE_HEADER,
   redactText,
@@ -27,6 +29,7 @@ import { assignRequestId, errorMiddleware, requestId } from './api/errors';
 import { METRICS_PATH, PrometheusExport } from './api/prometheus';
 import { reportFiles } from './api/report-files';
 import { taskRoutes } from './api/routes';
+import { exportRoutes } from './api/exports-routes';
 import { StatsStreamServer } from './api/stats-stream';
 import { ControllerOptions, defaultOptions } from './config';
 import { loadCredentials, LoadedCredentials } from './credentials';
@@ -131,8 +134,11 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     const info: ControllerInfoResponse = { RequestId: requestId(res), Region: options.region, Version: version, Pid: process.pid, Proof: proof };
     res.json(info);
   });
+  app.use(HISTORY_API_PATH, gate.middleware());
+  app.use(COMPARE_API_PATH, gate.middleware());
   app.use(taskRoutes(manager, options.region));
   app.use(agentRoutes(manager, options.agentLauncher, pool));
+  app.use(exportRoutes(manager, options.region));
   app.use((req, _res, next) => next(new BenchError('NotFound', `no route for ${req.method} ${req.path}`)));
   app.use(errorMiddleware(log));
 

@@ -19,7 +19,7 @@ import { recordCsvLine, RECORDS_CSV_HEADER } from '../metrics/llm';
 import { TaskManager } from '../tasks/manager';
 import { TaskRecord } from '../tasks/record';
 import { requestId } from './errors';
-import { detailView, verdictView, listView, llmRecomputeView, llmRecordsView, statsView } from './views';
+import { detailView, finishedRound, verdictView, listView, llmRecomputeView, llmRecordsView, statsView } from './views';
 
 /**
  * Most `recompute` calls a controller runs at once (its last step, the
@@ -53,15 +53,18 @@ export function parseJsonBody(req: Request): unknown {
   }
 }
 
+/** The task name of a `.../:region/:name...` route, refused unless it can exist here. */
+export function checkedTaskName(req: Request, region: string): string {
+  const name = String(req.params.name);
+  // a name outside the task-name alphabet cannot exist: answered before any lookup or path is built
+  if (!isValidTaskName(name)) throw new BenchError('TaskNotFound', 'benchmark task does not exist: not a valid task name', { resource: name });
+  if (req.params.region !== region) throw new BenchError('TaskNotFound', `benchmark task ${name} does not exist in region ${String(req.params.region)} (this controller serves ${region})`, { resource: name });
+  return name;
+}
+
 export function taskRoutes(manager: TaskManager, region: string): Router {
   const router = Router();
-  const checkRegion = (req: Request): string => {
-    const name = String(req.params.name);
-    // a name outside the task-name alphabet cannot exist: answered before any lookup or path is built
-    if (!isValidTaskName(name)) throw new BenchError('TaskNotFound', 'benchmark task does not exist: not a valid task name', { resource: name });
-    if (req.params.region !== region) throw new BenchError('TaskNotFound', `benchmark task ${name} does not exist in region ${String(req.params.region)} (this controller serves ${region})`, { resource: name });
-    return name;
-  };
+  const checkRegion = (req: Request): string => checkedTaskName(req, region);
   /** Recomputes running now: each reads a whole records file, so a few at once would hold the event loop and memory. */
   let recomputes = 0;
   const simple = (res: Response, record: TaskRecord): SimpleTaskResponse => ({ RequestId: requestId(res), TaskName: record.taskName, Status: record.status, Message: record.message });
@@ -104,7 +107,8 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
 
   router.get(`${API_PREFIX}/:region/:name/report`, route(async (req, res) => {
     const name = checkRegion(req);
-    const report = await manager.report(name);
+    // ?round=ID: one of the task's finished rounds (checked as bench check checks it)
+    const report = await manager.report(name, req.query.round === undefined ? undefined : finishedRound(manager.entry(name), req.query.round).roundId);
     const body: ReportResponse = { RequestId: requestId(res), TaskName: name, RoundId: report.roundId, ReportUrl: report.reportUrl, JsonUrl: report.jsonUrl };
     res.json(body);
   }));

@@ -79,6 +79,14 @@ function verdictOf(entry: TaskEntry, round: RoundRecord | undefined, result: Rou
  */
 export function verdictView(manager: TaskManager, name: string, requestId: string, roundQuery: unknown): VerdictResponse {
   const entry = manager.entry(name);
+  const found = finishedRound(entry, roundQuery);
+  const verdict = judgedAgain(entry.record.spec, found, () => entry.figures(found));
+  return { RequestId: requestId, TaskName: name, RoundId: found.roundId, Status: entry.record.status, Verdict: verdict };
+}
+
+/** A finished round of the task: `roundQuery` (a `?round=` value) or, when absent, the current one. */
+export function finishedRound(entry: TaskEntry, roundQuery: unknown): RoundRecord {
+  const name = entry.taskName;
   const rounds = entry.record.rounds;
   let round = currentRound(entry.record);
   if (roundQuery !== undefined) {
@@ -89,9 +97,7 @@ export function verdictView(manager: TaskManager, name: string, requestId: strin
   }
   if (!round) throw new BenchError('TaskConflict', `task ${name} has not run a round yet`, { resource: name });
   if (round.endMs === undefined) throw new BenchError('TaskConflict', `round ${round.roundId} of task ${name} is still running: check it once it ended (its verdict so far is in bench desc)`, { resource: name });
-  const found = round;
-  const verdict = judgedAgain(entry.record.spec, found, () => entry.figures(found));
-  return { RequestId: requestId, TaskName: name, RoundId: found.roundId, Status: entry.record.status, Verdict: verdict };
+  return round;
 }
 
 /** The per-request records of the current (or last) round of an llm task: stored ndjson lines, read from disk as they are sent. */

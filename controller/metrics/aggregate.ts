@@ -1,9 +1,10 @@
-import { addErrorClasses, roundTo, type AgentStatsFrame, type ErrorClassCounts, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type RoundResult, type StatsPoint } from '../../src/contract';
+import { addErrorClasses, roundTo, type AgentStatsFrame, type ErrorClassCounts, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type PercentilePoint, type RoundResult, type StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
   encodeHistogram,
   LatencyHistogram,
   mergeInto,
+  percentileCurve,
   percentileMs,
   quantilesMs,
   rtDistribution,
@@ -315,6 +316,22 @@ export class RoundAccumulator {
     return this.secondsAdded;
   }
 
+  /** The histograms the latency figures come from: the start-up seconds left out once a settled second came. */
+  private latency(): { excluded: number; rtHistogram: LatencyHistogram; lagHistogram: LatencyHistogram } {
+    // every second with responses so far was start-up: nothing settled to report instead, so nothing is left out
+    const excluded = this.inWarmup ? 0 : this.warmupSeconds;
+    return {
+      excluded,
+      rtHistogram: excluded > 0 ? this.rt : mergedCopy(this.rt, this.warmupRt),
+      lagHistogram: excluded > 0 ? this.lag : mergedCopy(this.lag, this.warmupLag),
+    };
+  }
+
+  /** The round's response times as a percentile distribution, from the same merged histogram as its TP figures. */
+  percentileCurve(): PercentilePoint[] {
+    return percentileCurve(this.latency().rtHistogram);
+  }
+
   /**
    * The round's totals. DurationS, the divisor of QPS, is by default the
    * number of wall-clock seconds from the first to the last second in which
@@ -329,10 +346,7 @@ export class RoundAccumulator {
         ? 1
         : this.lastSecondWithData - this.firstSecondWithData + 1;
     const divisorS = durationS !== undefined && durationS > 0 ? durationS : Math.max(1, spanS);
-    // every second with responses so far was start-up: nothing settled to report instead, so nothing is left out
-    const excluded = this.inWarmup ? 0 : this.warmupSeconds;
-    const rtHistogram = excluded > 0 ? this.rt : mergedCopy(this.rt, this.warmupRt);
-    const lagHistogram = excluded > 0 ? this.lag : mergedCopy(this.lag, this.warmupLag);
+    const { excluded, rtHistogram, lagHistogram } = this.latency();
     const rt = quantilesMs(rtHistogram);
     const errors = this.totalRequests - this.successRequests;
     return {

@@ -1,7 +1,8 @@
 import { inflateSync } from 'node:zlib';
 import { build, encodeIntoCompressedBase64, JsHistogram } from 'hdr-histogram-js';
 import type { BitBucketSize, Histogram } from 'hdr-histogram-js';
-import type { RtDistributionBucket, RtQuantiles } from '../../src/contract';
+import { roundTo } from '../../src/contract';
+import type { PercentilePoint, RtDistributionBucket, RtQuantiles } from '../../src/contract';
 
 /**
  * HDR histograms of latencies in MICROSECONDS, shared by the agents (which
@@ -278,4 +279,24 @@ export function rtDistribution(histogram: LatencyHistogram): RtDistributionBucke
     }
   }
   return RT_RANGES.map((Range, i) => ({ Range, Count: counts[i] }));
+}
+
+/** Points per decade of 1/(1-p) on the percentile-distribution curve, and its last decade (99.999). */
+const CURVE_STEPS_PER_DECADE = 20;
+const CURVE_DECADES = 5;
+
+/**
+ * The histogram as a percentile distribution, the curve HdrHistogram users
+ * plot on a log axis of 1/(1-p): percentile 0 … 99.999, evenly spaced on that
+ * axis (20 points a decade), plus 100 (the maximum). Empty for an empty histogram.
+ */
+export function percentileCurve(histogram: LatencyHistogram): PercentilePoint[] {
+  if (histogram.totalCount === 0) return [];
+  const points: PercentilePoint[] = [];
+  for (let k = 0; k <= CURVE_STEPS_PER_DECADE * CURVE_DECADES; k++) {
+    const percentile = roundTo(100 * (1 - 10 ** (-k / CURVE_STEPS_PER_DECADE)), 6);
+    points.push({ Percentile: percentile, Ms: usToMs(histogram.getValueAtPercentile(percentile)) });
+  }
+  points.push({ Percentile: 100, Ms: usToMs(histogram.getValueAtPercentile(100)) });
+  return points;
 }

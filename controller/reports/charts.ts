@@ -1,5 +1,6 @@
 import * as echarts from 'echarts';
 import { roundTo } from '../../src/contract';
+import type { PercentilePoint } from '../../src/contract';
 import { ReportData } from './model';
 
 /** One chart of the report, rendered on the server to an inline SVG. */
@@ -131,6 +132,34 @@ function concurrencyChart(data: ReportData): Option {
   return option;
 }
 
+/** A percentile (0 … 99.999) on the classic HdrHistogram axis, 1/(1-p): each decade is one more nine. */
+function nines(x: number): string {
+  const p = 100 * (1 - 1 / x);
+  return `${roundTo(p, 3)}%`;
+}
+
+/**
+ * The latency percentile distribution, one line per named curve (a round, or
+ * the two rounds of a comparison), on a log x axis of 1/(1-p) so that the
+ * tail (99 %, 99.9 %, 99.99 %) gets as much room as the median.
+ */
+export function percentileChartOption(curves: readonly { name: string; points: readonly PercentilePoint[] }[]): Option {
+  return {
+    legend: { top: 0 },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 70, right: 30, top: 40, bottom: 50 },
+    xAxis: { type: 'log', logBase: 10, min: 1, max: 100_000, name: 'Percentile', nameLocation: 'middle', nameGap: 30, axisLabel: { formatter: (v: number) => nines(v) } },
+    yAxis: { type: 'value', name: 'ms' },
+    series: curves.map((c) => ({
+      type: 'line' as const,
+      name: c.name,
+      showSymbol: false,
+      // percentile 100 is x = infinity: the maximum is in the tables, not on this axis
+      data: c.points.filter((p) => p.Percentile < 100).map((p) => [roundTo(1 / (1 - p.Percentile / 100), 6), p.Ms]),
+    })),
+  };
+}
+
 /** Every chart of SPEC 2.3 in the order the report shows them; TTFT, TPOT and tokens/s for LLM tasks. */
 export function renderReportCharts(data: ReportData): ReportChart[] {
   const r = data.Result;
@@ -204,6 +233,9 @@ export function renderReportCharts(data: ReportData): ReportChart[] {
       ]),
     },
   ];
+  if (data.RTPercentiles && data.RTPercentiles.length > 0) {
+    specs.push({ name: 'rt-percentiles', title: 'Response time percentile distribution (ms)', option: percentileChartOption([{ name: `Round ${data.RoundId}`, points: data.RTPercentiles }]) });
+  }
   if (data.LLM) {
     specs.push(
       { name: 'ttft', title: 'TTFT, average per second (ms)', option: timeLines(data, 'ms', [{ name: 'TTFT', value: (p) => p.TTFTAvg }]) },

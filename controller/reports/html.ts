@@ -77,6 +77,14 @@ function stepsTable(events: TaskEvent[]): string {
   return table(['Time', 'Target QPS', 'Achieved QPS', 'TP99 (ms)', 'Error rate', 'Verdict'], rows);
 }
 
+/** The service's earlier rounds, newest first, so this round's capacity is read beside theirs. */
+function historySection(data: ReportData): string {
+  if (!data.ServiceHistory?.length) return '';
+  const rows = data.ServiceHistory.map((h) => [h.EndTime, `${h.TaskName}:${h.RoundId}`, h.Mode, h.CapacityQPS === undefined ? NOT_RECORDED : fmt(h.CapacityQPS), fmt(h.QPS), fmt(h.TP99, 3), percent(h.ErrorRate), h.Outcome]);
+  const now = [data.EndTime, `${data.TaskName}:${data.RoundId} (this round)`, data.Mode, data.Capacity ? fmt(data.Capacity.QPS) : NOT_RECORDED, fmt(data.Result.QPS), fmt(data.Result.TP99, 3), percent(data.Result.ErrorRate), data.Verdict?.Outcome ?? NOT_RECORDED];
+  return `<section id="service-history"><h2>Earlier rounds of ${escapeHtml(data.ServiceName)}</h2>${table(['End', 'Round', 'Mode', 'Capacity QPS', 'QPS', 'TP99 (ms)', 'Error rate', 'Outcome'], [now, ...rows])}</section>`;
+}
+
 /** The self-contained HTML report: no script, no network, everything inline. */
 export function renderReportHtml(data: ReportData): string {
   const r = data.Result;
@@ -150,6 +158,7 @@ ${renderKeyFigures(data)}
 ${data.LLM ? llmSection(data.LLM) : ''}
 ${steps}
 ${capacity}
+${historySection(data)}
 <section id="test-monitoring"><h2>Test Monitoring</h2>
 ${charts}
 <h3>Response time interval distribution</h3>${distribution}<h3>Per second</h3>${series}</section>

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BenchError, Capacity, isValidTaskName, LlmResult, RoundResult, StatsPoint, TaskEvent, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
+import { BenchError, Capacity, HistoryRound, isValidTaskName, PercentilePoint, LlmResult, RoundResult, StatsPoint, TaskEvent, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
 
 /** Everything a report shows; also stored as the `.json` twin of the HTML. */
 export interface ReportData {
@@ -22,6 +22,10 @@ export interface ReportData {
   LLM?: LlmResult;
   /** What the round concluded: the report's headline (absent in reports stored before verdicts existed). */
   Verdict?: Verdict;
+  /** The merged response-time histogram as a percentile distribution (absent in reports stored before it was kept). */
+  RTPercentiles?: PercentilePoint[];
+  /** Earlier finished rounds against the same service, newest first (a few), for their capacity beside this one. */
+  ServiceHistory?: HistoryRound[];
   GeneratedAt: string;
 }
 

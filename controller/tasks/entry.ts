@@ -1,4 +1,4 @@
-import { cutContent, LlmResult, redactTask, RoundResult, StatsPoint, TaskEvent, TaskSpec, taskThresholds } from '../../src/contract';
+import { cutContent, LlmResult, PercentilePoint, redactTask, RoundResult, StatsPoint, TaskEvent, TaskSpec, taskThresholds } from '../../src/contract';
 import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
 import { columnsResult, percentilesOf } from '../metrics/llm';
 import { LlmRecordColumns } from '../metrics/llm-columns';
@@ -15,6 +15,8 @@ export interface RoundFigures {
   events: TaskEvent[];
   result: RoundResult;
   llm?: LlmResult;
+  /** The merged response times as a percentile distribution; absent in the figures kept from a live round until asked for. */
+  percentiles?: PercentilePoint[];
 }
 
 /**
@@ -76,6 +78,7 @@ export class TaskEntry {
       series: seconds.map((s) => s.point),
       events: this.store.readEvents(this.taskName, round.roundId),
       result: accumulator.result(loadDurationS(round)),
+      percentiles: accumulator.percentileCurve(),
     };
     const llm = this.record.spec.llm;
     if (llm) {
@@ -94,6 +97,22 @@ export class TaskEntry {
     if (thresholds.length > 0) figures.result.Thresholds = evaluateThresholds(thresholds, { result: figures.result, service: service.result(), llm: figures.llm });
     this.keep(round.roundId, figures);
     return figures;
+  }
+
+  /** A finished round's percentile distribution: the figures kept from its end lack it, so it is built from the stored seconds then. */
+  percentiles(round: RoundRecord): PercentilePoint[] {
+    const figures = this.figures(round);
+    if (!figures.percentiles) {
+      const accumulator = new RoundAccumulator();
+      for (const s of this.store.readSeconds(this.taskName, round.roundId)) accumulator.addStored(s);
+      figures.percentiles = accumulator.percentileCurve();
+    }
+    return figures.percentiles;
+  }
+
+  /** A round's stored seconds, read from disk (compare needs their histograms' per-second figures). */
+  storedSeconds(roundId: number): StoredSecond[] {
+    return this.store.readSeconds(this.taskName, roundId);
   }
 
   private keep(roundId: number, figures: RoundFigures): void {

@@ -175,11 +175,12 @@ export class TaskManager extends EventEmitter {
     return entry.record;
   }
 
-  /** Where the report of the last round is; 409 before the round has ended. */
-  async report(name: string): Promise<{ roundId: number; reportUrl: string; jsonUrl?: string }> {
+  /** Where the report of the last round (or of round `roundId`) is; 409 before the round has ended. */
+  async report(name: string, roundId?: number): Promise<{ roundId: number; reportUrl: string; jsonUrl?: string }> {
     const entry = this.entry(name);
-    const round = currentRound(entry.record);
-    if (!round || !isFinalStatus(entry.record.status)) {
+    const last = currentRound(entry.record);
+    const round = roundId === undefined ? last : entry.record.rounds.find((r) => r.roundId === roundId);
+    if (!round || (round === last && !isFinalStatus(entry.record.status))) {
       throw new BenchError('ReportNotReady', `task ${name} is ${entry.record.status}; its report is written when the round ends`, { resource: name });
     }
     await entry.pendingReport;

@@ -24,6 +24,8 @@ export interface RoundRecord {
   noCapacityWhy?: string;
   /** The round's verdict, made once at its end (`round-verdict.ts`). */
   verdict?: Verdict;
+  /** Its headline figures, kept at its end so `bench history` lists rounds without reading their seconds. */
+  summary?: { QPS: number; TP99: number; ErrorRate: number };
 }
 
 /** What the controller persists of a task: small, rewritten atomically on each change. */

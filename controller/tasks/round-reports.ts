@@ -5,11 +5,15 @@ import { ServiceRegistry } from '../services';
 import { ReportStore } from '../storage';
 import { errorCode } from './append-log';
 import { TaskBook } from './book';
+import { serviceHistory } from './history';
 import { RoundFigures, TaskEntry } from './entry';
 import { formatTime } from './naming';
 import { modeName, RoundRecord, TaskRecord } from './record';
 import { FinalStatus } from './rounds';
 import { isDiskFull, TaskStore } from './store';
+
+/** Earlier rounds of the same service a report lists. */
+const REPORT_HISTORY_ROUNDS = 5;
 
 export interface RoundReportsDeps {
   book: TaskBook;
@@ -47,9 +51,17 @@ export class RoundReports {
       taskName: record.taskName,
       roundId: round.roundId,
       secret: round.reportSecret,
-      content: () => reportContent(entry, round, final?.status ?? record.status, entry.figures(round), this.deps.services),
+      content: () => ({ ...reportContent(entry, round, final?.status ?? record.status, entry.figures(round), this.deps.services), ...this.extras(entry, round) }),
       settled: (outcome) => this.settled(entry, round, outcome, final),
     });
+  }
+
+  /** The round's percentile distribution, and the service's earlier rounds (a few) for their capacity beside this one's. */
+  private extras(entry: TaskEntry, round: RoundRecord): Pick<ReportData, 'RTPercentiles' | 'ServiceHistory'> {
+    const earlier = serviceHistory(this.deps.book.all(), entry.record.serviceName)
+      .filter((r) => !(r.TaskName === entry.taskName && r.RoundId === round.roundId))
+      .slice(0, REPORT_HISTORY_ROUNDS);
+    return { RTPercentiles: entry.percentiles(round), ...(earlier.length > 0 ? { ServiceHistory: earlier } : {}) };
   }
 
   /** The task's data dir takes writes again: a report that waited for it is written now. */

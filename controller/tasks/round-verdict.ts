@@ -37,6 +37,7 @@ export function settleVerdict(spec: TaskSpec, round: RoundRecord, info: RoundEnd
   round.ended = info.reason;
   if (!last?.capacity && last?.outcome) round.noCapacityWhy = last.outcome;
   const result = last?.result;
+  if (result && result.TotalRequests > 0) round.summary = { QPS: result.QPS, TP99: result.TP99, ErrorRate: result.ErrorRate };
   round.verdict = buildVerdict({
     ended: true,
     ...(status === 'CreateFailed' ? { startFailed: info.reason } : {}),

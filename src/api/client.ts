@@ -2,6 +2,11 @@ import axios, { AxiosInstance, isAxiosError } from 'axios';
 import {
   AGENTS_API_PATH,
   API_PREFIX,
+  COMPARE_API_PATH,
+  CompareResponse,
+  HISTORY_API_PATH,
+  HistoryResponse,
+  RoundResultResponse,
   BenchError,
   CONTROLLER_INFO_PATH,
   ControllerInfoResponse,
@@ -166,8 +171,8 @@ export class ControllerClient {
     return this.call<SimpleTaskResponse>('DELETE', taskPath(region, taskName));
   }
 
-  getReport(region: string, taskName: string): Promise<ReportResponse> {
-    return this.call<ReportResponse>('GET', taskPath(region, taskName, '/report'));
+  getReport(region: string, taskName: string, roundId?: number): Promise<ReportResponse> {
+    return this.call<ReportResponse>('GET', taskPath(region, taskName, '/report'), undefined, roundId === undefined ? undefined : { round: String(roundId) });
   }
 
   getStats(region: string, taskName: string): Promise<StatsResponse> {
@@ -177,6 +182,24 @@ export class ControllerClient {
   /** A finished round judged again (`bench check`): the current round, or `roundId`. */
   getVerdict(region: string, taskName: string, roundId?: number): Promise<VerdictResponse> {
     return this.call<VerdictResponse>('GET', taskPath(region, taskName, '/verdict'), undefined, roundId === undefined ? undefined : { round: String(roundId) });
+  }
+
+  /** A finished round whole (`bench report --format json|junit`): the current round, or `roundId`. */
+  getRoundResult(region: string, taskName: string, roundId?: number): Promise<RoundResultResponse> {
+    return this.call<RoundResultResponse>('GET', taskPath(region, taskName, '/result'), undefined, roundId === undefined ? undefined : { round: String(roundId) });
+  }
+
+  /** The finished rounds against one service, newest first (`bench history`). */
+  getHistory(serviceName: string): Promise<HistoryResponse> {
+    return this.call<HistoryResponse>('GET', HISTORY_API_PATH, undefined, { service: serviceName });
+  }
+
+  /** Two rounds compared figure by figure; `a` and `b` are `TASK` or `TASK:ROUND`; `html`: the comparison report too. */
+  compareRounds(a: string, b: string, options: { maxRegressionPct?: number; html?: boolean } = {}): Promise<CompareResponse> {
+    const query: Record<string, string> = { a, b };
+    if (options.maxRegressionPct !== undefined) query.maxRegression = String(options.maxRegressionPct);
+    if (options.html) query.html = '1';
+    return this.call<CompareResponse>('GET', COMPARE_API_PATH, undefined, query);
   }
 
   /** Every per-request record of an llm task's current (or last) round. */

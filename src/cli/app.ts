@@ -9,6 +9,8 @@ import { expandDefineArgs } from './argv';
 import { CommandSpec } from './command';
 import { agentsCommand } from './agents';
 import { checkCommand } from './check';
+import { compareCommand } from './compare';
+import { historyCommand } from './history';
 import { configCommand } from './config';
 import { controllerCommands } from './controller';
 import { CliContext, CliIo, GlobalArgs } from './context';
@@ -117,6 +119,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       register(bench, deleteCommand, io, select);
       register(bench, agentsCommand, io, select);
       register(bench, checkCommand, io, select);
+      register(bench, compareCommand, io, select);
+      register(bench, historyCommand, io, select);
       bench.command('service', 'The local service registry (~/.eas/services.json): add, list', (svc: Argv<GlobalArgs>) =>
         serviceCommands(svc, (y, spec) => register(y, spec, io, select)),
       );

@@ -20,3 +20,4 @@ export * from './pool';
 export * from './verdict';
 export * from './thresholds';
 export * from './error-classes';
+export * from './exports';
