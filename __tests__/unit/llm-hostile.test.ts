@@ -130,13 +130,16 @@ describe('records larger than a frame', () => {
     expect(records).toHaveLength(24);
     // every gap is either kept or counted; what is kept is within the second's budget (a record itself is never dropped)
     expect(records.reduce((n, r) => n + r.itlMs.length + (r.itlLeftOut ?? 0), 0)).toBe(24 * MAX_RECORD_ITL);
-    expect(records.reduce((n, r) => n + recordValueCount(r), 0)).toBeLessThanOrEqual(AGENT_LIMITS.secondRecordValues + records.length);
+    // the records may span two seconds when the loop crosses a second's end: each second on its own
+    const bySecond = new Map<number, LlmRequestRecord[]>();
+    for (const f of frames) bySecond.set(f.second, [...(bySecond.get(f.second) ?? []), ...(f.llmRecords ?? [])]);
+    for (const held of bySecond.values()) expect(held.reduce((n, r) => n + recordValueCount(r), 0)).toBeLessThanOrEqual(AGENT_LIMITS.secondRecordValues + held.length);
     for (const frame of frames) {
       const text = JSON.stringify({ type: 'stats', frame });
       expect(Buffer.byteLength(text)).toBeLessThan(AGENT_LIMITS.frameBytes);
       expect(typeof parseAgentMessage(text)).toBe('object');
     }
-    expect(frames.filter((f) => f.requests > 0).map((f) => f.requests)).toEqual([24]);
+    expect(frames.reduce((n, f) => n + f.requests, 0)).toBe(24);
   });
 
   test('records over a frame are grouped into frames that each fit, none lost, in order', () => {
