@@ -24,6 +24,8 @@ export class StepWindow {
   lateSeconds = 0;
   /** Per-second median RT, to see a queue building inside the step. */
   readonly medians: number[] = [];
+  /** The same, of the seconds the validity gate passed: a stalled agent's seconds are not the service's queue. */
+  readonly serviceMedians: number[] = [];
   /** Responses by status code: what a step that failed was answered with. */
   readonly statusCodes: Record<string, number> = {};
 
@@ -44,6 +46,8 @@ export class StepWindow {
     } else {
       this.serviceSeconds++;
       mergeInto(this.serviceRt, second.rtHistogram);
+      // a second with no response has no median: it tells nothing of a trend
+      if (second.point.Requests > 0) this.serviceMedians.push(second.point.RT.TP50);
     }
   }
 
