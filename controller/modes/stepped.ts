@@ -301,6 +301,7 @@ export abstract class SteppedMode implements ModeDriver {
     this.noCapacity = undefined;
     this.confirming = false;
     const reload = this.reopen(wasHolding);
+    if (this.draining && this.draining.next > this.maxQps()) this.draining.next = this.maxQps();
     if (this.target <= this.maxQps()) return reload;
     this.target = this.maxQps();
     return true;
