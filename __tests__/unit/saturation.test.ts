@@ -1,6 +1,9 @@
-import { resolveOptional, TaskSpec } from '../../src/contract';
+import { resolveOptional, StatsPoint, TaskSpec } from '../../src/contract';
+import { FinalizedSecond } from '../../controller/metrics/aggregate';
+import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
 import { taskMode } from '../../controller/modes';
-import { queueBuilding } from '../../controller/modes/saturation';
+import { queueBuilding, saturationSign } from '../../controller/modes/saturation';
+import { StepWindow } from '../../controller/modes/window';
 import { service, simulate, steps } from '../helpers/mode-sim';
 
 /**
@@ -124,5 +127,33 @@ describe('short runs: warned at create, said at the end', () => {
   test('the warning is the round\'s first event', () => {
     const { events } = simulate(service({ duration: 30 }), { capacity: 120, serviceMs: 25 }, 1);
     expect(events[0]).toMatchObject({ Kind: 'info', Message: expect.stringMatching(/^auto: duration 30 s may be too short for auto to reach a verdict: /) });
+  });
+});
+
+describe('saturationSign on a window', () => {
+  /** A second at 100 QPS, all sent and completed, every response taking `rtMs`; `limited`: the validity gate found it the generator's. */
+  const second = (t: number, rtMs: number, limited: boolean): FinalizedSecond => {
+    const rt = createLatencyHistogram();
+    for (let k = 0; k < 100; k++) rt.recordValue(rtMs * 1000);
+    const Generator = { LoopDelayP99Ms: limited ? 50 : 1, LoopDelayMaxMs: 0, GcPauseMs: 0, GcPauseMaxMs: 0, FrameMs: 0, ConnectionWaitMaxMs: 0, Limited: limited };
+    const point: StatsPoint = { Time: t, Elapsed: 0, TargetQPS: 100, Requests: 100, Success: 100, Errors: 0, BytesIn: 0, BytesOut: 0, Dropped: 0, StatusCodes: {}, RT: quantilesMs(rt), SendLagP99: 0, AgentsDesired: 1, AgentsAvailable: 1, Generator };
+    return { point, rtHistogram: encodeHistogram(rt), lagHistogram: '', agentLoad: { sent: 100, inFlight: 1, maxEventLoopLagMs: Generator.LoopDelayP99Ms, agentsReported: 1 } };
+  };
+  const window = (rts: number[], limited: boolean[]): StepWindow => {
+    const w = new StepWindow();
+    rts.forEach((rt, i) => w.add(second(i, rt, limited[i])));
+    return w;
+  };
+
+  test('a queue is judged on the service\'s seconds; a generator-limited stall among them is left out', () => {
+    expect(saturationSign(window([30, 40, 50], [false, false, false]))).toBe('latency climbing through the window (median 30.0 -> 50.0 ms): a queue is building');
+    // the agent's stall would break the rise; it is not the service's
+    expect(saturationSign(window([30, 300, 40, 50], [false, true, false, false]))).toBe('latency climbing through the window (median 30.0 -> 50.0 ms): a queue is building');
+    expect(saturationSign(window([30, 300, 31, 30], [false, true, false, false]))).toBeUndefined();
+  });
+
+  test('with too few of the service\'s seconds for a trend, all seconds are judged: a rise through every one is still a queue', () => {
+    expect(saturationSign(window([30, 40, 50], [true, true, false]))).toBe('latency climbing through the window (median 30.0 -> 50.0 ms): a queue is building');
+    expect(saturationSign(window([30, 30.5, 31], [true, true, true]))).toBeUndefined();
   });
 });
