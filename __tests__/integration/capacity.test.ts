@@ -108,7 +108,7 @@ describe('capacity within -10%..+0% of a service of known capacity', () => {
   }, 90000);
 
   test('auto without maxRT: ramp, search and hold end on saturation within -10%..+0% of C', async () => {
-    const task = await run('auto, no maxRT', { service: { serviceName: 'queue', url: `${queue.url}/predict` }, optional: { maxQPS: 1000, duration: 55 } }, QUEUE_C);
+    const task = await run('auto, no maxRT', { service: { serviceName: 'queue', url: `${queue.url}/predict` }, optional: { maxQPS: 1000, duration: 60 } }, QUEUE_C);
     expectWithin(task.Capacity, QUEUE_C);
     expect(task.Capacity!.Reason).toBe('saturation');
     // no step above C was good
