@@ -3,8 +3,8 @@ import { ModeContext } from './base';
 import { describeGeneratorLimited, GENERATOR_ADVICE } from './generator-gate';
 import { judgeLimits } from './saturation';
 import { agentsForRate } from './shares';
-import { SETTLE_SECONDS, shortDurationWarning, SteppedMode } from './stepped';
-import { fmtMs, fmtPercent, fmtQps, limitsMet, StepWindow } from './window';
+import { shortDurationWarning, SteppedMode } from './stepped';
+import { fmtMs, fmtPercent, fmtQps, limitsMet, SETTLE_SECONDS, StepWindow } from './window';
 
 type Phase = 'ramp' | 'search' | 'recover';
 

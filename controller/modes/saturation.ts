@@ -1,6 +1,6 @@
 import { CapacityReason, ResolvedOptional } from '../../src/contract';
 import { serviceTp99Ms } from './generator-gate';
-import { fmtMs, fmtPercent, fmtQps, StepWindow } from './window';
+import { fmtMs, fmtPercent, fmtQps, SETTLE_SECONDS, StepWindow } from './window';
 
 /**
  * When a service no longer keeps up with an open-loop rate (docs/modes.md,
@@ -75,8 +75,8 @@ export function queueBuilding(medians: readonly number[]): { first: number; last
  * problem, which the modes judge apart (agents-behind).
  */
 export function saturationSign(w: StepWindow): string | undefined {
-  // a service slower than a second still has the previous rate's requests in flight at the window's start (Little's law)
-  const inFlightSlack = (w.sentQps() * (w.serviceMedians[0] ?? 0)) / 1000;
+  // a service slower than the settle second still completes the previous rate's requests in the window's first seconds (Little's law)
+  const inFlightSlack = w.sentQps() * Math.max(0, (w.serviceMedians[0] ?? 0) / 1000 - SETTLE_SECONDS);
   if (w.requests < w.sent * SATURATION.minCompletedShare - SATURATION.completedSlack - inFlightSlack) {
     return `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent: the service does not keep up`;
   }

@@ -2,10 +2,8 @@ import { Capacity, CapacityReason, DEFAULTS, LoadShape, Mode, ResolvedOptional, 
 import { FinalizedSecond } from '../metrics/aggregate';
 import { firstWholeSecond, ModeContext, ModeDriver, splitRate, TaskMode } from './base';
 import { judgeLimits } from './saturation';
-import { fmtCapacity, fmtPercent, fmtQps, fmtStatusCodes, StepWindow } from './window';
+import { fmtCapacity, fmtPercent, fmtQps, fmtStatusCodes, SETTLE_SECONDS, StepWindow } from './window';
 
-/** Seconds at the start of a step that are not judged: they still carry the previous rate's tail. */
-export const SETTLE_SECONDS = 1;
 
 /**
  * Seconds of a held rate judged at a time. A step's few seconds cannot see

@@ -2,6 +2,9 @@ import { Capacity, ResolvedOptional, roundTo, Step, StepVerdict } from '../../sr
 import { FinalizedSecond } from '../metrics/aggregate';
 import { createLatencyHistogram, LatencyHistogram, mergeInto, percentileMs } from '../metrics/histogram';
 
+/** Seconds at the start of a step that are not judged: they still carry the previous rate's tail. */
+export const SETTLE_SECONDS = 1;
+
 /**
  * The seconds of one step (one target rate), merged exactly: scan and auto
  * judge a step on the TP99 of all its samples, never on an average of
