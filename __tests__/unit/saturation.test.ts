@@ -97,6 +97,17 @@ describe('saturation: a step that does not keep up is never good', () => {
   });
 });
 
+describe('auto: agents late on a busy machine', () => {
+  test('late agents at a rate the service does not complete: the step is saturated, not re-run with one more agent', () => {
+    const { events } = simulate(service({ maxQPS: 5000, duration: 300 }), { capacity: 120, serviceMs: 25, loopLagMs: 60 }, 30);
+    const judged = steps(events).map(([, s]) => [s?.TargetQPS, s?.Verdict]);
+    // 50 and 100 are completed: their lateness is the agents'; 200 is not completed, whatever the agents' lag
+    expect(judged.slice(0, 3)).toEqual([[50, 'agents-behind'], [50, 'agents-behind'], [50, 'agents-behind']]);
+    const { events: later } = simulate(service({ maxQPS: 5000, duration: 300 }), { capacity: 40, serviceMs: 25, loopLagMs: 60 }, 10);
+    expect(steps(later).map(([, s]) => s?.Verdict)).toEqual(['saturated']);
+  });
+});
+
 describe('short runs: warned at create, said at the end', () => {
   test('auto: the search still between a good and a bad rate when the duration ran out', () => {
     const { mode } = simulate(service({ maxQPS: 10000, duration: 30 }), { capacity: 120, serviceMs: 25 }, 30);

@@ -1,7 +1,7 @@
 import { CapacityReason, DEFAULTS, ResolvedOptional, roundTo } from '../../src/contract';
 import { ModeContext } from './base';
 import { describeGeneratorLimited, GENERATOR_ADVICE } from './generator-gate';
-import { judgeLimits } from './saturation';
+import { completionsShort, judgeLimits } from './saturation';
 import { agentsForRate } from './shares';
 import { shortDurationWarning, SteppedMode } from './stepped';
 import { fmtMs, fmtPercent, fmtQps, limitsMet, SETTLE_SECONDS, StepWindow } from './window';
@@ -116,11 +116,13 @@ export class AutoMode extends SteppedMode {
   /**
    * The agents, not the service, fall behind: they send less than scheduled, or late in most
    * seconds of the step (one late second is a hiccup, such as a collection or a new
-   * connection), while the service is not holding requests back.
+   * connection), while the service is not holding requests back (none dropped at the
+   * in-flight cap, and what was sent was completed: a service that completed 120 of
+   * 200 sent a second is saturated whatever the agents' lag).
    */
   private agentsBehind(w: StepWindow): boolean {
     const late = w.lateSeconds * 2 > w.seconds || w.sentQps() < this.target * AUTO.minAchievedShare;
-    return late && w.dropped === 0;
+    return late && w.dropped === 0 && !completionsShort(w);
   }
 
   private judge(): boolean {

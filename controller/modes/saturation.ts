@@ -67,6 +67,13 @@ export function queueBuilding(medians: readonly number[]): { first: number; last
   return { first: medians[0], last: medians[n - 1] };
 }
 
+/** The service completed less than what was sent, beyond the tolerance: a queue is growing. */
+export function completionsShort(w: StepWindow): boolean {
+  // a service slower than the settle second still completes the previous rate's requests in the window's first seconds (Little's law)
+  const inFlightSlack = w.sentQps() * Math.max(0, (w.serviceMedians[0] ?? 0) / 1000 - SETTLE_SECONDS);
+  return w.requests < w.sent * SATURATION.minCompletedShare - SATURATION.completedSlack - inFlightSlack;
+}
+
 /**
  * Why the window shows a saturated service, or undefined: completions
  * falling behind sends, requests dropped at the in-flight cap, or a queue
@@ -75,9 +82,7 @@ export function queueBuilding(medians: readonly number[]): { first: number; last
  * problem, which the modes judge apart (agents-behind).
  */
 export function saturationSign(w: StepWindow): string | undefined {
-  // a service slower than the settle second still completes the previous rate's requests in the window's first seconds (Little's law)
-  const inFlightSlack = w.sentQps() * Math.max(0, (w.serviceMedians[0] ?? 0) / 1000 - SETTLE_SECONDS);
-  if (w.requests < w.sent * SATURATION.minCompletedShare - SATURATION.completedSlack - inFlightSlack) {
+  if (completionsShort(w)) {
     return `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent: the service does not keep up`;
   }
   if (w.dropped > 0) return `${w.dropped} requests dropped at the in-flight cap`;
