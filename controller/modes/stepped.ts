@@ -4,7 +4,6 @@ import { firstWholeSecond, ModeContext, ModeDriver, splitRate, TaskMode } from '
 import { judgeLimits } from './saturation';
 import { fmtCapacity, fmtPercent, fmtQps, fmtStatusCodes, SETTLE_SECONDS, StepWindow } from './window';
 
-
 /**
  * Seconds of a held rate judged at a time. A step's few seconds cannot see
  * a queue that grows by a few requests a second (a rate 1-3% over the
@@ -102,7 +101,7 @@ export abstract class SteppedMode implements ModeDriver {
   /** What the search knows when the round ends before it did: `between 100 (good) and 150 (bad) QPS`. */
   protected abstract searchState(): string;
 
-  /** A held rate failed and was stepped down to `lower`: the search's own bookkeeping (auto keeps it as its first bad rate). */
+  /** A held rate failed and is being stepped down: the search's own bookkeeping (auto keeps it as its first bad rate). */
   protected heldRateFailed(_failedQps: number, _reason: CapacityReason, _why: string): void {}
 
   /** The backlog has drained and the target is the next rate. */
