@@ -168,3 +168,11 @@ describe('saturationSign on a window', () => {
     expect(saturationSign(window([30, 40, 50], [true, true, true]))).toBeUndefined();
   });
 });
+
+describe('auto where no rate is good', () => {
+  test('every rate over maxRT down to the lowest the search tries: no capacity, never an unjudged rate', () => {
+    const { mode } = simulate(service({ maxQPS: 5000, maxRT: 100, duration: 300 }), { capacity: 100000, serviceMs: 200 }, 120);
+    expect(mode.capacity()).toBeUndefined();
+    expect(mode.finalOutcome?.()).toMatch(/^no capacity: TP99 200 ms > maxRT 100 ms even at the lowest rate, [\d.]+ QPS$/);
+  });
+});

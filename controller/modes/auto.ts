@@ -214,9 +214,19 @@ export class AutoMode extends SteppedMode {
     return this.setTarget(next);
   }
 
-  /** Holds the best good rate (after the backlog of a bad step drains); with none, half the first bad one, which at least is not known to be bad. */
+  /**
+   * Holds the best good rate (after the backlog of a bad step drains). With
+   * none, the search went as low as it goes and every rate failed: no
+   * capacity (a rate never judged good is not one); only a search the
+   * generator ended holds half the first bad rate, which at least is not
+   * known to be bad, with the capacity reason `generator`.
+   */
   private holdBest(reason: CapacityReason, why: string, afterBad = false): void {
     const good = this.good;
+    if (!good && reason !== 'generator') {
+      this.overLimitsAtFloor(this.bad?.why ?? why.replace(/^auto: /, ''));
+      return;
+    }
     const heldQps = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
     // a fresh window from the held rate's first whole second: the hold is judged on its own seconds
     if (afterBad) {
