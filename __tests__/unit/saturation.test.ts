@@ -142,19 +142,26 @@ describe('short runs: warned at create, said at the end', () => {
 });
 
 describe('saturationSign on a window', () => {
-  /** A second at 100 QPS, all sent and completed, every response taking `rtMs`; `limited`: the validity gate found it the generator's. */
-  const second = (t: number, rtMs: number, limited: boolean): FinalizedSecond => {
+  /** A second at 100 QPS sent, `completed` of them completed, every response taking `rtMs`; `limited`: the validity gate found it the generator's. */
+  const second = (t: number, rtMs: number, limited: boolean, completed = 100): FinalizedSecond => {
     const rt = createLatencyHistogram();
-    for (let k = 0; k < 100; k++) rt.recordValue(rtMs * 1000);
+    for (let k = 0; k < completed; k++) rt.recordValue(rtMs * 1000);
     const Generator = { LoopDelayP99Ms: limited ? 50 : 1, LoopDelayMaxMs: 0, GcPauseMs: 0, GcPauseMaxMs: 0, FrameMs: 0, ConnectionWaitMaxMs: 0, Limited: limited };
-    const point: StatsPoint = { Time: t, Elapsed: 0, TargetQPS: 100, Requests: 100, Success: 100, Errors: 0, BytesIn: 0, BytesOut: 0, Dropped: 0, StatusCodes: {}, RT: quantilesMs(rt), SendLagP99: 0, AgentsDesired: 1, AgentsAvailable: 1, Generator };
+    const point: StatsPoint = { Time: t, Elapsed: 0, TargetQPS: 100, Requests: completed, Success: completed, Errors: 0, BytesIn: 0, BytesOut: 0, Dropped: 0, StatusCodes: {}, RT: quantilesMs(rt), SendLagP99: 0, AgentsDesired: 1, AgentsAvailable: 1, Generator };
     return { point, rtHistogram: encodeHistogram(rt), lagHistogram: '', agentLoad: { sent: 100, inFlight: 1, maxEventLoopLagMs: Generator.LoopDelayP99Ms, agentsReported: 1 } };
   };
-  const window = (rts: number[], limited: boolean[]): StepWindow => {
+  const window = (rts: number[], limited: boolean[], completed: number[] = []): StepWindow => {
     const w = new StepWindow();
-    rts.forEach((rt, i) => w.add(second(i, rt, limited[i])));
+    rts.forEach((rt, i) => w.add(second(i, rt, limited[i], completed[i])));
     return w;
   };
+
+  test('completions short of sends in the service\'s seconds are a queue; in a stalled agent\'s second they are its late reading', () => {
+    expect(saturationSign(window([25, 25, 25], [false, false, false], [90, 90, 90]))).toBe('completed 90/s of 100/s sent: the service does not keep up');
+    // the stall's responses are read in the next second
+    expect(saturationSign(window([25, 25, 25], [false, true, false], [100, 64, 100]))).toBeUndefined();
+    expect(saturationSign(window([25, 25, 25], [true, true, true], [90, 90, 90]))).toBe('completed 90/s of 100/s sent: the service does not keep up');
+  });
 
   test('a queue is judged on the service\'s seconds; a generator-limited stall among them is left out', () => {
     expect(saturationSign(window([30, 40, 50], [false, false, false]))).toBe('latency climbing through the window (median 30.0 -> 50.0 ms): a queue is building');

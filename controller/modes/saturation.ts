@@ -67,11 +67,23 @@ export function queueBuilding(medians: readonly number[]): { first: number; last
   return { first: medians[0], last: medians[n - 1] };
 }
 
-/** The service completed less than what was sent, beyond the tolerance: a queue is growing. */
+/**
+ * The service completed less than what was sent, beyond the tolerance: a
+ * queue is growing. Judged on the seconds the validity gate passed when
+ * there are any: an agent whose event loop stalled reads its responses late,
+ * so its stalled seconds complete less than was sent (measured: a step of
+ * 100 QPS against a service of 120 completing 88 a second, two of its three
+ * seconds generator-limited), and the next second more; a queue at the
+ * service falls short in every second.
+ */
 export function completionsShort(w: StepWindow): boolean {
+  const ofService = w.serviceSeconds > 0;
+  const sent = ofService ? w.serviceSent : w.sent;
+  const completed = ofService ? w.serviceRequests : w.requests;
+  const seconds = ofService ? w.serviceSeconds : w.seconds;
   // a service slower than the settle second still completes the previous rate's requests in the window's first seconds (Little's law)
-  const inFlightSlack = w.sentQps() * Math.max(0, (w.serviceMedians[0] ?? 0) / 1000 - SETTLE_SECONDS);
-  return w.requests < w.sent * SATURATION.minCompletedShare - SATURATION.completedSlack - inFlightSlack;
+  const inFlightSlack = (sent / Math.max(1, seconds)) * Math.max(0, (w.serviceMedians[0] ?? 0) / 1000 - SETTLE_SECONDS);
+  return completed < sent * SATURATION.minCompletedShare - SATURATION.completedSlack - inFlightSlack;
 }
 
 /**

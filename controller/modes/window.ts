@@ -16,6 +16,9 @@ export class StepWindow {
   private serviceRt: LatencyHistogram = createLatencyHistogram();
   seconds = 0;
   serviceSeconds = 0;
+  /** Sent and completed in the seconds the validity gate passed: a stalled agent reads its responses late, which is no deficit of the service. */
+  serviceSent = 0;
+  serviceRequests = 0;
   generatorLimitedSeconds = 0;
   requests = 0;
   errors = 0;
@@ -48,6 +51,8 @@ export class StepWindow {
       this.generatorLimitedSeconds++;
     } else {
       this.serviceSeconds++;
+      this.serviceSent += second.agentLoad.sent;
+      this.serviceRequests += second.point.Requests;
       mergeInto(this.serviceRt, second.rtHistogram);
       // a second with no response has no median: it tells nothing of a trend
       if (second.point.Requests > 0) this.serviceMedians.push(second.point.RT.TP50);
