@@ -110,8 +110,9 @@ describe('scan and auto against services of known capacity', () => {
     expect(last.Errors / Math.max(1, last.Requests)).toBeLessThanOrEqual(0.01);
   });
 
-  test('stop holds the QPS at which the error budget broke', async () => {
-    const { detail } = await runTask({ service: { serviceName: 'errors', url: `${errors.url}/p` }, optional: { mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 3, maxQPS: 1000, faultTolerate: 0.01, faultAction: 'stop', duration: 14 } });
-    expect(detail.Capacity).toMatchObject({ QPS: 200, Reason: 'faultTolerate' });
+  test('stop holds the QPS at which the error budget broke; the capacity is the last step that met it', async () => {
+    const { detail, series } = await runTask({ service: { serviceName: 'errors', url: `${errors.url}/p` }, optional: { mode: 'scan', minQPS: 100, qpsGrowthDelta: 100, adjustInterval: 3, maxQPS: 1000, faultTolerate: 0.01, faultAction: 'stop', duration: 14 } });
+    expect(detail.Capacity).toMatchObject({ QPS: 100, Reason: 'faultTolerate', ErrorRate: 0 });
+    expect(series.Series[series.Series.length - 2].TargetQPS).toBe(200);
   });
 });

@@ -58,6 +58,16 @@ describe('target-service fixture', () => {
     expect(service.stats().maxInFlight).toBe(6);
   });
 
+  test('the queue model never serves faster than workers x 1000 / serviceMs, however late its timers fired', async () => {
+    service = await startTargetService({ workers: 1, serviceMs: 5 });
+    await call(`${service.url}/warm`);
+    const url = service.url;
+    const startedMs = performance.now();
+    await Promise.all([...Array(60)].map(() => call(`${url}/q`)));
+    // a worker freed late starts its next request at the due time, never before the last one was due
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(60 * 5);
+  });
+
   test('a stall holds every answer until it ends', async () => {
     const startedMs = performance.now();
     service = await startTargetService({ stallEveryMs: 400, stallMs: 150 });

@@ -97,6 +97,20 @@ describe('cli commands against the real controller', () => {
     expect(got.Config.optional).toMatchObject(task.optional as Record<string, unknown>);
   });
 
+  test('create warns, after the creating line, of a duration too short for the search to reach a verdict', async () => {
+    const task = { service: { serviceName: 'demo', url: target.url }, optional: { mode: 'scan', minQPS: 2, qpsGrowthDelta: 2, adjustInterval: 5, maxQPS: 20, duration: 10 } };
+    const res = await runCli(['bench', 'create', taskFile(task)], { home });
+    expect(res.code).toBe(0);
+    const lines = res.stdout.split('\n');
+    expect(lines[1]).toMatch(new RegExp(`^\\[OK\\] Task \\[${NAME_RE}\\] is creating$`));
+    expect(lines[2]).toBe(
+      '[WARNING] duration 10 s may be too short for scan to reach a verdict: stepping from 2 to maxQPS 20 QPS by 2 every 5 s, unless a limit ends the growth sooner, takes about 50 s; a longer duration (or a narrower search) lets it end with a capacity',
+    );
+    // the same words are the round's first event
+    const name = /Task \[(\S+)\]/.exec(lines[1])?.[1] ?? '';
+    expect((await detail(live(), name)).Events.find((e) => e.Kind === 'info')?.Message).toBe(`scan: ${lines[2].replace('[WARNING] ', '')}`);
+  });
+
   test('create validates locally: a path-precise InvalidField line, exit 1, nothing sent', async () => {
     const recorder = recordRequests(live().controller.port);
     try {

@@ -71,7 +71,8 @@ export function taskRoutes(manager: TaskManager, region: string): Router {
 
   router.post(API_PREFIX, route(async (req, res) => {
     const record = await manager.create(parseJsonBody(req), String(res.locals.keyId ?? ''));
-    const body: CreateTaskResponse = { RequestId: requestId(res), TaskId: record.taskId, TaskName: record.taskName, Region: record.region, Status: record.status, Message: record.message };
+    const warning = manager.durationWarning(record);
+    const body: CreateTaskResponse = { RequestId: requestId(res), TaskId: record.taskId, TaskName: record.taskName, Region: record.region, Status: record.status, Message: record.message, ...(warning ? { Warning: warning } : {}) };
     res.json(body);
   }));
 

@@ -1,10 +1,10 @@
-import { CapacityReason, ResolvedOptional, roundTo } from '../../src/contract';
-import { FinalizedSecond } from '../metrics/aggregate';
-import { firstWholeSecond, ModeContext } from './base';
-import { describeGeneratorLimited, GENERATOR_ADVICE, serviceTp99Ms } from './generator-gate';
+import { CapacityReason, DEFAULTS, ResolvedOptional, roundTo } from '../../src/contract';
+import { ModeContext } from './base';
+import { describeGeneratorLimited, GENERATOR_ADVICE } from './generator-gate';
+import { completionsShort, judgeLimits } from './saturation';
 import { agentsForRate } from './shares';
-import { SETTLE_SECONDS, SteppedMode } from './stepped';
-import { fmtMs, fmtPercent, fmtQps, limitsMet, StepWindow } from './window';
+import { shortDurationWarning, SteppedMode } from './stepped';
+import { fmtMs, fmtPercent, fmtQps, limitsMet, SETTLE_SECONDS, StepWindow } from './window';
 
 type Phase = 'ramp' | 'search' | 'recover';
 
@@ -23,21 +23,6 @@ export const AUTO = {
   /** Sent below this share of the target: the agents do not keep up. */
   minAchievedShare: 0.95,
   /**
-   * Completed below this share of what was sent: the service does not keep up.
-   * In a steady state completions equal sends (the in-flight count is flat), so
-   * even a few percent missing means a queue is growing. A few requests of
-   * slack keep the noise of low rates (requests in flight at the edges) out.
-   */
-  minCompletedShare: 0.98,
-  completedSlack: 5,
-  /**
-   * A queue is building inside the step when the last second's median RT is
-   * over this factor of the first second's, plus some ms so that sub-ms jitter
-   * of a fast service is not a queue.
-   */
-  medianClimbFactor: 2,
-  medianClimbSlackMs: 5,
-  /**
    * TP99 has exploded when it is over this factor of the first good step's
    * TP99 and over it by some ms, so a 1 ms service going to 11 ms is not yet
    * saturation.
@@ -46,24 +31,34 @@ export const AUTO = {
   tp99ExplosionSlackMs: 50,
   /** Agent-side signs of a bottleneck: send lag p99 and event-loop delay p99, ms. */
   agentSendLagMs: 25,
-  /**
-   * Seconds of a held rate judged at a time. A step's few seconds cannot
-   * see a queue that grows by a few requests a second (a rate 1-3% over
-   * the capacity); a held rate is judged again on every such window, and
-   * stepped down by `precision` while it fails.
-   */
-  holdJudgedS: 6,
   agentLoopLagMs: 40,
-  /** A backlog is drained when no more than this share of a second's requests is in flight, or a couple of requests at low rates. */
-  drainedInFlightShare: 0.05,
-  drainedInFlightMin: 2,
-  /** A service that never drains (stuck requests wait for the timeout) is probed again after this many seconds. */
-  maxRecoverS: 15,
 };
+
+/**
+ * The longest search auto may need, the service's capacity being unknown:
+ * the ramp all the way to maxQPS, a drain after its bad step, and the
+ * bisection from a x2 bracket to within `precision` (4 steps at 5%), each
+ * step with a drain after it, plus the agents' first second.
+ */
+export function autoSearchS(o: ResolvedOptional): number {
+  const max = o.maxQps ?? DEFAULTS.maxQps;
+  const start = Math.min(AUTO.startQps, max);
+  const stepS = SETTLE_SECONDS + AUTO.judgedS;
+  // the backlog of a step just over the capacity drains in a second or two
+  const drainS = 2;
+  const rampSteps = Math.ceil(Math.log2(max / start) - 1e-9) + 1;
+  const searchSteps = Math.ceil(Math.log2(1 / (AUTO.rampFactor * AUTO.precision)));
+  return 1 + rampSteps * stepS + drainS + searchSteps * (stepS + drainS);
+}
+
+export function autoDurationWarning(o: ResolvedOptional): string | undefined {
+  return shortDurationWarning('auto', o, autoSearchS(o), `its ramp from ${fmtQps(Math.min(AUTO.startQps, o.maxQps ?? DEFAULTS.maxQps))} QPS to maxQPS ${fmtQps(o.maxQps ?? DEFAULTS.maxQps)} and its search to within ${AUTO.precision * 100}%`);
+}
 
 interface Verdict {
   bad: boolean;
   reason?: CapacityReason;
+  verdict?: 'bad' | 'saturated';
   why: string;
 }
 
@@ -85,14 +80,12 @@ export class AutoMode extends SteppedMode {
   /** The lowest bad rate so far, and why it was bad (the Message names it once a rate is held). */
   private bad?: { qps: number; reason: CapacityReason; why: string };
   private baselineTp99Ms?: number;
-  /** Set when a held rate failed and was stepped down: the lower rate's own figures become the capacity once a window of it is good. */
-  private confirming = false;
-  private nextTarget = 0;
-  private recoverStartS = 0;
 
   constructor(optional: ResolvedOptional, ctx: ModeContext) {
     super(optional, ctx);
     this.target = Math.min(AUTO.startQps, this.maxQps());
+    const warning = autoDurationWarning(optional);
+    if (warning) ctx.event('info', `auto: ${warning}`);
     ctx.event('step', `auto: ramp from ${fmtQps(this.target)} QPS (x${AUTO.rampFactor} per ${SETTLE_SECONDS + AUTO.judgedS} s step) up to maxQPS ${fmtQps(this.maxQps())}${optional.maxRtMs !== null ? `, maxRT ${optional.maxRtMs} ms` : ''}`);
   }
 
@@ -100,74 +93,36 @@ export class AutoMode extends SteppedMode {
     return Math.max(this.agents, agentsForRate(this.target, this.ctx.maxAgentQps));
   }
 
-  /** Nothing is sent while a bad step's backlog drains. */
-  override targetQps(): number {
-    return this.phase === 'recover' ? 0 : this.target;
-  }
-
-  /** Sized for the rate after the drain too, so the cap does not change when it starts. */
-  protected override inFlightCapQps(): number {
-    return Math.max(this.target, this.nextTarget);
-  }
-
-  protected advance(second: FinalizedSecond): boolean {
-    if (this.phase === 'recover') return this.recover(second);
+  protected advance(): boolean {
     if (this.window.seconds < AUTO.judgedS) return false;
     return this.judge();
   }
 
-  private recover(second: FinalizedSecond): boolean {
-    const t = second.point.Time;
-    if (t < this.recoverStartS) return false;
-    const drained = second.agentLoad.inFlight <= Math.max(AUTO.drainedInFlightMin, this.nextTarget * AUTO.drainedInFlightShare);
-    if (!drained && t - this.recoverStartS < AUTO.maxRecoverS) return false;
+  protected override drained(): void {
     this.phase = 'search';
-    return this.setTarget(this.nextTarget);
   }
 
   private verdict(w: StepWindow): Verdict {
-    const failed = this.limitsVerdict(w);
-    if (failed) return failed;
+    const failed = judgeLimits(w, this.optional);
+    if (failed) return { bad: true, ...failed };
     const tp99 = w.tp99Ms();
-    const first = w.medians[0];
-    const last = w.medians[w.medians.length - 1];
-    if (last > AUTO.medianClimbFactor * first + AUTO.medianClimbSlackMs) {
-      return { bad: true, reason: 'saturation', why: `latency climbing inside the step (median ${fmtMs(first)} -> ${fmtMs(last)} ms): a queue is building` };
-    }
     const baseline = this.baselineTp99Ms;
     if (baseline !== undefined && tp99 > AUTO.tp99ExplosionFactor * baseline && tp99 > baseline + AUTO.tp99ExplosionSlackMs) {
-      return { bad: true, reason: 'saturation', why: `TP99 ${fmtMs(tp99)} ms exploded from ${fmtMs(baseline)} ms at low load` };
+      return { bad: true, reason: 'saturation', verdict: 'saturated', why: `TP99 ${fmtMs(tp99)} ms exploded from ${fmtMs(baseline)} ms at low load` };
     }
     return { bad: false, why: `TP99 ${fmtMs(tp99)} ms, error rate ${fmtPercent(w.errorRate())}` };
   }
 
   /**
-   * The limits a rate must meet, step or hold: maxRT (on the seconds the
-   * validity gate passed), faultTolerate, and the service completing what
-   * is sent. The latency-shape signs of saturation are the search's alone:
-   * on a long hold they would step a good rate down on one noisy second.
-   */
-  private limitsVerdict(w: StepWindow): Verdict | undefined {
-    const o = this.optional;
-    const errorRate = w.errorRate();
-    const serviceTp99 = serviceTp99Ms(w);
-    if (o.maxRtMs !== null && serviceTp99 !== undefined && serviceTp99 > o.maxRtMs) return { bad: true, reason: 'maxRT', why: `TP99 ${fmtMs(serviceTp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms` };
-    if (errorRate > o.faultTolerate) return { bad: true, reason: 'faultTolerate', why: `error rate ${fmtPercent(errorRate)} > faultTolerate ${fmtPercent(o.faultTolerate)}` };
-    if (w.requests < w.sent * AUTO.minCompletedShare - AUTO.completedSlack) {
-      return { bad: true, reason: 'saturation', why: `completed ${fmtQps(w.achievedQps())}/s of ${fmtQps(w.sentQps())}/s sent` };
-    }
-    if (w.dropped > 0) return { bad: true, reason: 'saturation', why: `${w.dropped} requests dropped at the in-flight cap` };
-    return undefined;
-  }
-
-  /**
    * The agents, not the service, fall behind: they send less than scheduled, or late in most
    * seconds of the step (one late second is a hiccup, such as a collection or a new
-   * connection), while the service is not holding requests back.
+   * connection), while the service is not holding requests back (none dropped at the
+   * in-flight cap, and what was sent was completed: a service that completed 120 of
+   * 200 sent a second is saturated whatever the agents' lag).
    */
   private agentsBehind(w: StepWindow): boolean {
     const late = w.lateSeconds * 2 > w.seconds || w.sentQps() < this.target * AUTO.minAchievedShare;
-    return late && w.dropped === 0;
+    return late && w.dropped === 0 && !completionsShort(w);
   }
 
   private judge(): boolean {
@@ -191,8 +146,8 @@ export class AutoMode extends SteppedMode {
     const verdict = this.verdict(w);
     const summary = `${fmtQps(this.target)} QPS: achieved ${fmtQps(w.achievedQps())}`;
     // a good step's own figures are in their columns; its Why names the limits it met
-    const step = verdict.bad ? w.step(this.target, 'bad', verdict.why) : w.step(this.target, 'good', `${limitsMet(this.optional)}, not saturated`);
-    this.ctx.event('verdict', `auto: ${summary}, ${verdict.why}: ${verdict.bad ? 'bad' : 'good'}`, step);
+    const step = verdict.bad ? w.step(this.target, verdict.verdict ?? 'bad', verdict.why) : w.step(this.target, 'good', `${limitsMet(this.optional)}, not saturated`);
+    this.ctx.event('verdict', `auto: ${summary}, ${verdict.why}: ${verdict.bad ? (verdict.verdict ?? 'bad') : 'good'}`, step);
     if (!verdict.bad) {
       this.baselineTp99Ms ??= tp99;
       if (!this.good || this.target > this.good.qps) this.good = { qps: this.target, tp99, errorRate };
@@ -225,11 +180,15 @@ export class AutoMode extends SteppedMode {
       return false;
     }
     if (this.optional.faultAction === 'stop') {
+      // the rate that broke the budget is kept, not raised; the capacity is the best rate that met it
+      const good = this.good;
       const at = `${why} at ${fmtQps(this.target)}`;
+      const last = `capacity ${fmtQps(good.qps)} QPS, the best good rate`;
       this.hold(
-        { qps: this.target, tp99Ms: w.tp99Ms(), errorRate: w.errorRate(), reason: 'faultTolerate' },
-        `auto: ${at} QPS; holding ${fmtQps(this.target)} QPS (faultAction stop)`,
-        `${at} (faultAction stop)`,
+        { qps: good.qps, tp99Ms: good.tp99, errorRate: good.errorRate, reason: 'faultTolerate' },
+        `auto: ${at} QPS; holding ${fmtQps(this.target)} QPS (faultAction stop); ${last}`,
+        `${at} (faultAction stop); ${last}`,
+        this.target,
       );
       return false;
     }
@@ -241,7 +200,7 @@ export class AutoMode extends SteppedMode {
     const goodQps = this.good?.qps ?? 0;
     const badQps = this.bad?.qps ?? this.maxQps();
     if (badQps - goodQps <= AUTO.precision * badQps || badQps < 1) {
-      this.holdBest(this.bad?.reason ?? 'saturation', `auto: last good ${fmtQps(goodQps)} QPS and first bad ${fmtQps(badQps)} QPS are within ${AUTO.precision * 100}%`);
+      this.holdBest(this.bad?.reason ?? 'saturation', `auto: last good ${fmtQps(goodQps)} QPS and first bad ${fmtQps(badQps)} QPS are within ${AUTO.precision * 100}%`, afterBad);
       return true;
     }
     const next = roundTo((goodQps + badQps) / 2, AUTO.searchDecimals);
@@ -249,20 +208,33 @@ export class AutoMode extends SteppedMode {
     if (afterBad) {
       // let the backlog of the bad step drain, so the next step is judged on its own
       this.phase = 'recover';
-      this.nextTarget = next;
-      this.recoverStartS = firstWholeSecond(this.ctx);
-      this.window = new StepWindow();
-      return true;
+      return this.drainThen(next);
     }
     this.phase = 'search';
     return this.setTarget(next);
   }
 
-  /** Holds the best good rate; with none, half the first bad one, which at least is not known to be bad. */
-  private holdBest(reason: CapacityReason, why: string): void {
+  /**
+   * Holds the best good rate (after the backlog of a bad step drains). With
+   * none, the search went as low as it goes and every rate failed: no
+   * capacity (a rate never judged good is not one); only a search the
+   * generator ended holds half the first bad rate, which at least is not
+   * known to be bad, with the capacity reason `generator`.
+   */
+  private holdBest(reason: CapacityReason, why: string, afterBad = false): void {
     const good = this.good;
+    if (!good && reason !== 'generator') {
+      this.overLimitsAtFloor(this.bad?.why ?? why.replace(/^auto: /, ''));
+      return;
+    }
+    const heldQps = good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2);
     // a fresh window from the held rate's first whole second: the hold is judged on its own seconds
-    this.setTarget(good?.qps ?? Math.max(1, (this.bad?.qps ?? AUTO.startQps) / 2));
+    if (afterBad) {
+      this.target = heldQps;
+      this.drainThen(heldQps);
+    } else {
+      this.setTarget(heldQps);
+    }
     this.hold(
       { qps: this.target, tp99Ms: good?.tp99 ?? 0, errorRate: good?.errorRate ?? 0, reason },
       `${why}; holding ${fmtQps(this.target)} QPS (capacity: ${fmtQps(this.target)} QPS, TP99 ${fmtMs(good?.tp99 ?? 0)} ms, reason ${reason})`,
@@ -278,38 +250,19 @@ export class AutoMode extends SteppedMode {
     return why.replace(/^auto: /, '');
   }
 
-  /**
-   * The held rate is judged again, a window at a time: a rate the search
-   * found good over a few seconds but that the service cannot sustain
-   * (latency climbing over maxRT, completions falling behind) is stepped
-   * down by the search's precision, and the capacity follows. A held rate
-   * over faultTolerate with faultAction stop stays, as the reference says.
-   */
-  protected override watchHold(): boolean {
-    const held = this.capacity();
-    if (!held || held.Reason === 'generator') return false;
-    const w = this.window;
-    if (w.seconds < AUTO.holdJudgedS) return false;
-    this.window = new StepWindow();
-    const verdict = this.limitsVerdict(w) ?? { bad: false, why: `TP99 ${fmtMs(w.tp99Ms())} ms, error rate ${fmtPercent(w.errorRate())}` };
-    if (!verdict.bad || (verdict.reason === 'faultTolerate' && this.optional.faultAction === 'stop')) {
-      if (this.confirming && !verdict.bad) {
-        this.confirming = false;
-        this.good = { qps: this.target, tp99: w.tp99Ms(), errorRate: w.errorRate() };
-        this.holdBest(held.Reason, `auto: ${fmtQps(this.target)} QPS held for ${w.seconds} s: ${verdict.why}`);
-      }
-      return false;
-    }
-    const lower = roundTo(this.target * (1 - AUTO.precision), AUTO.searchDecimals);
-    if (lower < 1) return false;
-    const reason = verdict.reason ?? 'saturation';
-    this.bad = { qps: this.target, reason, why: verdict.why };
-    this.ctx.event('revise', `auto: the held ${fmtQps(this.target)} QPS failed over ${w.seconds} s (${verdict.why}): holding ${fmtQps(lower)} QPS`, w.step(this.target, 'bad', verdict.why));
-    this.confirming = true;
-    // until a window of the lower rate is judged, the capacity carries the figures the search measured above it
-    this.good = { qps: lower, tp99: held.TP99, errorRate: held.ErrorRate };
-    this.hold({ qps: lower, tp99Ms: held.TP99, errorRate: held.ErrorRate, reason }, `auto: holding ${fmtQps(lower)} QPS until a window of it is judged`, `${verdict.why} at ${fmtQps(this.bad.qps)}`);
-    return this.setTarget(lower);
+  protected lowerRate(qps: number): number | undefined {
+    const lower = roundTo(qps * (1 - AUTO.precision), AUTO.searchDecimals);
+    return lower >= 1 ? lower : undefined;
+  }
+
+  protected override heldRateFailed(failedQps: number, reason: CapacityReason, why: string): void {
+    this.bad = { qps: failedQps, reason, why };
+  }
+
+  protected searchState(): string {
+    const good = this.good ? `${fmtQps(this.good.qps)} (good)` : 'no rate good yet';
+    if (this.bad) return `between ${good} and ${fmtQps(this.bad.qps)} (bad) QPS`;
+    return `ramping, ${good}, ${fmtQps(this.target)} QPS not judged yet`;
   }
 
   protected reopen(wasHolding: boolean): boolean {
@@ -325,6 +278,7 @@ export class AutoMode extends SteppedMode {
 
   describeTarget(): string {
     const agents = this.desiredAgents();
-    return `${fmtQps(this.targetQps())} QPS (${this.holding() ? 'hold' : this.phase}, ${agents} agent${agents === 1 ? '' : 's'})`;
+    const phase = this.isDraining() ? 'recover' : this.holding() ? 'hold' : this.phase;
+    return `${fmtQps(this.targetQps())} QPS (${phase}, ${agents} agent${agents === 1 ? '' : 's'})`;
   }
 }

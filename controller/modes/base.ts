@@ -64,6 +64,8 @@ export interface TaskMode {
   startingAgents(maxAgents: number): number;
   /** The driver of one round. */
   create(ctx: ModeContext): ModeDriver;
+  /** Said at create when the duration is likely too short for the mode to reach a verdict (scan and auto). */
+  durationWarning?(): string | undefined;
 }
 
 /** Share `index` of `count` of a total, the remainder going to the first agents. */

@@ -1,8 +1,8 @@
 import { LlmSpec, ResolvedOptional } from '../../src/contract';
 import { ModeContext, ModeDriver, TaskMode } from './base';
 import { manualTaskMode } from './manual';
-import { ScanMode } from './scan';
-import { AutoMode } from './auto';
+import { ScanMode, scanDurationWarning } from './scan';
+import { AutoMode, autoDurationWarning } from './auto';
 import { llmTaskMode } from './llm';
 import { steppedTaskMode } from './stepped';
 
@@ -13,9 +13,9 @@ export function taskMode(optional: ResolvedOptional, llm?: LlmSpec): TaskMode {
     case 'manual':
       return manualTaskMode(optional);
     case 'scan':
-      return steppedTaskMode('scan', (ctx) => new ScanMode(optional, ctx));
+      return steppedTaskMode('scan', (ctx) => new ScanMode(optional, ctx), () => scanDurationWarning(optional));
     case 'auto':
-      return steppedTaskMode('auto', (ctx) => new AutoMode(optional, ctx));
+      return steppedTaskMode('auto', (ctx) => new AutoMode(optional, ctx), () => autoDurationWarning(optional));
   }
 }
 

@@ -1,12 +1,22 @@
-import { ResolvedOptional, StepVerdict } from '../../src/contract';
+import { DEFAULTS, ResolvedOptional, StepVerdict } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 import { ModeContext } from './base';
 import { describeGeneratorLimited, GENERATOR_ADVICE, serviceTp99Ms } from './generator-gate';
 import { agentsForRate } from './shares';
-import { HeldRate, SteppedMode } from './stepped';
+import { judgeLimits } from './saturation';
+import { HeldRate, shortDurationWarning, SteppedMode } from './stepped';
 import { faultTolerateMet, fmtMs, fmtPercent, fmtQps, limitsMet } from './window';
 
 type Phase = 'growing' | 'revising';
+
+/** A scan that is never stopped by a limit runs one adjustInterval per step from minQPS to maxQPS. */
+export function scanDurationWarning(o: ResolvedOptional): string | undefined {
+  const max = o.maxQps ?? DEFAULTS.maxQps;
+  const start = Math.min(o.minQps, max);
+  // the tiny epsilon: (max - start) / delta of decimal rates such as 0.3 / 0.1 is 2.9999...
+  const steps = Math.floor((max - start) / o.qpsGrowthDelta + 1e-9) + 1;
+  return shortDurationWarning('scan', o, steps * o.adjustIntervalS, `stepping from ${fmtQps(start)} to maxQPS ${fmtQps(max)} QPS by ${fmtQps(o.qpsGrowthDelta)} every ${o.adjustIntervalS} s, unless a limit ends the growth sooner,`);
+}
 
 
 /**
@@ -27,6 +37,8 @@ export class ScanMode extends SteppedMode {
   constructor(optional: ResolvedOptional, ctx: ModeContext) {
     super(optional, ctx);
     this.target = Math.min(optional.minQps, this.maxQps());
+    const warning = scanDurationWarning(optional);
+    if (warning) ctx.event('info', `scan: ${warning}`);
     ctx.event('step', `scan: starting at ${fmtQps(this.target)} QPS, +${fmtQps(optional.qpsGrowthDelta)} every ${optional.adjustIntervalS} s up to ${fmtQps(this.maxQps())}`);
   }
 
@@ -46,6 +58,7 @@ export class ScanMode extends SteppedMode {
     const tp99 = w.tp99Ms();
     const errorRate = w.errorRate();
     const o = this.optional;
+    // the verdict line shows what the service completed beside the target: a saturated step reads `150 QPS: achieved 117.3`
     const summary = `${fmtQps(this.target)} QPS: achieved ${fmtQps(w.achievedQps())}, TP99 ${fmtMs(tp99)} ms, error rate ${fmtPercent(errorRate)}`;
     const verdict = (message: string, outcome: StepVerdict, why: string): void => this.ctx.event('verdict', message, w.step(this.target, outcome, why));
     const here = (reason: HeldRate['reason']): HeldRate => ({ qps: this.target, tp99Ms: tp99, errorRate, reason });
@@ -73,31 +86,43 @@ export class ScanMode extends SteppedMode {
       }
       return this.stepTo(stepDown, 'revise', `scan: ${summary} > faultTolerate, revising down`);
     }
-    // maxRT is judged here, on the seconds the validity gate passed: the step over it holds the last step that met it
-    const serviceTp99 = serviceTp99Ms(w);
-    if (o.maxRtMs !== null && serviceTp99 === undefined) return this.generatorLimited();
-    if (o.maxRtMs !== null && serviceTp99 !== undefined && serviceTp99 > o.maxRtMs) {
-      const good = this.lastGood;
-      const holdQps = good ? good.qps : this.target;
-      const why = `TP99 ${fmtMs(serviceTp99)} ms > maxRT ${fmtMs(o.maxRtMs)} ms`;
-      verdict(`scan: ${summary}; ${why}`, 'bad', why);
-      this.hold({ qps: holdQps, tp99Ms: good?.tp99 ?? tp99, errorRate: good?.errorRate ?? errorRate, reason: 'maxRT' }, `scan: ${why}, holding ${fmtQps(holdQps)} QPS`, `${why} at ${fmtQps(this.target)}`);
-      return holdQps !== this.target && this.setTarget(holdQps);
-    }
-    if (errorRate > o.faultTolerate) {
+    // every limit is judged here, maxRT on the seconds the validity gate passed: with none of them, maxRT cannot be judged
+    if (o.maxRtMs !== null && serviceTp99Ms(w) === undefined) return this.generatorLimited();
+    const failed = judgeLimits(w, o);
+    if (failed?.reason === 'faultTolerate') {
       verdict(overFaultTolerateMessage, 'bad', overFaultTolerate);
       // the first step already failing is the lowest rate: stop goes no lower, revise no lower than the floor
       if (!this.lastGood && (o.faultAction === 'stop' || atFloor)) {
         this.failAtFloor(w);
         return false;
       }
-      if (o.faultAction === 'stop') {
-        this.hold(here('faultTolerate'), `scan: error rate ${fmtPercent(errorRate)} > faultTolerate, holding ${fmtQps(this.target)} QPS (faultAction stop)`, `${overFaultTolerate} at ${fmtQps(this.target)} (faultAction stop)`);
+      const good = this.lastGood;
+      if (o.faultAction === 'stop' && good) {
+        // stop keeps sending the rate that broke the budget, as the reference says; the capacity is the last step that met it
+        const last = `capacity ${fmtQps(good.qps)} QPS, the last good step`;
+        this.hold(
+          { qps: good.qps, tp99Ms: good.tp99, errorRate: good.errorRate, reason: 'faultTolerate' },
+          `scan: error rate ${fmtPercent(errorRate)} > faultTolerate, holding ${fmtQps(this.target)} QPS (faultAction stop); ${last}`,
+          `${overFaultTolerate} at ${fmtQps(this.target)} (faultAction stop); ${last}`,
+          this.target,
+        );
         return false;
       }
       this.firstBad = { qps: this.target, errorRate };
       this.phase = 'revising';
       return this.stepTo(stepDown, 'revise', `scan: revising down from ${fmtQps(this.target)} QPS`);
+    }
+    if (failed) {
+      // over maxRT or saturated: the capacity is the last step that met every limit, held once this step's backlog drains
+      verdict(`scan: ${summary}; ${failed.why}`, failed.verdict, failed.why);
+      const good = this.lastGood;
+      if (!good) {
+        this.overLimitsAtFloor(failed.why);
+        return false;
+      }
+      this.hold({ qps: good.qps, tp99Ms: good.tp99, errorRate: good.errorRate, reason: failed.reason }, `scan: ${failed.why}, holding ${fmtQps(good.qps)} QPS`, `${failed.why} at ${fmtQps(this.target)}`);
+      this.target = good.qps;
+      return this.drainThen(good.qps);
     }
     this.lastGood = { qps: this.target, tp99, errorRate };
     verdict(`scan: ${summary}: good`, 'good', limitsMet(o));
@@ -126,6 +151,18 @@ export class ScanMode extends SteppedMode {
   private stepTo(qps: number, kind: 'step' | 'revise', message: string): boolean {
     this.ctx.event(kind, message);
     return this.setTarget(qps);
+  }
+
+  protected lowerRate(qps: number): number | undefined {
+    // the grid of the growth, never below one qpsGrowthDelta: the lowest rate scan tries
+    const lower = Math.max(this.optional.qpsGrowthDelta, qps - this.optional.qpsGrowthDelta);
+    return lower < qps ? lower : undefined;
+  }
+
+  protected searchState(): string {
+    const next = `${fmtQps(this.target)} QPS not judged yet`;
+    if (this.phase === 'revising' && this.firstBad) return `revising down from ${fmtQps(this.firstBad.qps)} QPS (bad), ${next}`;
+    return this.lastGood ? `last good step ${fmtQps(this.lastGood.qps)} QPS, ${next}` : `no step judged, ${next}`;
   }
 
   protected reopen(wasHolding: boolean): boolean {

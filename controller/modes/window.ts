@@ -2,6 +2,9 @@ import { Capacity, ResolvedOptional, roundTo, Step, StepVerdict } from '../../sr
 import { FinalizedSecond } from '../metrics/aggregate';
 import { createLatencyHistogram, LatencyHistogram, mergeInto, percentileMs } from '../metrics/histogram';
 
+/** Seconds at the start of a step that are not judged: they still carry the previous rate's tail. */
+export const SETTLE_SECONDS = 1;
+
 /**
  * The seconds of one step (one target rate), merged exactly: scan and auto
  * judge a step on the TP99 of all its samples, never on an average of
@@ -13,6 +16,9 @@ export class StepWindow {
   private serviceRt: LatencyHistogram = createLatencyHistogram();
   seconds = 0;
   serviceSeconds = 0;
+  /** Sent and completed in the seconds the validity gate passed: a stalled agent reads its responses late, which is no deficit of the service. */
+  serviceSent = 0;
+  serviceRequests = 0;
   generatorLimitedSeconds = 0;
   requests = 0;
   errors = 0;
@@ -24,6 +30,8 @@ export class StepWindow {
   lateSeconds = 0;
   /** Per-second median RT, to see a queue building inside the step. */
   readonly medians: number[] = [];
+  /** The same, of the seconds the validity gate passed: a stalled agent's seconds are not the service's queue. */
+  readonly serviceMedians: number[] = [];
   /** Responses by status code: what a step that failed was answered with. */
   readonly statusCodes: Record<string, number> = {};
 
@@ -43,7 +51,11 @@ export class StepWindow {
       this.generatorLimitedSeconds++;
     } else {
       this.serviceSeconds++;
+      this.serviceSent += second.agentLoad.sent;
+      this.serviceRequests += second.point.Requests;
       mergeInto(this.serviceRt, second.rtHistogram);
+      // a second with no response has no median: it tells nothing of a trend
+      if (second.point.Requests > 0) this.serviceMedians.push(second.point.RT.TP50);
     }
   }
 

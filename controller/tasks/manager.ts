@@ -117,6 +117,11 @@ export class TaskManager extends EventEmitter {
     return record;
   }
 
+  /** What the task's mode says of its settings before it runs: a duration too short for a search to end. */
+  durationWarning(record: TaskRecord): string | undefined {
+    return taskMode(resolveOptional(record.spec), record.spec.llm).durationWarning?.();
+  }
+
   async start(name: string): Promise<TaskRecord> {
     const entry = this.entry(name);
     const record = entry.record;

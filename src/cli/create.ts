@@ -34,6 +34,7 @@ export const createCommand: CommandSpec<CreateArgs> = {
     } else {
       ctx.out.requestId(created.RequestId);
       ctx.out.ok(`Task [${created.TaskName}] is creating`);
+      if (created.Warning) ctx.out.warn(created.Warning);
     }
     return followStarted(ctx, conn, created.TaskName, args);
   },

@@ -72,6 +72,8 @@ export interface CreateTaskResponse extends ApiResponse {
   Region: string;
   Status: TaskStatus;
   Message: string;
+  /** scan/auto: the duration is likely too short for the search to reach a verdict (absent when it is not). */
+  Warning?: string;
 }
 
 export interface TaskSummary {
@@ -156,9 +158,11 @@ export type TaskEventKind = 'step' | 'verdict' | 'hold' | 'revise' | 'agent-adde
 /**
  * How scan or auto judged a step. `agents-behind`: the agents, not the
  * service, fell behind their schedule, so auto runs the step again with one
- * more agent instead of judging the service on it.
+ * more agent instead of judging the service on it. `saturated`: the service
+ * did not keep up with the rate (completions short of sends, drops, or a
+ * queue building); never good.
  */
-export type StepVerdict = 'good' | 'bad' | 'agents-behind';
+export type StepVerdict = 'good' | 'bad' | 'saturated' | 'agents-behind';
 
 /** One judged step (one target rate) of scan or auto, on the merged samples of its judged seconds. */
 export interface Step {

@@ -42,6 +42,11 @@ export class Lines {
     this.stdout.write(`${this.paint.green('[OK]')} ${shownText(message)}\n`);
   }
 
+  /** `[WARNING] <message>`: the command goes on, but something is likely not what the user wants. */
+  warn(message: string): void {
+    this.stdout.write(`${this.paint.yellow('[WARNING]')} ${message}\n`);
+  }
+
   /** Errors go to stderr, so `--json` output on stdout stays parseable. A message may quote a URL: its secrets are masked. */
   error(code: string, message: string): void {
     this.stderr.write(`${this.paint.red('[ERROR]')} ${shownText(code)}: ${shownText(redactText(message))}\n`);
