@@ -72,6 +72,27 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
     }
   });
 
+  test('cut streams: a 200 stream ending without finish_reason or [DONE] is a failed request of class incomplete stream', async () => {
+    await fixture.configure({ cutStreamRate: 0.1 });
+    await fixture.reset();
+    try {
+      const t = await runWait(task({ testMode: 'concurrency', concurrency: 4 }));
+      const cut = (await fixture.stats()).cut;
+      expect(cut).toBeGreaterThan(0);
+      const llm = t.LLM as LlmResult;
+      expect(llm.Common).toMatchObject({ TotalRequests: 100, FailedRequests: cut, SuccessRequests: 100 - cut });
+      // no part of a cut answer is in the success tables
+      expect(llm.Total.OutputTokens).toMatchObject({ Min: OUTPUT_TOKENS, N: 100 - cut });
+      expect(llm.Common.TotalGeneratedTokens).toBe((100 - cut) * OUTPUT_TOKENS);
+      expect(t.Result?.ErrorClasses).toEqual({ 'incomplete stream': cut });
+      const failed = (await llmRecords(controller, t.TaskName)).Records.filter((r) => !r.success);
+      expect(failed).toHaveLength(cut);
+      for (const r of failed) expect(r).toMatchObject({ status: 599, outputTokens: 0, error: expect.stringMatching(/^incomplete stream/) });
+    } finally {
+      await fixture.configure({ cutStreamRate: 0 });
+    }
+  });
+
   test('rate mode with injected errors: failures counted, records downloadable as CSV, AISBench-style summary printed', async () => {
     await fixture.configure({ errorRate: 0.05 });
     try {
