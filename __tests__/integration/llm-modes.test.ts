@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { steadyStage } from '../../controller/metrics/llm';
+import { computeLlmResult, steadyStage } from '../../controller/metrics/llm';
 import { bodyDigest, OPENAI_FIXTURE_DEFAULTS, type OpenAiBehaviour } from '../../fixtures/openai-service';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
-import { createAndWait, llmRecords } from '../helpers/llm';
+import { createAndWait, llmRecords, within } from '../helpers/llm';
 import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, waitFor, writeTask } from '../helpers/processes';
 
 /** The fixture's defaults with quicker tokens: each test sets what it needs on top. */
@@ -110,7 +110,13 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     expect(stage).not.toBeNull();
     expect(stage!.startMs - firstSend).toBeGreaterThanOrEqual(rampMs - 50);
     expect(llm.StableCommon?.MaxConcurrency).toBe(8);
-    figures.push(`pressure 1 -> 8 over ${rampMs} ms: steady stage from +${Math.round(stage!.startMs - firstSend)} ms for ${Math.round(stage!.endMs - stage!.startMs)} ms, Stable Concurrency ${llm.StableCommon?.Concurrency}`);
+    // the live stage counts the requests sent in it, as the records do (it once counted those that ended in its seconds, 2% more)
+    const exact = computeLlmResult(records).StableCommon;
+    figures.push(
+      `pressure 1 -> 8 over ${rampMs} ms: steady stage from +${Math.round(stage!.startMs - firstSend)} ms for ${Math.round(stage!.endMs - stage!.startMs)} ms, Stable Concurrency ${llm.StableCommon?.Concurrency}, ` +
+        `${llm.StableCommon?.TotalRequests} requests ${llm.StableCommon?.RequestThroughput} req/s live, ${exact?.TotalRequests} requests ${exact?.RequestThroughput} req/s from the records`,
+    );
+    within(llm.StableCommon?.RequestThroughput ?? 0, exact?.RequestThroughput ?? Number.NaN, 0.005);
   });
 
   test('token-sweep: TTFT against prompt length, linear (2 ms a token) and super-linear (0.05 ms x tokens²) prefill', async () => {

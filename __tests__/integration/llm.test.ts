@@ -1,7 +1,7 @@
-import { GetTaskResponse, LlmResult } from '../../src/contract';
+import { GetTaskResponse, LlmRecomputeResponse, LlmResult } from '../../src/contract';
 import { signedGetText } from '../helpers/api';
-import { createAndWait, createAndWaitLines, llmRecords, taskDetail, within, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { createAndWait, createAndWaitLines, eascmdOk, llmRecords, taskDetail, within, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
 
 const TTFT_MS = 100;
 const TPOT_MS = 5;
@@ -35,6 +35,7 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
   const checkTiming = (llm: LlmResult, label: string): void => {
     for (const stage of ['Total', 'Stable'] as const) {
       const t = llm[stage];
+      if (!t) throw new Error(`no ${stage} figures: ${llm.StableAbsent}`);
       figures.push(`${label} ${stage}: TTFT ${t.TTFT.Average} ms (expected ${TTFT_MS}), TPOT ${t.TPOT.Average} ms (${TPOT_MS}), ITL ${t.ITL.Average} ms (${TPOT_MS}), E2EL ${t.E2EL.Average} ms (${E2EL_MS}), N ${t.E2EL.N}`);
       within(t.TTFT.Average, TTFT_MS);
       within(t.TPOT.Average, TPOT_MS);
@@ -51,7 +52,7 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
     const llm = t.LLM as LlmResult;
     checkTiming(llm, 'concurrency, 1 token/chunk');
     expect(llm.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100, FailedRequests: 0, MaxConcurrency: 10, TotalGeneratedTokens: 100 * OUTPUT_TOKENS });
-    expect(llm.Stable.E2EL.N).toBeGreaterThan(50);
+    expect(llm.Stable?.E2EL.N).toBeGreaterThan(50);
     expect(llm.TokenSource).toBe('usage');
     within(llm.Common.Concurrency, 10, 0.1);
     expect(t.Result?.TotalRequests).toBe(100);
@@ -93,6 +94,23 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
     }
   });
 
+  test('rate mode without maxConcurrency: no steady stage figures (the most in flight is a passing peak), one line says why', async () => {
+    const file = task({ testMode: 'rate', requestRate: 20, burstiness: 1, seed: 3 });
+    const stdout = await createAndWaitLines(controller, file);
+    const name = /Task \[([^\]]+)\]/.exec(stdout)?.[1] as string;
+    const live = (await taskDetail(controller, name)).LLM as LlmResult;
+    const exact = lastJson<LlmRecomputeResponse>(await eascmdOk(controller, ['bench', 'recompute', name, '--json'])).LLM;
+    figures.push(`rate 20/s: ${live.StableAbsent}`);
+    for (const llm of [live, exact]) {
+      expect(llm.Stable).toBeUndefined();
+      expect(llm.StableCommon).toBeUndefined();
+      expect(llm.StableAbsent).toMatch(/^no steady stage: in rate mode without maxConcurrency/);
+      expect(llm.Total.E2EL.N).toBe(100);
+    }
+    expect(stdout).toContain(`Stable: ${live.StableAbsent}`);
+    expect(stdout).not.toMatch(/│ *stable *│/);
+  });
+
   test('rate mode with injected errors: failures counted, records downloadable as CSV, AISBench-style summary printed', async () => {
     await fixture.configure({ errorRate: 0.05 });
     try {
@@ -105,6 +123,11 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
       const llm = (await taskDetail(controller, name)).LLM as LlmResult;
       expect(llm.Common).toMatchObject({ TotalRequests: 100, FailedRequests: 5, SuccessRequests: 95 });
       expect(llm.Common.MaxConcurrency).toBeLessThanOrEqual(6);
+      // capped at 6 streams of 255 ms (some 23 req/s for 40 asked): held at the cap, a true steady stage
+      const exact = lastJson<LlmRecomputeResponse>(await eascmdOk(controller, ['bench', 'recompute', name, '--json'])).LLM;
+      if (!llm.StableCommon || !exact.StableCommon) throw new Error(`no steady stage: ${llm.StableAbsent ?? exact.StableAbsent}`);
+      figures.push(`rate 40/s capped at 6: stable ${llm.StableCommon.RequestThroughput} req/s live, ${exact.StableCommon.RequestThroughput} req/s recomputed`);
+      within(llm.StableCommon.RequestThroughput, exact.StableCommon.RequestThroughput, 0.005);
       const csv = await signedGetText(controller, `/api/v2/benchmark-tasks/cn-local/${name}/records?format=csv`);
       expect(csv.type).toMatch(/text\/csv/);
       const lines = csv.text.trim().split('\n');

@@ -14,6 +14,7 @@ function llmSection(llm: LlmResult): string {
   const columns = statisticColumns(llm.Total);
   for (const name of LLM_METRICS) {
     for (const [stage, stats] of [['total', llm.Total], ['stable', llm.Stable]] as const) {
+      if (!stats) continue;
       const s = stats[name] as Record<string, number>;
       rows.push([name, stage, ...columns.map((c) => (c === 'N' ? s.N : s[c] === undefined ? '-' : fmt(s[c], 3)))]);
     }
@@ -21,7 +22,8 @@ function llmSection(llm: LlmResult): string {
   const perf = table(['Metric', 'Stage', ...columns], rows);
   const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [commonMetricName(k), fmt(v, 4)]));
   const source = llm.TokenSource ? `<p>Token counts: ${escapeHtml(llm.TokenSource)}. Times in ms, throughput in tokens/s.</p>` : '';
-  return `<section id="llm"><h2>LLM Performance</h2>${source}${perf}${common}${llmModeTables(llm)}</section>`;
+  const absent = llm.StableAbsent ? `<p class="stable-absent">Stable: ${escapeHtml(llm.StableAbsent)}.</p>` : '';
+  return `<section id="llm"><h2>LLM Performance</h2>${source}${absent}${perf}${common}${llmModeTables(llm)}</section>`;
 }
 
 const MODE_SECTIONS = ['Retries', 'Drift', 'TokenSweep', 'Consistency', 'Sessions', 'ToolCalls'] as const;

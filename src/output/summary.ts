@@ -170,6 +170,7 @@ export function llmSections(llm: LlmResult): string[] {
     ['stable', llm.StableCommon],
   ]);
   if (common) out.push(common);
+  if (llm.StableAbsent) out.push(`Stable: ${llm.StableAbsent}`);
   if (llm.TokenSource) out.push(`Token counts from: ${llm.TokenSource}`);
   out.push(...llmModeSummary(llm));
   return out;
