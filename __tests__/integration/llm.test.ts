@@ -94,6 +94,39 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
     }
   });
 
+  test('per-gap ITL: one 100 ms stall in every 39 gaps shows in ITLGap P99 (two agents merged), hidden in the per-request ITL', async () => {
+    const stallMs = 100;
+    await fixture.configure({ stallEvery: 39, stallMs });
+    await fixture.reset();
+    try {
+      const file = writeLlmTask(
+        dir,
+        fixture.url,
+        { testMode: 'concurrency', concurrency: 8, dataset: { type: 'synthetic', inputTokens: [40, 60], outputTokens: [40, 40] } },
+        { optional: { agentCount: 2 } },
+      );
+      const detail = await runWait(file);
+      const llm = detail.LLM as LlmResult;
+      const served = await fixture.stats();
+      // the fixture's own log: every gap it sent, and its stalls (one a request: 2.6% of the gaps, above 1%)
+      expect(served.stalls / served.gaps).toBeGreaterThan(0.01);
+      const gap = llm.Total.ITLGap;
+      figures.push(`stall 100 ms every 39 gaps: ITLGap P99 ${gap.P99} ms, Median ${gap.Median} ms, N ${gap.N} (${served.gaps} gaps, ${served.stalls} stalls sent); per-request ITL P99 ${llm.Total.ITL.P99} ms`);
+      expect(gap.N).toBe(served.gaps);
+      within(gap.P99, TPOT_MS + stallMs);
+      within(gap.Max, TPOT_MS + stallMs);
+      within(gap.Median, TPOT_MS, 0.1);
+      // the mean of a request's gaps dilutes its stall: (38 * 5 + 105) / 39 = 7.6 ms
+      within(llm.Total.ITL.P99, (38 * TPOT_MS + TPOT_MS + stallMs) / 39, 0.1);
+      // the exact path over the records agrees
+      const exact = lastJson<LlmRecomputeResponse>(await eascmdOk(controller, ['bench', 'recompute', detail.TaskName, '--json'])).LLM;
+      expect(exact.Total.ITLGap.N).toBe(served.gaps);
+      within(exact.Total.ITLGap.P99, gap.P99, 0.01);
+    } finally {
+      await fixture.configure({ stallEvery: 0, stallMs: 0 });
+    }
+  });
+
   test('rate mode without maxConcurrency: no steady stage figures (the most in flight is a passing peak), one line says why', async () => {
     const file = task({ testMode: 'rate', requestRate: 20, burstiness: 1, seed: 3 });
     const stdout = await createAndWaitLines(controller, file);

@@ -118,17 +118,19 @@ describe('records larger than a frame', () => {
   test("a second's records over one frame go out over several frames of that second, each under the limit, each accepted", () => {
     const frames: AgentStatsFrame[] = [];
     const recorder = new StatsRecorder({ inFlight: () => 0, totalSent: () => 24, takeConnectionWaitMaxMs: () => 0 }, (f) => frames.push(f));
-    recorder.start();
+    // all at one moment: the gaps' histogram takes time, and the test is about one second's records
+    const now = performance.now();
+    recorder.start(now);
     const itl = Array.from({ length: MAX_RECORD_ITL }, (_, i) => 10 + (i % 1000) / 1000);
     const records: LlmRequestRecord[] = [];
     for (let seq = 0; seq < 24; seq++) {
       const r: LlmRequestRecord = { agent: 0, seq, sendMs: 1, endMs: 2, ttftMs: 1, e2elMs: 2, itlMs: itl, inputTokens: 1, outputTokens: MAX_RECORD_ITL + 1, tokenSource: 'tokenizer', success: true, status: 200 };
       records.push(r);
-      recorder.response(performance.now(), 200, 1000, 10, CAUSE.none);
-      recorder.llmRecord(performance.now(), r);
+      recorder.response(now, 200, 1000, 10, CAUSE.none);
+      recorder.llmRecord(now, r);
     }
     expect(records.reduce((n, r) => n + recordBytes(r), 0)).toBeGreaterThan(AGENT_LIMITS.frameBytes);
-    recorder.flush();
+    recorder.flush(now);
     expect(frames.length).toBeGreaterThan(2);
     let sent = 0;
     for (const frame of frames) {

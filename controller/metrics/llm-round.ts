@@ -1,7 +1,7 @@
 import { namedCommonMetrics, type LlmRequestRecord, type LlmResult, type LlmSloSpec } from '../../src/contract';
 import { tokenSourceText } from './llm';
 import { meetsSlo } from './llm-request';
-import { requestValues } from './llm-second';
+import { requestGaps, requestValues } from './llm-second';
 import { decodeLlmSecond, LlmStageTotals, LlmStoredSecond, stableStageAbsence, type StageRequest } from './llm-stage';
 
 /**
@@ -11,6 +11,8 @@ import { decodeLlmSecond, LlmStageTotals, LlmStoredSecond, stableStageAbsence, t
  * whose most in flight came once and early would otherwise keep them all.
  */
 export const MAX_WAITING_REQUESTS = 200_000;
+/** The token gaps those waiting requests may keep together (4 bytes each). */
+export const MAX_WAITING_GAPS = 16 * 1024 * 1024;
 
 /** What a stage keeps of a record (not its token gaps). */
 export function stageRequest(r: LlmRequestRecord, slo: LlmSloSpec | undefined): StageRequest {
@@ -21,6 +23,7 @@ export function stageRequest(r: LlmRequestRecord, slo: LlmSloSpec | undefined): 
     usage: r.success && r.tokenSource === 'usage',
     good: meetsSlo(r, slo),
     values: requestValues(r),
+    gaps: requestGaps(r),
   };
 }
 
@@ -43,6 +46,7 @@ export class LlmRoundFigures {
   private readonly total = new LlmStageTotals();
   private readonly stable = new LlmStageTotals();
   private waiting: StageRequest[] = [];
+  private waitingGaps = 0;
   private overflow = false;
   private most = 0;
   private stage: { startMs: number; endMs: number } | null = null;
@@ -68,14 +72,10 @@ export class LlmRoundFigures {
       // what was counted belonged to a lower most: sorted again against the new stage
       this.stable.reset();
       this.overflow = false;
-      const waiting = this.waiting;
-      this.waiting = [];
-      for (const q of waiting) this.place(q);
+      this.placeWaiting();
     } else if (s.maxInFlight === this.most && this.most > 0 && this.stage && s.maxUntilMs !== null && s.maxUntilMs > this.stage.endMs) {
       this.stage.endMs = s.maxUntilMs;
-      const waiting = this.waiting;
-      this.waiting = [];
-      for (const q of waiting) this.place(q);
+      this.placeWaiting();
     }
     this.addRecords(records);
   }
@@ -87,13 +87,23 @@ export class LlmRoundFigures {
     for (const r of records) this.place(stageRequest(r, this.slo));
   }
 
+  /** The waiting requests sorted again against the stage as it is now. */
+  private placeWaiting(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    this.waitingGaps = 0;
+    for (const q of waiting) this.place(q);
+  }
+
   private place(q: StageRequest): void {
     const stage = this.stage;
     if (!stage || q.sendMs < stage.startMs) return;
     if (q.sendMs <= stage.endMs) {
       this.stable.addRequest(q);
-    } else if (this.waiting.length < MAX_WAITING_REQUESTS) {
-      this.waiting.push(q);
+    } else if (this.waiting.length < MAX_WAITING_REQUESTS && this.waitingGaps + q.gaps.length <= MAX_WAITING_GAPS) {
+      // kept compact while it waits
+      this.waiting.push({ ...q, gaps: Float32Array.from(q.gaps) });
+      this.waitingGaps += q.gaps.length;
     } else {
       this.overflow = true;
     }
@@ -108,7 +118,7 @@ export class LlmRoundFigures {
     const stage = this.stage;
     const common = t.common(totalMs, this.most);
     const absent = this.overflow
-      ? `steady stage not shown live: more than ${MAX_WAITING_REQUESTS} requests ended after it; bench recompute gives it from the records`
+      ? `steady stage not shown live: more than ${MAX_WAITING_REQUESTS} requests (or ${MAX_WAITING_GAPS} token gaps) ended after it; bench recompute gives it from the records`
       : stableStageAbsence(stage ? stage.endMs - stage.startMs : null, t.metricMax('E2EL'), this.most, this.heldAt);
     const stableCommon = absent === undefined ? this.stable.common(stage ? stage.endMs - stage.startMs : 0, this.most) : undefined;
     const result: LlmResult = {

@@ -64,6 +64,8 @@ export interface StageRequest {
   usage: boolean;
   good: boolean;
   values: Record<LlmMetricKey, number | null>;
+  /** Its token gaps (`ITLGap`), ms. */
+  gaps: ArrayLike<number>;
 }
 
 /** One metric over many seconds: what a stage adds up of it. */
@@ -149,6 +151,8 @@ export class LlmStageTotals {
       const v = q.values[key];
       if (v !== null) this.metrics.get(key)?.addValue(v, LLM_SCALE[key]);
     }
+    const gaps = this.metrics.get('ITLGap') as MetricTotals;
+    for (let i = 0; i < q.gaps.length; i++) gaps.addValue(q.gaps[i], LLM_SCALE.ITLGap);
   }
 
   /** The largest value of a metric so far (0 when none). */

@@ -5,7 +5,7 @@ import { count, escapeHtml, fmt, ms, percent, reqPerS, table } from './html-tabl
 import { ReportData } from './model';
 
 
-const LLM_METRICS: LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'];
+const LLM_METRICS: LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'ITLGap', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'];
 
 /** The AISBench-style tables: every metric for the whole run and the steady stage, then the common metrics. */
 function llmSection(llm: LlmResult): string {
@@ -14,8 +14,9 @@ function llmSection(llm: LlmResult): string {
   const columns = statisticColumns(llm.Total);
   for (const name of LLM_METRICS) {
     for (const [stage, stats] of [['total', llm.Total], ['stable', llm.Stable]] as const) {
-      if (!stats) continue;
-      const s = stats[name] as Record<string, number>;
+      // ITLGap is absent from rounds stored before it was measured
+      const s = stats?.[name] as Record<string, number> | undefined;
+      if (!s) continue;
       rows.push([name, stage, ...columns.map((c) => (c === 'N' ? s.N : s[c] === undefined ? '-' : fmt(s[c], 3)))]);
     }
   }

@@ -97,8 +97,13 @@ export interface LlmRequestRecord {
   tags?: LlmRecordTags;
 }
 
-/** The LLM metrics of a second, by their table names. */
-export const LLM_METRICS = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+/**
+ * The LLM metrics of a second, by their table names. `ITL` has one value a
+ * request (its mean gap, AISBench's convention); `ITLGap` one value a token
+ * gap, every gap of every successful request, so a stall hidden in a
+ * request's mean shows in its percentiles.
+ */
+export const LLM_METRICS = ['TTFT', 'TPOT', 'ITL', 'ITLGap', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
 export type LlmMetricKey = (typeof LLM_METRICS)[number];
 
 /**

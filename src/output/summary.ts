@@ -102,6 +102,7 @@ const LLM_METRICS: readonly [LlmMetricName, string][] = [
   ['TTFT', ' ms'],
   ['TPOT', ' ms'],
   ['ITL', ' ms'],
+  ['ITLGap', ' ms'],
   ['InputTokens', ''],
   ['OutputTokens', ''],
   ['OutputTokenThroughput', ' token/s'],
