@@ -93,6 +93,24 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     expect(without.llm.Retries).toBeUndefined();
   });
 
+  test('llm.warmupRequests: sent first, left out of every figure and record, said in the result', async () => {
+    const cold = { ttftMs: 30, tpotMs: 5, coldRequests: 3, coldMs: 300 };
+    const llm = { concurrency: 4, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } };
+    // without: the service's three cold first requests are in the figures
+    const without = await run(cold, llm);
+    expect(without.llm.Total.TTFT.Max).toBeGreaterThan(cold.coldMs);
+    expect(without.llm.Warmup).toBeUndefined();
+    const { task, llm: warmed } = await run(cold, { ...llm, warmupRequests: 3 });
+    const served = await fixture.stats();
+    figures.push(`warm-up 3: TTFT max ${warmed.Total.TTFT.Max} ms (without: ${without.llm.Total.TTFT.Max} ms, the first 3 served ${cold.coldMs} ms slower); the service got ${served.requests} requests, the figures count ${warmed.Common.TotalRequests}`);
+    expect(served.requests).toBe(103);
+    expect(warmed.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100 });
+    expect(warmed.Total.TTFT.N).toBe(100);
+    near(warmed.Total.TTFT.Max, cold.ttftMs, 30);
+    expect((await llmRecords(controller, task.TaskName)).Records).toHaveLength(100);
+    expect(warmed.Warmup).toEqual({ RequestsPerAgent: 3, Excluded: 'every figure and record' });
+  });
+
   test('pressure: streams ramp from 1 to 8 over 2 s, then hold; the steady stage is in the hold', async () => {
     const rampMs = 2000;
     const { task, llm } = await run({ ttftMs: 50, tpotMs: 5 }, { testMode: 'pressure', startConcurrency: 1, concurrency: 8, rampTime: rampMs / 1000, requestCount: 600, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [16, 16] } });

@@ -53,6 +53,8 @@ export interface LlmWork {
   retries?: number;
   /** Bytes one response body may have before the request fails as `response too large`; absent = the agent's default (64 MiB). */
   maxResponseBytes?: number;
+  /** Requests the agent sends one after another before it is ready, recorded nowhere (llm.warmupRequests). */
+  warmupRequests?: number;
   /** The run mode's part of what is sent (token-sweep, consistency, sessions, tools); absent = standard. */
   run?: LlmRunWork;
 }
@@ -205,6 +207,7 @@ export function isLlmWork(value: unknown): boolean {
     (value.tokenizer === undefined || (isObject(value.tokenizer) && typeof value.tokenizer.name === 'string' && typeof value.tokenizer.json === 'string')) &&
     (value.retries === undefined || isCount(value.retries)) &&
     (value.maxResponseBytes === undefined || isCount(value.maxResponseBytes)) &&
+    (value.warmupRequests === undefined || (isCount(value.warmupRequests) && value.warmupRequests <= 100)) &&
     (value.run === undefined || isRunWork(value.run))
   );
 }

@@ -226,6 +226,8 @@ export interface LlmClientOptions {
   retries: number;
   /** Bytes one response body may have (llm.maxResponseBytes); DEFAULT_MAX_RESPONSE_BYTES when absent. */
   maxResponseBytes?: number;
+  /** llm.warmupRequests: sent one after another by `prepare`, then forgotten; `request` makes each. */
+  warmup?: { count: number; request: () => PreparedLlmRequest };
 }
 
 /** Where the client reports what happened: the stats recorder, with the per-request LLM records. */
@@ -312,6 +314,25 @@ export class LlmClient implements Sender {
     }
     if (this.closed) return;
     this.pool = new Pool(this.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+    await this.warmUp();
+  }
+
+  /**
+   * llm.warmupRequests: before the agent is ready, so before any measured
+   * request, and through the stream path without the sink: no record, no
+   * count, no second sees them (the connection, the tokenizer and the
+   * service's first-request costs are paid here).
+   */
+  private async warmUp(): Promise<void> {
+    const warmup = this.options.warmup;
+    if (!warmup || warmup.count <= 0) return;
+    let failed = 0;
+    let sent = 0;
+    for (; sent < warmup.count && !this.closed; sent++) {
+      const outcome = await this.stream(warmup.request());
+      if (!outcome?.record.success) failed++;
+    }
+    this.log(failed > 0 ? 'warn' : 'info', `warm-up: ${sent} requests sent first and left out of every figure${failed > 0 ? ` (${failed} failed)` : ''}`);
   }
 
   /** Streams the next prompt. Latency counts from the actual send (`originMs` is not used): see `stream`. */
