@@ -152,6 +152,36 @@ describe('per-second LLM figures (agent histograms merged on the controller)', (
     expect(later.result().StableCommon).toEqual(result.StableCommon);
   });
 
+  test('percentiles from the histograms are within 0.1% of the exact ones, a bimodal sample included', () => {
+    const base = 1_700_000_000_000;
+    // TTFT of two modes (a cache hit near 75 ms, a miss near 184 ms), with E2EL and the token gaps spread too
+    const sample = (n: number, lowShare: number): LlmRequestRecord[] => {
+      const records: LlmRequestRecord[] = [];
+      for (let i = 0; i < n; i++) {
+        const low = i % 100 < lowShare * 100;
+        const ttftMs = (low ? 70 : 180) + ((i * 7919) % 1000) / 100;
+        const sendMs = base + i * 50;
+        records.push(rec(sendMs, sendMs + ttftMs + 300, { ttftMs, e2elMs: ttftMs + 300, itlMs: [5 + (i % 13) / 10, low ? 5 : 60] }));
+      }
+      return records;
+    };
+    const percentiles = [1, 25, 49, 50, 51, 75, 90, 99, 99.9];
+    for (const [n, lowShare] of [[1000, 0.5], [1001, 0.5], [999, 0.51], [400, 0.49]] as const) {
+      const records = sample(n, lowShare);
+      const figures = new LlmRoundFigures(percentiles);
+      for (const s of framesOf(records)) figures.addSecond(s.llm, s.records);
+      const live = figures.result().Total;
+      const exact = computeLlmResult(records, undefined, percentiles).Total;
+      for (const metric of ['TTFT', 'E2EL', 'ITL', 'ITLGap'] as const) {
+        for (const key of Object.keys(exact[metric]).filter((k) => k === 'Median' || k.startsWith('P'))) {
+          const want = exact[metric][key as 'Median'];
+          const got = live[metric][key as 'Median'];
+          if (Math.abs(got - want) > want * 0.001) throw new Error(`n ${n}: ${metric}.${key} ${got} from the histograms, ${want} exact`);
+        }
+      }
+    }
+  });
+
   test('a steady stage not three times the longest E2EL, or under a second, is not shown; one line says why', () => {
     const base = 1_700_000_000_000;
     // a rate run's peak: 3 in flight once for 50 ms, requests of 400 ms every 200 ms otherwise
