@@ -78,8 +78,8 @@ class MetricTotals extends LlmMetricMoments {
     if (value > this.max) this.max = value;
   }
 
-  add(m: LlmMetricSecond | MetricTotals, decoded?: LatencyHistogram): void {
-    const h = decoded ?? (m instanceof MetricTotals ? m.h : decodeHistogram(m.h, 32, LLM_HIGHEST));
+  add(m: LlmMetricSecond, decoded?: LatencyHistogram): void {
+    const h = decoded ?? decodeHistogram(m.h, 32, LLM_HIGHEST);
     if (h.totalCount > 0) this.h.add(h);
     this.n += m.n;
     this.sum += m.sum;
@@ -157,10 +157,6 @@ export class LlmStageTotals {
     this.metrics = new Map(LLM_METRICS.map((k) => [k, new MetricTotals(countWidth)]));
   }
 
-  get empty(): boolean {
-    return this.seconds === 0 && this.requests === 0;
-  }
-
   /** One request, added by itself (a steady stage counts the requests sent in it). */
   addRequest(q: StageRequest): void {
     this.requests++;
@@ -193,16 +189,7 @@ export class LlmStageTotals {
     }
   }
 
-  addTotals(o: LlmStageTotals): void {
-    if (o.empty) return;
-    this.addCounters(o, o.seconds);
-    for (const key of LLM_METRICS) {
-      const m = o.metrics.get(key);
-      if (m && m.n > 0) this.metrics.get(key)?.add(m);
-    }
-  }
-
-  /** The counters a stored second and a stage have alike. */
+  /** The counters of a stored second that a stage adds up. */
   private addCounters(o: Pick<LlmStoredSecond, StageSum | 'maxInFlight' | 'firstSendMs' | 'lastEndMs'>, seconds: number): void {
     this.seconds += seconds;
     sumInto(this, o, STAGE_SUMS);
