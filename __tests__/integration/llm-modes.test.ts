@@ -106,7 +106,8 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     expect(served.requests).toBe(103);
     expect(warmed.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100 });
     expect(warmed.Total.TTFT.N).toBe(100);
-    near(warmed.Total.TTFT.Max, cold.ttftMs, 30);
+    // none of the cold ones (30 + 300 ms) is in the figures; the longest is a warm one, however busy the machine
+    expect(warmed.Total.TTFT.Max).toBeLessThan(cold.coldMs);
     expect((await llmRecords(controller, task.TaskName)).Records).toHaveLength(100);
     expect(warmed.Warmup).toEqual({ RequestsPerAgent: 3, Excluded: 'every figure and record' });
   });
