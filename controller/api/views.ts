@@ -111,7 +111,7 @@ async function* noLines(): AsyncGenerator<string> {}
  * `bench recompute`: the current (or last) round's `LLM` section computed
  * again, exactly, from its stored records, with the steady stage and the
  * percentiles asked (the task's by default). The records are read into
- * columns (LlmRecordColumns, about 75 bytes a request), not kept as objects.
+ * columns (LlmRecordColumns, about 87 bytes a request and 4 a token gap), not kept as objects.
  */
 export async function llmRecomputeView(manager: TaskManager, name: string, query: { steady?: string; percentiles?: string }): Promise<{ roundId: number; records: number; llm: LlmResult }> {
   const choice = parseSteadyChoice(query.steady ?? 'auto');

@@ -4,10 +4,11 @@ import { requestGaps, requestValues } from './llm-second';
 
 /**
  * Requests as columns: what the exact (records) path needs of each one, in
- * typed arrays — send and end, the seven table values (NaN where a request
- * has none), and whether it succeeded, counted tokens from usage and met the
- * SLO. About 75 bytes a request, so `bench recompute` of a million-request
- * round needs some 75 MB, not the records themselves.
+ * typed arrays — send and end, the one-value table metrics (NaN where a
+ * request has none), whether it succeeded, counted tokens from usage and met
+ * the SLO, and its token gaps (`ITLGap`, 4 bytes each). About 87 bytes a
+ * request and 4 a gap, so `bench recompute` of a million 128-token answers
+ * needs some 600 MB, not the records themselves.
  */
 export class LlmRecordColumns {
   n = 0;
