@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { steadyStage } from '../../controller/metrics/llm';
+import { computeLlmResult, steadyStage } from '../../controller/metrics/llm';
 import { bodyDigest, OPENAI_FIXTURE_DEFAULTS, type OpenAiBehaviour } from '../../fixtures/openai-service';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
-import { createAndWait, llmRecords } from '../helpers/llm';
+import { createAndWait, llmRecords, within } from '../helpers/llm';
 import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, waitFor, writeTask } from '../helpers/processes';
 
 /** The fixture's defaults with quicker tokens: each test sets what it needs on top. */
@@ -93,6 +93,25 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     expect(without.llm.Retries).toBeUndefined();
   });
 
+  test('llm.warmupRequests: sent first, left out of every figure and record, said in the result', async () => {
+    const cold = { ttftMs: 30, tpotMs: 5, coldRequests: 3, coldMs: 300 };
+    const llm = { concurrency: 4, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } };
+    // without: the service's three cold first requests are in the figures
+    const without = await run(cold, llm);
+    expect(without.llm.Total.TTFT.Max).toBeGreaterThan(cold.coldMs);
+    expect(without.llm.Warmup).toBeUndefined();
+    const { task, llm: warmed } = await run(cold, { ...llm, warmupRequests: 3 });
+    const served = await fixture.stats();
+    figures.push(`warm-up 3: TTFT max ${warmed.Total.TTFT.Max} ms (without: ${without.llm.Total.TTFT.Max} ms, the first 3 served ${cold.coldMs} ms slower); the service got ${served.requests} requests, the figures count ${warmed.Common.TotalRequests}`);
+    expect(served.requests).toBe(103);
+    expect(warmed.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100 });
+    expect(warmed.Total.TTFT.N).toBe(100);
+    // none of the cold ones (30 + 300 ms) is in the figures; the longest is a warm one, however busy the machine
+    expect(warmed.Total.TTFT.Max).toBeLessThan(cold.coldMs);
+    expect((await llmRecords(controller, task.TaskName)).Records).toHaveLength(100);
+    expect(warmed.Warmup).toEqual({ RequestsPerAgent: 3, Excluded: 'every figure and record' });
+  });
+
   test('pressure: streams ramp from 1 to 8 over 2 s, then hold; the steady stage is in the hold', async () => {
     const rampMs = 2000;
     const { task, llm } = await run({ ttftMs: 50, tpotMs: 5 }, { testMode: 'pressure', startConcurrency: 1, concurrency: 8, rampTime: rampMs / 1000, requestCount: 600, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [16, 16] } });
@@ -110,7 +129,13 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     expect(stage).not.toBeNull();
     expect(stage!.startMs - firstSend).toBeGreaterThanOrEqual(rampMs - 50);
     expect(llm.StableCommon?.MaxConcurrency).toBe(8);
-    figures.push(`pressure 1 -> 8 over ${rampMs} ms: steady stage from +${Math.round(stage!.startMs - firstSend)} ms for ${Math.round(stage!.endMs - stage!.startMs)} ms, Stable Concurrency ${llm.StableCommon?.Concurrency}`);
+    // the live stage counts the requests sent in it, as the records do (it once counted those that ended in its seconds, 2% more)
+    const exact = computeLlmResult(records).StableCommon;
+    figures.push(
+      `pressure 1 -> 8 over ${rampMs} ms: steady stage from +${Math.round(stage!.startMs - firstSend)} ms for ${Math.round(stage!.endMs - stage!.startMs)} ms, Stable Concurrency ${llm.StableCommon?.Concurrency}, ` +
+        `${llm.StableCommon?.TotalRequests} requests ${llm.StableCommon?.RequestThroughput} req/s live, ${exact?.TotalRequests} requests ${exact?.RequestThroughput} req/s from the records`,
+    );
+    within(llm.StableCommon?.RequestThroughput ?? 0, exact?.RequestThroughput ?? Number.NaN, 0.005);
   });
 
   test('token-sweep: TTFT against prompt length, linear (2 ms a token) and super-linear (0.05 ms x tokens²) prefill', async () => {

@@ -80,20 +80,29 @@ describe('LLM percentiles, concurrency per second and bench recompute (real cont
       expect(Math.abs(exact.LLM.Total[metric].Median - live.Total[metric].Median) / exact.LLM.Total[metric].Median).toBeLessThan(0.02);
     }
     expect(exact.LLM.Common).toMatchObject({ TotalRequests: 100, MaxConcurrency: 4, TotalGeneratedTokens: live.Common.TotalGeneratedTokens });
+    // the steady stage: both count the requests sent in t2..t4 and divide by t4 - t2
+    const liveStable = live.StableCommon;
+    const exactStable = exact.LLM.StableCommon;
+    if (!liveStable || !exactStable) throw new Error(`no steady stage: ${live.StableAbsent ?? exact.LLM.StableAbsent}`);
     figures.push(
       `recompute: E2EL median ${exact.LLM.Total.E2EL.Median} ms exact, ${live.Total.E2EL.Median} ms from histograms; ` +
-        `stable N ${exact.LLM.Stable.E2EL.N} (records sent in t2..t4) against ${live.Stable.E2EL.N} (ended in the steady seconds)`,
+        `stable requests ${exactStable.TotalRequests} exact, ${liveStable.TotalRequests} live; ` +
+        `stable ${exactStable.RequestThroughput} req/s exact, ${liveStable.RequestThroughput} req/s live`,
     );
+    expect(Math.abs(liveStable.TotalRequests - exactStable.TotalRequests)).toBeLessThanOrEqual(1);
+    expect(Math.abs(liveStable.BenchmarkDuration - exactStable.BenchmarkDuration)).toBeLessThan(5);
+    expect(live.Stable?.E2EL.N).toBe(liveStable.SuccessRequests);
 
     const none = lastJson<LlmRecomputeResponse>(await eascmdOk(controller, ['bench', 'recompute', detail.TaskName, '--steady', 'none', '--percentiles', '25,75', '--json']));
-    expect(none.LLM.Stable.E2EL.N).toBe(0);
+    expect(none.LLM.Stable).toBeUndefined();
+    expect(none.LLM.StableAbsent).toBe('steady stage not computed (--steady none)');
     expect(none.LLM.StableStage).toBeUndefined();
     expect(Object.keys(none.LLM.Total.E2EL)).toEqual(['Average', 'Min', 'Max', 'Median', 'P25', 'P75', 'N']);
 
     const window = lastJson<LlmRecomputeResponse>(await eascmdOk(controller, ['bench', 'recompute', detail.TaskName, '--steady', '0-0.5', '--json']));
     const records = (await llmRecords(controller, detail.TaskName)).Records;
     const firstSend = Math.min(...records.map((r) => r.sendMs));
-    expect(window.LLM.Stable.E2EL.N).toBe(records.filter((r) => r.sendMs <= firstSend + 500).length);
+    expect(window.LLM.Stable?.E2EL.N).toBe(records.filter((r) => r.sendMs <= firstSend + 500).length);
     expect(window.LLM.StableCommon?.BenchmarkDuration).toBe(500);
 
     const text = await eascmdOk(controller, ['bench', 'recompute', detail.TaskName]);

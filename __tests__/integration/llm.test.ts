@@ -1,7 +1,7 @@
-import { GetTaskResponse, LlmResult } from '../../src/contract';
+import { GetTaskResponse, LlmRecomputeResponse, LlmResult } from '../../src/contract';
 import { signedGetText } from '../helpers/api';
-import { createAndWait, createAndWaitLines, llmRecords, taskDetail, within, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { createAndWait, createAndWaitLines, eascmdOk, llmRecords, taskDetail, within, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
 
 const TTFT_MS = 100;
 const TPOT_MS = 5;
@@ -35,6 +35,7 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
   const checkTiming = (llm: LlmResult, label: string): void => {
     for (const stage of ['Total', 'Stable'] as const) {
       const t = llm[stage];
+      if (!t) throw new Error(`no ${stage} figures: ${llm.StableAbsent}`);
       figures.push(`${label} ${stage}: TTFT ${t.TTFT.Average} ms (expected ${TTFT_MS}), TPOT ${t.TPOT.Average} ms (${TPOT_MS}), ITL ${t.ITL.Average} ms (${TPOT_MS}), E2EL ${t.E2EL.Average} ms (${E2EL_MS}), N ${t.E2EL.N}`);
       within(t.TTFT.Average, TTFT_MS);
       within(t.TPOT.Average, TPOT_MS);
@@ -51,7 +52,7 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
     const llm = t.LLM as LlmResult;
     checkTiming(llm, 'concurrency, 1 token/chunk');
     expect(llm.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100, FailedRequests: 0, MaxConcurrency: 10, TotalGeneratedTokens: 100 * OUTPUT_TOKENS });
-    expect(llm.Stable.E2EL.N).toBeGreaterThan(50);
+    expect(llm.Stable?.E2EL.N).toBeGreaterThan(50);
     expect(llm.TokenSource).toBe('usage');
     within(llm.Common.Concurrency, 10, 0.1);
     expect(t.Result?.TotalRequests).toBe(100);
@@ -72,6 +73,78 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
     }
   });
 
+  test('cut streams: a 200 stream ending without finish_reason or [DONE] is a failed request of class incomplete stream', async () => {
+    await fixture.configure({ cutStreamRate: 0.1 });
+    await fixture.reset();
+    try {
+      const t = await runWait(task({ testMode: 'concurrency', concurrency: 4 }));
+      const cut = (await fixture.stats()).cut;
+      expect(cut).toBeGreaterThan(0);
+      const llm = t.LLM as LlmResult;
+      expect(llm.Common).toMatchObject({ TotalRequests: 100, FailedRequests: cut, SuccessRequests: 100 - cut });
+      // no part of a cut answer is in the success tables
+      expect(llm.Total.OutputTokens).toMatchObject({ Min: OUTPUT_TOKENS, N: 100 - cut });
+      expect(llm.Common.TotalGeneratedTokens).toBe((100 - cut) * OUTPUT_TOKENS);
+      expect(t.Result?.ErrorClasses).toEqual({ 'incomplete stream': cut });
+      const failed = (await llmRecords(controller, t.TaskName)).Records.filter((r) => !r.success);
+      expect(failed).toHaveLength(cut);
+      for (const r of failed) expect(r).toMatchObject({ status: 599, outputTokens: 0, error: expect.stringMatching(/^incomplete stream/) });
+    } finally {
+      await fixture.configure({ cutStreamRate: 0 });
+    }
+  });
+
+  test('per-gap ITL: one 100 ms stall in every 39 gaps shows in ITLGap P99 (two agents merged), hidden in the per-request ITL', async () => {
+    const stallMs = 100;
+    await fixture.configure({ stallEvery: 39, stallMs });
+    await fixture.reset();
+    try {
+      const file = writeLlmTask(
+        dir,
+        fixture.url,
+        { testMode: 'concurrency', concurrency: 8, dataset: { type: 'synthetic', inputTokens: [40, 60], outputTokens: [40, 40] } },
+        { optional: { agentCount: 2 } },
+      );
+      const detail = await runWait(file);
+      const llm = detail.LLM as LlmResult;
+      const served = await fixture.stats();
+      // the fixture's own log: every gap it sent, and its stalls (one a request: 2.6% of the gaps, above 1%)
+      expect(served.stalls / served.gaps).toBeGreaterThan(0.01);
+      const gap = llm.Total.ITLGap;
+      figures.push(`stall 100 ms every 39 gaps: ITLGap P99 ${gap.P99} ms, Median ${gap.Median} ms, N ${gap.N} (${served.gaps} gaps, ${served.stalls} stalls sent); per-request ITL P99 ${llm.Total.ITL.P99} ms`);
+      expect(gap.N).toBe(served.gaps);
+      within(gap.P99, TPOT_MS + stallMs);
+      // the longest gap is one gap: scheduling noise on a busy machine adds to it alone
+      expect(gap.Max).toBeGreaterThanOrEqual(stallMs);
+      within(gap.Median, TPOT_MS, 0.1);
+      // the mean of a request's gaps dilutes its stall: (38 * 5 + 105) / 39 = 7.6 ms
+      within(llm.Total.ITL.P99, (38 * TPOT_MS + TPOT_MS + stallMs) / 39, 0.1);
+      // the exact path over the records agrees
+      const exact = lastJson<LlmRecomputeResponse>(await eascmdOk(controller, ['bench', 'recompute', detail.TaskName, '--json'])).LLM;
+      expect(exact.Total.ITLGap.N).toBe(served.gaps);
+      within(exact.Total.ITLGap.P99, gap.P99, 0.01);
+    } finally {
+      await fixture.configure({ stallEvery: 0, stallMs: 0 });
+    }
+  });
+
+  test('rate mode without maxConcurrency: no steady stage figures (the most in flight is a passing peak), one line says why', async () => {
+    const file = task({ testMode: 'rate', requestRate: 20, burstiness: 1, seed: 3 });
+    const stdout = await createAndWaitLines(controller, file);
+    const name = /Task \[([^\]]+)\]/.exec(stdout)?.[1] as string;
+    const live = (await taskDetail(controller, name)).LLM as LlmResult;
+    const exact = lastJson<LlmRecomputeResponse>(await eascmdOk(controller, ['bench', 'recompute', name, '--json'])).LLM;
+    figures.push(`rate 20/s: ${live.StableAbsent}`);
+    for (const llm of [live, exact]) {
+      expect(llm.Stable).toBeUndefined();
+      expect(llm.StableCommon).toBeUndefined();
+      expect(llm.StableAbsent).toMatch(/^no steady stage: in rate mode without maxConcurrency/);
+      expect(llm.Total.E2EL.N).toBe(100);
+    }
+    expect(stdout).toContain(`Stable: ${live.StableAbsent}`);
+    expect(stdout).not.toMatch(/│ *stable *│/);
+  });
+
   test('rate mode with injected errors: failures counted, records downloadable as CSV, AISBench-style summary printed', async () => {
     await fixture.configure({ errorRate: 0.05 });
     try {
@@ -84,6 +157,11 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
       const llm = (await taskDetail(controller, name)).LLM as LlmResult;
       expect(llm.Common).toMatchObject({ TotalRequests: 100, FailedRequests: 5, SuccessRequests: 95 });
       expect(llm.Common.MaxConcurrency).toBeLessThanOrEqual(6);
+      // capped at 6 streams of 255 ms (some 23 req/s for 40 asked): held at the cap, a true steady stage
+      const exact = lastJson<LlmRecomputeResponse>(await eascmdOk(controller, ['bench', 'recompute', name, '--json'])).LLM;
+      if (!llm.StableCommon || !exact.StableCommon) throw new Error(`no steady stage: ${llm.StableAbsent ?? exact.StableAbsent}`);
+      figures.push(`rate 40/s capped at 6: stable ${llm.StableCommon.RequestThroughput} req/s live, ${exact.StableCommon.RequestThroughput} req/s recomputed`);
+      within(llm.StableCommon.RequestThroughput, exact.StableCommon.RequestThroughput, 0.005);
       const csv = await signedGetText(controller, `/api/v2/benchmark-tasks/cn-local/${name}/records?format=csv`);
       expect(csv.type).toMatch(/text\/csv/);
       const lines = csv.text.trim().split('\n');

@@ -118,14 +118,16 @@ describe('records larger than a frame', () => {
   test("a second's records hold at most the values the controller admits: gaps past them are left out and counted, the frame accepted", () => {
     const frames: AgentStatsFrame[] = [];
     const recorder = new StatsRecorder({ inFlight: () => 0, totalSent: () => 24, takeConnectionWaitMaxMs: () => 0 }, (f) => frames.push(f));
-    recorder.start();
+    // all at one moment: the gaps' histogram takes time, and the test is about one second's records
+    const now = performance.now();
+    recorder.start(now);
     const itl = Array.from({ length: MAX_RECORD_ITL }, (_, i) => 10 + (i % 1000) / 1000);
     for (let seq = 0; seq < 24; seq++) {
       const r: LlmRequestRecord = { agent: 0, seq, sendMs: 1, endMs: 2, ttftMs: 1, e2elMs: 2, itlMs: itl, inputTokens: 1, outputTokens: MAX_RECORD_ITL + 1, tokenSource: 'tokenizer', success: true, status: 200 };
-      recorder.response(performance.now(), 200, 1000, 10, CAUSE.none);
-      recorder.llmRecord(performance.now(), r);
+      recorder.response(now, 200, 1000, 10, CAUSE.none);
+      recorder.llmRecord(now, r);
     }
-    recorder.flush();
+    recorder.flush(now);
     const records = frames.flatMap((f) => f.llmRecords ?? []);
     expect(records).toHaveLength(24);
     // every gap is either kept or counted; what is kept is within the second's budget (a record itself is never dropped)

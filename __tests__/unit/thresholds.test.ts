@@ -51,7 +51,7 @@ describe('thresholds in the task JSON: refused at create with the field named', 
       'thresholds.TTFT.P99.9: unknown statistic "P99.9"; one of Average, Min, Max, Median, P75, P90, P95, P99 (percentiles are those of llm.percentiles)',
     ]);
     expect(problems({ service: SERVICE, llm: { ...llm, percentiles: [50, 99.9] }, thresholds: { 'TTFT.P99.9': '< 500' } })).toEqual([]);
-    expect(problems({ service: SERVICE, llm, thresholds: { 'TTFX.P99': '< 1' } })[0]).toMatch(/^thresholds\.TTFX\.P99: unknown metric; one of TP50, .*TTFT, TPOT, ITL, E2EL.*Goodput/);
+    expect(problems({ service: SERVICE, llm, thresholds: { 'TTFX.P99': '< 1' } })[0]).toMatch(/^thresholds\.TTFX\.P99: unknown metric; one of TP50, .*TTFT, TPOT, ITL, ITLGap, E2EL.*Goodput/);
   });
 });
 

@@ -17,6 +17,7 @@ import {
 } from '../../src/contract';
 import type { AgentInfo } from '../agents/pool';
 import { percentilesOf, recomputeLlm } from '../metrics/llm';
+import { stageHeldAt } from '../metrics/llm-stage';
 import { LlmRecordColumns } from '../metrics/llm-columns';
 import { TaskEntry } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';
@@ -115,7 +116,7 @@ async function* noLines(): AsyncGenerator<string> {}
  * `bench recompute`: the current (or last) round's `LLM` section computed
  * again, exactly, from its stored records, with the steady stage and the
  * percentiles asked (the task's by default). The records are read into
- * columns (LlmRecordColumns, about 75 bytes a request), not kept as objects.
+ * columns (LlmRecordColumns, about 87 bytes a request and 4 a token gap), not kept as objects.
  */
 export async function llmRecomputeView(manager: TaskManager, name: string, query: { steady?: string; percentiles?: string }): Promise<{ roundId: number; records: number; llm: LlmResult }> {
   const choice = parseSteadyChoice(query.steady ?? 'auto');
@@ -127,7 +128,7 @@ export async function llmRecomputeView(manager: TaskManager, name: string, query
   const { roundId, lines } = llmRecordsView(manager, name);
   const columns = new LlmRecordColumns(spec?.slo);
   for await (const line of lines) columns.add(JSON.parse(line) as LlmRequestRecord);
-  return { roundId, records: columns.n, llm: recomputeLlm(columns, { percentiles: percentiles ?? percentilesOf(spec), steady }) };
+  return { roundId, records: columns.n, llm: recomputeLlm(columns, { percentiles: percentiles ?? percentilesOf(spec), steady, heldAt: stageHeldAt(spec) }) };
 }
 
 function detailOf(entry: TaskEntry, wholeConfig = false): TaskDetail {

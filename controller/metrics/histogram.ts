@@ -184,6 +184,29 @@ export function decodeHistogram(encoded: string, countWidth: CountWidth = 32, hi
   return readInflated(raw, countWidth, highest);
 }
 
+/**
+ * The recorded values at some 0-based ranks (ascending) of the sorted
+ * sample, each the middle of the bucket that holds it (within half the
+ * bucket's width, 0.05% at 3 significant digits), in one pass over the
+ * buckets. The building block of percentiles interpolated between ranks.
+ */
+export function valuesAtRanks(histogram: LatencyHistogram, ranks: readonly number[]): number[] {
+  const h = histogram as unknown as JsHistogram;
+  const out: number[] = [];
+  let k = 0;
+  let below = 0;
+  for (let i = 0; i < h.countsArrayLength && k < ranks.length; i++) {
+    below += h.getCountAtIndex(i);
+    while (k < ranks.length && ranks[k] < below) {
+      out.push(h.medianEquivalentValue(h.valueFromIndex(i)));
+      k++;
+    }
+  }
+  // ranks past the recorded count (none when the count is right) take the highest recorded value
+  while (out.length < ranks.length) out.push(h.maxValue);
+  return out;
+}
+
 /** Adds the samples of `source` (a histogram or its encoding) to `target`. */
 export function mergeInto(target: LatencyHistogram, source: string | LatencyHistogram, highest = HIGHEST_US): void {
   if (typeof source === 'string') {

@@ -19,6 +19,8 @@ export interface LlmModeContext {
   retries: number;
   /** How the report names the tokenizer that counted what `usage` did not give. */
   tokenizer: string;
+  /** llm.warmupRequests: above 0, the Warmup section says they were left out. */
+  warmupRequests?: number;
 }
 
 /** Sums of one second's successful requests (by send time), for the drift halves. */
@@ -224,6 +226,7 @@ export class LlmModeAccumulator {
 
   private compute(): LlmModeSections & { TokenSource: string } {
     const sections: LlmModeSections & { TokenSource: string } = { Tokenizer: this.context.tokenizer, TokenSource: tokenSourceText(this.usage, this.success, this.context.tokenizer) };
+    if (this.context.warmupRequests) sections.Warmup = { RequestsPerAgent: this.context.warmupRequests, Excluded: 'every figure and record' };
     if (this.context.retries > 0) sections.Retries = { RetriedRequests: this.retried, RetryAttempts: this.retryAttempts, RecoveredRequests: this.recovered };
     const drift = this.drift();
     if (drift) sections.Drift = drift;

@@ -15,6 +15,7 @@ export const LLM_SCALE: Readonly<Record<LlmMetricKey, number>> = {
   TTFT: 1000,
   TPOT: 1000,
   ITL: 1000,
+  ITLGap: 1000,
   E2EL: 1000,
   InputTokens: 1,
   OutputTokens: 1,
@@ -25,18 +26,27 @@ export function createLlmHistogram(countWidth: 32 | 64 = 32): LatencyHistogram {
   return createLatencyHistogram(countWidth, LLM_HIGHEST);
 }
 
-/** The values of one request, by metric (null: the request has no such value). */
+/**
+ * The values of one request, by metric (null: the request has no such
+ * value). `ITLGap` has one value a gap: they are `requestGaps`, not here.
+ */
 export function requestValues(r: LlmRequestRecord): Record<LlmMetricKey, number | null> {
   const ok = r.success;
   return {
     TTFT: ok ? r.ttftMs : null,
     TPOT: tpotMs(r),
     ITL: itlMs(r),
+    ITLGap: null,
     E2EL: ok ? r.e2elMs : null,
     InputTokens: ok ? r.inputTokens : null,
     OutputTokens: ok ? r.outputTokens : null,
     OutputTokenThroughput: outputTps(r),
   };
+}
+
+/** The token gaps of a request that the `ITLGap` row counts: every gap of a successful one. */
+export function requestGaps(r: LlmRequestRecord): readonly number[] {
+  return r.success ? r.itlMs : [];
 }
 
 /**
@@ -136,6 +146,8 @@ export class LlmSecondRecorder {
       const v = values[key];
       if (v !== null) this.metrics.get(key)?.add(v, LLM_SCALE[key]);
     }
+    const gaps = this.metrics.get('ITLGap') as MetricSecond;
+    for (const gap of requestGaps(record)) gaps.add(gap, LLM_SCALE.ITLGap);
   }
 
   /** The second that ends at `endMs` (performance.now() ms): its frame, and a fresh second that starts there. */

@@ -8,10 +8,11 @@ import {
   type LlmRequestRecord,
   type LlmSecondFrame,
   type LlmSloSpec,
+  type LlmSpec,
   type LlmStatistic,
 } from '../../src/contract';
 import { maxOf, minOf, sumInto } from './fold';
-import { decodeHistogram, LatencyHistogram } from './histogram';
+import { decodeHistogram, LatencyHistogram, recordUs, valuesAtRanks } from './histogram';
 import { meetsSlo } from './llm-request';
 import { LLM_HIGHEST, LLM_SCALE, LlmMetricMoments } from './llm-second';
 
@@ -21,10 +22,64 @@ export interface LlmStoredSecond extends LlmSecondFrame {
   good: number;
 }
 
+/**
+ * The shortest steady stage whose figures are shown, ms. A stage shorter
+ * than a second is a moment (a rate run's one peak), whatever its E2EL.
+ */
+export const MIN_STABLE_STAGE_MS = 1000;
+
+/**
+ * Why a steady stage's figures are not shown, or undefined when they are:
+ * AISBench's throughputs of the stage are reliable only when the longest
+ * E2EL of the run is under a third of the stage (its steady-state guide),
+ * and a stage shorter than MIN_STABLE_STAGE_MS is not a stage.
+ */
+export function stableStageAbsence(durationMs: number | null, maxE2elMs: number, most = 0, heldAt?: number | null): string | undefined {
+  if (durationMs === null) return 'no steady stage: no request was in flight';
+  if (heldAt === null) return 'no steady stage: in rate mode without maxConcurrency nothing holds the requests in flight at a most';
+  if (heldAt !== undefined && most < heldAt) return `no steady stage: in rate mode the requests in flight never reached maxConcurrency (${most} of ${heldAt})`;
+  const d = roundTo(durationMs, 1);
+  if (durationMs < MIN_STABLE_STAGE_MS) return `steady stage not shown: it lasted ${d} ms, under the ${MIN_STABLE_STAGE_MS} ms minimum`;
+  if (maxE2elMs * 3 >= durationMs) return `steady stage not shown: it lasted ${d} ms, not 3 times the longest E2EL (${roundTo(maxE2elMs, 1)} ms), AISBench's rule for reliable figures`;
+  return undefined;
+}
+
+/**
+ * The in-flight count a steady stage must be held at: in rate mode the
+ * arrivals, not the tester, set how many are in flight, and the most is a
+ * passing peak (rate 10 req/s once showed a "stage" of 5 ms and 142.95
+ * req/s); only `maxConcurrency` reached is a held most (null: rate mode
+ * without it). Undefined for the closed-loop modes, whose streams hold it.
+ */
+export function stageHeldAt(spec: Pick<LlmSpec, 'testMode' | 'maxConcurrency'> | undefined): number | null | undefined {
+  if (spec?.testMode !== 'rate') return undefined;
+  return spec.maxConcurrency ?? null;
+}
+
+/** What a steady stage keeps of one request: its send and end, its table values, and its flags. */
+export interface StageRequest {
+  sendMs: number;
+  endMs: number;
+  success: boolean;
+  usage: boolean;
+  good: boolean;
+  values: Record<LlmMetricKey, number | null>;
+  /** Its token gaps (`ITLGap`), ms. */
+  gaps: ArrayLike<number>;
+}
+
 /** One metric over many seconds: what a stage adds up of it. */
 class MetricTotals extends LlmMetricMoments {
-  add(m: LlmMetricSecond | MetricTotals, decoded?: LatencyHistogram): void {
-    const h = decoded ?? (m instanceof MetricTotals ? m.h : decodeHistogram(m.h, 32, LLM_HIGHEST));
+  addValue(value: number, scale: number): void {
+    recordUs(this.h, value * scale, LLM_HIGHEST);
+    this.n++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+
+  add(m: LlmMetricSecond, decoded?: LatencyHistogram): void {
+    const h = decoded ?? decodeHistogram(m.h, 32, LLM_HIGHEST);
     if (h.totalCount > 0) this.h.add(h);
     this.n += m.n;
     this.sum += m.sum;
@@ -32,10 +87,34 @@ class MetricTotals extends LlmMetricMoments {
     this.max = Math.max(this.max, m.max);
   }
 
-  /** Average, Min, Max and N exact; percentiles from the histogram (within 0.1%), never outside [Min, Max]. */
+  /**
+   * Average, Min, Max and N exact; percentiles as numpy (and AISBench and
+   * `bench recompute`) define them, interpolated between the two ranks
+   * around p/100 * (N - 1), with the values at those ranks from the
+   * histogram (each within 0.05%), never outside [Min, Max]. A nearest-rank
+   * percentile is not within 0.1% of numpy's on a bimodal sample: with the
+   * two middle values in different modes, the median is between them.
+   */
   statistic(scale: number, percentiles: readonly number[]): LlmStatistic {
     if (this.n === 0) return emptyStatistic(percentiles);
-    const at = (p: number): number => roundTo(Math.min(this.max, Math.max(this.min, this.h.getValueAtPercentile(p) / scale)), 4);
+    const wanted = [...new Set([50, ...percentiles])];
+    const ranks: number[] = [];
+    for (const p of wanted) {
+      const rank = (p / 100) * (this.n - 1);
+      ranks.push(Math.floor(rank), Math.ceil(rank));
+    }
+    const sorted = [...new Set(ranks)].sort((a, b) => a - b);
+    const values = new Map<number, number>();
+    valuesAtRanks(this.h, sorted).forEach((v, i) => values.set(sorted[i], Math.min(this.max, Math.max(this.min, v / scale))));
+    // the first and the last rank are Min and Max, known exactly
+    values.set(0, this.min);
+    values.set(this.n - 1, this.max);
+    const at = (p: number): number => {
+      const rank = (p / 100) * (this.n - 1);
+      const lo = values.get(Math.floor(rank)) ?? 0;
+      const hi = values.get(Math.ceil(rank)) ?? 0;
+      return roundTo(lo + (hi - lo) * (rank - Math.floor(rank)), 4);
+    };
     return statisticRow(roundTo(this.sum / this.n, 4), roundTo(this.min, 4), roundTo(this.max, 4), this.n, percentiles, at);
   }
 }
@@ -78,8 +157,28 @@ export class LlmStageTotals {
     this.metrics = new Map(LLM_METRICS.map((k) => [k, new MetricTotals(countWidth)]));
   }
 
-  get empty(): boolean {
-    return this.seconds === 0;
+  /** One request, added by itself (a steady stage counts the requests sent in it). */
+  addRequest(q: StageRequest): void {
+    this.requests++;
+    this.busyMs += Math.max(0, q.endMs - q.sendMs);
+    this.firstSendMs = minOf(this.firstSendMs, q.sendMs);
+    this.lastEndMs = maxOf(this.lastEndMs, q.endMs);
+    if (!q.success) return;
+    this.success++;
+    if (q.usage) this.usage++;
+    if (q.good) this.good++;
+    for (const key of LLM_METRICS) {
+      const v = q.values[key];
+      if (v !== null) this.metrics.get(key)?.addValue(v, LLM_SCALE[key]);
+    }
+    const gaps = this.metrics.get('ITLGap') as MetricTotals;
+    for (let i = 0; i < q.gaps.length; i++) gaps.addValue(q.gaps[i], LLM_SCALE.ITLGap);
+  }
+
+  /** The largest value of a metric so far (0 when none). */
+  metricMax(key: LlmMetricKey): number {
+    const m = this.metrics.get(key);
+    return m && m.n > 0 ? m.max : 0;
   }
 
   addSecond(s: LlmStoredSecond, decoded?: ReadonlyMap<LlmMetricKey, LatencyHistogram>): void {
@@ -90,16 +189,7 @@ export class LlmStageTotals {
     }
   }
 
-  addTotals(o: LlmStageTotals): void {
-    if (o.empty) return;
-    this.addCounters(o, o.seconds);
-    for (const key of LLM_METRICS) {
-      const m = o.metrics.get(key);
-      if (m && m.n > 0) this.metrics.get(key)?.add(m);
-    }
-  }
-
-  /** The counters a stored second and a stage have alike. */
+  /** The counters of a stored second that a stage adds up. */
   private addCounters(o: Pick<LlmStoredSecond, StageSum | 'maxInFlight' | 'firstSendMs' | 'lastEndMs'>, seconds: number): void {
     this.seconds += seconds;
     sumInto(this, o, STAGE_SUMS);

@@ -1,7 +1,7 @@
 import { DEFAULTS, LLM_METRICS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../src/contract';
 import { itlMs, tpotMs } from './llm-request';
 import { LlmRecordColumns } from './llm-columns';
-import { commonFromSums, emptyStatistic, statisticRow } from './llm-stage';
+import { commonFromSums, emptyStatistic, stableStageAbsence, statisticRow } from './llm-stage';
 
 /** Percentile with linear interpolation between closest ranks (numpy's default, which AISBench uses). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -108,6 +108,13 @@ function stageTable(c: LlmRecordColumns, which: Uint32Array | undefined, percent
   return table;
 }
 
+/** The largest of the first n values, NaN left out (0 when none). */
+function maxOf(values: Float64Array, n: number): number {
+  let max = 0;
+  for (let i = 0; i < n; i++) if (values[i] > max) max = values[i];
+  return max;
+}
+
 /** Common metrics of some requests of the columns (all when `which` is absent). */
 function columnsCommon(c: LlmRecordColumns, which: Uint32Array | undefined, durationMs: number, maxConcurrency: number): LlmCommonMetrics {
   const input = c.values.get('InputTokens') as Float64Array;
@@ -161,12 +168,12 @@ export function tokenSource(records: readonly LlmRequestRecord[]): string {
  * requests those sent in it. `stage` overrides the stage found (`--steady`),
  * null for none.
  */
-export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec, percentiles: readonly number[] = DEFAULTS.llmPercentiles, stageOverride?: SteadyStage | null): LlmResult {
-  return columnsResult(LlmRecordColumns.of(records, slo), percentiles, stageOverride);
+export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec, percentiles: readonly number[] = DEFAULTS.llmPercentiles, stageOverride?: SteadyStage | null, heldAt?: number | null): LlmResult {
+  return columnsResult(LlmRecordColumns.of(records, slo), percentiles, stageOverride, heldAt);
 }
 
-/** computeLlmResult on columns (the columns were built with the task's SLO). */
-export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[], stageOverride?: SteadyStage | null): LlmResult {
+/** computeLlmResult on columns (the columns were built with the task's SLO); `heldAt`: `stageHeldAt` of the task. */
+export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[], stageOverride?: SteadyStage | null, heldAt?: number | null): LlmResult {
   const found = columnsStage(c);
   const stage = stageOverride === undefined ? found : stageOverride;
   const stable = stageIndices(c, stage);
@@ -183,13 +190,20 @@ export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[
   const totalMs = c.n > 0 ? lastEnd - firstSend : 0;
   const maxConcurrency = found?.maxConcurrency ?? 0;
   const common = columnsCommon(c, undefined, totalMs, maxConcurrency);
-  const stableCommon = columnsCommon(c, stable, stage ? stage.endMs - stage.startMs : 0, stage?.maxConcurrency ?? maxConcurrency);
+  // AISBench's rule decides whether the stage it found is shown; a stage the user chose is shown as chosen
+  const absent =
+    stageOverride === undefined
+      ? stableStageAbsence(stage ? stage.endMs - stage.startMs : null, maxOf(c.values.get('E2EL') as Float64Array, c.n), stage?.maxConcurrency ?? 0, heldAt)
+      : stage === null
+        ? 'steady stage not computed (--steady none)'
+        : undefined;
+  const stableCommon = absent === undefined ? columnsCommon(c, stable, stage ? stage.endMs - stage.startMs : 0, stage?.maxConcurrency ?? maxConcurrency) : undefined;
   return {
     Total: stageTable(c, undefined, percentiles),
-    Stable: stageTable(c, stable, percentiles),
+    ...(stableCommon ? { Stable: stageTable(c, stable, percentiles) } : { StableAbsent: absent }),
     Common: common,
-    StableCommon: stableCommon,
-    CommonMetric: { Total: namedCommonMetrics(common), Stable: namedCommonMetrics(stableCommon) },
+    ...(stableCommon ? { StableCommon: stableCommon } : {}),
+    CommonMetric: { Total: namedCommonMetrics(common), ...(stableCommon ? { Stable: namedCommonMetrics(stableCommon) } : {}) },
     TokenSource: tokenSourceText(usage, success),
     Percentiles: [...percentiles],
     ...(stage ? { StableStage: { StartMs: stage.startMs, EndMs: stage.endMs } } : {}),
@@ -202,9 +216,9 @@ export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[
  * stage chosen: AISBench's rule (`auto`), none, or a window of seconds after
  * the first send.
  */
-export function recomputeLlm(c: LlmRecordColumns, options: { percentiles: readonly number[]; steady: LlmSteadyChoice }): LlmResult {
+export function recomputeLlm(c: LlmRecordColumns, options: { percentiles: readonly number[]; steady: LlmSteadyChoice; heldAt?: number | null }): LlmResult {
   const { steady } = options;
-  if (steady === 'auto') return columnsResult(c, options.percentiles);
+  if (steady === 'auto') return columnsResult(c, options.percentiles, undefined, options.heldAt);
   if (steady === 'none') return columnsResult(c, options.percentiles, null);
   let firstSend = Number.POSITIVE_INFINITY;
   for (let i = 0; i < c.n; i++) firstSend = Math.min(firstSend, c.send[i]);

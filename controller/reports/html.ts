@@ -5,7 +5,7 @@ import { count, escapeHtml, fmt, ms, percent, reqPerS, table } from './html-tabl
 import { ReportData } from './model';
 
 
-const LLM_METRICS: LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'];
+const LLM_METRICS: LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'ITLGap', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'];
 
 /** The AISBench-style tables: every metric for the whole run and the steady stage, then the common metrics. */
 function llmSection(llm: LlmResult): string {
@@ -14,17 +14,20 @@ function llmSection(llm: LlmResult): string {
   const columns = statisticColumns(llm.Total);
   for (const name of LLM_METRICS) {
     for (const [stage, stats] of [['total', llm.Total], ['stable', llm.Stable]] as const) {
-      const s = stats[name] as Record<string, number>;
+      // ITLGap is absent from rounds stored before it was measured
+      const s = stats?.[name] as Record<string, number> | undefined;
+      if (!s) continue;
       rows.push([name, stage, ...columns.map((c) => (c === 'N' ? s.N : s[c] === undefined ? '-' : fmt(s[c], 3)))]);
     }
   }
   const perf = table(['Metric', 'Stage', ...columns], rows);
   const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [commonMetricName(k), fmt(v, 4)]));
   const source = llm.TokenSource ? `<p>Token counts: ${escapeHtml(llm.TokenSource)}. Times in ms, throughput in tokens/s.</p>` : '';
-  return `<section id="llm"><h2>LLM Performance</h2>${source}${perf}${common}${llmModeTables(llm)}</section>`;
+  const absent = llm.StableAbsent ? `<p class="stable-absent">Stable: ${escapeHtml(llm.StableAbsent)}.</p>` : '';
+  return `<section id="llm"><h2>LLM Performance</h2>${source}${absent}${perf}${common}${llmModeTables(llm)}</section>`;
 }
 
-const MODE_SECTIONS = ['Retries', 'Drift', 'TokenSweep', 'Consistency', 'Sessions', 'ToolCalls'] as const;
+const MODE_SECTIONS = ['Warmup', 'Retries', 'Drift', 'TokenSweep', 'Consistency', 'Sessions', 'ToolCalls'] as const;
 
 /**
  * The run modes' sections (`LlmModeSections`), each as a table of its figures

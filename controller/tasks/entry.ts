@@ -3,6 +3,7 @@ import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
 import { columnsResult, percentilesOf } from '../metrics/llm';
 import { LlmRecordColumns } from '../metrics/llm-columns';
 import { LlmRoundFigures } from '../metrics/llm-round';
+import { stageHeldAt } from '../metrics/llm-stage';
 import { evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { llmModeAccumulator } from './llm-run-work';
 import { loadDurationS, RoundRecord, TaskRecord, withContent } from './record';
@@ -84,13 +85,17 @@ export class TaskEntry {
     if (llm) {
       // the run modes' sections come from the records, read a chunk at a time; so do all the figures
       // of a round stored before the seconds carried LLM histograms (as they did then)
+      // the steady stage is found from the seconds first, then takes the records sent in it
       const modes = llmModeAccumulator(llm);
       const columns = seconds.some((s) => s.llm !== undefined) ? undefined : new LlmRecordColumns(llm.slo);
+      const fromSeconds = columns ? undefined : new LlmRoundFigures(percentilesOf(llm), llm.slo, stageHeldAt(llm));
+      for (const s of seconds) if (s.llm) fromSeconds?.addSecond(s.llm);
       this.store.forEachLlmRecord(this.taskName, round.roundId, (r) => {
         modes.add(r);
         columns?.add(r);
+        fromSeconds?.addRecords([r]);
       });
-      figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm)) : secondsResult(seconds, percentilesOf(llm))), ...modes.result() };
+      figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm), undefined, stageHeldAt(llm)) : (fromSeconds as LlmRoundFigures).result()), ...modes.result() };
     }
     // judged on the figures read back, as the round judged them after its last second
     const thresholds = taskThresholds(this.record.spec);
@@ -153,9 +158,3 @@ export class TaskEntry {
   }
 }
 
-/** The LLM figures of a round whose seconds carry LLM histograms. */
-function secondsResult(seconds: StoredSecond[], percentiles: readonly number[]): LlmResult {
-  const figures = new LlmRoundFigures(percentiles);
-  for (const s of seconds) if (s.llm) figures.addSecond(s.llm);
-  return figures.result();
-}

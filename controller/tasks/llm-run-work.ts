@@ -1,4 +1,4 @@
-import { LLM_MODE_DEFAULTS, resolveSessions, type LlmRunWork, type LlmSpec } from '../../src/contract';
+import { DEFAULTS, LLM_MODE_DEFAULTS, resolveSessions, type LlmRunWork, type LlmSpec } from '../../src/contract';
 import { BUNDLED_TOKENIZER } from '../metrics/llm';
 import { LlmModeAccumulator } from '../metrics/llm-modes';
 
@@ -44,5 +44,5 @@ export function llmTokenizerName(llm: LlmSpec): string {
 
 /** The accumulator of an llm task's mode sections (Retries, Drift, TokenSweep, Consistency, Sessions, ToolCalls). */
 export function llmModeAccumulator(llm: LlmSpec): LlmModeAccumulator {
-  return new LlmModeAccumulator({ mode: llm.mode ?? 'standard', retries: llm.retries ?? 0, tokenizer: llmTokenizerName(llm) });
+  return new LlmModeAccumulator({ mode: llm.mode ?? 'standard', retries: llm.retries ?? 0, tokenizer: llmTokenizerName(llm), warmupRequests: llm.warmupRequests ?? DEFAULTS.llmWarmupRequests });
 }

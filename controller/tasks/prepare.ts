@@ -78,6 +78,7 @@ async function llmWork(spec: TaskSpec, llm: LlmSpec, deps: PrepareDeps): Promise
     ...(llm.tokenizer !== undefined ? { tokenizer: await loadTokenizerJson(llm.tokenizer, deps) } : {}),
     ...(llm.retries ? { retries: llm.retries } : {}),
     ...(llm.maxResponseBytes !== undefined ? { maxResponseBytes: llm.maxResponseBytes } : {}),
+    ...(llm.warmupRequests ? { warmupRequests: llm.warmupRequests } : {}),
     ...llmRunWork(llm),
   };
   const dataset = llm.dataset ?? { type: 'synthetic' as const };

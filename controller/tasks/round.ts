@@ -24,6 +24,7 @@ import { AgentInfo, AgentPool, MAX_REFUSED_REPLACEMENTS, PoolSeat } from '../age
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
 import { percentilesOf } from '../metrics/llm';
 import { LlmRoundFigures } from '../metrics/llm-round';
+import { stageHeldAt } from '../metrics/llm-stage';
 import { describeThreshold, evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
@@ -180,7 +181,7 @@ export class RoundRunner {
     this.gate = new FrameGate(this.nowMs, this.nowMs());
     this.llmModes = deps.llm ? llmModeAccumulator(deps.llm.spec) : null;
     this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
-    if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec));
+    if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec), deps.llm.spec.slo, stageHeldAt(deps.llm.spec));
     this.shares = new ShareWatch(deps.maxAgentQps, (message) => this.event('info', message));
     this.mode = createMode(
       deps.optional,
@@ -531,7 +532,7 @@ export class RoundRunner {
       this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
       this.serviceSeconds.add(stored.point, stored.rt, stored.lag);
       finalizedAny = true;
-      if (stored.llm) this.llmFigures?.addSecond(stored.llm);
+      if (stored.llm) this.llmFigures?.addSecond(stored.llm, finalized.llmRecords ?? []);
       this.deps.hooks.onSecond(stored);
       if (this.phase === 'running' && this.mode.onSecond(finalized)) {
         this.pool.reconcile();

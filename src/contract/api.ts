@@ -268,7 +268,14 @@ export function namedCommonMetrics(common: LlmCommonMetrics): Record<string, num
 /** The AISBench tables, and the sections of the run modes and options (`llm-results.ts`). */
 export interface LlmResult extends LlmModeSections {
   Total: Record<LlmMetricName, LlmStatistic>;
-  Stable: Record<LlmMetricName, LlmStatistic>;
+  /** The steady stage's tables; absent when the stage is not reliable (`StableAbsent` says why). */
+  Stable?: Record<LlmMetricName, LlmStatistic>;
+  /**
+   * Why `Stable` and `StableCommon` are absent, in one line: the stage is
+   * shorter than the minimum, or not three times the longest E2EL
+   * (AISBench's rule for reliable throughputs), or there is none.
+   */
+  StableAbsent?: string;
   /** Common metrics of the whole run. */
   Common: LlmCommonMetrics;
   /** The same common metrics for the steady stage. */

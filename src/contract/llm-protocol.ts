@@ -53,6 +53,8 @@ export interface LlmWork {
   retries?: number;
   /** Bytes one response body may have before the request fails as `response too large`; absent = the agent's default (64 MiB). */
   maxResponseBytes?: number;
+  /** Requests the agent sends one after another before it is ready, recorded nowhere (llm.warmupRequests). */
+  warmupRequests?: number;
   /** The run mode's part of what is sent (token-sweep, consistency, sessions, tools); absent = standard. */
   run?: LlmRunWork;
 }
@@ -97,8 +99,13 @@ export interface LlmRequestRecord {
   tags?: LlmRecordTags;
 }
 
-/** The LLM metrics of a second, by their table names. */
-export const LLM_METRICS = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+/**
+ * The LLM metrics of a second, by their table names. `ITL` has one value a
+ * request (its mean gap, AISBench's convention); `ITLGap` one value a token
+ * gap, every gap of every successful request, so a stall hidden in a
+ * request's mean shows in its percentiles.
+ */
+export const LLM_METRICS = ['TTFT', 'TPOT', 'ITL', 'ITLGap', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
 export type LlmMetricKey = (typeof LLM_METRICS)[number];
 
 /**
@@ -200,6 +207,7 @@ export function isLlmWork(value: unknown): boolean {
     (value.tokenizer === undefined || (isObject(value.tokenizer) && typeof value.tokenizer.name === 'string' && typeof value.tokenizer.json === 'string')) &&
     (value.retries === undefined || isCount(value.retries)) &&
     (value.maxResponseBytes === undefined || isCount(value.maxResponseBytes)) &&
+    (value.warmupRequests === undefined || (isCount(value.warmupRequests) && value.warmupRequests <= 100)) &&
     (value.run === undefined || isRunWork(value.run))
   );
 }

@@ -98,6 +98,8 @@ export interface LlmModeSections {
   /** Which tokenizer counted tokens that `usage` did not give. */
   Tokenizer?: string;
   Retries?: LlmRetries;
+  /** llm.warmupRequests: what each agent sent first, left out of every figure and record. */
+  Warmup?: { RequestsPerAgent: number; Excluded: 'every figure and record' };
   Drift?: LlmDrift;
   TokenSweep?: LlmTokenSweep;
   Consistency?: LlmConsistency;

@@ -98,6 +98,8 @@ export interface LlmSpec {
   retries?: number;
   /** Bytes one response may have; past it the request fails as `response too large` (default DEFAULTS.llmMaxResponseBytes). */
   maxResponseBytes?: number;
+  /** Requests each agent sends first and leaves out of every figure (default DEFAULTS.llmWarmupRequests). */
+  warmupRequests?: number;
   /** pressure: the concurrency at the start of the ramp (to `concurrency`), and the ramp's length in seconds. */
   startConcurrency?: number;
   rampTime?: number;
@@ -152,6 +154,11 @@ export const DEFAULTS = {
   llmTimeoutMs: 600_000,
   /** llm.maxResponseBytes: 64 MiB, some 250,000 streamed tokens. */
   llmMaxResponseBytes: 64 * 1024 * 1024,
+  /**
+   * llm.warmupRequests: none, so requestCount is what the service receives;
+   * the stress tester's own method sends 3 (docs/llm.md).
+   */
+  llmWarmupRequests: 0,
   llmInputTokens: 1024,
   llmOutputTokens: 128,
   llmBurstiness: 1,
@@ -283,6 +290,7 @@ const SCHEMA: Rule = {
         tokenizer: { kind: 'string', minLength: 1, maxLength: LIMITS.maxStringLength },
         retries: { kind: 'integer', min: 0, max: 10 },
         maxResponseBytes: { kind: 'integer', min: 64 * 1024, max: 1024 * 1024 * 1024 },
+        warmupRequests: { kind: 'integer', min: 0, max: 100 },
         startConcurrency: { kind: 'integer', min: 1, max: 200 },
         rampTime: { kind: 'integer', min: 1, max: DEFAULTS.maxDurationS },
         mode: { kind: 'string', enum: ['standard', 'token-sweep', 'consistency', 'sessions', 'tools'] },

@@ -16,6 +16,7 @@ function driftTable(rows: [string, HalfDrift, string][]): string {
  */
 export function llmModeSummary(s: LlmModeSections): string[] {
   const out: string[] = [];
+  if (s.Warmup) out.push(`Warm-up: ${s.Warmup.RequestsPerAgent} requests per agent sent first, left out of every figure and record`);
   if (s.Retries) out.push(`Retries: ${s.Retries.RetriedRequests} requests retried (${s.Retries.RetryAttempts} extra sends), ${s.Retries.RecoveredRequests} recovered`);
   if (s.Drift) {
     out.push(`Drift, first half against second half (flagged over ${s.Drift.ThresholdPct}%)${s.Drift.Flagged ? ': DEGRADED' : ''}:`);

@@ -102,6 +102,7 @@ const LLM_METRICS: readonly [LlmMetricName, string][] = [
   ['TTFT', ' ms'],
   ['TPOT', ' ms'],
   ['ITL', ' ms'],
+  ['ITLGap', ' ms'],
   ['InputTokens', ''],
   ['OutputTokens', ''],
   ['OutputTokenThroughput', ' token/s'],
@@ -170,6 +171,7 @@ export function llmSections(llm: LlmResult): string[] {
     ['stable', llm.StableCommon],
   ]);
   if (common) out.push(common);
+  if (llm.StableAbsent) out.push(`Stable: ${llm.StableAbsent}`);
   if (llm.TokenSource) out.push(`Token counts from: ${llm.TokenSource}`);
   out.push(...llmModeSummary(llm));
   return out;

@@ -39,6 +39,8 @@ export interface StreamTimeline {
   error: string | null;
   errorStatus: number | null;
   done: boolean;
+  /** A choice said why it ended (`finish_reason`): with `[DONE]`, what tells a whole answer from a cut one. */
+  finished: boolean;
   /** Tool calls of the answer (OpenAI `delta.tool_calls`), their text joined by index. */
   toolCalls: ToolCallText;
   /** What the kept chunks cost, bytes (their text and CHUNK_OVERHEAD_BYTES each). */
@@ -56,6 +58,7 @@ export function emptyTimeline(): StreamTimeline {
     error: null,
     errorStatus: null,
     done: false,
+    finished: false,
     toolCalls: new ToolCallText(),
     keptBytes: 0,
     badUsage: null,
@@ -97,6 +100,20 @@ function errorOf(value: unknown): { message: string; status: number } {
   return { message, status: Number.isInteger(code) && code >= 400 && code <= 599 ? code : STATUS_STREAM_ERROR };
 }
 
+function hasFinishReason(choice: unknown): boolean {
+  const reason = (choice as { finish_reason?: unknown } | null)?.finish_reason;
+  return reason !== undefined && reason !== null;
+}
+
+/**
+ * A 200 stream that ended without `finish_reason` and without `[DONE]` was
+ * cut, however cleanly its connection closed: its text is part of an answer,
+ * not an answer (SPEC 7, `incomplete stream`).
+ */
+export function isIncomplete(timeline: StreamTimeline): boolean {
+  return timeline.error === null && !timeline.done && !timeline.finished;
+}
+
 /**
  * Applies one SSE event to a timeline at time `nowMs`. `[DONE]` ends the
  * stream; an `error` event, or a payload with an `error` field, fails the request.
@@ -126,6 +143,7 @@ export function applyEvent(timeline: StreamTimeline, event: { event: string; dat
     timeline.errorStatus = err.status;
     return;
   }
+  if (Array.isArray(obj.choices) && (obj.choices as unknown[]).some(hasFinishReason)) timeline.finished = true;
   // a tool call's name and arguments are generated tokens too
   const text = chunkText(obj) + timeline.toolCalls.add(obj.choices);
   if (text.length > 0) {
@@ -208,6 +226,8 @@ export interface LlmClientOptions {
   retries: number;
   /** Bytes one response body may have (llm.maxResponseBytes); DEFAULT_MAX_RESPONSE_BYTES when absent. */
   maxResponseBytes?: number;
+  /** llm.warmupRequests: sent one after another by `prepare`, then forgotten; `request` makes each. */
+  warmup?: { count: number; request: () => PreparedLlmRequest };
 }
 
 /** Where the client reports what happened: the stats recorder, with the per-request LLM records. */
@@ -294,6 +314,25 @@ export class LlmClient implements Sender {
     }
     if (this.closed) return;
     this.pool = new Pool(this.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+    await this.warmUp();
+  }
+
+  /**
+   * llm.warmupRequests: before the agent is ready, so before any measured
+   * request, and through the stream path without the sink: no record, no
+   * count, no second sees them (the connection, the tokenizer and the
+   * service's first-request costs are paid here).
+   */
+  private async warmUp(): Promise<void> {
+    const warmup = this.options.warmup;
+    if (!warmup || warmup.count <= 0) return;
+    let failed = 0;
+    let sent = 0;
+    for (; sent < warmup.count && !this.closed; sent++) {
+      const outcome = await this.stream(warmup.request());
+      if (!outcome?.record.success) failed++;
+    }
+    this.log(failed > 0 ? 'warn' : 'info', `warm-up: ${sent} requests sent first and left out of every figure${failed > 0 ? ` (${failed} failed)` : ''}`);
   }
 
   /** Streams the next prompt. Latency counts from the actual send (`originMs` is not used): see `stream`. */
@@ -454,6 +493,11 @@ export class LlmClient implements Sender {
       this.held.release(held);
     }
     const endPerf = performance.now();
+    if (status === 200 && errorText === null && isIncomplete(timeline)) {
+      cause = CAUSE.incompleteStream;
+      status = STATUS_CONNECTION_FAILED;
+      errorText = `incomplete stream: it ended after ${timeline.chunkTexts.length} content chunks without finish_reason or [DONE]`;
+    }
     if (timeline.error !== null && cause !== CAUSE.tooLarge) {
       cause = CAUSE.none;
       status = timeline.errorStatus ?? STATUS_STREAM_ERROR;

@@ -3,7 +3,7 @@ import type { AgentLog } from '../lifecycle';
 import type { LoadContext, LoadDriver, Workload } from '../load-driver';
 import { LlmClient, LlmResultSink } from './client';
 import { GammaArrivals } from './prng';
-import { PromptSource, RequestSource } from './prompts';
+import { PromptSource, RequestSource, requestFor } from './prompts';
 import { SessionsDriver, TurnQueue } from './sessions';
 
 /** rate mode without maxConcurrency: connections the pool may open. */
@@ -141,7 +141,9 @@ export class LlmWorkload implements Workload<LlmLoad> {
     const { url, headers, timeoutMs } = assignment.request;
     const options = { url, headers, timeoutMs, agentIndex: assignment.agentIndex, retries: work.retries ?? 0,
       ...(work.maxResponseBytes !== undefined ? { maxResponseBytes: work.maxResponseBytes } : {}),
-      ...(work.tokenizer ? { tokenizer: work.tokenizer } : {}) };
+      ...(work.tokenizer ? { tokenizer: work.tokenizer } : {}),
+      // the agent's own first dataset entry, as its first measured request will be
+      ...(work.warmupRequests ? { warmup: { count: work.warmupRequests, request: () => requestFor(work, assignment.agentIndex) } } : {}) };
     this.sender = new LlmClient(options, prompts, sink, log);
   }
 
