@@ -101,7 +101,7 @@ export interface ControllerOptions {
 }
 
 export function defaultAgentCommand(): string[] {
-  return [process.execPath, path.join(__dirname, 'agent', 'main.js')];
+  return [process.execPath, path.join(__dirname, '..', 'agent', 'main.js')];
 }
 
 export function defaultOptions(): ControllerOptions {

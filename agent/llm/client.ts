@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { isTokenCount, roundTo, type LlmRecordTags, type LlmRequestRecord, type LlmTokenSource } from '../../../src/contract';
+import { isTokenCount, roundTo, type LlmRecordTags, type LlmRequestRecord, type LlmTokenSource } from '../../src/contract';
 import { CAUSE, causeOfError } from '../error-cause';
 import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
 import type { AgentLog } from '../lifecycle';

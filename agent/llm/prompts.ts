@@ -1,4 +1,4 @@
-import type { LlmPromptSource, LlmRecordTags, LlmWork } from '../../../src/contract';
+import type { LlmPromptSource, LlmRecordTags, LlmWork } from '../../src/contract';
 import { SeededRandom } from './prng';
 import { countTokens, PROMPT_WORDS } from './tokens';
 

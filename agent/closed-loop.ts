@@ -1,4 +1,4 @@
-import type { LoadShape } from '../../src/contract';
+import type { LoadShape } from '../src/contract';
 import { STATUS_CONNECTION_FAILED } from './sender-core';
 import type { HttpLoad } from './http-workload';
 import type { LoadContext, LoadDriver } from './load-driver';

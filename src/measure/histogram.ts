@@ -1,8 +1,8 @@
 import { inflateSync } from 'node:zlib';
 import { build, encodeIntoCompressedBase64, JsHistogram } from 'hdr-histogram-js';
 import type { BitBucketSize, Histogram } from 'hdr-histogram-js';
-import { roundTo } from '../../src/contract';
-import type { PercentilePoint, RtDistributionBucket, RtQuantiles } from '../../src/contract';
+import { roundTo } from '../contract';
+import type { PercentilePoint, RtDistributionBucket, RtQuantiles } from '../contract';
 
 /**
  * HDR histograms of latencies in MICROSECONDS, shared by the agents (which

@@ -1,4 +1,4 @@
-import { AGENT_TOKEN_ENV } from '../../src/contract';
+import { AGENT_TOKEN_ENV } from '../src/contract';
 import { AgentArgs, isPoolArgs, parseAgentArgs, UsageError, USAGE } from './args';
 import { AgentLog } from './lifecycle';
 import { readPoolKey } from './pool-credentials';

@@ -1,4 +1,4 @@
-import type { LlmRequestRecord, LlmSloSpec } from '../../src/contract';
+import type { LlmRequestRecord, LlmSloSpec } from '../contract';
 
 /** The figures of one request that its record does not hold as such. */
 

@@ -1,4 +1,4 @@
-import type { AgentToController, LoadShape } from '../../src/contract';
+import type { AgentToController, LoadShape } from '../src/contract';
 import type { DoneCallback, LoadContext, LoadDriver, Sender, Workload } from './load-driver';
 import { StatsRecorder } from './stats-recorder';
 

@@ -1,4 +1,4 @@
-import type { LlmToolOutcome } from '../../../src/contract';
+import type { LlmToolOutcome } from '../../src/contract';
 
 /**
  * The tool calls of a streamed chat answer: OpenAI sends each call's name and

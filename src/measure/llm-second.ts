@@ -1,4 +1,4 @@
-import { LLM_METRICS, type LlmMetricKey, type LlmMetricSecond, type LlmRequestRecord, type LlmSecondFrame } from '../../src/contract';
+import { LLM_METRICS, type LlmMetricKey, type LlmMetricSecond, type LlmRequestRecord, type LlmSecondFrame } from '../contract';
 import { createLatencyHistogram, encodeHistogram, LatencyHistogram, recordUs } from './histogram';
 import { itlMs, outputTps, tpotMs } from './llm-request';
 

@@ -1,4 +1,4 @@
-import { DEFAULTS, type ErrorClass } from '../../../src/contract';
+import { DEFAULTS, type ErrorClass } from '../../src/contract';
 
 /**
  * What one LLM response may make the agent hold, and the agent's whole share.

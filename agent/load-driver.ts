@@ -1,4 +1,4 @@
-import type { LoadShape } from '../../src/contract';
+import type { LoadShape } from '../src/contract';
 
 /** Called when a request's outcome is known (not for requests cancelled at stop). */
 export type DoneCallback = (status: number) => void;

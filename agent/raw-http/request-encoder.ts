@@ -1,4 +1,4 @@
-import type { RequestTemplate } from '../../../src/contract';
+import type { RequestTemplate } from '../../src/contract';
 import { HEADERS_SET_BY_CLIENT } from '../http-client';
 
 /** Methods whose requests carry a body by meaning: without one they still say `content-length: 0` (as undici does). */

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
-import { CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED, parsePoolControllerMessage, PoolAgentToController, PROTOCOL_VERSION, signPoolHello } from '../../src/contract';
+import { CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED, parsePoolControllerMessage, PoolAgentToController, PROTOCOL_VERSION, signPoolHello } from '../src/contract';
 import { AgentLog } from './lifecycle';
 import { PoolKey } from './pool-credentials';
 import { SeatSession } from './seat';

@@ -1,9 +1,9 @@
-import { AGENT_LIMITS, ERROR_CLASSES, errorClassCountsOf, recordValueCount, type AgentStatsFrame, type GeneratorHealth, type LlmRequestRecord, type LlmSecondFrame } from '../../src/contract';
+import { AGENT_LIMITS, ERROR_CLASSES, errorClassCountsOf, recordValueCount, type AgentStatsFrame, type GeneratorHealth, type LlmRequestRecord, type LlmSecondFrame } from '../src/contract';
 import { CAUSE } from './error-cause';
 import { GcWatch } from './gc-watch';
 import { LoopDelayProbe } from './loop-delay';
-import { createLatencyHistogram, encodeHistogram, recordUs } from '../metrics/histogram';
-import { LlmSecondRecorder } from '../metrics/llm-second';
+import { createLatencyHistogram, encodeHistogram, recordUs } from '../src/measure/histogram';
+import { LlmSecondRecorder } from '../src/measure/llm-second';
 import type { ResultSink } from './sender-core';
 
 /** The wall clock must move this far from the monotonic one before seconds follow it. */

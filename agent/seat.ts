@@ -1,4 +1,4 @@
-import { CLOSE_AGENT_CONNECTED, CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED } from '../../src/contract';
+import { CLOSE_AGENT_CONNECTED, CLOSE_PROTOCOL, CLOSE_UNAUTHORIZED } from '../src/contract';
 import { ControllerConnection } from './connection';
 import { AgentLog } from './lifecycle';
 import { AgentRunner } from './runner';

@@ -1,4 +1,4 @@
-import type { LoadShape, RequestTemplate } from '../../src/contract';
+import type { LoadShape, RequestTemplate } from '../src/contract';
 import { ClosedLoop } from './closed-loop';
 import type { ResultSink } from './sender-core';
 import type { AgentLog } from './lifecycle';

@@ -1,4 +1,4 @@
-import type { AgentAssignment, LlmLoad, LlmWork, LoadShape } from '../../../src/contract';
+import type { AgentAssignment, LlmLoad, LlmWork, LoadShape } from '../../src/contract';
 import type { AgentLog } from '../lifecycle';
 import type { LoadContext, LoadDriver, Workload } from '../load-driver';
 import { LlmClient, LlmResultSink } from './client';

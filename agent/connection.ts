@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
-import { AgentToController, ControllerToAgent, encodeMessage, parseControllerMessage, PROTOCOL_VERSION } from '../../src/contract';
+import { AgentToController, ControllerToAgent, encodeMessage, parseControllerMessage, PROTOCOL_VERSION } from '../src/contract';
 
 export interface ConnectionOptions {
   url: string;

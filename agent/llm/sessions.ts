@@ -1,4 +1,4 @@
-import type { LlmLoad, LlmWork } from '../../../src/contract';
+import type { LlmLoad, LlmWork } from '../../src/contract';
 import type { LoadContext, LoadDriver } from '../load-driver';
 import { GammaArrivals, SeededRandom } from './prng';
 import { messagesText, PreparedLlmRequest, promptFor, RequestSource, streamedBody } from './prompts';

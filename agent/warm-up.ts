@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RequestTemplate } from '../../src/contract';
+import type { RequestTemplate } from '../src/contract';
 import { CAUSE } from './error-cause';
 import { createSender, SenderChoice } from './sender-choice';
 import { StatsRecorder } from './stats-recorder';

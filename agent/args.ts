@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { AGENT_TOKEN_ENV } from '../../src/contract';
+import { AGENT_TOKEN_ENV } from '../src/contract';
 
 interface CommonArgs {
   controllerUrl: string;

@@ -1,6 +1,6 @@
 import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { RequestTemplate } from '../../src/contract';
+import type { RequestTemplate } from '../src/contract';
 import { CAUSE, causeOfError } from './error-cause';
 import type { DoneCallback } from './load-driver';
 import { Preconnector } from './preconnect';

@@ -1,4 +1,4 @@
-import { errorClassIndex, NO_ERROR_CLASS } from '../../src/contract';
+import { errorClassIndex, NO_ERROR_CLASS } from '../src/contract';
 
 /**
  * The cause classes of failed requests (SPEC 7) as the senders pass them:

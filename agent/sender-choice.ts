@@ -1,4 +1,4 @@
-import type { RequestTemplate } from '../../src/contract';
+import type { RequestTemplate } from '../src/contract';
 import { HttpSender } from './http-client';
 import type { ResultSink } from './sender-core';
 import { RawHttpSender } from './raw-http/raw-sender';

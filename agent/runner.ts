@@ -1,4 +1,4 @@
-import type { AgentAssignment, AgentToController, LoadShape } from '../../src/contract';
+import type { AgentAssignment, AgentToController, LoadShape } from '../src/contract';
 import { HttpWorkload } from './http-workload';
 import { AgentLifecycle, AgentLog, LifecycleState } from './lifecycle';
 import { LlmWorkload } from './llm/workload';

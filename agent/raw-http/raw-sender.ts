@@ -1,4 +1,4 @@
-import type { RequestTemplate } from '../../../src/contract';
+import type { RequestTemplate } from '../../src/contract';
 import { CAUSE } from '../error-cause';
 import { AbandonReason, ResultSink, SenderCore, SentRequest, STATUS_CONNECTION_FAILED } from '../sender-core';
 import { ConnectionEvents, RawConnection } from './raw-connection';
