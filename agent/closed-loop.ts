@@ -1,7 +1,6 @@
 import type { LoadShape } from '../src/contract';
 import { STATUS_CONNECTION_FAILED } from './sender-core';
-import type { HttpLoad } from './http-workload';
-import type { LoadContext, LoadDriver } from './load-driver';
+import type { HttpLoad, LoadContext, LoadDriver } from './load-driver';
 
 export type ClosedLoad = Extract<LoadShape, { kind: 'closed' }>;
 

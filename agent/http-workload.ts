@@ -2,13 +2,10 @@ import type { LoadShape, RequestTemplate } from '../src/contract';
 import { ClosedLoop } from './closed-loop';
 import type { ResultSink } from './sender-core';
 import type { AgentLog } from './lifecycle';
-import type { LoadContext, LoadDriver, Workload } from './load-driver';
+import type { HttpLoad, LoadContext, LoadDriver, Workload } from './load-driver';
 import { OpenLoop } from './open-loop';
 import { chooseSender, createSender, HttpSenderImpl, senderChoiceIsNews } from './sender-choice';
 import { warmSendPath } from './warm-up';
-
-/** The HTTP loads; `llm` loads are sent by the LLM workload. */
-export type HttpLoad = Exclude<LoadShape, { kind: 'llm' }>;
 
 /** Beyond this many connections, open-loop requests wait for a free one (their latency still counts). */
 const OPEN_LOOP_MAX_CONNECTIONS = 512;

@@ -1,5 +1,8 @@
 import type { LoadShape } from '../src/contract';
 
+/** The HTTP loads; `llm` loads are sent by the LLM workload. */
+export type HttpLoad = Exclude<LoadShape, { kind: 'llm' }>;
+
 /** Called when a request's outcome is known (not for requests cancelled at stop). */
 export type DoneCallback = (status: number) => void;
 

@@ -1,6 +1,5 @@
 import type { LoadShape } from '../src/contract';
-import type { HttpLoad } from './http-workload';
-import type { LoadContext, LoadDriver } from './load-driver';
+import type { HttpLoad, LoadContext, LoadDriver } from './load-driver';
 
 export type OpenLoad = Extract<LoadShape, { kind: 'open' }>;
 
