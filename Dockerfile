@@ -10,6 +10,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
 COPY controller ./controller
+COPY agent ./agent
 COPY fixtures ./fixtures
 RUN npm ci --no-audit --no-fund
 RUN npm prune --omit=dev

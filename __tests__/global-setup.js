@@ -14,7 +14,7 @@ const path = require('node:path');
  */
 
 const ROOT = path.join(__dirname, '..');
-const SOURCES = ['src', 'controller', 'fixtures', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const SOURCES = ['src', 'controller', 'agent', 'fixtures', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 const STAMP = path.join(ROOT, 'dist', '.build-stamp');
 
 /** The newest modification time (ms) of `p` and everything under it. */

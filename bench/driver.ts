@@ -1,6 +1,6 @@
-import { HttpWorkload } from '../controller/agent/http-workload';
-import type { LoadContext } from '../controller/agent/load-driver';
-import { OpenLoop } from '../controller/agent/open-loop';
+import { HttpWorkload } from '../agent/http-workload';
+import type { LoadContext } from '../agent/load-driver';
+import { OpenLoop } from '../agent/open-loop';
 import { startNginx } from './tools';
 
 /** Actual minus scheduled send time of one open-loop request, as `LoadContext.sendLag` reports it. */

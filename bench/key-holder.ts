@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Controller, createController } from '../controller/app';
-import { AgentLauncher } from '../controller/agents/launcher';
+import { AgentLauncher } from '../controller/fleet/launcher';
 import { signedFetch } from '../__tests__/helpers/api';
 import { tempDir } from '../__tests__/helpers/processes';
 

@@ -1,6 +1,6 @@
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { SENDER_ENV } from '../controller/agent/sender-choice';
+import { SENDER_ENV } from '../agent/sender-choice';
 import { loneSenderAgainstNginx } from './driver';
 import { runScript } from './tools';
 

@@ -1,5 +1,5 @@
 import { startController } from '../__tests__/helpers/processes';
-import { SENDER_ENV } from '../controller/agent/sender-choice';
+import { SENDER_ENV } from '../agent/sender-choice';
 import { CONCURRENCY, log, manual, runTask } from './tasks';
 import { autocannon, ensureDebianPackages, machine, startNginx, wrk } from './tools';
 

@@ -18,10 +18,10 @@ import {
   NONCE_HEADER,
   redactText,
 } from '../src/contract';
-import { AgentHub } from './agents/hub';
-import { AgentLauncher } from './agents/launcher';
-import { createAgentLauncher } from './agents/launchers';
-import { PoolAgentLauncher } from './agents/pool-launcher';
+import { AgentHub } from './fleet/hub';
+import { AgentLauncher } from './fleet/launcher';
+import { createAgentLauncher } from './fleet/launchers';
+import { PoolAgentLauncher } from './fleet/pool-launcher';
 import { agentRoutes } from './api/agents-route';
 import { ApiGate, bearerGate } from './api/auth';
 import { limitConnectionsPerClient } from './api/connections';

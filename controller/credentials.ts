@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readFileNoFollow } from './storage/no-follow';
-import { writeFileAtomic } from './tasks/store';
+import { readFileNoFollow, writeFileAtomic } from './storage/no-follow';
 
 export interface AccessKey {
   id: string;

@@ -4,7 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createController } from './app';
 import { AGENT_LAUNCHER_KINDS, defaultOptions, isAgentLauncherKind } from './config';
-import { writeFileAtomic } from './tasks/store';
+import { writeFileAtomic } from './storage/no-follow';
 
 /** Resource quantities given (an empty flag drops one). */
 function quantities(values: Record<string, string | undefined>): Record<string, string> {

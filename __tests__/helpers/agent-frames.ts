@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib';
 import { AgentToController, LlmRequestRecord, PROTOCOL_VERSION } from '../../src/contract';
-import { createLatencyHistogram, encodeHistogram, recordUs } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram, recordUs } from '../../src/measure/histogram';
 
 /** A real encoded histogram of a few samples, as an agent sends it. */
 export const HISTOGRAM = ((): string => {

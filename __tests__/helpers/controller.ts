@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Controller, ControllerDeps, createController } from '../../controller/app';
-import { AgentLauncher } from '../../controller/agents/launcher';
+import { AgentLauncher } from '../../controller/fleet/launcher';
 import { detailView, listView } from '../../controller/api/views';
 import { ControllerOptions } from '../../controller/config';
 import { API_PREFIX, TaskDetail, TaskStatus } from '../../src/contract';
@@ -16,7 +16,7 @@ import { ROOT, tempDir, waitFor } from './processes';
  */
 
 /** The agent entry point of the build: in-process controllers (under ts-jest) start real agents from it. */
-export const AGENT_MAIN = path.join(ROOT, 'dist', 'controller', 'agent', 'main.js');
+export const AGENT_MAIN = path.join(ROOT, 'dist', 'agent', 'main.js');
 
 /** Agents that never connect: a task stays Creating (with 0 agents) until it is stopped or deleted. */
 export const idleLauncher: AgentLauncher = {

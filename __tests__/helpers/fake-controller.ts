@@ -7,11 +7,11 @@ import { ROOT } from './processes';
 
 /**
  * This test playing the controller on the agents websocket, for real agent
- * processes (`dist/controller/agent/main.js`, built by jest's global setup):
+ * processes (`dist/agent/main.js`, built by jest's global setup):
  * every message an agent sends is kept, in order, with the time it came.
  */
 
-export const AGENT_MAIN = path.join(ROOT, 'dist', 'controller', 'agent', 'main.js');
+export const AGENT_MAIN = path.join(ROOT, 'dist', 'agent', 'main.js');
 
 /** One agent as the fake controller sees it. */
 export class AgentSession {

@@ -1,6 +1,6 @@
 import { resolveOptional, StatsPoint, Step, TaskEvent, TaskSpec } from '../../src/contract';
 import { FinalizedSecond } from '../../controller/metrics/aggregate';
-import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../src/measure/histogram';
 import { ModeContext, ModeDriver } from '../../controller/modes/base';
 import { createMode } from '../../controller/modes';
 

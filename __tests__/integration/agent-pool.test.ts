@@ -7,7 +7,7 @@ import { createTask, deleteAllTasks, InProcessController, startInProcessControll
 import { PoolAgentProcess, startPoolAgent, stopAllPoolAgents, writePoolKey } from '../helpers/pool-agents';
 import { FixtureProcess, lastJson, runEascmd, startFixture, tempDir, waitFor } from '../helpers/processes';
 import { detailView } from '../../controller/api/views';
-import { PRE_HELLO_MAX_BYTES } from '../../controller/agents/hub';
+import { PRE_HELLO_MAX_BYTES } from '../../controller/fleet/hub';
 
 /**
  * `--agent-launcher pool` with real `eascmd-agent --pool-credentials`

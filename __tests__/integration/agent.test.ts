@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { AgentAssignment, AgentStatsFrame, AgentToController, LoadShape } from '../../src/contract';
-import { decodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
+import { decodeHistogram, quantilesMs } from '../../src/measure/histogram';
 import { startTargetService, TargetService } from '../../fixtures/target-service';
 import { AGENT_MAIN, AgentSession, FakeController, startFakeController } from '../helpers/fake-controller';
 

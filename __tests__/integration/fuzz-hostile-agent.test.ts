@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { WebSocket } from 'ws';
 import { AGENT_WS_PATH, API_PREFIX, PROTOCOL_VERSION, signPoolHello, type TaskDetail } from '../../src/contract';
-import { MAX_REFUSED_REPLACEMENTS } from '../../controller/agents/pool';
+import { MAX_REFUSED_REPLACEMENTS } from '../../controller/fleet/pool';
 import { signedFetch } from '../helpers/api';
 import { bombFrame, bombHistogram, hostilePoolAgent, rssMb, watchProcess } from '../helpers/hostile-agent';
 import { startPoolAgent, stopAllPoolAgents, writePoolKey } from '../helpers/pool-agents';

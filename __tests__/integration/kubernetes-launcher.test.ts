@@ -1,8 +1,8 @@
 import net, { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ClientNodeCluster } from '../../controller/agents/kubernetes/cluster';
-import { KubernetesAgentLauncher } from '../../controller/agents/kubernetes/launcher';
-import { AgentJobSettings, LABELS, POD_NAME_ENV, renderAgentJob, renderRoundSecret, TOKEN_KEY } from '../../controller/agents/kubernetes/manifests';
+import { ClientNodeCluster } from '../../controller/fleet/kubernetes/cluster';
+import { KubernetesAgentLauncher } from '../../controller/fleet/kubernetes/launcher';
+import { AgentJobSettings, LABELS, POD_NAME_ENV, renderAgentJob, renderRoundSecret, TOKEN_KEY } from '../../controller/fleet/kubernetes/manifests';
 import { AGENT_TOKEN_ENV } from '../../src/contract';
 import { AGENT_MAIN, InProcessController, startInProcessController } from '../helpers/controller';
 import { FakeKubeApi, startFakeKubeApi } from '../helpers/fake-kube-api';

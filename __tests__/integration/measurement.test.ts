@@ -56,7 +56,7 @@ describe('measurement truth', () => {
   });
 
   test('an agent that blocks its event loop 50 ms every second: those seconds are generator-limited, and a scan with maxRT neither holds nor stops on them', async () => {
-    // test-only hook (controller/agent/test-hooks.ts), inherited by the agents the controller launches
+    // test-only hook (agent/test-hooks.ts), inherited by the agents the controller launches
     const controller = await startController({ env: { ...process.env, EASCMD_AGENT_TEST_BLOCK_LOOP_MS: '50' }, args: ['--max-agents', '1'] });
     try {
       const { detail, stats } = await runTask(controller, dir, {

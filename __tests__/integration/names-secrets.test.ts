@@ -27,7 +27,7 @@ function tree(dir: string, skip: string): string[] {
 async function startInProcess(dataDir: string): Promise<{ controller: Controller; call: (method: string, p: string, body?: string) => ReturnType<typeof signedFetch>; log: string[]; accessId: string; secret: string }> {
   const log: string[] = [];
   const controller = await createController(
-    { port: 0, dataDir, agentCommand: [process.execPath, path.join(ROOT, 'dist', 'controller', 'agent', 'main.js')], retentionCheckS: 3600, allowPrivateData: true },
+    { port: 0, dataDir, agentCommand: [process.execPath, path.join(ROOT, 'dist', 'agent', 'main.js')], retentionCheckS: 3600, allowPrivateData: true },
     { log: (line) => log.push(line) },
   );
   const [[accessId, secret]] = [...controller.credentials.keys.entries()];

@@ -1,5 +1,5 @@
-import { createAgentLauncher } from '../../controller/agents/launchers';
-import { LocalAgentLauncher } from '../../controller/agents/launcher';
+import { createAgentLauncher } from '../../controller/fleet/launchers';
+import { LocalAgentLauncher } from '../../controller/fleet/launcher';
 import { AgentLauncherKind, defaultOptions } from '../../controller/config';
 import { BenchError } from '../../src/contract';
 

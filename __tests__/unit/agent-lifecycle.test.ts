@@ -1,5 +1,5 @@
-import { AgentLifecycle, RoundSettings } from '../../controller/agent/lifecycle';
-import type { DoneCallback, LoadContext, LoadDriver, Sender, Workload } from '../../controller/agent/load-driver';
+import { AgentLifecycle, RoundSettings } from '../../agent/lifecycle';
+import type { DoneCallback, LoadContext, LoadDriver, Sender, Workload } from '../../agent/load-driver';
 import type { AgentToController, LoadShape } from '../../src/contract';
 
 type ClosedLoad = Extract<LoadShape, { kind: 'closed' }>;

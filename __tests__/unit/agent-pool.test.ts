@@ -1,6 +1,6 @@
-import { AgentConnection } from '../../controller/agents/hub';
-import { AgentLauncher, AgentLaunchSpec, LaunchedAgent } from '../../controller/agents/launcher';
-import { AgentPool, MAX_REFUSED_REPLACEMENTS, PoolEvents, REPLACE_DELAY_MS } from '../../controller/agents/pool';
+import { AgentConnection } from '../../controller/fleet/hub';
+import { AgentLauncher, AgentLaunchSpec, LaunchedAgent } from '../../controller/fleet/launcher';
+import { AgentPool, MAX_REFUSED_REPLACEMENTS, PoolEvents, REPLACE_DELAY_MS } from '../../controller/fleet/pool';
 import { CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent } from '../../src/contract';
 
 /**

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseAgentArgs, UsageError } from '../../controller/agent/args';
-import { readPoolKey } from '../../controller/agent/pool-credentials';
-import { Pacer } from '../../controller/agent/closed-loop';
-import { DeadlineList, DeadlineNode } from '../../controller/agent/deadline-list';
-import { prepareRequests } from '../../controller/agent/http-client';
+import { parseAgentArgs, UsageError } from '../../agent/args';
+import { readPoolKey } from '../../agent/pool-credentials';
+import { Pacer } from '../../agent/closed-loop';
+import { DeadlineList, DeadlineNode } from '../../agent/deadline-list';
+import { prepareRequests } from '../../agent/http-client';
 import { AGENT_TOKEN_ENV, parseControllerMessage } from '../../src/contract';
 
 describe('agent pieces', () => {

@@ -1,7 +1,7 @@
 import { parse as parseXml, validate as validateXml } from 'fast-xml-parser';
 import { RoundAccumulator, StoredSecond } from '../../controller/metrics/aggregate';
 import { compareRounds, CompareRound, judgeFigure } from '../../controller/metrics/compare';
-import { createLatencyHistogram, encodeHistogram, percentileCurve, recordUs } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram, percentileCurve, recordUs } from '../../src/measure/histogram';
 import { mannWhitneyU, normalUpperTail } from '../../controller/metrics/significance';
 import { percentileChartOption, renderSvg } from '../../controller/reports/charts';
 import { renderCompareHtml } from '../../controller/reports/compare-html';

@@ -11,14 +11,14 @@ import {
   type ErrorClassCounts,
   type RequestTemplate,
 } from '../../src/contract';
-import { causeOfError, causeOfErrorCode, CAUSE } from '../../controller/agent/error-cause';
-import { HttpSender } from '../../controller/agent/http-client';
-import { RawHttpSender } from '../../controller/agent/raw-http/raw-sender';
-import type { ResultSink } from '../../controller/agent/sender-core';
-import { StatsRecorder } from '../../controller/agent/stats-recorder';
-import { LlmClient } from '../../controller/agent/llm/client';
+import { causeOfError, causeOfErrorCode, CAUSE } from '../../agent/error-cause';
+import { HttpSender } from '../../agent/http-client';
+import { RawHttpSender } from '../../agent/raw-http/raw-sender';
+import type { ResultSink } from '../../agent/sender-core';
+import { StatsRecorder } from '../../agent/stats-recorder';
+import { LlmClient } from '../../agent/llm/client';
 import { RoundAccumulator, SecondAggregator } from '../../controller/metrics/aggregate';
-import { createLatencyHistogram, encodeHistogram } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram } from '../../src/measure/histogram';
 
 /** A TCP server on 127.0.0.1 that treats a socket with `behave` at each request's end (or at any bytes: `onAnyBytes`). */
 async function rawServer(behave: (socket: Socket) => void, onAnyBytes = false): Promise<{ url: string; close(): Promise<void> }> {

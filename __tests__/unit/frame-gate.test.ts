@@ -1,6 +1,6 @@
 import type { AgentStatsFrame } from '../../src/contract';
 import { FrameRefused } from '../../controller/metrics/frame-histograms';
-import { createLatencyHistogram, encodeHistogram, FRAME_INFLATE_BUDGET_BYTES, maxInflatedBytes } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram, FRAME_INFLATE_BUDGET_BYTES, maxInflatedBytes } from '../../src/measure/histogram';
 import { CLOCK_AHEAD_S, CLOCK_BEHIND_S, FrameGate, INFLATE_BYTES_PER_AGENT_S, PENDING_VALUES_PER_AGENT } from '../../controller/tasks/frame-gate';
 import { hostileHistogram, LLM_RECORD } from '../helpers/agent-frames';
 

@@ -1,6 +1,6 @@
 import { resolveOptional, StatsPoint, TaskEvent, TaskSpec } from '../../src/contract';
 import { FinalizedSecond, MAX_WARMUP_EXCLUDED_S, RoundAccumulator } from '../../controller/metrics/aggregate';
-import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../src/measure/histogram';
 import { ModeContext } from '../../controller/modes/base';
 import { createMode } from '../../controller/modes';
 import { applyGeneratorGate, GENERATOR_GATE } from '../../controller/modes/generator-gate';

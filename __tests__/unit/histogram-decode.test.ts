@@ -9,8 +9,8 @@ import {
   HistogramRefused,
   maxInflatedBytes,
   recordUs,
-} from '../../controller/metrics/histogram';
-import { LLM_HIGHEST } from '../../controller/metrics/llm-second';
+} from '../../src/measure/histogram';
+import { LLM_HIGHEST } from '../../src/measure/llm-second';
 import { hostileHistogram, zigZagWord } from '../helpers/agent-frames';
 
 describe('histogram decoding: what the text claims is checked, and what it costs is bounded', () => {

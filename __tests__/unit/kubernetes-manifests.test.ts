@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createAgentLauncher } from '../../controller/agents/launchers';
-import { KubernetesAgentLauncher } from '../../controller/agents/kubernetes';
-import { AgentJobSettings, labelValue, renderAgentJob, renderRoundSecret, roundObjectName } from '../../controller/agents/kubernetes/manifests';
+import { createAgentLauncher } from '../../controller/fleet/launchers';
+import { KubernetesAgentLauncher } from '../../controller/fleet/kubernetes';
+import { AgentJobSettings, labelValue, renderAgentJob, renderRoundSecret, roundObjectName } from '../../controller/fleet/kubernetes/manifests';
 import { defaultOptions } from '../../controller/config';
 import { roundTrip, schemaErrors } from '../helpers/kube-schema';
 import { tempDir, waitFor } from '../helpers/processes';

@@ -1,13 +1,13 @@
 import { encode } from 'gpt-tokenizer';
 import { AGENT_LIMITS, isLlmWork, parseAgentMessage, recordValueCount, validateTask, type AgentStatsFrame, type LlmRequestRecord } from '../../src/contract';
-import { applyEvent, COUNT_EXACT_CHARS, emptyTimeline, LlmClient, MAX_RECORD_ITL, measure } from '../../controller/agent/llm/client';
-import { HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from '../../controller/agent/llm/response-limits';
-import type { PreparedLlmRequest } from '../../controller/agent/llm/prompts';
-import { MAX_CONVERSATION_CHARS, SessionsDriver, TurnQueue } from '../../controller/agent/llm/sessions';
-import { SseParser } from '../../controller/agent/llm/sse';
-import { countTokens, loadTokenizer, MAX_RUN_CHARS, PROMPT_WORDS } from '../../controller/agent/llm/tokens';
-import { FRAME_RECORDS_BYTES, recordBytes, splitRecords, StatsRecorder } from '../../controller/agent/stats-recorder';
-import { CAUSE } from '../../controller/agent/error-cause';
+import { applyEvent, COUNT_EXACT_CHARS, emptyTimeline, LlmClient, MAX_RECORD_ITL, measure } from '../../agent/llm/client';
+import { HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from '../../agent/llm/response-limits';
+import type { PreparedLlmRequest } from '../../agent/llm/prompts';
+import { MAX_CONVERSATION_CHARS, SessionsDriver, TurnQueue } from '../../agent/llm/sessions';
+import { SseParser } from '../../agent/llm/sse';
+import { countTokens, loadTokenizer, MAX_RUN_CHARS, PROMPT_WORDS } from '../../agent/llm/tokens';
+import { FRAME_RECORDS_BYTES, recordBytes, splitRecords, StatsRecorder } from '../../agent/stats-recorder';
+import { CAUSE } from '../../agent/error-cause';
 import { HostileBehaviour, startHostileService } from '../helpers/hostile-service';
 
 /**

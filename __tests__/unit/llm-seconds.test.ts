@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { parseAgentMessage, validateTask, type LlmRequestRecord } from '../../src/contract';
 import { computeLlmResult } from '../../controller/metrics/llm';
-import { LlmSecondRecorder } from '../../controller/metrics/llm-second';
+import { LlmSecondRecorder } from '../../src/measure/llm-second';
 import { LlmRoundFigures } from '../../controller/metrics/llm-round';
 import { LlmSecondMerge, LlmStoredSecond } from '../../controller/metrics/llm-stage';
 import { KEPT_ROUND_FIGURES, TaskEntry } from '../../controller/tasks/entry';

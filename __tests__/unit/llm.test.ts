@@ -1,9 +1,9 @@
 import type { LlmRequestRecord } from '../../src/contract';
-import { applyEvent, emptyTimeline, measure } from '../../controller/agent/llm/client';
-import { arrivalTimesS } from '../../controller/agent/llm/prng';
-import { buildRequest } from '../../controller/agent/llm/prompts';
-import { SseEvent, SseParser } from '../../controller/agent/llm/sse';
-import { countTokens, loadTokenizer } from '../../controller/agent/llm/tokens';
+import { applyEvent, emptyTimeline, measure } from '../../agent/llm/client';
+import { arrivalTimesS } from '../../agent/llm/prng';
+import { buildRequest } from '../../agent/llm/prompts';
+import { SseEvent, SseParser } from '../../agent/llm/sse';
+import { countTokens, loadTokenizer } from '../../agent/llm/tokens';
 import { computeLlmResult, itlMs, percentile, stableRecords, steadyStage, tpotMs } from '../../controller/metrics/llm';
 import { llmUrl, sharegptPrompts } from '../../controller/tasks/prepare';
 

@@ -1,4 +1,4 @@
-import { LOOP_DELAY_RESOLUTION_MS, LoopDelayProbe } from '../../controller/agent/loop-delay';
+import { LOOP_DELAY_RESOLUTION_MS, LoopDelayProbe } from '../../agent/loop-delay';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -11,7 +11,7 @@ import {
   recordUs,
   rtDistribution,
   RT_RANGES,
-} from '../../controller/metrics/histogram';
+} from '../../src/measure/histogram';
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed. */
 function prng(seed: number): () => number {

@@ -1,6 +1,6 @@
 import { resolveOptional, StatsPoint, TaskEvent } from '../../src/contract';
 import { FinalizedSecond } from '../../controller/metrics/aggregate';
-import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../src/measure/histogram';
 import { ModeContext } from '../../controller/modes/base';
 import { createMode, taskMode } from '../../controller/modes';
 import { openLoopInFlightCap } from '../../controller/modes/stepped';

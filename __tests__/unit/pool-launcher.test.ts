@@ -1,6 +1,6 @@
-import { PoolLink } from '../../controller/agents/hub';
-import { AgentLaunchSpec } from '../../controller/agents/launcher';
-import { CLOSE_RESTARTING, PoolAgentLauncher } from '../../controller/agents/pool-launcher';
+import { PoolLink } from '../../controller/fleet/hub';
+import { AgentLaunchSpec } from '../../controller/fleet/launcher';
+import { CLOSE_RESTARTING, PoolAgentLauncher } from '../../controller/fleet/pool-launcher';
 import {
   CLOSE_AGENT_CONNECTED,
   CLOSE_UNAUTHORIZED,

@@ -1,11 +1,11 @@
 import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { RequestTemplate } from '../../src/contract';
-import { STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../../controller/agent/sender-core';
-import { RawHttpSender } from '../../controller/agent/raw-http/raw-sender';
-import { encodeRequests } from '../../controller/agent/raw-http/request-encoder';
-import { ResponseParser } from '../../controller/agent/raw-http/response-parser';
-import { chooseSender, SENDER_ENV, senderChoiceIsNews } from '../../controller/agent/sender-choice';
+import { STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../../agent/sender-core';
+import { RawHttpSender } from '../../agent/raw-http/raw-sender';
+import { encodeRequests } from '../../agent/raw-http/request-encoder';
+import { ResponseParser } from '../../agent/raw-http/response-parser';
+import { chooseSender, SENDER_ENV, senderChoiceIsNews } from '../../agent/sender-choice';
 
 /** How the scripted server answers one request: packets written apart (a pause between them), then maybe close. */
 interface Answer {

@@ -1,6 +1,6 @@
 import { resolveOptional, StatsPoint, TaskSpec } from '../../src/contract';
 import { FinalizedSecond } from '../../controller/metrics/aggregate';
-import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../src/measure/histogram';
 import { taskMode } from '../../controller/modes';
 import { queueBuilding, saturationSign } from '../../controller/modes/saturation';
 import { StepWindow } from '../../controller/modes/window';

@@ -1,6 +1,6 @@
-import { AgentLifecycle } from '../../controller/agent/lifecycle';
-import type { DoneCallback, LoadContext, LoadDriver, Sender, Workload } from '../../controller/agent/load-driver';
-import { OpenLoop, OpenLoad } from '../../controller/agent/open-loop';
+import { AgentLifecycle } from '../../agent/lifecycle';
+import type { DoneCallback, LoadContext, LoadDriver, Sender, Workload } from '../../agent/load-driver';
+import { OpenLoop, OpenLoad } from '../../agent/open-loop';
 import type { AgentToController, LoadShape } from '../../src/contract';
 
 /**

@@ -1,9 +1,9 @@
 import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { RequestTemplate } from '../../src/contract';
-import { HttpSender } from '../../controller/agent/http-client';
-import { RawHttpSender } from '../../controller/agent/raw-http/raw-sender';
-import { ResultSink, STATUS_TIMEOUT } from '../../controller/agent/sender-core';
+import { HttpSender } from '../../agent/http-client';
+import { RawHttpSender } from '../../agent/raw-http/raw-sender';
+import { ResultSink, STATUS_TIMEOUT } from '../../agent/sender-core';
 
 /** A real server on 127.0.0.1: answers request k (counted over all connections) after `delayMs(k)` ms, 200 with "ok". */
 async function delayingServer(delayMs: (k: number) => number): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { createLatencyHistogram, encodeHistogram, recordUs } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram, recordUs } from '../../src/measure/histogram';
 import { TaskEntry } from '../../controller/tasks/entry';
 import { serviceHistory } from '../../controller/tasks/history';
 import { RoundRecord, TaskRecord } from '../../controller/tasks/record';

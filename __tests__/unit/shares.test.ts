@@ -1,6 +1,7 @@
 import { resolveOptional } from '../../src/contract';
 import { createMode } from '../../controller/modes';
-import { agentsForRate, DEFAULT_MAX_AGENT_QPS, ShareWatch } from '../../controller/modes/shares';
+import { DEFAULT_MAX_AGENT_QPS } from '../../controller/config';
+import { agentsForRate, ShareWatch } from '../../controller/modes/shares';
 
 describe('agent shares', () => {
   test('a rate is split into shares no larger than the per-agent cap', () => {

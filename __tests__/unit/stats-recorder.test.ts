@@ -1,5 +1,5 @@
 import type { AgentStatsFrame } from '../../src/contract';
-import { StatsRecorder } from '../../controller/agent/stats-recorder';
+import { StatsRecorder } from '../../agent/stats-recorder';
 
 /** Wall clock minus monotonic clock, ms: the recorder must keep to it. */
 const WALL_OFFSET_MS = 1_700_000_000_000 - 10_000;

@@ -1,6 +1,6 @@
 import { AgentStatsFrame, EXIT_CODES, exitCodeForVerdict, RoundResult, taskThresholds, validateTask } from '../../src/contract';
 import { RoundAccumulator, SecondAggregator, toStoredSecond } from '../../controller/metrics/aggregate';
-import { createLatencyHistogram, encodeHistogram, percentileMs, recordUs } from '../../controller/metrics/histogram';
+import { createLatencyHistogram, encodeHistogram, percentileMs, recordUs } from '../../src/measure/histogram';
 import { evaluateThresholds, ServiceSeconds } from '../../controller/metrics/thresholds';
 import { applyGeneratorGate } from '../../controller/modes/generator-gate';
 import { buildVerdict } from '../../controller/tasks/verdict';

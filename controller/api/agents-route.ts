@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AGENTS_API_PATH, AgentView, ListAgentsResponse } from '../../src/contract';
-import { PoolAgentLauncher, PoolMemberInfo } from '../agents/pool-launcher';
+import { PoolAgentLauncher, PoolMemberInfo } from '../fleet/pool-launcher';
 import type { AgentLauncherKind } from '../config';
 import { TaskManager } from '../tasks/manager';
 import { requestId } from './errors';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ERROR_CLASSES, ErrorClassCounts, LlmResult, LlmStatistic, RoundResult, RtQuantiles, StatsPoint, TaskStatus } from '../../src/contract';
-import type { AgentState } from '../agents/pool';
+import type { AgentState } from '../fleet/pool';
 import { DEFAULT_METRICS_KEEP_S } from '../config';
 import type { RoundFigures } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';

@@ -15,7 +15,7 @@ import {
   Verdict,
   VerdictResponse,
 } from '../../src/contract';
-import type { AgentInfo } from '../agents/pool';
+import type { AgentInfo } from '../fleet/pool';
 import { percentilesOf, recomputeLlm } from '../metrics/llm';
 import { stageHeldAt } from '../metrics/llm-stage';
 import { LlmRecordColumns } from '../metrics/llm-columns';

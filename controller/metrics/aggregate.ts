@@ -8,7 +8,7 @@ import {
   percentileMs,
   quantilesMs,
   rtDistribution,
-} from './histogram';
+} from '../../src/measure/histogram';
 import { maxOf, minOf, sumInto } from './fold';
 import { LlmSecondMerge, LlmStoredSecond } from './llm-stage';
 import { decodeFrame, type DecodedFrame } from './frame-histograms';

@@ -1,6 +1,6 @@
 import { LLM_METRICS, type AgentStatsFrame, type LlmMetricKey } from '../../src/contract';
-import { DecodeBudget, decodeHistogram, FRAME_INFLATE_BUDGET_BYTES, HistogramRefused, type LatencyHistogram } from './histogram';
-import { LLM_HIGHEST } from './llm-second';
+import { DecodeBudget, decodeHistogram, FRAME_INFLATE_BUDGET_BYTES, HistogramRefused, type LatencyHistogram } from '../../src/measure/histogram';
+import { LLM_HIGHEST } from '../../src/measure/llm-second';
 
 /** Why one frame of an agent was refused: the field, and what is wrong with it. */
 export class FrameRefused extends Error {

@@ -1,2 +1,2 @@
-export * from './histogram';
+export * from '../../src/measure/histogram';
 export * from './aggregate';

@@ -1,7 +1,7 @@
 import { namedCommonMetrics, type LlmRequestRecord, type LlmResult, type LlmSloSpec } from '../../src/contract';
 import { tokenSourceText } from './llm';
-import { meetsSlo } from './llm-request';
-import { requestGaps, requestValues } from './llm-second';
+import { meetsSlo } from '../../src/measure/llm-request';
+import { requestGaps, requestValues } from '../../src/measure/llm-second';
 import { decodeLlmSecond, LlmStageTotals, LlmStoredSecond, stableStageAbsence, type StageRequest } from './llm-stage';
 
 /**

@@ -1,13 +1,5 @@
-/**
- * How a target rate is split over agents. One agent sends at most
- * `maxAgentQps` (the controller's --max-agent-qps): above it, its own send
- * lag, not the service, would set the latency. 40 000 QPS is what one agent
- * sent with send-lag p99 under 2 ms in the measurements of
- * docs/performance.md (on 16 cores, and on 2 cores shared with the service,
- * where two agents of 20 000 did worse than one of 40 000); a busier or
- * slower machine wants less.
- */
-export const DEFAULT_MAX_AGENT_QPS = 40_000;
+/* How a target rate is split over agents, none above the controller's --max-agent-qps (its default and why: config.ts). */
+import { DEFAULT_MAX_AGENT_QPS } from '../config';
 
 /** Agents needed so that no share is above the cap. */
 export function agentsForRate(qps: number, maxAgentQps = DEFAULT_MAX_AGENT_QPS): number {

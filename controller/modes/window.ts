@@ -1,6 +1,6 @@
 import { Capacity, ResolvedOptional, roundTo, Step, StepVerdict } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
-import { createLatencyHistogram, LatencyHistogram, mergeInto, percentileMs } from '../metrics/histogram';
+import { createLatencyHistogram, LatencyHistogram, mergeInto, percentileMs } from '../../src/measure/histogram';
 
 /** Seconds at the start of a step that are not judged: they still carry the previous rate's tail. */
 export const SETTLE_SECONDS = 1;

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ReportStore } from './index';
+import type { ReportStore } from './report-store';
 import { assertRealDirs, mkdirReal, openNoFollow } from './no-follow';
 import { isInside } from './paths';
 

@@ -2,16 +2,10 @@ import * as path from 'node:path';
 import { BenchError } from '../../src/contract';
 import { FileReportStore } from './file-store';
 import { OssReportStore, parseOssStoreUrl } from './oss-store';
+import type { ReportStore } from './report-store';
 import { parseS3StoreUrl, S3ReportStore } from './s3-store';
 
-/** Where reports live. Keys look like `summary/<TaskName>-<RoundId>-<secret>.html` (see reportKey). */
-export interface ReportStore {
-  readonly kind: 'file' | 's3' | 'oss';
-  put(key: string, body: Buffer, contentType: string): Promise<void>;
-  /** The URL a user opens: served, presigned or public, per store. */
-  url(key: string): Promise<string>;
-  delete(key: string): Promise<void>;
-}
+export type { ReportStore } from './report-store';
 
 export interface ReportStoreContext {
   dataDir: string;

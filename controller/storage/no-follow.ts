@@ -80,3 +80,23 @@ export function appendFileNoFollow(file: string, text: string): void {
 
 /** The flag that makes fs.promises.open refuse a link as the last component. */
 export const O_NOFOLLOW = NO_FOLLOW;
+
+/** Write temp, fsync, rename: the file is the old one or the new one, never a part. */
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    // a link planted where the temp file goes is not written through
+    const fd = openNoFollow(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
+    try {
+      fs.writeFileSync(fd, content);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    // a full disk leaves a partial temp file: remove it, it only takes the space a retry needs
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}

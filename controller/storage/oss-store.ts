@@ -1,6 +1,6 @@
 import OSS from 'ali-oss';
 import { BenchError } from '../../src/contract';
-import { ReportStore } from './index';
+import type { ReportStore } from './report-store';
 
 /** Signed URLs live 7 days, like the S3 store's presigned ones. */
 const SIGNED_EXPIRES_S = 7 * 24 * 3600;

@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { BenchError } from '../../src/contract';
-import { ReportStore } from './index';
+import type { ReportStore } from './report-store';
 
 /** Presigned GET URLs live 7 days, the longest SigV4 allows. */
 const PRESIGN_EXPIRES_S = 7 * 24 * 3600;

@@ -1,6 +1,6 @@
 import { AGENT_LIMITS, recordValueCount, type AgentStatsFrame } from '../../src/contract';
 import { decodeFrame, FrameRefused, type DecodedFrame } from '../metrics/frame-histograms';
-import { FRAME_INFLATE_BUDGET_BYTES } from '../metrics/histogram';
+import { FRAME_INFLATE_BUDGET_BYTES } from '../../src/measure/histogram';
 
 /**
  * How far a frame's second may be from the controller's clock: ahead of

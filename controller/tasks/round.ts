@@ -18,9 +18,9 @@ import {
   TaskEventKind,
   ThresholdResult,
 } from '../../src/contract';
-import { AgentOwner } from '../agents/hub';
-import { AgentLauncher } from '../agents/launcher';
-import { AgentInfo, AgentPool, MAX_REFUSED_REPLACEMENTS, PoolSeat } from '../agents/pool';
+import { AgentOwner } from '../fleet/hub';
+import { AgentLauncher } from '../fleet/launcher';
+import { AgentInfo, AgentPool, MAX_REFUSED_REPLACEMENTS, PoolSeat } from '../fleet/pool';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
 import { percentilesOf } from '../metrics/llm';
 import { LlmRoundFigures } from '../metrics/llm-round';

@@ -1,5 +1,5 @@
 import { BenchError, ResolvedOptional, StatsPoint, TaskStatus, taskThresholds } from '../../src/contract';
-import { AgentLauncher } from '../agents/launcher';
+import { AgentLauncher } from '../fleet/launcher';
 import { newReportSecret } from '../reports/model';
 import { TaskBook } from './book';
 import { TaskCapacity } from './capacity';

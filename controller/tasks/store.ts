@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import * as path from 'node:path';
 import { BenchError, isValidTaskName, LlmRequestRecord, TaskEvent } from '../../src/contract';
 import { StoredSecond } from '../metrics/aggregate';
-import { appendFileNoFollow, assertRealDirs, mkdirReal, O_NOFOLLOW, openNoFollow, readFileNoFollow } from '../storage/no-follow';
+import { appendFileNoFollow, assertRealDirs, mkdirReal, O_NOFOLLOW, readFileNoFollow, writeFileAtomic } from '../storage/no-follow';
 import { childPath } from '../storage/paths';
 import { AppendIo, AppendLog, AppendOutcome, errorCode, nodeAppendIo } from './append-log';
 import { TaskRecord } from './record';
@@ -430,26 +430,6 @@ interface HeldWrites {
 
 export function isDiskFull(code: string | undefined): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
-}
-
-/** Write temp, fsync, rename: the file is the old one or the new one, never a part. */
-export function writeFileAtomic(file: string, content: string | Uint8Array): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    // a link planted where the temp file goes is not written through
-    const fd = openNoFollow(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC);
-    try {
-      fs.writeFileSync(fd, content);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    // a full disk leaves a partial temp file: remove it, it only takes the space a retry needs
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }
 
 function readRecord(file: string): { record: TaskRecord } | { error: string } {

@@ -1,7 +1,7 @@
 import type { LlmMetricKey, LlmRequestRecord } from './llm-protocol';
-import type { LlmModeSections } from './llm-results';
+import type { LlmCommonMetrics, LlmModeSections } from './llm-results';
 import { TaskSpec } from './task';
-import type { ErrorClassCounts, ThresholdResult, Verdict } from './verdict';
+import type { Capacity, ErrorClassCounts, ThresholdResult, Verdict } from './verdict';
 
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
 export const API_PREFIX = '/api/v2/benchmark-tasks';
@@ -143,16 +143,6 @@ export function describeWarmupExcluded(seconds: number): string {
   return `first ${seconds} s (the agents' start-up, generator-limited) left out of RT and send lag; counts and QPS cover the whole round`;
 }
 
-/** `generator`: the agents could not send the rate cleanly (the validity gate), so the search ended without a verdict on the service. */
-export type CapacityReason = 'maxRT' | 'maxQPS' | 'faultTolerate' | 'saturation' | 'generator';
-
-export interface Capacity {
-  QPS: number;
-  TP99: number;
-  ErrorRate: number;
-  Reason: CapacityReason;
-}
-
 export type TaskEventKind = 'step' | 'verdict' | 'hold' | 'revise' | 'agent-added' | 'agent-lost' | 'status' | 'update' | 'info' | 'error' | 'storage';
 
 /**
@@ -209,31 +199,6 @@ export function percentileKey(p: number): 'Median' | `P${string}` {
 }
 
 export type LlmMetricName = LlmMetricKey;
-
-/**
- * AISBench's "Common Metric" table, by its names without spaces, in its order.
- * Durations ms, throughputs per second of BenchmarkDuration (token/s, req/s).
- * A type alias, not an interface, so it reads as a `Record<string, number>` too.
- */
-export type LlmCommonMetrics = {
-  BenchmarkDuration: number;
-  TotalRequests: number;
-  FailedRequests: number;
-  SuccessRequests: number;
-  /** Mean requests in flight: the sum of (end - send) / BenchmarkDuration, at most MaxConcurrency. */
-  Concurrency: number;
-  MaxConcurrency: number;
-  RequestThroughput: number;
-  TotalInputTokens: number;
-  /** TotalInputTokens / the sum of the successful requests' TTFT in seconds, token/s; 0 when no TTFT was measured. */
-  PrefillTokenThroughput: number;
-  TotalGeneratedTokens: number;
-  InputTokenThroughput: number;
-  OutputTokenThroughput: number;
-  TotalTokenThroughput: number;
-  /** Successful requests meeting every `llm.slo` bound, per second. */
-  Goodput: number;
-};
 
 /** AISBench's "Common Metric" names, with their spaces, by the JSON key of LlmCommonMetrics. */
 export const COMMON_METRIC_NAMES: Readonly<Record<keyof LlmCommonMetrics, string>> = {

@@ -1,5 +1,5 @@
-import type { ApiResponse, Capacity, LlmResult, RoundResult, StatsPoint, TaskStatus } from './api';
-import type { ThresholdResult, Verdict, VerdictOutcome } from './verdict';
+import type { ApiResponse, LlmResult, RoundResult, StatsPoint, TaskStatus } from './api';
+import type { Capacity, ThresholdResult, Verdict, VerdictOutcome } from './verdict';
 
 /**
  * What leaves the controller for CI and people comparing rounds (SPEC 8):

@@ -1,5 +1,5 @@
 import { AGENT_LIMITS } from './agent-limits';
-import type { AgentStatsFrame } from './protocol';
+import type { AgentStatsFrame } from './stats-frame';
 
 /** Most any LLM metric's value may be (a token count, ms, token/s): far beyond any request, short of absurd sums. */
 const MAX_LLM_VALUE = 1e12;

@@ -1,5 +1,5 @@
 import type { FieldError } from './errors';
-import type { LlmSessionsSpec, LlmSpec, LogNormalSpec } from './task';
+import type { LlmSessionsSpec, LlmSpec, LogNormalSpec } from './llm-spec';
 
 /**
  * Defaults and cross-field rules of the llm run modes and options (pressure,

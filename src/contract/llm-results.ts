@@ -106,3 +106,28 @@ export interface LlmModeSections {
   Sessions?: LlmSessions;
   ToolCalls?: LlmToolCalls;
 }
+
+/**
+ * AISBench's "Common Metric" table, by its names without spaces, in its order.
+ * Durations ms, throughputs per second of BenchmarkDuration (token/s, req/s).
+ * A type alias, not an interface, so it reads as a `Record<string, number>` too.
+ */
+export type LlmCommonMetrics = {
+  BenchmarkDuration: number;
+  TotalRequests: number;
+  FailedRequests: number;
+  SuccessRequests: number;
+  /** Mean requests in flight: the sum of (end - send) / BenchmarkDuration, at most MaxConcurrency. */
+  Concurrency: number;
+  MaxConcurrency: number;
+  RequestThroughput: number;
+  TotalInputTokens: number;
+  /** TotalInputTokens / the sum of the successful requests' TTFT in seconds, token/s; 0 when no TTFT was measured. */
+  PrefillTokenThroughput: number;
+  TotalGeneratedTokens: number;
+  InputTokenThroughput: number;
+  OutputTokenThroughput: number;
+  TotalTokenThroughput: number;
+  /** Successful requests meeting every `llm.slo` bound, per second. */
+  Goodput: number;
+};

@@ -2,8 +2,8 @@ import { AGENT_LIMITS, isHistogram } from './agent-limits';
 import { checkFrameFigures } from './frame-checks';
 import { describeType, isCount, isName, isNonNegative, isObject, isStringArray, isText, parseJson } from './field-checks';
 import { checkErrorClasses } from './error-classes';
-import type { ErrorClassCounts } from './verdict';
 import { checkLlmRecord, checkLlmSecond, isLlmLoad, isLlmWork, type LlmLoad, type LlmRequestRecord, type LlmSecondFrame, type LlmWork } from './llm-protocol';
+import type { AgentStatsFrame, GeneratorHealth } from './stats-frame';
 
 /**
  * Messages between the controller and its agents over the websocket
@@ -69,53 +69,6 @@ export type ControllerToAgent =
   | { type: 'load'; load: LoadShape; requestLimit?: number | null; scheduleEndMs?: number | null }
   | { type: 'start' }
   | { type: 'stop'; reason: string };
-
-/**
- * How the agent itself fared in a second: the evidence that tells the
- * generator's own delay from the service's. All ms.
- */
-export interface GeneratorHealth {
-  /** Worst event-loop delay of the second. */
-  loopDelayMaxMs: number;
-  /** Garbage-collection pauses of the second: their sum and the longest. */
-  gcPauseMs: number;
-  gcPauseMaxMs: number;
-  /** Time spent building, encoding and sending the previous second's frame. */
-  frameMs: number;
-  /** Longest time a request of the second waited for a free connection (0: none waited). */
-  connectionWaitMaxMs: number;
-}
-
-/** One second of one agent. Histograms are HDR, microseconds, compressed base64. */
-export interface AgentStatsFrame {
-  /** Unix time of the second's start, seconds. */
-  second: number;
-  /** Responses completed in this second (any status). */
-  requests: number;
-  /** Requests sent in this second. */
-  sent: number;
-  statusCodes: Record<string, number>;
-  /** Failed requests of the second by cause class (SPEC 7); absent from agents that do not name causes. */
-  errorClasses?: ErrorClassCounts;
-  bytesIn: number;
-  bytesOut: number;
-  /** Scheduled sends refused because the in-flight cap was reached. */
-  dropped: number;
-  inFlight: number;
-  rtHistogram: string;
-  /** Lag between scheduled and actual send (open loop), microseconds. */
-  lagHistogram: string;
-  /** Requests sent in this round so far, for requestCount accounting. */
-  totalSent: number;
-  /** p99 of the event loop's delay in this second, ms: high when the agent itself is the bottleneck. */
-  eventLoopLagMs: number;
-  /** The agent's own figures for the second (absent from agents that do not measure them). */
-  generator?: GeneratorHealth;
-  /** LLM tasks: per-request records completed this second (the controller writes them to disk, it does not keep them). */
-  llmRecords?: LlmRequestRecord[];
-  /** LLM tasks: the second's LLM histograms and counters, what every live and stored LLM figure is made of. */
-  llm?: LlmSecondFrame;
-}
 
 export type AgentToController =
   | { type: 'hello'; agentId: string; token: string; pid: number; host: string; version: number }

@@ -1,7 +1,7 @@
 import type { FieldError } from './errors';
 import { isObject } from './field-checks';
 import { LLM_METRICS } from './llm-protocol';
-import type { LlmCommonMetrics } from './api';
+import type { LlmCommonMetrics } from './llm-results';
 
 /**
  * The task's top-level `thresholds` (SPEC 7): result metric names mapped to

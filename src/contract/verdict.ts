@@ -1,4 +1,3 @@
-import type { Capacity } from './api';
 
 /**
  * What a round concluded (SPEC 7): the cause classes of failed requests, the
@@ -83,4 +82,14 @@ export function exitCodeForVerdict(verdict: Pick<Verdict, 'Outcome'>): number {
     default:
       return EXIT_CODES.passed;
   }
+}
+
+/** `generator`: the agents could not send the rate cleanly (the validity gate), so the search ended without a verdict on the service. */
+export type CapacityReason = 'maxRT' | 'maxQPS' | 'faultTolerate' | 'saturation' | 'generator';
+
+export interface Capacity {
+  QPS: number;
+  TP99: number;
+  ErrorRate: number;
+  Reason: CapacityReason;
 }

@@ -1,0 +1,534 @@
+import { Pool } from 'undici';
+import { isTokenCount, roundTo, type LlmRecordTags, type LlmRequestRecord, type LlmTokenSource } from '../../src/contract';
+import { CAUSE, causeOfError } from '../error-cause';
+import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
+import type { AgentLog } from '../lifecycle';
+import type { DoneCallback, Sender } from '../load-driver';
+import type { PreparedLlmRequest, RequestSource } from './prompts';
+import { CHUNK_OVERHEAD_BYTES, DEFAULT_MAX_RESPONSE_BYTES, HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from './response-limits';
+import { SseParser } from './sse';
+import { countTokens, loadTokenizer } from './tokens';
+import { ToolCallText, toolOutcome } from './tool-calls';
+
+/** Status recorded for an SSE error event that carries no HTTP-like code. */
+export const STATUS_STREAM_ERROR = 500;
+const MAX_ERROR_TEXT = 300;
+/** Bytes of an error body kept to make that text from. */
+const MAX_ERROR_HEAD_BYTES = 4 * MAX_ERROR_TEXT;
+/**
+ * An answer longer than this (some 250,000 tokens of prose) is counted by
+ * the tokenizer up to here and the rest in proportion: novel text costs the
+ * tokenizer about 1 ms a KB, and a service that writes megabytes must not
+ * pin the agent. Real answers are counted whole.
+ */
+export const COUNT_EXACT_CHARS = 1024 * 1024;
+/**
+ * Token gaps one record carries at the most (a JSON of some 3 MB): an answer
+ * of millions of tokens once made a second's records larger than a frame.
+ * The rest are left out and counted in `itlLeftOut`.
+ */
+export const MAX_RECORD_ITL = 262_144;
+
+/** What one streamed response told us, before it becomes a record. */
+export interface StreamTimeline {
+  /** performance.now() of each chunk with generated content, and its text. */
+  chunkTimesMs: number[];
+  chunkTexts: string[];
+  usagePrompt: number | null;
+  usageCompletion: number | null;
+  error: string | null;
+  errorStatus: number | null;
+  done: boolean;
+  /** A choice said why it ended (`finish_reason`): with `[DONE]`, what tells a whole answer from a cut one. */
+  finished: boolean;
+  /** Tool calls of the answer (OpenAI `delta.tool_calls`), their text joined by index. */
+  toolCalls: ToolCallText;
+  /** What the kept chunks cost, bytes (their text and CHUNK_OVERHEAD_BYTES each). */
+  keptBytes: number;
+  /** The first `usage` value that is not a token count (`usage.prompt_tokens 1.5`): the request's usage is then ignored. */
+  badUsage: string | null;
+}
+
+export function emptyTimeline(): StreamTimeline {
+  return {
+    chunkTimesMs: [],
+    chunkTexts: [],
+    usagePrompt: null,
+    usageCompletion: null,
+    error: null,
+    errorStatus: null,
+    done: false,
+    finished: false,
+    toolCalls: new ToolCallText(),
+    keptBytes: 0,
+    badUsage: null,
+  };
+}
+
+/** A `usage` field: a token count, absent, or bad (recorded on the timeline, and the request's usage ignored). */
+function usageField(timeline: StreamTimeline, usage: Record<string, unknown>, key: 'prompt_tokens' | 'completion_tokens'): number | null {
+  const value = usage[key];
+  if (value === undefined || value === null) return null;
+  if (isTokenCount(value)) return value;
+  timeline.badUsage ??= `usage.${key} ${(JSON.stringify(value) ?? typeof value).slice(0, 40)}`;
+  return null;
+}
+
+/** Generated text of a chunk: completions `text`, chat `delta.content`, or reasoning content. */
+function chunkText(payload: Record<string, unknown>): string {
+  const choices = payload.choices;
+  if (!Array.isArray(choices) || choices.length === 0) return '';
+  let text = '';
+  for (const choice of choices as Record<string, unknown>[]) {
+    if (!choice) continue;
+    if (typeof choice.text === 'string') text += choice.text;
+    const delta = choice.delta as Record<string, unknown> | undefined;
+    if (delta) {
+      if (typeof delta.reasoning_content === 'string') text += delta.reasoning_content;
+      else if (typeof delta.reasoning === 'string') text += delta.reasoning;
+      if (typeof delta.content === 'string') text += delta.content;
+    }
+  }
+  return text;
+}
+
+function errorOf(value: unknown): { message: string; status: number } {
+  if (typeof value === 'string') return { message: value, status: STATUS_STREAM_ERROR };
+  const obj = (value ?? {}) as Record<string, unknown>;
+  const message = typeof obj.message === 'string' ? obj.message : JSON.stringify(value);
+  const code = Number(obj.code ?? obj.status);
+  return { message, status: Number.isInteger(code) && code >= 400 && code <= 599 ? code : STATUS_STREAM_ERROR };
+}
+
+function hasFinishReason(choice: unknown): boolean {
+  const reason = (choice as { finish_reason?: unknown } | null)?.finish_reason;
+  return reason !== undefined && reason !== null;
+}
+
+/**
+ * A 200 stream that ended without `finish_reason` and without `[DONE]` was
+ * cut, however cleanly its connection closed: its text is part of an answer,
+ * not an answer (SPEC 7, `incomplete stream`).
+ */
+export function isIncomplete(timeline: StreamTimeline): boolean {
+  return timeline.error === null && !timeline.done && !timeline.finished;
+}
+
+/**
+ * Applies one SSE event to a timeline at time `nowMs`. `[DONE]` ends the
+ * stream; an `error` event, or a payload with an `error` field, fails the request.
+ */
+export function applyEvent(timeline: StreamTimeline, event: { event: string; data: string }, nowMs: number): void {
+  if (timeline.error !== null) return;
+  const data = event.data.trim();
+  if (data === '[DONE]') {
+    timeline.done = true;
+    return;
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(data);
+  } catch {
+    if (event.event === 'error') {
+      timeline.error = data.slice(0, MAX_ERROR_TEXT) || 'error event';
+      timeline.errorStatus = STATUS_STREAM_ERROR;
+    }
+    return; // a line that is not JSON carries no tokens
+  }
+  if (typeof payload !== 'object' || payload === null) return;
+  const obj = payload as Record<string, unknown>;
+  if (event.event === 'error' || obj.error !== undefined) {
+    const err = errorOf(obj.error ?? obj);
+    timeline.error = err.message.slice(0, MAX_ERROR_TEXT);
+    timeline.errorStatus = err.status;
+    return;
+  }
+  if (Array.isArray(obj.choices) && (obj.choices as unknown[]).some(hasFinishReason)) timeline.finished = true;
+  // a tool call's name and arguments are generated tokens too
+  const text = chunkText(obj) + timeline.toolCalls.add(obj.choices);
+  if (text.length > 0) {
+    timeline.chunkTimesMs.push(nowMs);
+    timeline.chunkTexts.push(text);
+    timeline.keptBytes += text.length + CHUNK_OVERHEAD_BYTES;
+  }
+  const usage = obj.usage as Record<string, unknown> | null | undefined;
+  if (usage && typeof usage === 'object') {
+    timeline.usagePrompt = usageField(timeline, usage, 'prompt_tokens') ?? timeline.usagePrompt;
+    timeline.usageCompletion = usageField(timeline, usage, 'completion_tokens') ?? timeline.usageCompletion;
+  }
+}
+
+/** Tokens of an answer: counted whole up to COUNT_EXACT_CHARS, past it the head's count in proportion. */
+function countAnswer(text: string): number {
+  if (text.length <= COUNT_EXACT_CHARS) return countTokens(text);
+  let end = COUNT_EXACT_CHARS;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end++;
+  return Math.round((countTokens(text.slice(0, end)) * text.length) / end);
+}
+
+/**
+ * Turns a timeline into the request's figures (SPEC 6): TTFT from the first
+ * content chunk, E2EL to the last one, ITL between chunks (a chunk of k tokens
+ * counts k gaps of gap/k, at most MAX_RECORD_ITL of them), tokens from `usage`
+ * (unless one of its values was not a token count) or else the tokenizer.
+ */
+export function measure(
+  timeline: StreamTimeline,
+  sendMs: number,
+  endMs: number,
+  promptTokens: number,
+): Pick<LlmRequestRecord, 'ttftMs' | 'e2elMs' | 'itlMs' | 'inputTokens' | 'outputTokens' | 'tokenSource' | 'itlLeftOut'> {
+  const times = timeline.chunkTimesMs;
+  const texts = timeline.chunkTexts;
+  const usable = timeline.badUsage === null;
+  const usagePrompt = usable ? timeline.usagePrompt : null;
+  const usageCompletion = usable ? timeline.usageCompletion : null;
+  const tokenSource: LlmTokenSource = usageCompletion !== null && usagePrompt !== null ? 'usage' : 'tokenizer';
+  let chars = 0;
+  for (const text of texts) chars += text.length;
+  let counted: number | null = null;
+  const tokenizerCount = (): number => (counted ??= countAnswer(texts.join('')));
+  const outputTokens = usageCompletion ?? tokenizerCount();
+  const inputTokens = usagePrompt ?? promptTokens;
+  // Tokens per chunk: one each when the counts agree (the usual server), else the tokenizer's count
+  // (in proportion past COUNT_EXACT_CHARS, where the answer was not counted whole either).
+  const oneEach = outputTokens === times.length;
+  const perChar = !oneEach && chars > COUNT_EXACT_CHARS ? tokenizerCount() / chars : 0;
+  const itlMs: number[] = [];
+  let itlLeftOut = 0;
+  for (let i = 1; i < times.length; i++) {
+    const k = oneEach ? 1 : Math.max(1, perChar > 0 ? Math.round(texts[i].length * perChar) : countTokens(texts[i]));
+    const gap = roundTo((times[i] - times[i - 1]) / k, 3);
+    const kept = Math.min(k, MAX_RECORD_ITL - itlMs.length);
+    for (let j = 0; j < kept; j++) itlMs.push(gap);
+    itlLeftOut += k - kept;
+  }
+  return {
+    ttftMs: times.length > 0 ? roundTo(times[0] - sendMs, 3) : null,
+    e2elMs: roundTo((times.length > 0 ? times[times.length - 1] : endMs) - sendMs, 3),
+    itlMs,
+    inputTokens,
+    outputTokens,
+    tokenSource,
+    ...(itlLeftOut > 0 ? { itlLeftOut } : {}),
+  };
+}
+
+export interface LlmClientOptions {
+  url: string;
+  headers: [string, string][];
+  timeoutMs: number;
+  agentIndex: number;
+  /** The model's tokenizer.json text (llm.tokenizer); the bundled encoding when absent. */
+  tokenizer?: { json: string };
+  /** Times a failed request is sent again (llm.retries). */
+  retries: number;
+  /** Bytes one response body may have (llm.maxResponseBytes); DEFAULT_MAX_RESPONSE_BYTES when absent. */
+  maxResponseBytes?: number;
+  /** llm.warmupRequests: sent one after another by `prepare`, then forgotten; `request` makes each. */
+  warmup?: { count: number; request: () => PreparedLlmRequest };
+}
+
+/** Where the client reports what happened: the stats recorder, with the per-request LLM records. */
+export interface LlmResultSink extends ResultSink {
+  /** Frames will carry the records (possibly none), so the controller knows the seconds have LLM figures. */
+  enableLlmRecords(): void;
+  /** A request was sent: it is in flight until llmRecord. */
+  llmSent(nowMs: number): void;
+  /** A request ended: its record, or null when it ended unrecorded (cancelled at a stop, or failed in the client itself). */
+  llmRecord(nowMs: number, record: LlmRequestRecord | null): void;
+}
+
+/** Result of one request, with its times on the performance.now() clock. */
+interface LlmOutcome {
+  record: Omit<LlmRequestRecord, 'agent' | 'seq'>;
+  bytesIn: number;
+  /** Why it failed (a CAUSE, SPEC 7); CAUSE.none when it succeeded or the service answered with its own error status. */
+  cause: number;
+  /** The generated text (a session's next turn carries it as the assistant's message). */
+  answer: string;
+  /** The service's `usage` held a value that is no token count (`usage.prompt_tokens 1.5`): the tokenizer counted instead. */
+  badUsage?: string;
+}
+
+/**
+ * Streams OpenAI-compatible completions over an undici pool. Every chunk is
+ * stamped as it is read; the body is parsed incrementally and only the
+ * generated text is kept (for token counting when the server sends no usage).
+ * Every request is recorded, with its LLM figures, in the second it ended.
+ */
+export class LlmClient implements Sender {
+  onIdle: () => void = () => undefined;
+  /** Opened by `prepare`, sized by the load as it is by then. */
+  private pool: Pool | null = null;
+  private connections = 1;
+  private readonly origin: string;
+  private readonly path: string;
+  private readonly headers: Record<string, string>;
+  private readonly controllers = new Set<AbortController>();
+  private inFlightCount = 0;
+  private seq = 0;
+  private closed = false;
+  private readonly maxResponseBytes: number;
+  private readonly held = new HeldResponses();
+  /** Said once a round: the service's bad usage values, and responses cut at a bound. */
+  private saidBadUsage = false;
+  private saidTooLarge = false;
+  private saidItlLeftOut = false;
+
+  constructor(
+    private readonly options: LlmClientOptions,
+    private readonly prompts: RequestSource,
+    private readonly sink: LlmResultSink,
+    private readonly log: AgentLog,
+  ) {
+    const url = new URL(options.url);
+    this.origin = url.origin;
+    this.path = `${url.pathname}${url.search}`;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
+    for (const [name, value] of options.headers) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length' || lower === 'transfer-encoding') continue;
+      headers[lower] = value;
+    }
+    this.headers = headers;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Connections of the pool; only the count when `prepare` opens it counts. */
+  setConnections(count: number): void {
+    this.connections = Math.max(1, count);
+  }
+
+  /** Loads the tokenizer (a failure is logged: counts then come from `usage` only) and opens the pool. */
+  async prepare(): Promise<void> {
+    try {
+      await loadTokenizer(this.options.tokenizer);
+    } catch (err) {
+      this.log('error', `cannot load the tokenizer: ${(err as Error).message}`);
+    }
+    if (this.closed) return;
+    this.pool = new Pool(this.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+    await this.warmUp();
+  }
+
+  /**
+   * llm.warmupRequests: before the agent is ready, so before any measured
+   * request, and through the stream path without the sink: no record, no
+   * count, no second sees them (the connection, the tokenizer and the
+   * service's first-request costs are paid here).
+   */
+  private async warmUp(): Promise<void> {
+    const warmup = this.options.warmup;
+    if (!warmup || warmup.count <= 0) return;
+    let failed = 0;
+    let sent = 0;
+    for (; sent < warmup.count && !this.closed; sent++) {
+      const outcome = await this.stream(warmup.request());
+      if (!outcome?.record.success) failed++;
+    }
+    this.log(failed > 0 ? 'warn' : 'info', `warm-up: ${sent} requests sent first and left out of every figure${failed > 0 ? ` (${failed} failed)` : ''}`);
+  }
+
+  /** Streams the next prompt. Latency counts from the actual send (`originMs` is not used): see `stream`. */
+  send(_originMs: number, nowMs: number, done: DoneCallback | null): void {
+    this.inFlightCount++;
+    const prepared = this.prompts.next();
+    this.sink.sent(nowMs, prepared.body.length);
+    this.sink.llmSent(nowMs);
+    void this.streamWithRetries(prepared)
+      .then(
+        (outcome) => {
+          if (!outcome || this.closed) {
+            this.sink.llmRecord(performance.now(), null);
+            return 0;
+          }
+          const endMs = performance.now();
+          const { record } = outcome;
+          this.sayOnce(outcome);
+          this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn, outcome.cause);
+          this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record });
+          prepared.onAnswer?.(record.success ? outcome.answer : null);
+          return record.status;
+        },
+        (err: Error) => {
+          this.sink.llmRecord(performance.now(), null);
+          this.log('warn', `LLM request failed unexpectedly: ${err.message}`);
+          return STATUS_CONNECTION_FAILED;
+        },
+      )
+      .then((status) => {
+        this.inFlightCount--;
+        if (this.inFlightCount === 0) this.onIdle();
+        done?.(status);
+      });
+  }
+
+  /** What the service did that the records alone do not tell, said once a round each (an event at the controller). */
+  private sayOnce(outcome: LlmOutcome): void {
+    if (outcome.badUsage !== undefined && !this.saidBadUsage) {
+      this.saidBadUsage = true;
+      this.log('warn', `the service sent ${outcome.badUsage}, not a token count: such a request's tokens are counted by the tokenizer`);
+    }
+    if (outcome.record.itlLeftOut !== undefined && !this.saidItlLeftOut) {
+      this.saidItlLeftOut = true;
+      const gaps = outcome.record.itlMs.length + outcome.record.itlLeftOut;
+      this.log('warn', `an answer had ${gaps} token gaps: a record keeps ${MAX_RECORD_ITL}, its ITL is theirs (itlLeftOut counts the rest)`);
+    }
+    if (outcome.cause === CAUSE.tooLarge && !this.saidTooLarge) {
+      this.saidTooLarge = true;
+      this.log('warn', `a response was cut: ${outcome.record.error ?? 'response too large'}; such requests fail (docs/llm.md, "Response limits")`);
+    }
+  }
+
+  /** Aborts every request in flight; they end unrecorded. */
+  cancelAll(): void {
+    for (const c of this.controllers) c.abort();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelAll();
+    await this.pool?.destroy().catch(() => undefined);
+  }
+
+  /**
+   * llm.retries: a failed request is sent again, up to `retries` times; the
+   * record is the last attempt's (its latency counts from that send) and
+   * says how many attempts it took.
+   */
+  private async streamWithRetries(prepared: PreparedLlmRequest): Promise<LlmOutcome | null> {
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      const outcome = await this.stream(prepared);
+      if (!outcome || outcome.record.success || attempts > this.options.retries || this.closed) {
+        if (outcome && attempts > 1) outcome.record.tags = { ...outcome.record.tags, attempts };
+        return outcome;
+      }
+    }
+  }
+
+  /** One request; resolves when it has ended, failed or timed out, or null when cancelled. */
+  private async stream(prepared: PreparedLlmRequest): Promise<LlmOutcome | null> {
+    const pool = this.pool;
+    if (!pool) return null;
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    const sendPerf = performance.now();
+    const sendMs = performance.timeOrigin + sendPerf;
+    const timeline = emptyTimeline();
+    let status = 0;
+    let bytesIn = 0;
+    let errorText: string | null = null;
+    /**
+     * Why the request failed (SPEC 7). A non-200 answer or an SSE error event
+     * is the service's own error, `http status` (CAUSE.none); a failure on
+     * the wire is classed from its code; an answer over a bound is `response too large`.
+     */
+    let cause: number = CAUSE.none;
+    /** What this response holds of the agent's bound (HeldResponses). */
+    let held = 0;
+    const maxBytes = this.maxResponseBytes;
+    try {
+      const res = await pool.request({ path: this.path, method: 'POST', headers: this.headers, body: prepared.body, signal: controller.signal });
+      status = res.statusCode;
+      const body = res.body as AsyncIterable<Buffer>;
+      if (status !== 200) {
+        // only the head of an error body is kept (for the record's error text); the rest is counted
+        const head: Buffer[] = [];
+        let headBytes = 0;
+        for await (const chunk of body) {
+          bytesIn += chunk.length;
+          if (bytesIn > maxBytes) throw new ResponseTooLargeError('a response body', maxBytes);
+          if (headBytes < MAX_ERROR_HEAD_BYTES) {
+            const part = Buffer.from(chunk.subarray(0, MAX_ERROR_HEAD_BYTES - headBytes));
+            head.push(part);
+            headBytes += part.length;
+          }
+        }
+        errorText = Buffer.concat(head).toString('utf8').slice(0, MAX_ERROR_TEXT) || `HTTP ${status}`;
+      } else {
+        const parser = new SseParser(Math.min(MAX_EVENT_BYTES, maxBytes));
+        for await (const chunk of body) {
+          const nowPerf = performance.now();
+          bytesIn += chunk.length;
+          if (bytesIn > maxBytes) throw new ResponseTooLargeError('a response body', maxBytes);
+          for (const event of parser.feed(chunk)) applyEvent(timeline, event, nowPerf);
+          const now = parser.heldBytes + timeline.keptBytes;
+          const before = held;
+          held = 0; // given back by `change` when it throws
+          this.held.change(before, now);
+          held = now;
+        }
+        for (const event of parser.end()) applyEvent(timeline, event, performance.now());
+      }
+    } catch (err) {
+      if (err instanceof ResponseTooLargeError) {
+        controller.abort(); // the connection is dropped: the rest is never read
+        cause = CAUSE.tooLarge;
+        errorText = err.message;
+        // the service's own failure status stays; a 200 cut short is no success
+        if (status === 200) status = STATUS_CONNECTION_FAILED;
+      } else {
+        if (controller.signal.aborted && !timedOut) return null; // cancelled at stop: not recorded
+        // a stream that breaks after its 200 head is an incomplete stream, whatever broke it
+        cause = timedOut ? CAUSE.timeout : status === 200 ? CAUSE.incompleteStream : causeOfError(err as Error, status > 0);
+        status = timedOut ? STATUS_TIMEOUT : STATUS_CONNECTION_FAILED;
+        errorText = timedOut ? `timed out after ${this.options.timeoutMs} ms` : (err as Error).message;
+      }
+    } finally {
+      clearTimeout(timer);
+      this.controllers.delete(controller);
+      this.held.release(held);
+    }
+    const endPerf = performance.now();
+    if (status === 200 && errorText === null && isIncomplete(timeline)) {
+      cause = CAUSE.incompleteStream;
+      status = STATUS_CONNECTION_FAILED;
+      errorText = `incomplete stream: it ended after ${timeline.chunkTexts.length} content chunks without finish_reason or [DONE]`;
+    }
+    if (timeline.error !== null && cause !== CAUSE.tooLarge) {
+      cause = CAUSE.none;
+      status = timeline.errorStatus ?? STATUS_STREAM_ERROR;
+      // the service writes this text: bounded like any other error text
+      errorText = timeline.error.slice(0, MAX_ERROR_TEXT);
+    }
+    const success = status === 200 && errorText === null;
+    const m = measure(timeline, sendPerf, endPerf, prepared.promptTokens);
+    const tags: LlmRecordTags = { ...prepared.tags };
+    if (prepared.offersTools && success) tags.tool = toolOutcome(timeline.toolCalls);
+    const record: Omit<LlmRequestRecord, 'agent' | 'seq'> = {
+      sendMs: roundTo(sendMs, 3),
+      endMs: roundTo(performance.timeOrigin + endPerf, 3),
+      ttftMs: success ? m.ttftMs : null,
+      e2elMs: success ? m.e2elMs : null,
+      itlMs: success ? m.itlMs : [],
+      inputTokens: m.inputTokens,
+      outputTokens: success ? m.outputTokens : 0,
+      tokenSource: m.tokenSource,
+      ...(success && m.itlLeftOut !== undefined ? { itlLeftOut: m.itlLeftOut } : {}),
+      success,
+      status,
+      ...(errorText !== null ? { error: errorText } : {}),
+      ...(Object.keys(tags).length > 0 ? { tags } : {}),
+    };
+    return {
+      record,
+      bytesIn,
+      cause,
+      answer: timeline.chunkTexts.join(''),
+      ...(timeline.badUsage !== null ? { badUsage: timeline.badUsage } : {}),
+    };
+  }
+}

@@ -1,0 +1,133 @@
+import type { LlmPromptSource, LlmRecordTags, LlmWork } from '../../src/contract';
+import { SeededRandom } from './prng';
+import { countTokens, PROMPT_WORDS } from './tokens';
+
+/** One request ready to send: the JSON body and what the agent knows of its prompt. */
+export interface PreparedLlmRequest {
+  body: Buffer;
+  /** Tokens of the prompt text by the agent's tokenizer (used when the server sends no usage). */
+  promptTokens: number;
+  /** What the run mode records with the request (prompt length, session and turn). */
+  tags?: LlmRecordTags;
+  /** The body offers tools: the record says whether the answer called one and it parsed. */
+  offersTools?: boolean;
+  /** Called once the request is recorded, with the generated text (null when it failed): a session's next turn. */
+  onAnswer?(answer: string | null): void;
+}
+
+/** Where the client takes its next request from. */
+export interface RequestSource {
+  next(): PreparedLlmRequest;
+}
+
+/**
+ * llm.mode tools without tools of its own: one function, as in OpenAI's
+ * documentation, so a model that can call tools has one to call.
+ */
+export const DEFAULT_TOOLS = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Get the current weather in a given city',
+      parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name, e.g. Hangzhou' } }, required: ['city'] },
+    },
+  },
+];
+
+/** The seed of prompt `index` of a synthetic dataset: prompts are the same whichever agent sends them. */
+function promptSeed(seed: number, index: number): number {
+  return (Math.imul(index + 1, 0x9e3779b1) ^ seed) >>> 0;
+}
+
+/** A prompt of exactly `tokens` tokens (bundled tokenizer), from the seeded word list. */
+export function syntheticPrompt(tokens: number, random: SeededRandom): string {
+  const words = new Array<string>(tokens);
+  for (let i = 0; i < tokens; i++) words[i] = PROMPT_WORDS[random.int(0, PROMPT_WORDS.length - 1)];
+  // No leading space: servers often strip it, and the word count stays the token count.
+  return words.join('').slice(1);
+}
+
+export function messagesText(value: unknown): string {
+  if (!Array.isArray(value)) return '';
+  return value
+    .map((m: unknown) => {
+      const content = (m as { content?: unknown } | null)?.content;
+      if (typeof content === 'string') return content;
+      if (Array.isArray(content)) return content.map((part: unknown) => (part as { text?: unknown } | null)?.text).filter((t): t is string => typeof t === 'string').join('');
+      return '';
+    })
+    .join('\n');
+}
+
+/**
+ * Builds the requests of one agent: request k of agent i of n is dataset
+ * entry i + k*n, so agents spread over the data and a synthetic dataset is
+ * the same for a given seed whatever the number of agents.
+ */
+export class PromptSource implements RequestSource {
+  private k = 0;
+
+  constructor(private readonly work: LlmWork, private readonly agentIndex: number, private readonly agentCount: number) {}
+
+  next(): PreparedLlmRequest {
+    const index = this.agentIndex + this.k * this.agentCount;
+    this.k++;
+    return requestFor(this.work, index);
+  }
+}
+
+/** Dataset entry `index` as the run mode sends it: token-sweep sets the prompt length, consistency always sends entry 0. */
+export function requestFor(work: LlmWork, index: number): PreparedLlmRequest {
+  const run = work.run;
+  if (run?.kind === 'consistency') return buildRequest(work, work.source, 0);
+  if (run?.kind === 'token-sweep' && work.source.kind === 'synthetic') {
+    const length = run.lengths[Math.min(run.lengths.length - 1, Math.floor(index / run.perLength))];
+    return { ...buildRequest(work, { ...work.source, inputTokens: [length, length] }, index), tags: { promptLength: length } };
+  }
+  return buildRequest(work, work.source, index);
+}
+
+/** A prompt text of dataset entry `index` (synthetic or ShareGPT) and the max_tokens to ask for. */
+export function promptFor(work: LlmWork, source: Exclude<LlmPromptSource, { kind: 'bodies' }>, index: number): { prompt: string; promptTokens: number; maxTokens: number | null } {
+  if (source.kind === 'synthetic') {
+    const random = new SeededRandom(promptSeed(source.seed, index));
+    const promptTokens = random.int(source.inputTokens[0], source.inputTokens[1]);
+    const maxTokens = random.int(source.outputTokens[0], source.outputTokens[1]);
+    return { prompt: syntheticPrompt(promptTokens, random), promptTokens, maxTokens };
+  }
+  const prompt = source.prompts[index % source.prompts.length];
+  return { prompt, promptTokens: countTokens(prompt), maxTokens: work.maxTokens };
+}
+
+/** The streamed body of a chat or completions request with a prompt (or a conversation). */
+export function streamedBody(work: LlmWork, input: { messages: unknown[] } | { prompt: string }, maxTokens: number | null): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: work.model, ...input, stream: true, stream_options: { include_usage: true } };
+  if (maxTokens !== null) body.max_tokens = maxTokens;
+  if (work.ignoreEos) body.ignore_eos = true;
+  if (work.run?.kind === 'tools') body.tools = DEFAULT_TOOLS;
+  return body;
+}
+
+export function buildRequest(work: LlmWork, source: LlmPromptSource, index: number): PreparedLlmRequest {
+  if (source.kind === 'bodies') {
+    const text = source.bodies[index % source.bodies.length];
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      body = { prompt: text };
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) body = { prompt: text };
+    // Used as given, except that the request must stream and report usage.
+    const full: Record<string, unknown> = { model: work.model, ...body, stream: true };
+    full.stream_options = { ...(typeof body.stream_options === 'object' && body.stream_options ? body.stream_options : {}), include_usage: true };
+    if (work.ignoreEos && full.ignore_eos === undefined) full.ignore_eos = true;
+    if (work.run?.kind === 'tools' && full.tools === undefined) full.tools = DEFAULT_TOOLS;
+    const promptText = typeof body.prompt === 'string' ? body.prompt : messagesText(body.messages);
+    return { body: Buffer.from(JSON.stringify(full)), promptTokens: countTokens(promptText), offersTools: Array.isArray(full.tools) };
+  }
+  const { prompt, promptTokens, maxTokens } = promptFor(work, source, index);
+  const body = streamedBody(work, work.api === 'chat' ? { messages: [{ role: 'user', content: prompt }] } : { prompt }, maxTokens);
+  return { body: Buffer.from(JSON.stringify(body)), promptTokens, offersTools: Array.isArray(body.tools) };
+}

@@ -1,0 +1,163 @@
+import type { AgentAssignment, LlmLoad, LlmWork, LoadShape } from '../../src/contract';
+import type { AgentLog } from '../lifecycle';
+import type { LoadContext, LoadDriver, Workload } from '../load-driver';
+import { LlmClient, LlmResultSink } from './client';
+import { GammaArrivals } from './prng';
+import { PromptSource, RequestSource, requestFor } from './prompts';
+import { SessionsDriver, TurnQueue } from './sessions';
+
+/** rate mode without maxConcurrency: connections the pool may open. */
+const RATE_MODE_CONNECTIONS = 256;
+
+const sameLoad = (a: LlmLoad, b: LlmLoad): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * concurrency and throughput: `concurrency` streams, each sending its next
+ * request when the previous one ends. pressure: `startConcurrency` streams at
+ * first, one more each time the linear ramp to `concurrency` over `rampMs`
+ * passes a whole stream, then held.
+ */
+class LlmStreams implements LoadDriver<LlmLoad> {
+  private active = false;
+  private streams = 0;
+  private startMs = 0;
+  private rampTimer: NodeJS.Timeout | null = null;
+  // Each stream is a chain of sends: the end of one request sends the next.
+  private readonly next = (): void => {
+    if (!this.active) return;
+    const nowMs = performance.now();
+    if (!this.context.trySend(nowMs, nowMs, this.next)) this.stop();
+  };
+  private readonly ramp = (): void => {
+    this.rampTimer = null;
+    if (!this.active) return;
+    const target = Math.max(1, this.load.concurrency);
+    const start = Math.min(target, this.load.startConcurrency ?? target);
+    const rampMs = this.load.rampMs ?? 0;
+    const elapsed = performance.now() - this.startMs;
+    const due = rampMs > 0 && elapsed < rampMs ? start + Math.floor(((target - start) * elapsed) / rampMs) : target;
+    while (this.streams < due && this.active) {
+      this.streams++;
+      this.next();
+    }
+    if (this.streams < target && this.active) {
+      // the moment the ramp reaches the next whole stream
+      const nextAtMs = ((this.streams + 1 - start) * rampMs) / (target - start);
+      this.rampTimer = setTimeout(this.ramp, Math.max(1, Math.ceil(nextAtMs - elapsed)));
+    }
+  };
+
+  constructor(private readonly context: LoadContext, private readonly load: LlmLoad) {}
+
+  start(): void {
+    this.active = true;
+    this.startMs = performance.now();
+    this.ramp();
+  }
+
+  /** Any change restarts the streams (what is in flight carries on). */
+  update(load: LlmLoad): boolean {
+    return sameLoad(load, this.load);
+  }
+
+  stop(): void {
+    this.active = false;
+    if (this.rampTimer) clearTimeout(this.rampTimer);
+    this.rampTimer = null;
+  }
+}
+
+/** rate: Gamma arrivals from the seeded generator (same seed, same schedule); the first request goes at once. */
+class LlmArrivals implements LoadDriver<LlmLoad> {
+  private active = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** Due requests waiting for an in-flight slot (maxInFlight). */
+  private waiting = 0;
+  private startMs = 0;
+  private dueS = 0;
+  private readonly arrivals: GammaArrivals;
+  private readonly tick = (): void => {
+    this.timer = null;
+    if (!this.active) return;
+    const nowMs = performance.now();
+    while (this.startMs + this.dueS * 1000 <= nowMs) {
+      this.dueS += this.arrivals.nextIntervalS();
+      const maxInFlight = this.load.maxInFlight;
+      // maxConcurrency: the request waits for a slot (as vLLM's benchmark does); its latency counts from its actual send.
+      if (maxInFlight !== null && this.context.inFlight + this.waiting >= maxInFlight) this.waiting++;
+      else if (!this.sendNow()) return;
+    }
+    this.timer = setTimeout(this.tick, Math.max(1, Math.floor(this.startMs + this.dueS * 1000 - performance.now())));
+  };
+  private readonly releaseSlot = (): void => {
+    if (!this.active || this.waiting === 0) return;
+    this.waiting--;
+    this.sendNow();
+  };
+
+  constructor(private readonly context: LoadContext, private readonly load: LlmLoad) {
+    this.arrivals = new GammaArrivals(load.ratePerS, load.burstiness, load.seed);
+  }
+
+  start(): void {
+    this.active = true;
+    this.startMs = performance.now();
+    this.tick();
+  }
+
+  /** Any change restarts the schedule (what is in flight carries on). */
+  update(load: LlmLoad): boolean {
+    return sameLoad(load, this.load);
+  }
+
+  stop(): void {
+    this.active = false;
+    this.waiting = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private sendNow(): boolean {
+    const nowMs = performance.now();
+    if (this.context.trySend(nowMs, nowMs, this.releaseSlot)) return true;
+    this.stop();
+    return false;
+  }
+}
+
+/**
+ * One agent's share of an LLM task: streamed requests in one of the three
+ * test modes, each recorded with its LLM figures.
+ */
+export class LlmWorkload implements Workload<LlmLoad> {
+  readonly sender: LlmClient;
+  /** sessions mode: the turns its driver queues for the client. */
+  private readonly turns: TurnQueue | null;
+
+  constructor(private readonly assignment: AgentAssignment, private readonly work: LlmWork, sink: LlmResultSink, log: AgentLog) {
+    sink.enableLlmRecords();
+    this.turns = work.run?.kind === 'sessions' ? new TurnQueue() : null;
+    const prompts: RequestSource = this.turns ?? new PromptSource(work, assignment.agentIndex, assignment.agentCount);
+    const { url, headers, timeoutMs } = assignment.request;
+    const options = { url, headers, timeoutMs, agentIndex: assignment.agentIndex, retries: work.retries ?? 0,
+      ...(work.maxResponseBytes !== undefined ? { maxResponseBytes: work.maxResponseBytes } : {}),
+      ...(work.tokenizer ? { tokenizer: work.tokenizer } : {}),
+      // the agent's own first dataset entry, as its first measured request will be
+      ...(work.warmupRequests ? { warmup: { count: work.warmupRequests, request: () => requestFor(work, assignment.agentIndex) } } : {}) };
+    this.sender = new LlmClient(options, prompts, sink, log);
+  }
+
+  accepts(load: LoadShape): load is LlmLoad {
+    return load.kind === 'llm';
+  }
+
+  fit(load: LlmLoad): void {
+    this.sender.setConnections(load.testMode === 'rate' ? (load.maxInFlight ?? RATE_MODE_CONNECTIONS) : load.concurrency);
+  }
+
+  createDriver(load: LlmLoad, context: LoadContext): LoadDriver<LlmLoad> {
+    const run = this.work.run;
+    if (run?.kind === 'sessions' && this.turns) return new SessionsDriver(context, load, this.work, run, this.turns, this.assignment.agentIndex, this.assignment.agentCount);
+    return load.testMode === 'rate' ? new LlmArrivals(context, load) : new LlmStreams(context, load);
+  }
+}

@@ -1,0 +1,141 @@
+import type { LoadShape } from '../src/contract';
+import type { HttpLoad, LoadContext, LoadDriver } from './load-driver';
+
+export type OpenLoad = Extract<LoadShape, { kind: 'open' }>;
+
+/** Sends per timer turn at most this many, then yields, so a backlog cannot freeze the agent. */
+const MAX_SENDS_PER_TURN = 5000;
+/**
+ * The sender's timing floor. Timers have whole-ms resolution: a request
+ * sent on one is up to a millisecond or two late. So, when the next request
+ * is due within TURN_WITHIN_MS, the sender does not sleep on a timer:
+ * - within SPIN_WITHIN_MS of the due time it keeps turning on setImmediate
+ *   (I/O is still served between turns); at 20 000 QPS and above, where
+ *   requests are 50 µs apart, that is all it does;
+ * - before that it sleeps in slices of WAIT_SLICE_MS (Atomics.wait: a
+ *   kernel sleep with sub-ms precision), turning between slices so that a
+ *   response is read at most a slice late.
+ * Sleeping rather than spinning matters on a busy machine: a process that
+ * spins looks CPU-bound to the kernel's scheduler, which then wakes it
+ * later; and the CPU it burns is the service's when both share the host.
+ * Measured in docs/performance.md (bench/sendlag.ts).
+ */
+const TURN_WITHIN_MS = 1;
+const SPIN_WITHIN_MS = 0.15;
+const WAIT_SLICE_MS = 0.1;
+const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Open loop: request k of the current schedule is due at baseMs + k/qps,
+ * whatever the service does. A timer wakes when the next request is due and
+ * sends every request whose time has passed. Latency counts from the
+ * scheduled time, so a slow or stalled service cannot hide its queue by
+ * slowing the sender (no coordinated omission); the lag between scheduled
+ * and actual send is recorded; a due request that would exceed the in-flight
+ * cap is counted as dropped, never silently skipped.
+ */
+export class OpenLoop implements LoadDriver<HttpLoad> {
+  private load: OpenLoad;
+  private intervalMs = 0;
+  /** Schedule origin (performance.now()) and index of the next request in it. */
+  private baseMs = 0;
+  private nextIndex = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private readonly onTick = (): void => {
+    this.timer = null;
+    this.immediate = null;
+    this.tick();
+  };
+
+  constructor(private readonly context: LoadContext, load: OpenLoad) {
+    this.load = load;
+  }
+
+  start(): void {
+    this.running = true;
+    this.setRate(this.load.qps, performance.now(), true);
+    this.tick();
+  }
+
+  /**
+   * A new rate starts a new schedule at the moment of change: its first
+   * request is due at the old schedule's next slot, or one new interval from
+   * now if that is sooner, so a rate change neither bursts nor stalls.
+   */
+  update(load: HttpLoad): boolean {
+    if (load.kind !== 'open') return false;
+    const rateChanged = load.qps !== this.load.qps;
+    this.load = load;
+    if (!this.running || !rateChanged) return true;
+    this.setRate(load.qps, performance.now(), false);
+    this.rearm();
+    return true;
+  }
+
+  stop(): void {
+    this.running = false;
+    this.clearWake();
+  }
+
+  sendDue(): void {
+    this.clearWake();
+    this.tick();
+  }
+
+  private setRate(qps: number, nowMs: number, fromNow: boolean): void {
+    const oldNextMs = this.intervalMs > 0 ? this.baseMs + this.nextIndex * this.intervalMs : Number.POSITIVE_INFINITY;
+    this.intervalMs = qps > 0 ? 1000 / qps : 0;
+    this.baseMs = fromNow ? nowMs : Math.max(nowMs, Math.min(oldNextMs, nowMs + this.intervalMs));
+    this.nextIndex = 0;
+  }
+
+  private tick(): void {
+    if (!this.running || this.intervalMs === 0) return;
+    const tickMs = performance.now();
+    let budget = MAX_SENDS_PER_TURN;
+    for (;;) {
+      // Multiplying (not adding intervals) keeps the schedule free of accumulated rounding drift.
+      const scheduledMs = this.baseMs + this.nextIndex * this.intervalMs;
+      if (scheduledMs > tickMs) break;
+      if (budget-- === 0) {
+        this.immediate = setImmediate(this.onTick);
+        return;
+      }
+      this.nextIndex++;
+      const nowMs = performance.now();
+      if (this.context.inFlight >= this.load.maxInFlight) {
+        this.context.dropped(nowMs);
+        continue;
+      }
+      if (!this.context.trySend(scheduledMs, nowMs, null)) {
+        this.stop();
+        return;
+      }
+      this.context.sendLag(nowMs, (nowMs - scheduledMs) * 1000);
+      if (!this.running) return;
+    }
+    this.rearm();
+  }
+
+  private rearm(): void {
+    this.clearWake();
+    if (!this.running || this.intervalMs === 0) return;
+    const dueInMs = this.baseMs + this.nextIndex * this.intervalMs - performance.now();
+    if (dueInMs > TURN_WITHIN_MS) {
+      this.timer = setTimeout(this.onTick, Math.max(1, Math.floor(dueInMs - TURN_WITHIN_MS)));
+      return;
+    }
+    // nothing is ever stored in the cell: the wait always runs to its timeout
+    if (dueInMs > SPIN_WITHIN_MS) Atomics.wait(SLEEP_CELL, 0, 0, Math.min(WAIT_SLICE_MS, dueInMs - SPIN_WITHIN_MS));
+    this.immediate = setImmediate(this.onTick);
+  }
+
+  private clearWake(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+}
