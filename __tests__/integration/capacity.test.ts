@@ -72,7 +72,7 @@ describe('capacity within -10%..+0% of a service of known capacity', () => {
     expect(task.Events.some((e) => e.Kind === 'verdict' && /^scan: 148 QPS: achieved [\d.]+, .*; (completed [\d.]+\/s of [\d.]+\/s sent|latency climbing|\d+ requests dropped)/.test(e.Message))).toBe(true);
     // the held rate is the capacity, and every window of it was judged good (no revise)
     expect(task.Events.filter((e) => e.Kind === 'revise')).toEqual([]);
-    expect(task.Message).toMatch(/; capacity 112 QPS \(TP99 [\d.]+ ms, error rate 0\.00%, limit saturation\)$/);
+    expect(task.Message).toMatch(/; capacity 112 QPS \(TP99 [\d.]+ ms, error rate 0\.00%, limit saturation\); ended: duration of \d+ s reached$/);
   }, 90000);
 
   test('scan with maxRT 100 ms: the held rate meets maxRT through the hold', async () => {
@@ -97,7 +97,7 @@ describe('capacity within -10%..+0% of a service of known capacity', () => {
     expectWithin(task.Capacity, BUDGET_C);
     expect(task.Capacity).toMatchObject({ QPS: 140, Reason: 'faultTolerate', ErrorRate: 0 });
     expect(task.Events.some((e) => e.Kind === 'hold' && /holding 180 QPS \(faultAction stop\); capacity 140 QPS, the last good step$/.test(e.Message))).toBe(true);
-    expect(task.Message).toMatch(/^Benchmark task is stopped: duration of 22 s reached; capacity 140 QPS /);
+    expect(task.Message).toMatch(/^Benchmark task is stopped\. Verdict: passed; capacity 140 QPS .*; ended: duration of 22 s reached$/);
   }, 90000);
 
   test('scan, faultAction revise: steps down to the last good step and holds it', async () => {
