@@ -83,11 +83,17 @@ describe('agent messages (parseAgentMessage)', () => {
     [{ llm: llmWith({ InputTokens: { h: '', n: 1, sum: 1e308, min: 1e308, max: 1e308 } }) }, 'frame.llm.metrics.InputTokens.max of 1e+308 is over 1000000000000'],
     [{ llm: llmWith({ TTFT: { h: '', n: 1, sum: 500, min: 5, max: 10 } }) }, 'frame.llm.metrics.TTFT.sum (500) is not what 1 values between 5 and 10 add up to'],
     [{ llm: llmWith({ TTFT: { h: '', n: 2, sum: 10, min: 5, max: 5 } }) }, 'frame.llm.metrics.TTFT.n (2) is over frame.llm.success (1)'],
+    [{ llm: llmWith({ ITLGap: { h: '', n: AGENT_LIMITS.frameGaps + 1, sum: AGENT_LIMITS.frameGaps + 1, min: 1, max: 1 } }) }, `frame.llm.metrics.ITLGap.n (${AGENT_LIMITS.frameGaps + 1}) is over ${AGENT_LIMITS.frameGaps}`],
   ])('a stats frame with %j is refused naming %s', (patch, field) => {
     const parsed = parseAgentMessage(frameOf(patch));
     expect(typeof parsed).toBe('string');
     expect(parsed).toContain(field);
     expect(parsed).toMatch(new RegExp(`^${STATS_REFUSAL_PREFIX}`));
+  });
+
+  test('ITL over every gap counts one value a token gap, not a request: many gaps of one request are accepted', () => {
+    const parsed = parseAgentMessage(frameOf({ llm: llmWith({ ITLGap: { h: '', n: 528, sum: 528 * 12, min: 12, max: 12 } }) }));
+    expect(typeof parsed).toBe('object');
   });
 
   test.each([

@@ -26,6 +26,8 @@ export const AGENT_LIMITS = {
    * sum of frames can leave the safe integers or swamp a round's figures.
    */
   frameCount: 1_000_000,
+  /** Most token gaps one frame may count (the ITLGap histogram): 50 times 200 streams at 1000 tokens/s. */
+  frameGaps: 10_000_000,
   /** Most bytes in or out one frame may count (1 TiB). */
   frameTrafficBytes: 2 ** 40,
   /**

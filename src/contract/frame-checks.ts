@@ -31,8 +31,13 @@ export function checkFrameFigures(frame: AgentStatsFrame, recordCount: number): 
     if (llm.usage > llm.success) return `frame.llm.usage (${llm.usage}) is over frame.llm.success (${llm.success})`;
     for (const [key, m] of Object.entries(llm.metrics)) {
       const where = `frame.llm.metrics.${key}`;
-      // one value per successful request
-      if (m.n > llm.success) return `${where}.n (${m.n}) is over frame.llm.success (${llm.success})`;
+      if (key === 'ITLGap') {
+        // one value per token gap, not per request: bounded by what any second can stream
+        if (m.n > AGENT_LIMITS.frameGaps) return `${where}.n (${m.n}) is over ${AGENT_LIMITS.frameGaps}, more gaps than an agent streams in a second`;
+      } else if (m.n > llm.success) {
+        // one value per successful request
+        return `${where}.n (${m.n}) is over frame.llm.success (${llm.success})`;
+      }
       if (m.max > MAX_LLM_VALUE) return `${where}.max of ${m.max} is over ${MAX_LLM_VALUE}`;
       if (m.n > 0 && m.min > m.max) return `${where}.min (${m.min}) is over its max (${m.max})`;
       // n values between min and max add up to between n*min and n*max (rounding aside)
