@@ -1,5 +1,5 @@
 import type { RequestTemplate } from '../src/contract';
-import { HttpSender } from './http-client';
+import { HttpSender } from './undici-sender';
 import type { ResultSink } from './sender-core';
 import { RawHttpSender } from './raw-http/raw-sender';
 import { rawSenderRefusal } from './raw-http/request-encoder';

@@ -71,7 +71,7 @@ export class SentRequest<Connection, Prepared> implements DeadlineNode {
 
 /**
  * What the two HTTP senders share, with only the transport left to each
- * (undici Clients in `http-client.ts`, raw sockets in `raw-http/`): requests
+ * (undici Clients in `undici-sender.ts`, raw sockets in `raw-http/`): requests
  * prepared once per load and taken round-robin, the in-flight list with its
  * one timeout timer, the connection cap with its FIFO of waiting requests,
  * idle connections kept up to the load's need, outcome recording, timeouts

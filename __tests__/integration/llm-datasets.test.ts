@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { steadyStage } from '../../controller/metrics/llm';
+import { steadyStage } from '../../controller/metrics/llm/result';
 import { bodyDigest, promptDigest, promptText } from '../../fixtures/openai-service';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
 import { createAndWait, eascmdOk, llmRecords, taskDetail, within, writeLlmTask } from '../helpers/llm';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { computeLlmResult, steadyStage } from '../../controller/metrics/llm';
+import { computeLlmResult, steadyStage } from '../../controller/metrics/llm/result';
 import { bodyDigest, OPENAI_FIXTURE_DEFAULTS, type OpenAiBehaviour } from '../../fixtures/openai-service';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
 import { createAndWait, llmRecords, within } from '../helpers/llm';

@@ -5,7 +5,7 @@ import { parseAgentArgs, UsageError } from '../../agent/args';
 import { readPoolKey } from '../../agent/pool-credentials';
 import { Pacer } from '../../agent/closed-loop';
 import { DeadlineList, DeadlineNode } from '../../agent/deadline-list';
-import { prepareRequests } from '../../agent/http-client';
+import { prepareRequests } from '../../agent/undici-sender';
 import { AGENT_TOKEN_ENV, parseControllerMessage } from '../../src/contract';
 
 describe('agent pieces', () => {

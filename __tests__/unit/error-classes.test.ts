@@ -12,7 +12,7 @@ import {
   type RequestTemplate,
 } from '../../src/contract';
 import { causeOfError, causeOfErrorCode, CAUSE } from '../../agent/error-cause';
-import { HttpSender } from '../../agent/http-client';
+import { HttpSender } from '../../agent/undici-sender';
 import { RawHttpSender } from '../../agent/raw-http/raw-sender';
 import type { ResultSink } from '../../agent/sender-core';
 import { StatsRecorder } from '../../agent/stats-recorder';

@@ -8,7 +8,7 @@ import { countTokens, loadTokenizer } from '../../agent/llm/tokens';
 import { applyEvent, emptyTimeline } from '../../agent/llm/client';
 import { toolOutcome } from '../../agent/llm/tool-calls';
 import { requestFor } from '../../agent/llm/prompts';
-import { halfDrift, LatencySample, LlmModeAccumulator, MAX_SAMPLES, meanStd, sweepScaling } from '../../controller/metrics/llm-modes';
+import { halfDrift, LatencySample, LlmModeAccumulator, MAX_SAMPLES, meanStd, sweepScaling } from '../../controller/metrics/llm/modes';
 import { tokenizerName } from '../../controller/tasks/llm-run-work';
 import { llmModeSummary } from '../../src/output/llm-mode-summary';
 import { toolCallPieces } from '../../fixtures/openai-service';

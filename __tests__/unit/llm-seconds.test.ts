@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import { parseAgentMessage, validateTask, type LlmRequestRecord } from '../../src/contract';
-import { computeLlmResult } from '../../controller/metrics/llm';
+import { computeLlmResult } from '../../controller/metrics/llm/result';
 import { LlmSecondRecorder } from '../../src/measure/llm-second';
-import { LlmRoundFigures } from '../../controller/metrics/llm-round';
-import { LlmSecondMerge, LlmStoredSecond } from '../../controller/metrics/llm-stage';
+import { LlmRoundFigures } from '../../controller/metrics/llm/round';
+import { LlmSecondMerge, LlmStoredSecond } from '../../controller/metrics/llm/stage';
 import { KEPT_ROUND_FIGURES, TaskEntry } from '../../controller/tasks/entry';
 import { TaskRecord } from '../../controller/tasks/record';
 import { TaskStore } from '../../controller/tasks/store';

@@ -4,7 +4,7 @@ import { arrivalTimesS } from '../../agent/llm/prng';
 import { buildRequest } from '../../agent/llm/prompts';
 import { SseEvent, SseParser } from '../../agent/llm/sse';
 import { countTokens, loadTokenizer } from '../../agent/llm/tokens';
-import { computeLlmResult, itlMs, percentile, stableRecords, steadyStage, tpotMs } from '../../controller/metrics/llm';
+import { computeLlmResult, itlMs, percentile, stableRecords, steadyStage, tpotMs } from '../../controller/metrics/llm/result';
 import { llmUrl, sharegptPrompts } from '../../controller/tasks/prepare';
 
 beforeAll(async () => {

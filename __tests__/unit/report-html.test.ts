@@ -1,4 +1,4 @@
-import { commonMetrics } from '../../controller/metrics/llm';
+import { commonMetrics } from '../../controller/metrics/llm/result';
 import { renderReportCharts, wholeSeconds } from '../../controller/reports/charts';
 import { renderReportHtml } from '../../controller/reports/html';
 import { ReportData } from '../../controller/reports/model';

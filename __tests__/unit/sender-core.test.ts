@@ -1,7 +1,7 @@
 import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { RequestTemplate } from '../../src/contract';
-import { HttpSender } from '../../agent/http-client';
+import { HttpSender } from '../../agent/undici-sender';
 import { RawHttpSender } from '../../agent/raw-http/raw-sender';
 import { ResultSink, STATUS_TIMEOUT } from '../../agent/sender-core';
 

@@ -1,6 +1,6 @@
 import type { LlmRequestRecord } from '../../src/contract';
 import { validateTask } from '../../src/contract';
-import { recordsCsv } from '../../controller/metrics/llm';
+import { recordsCsv } from '../../controller/metrics/llm/result';
 
 const base = { service: { serviceName: 'demo', url: 'http://127.0.0.1:9/x' }, data: { content: 'aGVsbG8K' } };
 

@@ -1,5 +1,5 @@
 import type { RequestTemplate } from '../../src/contract';
-import { HEADERS_SET_BY_CLIENT } from '../http-client';
+import { HEADERS_SET_BY_CLIENT } from '../undici-sender';
 
 /** Methods whose requests carry a body by meaning: without one they still say `content-length: 0` (as undici does). */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);

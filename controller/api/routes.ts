@@ -15,7 +15,7 @@ import {
   SimpleTaskResponse,
   UpdateTaskResponse,
 } from '../../src/contract';
-import { recordCsvLine, RECORDS_CSV_HEADER } from '../metrics/llm';
+import { recordCsvLine, RECORDS_CSV_HEADER } from '../metrics/llm/result';
 import { TaskManager } from '../tasks/manager';
 import { TaskRecord } from '../tasks/record';
 import { requestId } from './errors';

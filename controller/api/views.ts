@@ -16,9 +16,9 @@ import {
   VerdictResponse,
 } from '../../src/contract';
 import type { AgentInfo } from '../fleet/pool';
-import { percentilesOf, recomputeLlm } from '../metrics/llm';
-import { stageHeldAt } from '../metrics/llm-stage';
-import { LlmRecordColumns } from '../metrics/llm-columns';
+import { percentilesOf, recomputeLlm } from '../metrics/llm/result';
+import { stageHeldAt } from '../metrics/llm/stage';
+import { LlmRecordColumns } from '../metrics/llm/columns';
 import { TaskEntry } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';
 import { formatTime } from '../tasks/naming';

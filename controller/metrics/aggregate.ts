@@ -10,7 +10,7 @@ import {
   rtDistribution,
 } from '../../src/measure/histogram';
 import { maxOf, minOf, sumInto } from './fold';
-import { LlmSecondMerge, LlmStoredSecond } from './llm-stage';
+import { LlmSecondMerge, LlmStoredSecond } from './llm/stage';
 import { decodeFrame, type DecodedFrame } from './frame-histograms';
 
 /** Only this status is a success (SPEC 3: every request whose status is not 200 is an error). */

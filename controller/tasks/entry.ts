@@ -1,9 +1,9 @@
 import { cutContent, LlmResult, PercentilePoint, redactTask, RoundResult, StatsPoint, TaskEvent, TaskSpec, taskThresholds } from '../../src/contract';
 import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
-import { columnsResult, percentilesOf } from '../metrics/llm';
-import { LlmRecordColumns } from '../metrics/llm-columns';
-import { LlmRoundFigures } from '../metrics/llm-round';
-import { stageHeldAt } from '../metrics/llm-stage';
+import { columnsResult, percentilesOf } from '../metrics/llm/result';
+import { LlmRecordColumns } from '../metrics/llm/columns';
+import { LlmRoundFigures } from '../metrics/llm/round';
+import { stageHeldAt } from '../metrics/llm/stage';
 import { evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { llmModeAccumulator } from './llm-run-work';
 import { loadDurationS, RoundRecord, TaskRecord, withContent } from './record';

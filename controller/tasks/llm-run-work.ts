@@ -1,6 +1,6 @@
 import { DEFAULTS, LLM_MODE_DEFAULTS, resolveSessions, type LlmRunWork, type LlmSpec } from '../../src/contract';
-import { BUNDLED_TOKENIZER } from '../metrics/llm';
-import { LlmModeAccumulator } from '../metrics/llm-modes';
+import { BUNDLED_TOKENIZER } from '../metrics/llm/result';
+import { LlmModeAccumulator } from '../metrics/llm/modes';
 
 /** What an llm task's run mode adds to the agents' work (nothing for the standard mode). */
 export function llmRunWork(llm: LlmSpec): { run?: LlmRunWork } {

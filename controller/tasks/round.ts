@@ -22,9 +22,9 @@ import { AgentOwner } from '../fleet/hub';
 import { AgentLauncher } from '../fleet/launcher';
 import { AgentInfo, AgentPool, MAX_REFUSED_REPLACEMENTS, PoolSeat } from '../fleet/pool';
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
-import { percentilesOf } from '../metrics/llm';
-import { LlmRoundFigures } from '../metrics/llm-round';
-import { stageHeldAt } from '../metrics/llm-stage';
+import { percentilesOf } from '../metrics/llm/result';
+import { LlmRoundFigures } from '../metrics/llm/round';
+import { stageHeldAt } from '../metrics/llm/stage';
 import { describeThreshold, evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
@@ -34,7 +34,7 @@ import { newEvent } from './naming';
 import { llmModeAccumulator } from './llm-run-work';
 import { FrameGate } from './frame-gate';
 import { FrameRefused } from '../metrics/frame-histograms';
-import { LlmModeAccumulator } from '../metrics/llm-modes';
+import { LlmModeAccumulator } from '../metrics/llm/modes';
 
 export type RoundPhase = 'starting' | 'running' | 'stopping' | 'finished';
 

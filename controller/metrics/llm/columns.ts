@@ -1,6 +1,6 @@
-import { LLM_METRICS, type LlmMetricKey, type LlmRequestRecord, type LlmSloSpec } from '../../src/contract';
-import { meetsSlo } from '../../src/measure/llm-request';
-import { requestGaps, requestValues } from '../../src/measure/llm-second';
+import { LLM_METRICS, type LlmMetricKey, type LlmRequestRecord, type LlmSloSpec } from '../../../src/contract';
+import { meetsSlo } from '../../../src/measure/llm-request';
+import { requestGaps, requestValues } from '../../../src/measure/llm-second';
 
 /**
  * Requests as columns: what the exact (records) path needs of each one, in

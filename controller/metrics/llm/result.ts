@@ -1,7 +1,7 @@
-import { DEFAULTS, LLM_METRICS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../src/contract';
-import { itlMs, tpotMs } from '../../src/measure/llm-request';
-import { LlmRecordColumns } from './llm-columns';
-import { commonFromSums, emptyStatistic, stableStageAbsence, statisticRow } from './llm-stage';
+import { DEFAULTS, LLM_METRICS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../../src/contract';
+import { itlMs, tpotMs } from '../../../src/measure/llm-request';
+import { LlmRecordColumns } from './columns';
+import { commonFromSums, emptyStatistic, stableStageAbsence, statisticRow } from './stage';
 
 /** Percentile with linear interpolation between closest ranks (numpy's default, which AISBench uses). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -30,7 +30,7 @@ function sortedStatistic(sorted: Float64Array, percentiles: readonly number[]): 
   return statisticRow(roundTo(sum / sorted.length, 4), roundTo(sorted[0], 4), roundTo(sorted[sorted.length - 1], 4), sorted.length, percentiles, (p) => roundTo(percentile(sorted, p), 4));
 }
 
-export { itlMs, meetsSlo, outputTps, tpotMs } from '../../src/measure/llm-request';
+export { itlMs, meetsSlo, outputTps, tpotMs } from '../../../src/measure/llm-request';
 
 export interface SteadyStage {
   /** Send time (Unix ms) at which the in-flight count first reached its maximum. */

@@ -1,8 +1,8 @@
-import { namedCommonMetrics, type LlmRequestRecord, type LlmResult, type LlmSloSpec } from '../../src/contract';
-import { tokenSourceText } from './llm';
-import { meetsSlo } from '../../src/measure/llm-request';
-import { requestGaps, requestValues } from '../../src/measure/llm-second';
-import { decodeLlmSecond, LlmStageTotals, LlmStoredSecond, stableStageAbsence, type StageRequest } from './llm-stage';
+import { namedCommonMetrics, type LlmRequestRecord, type LlmResult, type LlmSloSpec } from '../../../src/contract';
+import { tokenSourceText } from './result';
+import { meetsSlo } from '../../../src/measure/llm-request';
+import { requestGaps, requestValues } from '../../../src/measure/llm-second';
+import { decodeLlmSecond, LlmStageTotals, LlmStoredSecond, stableStageAbsence, type StageRequest } from './stage';
 
 /**
  * Requests that ended after the steady stage's end so far, kept until the

@@ -8,9 +8,9 @@ import {
   type LlmSweepPoint,
   type LlmTokenSweep,
   type MeanStd,
-} from '../../src/contract';
-import { sumInto } from './fold';
-import { percentile, tokenSourceText } from './llm';
+} from '../../../src/contract';
+import { sumInto } from '../fold';
+import { percentile, tokenSourceText } from './result';
 
 /** What the run needs besides its records: which sections to give, and which tokenizer counted. */
 export interface LlmModeContext {

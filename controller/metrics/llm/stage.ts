@@ -10,11 +10,11 @@ import {
   type LlmSloSpec,
   type LlmSpec,
   type LlmStatistic,
-} from '../../src/contract';
-import { maxOf, minOf, sumInto } from './fold';
-import { decodeHistogram, LatencyHistogram, recordUs, valuesAtRanks } from '../../src/measure/histogram';
-import { meetsSlo } from '../../src/measure/llm-request';
-import { LLM_HIGHEST, LLM_SCALE, LlmMetricMoments } from '../../src/measure/llm-second';
+} from '../../../src/contract';
+import { maxOf, minOf, sumInto } from '../fold';
+import { decodeHistogram, LatencyHistogram, recordUs, valuesAtRanks } from '../../../src/measure/histogram';
+import { meetsSlo } from '../../../src/measure/llm-request';
+import { LLM_HIGHEST, LLM_SCALE, LlmMetricMoments } from '../../../src/measure/llm-second';
 
 /** A second of an LLM round as stored: every agent's frame merged, and the requests meeting the SLO. */
 export interface LlmStoredSecond extends LlmSecondFrame {
