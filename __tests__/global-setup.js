@@ -26,7 +26,18 @@ function newestMtimeMs(p) {
   return newest;
 }
 
-module.exports = function buildBeforeTests() {
+/** The folder of this run's suite holds (see setup/run-alone.ts); the workers inherit the variable. */
+function makeSuiteLockDir() {
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'eas-bench-suite-'));
+  process.env.EAS_SUITE_LOCK_DIR = dir;
+}
+
+module.exports = function beforeTests() {
+  makeSuiteLockDir();
+  buildBeforeTests();
+};
+
+function buildBeforeTests() {
   const stampMs = fs.statSync(STAMP, { throwIfNoEntry: false })?.mtimeMs ?? 0;
   const sourcesMs = Math.max(...SOURCES.map((s) => newestMtimeMs(path.join(ROOT, s))));
   if (sourcesMs < stampMs) return;
@@ -36,4 +47,4 @@ module.exports = function buildBeforeTests() {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], { cwd: ROOT, stdio: 'inherit' });
   fs.writeFileSync(STAMP, '');
   fs.utimesSync(STAMP, startedMs / 1000, startedMs / 1000);
-};
+}

@@ -15,6 +15,9 @@ import { ControllerProcess, FixtureProcess, killAllStarted, startController, sta
  * fields, then frames that break the protocol). Throughout, the controller
  * answers /healthz within a second and its memory stays bounded; at the end
  * the honest agents' figures are exactly what the target service saw.
+ *
+ * @runAlone: it holds /healthz to answering within 1 s; a neighbour's CPU
+ * would be part of that time.
  */
 
 jest.setTimeout(90_000);

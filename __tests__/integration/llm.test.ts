@@ -8,6 +8,10 @@ const TPOT_MS = 5;
 const OUTPUT_TOKENS = 32;
 const E2EL_MS = TTFT_MS + (OUTPUT_TOKENS - 1) * TPOT_MS;
 
+/**
+ * Measured TTFT, TPOT, ITL and E2EL against the fixture's configured ones, within 5%.
+ * @runAlone: a neighbour's CPU would be part of what is measured.
+ */
 describe('LLM tasks end to end: real controller, agents and eascmd against the OpenAI fixture', () => {
   let controller: ControllerProcess;
   let fixture: OpenAiFixtureProcess;
