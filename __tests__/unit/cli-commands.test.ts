@@ -8,7 +8,7 @@ import { API_PREFIX, GetTaskResponse, LlmRecordsResponse } from '../../src/contr
 import { signedGetText } from '../helpers/api';
 import { createTask, deleteAllTasks, idleLauncher, InProcessController, recordRequests, useInProcessController, waitForStatus } from '../helpers/controller';
 import { waitFor } from '../helpers/processes';
-import { runCli, STATSVIEW_SERVED, tempHome, writeCliConfig } from './cli-run-helper';
+import { runCli, writeTaskFile, STATSVIEW_SERVED, tempHome, writeCliConfig } from './cli-run-helper';
 
 /**
  * Every command against the real controller built in-process: `live` starts
@@ -63,11 +63,6 @@ describe('cli commands against the real controller', () => {
     await deleteAllTasks(idle());
   });
 
-  function taskFile(task: unknown): string {
-    const file = path.join(home, 'task.json');
-    fs.writeFileSync(file, JSON.stringify(task));
-    return file;
-  }
 
   const detail = async (c: InProcessController, name: string): Promise<GetTaskResponse> =>
     (await c.call('GET', `${API_PREFIX}/${c.region}/${name}`)).json as unknown as GetTaskResponse;
@@ -81,7 +76,7 @@ describe('cli commands against the real controller', () => {
 
   test('create prints the reference lines as agents come up, until Running', async () => {
     const task = manualTask(target.url);
-    const res = await runCli(['bench', 'create', taskFile(task)], { home });
+    const res = await runCli(['bench', 'create', writeTaskFile(home, task)], { home });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     const lines = res.stdout.split('\n');
@@ -99,7 +94,7 @@ describe('cli commands against the real controller', () => {
 
   test('create warns, after the creating line, of a duration too short for the search to reach a verdict', async () => {
     const task = { service: { serviceName: 'demo', url: target.url }, optional: { mode: 'scan', minQPS: 2, qpsGrowthDelta: 2, adjustInterval: 5, maxQPS: 20, duration: 10 } };
-    const res = await runCli(['bench', 'create', taskFile(task)], { home });
+    const res = await runCli(['bench', 'create', writeTaskFile(home, task)], { home });
     expect(res.code).toBe(0);
     const lines = res.stdout.split('\n');
     expect(lines[1]).toMatch(new RegExp(`^\\[OK\\] Task \\[${NAME_RE}\\] is creating$`));
@@ -114,7 +109,7 @@ describe('cli commands against the real controller', () => {
   test('create validates locally: a path-precise InvalidField line, exit 1, nothing sent', async () => {
     const recorder = recordRequests(live().controller.port);
     try {
-      const res = await runCli(['bench', 'create', taskFile({ service: { serviceName: 'demo' }, optional: { duration: 5000 } })], { home });
+      const res = await runCli(['bench', 'create', writeTaskFile(home, { service: { serviceName: 'demo' }, optional: { duration: 5000 } })], { home });
       expect(res).toEqual({ code: 1, stdout: '', stderr: '[ERROR] InvalidField: optional.duration: must be <= 1200\n' });
       expect(recorder.requests).toEqual([]);
     } finally {
@@ -131,7 +126,7 @@ describe('cli commands against the real controller', () => {
 
   test('a task whose data source fails prints [ERROR] CreateFailed: <Message> and exits 1', async () => {
     // nothing listens on port 1: the data download fails before any agent starts
-    const res = await runCli(['bench', 'create', taskFile({ ...manualTask(target.url), data: { path: 'http://127.0.0.1:1/data.txt' } })], { home });
+    const res = await runCli(['bench', 'create', writeTaskFile(home, { ...manualTask(target.url), data: { path: 'http://127.0.0.1:1/data.txt' } })], { home });
     expect(res.code).toBe(1);
     const name = /Task \[(\S+)\]/.exec(res.stdout)?.[1] ?? '';
     const failed = await detail(live(), name);
@@ -144,7 +139,7 @@ describe('cli commands against the real controller', () => {
   });
 
   test('create --wait follows to the end, prints the summary and the report URL', async () => {
-    const res = await runCli(['bench', 'create', '--wait', taskFile(manualTask(target.url, { duration: 2 }))], { home });
+    const res = await runCli(['bench', 'create', '--wait', writeTaskFile(home, manualTask(target.url, { duration: 2 }))], { home });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('[OK] [Agnet: 1/1]: Benchmark task is Running\n[OK] Benchmark task is Running\n');
@@ -165,7 +160,7 @@ describe('cli commands against the real controller', () => {
   });
 
   test('create --json prints only the controller response', async () => {
-    const res = await runCli(['bench', 'create', '--json', taskFile(manualTask(target.url))], { home });
+    const res = await runCli(['bench', 'create', '--json', writeTaskFile(home, manualTask(target.url))], { home });
     expect(res.code).toBe(0);
     const body = JSON.parse(res.stdout) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(['Message', 'Region', 'RequestId', 'Status', 'TaskId', 'TaskName']);
@@ -175,7 +170,7 @@ describe('cli commands against the real controller', () => {
 
   test('create --visualize hands over to the statsview module', async () => {
     let printed = '';
-    const pending = runCli(['bench', 'create', '--visualize', taskFile(manualTask(target.url))], { home, onStdout: (text) => (printed = text) });
+    const pending = runCli(['bench', 'create', '--visualize', writeTaskFile(home, manualTask(target.url))], { home, onStdout: (text) => (printed = text) });
     // the page is served until CTRL+C
     while (!printed.includes(STATSVIEW_SERVED)) await new Promise((r) => setTimeout(r, 10));
     process.emit('SIGINT');
@@ -469,7 +464,7 @@ describe('cli commands against the real controller', () => {
 
   test('a task that never gets anywhere times out with a Timeout line', async () => {
     writeCliConfig(home, idle());
-    const res = await runCli(['bench', 'create', taskFile(manualTask(target.url))], { home, timing: { statusTimeoutMs: 50 } });
+    const res = await runCli(['bench', 'create', writeTaskFile(home, manualTask(target.url))], { home, timing: { statusTimeoutMs: 50 } });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(new RegExp(`^\\[ERROR\\] Timeout: benchmark task ${NAME_RE} did not get to Running \\(still Creating: Starting agents`));
   });

@@ -51,6 +51,13 @@ export function writeCliConfig(home: string, controller: { url: string; accessId
   return file;
 }
 
+/** A task file in `home` (an object as JSON, a string as it is). */
+export function writeTaskFile(home: string, task: unknown): string {
+  const file = path.join(home, 'task.json');
+  fs.writeFileSync(file, typeof task === 'string' ? task : JSON.stringify(task));
+  return file;
+}
+
 /** `onStdout`: called with everything printed so far, at each write (to act while the command runs). */
 export async function runCli(
   args: string[],

@@ -1,28 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { listView } from '../../controller/api/views';
 import { API_PREFIX, GetTaskResponse } from '../../src/contract';
 import { deleteAllTasks, idleLauncher, InProcessController, useInProcessController } from '../helpers/controller';
 import { ROOT, waitFor } from '../helpers/processes';
-import { runCli, tempHome, writeCliConfig } from './cli-run-helper';
+import { closedPort } from '../helpers/sockets';
+import { runCli, writeTaskFile, tempHome, writeCliConfig } from './cli-run-helper';
 
 /**
  * What the CLI says when things go wrong, against the real controller built
  * in-process: failed requests named by cause, CTRL+C while following a task,
  * and the errors a user can fix (the task file, the key).
  */
-
-/** A port nothing listens on: bound, read, and closed again. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('what the CLI says when things go wrong', () => {
   const live = useInProcessController();
@@ -38,18 +27,13 @@ describe('what the CLI says when things go wrong', () => {
     await deleteAllTasks(idle());
   });
 
-  function taskFile(task: unknown): string {
-    const file = path.join(home, 'task.json');
-    fs.writeFileSync(file, typeof task === 'string' ? task : JSON.stringify(task));
-    return file;
-  }
   const detail = async (c: InProcessController, name: string): Promise<GetTaskResponse> =>
     (await c.call('GET', `${API_PREFIX}/${c.region}/${name}`)).json as unknown as GetTaskResponse;
 
   test('a dead port: every failed request is named "connection refused", in the summary, desc and desc --json', async () => {
     const port = await closedPort();
     const task = { service: { serviceName: 'demo', url: `http://127.0.0.1:${port}/` }, optional: { mode: 'manual', agentCount: 1, concurrency: 1, maxQPS: 20, duration: 2 } };
-    const res = await runCli(['bench', 'create', '--wait', taskFile(task)], { home });
+    const res = await runCli(['bench', 'create', '--wait', writeTaskFile(home, task)], { home });
     const name = /Task \[(\S+)\]/.exec(res.stdout)?.[1] ?? '';
     const done = await detail(live(), name);
     const total = done.Result?.TotalRequests ?? 0;
@@ -75,7 +59,7 @@ describe('what the CLI says when things go wrong', () => {
   test('CTRL+C while create follows the task to Running: it says the task keeps running and how to follow or stop it, exit 130', async () => {
     writeCliConfig(home, idle());
     const task = { service: { serviceName: 'demo', url: 'http://127.0.0.1:9/' }, optional: { mode: 'manual', agentCount: 1, duration: 60 } };
-    const running = runCli(['bench', 'create', taskFile(task)], { home });
+    const running = runCli(['bench', 'create', writeTaskFile(home, task)], { home });
     // idle agents never connect: the task stays Creating while the command follows it
     await waitFor('the task to exist', () => listView(idle().controller.manager).length === 1, 10000, 10);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -92,13 +76,13 @@ describe('what the CLI says when things go wrong', () => {
   });
 
   test('a task file with a JSON syntax error is refused at its line and column', async () => {
-    const res = await runCli(['bench', 'create', taskFile('{\n  "service": {"serviceName": "demo"},\n  "optional": {"duration": 5,}\n}\n')], { home });
+    const res = await runCli(['bench', 'create', writeTaskFile(home, '{\n  "service": {"serviceName": "demo"},\n  "optional": {"duration": 5,}\n}\n')], { home });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^\[ERROR\] InvalidField: not valid JSON: .+ at line 3, column 30\n$/);
   });
 
   test('an unknown field is refused with what it most likely meant', async () => {
-    const res = await runCli(['bench', 'create', taskFile({ service: { serviceName: 'demo' }, optional: { maxqps: 100 } })], { home });
+    const res = await runCli(['bench', 'create', writeTaskFile(home, { service: { serviceName: 'demo' }, optional: { maxqps: 100 } })], { home });
     expect(res).toEqual({ code: 1, stdout: '', stderr: '[ERROR] InvalidField: optional.maxqps: unknown field; did you mean optional.maxQPS?\n' });
   });
 

@@ -1,5 +1,4 @@
-import { createServer, Server, Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { Socket } from 'node:net';
 import {
   addErrorClasses,
   ERROR_CLASSES,
@@ -11,6 +10,7 @@ import {
   type ErrorClassCounts,
   type RequestTemplate,
 } from '../../src/contract';
+import { closedPort, rawTcpServer, RawTcpServer } from '../helpers/sockets';
 import { causeOfError, causeOfErrorCode, CAUSE } from '../../agent/error-cause';
 import { HttpSender } from '../../agent/undici-sender';
 import { RawHttpSender } from '../../agent/raw-http/raw-sender';
@@ -21,40 +21,7 @@ import { RoundAccumulator, SecondAggregator } from '../../controller/metrics/agg
 import { createLatencyHistogram, encodeHistogram } from '../../src/measure/histogram';
 
 /** A TCP server on 127.0.0.1 that treats a socket with `behave` at each request's end (or at any bytes: `onAnyBytes`). */
-async function rawServer(behave: (socket: Socket) => void, onAnyBytes = false): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let buffered = '';
-    socket.on('data', (data) => {
-      buffered += data.toString('latin1');
-      if (onAnyBytes || buffered.includes('\r\n\r\n')) {
-        buffered = '';
-        behave(socket);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/** A port nothing listens on: bound, read, and closed again. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const rawServer = (behave: (socket: Socket) => void, onAnyBytes = false): Promise<RawTcpServer> => rawTcpServer((socket) => behave(socket), onAnyBytes);
 
 const template = (url: string, timeoutMs = 2000): RequestTemplate => ({ url, method: 'GET', headers: [], bodies: [], timeoutMs });
 const senders = {

@@ -1,42 +1,19 @@
-import { createServer, Server, Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { RequestTemplate } from '../../src/contract';
 import { HttpSender } from '../../agent/undici-sender';
 import { RawHttpSender } from '../../agent/raw-http/raw-sender';
 import { ResultSink, STATUS_TIMEOUT } from '../../agent/sender-core';
+import { rawTcpServer, RawTcpServer } from '../helpers/sockets';
 
 /** A real server on 127.0.0.1: answers request k (counted over all connections) after `delayMs(k)` ms, 200 with "ok". */
-async function delayingServer(delayMs: (k: number) => number): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
-  let requests = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let buffered = '';
-    socket.on('data', (data) => {
-      buffered += data.toString('latin1');
-      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
-        buffered = buffered.slice(end + 4);
-        const wait = delayMs(requests++);
-        const answer = (): void => {
-          if (!socket.destroyed) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-        };
-        if (wait > 0) setTimeout(answer, wait);
-        else answer();
-      }
-    });
+function delayingServer(delayMs: (k: number) => number): Promise<RawTcpServer> {
+  return rawTcpServer((socket, k) => {
+    const answer = (): void => {
+      if (!socket.destroyed) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    };
+    const wait = delayMs(k);
+    if (wait > 0) setTimeout(answer, wait);
+    else answer();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    requests: () => requests,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 /** Each sender, counting the request objects it makes (the rest is the sender as the agent uses it). */
