@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './task';
+export * from './options';
 export * from './llm-spec';
 export * from './header-line';
 export * from './define';
