@@ -5,6 +5,8 @@ export * from './llm-spec';
 export * from './header-line';
 export * from './define';
 export * from './api';
+export * from './api-helpers';
+export * from './llm-tables';
 export * from './protocol';
 export * from './stats-frame';
 export * from './llm-protocol';
