@@ -11,7 +11,7 @@ type Phase = 'growing' | 'revising';
 
 /** A scan that is never stopped by a limit runs one adjustInterval per step from minQPS to maxQPS. */
 export function scanDurationWarning(o: ResolvedOptional): string | undefined {
-  const max = o.maxQPS ?? DEFAULTS.maxQps;
+  const max = o.maxQPS ?? DEFAULTS.maxQPS;
   const start = Math.min(o.minQPS, max);
   // the tiny epsilon: (max - start) / delta of decimal rates such as 0.3 / 0.1 is 2.9999...
   const steps = Math.floor((max - start) / o.qpsGrowthDelta + 1e-9) + 1;

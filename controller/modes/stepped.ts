@@ -114,7 +114,7 @@ export abstract class SteppedMode implements ModeDriver {
   abstract describeTarget(): string;
 
   protected maxQps(): number {
-    return this.optional.maxQPS ?? DEFAULTS.maxQps;
+    return this.optional.maxQPS ?? DEFAULTS.maxQPS;
   }
 
   /** The rate the agents send now: nothing while a backlog drains. */

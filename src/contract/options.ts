@@ -60,10 +60,10 @@ export function resolveOptional(task: TaskSpec): ResolvedOptional {
     requestCount: llm ? (llm.continuous ? null : llm.requestCount ?? null) : o.requestCount ?? null,
     agentCount: o.agentCount ?? DEFAULTS.agentCount,
     concurrency: o.concurrency ?? DEFAULTS.concurrency,
-    minQPS: o.minQPS ?? DEFAULTS.minQps,
+    minQPS: o.minQPS ?? DEFAULTS.minQPS,
     qpsGrowthDelta: o.qpsGrowthDelta ?? DEFAULTS.qpsGrowthDelta,
     adjustIntervalS: o.adjustInterval ?? DEFAULTS.adjustIntervalS,
-    maxQPS: o.maxQPS ?? (mode === 'manual' ? null : DEFAULTS.maxQps),
+    maxQPS: o.maxQPS ?? (mode === 'manual' ? null : DEFAULTS.maxQPS),
     maxRtMs: o.maxRT ?? null,
     faultTolerate: o.faultTolerate ?? DEFAULTS.faultTolerate,
     faultAction: o.faultAction ?? DEFAULTS.faultAction,
@@ -109,7 +109,7 @@ export function normalizeTask(task: TaskSpec, r: ResolvedOptional): TaskSpec {
       optional.qpsGrowthDelta = r.qpsGrowthDelta;
       optional.adjustInterval = r.adjustIntervalS;
     }
-    optional.maxQPS = r.maxQPS ?? DEFAULTS.maxQps;
+    optional.maxQPS = r.maxQPS ?? DEFAULTS.maxQPS;
     if (r.maxRtMs !== null) optional.maxRT = r.maxRtMs;
     optional.faultTolerate = r.faultTolerate;
     optional.faultAction = r.faultAction;

@@ -59,10 +59,10 @@ export const DEFAULTS = {
   maxDurationS: 1200,
   agentCount: 1,
   concurrency: 2,
-  minQps: 100,
+  minQPS: 100,
   qpsGrowthDelta: 50,
   adjustIntervalS: 60,
-  maxQps: 10000,
+  maxQPS: 10000,
   faultTolerate: 0.001,
   faultAction: 'revise' as FaultAction,
   timeoutMs: 20000,
@@ -270,7 +270,7 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
       errors.push({ field: 'service.url', message: 'must use http or https' });
     }
   }
-  const minQps = optional.minQPS ?? DEFAULTS.minQps;
+  const minQps = optional.minQPS ?? DEFAULTS.minQPS;
   if (mode === 'scan' && optional.maxQPS !== undefined && minQps > optional.maxQPS) {
     errors.push({ field: 'optional.minQPS', message: `must be <= optional.maxQPS (${optional.maxQPS})` });
   }
