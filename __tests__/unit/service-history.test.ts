@@ -4,7 +4,7 @@ import { TaskEntry } from '../../controller/tasks/entry';
 import { serviceHistory } from '../../controller/tasks/history';
 import { RoundRecord, TaskRecord } from '../../controller/tasks/record';
 import { TaskStore } from '../../controller/tasks/store';
-import { StatsPoint, Verdict } from '../../src/contract';
+import { resolveOptional, StatsPoint, Verdict } from '../../src/contract';
 import { tempDir } from '../helpers/processes';
 
 const verdict = (outcome: Verdict['Outcome']): Verdict => ({ Outcome: outcome, Thresholds: [], Text: `Verdict: ${outcome}` });
@@ -16,6 +16,7 @@ function record(taskName: string, serviceName: string, rounds: RoundRecord[]): T
     region: 'cn-local',
     serviceName,
     spec: { service: { serviceName }, optional: { mode: 'scan' } },
+    options: resolveOptional({ service: { serviceName }, optional: { mode: 'scan' } }),
     status: 'Stopped',
     message: '',
     createMs: 0,

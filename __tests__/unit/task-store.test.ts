@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TaskStore } from '../../controller/tasks/store';
+import { resolveOptional, TaskSpec } from '../../src/contract';
 import { tempDir } from '../helpers/processes';
 
 /** What recovery does with task folders it cannot read: nothing is deleted on a guess. */
@@ -39,5 +40,27 @@ describe('TaskStore.loadAll with unreadable task folders', () => {
     expect(fs.existsSync(path.join(tasks, 'benchmark-unreadable-0005', 'task.json'))).toBe(true);
     expect(skipped.join('\n')).toMatch(/benchmark-corrupt-0003: its task.json is not a task record; moved to .*quarantine/);
     expect(skipped.join('\n')).toMatch(/benchmark-unreadable-0005: its task.json cannot be read \(EISDIR\); left in place/);
+  });
+});
+
+describe('TaskStore.loadAll with a record of an older version', () => {
+  const dataDir = tempDir('store-options');
+  const store = new TaskStore(dataDir);
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  test('a task.json without resolved options has them resolved from its spec; stored options are kept as they are', () => {
+    const spec = { service: { serviceName: 'old' }, optional: { mode: 'scan', duration: 60, minQPS: 20, qpsGrowthDelta: 10, adjustInterval: 15, maxQPS: 200, maxRT: 150, faultTolerate: 0.01, faultAction: 'stop' } };
+    const write = (name: string, record: object): void => {
+      fs.mkdirSync(path.join(dataDir, 'tasks', name), { recursive: true });
+      fs.writeFileSync(path.join(dataDir, 'tasks', name, 'task.json'), JSON.stringify({ taskName: name, taskId: 'eas-b-x', status: 'Stopped', rounds: [], spec, ...record }));
+    };
+    write('benchmark-old-0001', {});
+    write('benchmark-new-0002', { options: { ...resolveOptional(spec as TaskSpec), maxRtMs: 90 } });
+
+    const byName = new Map(store.loadAll().map((r) => [r.taskName, r]));
+    expect(byName.get('benchmark-old-0001')?.options).toEqual({
+      mode: 'scan', durationS: 60, requestCount: null, agentCount: 1, concurrency: 2, minQPS: 20, qpsGrowthDelta: 10, adjustIntervalS: 15, maxQPS: 200, maxRtMs: 150, faultTolerate: 0.01, faultAction: 'stop',
+    });
+    expect(byName.get('benchmark-new-0002')?.options.maxRtMs).toBe(90);
   });
 });

@@ -1,4 +1,4 @@
-import { applyOptionalUpdate, definesToUpdate, normalizeTask, parseTaskJson, parseDefine, parseHeaderLine, resolveOptional, validateTask } from '../../src/contract';
+import { applyOptionalUpdate, definesToUpdate, mergeOptional, normalizeTask, parseTaskJson, parseDefine, parseHeaderLine, resolveOptional, TaskSpec, validateTask } from '../../src/contract';
 import { formatTime, newTaskId, newTaskName } from '../../controller/tasks/naming';
 
 const base = { service: { serviceName: 'xgb_test' }, data: { content: 'aGVsbG8K' } };
@@ -53,18 +53,37 @@ describe('task validation', () => {
     expect(at('{"a": 1,}')).toMatch(/^not valid JSON: .+ at line 1, column 9$/);
   });
 
+  /** The spec as the controller shows it, written from the options resolved once. */
+  const shown = (task: TaskSpec): TaskSpec => normalizeTask(task, resolveOptional(task));
+  const llm = { api: 'chat' as const, model: 'm', testMode: 'throughput' as const };
+
   test('defaults follow the spec', () => {
     const r = resolveOptional(base);
-    expect(r).toMatchObject({ mode: 'auto', durationS: 600, agentCount: 1, concurrency: 2, minQps: 100, qpsGrowthDelta: 50, adjustIntervalS: 60, maxQps: 10000, maxRtMs: null, faultTolerate: 0.001, faultAction: 'revise', requestCount: null });
-    expect(resolveOptional({ ...base, optional: { mode: 'manual' } }).maxQps).toBeNull();
-    expect(normalizeTask({ ...base, optional: { mode: 'manual' } }).optional).toEqual({ mode: 'manual', duration: 600, agentCount: 1, concurrency: 2 });
+    expect(r).toEqual({ mode: 'auto', durationS: 600, agentCount: 1, concurrency: 2, minQPS: 100, qpsGrowthDelta: 50, adjustIntervalS: 60, maxQPS: 10000, maxRtMs: null, faultTolerate: 0.001, faultAction: 'revise', requestCount: null });
+    expect(resolveOptional({ ...base, optional: { mode: 'manual' } }).maxQPS).toBeNull();
+    expect(shown({ ...base, optional: { mode: 'manual' } }).optional).toEqual({ mode: 'manual', duration: 600, agentCount: 1, concurrency: 2 });
   });
 
   test('an llm task keeps optional.agentCount in any mode (its agents share the llm load)', () => {
-    const llm = { api: 'chat' as const, model: 'm', testMode: 'throughput' as const };
-    expect(normalizeTask({ ...base, llm, optional: { agentCount: 3 } }).optional?.agentCount).toBe(3);
-    expect(normalizeTask({ ...base, llm }).optional?.agentCount).toBe(1);
-    expect(normalizeTask({ ...base, optional: { agentCount: 3 } }).optional?.agentCount).toBeUndefined();
+    expect(shown({ ...base, llm, optional: { agentCount: 3 } }).optional?.agentCount).toBe(3);
+    expect(shown({ ...base, llm }).optional?.agentCount).toBe(1);
+    expect(shown({ ...base, optional: { agentCount: 3 } }).optional?.agentCount).toBeUndefined();
+  });
+
+  test('an llm task runs its llm section\'s duration and request count; its optional section is shown as given', () => {
+    const task: TaskSpec = { ...base, llm: { ...llm, testMode: 'concurrency', duration: 60, requestCount: 200 }, optional: { duration: 90 } };
+    expect(resolveOptional(task)).toMatchObject({ durationS: 60, requestCount: 200 });
+    expect(resolveOptional({ ...task, llm: { ...task.llm!, continuous: true } }).requestCount).toBeNull();
+    expect(resolveOptional({ ...base, llm }).durationS).toBe(300);
+    expect(shown(task).optional).toMatchObject({ duration: 90 });
+    expect(shown(task).optional?.requestCount).toBeUndefined();
+  });
+
+  test('an update merges into the options under their own names, units where the JSON has none', () => {
+    const options = resolveOptional({ ...base, optional: { mode: 'scan' } });
+    const merged = mergeOptional(options, { maxRT: 250, duration: 120, adjustInterval: 30, maxQPS: 800, faultAction: 'stop' });
+    expect(merged).toEqual({ ...options, maxRtMs: 250, durationS: 120, adjustIntervalS: 30, maxQPS: 800, faultAction: 'stop' });
+    expect(options.maxRtMs).toBeNull();
   });
 
   test('header values may contain colons', () => {

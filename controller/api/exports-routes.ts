@@ -75,7 +75,7 @@ function roundResult(entry: TaskEntry, round: RoundRecord): Omit<RoundResultResp
     TaskName: record.taskName,
     RoundId: round.roundId,
     ServiceName: record.serviceName,
-    Mode: modeName(record.spec),
+    Mode: modeName(record),
     Status: record.status,
     StartTime: formatTime(round.startMs),
     EndTime: formatTime(round.endMs ?? round.startMs),
@@ -83,7 +83,7 @@ function roundResult(entry: TaskEntry, round: RoundRecord): Omit<RoundResultResp
     ...(figures.llm ? { LLM: figures.llm } : {}),
     ...(round.capacity ? { Capacity: round.capacity } : {}),
     Thresholds: figures.result.Thresholds ?? [],
-    Verdict: judgedAgain(record.spec, round, () => figures),
+    Verdict: judgedAgain(record, round, () => figures),
     Percentiles: entry.percentiles(round),
     Series: figures.series,
   };
@@ -110,7 +110,7 @@ function side(entry: TaskEntry, round: RoundRecord): CompareSide {
     TaskName: entry.taskName,
     RoundId: round.roundId,
     ServiceName: entry.record.serviceName,
-    Mode: modeName(entry.record.spec),
+    Mode: modeName(entry.record),
     StartTime: formatTime(round.startMs),
     Percentiles: entry.percentiles(round),
   };

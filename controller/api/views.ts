@@ -22,7 +22,6 @@ import { LlmRecordColumns } from '../metrics/llm/columns';
 import { TaskEntry } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';
 import { formatTime } from '../tasks/naming';
-import { runOptional } from '../tasks/prepare';
 import { currentRound, modeName, RoundRecord } from '../tasks/record';
 import { judgedAgain, liveVerdict } from '../tasks/round-verdict';
 
@@ -68,9 +67,9 @@ export function statsView(manager: TaskManager, name: string, requestId: string)
 /** The verdict of the current round so far (`result`: its figures, already taken), or of a finished one as it was made at its end. */
 function verdictOf(entry: TaskEntry, round: RoundRecord | undefined, result: RoundResult | undefined): Verdict | undefined {
   const live = entry.live();
-  if (live && round === currentRound(entry.record)) return liveVerdict(entry.record.spec, live, result ?? live.result);
+  if (live && round === currentRound(entry.record)) return liveVerdict(entry.record, live, result ?? live.result);
   if (!round || round.endMs === undefined) return undefined;
-  return round.verdict ?? judgedAgain(entry.record.spec, round, () => entry.figures(round));
+  return round.verdict ?? judgedAgain(entry.record, round, () => entry.figures(round));
 }
 
 /**
@@ -81,7 +80,7 @@ function verdictOf(entry: TaskEntry, round: RoundRecord | undefined, result: Rou
 export function verdictView(manager: TaskManager, name: string, requestId: string, roundQuery: unknown): VerdictResponse {
   const entry = manager.entry(name);
   const found = finishedRound(entry, roundQuery);
-  const verdict = judgedAgain(entry.record.spec, found, () => entry.figures(found));
+  const verdict = judgedAgain(entry.record, found, () => entry.figures(found));
   return { RequestId: requestId, TaskName: name, RoundId: found.roundId, Status: entry.record.status, Verdict: verdict };
 }
 
@@ -146,7 +145,7 @@ function detailOf(entry: TaskEntry, wholeConfig = false): TaskDetail {
     StartTime: round ? formatTime(round.startMs) : undefined,
     EndTime: round?.endMs ? formatTime(round.endMs) : undefined,
     ElapsedS: live ? Math.round(live.elapsedS) : round?.endMs && round.startMs ? Math.round((round.endMs - round.startMs) / 1000) : 0,
-    DurationS: runOptional(record.spec).durationS,
+    DurationS: record.options.durationS,
     Target: live?.target,
     Events: [...(shown?.events ?? [])],
     Capacity: live?.capacity ?? round?.capacity,
@@ -182,7 +181,7 @@ function summaryView(entry: TaskEntry): TaskSummary {
     TaskId: record.taskId,
     Region: record.region,
     ServiceName: record.serviceName,
-    Mode: modeName(record.spec),
+    Mode: modeName(record),
     DesiredAgent: live ? live.desiredAgents : record.desiredAgent,
     AvailableAgent: live ? live.availableAgents : 0,
     Status: record.status,

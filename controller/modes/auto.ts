@@ -41,7 +41,7 @@ export const AUTO = {
  * step with a drain after it, plus the agents' first second.
  */
 export function autoSearchS(o: ResolvedOptional): number {
-  const max = o.maxQps ?? DEFAULTS.maxQps;
+  const max = o.maxQPS ?? DEFAULTS.maxQPS;
   const start = Math.min(AUTO.startQps, max);
   const stepS = SETTLE_SECONDS + AUTO.judgedS;
   // the backlog of a step just over the capacity drains in a second or two
@@ -52,7 +52,7 @@ export function autoSearchS(o: ResolvedOptional): number {
 }
 
 export function autoDurationWarning(o: ResolvedOptional): string | undefined {
-  return shortDurationWarning('auto', o, autoSearchS(o), `its ramp from ${fmtQps(Math.min(AUTO.startQps, o.maxQps ?? DEFAULTS.maxQps))} QPS to maxQPS ${fmtQps(o.maxQps ?? DEFAULTS.maxQps)} and its search to within ${AUTO.precision * 100}%`);
+  return shortDurationWarning('auto', o, autoSearchS(o), `its ramp from ${fmtQps(Math.min(AUTO.startQps, o.maxQPS ?? DEFAULTS.maxQPS))} QPS to maxQPS ${fmtQps(o.maxQPS ?? DEFAULTS.maxQPS)} and its search to within ${AUTO.precision * 100}%`);
 }
 
 interface Verdict {

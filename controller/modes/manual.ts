@@ -13,22 +13,16 @@ export function manualTaskMode(optional: ResolvedOptional): TaskMode {
 /** manual: agentCount agents x concurrency closed-loop workers, changed only by `bench update`. */
 export class ManualMode implements ModeDriver {
   readonly mode = 'manual' as const;
-  private agentCount: number;
-  private workers: number;
-  private maxQps: number | null;
 
-  constructor(optional: ResolvedOptional, private readonly ctx: ModeContext) {
-    this.agentCount = optional.agentCount;
-    this.workers = optional.concurrency;
-    this.maxQps = optional.maxQps;
-  }
+  constructor(private optional: ResolvedOptional, private readonly ctx: ModeContext) {}
 
   desiredAgents(): number {
-    return this.agentCount;
+    return this.optional.agentCount;
   }
 
   loadFor(_index: number, count: number): LoadShape {
-    return { kind: 'closed', concurrency: this.workers, maxQps: this.maxQps === null ? null : splitRate(this.maxQps, count) };
+    const { concurrency, maxQPS } = this.optional;
+    return { kind: 'closed', concurrency, maxQps: maxQPS === null ? null : splitRate(maxQPS, count) };
   }
 
   onSecond(): boolean {
@@ -36,27 +30,27 @@ export class ManualMode implements ModeDriver {
   }
 
   update(optional: ResolvedOptional): boolean {
-    const changed = optional.agentCount !== this.agentCount || optional.concurrency !== this.workers || optional.maxQps !== this.maxQps;
+    const before = this.optional;
+    const changed = optional.agentCount !== before.agentCount || optional.concurrency !== before.concurrency || optional.maxQPS !== before.maxQPS;
     if (changed) {
-      this.ctx.event('update', `manual: ${this.agentCount} x ${this.workers} -> ${optional.agentCount} agents x ${optional.concurrency} workers${optional.maxQps !== null ? `, capped at ${optional.maxQps} QPS` : ''}`);
+      this.ctx.event('update', `manual: ${before.agentCount} x ${before.concurrency} -> ${optional.agentCount} agents x ${optional.concurrency} workers${optional.maxQPS !== null ? `, capped at ${optional.maxQPS} QPS` : ''}`);
     }
-    this.agentCount = optional.agentCount;
-    this.workers = optional.concurrency;
-    this.maxQps = optional.maxQps;
+    this.optional = optional;
     return changed;
   }
 
   targetQps(): number | undefined {
-    return this.maxQps ?? undefined;
+    return this.optional.maxQPS ?? undefined;
   }
 
   concurrency(): number {
-    return this.agentCount * this.workers;
+    return this.optional.agentCount * this.optional.concurrency;
   }
 
   describeTarget(): string {
-    const cap = this.maxQps !== null ? `, max ${this.maxQps} QPS` : '';
-    return `${this.agentCount} agent${this.agentCount === 1 ? '' : 's'} x ${this.workers} workers${cap}`;
+    const { agentCount, concurrency, maxQPS } = this.optional;
+    const cap = maxQPS !== null ? `, max ${maxQPS} QPS` : '';
+    return `${agentCount} agent${agentCount === 1 ? '' : 's'} x ${concurrency} workers${cap}`;
   }
 
   capacity(): Capacity | undefined {

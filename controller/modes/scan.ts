@@ -11,8 +11,8 @@ type Phase = 'growing' | 'revising';
 
 /** A scan that is never stopped by a limit runs one adjustInterval per step from minQPS to maxQPS. */
 export function scanDurationWarning(o: ResolvedOptional): string | undefined {
-  const max = o.maxQps ?? DEFAULTS.maxQps;
-  const start = Math.min(o.minQps, max);
+  const max = o.maxQPS ?? DEFAULTS.maxQPS;
+  const start = Math.min(o.minQPS, max);
   // the tiny epsilon: (max - start) / delta of decimal rates such as 0.3 / 0.1 is 2.9999...
   const steps = Math.floor((max - start) / o.qpsGrowthDelta + 1e-9) + 1;
   return shortDurationWarning('scan', o, steps * o.adjustIntervalS, `stepping from ${fmtQps(start)} to maxQPS ${fmtQps(max)} QPS by ${fmtQps(o.qpsGrowthDelta)} every ${o.adjustIntervalS} s, unless a limit ends the growth sooner,`);
@@ -36,7 +36,7 @@ export class ScanMode extends SteppedMode {
 
   constructor(optional: ResolvedOptional, ctx: ModeContext) {
     super(optional, ctx);
-    this.target = Math.min(optional.minQps, this.maxQps());
+    this.target = Math.min(optional.minQPS, this.maxQps());
     const warning = scanDurationWarning(optional);
     if (warning) ctx.event('info', `scan: ${warning}`);
     ctx.event('step', `scan: starting at ${fmtQps(this.target)} QPS, +${fmtQps(optional.qpsGrowthDelta)} every ${optional.adjustIntervalS} s up to ${fmtQps(this.maxQps())}`);

@@ -34,7 +34,7 @@ export function openLoopInFlightCap(agentQps: number, timeoutMs: number): number
 
 /** A change of one of these re-opens a search that had ended: the held rate was judged against the old limits. */
 function limitsChanged(before: ResolvedOptional, after: ResolvedOptional): boolean {
-  return before.maxQps !== after.maxQps || before.maxRtMs !== after.maxRtMs || before.faultTolerate !== after.faultTolerate || before.faultAction !== after.faultAction;
+  return before.maxQPS !== after.maxQPS || before.maxRtMs !== after.maxRtMs || before.faultTolerate !== after.faultTolerate || before.faultAction !== after.faultAction;
 }
 
 /** What a search found, before it is rounded into the `Capacity` the API shows. */
@@ -114,7 +114,7 @@ export abstract class SteppedMode implements ModeDriver {
   abstract describeTarget(): string;
 
   protected maxQps(): number {
-    return this.optional.maxQps ?? DEFAULTS.maxQps;
+    return this.optional.maxQPS ?? DEFAULTS.maxQPS;
   }
 
   /** The rate the agents send now: nothing while a backlog drains. */

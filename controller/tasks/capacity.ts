@@ -1,6 +1,5 @@
-import { BenchError, isFinalStatus, TaskSpec } from '../../src/contract';
+import { BenchError, isFinalStatus, LlmSpec, ResolvedOptional } from '../../src/contract';
 import { taskMode } from '../modes';
-import { runOptional } from './prepare';
 import { TaskRecord } from './record';
 
 export interface CapacityLimits {
@@ -57,9 +56,8 @@ export class TaskCapacity {
   }
 
   /** The agents a task starts a round with: auto and scan begin with one and grow within --max-agents-total. */
-  startingAgents(spec: TaskSpec): number {
-    const optional = runOptional(spec);
-    return taskMode(optional, spec.llm).startingAgents(this.limits.maxAgents);
+  startingAgents(options: ResolvedOptional, llm: LlmSpec | undefined): number {
+    return taskMode(options, llm).startingAgents(this.limits.maxAgents);
   }
 
   /** Refuses a start (`record` undefined: a create) beyond the running tasks or the agents left. */

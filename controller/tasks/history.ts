@@ -31,7 +31,7 @@ function historyRow(entry: TaskEntry, round: RoundRecord): HistoryRound {
     RoundId: round.roundId,
     StartTime: formatTime(round.startMs),
     EndTime: formatTime(round.endMs ?? round.startMs),
-    Mode: modeName(entry.record.spec),
+    Mode: modeName(entry.record),
     ...(round.capacity ? { CapacityQPS: round.capacity.QPS } : {}),
     QPS: summary.QPS,
     TP99: summary.TP99,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { assertValidTask, BenchError, isFinalStatus, normalizeTask, resolveOptional, sameSecret } from '../../src/contract';
+import { assertValidTask, BenchError, isFinalStatus, mergeOptional, normalizeTask, resolveOptional, sameSecret } from '../../src/contract';
 import { taskMode } from '../modes';
 import { AgentOwner } from '../fleet/hub';
 import { AgentLauncher } from '../fleet/launcher';
@@ -9,7 +9,7 @@ import { TaskBook } from './book';
 import { CapacityLimits, TaskCapacity } from './capacity';
 import { TaskEntry } from './entry';
 import { formatTime, newEvent, newTaskId, newTaskName } from './naming';
-import { PrepareDeps, runOptional } from './prepare';
+import { PrepareDeps } from './prepare';
 import { currentRound, storeContentApart, TaskRecord, withContent } from './record';
 import { RoundReports } from './round-reports';
 import { judgedAgain } from './round-verdict';
@@ -80,12 +80,14 @@ export class TaskManager extends EventEmitter {
   /** `keyId`: the API key that asked, whose creates of the last minute are capped. */
   async create(body: unknown, keyId = ''): Promise<TaskRecord> {
     this.capacity.checkCreateRate(keyId);
-    const spec = normalizeTask(assertValidTask(body));
+    const task = assertValidTask(body);
+    // the one place a task's options are resolved: the record keeps them, the shown spec is written from them
+    const options = resolveOptional(task);
+    const spec = normalizeTask(task, options);
     // fail early, before anything is created, when the service cannot be resolved
     this.deps.services.resolve(spec.service);
-    const optional = resolveOptional(spec);
-    if (taskMode(optional, spec.llm).agentsFromTask) this.capacity.checkAgentCount(optional.agentCount);
-    const desiredAgent = this.capacity.startingAgents(spec);
+    if (taskMode(options, spec.llm).agentsFromTask) this.capacity.checkAgentCount(options.agentCount);
+    const desiredAgent = this.capacity.startingAgents(options, spec.llm);
     this.capacity.checkStart(undefined, desiredAgent);
     const now = Date.now();
     const record: TaskRecord = {
@@ -94,6 +96,7 @@ export class TaskManager extends EventEmitter {
       region: this.deps.region,
       serviceName: spec.service.serviceName,
       spec,
+      options,
       status: 'Creating',
       message: 'Benchmark task is creating',
       createMs: now,
@@ -119,7 +122,7 @@ export class TaskManager extends EventEmitter {
 
   /** What the task's mode says of its settings before it runs: a duration too short for a search to end. */
   durationWarning(record: TaskRecord): string | undefined {
-    return taskMode(resolveOptional(record.spec), record.spec.llm).durationWarning?.();
+    return taskMode(record.options, record.spec.llm).durationWarning?.();
   }
 
   async start(name: string): Promise<TaskRecord> {
@@ -128,7 +131,7 @@ export class TaskManager extends EventEmitter {
     if (!isFinalStatus(record.status)) {
       throw new BenchError('TaskConflict', `task ${name} is ${record.status}; only a finished task can be started`, { resource: name });
     }
-    const desiredAgent = this.capacity.startingAgents(record.spec);
+    const desiredAgent = this.capacity.startingAgents(record.options, record.spec.llm);
     this.capacity.checkStart(record, desiredAgent);
     record.desiredAgent = desiredAgent;
     record.agentToken = randomBytes(24).toString('base64url');
@@ -152,23 +155,25 @@ export class TaskManager extends EventEmitter {
     const entry = this.entry(name);
     const record = entry.record;
     // checked whole (an llm custom dataset needs its content); kept without it
-    const whole = updatedSpec(entry.wholeSpec(), body);
+    const { spec: whole, changes } = updatedSpec(entry.wholeSpec(), body);
     const next = record.storedContent ? withContent(whole, undefined) : whole;
-    const resolved = runOptional(next);
-    this.capacity.checkAgentCount(resolved.agentCount);
+    // merged into the stored options, never resolved again from the spec
+    const options = mergeOptional(record.options, changes);
+    this.capacity.checkAgentCount(options.agentCount);
     if (record.status === 'Stopping' || record.status === 'Deleting' || record.status === 'Creating') {
       throw new BenchError('TaskConflict', `task ${name} is ${record.status}; try again when it is Running or finished`, { resource: name });
     }
     const runner = entry.runner;
-    if (runner && taskMode(resolved, next.llm).agentsFromTask) this.capacity.checkAgents(record, resolved.agentCount);
+    if (runner && taskMode(options, next.llm).agentsFromTask) this.capacity.checkAgents(record, options.agentCount);
     record.spec = next;
+    record.options = options;
     if (!runner) {
       // a finished task: the next `start` uses the updated config
       this.book.save(entry);
       this.book.notify(name);
       return record;
     }
-    this.rounds.update(entry, runner, resolved);
+    this.rounds.update(entry, runner, options);
     return record;
   }
 
@@ -270,7 +275,7 @@ export class TaskManager extends EventEmitter {
       round.message = message;
       round.endReason = 'shutdown';
       round.ended = message;
-      round.verdict = judgedAgain(record.spec, round, () => entry.figures(round));
+      round.verdict = judgedAgain(record, round, () => entry.figures(round));
       this.deps.store.appendEvent(record.taskName, round.roundId, newEvent('status', message));
     }
     this.book.setStatus(entry, 'Terminated', message);

@@ -5,8 +5,6 @@ import {
   LlmWork,
   parseHeaderLine,
   RequestTemplate,
-  resolveOptional,
-  ResolvedOptional,
   TaskSpec,
 } from '../../src/contract';
 import { DataLimits, DataPolicy, loadEntries } from '../data';
@@ -28,17 +26,6 @@ export interface PreparedRound {
 
 /** Most prompts taken from a ShareGPT file. */
 const MAX_SHAREGPT_PROMPTS = 10_000;
-
-/**
- * What a round runs. An llm task's duration and request count come from its
- * `llm` section: `continuous` (or no requestCount) runs until the duration.
- */
-export function runOptional(spec: TaskSpec): ResolvedOptional {
-  const optional = resolveOptional(spec);
-  const llm = spec.llm;
-  if (!llm) return optional;
-  return { ...optional, durationS: llm.duration ?? DEFAULTS.llmDurationS, requestCount: llm.continuous ? null : llm.requestCount ?? null };
-}
 
 /** Resolves the service, reads the task's data and builds what the agents send. */
 export async function prepareRound(spec: TaskSpec, deps: PrepareDeps): Promise<PreparedRound> {

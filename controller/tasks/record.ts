@@ -1,4 +1,4 @@
-import { Capacity, CUT_CONTENT_HEAD, EndReason, resolveOptional, SHOWN_CONTENT_CHARS, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
+import { Capacity, CUT_CONTENT_HEAD, EndReason, ResolvedOptional, SHOWN_CONTENT_CHARS, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
 import { taskMode } from '../modes';
 
 /** One round of a task, as persisted in task.json. */
@@ -34,8 +34,14 @@ export interface TaskRecord {
   taskName: string;
   region: string;
   serviceName: string;
-  /** The task JSON with defaults written out; updates change it. */
+  /** The task JSON as shown (desc, reports): the user's, with its mode's defaults written out; updates change it. */
   spec: TaskSpec;
+  /**
+   * The options resolved once, at create, with every update merged in: what
+   * rounds, modes and verdicts read (never `spec.optional`). A task stored
+   * before they were has them resolved from `spec` when it is loaded.
+   */
+  options: ResolvedOptional;
   status: TaskStatus;
   message: string;
   createMs: number;
@@ -84,6 +90,6 @@ export function loadDurationS(round: RoundRecord): number | undefined {
 }
 
 /** The mode shown in lists and reports: an llm task shows its test mode. */
-export function modeName(spec: TaskSpec): string {
-  return taskMode(resolveOptional(spec), spec.llm).displayName;
+export function modeName(record: TaskRecord): string {
+  return taskMode(record.options, record.spec.llm).displayName;
 }

@@ -117,7 +117,7 @@ export function reportContent(entry: TaskEntry, round: RoundRecord, status: Task
     RoundId: round.roundId,
     ServiceName: record.serviceName,
     Region: record.region,
-    Mode: modeName(record.spec),
+    Mode: modeName(record),
     Status: status,
     Message: redactText(round.message ?? record.message),
     StartTime: formatTime(round.startMs),

@@ -1,6 +1,6 @@
-import { resolveOptional, RoundResult, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
+import { RoundResult, TaskStatus, Verdict } from '../../src/contract';
 import { RoundFigures } from './entry';
-import { RoundRecord } from './record';
+import { RoundRecord, TaskRecord } from './record';
 import { RoundEndInfo, RoundSnapshot } from './round';
 import { buildVerdict } from './verdict';
 
@@ -12,16 +12,16 @@ import { buildVerdict } from './verdict';
  */
 
 /** scan and auto look for a capacity; an llm task runs its own load whatever the mode. */
-export function searchesCapacity(spec: TaskSpec): boolean {
-  const mode = resolveOptional(spec).mode;
-  return !spec.llm && (mode === 'scan' || mode === 'auto');
+export function searchesCapacity(task: TaskRecord): boolean {
+  const mode = task.options.mode;
+  return !task.spec.llm && (mode === 'scan' || mode === 'auto');
 }
 
 /** The verdict so far of a running round; `result`: its figures (`live.result`, which costs a fold to read). */
-export function liveVerdict(spec: TaskSpec, live: RoundSnapshot, result: RoundResult): Verdict {
+export function liveVerdict(task: TaskRecord, live: RoundSnapshot, result: RoundResult): Verdict {
   return buildVerdict({
     ended: false,
-    searchesCapacity: searchesCapacity(spec),
+    searchesCapacity: searchesCapacity(task),
     result: result.TotalRequests > 0 ? result : undefined,
     capacity: live.capacity,
     thresholds: live.thresholds,
@@ -32,7 +32,7 @@ export function liveVerdict(spec: TaskSpec, live: RoundSnapshot, result: RoundRe
  * The verdict of a round that just ended, written on its record with what
  * judging it again needs (why it ended, why there is no capacity).
  */
-export function settleVerdict(spec: TaskSpec, round: RoundRecord, info: RoundEndInfo, status: TaskStatus, last: RoundSnapshot | undefined): Verdict {
+export function settleVerdict(task: TaskRecord, round: RoundRecord, info: RoundEndInfo, status: TaskStatus, last: RoundSnapshot | undefined): Verdict {
   round.endReason = status === 'CreateFailed' ? 'createFailed' : info.endReason;
   round.ended = info.reason;
   if (!last?.capacity && last?.outcome) round.noCapacityWhy = last.outcome;
@@ -41,7 +41,7 @@ export function settleVerdict(spec: TaskSpec, round: RoundRecord, info: RoundEnd
   round.verdict = buildVerdict({
     ended: true,
     ...(status === 'CreateFailed' ? { startFailed: info.reason } : {}),
-    searchesCapacity: searchesCapacity(spec),
+    searchesCapacity: searchesCapacity(task),
     result: result && result.TotalRequests > 0 ? result : undefined,
     capacity: last?.capacity,
     noCapacityWhy: round.noCapacityWhy,
@@ -66,12 +66,12 @@ export function startFailedVerdict(round: RoundRecord, message: string): Verdict
  * says of its end. A round stored before verdicts existed says its end by
  * its Message. `figures` is read only when there is a round to judge.
  */
-export function judgedAgain(spec: TaskSpec, round: RoundRecord, figures: () => RoundFigures): Verdict {
+export function judgedAgain(task: TaskRecord, round: RoundRecord, figures: () => RoundFigures): Verdict {
   if (round.endReason === 'createFailed') return startFailedVerdict({ ...round }, round.ended ?? round.message ?? 'the task failed to start');
   const result = figures().result;
   return buildVerdict({
     ended: true,
-    searchesCapacity: searchesCapacity(spec),
+    searchesCapacity: searchesCapacity(task),
     result: result.TotalRequests > 0 ? result : undefined,
     capacity: round.capacity,
     noCapacityWhy: round.noCapacityWhy,

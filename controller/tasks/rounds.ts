@@ -5,7 +5,7 @@ import { TaskBook } from './book';
 import { TaskCapacity } from './capacity';
 import { RoundFigures, TaskEntry } from './entry';
 import { FIRST_ROUND_ID, newEvent } from './naming';
-import { PrepareDeps, prepareRound, runOptional } from './prepare';
+import { PrepareDeps, prepareRound } from './prepare';
 import { currentRound, RoundRecord } from './record';
 import { RoundEndInfo, RoundHooks, RoundRunner } from './round';
 import { settleVerdict, startFailedVerdict } from './round-verdict';
@@ -47,7 +47,6 @@ export class Rounds {
     record.rounds.push(round);
     book.save(entry);
     book.notify(record.taskName);
-    const optional = runOptional(record.spec);
     let runner: RoundRunner;
     try {
       const prepared = await prepareRound(entry.wholeSpec(), this.deps);
@@ -57,7 +56,7 @@ export class Rounds {
         taskId: record.taskId,
         roundId,
         agentToken: record.agentToken,
-        optional,
+        optional: record.options,
         launcher: this.deps.launcher,
         controllerWsUrl: this.deps.controllerWsUrl(),
         connectTimeoutS: this.deps.agentConnectTimeoutS,
@@ -173,7 +172,7 @@ export class Rounds {
     const status: TaskStatus = info.failed ? (last && last.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
     // the Message of a finished round is its verdict (the capacity or why there is none, the
     // thresholds, why it ended), in the words the report, --wait and the live page print
-    const verdict = settleVerdict(entry.record.spec, round, info, status, last);
+    const verdict = settleVerdict(entry.record, round, info, status, last);
     const message = info.failed ? info.reason : `Benchmark task is stopped. ${verdict.Text}`;
     round.message = message;
     if (info.failed && status === 'CreateFailed') {

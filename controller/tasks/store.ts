@@ -1,12 +1,10 @@
-import * as fs from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
-import * as path from 'node:path';
-import { BenchError, isValidTaskName, LlmRequestRecord, TaskEvent } from '../../src/contract';
+import { BenchError, LlmRequestRecord, TaskEvent } from '../../src/contract';
 import { StoredSecond } from '../metrics/aggregate';
-import { appendFileNoFollow, assertRealDirs, mkdirReal, O_NOFOLLOW, readFileNoFollow, writeFileAtomic } from '../storage/no-follow';
-import { childPath } from '../storage/paths';
+import { appendFileNoFollow, readFileNoFollow, writeFileAtomic } from '../storage/no-follow';
 import { AppendIo, AppendLog, AppendOutcome, errorCode, nodeAppendIo } from './append-log';
+import { readLines, streamWholeLines, visitLines } from './ndjson-lines';
 import { TaskRecord } from './record';
+import { LogKind, TaskFolders } from './task-folders';
 
 /**
  * Task state under `<dataDir>/tasks/<TaskName>/`. Written so that a kill -9 at
@@ -22,51 +20,29 @@ import { TaskRecord } from './record';
  *
  * Nothing below the data dir is followed if it is a symbolic link (a task
  * folder, task.json, a log): such a folder is skipped at recovery, and a
- * read or write of a link fails (ELOOP) instead of reaching outside.
+ * read or write of a link fails (ELOOP) instead of reaching outside. Where
+ * each file is, and how a task's folder is read at recovery: task-folders.ts.
  */
 export class TaskStore {
-  readonly tasksDir: string;
+  private readonly folders: TaskFolders;
   /** The open append logs, by task, then by file. */
   private readonly logs = new Map<string, Map<string, AppendLog>>();
   private readonly held = new Map<string, HeldWrites>();
   /** Appends that refuse a link, as the task folder or as the file: the lines wait like on a full disk. */
   private readonly appendIo: AppendIo = {
     ...nodeAppendIo,
-    append: (file, text) => {
-      assertRealDirs(path.dirname(this.tasksDir), path.dirname(file));
-      appendFileNoFollow(file, text);
-    },
+    append: (file, text) => appendFileNoFollow(this.folders.real(file), text),
   };
   private retryTimer?: NodeJS.Timeout;
   private listener?: DiskListener;
 
   constructor(dataDir: string, private readonly retryMs = DISK_RETRY_MS) {
-    this.tasksDir = path.join(dataDir, 'tasks');
-    try {
-      fs.mkdirSync(this.tasksDir, { recursive: true });
-      fs.accessSync(this.tasksDir, fs.constants.W_OK);
-    } catch (err) {
-      throw new BenchError('StorageFailed', `data dir ${dataDir} is not writable: ${errorCode(err)}`, { resource: dataDir });
-    }
+    this.folders = new TaskFolders(dataDir);
   }
 
-  /** The task's folder; a name outside the task-name alphabet never becomes a path. */
-  private taskDir(taskName: string): string {
-    if (!isValidTaskName(taskName)) throw new BenchError('TaskNotFound', `benchmark task ${taskName} does not exist`, { resource: taskName });
-    return childPath(this.tasksDir, taskName);
-  }
-
-  /** The task's folder, made when missing; LinkRefused when it (or tasks/) is a link. */
-  private madeTaskDir(taskName: string): string {
-    const dir = this.taskDir(taskName);
-    mkdirReal(path.dirname(this.tasksDir), dir);
-    return dir;
-  }
-
-  /** A file of the task's folder to read: LinkRefused when the folder is a link (the file itself is opened with O_NOFOLLOW). */
-  private readable(file: string): string {
-    assertRealDirs(path.dirname(this.tasksDir), path.dirname(file));
-    return file;
+  /** `<dataDir>/tasks`, where every task's folder is. */
+  get tasksDir(): string {
+    return this.folders.tasksDir;
   }
 
   /** Replaces task.json; throws StorageFull or StorageFailed, naming the task and the errno, when it cannot. */
@@ -156,7 +132,7 @@ export class TaskStore {
 
   private trySave(record: TaskRecord): AppendOutcome {
     try {
-      writeFileAtomic(path.join(this.madeTaskDir(record.taskName), 'task.json'), JSON.stringify(record, null, 1));
+      writeFileAtomic(this.folders.recordFileToWrite(record.taskName), JSON.stringify(record, null, 1));
       return { written: true, pending: 0 };
     } catch (err) {
       return { written: false, pending: 0, error: errorCode(err) };
@@ -170,7 +146,7 @@ export class TaskStore {
    */
   saveContent(taskName: string, content: string): void {
     try {
-      writeFileAtomic(path.join(this.madeTaskDir(taskName), CONTENT_FILE), content);
+      writeFileAtomic(this.folders.contentFile(taskName, true), content);
     } catch (err) {
       const error = errorCode(err);
       const full = isDiskFull(error);
@@ -181,70 +157,21 @@ export class TaskStore {
   /** The data.content saveContent kept; StorageFailed when it cannot be read. */
   readContent(taskName: string): string {
     try {
-      return readFileNoFollow(this.readable(path.join(this.taskDir(taskName), CONTENT_FILE)));
+      return readFileNoFollow(this.folders.real(this.folders.contentFile(taskName)));
     } catch (err) {
       throw new BenchError('StorageFailed', `cannot read the data of task ${taskName} from the data dir (${errorCode(err)})`, { resource: taskName });
     }
   }
 
-  /**
-   * Every readable task. A folder whose name, or whose record's name, is not a
-   * valid task name is left alone and reported to `skipped`: the controller
-   * never builds a path from it. A folder whose task.json cannot be read is
-   * never deleted on a guess: only a provable crash leftover (no task.json and
-   * nothing but temp files, i.e. a create that died before its first rename)
-   * is removed; a task.json that is there but not a record is moved aside to
-   * `<dataDir>/quarantine/`; a read that failed for another reason (EACCES,
-   * EMFILE, EIO) leaves the folder where it is, to be read at the next start.
-   * A task folder that is a symbolic link is neither read nor moved.
-   */
+  /** Every readable task (what is skipped, and why: `TaskFolders.loadRecords`). */
   loadAll(skipped: (name: string, reason: string) => void = () => undefined): TaskRecord[] {
-    const records: TaskRecord[] = [];
-    for (const name of fs.readdirSync(this.tasksDir)) {
-      if (!isValidTaskName(name)) {
-        skipped(name, 'the folder name is not a valid task name');
-        continue;
-      }
-      const dir = this.taskDir(name);
-      if (isLink(dir)) {
-        skipped(name, 'it is a symbolic link, not a folder: left alone, never followed');
-        continue;
-      }
-      const read = readRecord(path.join(dir, 'task.json'));
-      if ('record' in read) {
-        if (read.record.taskName === name) records.push(read.record);
-        else skipped(name, 'its task.json names another task');
-        continue;
-      }
-      if (read.error === 'ENOENT' && isCrashLeftover(dir)) {
-        fs.rmSync(dir, { recursive: true, force: true });
-      } else if (read.error === 'corrupt' || read.error === 'ENOENT') {
-        const what = `its task.json is ${read.error === 'corrupt' ? 'not a task record' : 'missing'}`;
-        try {
-          skipped(name, `${what}; moved to ${this.quarantine(name)}`);
-        } catch (err) {
-          skipped(name, `${what}; left in place: ${(err as Error).message}`);
-        }
-      } else {
-        skipped(name, `its task.json cannot be read (${read.error}); left in place`);
-      }
-    }
-    return records;
-  }
-
-  /** Moves a task folder aside, out of the controller's sight, keeping it for a person to look at. */
-  private quarantine(name: string): string {
-    const aside = path.join(path.dirname(this.tasksDir), 'quarantine', `${name}-${Date.now()}`);
-    // a `quarantine` that is a link would carry the folder outside the data dir
-    mkdirReal(path.dirname(this.tasksDir), path.dirname(aside));
-    fs.renameSync(this.taskDir(name), aside);
-    return aside;
+    return this.folders.loadRecords(skipped);
   }
 
   remove(taskName: string): void {
     this.logs.delete(taskName);
     this.release(taskName);
-    fs.rmSync(this.taskDir(taskName), { recursive: true, force: true });
+    this.folders.remove(taskName);
   }
 
   appendSecond(taskName: string, roundId: number, second: StoredSecond): AppendOutcome {
@@ -290,36 +217,10 @@ export class TaskStore {
    * made, then the lines still waiting for the disk.
    */
   async *llmRecordLines(taskName: string, roundId: number): AsyncGenerator<string> {
-    const file = this.logFile(taskName, roundId, 'llm');
+    const file = this.folders.logFile(taskName, roundId, 'llm');
     const waiting = [...(this.logs.get(taskName)?.get(file)?.waiting() ?? [])];
-    let handle: fs.promises.FileHandle | undefined;
-    try {
-      handle = await fs.promises.open(this.readable(file), fs.constants.O_RDONLY | O_NOFOLLOW);
-    } catch {
-      handle = undefined;
-    }
-    if (handle) {
-      try {
-        // up to the size the file had when asked: lines appended meanwhile are in `waiting` or the next call
-        let left = (await handle.stat()).size;
-        const buffer = Buffer.alloc(RECORDS_CHUNK_BYTES);
-        const decoder = new StringDecoder('utf8');
-        let rest = '';
-        while (left > 0) {
-          // each chunk is its own read: the event loop serves others between them, and one chunk is all that is held
-          const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, left), null);
-          if (bytesRead === 0) break;
-          left -= bytesRead;
-          const lines = (rest + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
-          rest = lines.pop() ?? '';
-          for (const line of lines) if (isWholeJson(line)) yield line;
-        }
-        rest += decoder.end();
-        if (isWholeJson(rest)) yield rest;
-      } finally {
-        await handle.close();
-      }
-    }
+    const readable = this.readable(file);
+    if (readable !== undefined) yield* streamWholeLines(readable);
     yield* waiting;
   }
 
@@ -329,7 +230,7 @@ export class TaskStore {
    * all in memory (the run modes' sections of a round read back from disk).
    */
   forEachLlmRecord(taskName: string, roundId: number, visit: (record: LlmRequestRecord) => void): void {
-    const file = this.logFile(taskName, roundId, 'llm');
+    const file = this.folders.logFile(taskName, roundId, 'llm');
     const visitLine = (line: string): void => {
       if (!line) return;
       try {
@@ -338,27 +239,8 @@ export class TaskStore {
         // a torn line from a crash mid-write
       }
     };
-    let fd: number | null = null;
-    try {
-      fd = fs.openSync(this.readable(file), fs.constants.O_RDONLY | O_NOFOLLOW);
-    } catch {
-      fd = null;
-    }
-    if (fd !== null) {
-      try {
-        const buffer = Buffer.alloc(1 << 20);
-        const decoder = new StringDecoder('utf8');
-        let rest = '';
-        for (let n = fs.readSync(fd, buffer); n > 0; n = fs.readSync(fd, buffer)) {
-          const lines = (rest + decoder.write(buffer.subarray(0, n))).split('\n');
-          rest = lines.pop() ?? '';
-          lines.forEach(visitLine);
-        }
-        visitLine(rest + decoder.end());
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    const readable = this.readable(file);
+    if (readable !== undefined) visitLines(readable, visitLine);
     for (const line of this.logs.get(taskName)?.get(file)?.waiting() ?? []) visitLine(line);
   }
 
@@ -370,12 +252,17 @@ export class TaskStore {
     return this.readLog<TaskEvent>(taskName, roundId, 'events');
   }
 
-  private logFile(taskName: string, roundId: number, kind: LogKind): string {
-    return path.join(this.taskDir(taskName), `round-${roundId}.${kind}.ndjson`);
+  /** The file, when its folder is no link (LinkRefused reads as nothing on disk). */
+  private readable(file: string): string | undefined {
+    try {
+      return this.folders.real(file);
+    } catch {
+      return undefined;
+    }
   }
 
   private log(taskName: string, roundId: number, kind: LogKind): AppendLog {
-    const file = this.logFile(taskName, roundId, kind);
+    const file = this.folders.logFile(taskName, roundId, kind);
     let ofTask = this.logs.get(taskName);
     if (!ofTask) {
       ofTask = new Map();
@@ -391,25 +278,13 @@ export class TaskStore {
 
   /** What is on disk, then what still waits in memory: everything recorded, in order. */
   private readLog<T>(taskName: string, roundId: number, kind: LogKind): T[] {
-    const file = this.logFile(taskName, roundId, kind);
-    let onDisk: T[] = [];
-    try {
-      onDisk = readLines<T>(this.readable(file));
-    } catch {
-      onDisk = [];
-    }
+    const file = this.folders.logFile(taskName, roundId, kind);
+    const readable = this.readable(file);
+    const onDisk = readable !== undefined ? readLines<T>(readable) : [];
     const waiting = this.logs.get(taskName)?.get(file)?.waiting() ?? [];
     return waiting.length === 0 ? onDisk : [...onDisk, ...waiting.map((line) => JSON.parse(line) as T)];
   }
 }
-
-type LogKind = 'seconds' | 'events' | 'llm';
-
-/** How much of a records file is read at once when its lines are streamed. */
-const RECORDS_CHUNK_BYTES = 256 * 1024;
-
-/** Where a task's long data.content is kept, beside task.json. */
-const CONTENT_FILE = 'data.content';
 
 /** How often writes that failed (a full disk) are tried again. */
 const DISK_RETRY_MS = 1000;
@@ -430,66 +305,4 @@ interface HeldWrites {
 
 export function isDiskFull(code: string | undefined): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
-}
-
-function readRecord(file: string): { record: TaskRecord } | { error: string } {
-  let text: string;
-  try {
-    text = readFileNoFollow(file);
-  } catch (err) {
-    return { error: errorCode(err) };
-  }
-  try {
-    const record = JSON.parse(text) as TaskRecord;
-    return typeof record === 'object' && record !== null && typeof record.taskName === 'string' ? { record } : { error: 'corrupt' };
-  } catch {
-    return { error: 'corrupt' };
-  }
-}
-
-function isLink(file: string): boolean {
-  try {
-    return fs.lstatSync(file).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
-/** A folder that holds nothing but writeFileAtomic's temp files: a create that died before task.json existed. */
-function isCrashLeftover(dir: string): boolean {
-  try {
-    return fs.readdirSync(dir).every((f) => f.endsWith('.tmp'));
-  } catch {
-    return false;
-  }
-}
-
-/** A stored line that parses: a line torn by a crash mid-write is skipped, as readLines does. */
-function isWholeJson(line: string): boolean {
-  if (!line) return false;
-  try {
-    JSON.parse(line);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readLines<T>(file: string): T[] {
-  let text: string;
-  try {
-    text = readFileNoFollow(file);
-  } catch {
-    return [];
-  }
-  const out: T[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      // a torn line from a crash mid-write: the seconds before it are intact
-    }
-  }
-  return out;
 }

@@ -1,7 +1,13 @@
-import { applyOptionalUpdate, BenchError, TaskSpec } from '../../src/contract';
+import { applyOptionalUpdate, BenchError, OptionalUpdate, TaskSpec } from '../../src/contract';
+
+/** A `bench update` body checked against the task: the spec it asks for, and the changed fields (for the stored options). */
+export interface UpdatedTask {
+  spec: TaskSpec;
+  changes: OptionalUpdate;
+}
 
 /** The spec a `bench update` body asks for: only `{"optional": {...}}` may change. */
-export function updatedSpec(spec: TaskSpec, body: unknown): TaskSpec {
+export function updatedSpec(spec: TaskSpec, body: unknown): UpdatedTask {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BenchError('InvalidField', 'the update body must be {"optional": {...}}', { field: '' });
   }
@@ -11,5 +17,7 @@ export function updatedSpec(spec: TaskSpec, body: unknown): TaskSpec {
   if (typeof optional !== 'object' || optional === null || Array.isArray(optional)) {
     throw new BenchError('InvalidField', 'optional: must be an object of the fields to change', { field: 'optional' });
   }
-  return applyOptionalUpdate(spec, optional as Record<string, unknown>);
+  const changes = optional as Record<string, unknown>;
+  // applyOptionalUpdate refuses any key the task's mode does not allow and checks every value
+  return { spec: applyOptionalUpdate(spec, changes), changes: changes as OptionalUpdate };
 }

@@ -1,9 +1,13 @@
-import type { LlmMetricKey, LlmRequestRecord } from './llm-protocol';
-import type { LlmCommonMetrics, LlmModeSections } from './llm-results';
-import { TaskSpec } from './task';
+import type { LlmRequestRecord } from './llm-protocol';
+import type { LlmResult } from './llm-tables';
+import type { TaskSpec } from './task';
 import type { Capacity, ErrorClassCounts, ThresholdResult, Verdict } from './verdict';
 
-/** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
+/**
+ * Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). The
+ * LLM section's tables are in llm-tables.ts, what reads or words these
+ * shapes in api-helpers.ts.
+ */
 export const API_PREFIX = '/api/v2/benchmark-tasks';
 export const STATSVIEW_PATH = '/eas-benchmark/statsview';
 /** `GET` lists the agents: the pool's (idle and busy) under `--agent-launcher pool`, else those of running rounds. */
@@ -138,11 +142,6 @@ export interface RoundResult {
   Thresholds?: ThresholdResult[];
 }
 
-/** What a round's latency figures leave out, in one line for the summary and the report (docs/performance.md). */
-export function describeWarmupExcluded(seconds: number): string {
-  return `first ${seconds} s (the agents' start-up, generator-limited) left out of RT and send lag; counts and QPS cover the whole round`;
-}
-
 export type TaskEventKind = 'step' | 'verdict' | 'hold' | 'revise' | 'agent-added' | 'agent-lost' | 'status' | 'update' | 'info' | 'error' | 'storage';
 
 /**
@@ -178,91 +177,6 @@ export interface TaskEvent {
    * stored before steps were structured, whose Message alone says it.
    */
   Step?: Step;
-}
-
-/**
- * One row of an LLM table. `Median` is always there; every other percentile
- * of `llm.percentiles` is a `P<p>` key (`P75`, `P99`, `P99.9`), in the
- * order asked (percentileKey names them).
- */
-export type LlmStatistic = { Average: number; Min: number; Max: number; Median: number; N: number } & { [percentile: `P${string}`]: number };
-
-/** The columns of an LLM table, in order (Average, Min, Max, Median, the percentiles, N), as its rows hold them. */
-export function statisticColumns(stage: Partial<Record<string, LlmStatistic>> | undefined): string[] {
-  const first = Object.values(stage ?? {}).find((s) => s !== undefined);
-  return first ? Object.keys(first) : ['Average', 'Min', 'Max', 'Median', 'P75', 'P90', 'P99', 'N'];
-}
-
-/** The key of percentile `p` in an LlmStatistic: `Median` for 50, else `P<p>`. */
-export function percentileKey(p: number): 'Median' | `P${string}` {
-  return p === 50 ? 'Median' : `P${p}`;
-}
-
-export type LlmMetricName = LlmMetricKey;
-
-/** AISBench's "Common Metric" names, with their spaces, by the JSON key of LlmCommonMetrics. */
-export const COMMON_METRIC_NAMES: Readonly<Record<keyof LlmCommonMetrics, string>> = {
-  BenchmarkDuration: 'Benchmark Duration',
-  TotalRequests: 'Total Requests',
-  FailedRequests: 'Failed Requests',
-  SuccessRequests: 'Success Requests',
-  Concurrency: 'Concurrency',
-  MaxConcurrency: 'Max Concurrency',
-  RequestThroughput: 'Request Throughput',
-  TotalInputTokens: 'Total Input Tokens',
-  PrefillTokenThroughput: 'Prefill Token Throughput',
-  TotalGeneratedTokens: 'Total Generated Tokens',
-  InputTokenThroughput: 'Input Token Throughput',
-  OutputTokenThroughput: 'Output Token Throughput',
-  TotalTokenThroughput: 'Total Token Throughput',
-  Goodput: 'Goodput',
-};
-
-/** The reference name of a common metric key (the key itself when it has none). */
-export function commonMetricName(key: string): string {
-  return (COMMON_METRIC_NAMES as Readonly<Record<string, string>>)[key] ?? key;
-}
-
-/** Common metrics keyed by their reference names (`Benchmark Duration`, ...), in AISBench's order. */
-export function namedCommonMetrics(common: LlmCommonMetrics): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(common)) out[commonMetricName(key)] = value;
-  return out;
-}
-
-/** The AISBench tables, and the sections of the run modes and options (`llm-results.ts`). */
-export interface LlmResult extends LlmModeSections {
-  Total: Record<LlmMetricName, LlmStatistic>;
-  /** The steady stage's tables; absent when the stage is not reliable (`StableAbsent` says why). */
-  Stable?: Record<LlmMetricName, LlmStatistic>;
-  /**
-   * Why `Stable` and `StableCommon` are absent, in one line: the stage is
-   * shorter than the minimum, or not three times the longest E2EL
-   * (AISBench's rule for reliable throughputs), or there is none.
-   */
-  StableAbsent?: string;
-  /** Common metrics of the whole run. */
-  Common: LlmCommonMetrics;
-  /** The same common metrics for the steady stage. */
-  StableCommon?: LlmCommonMetrics;
-  /**
-   * The common metrics again under the names the references give them, with
-   * spaces (`Benchmark Duration`, `Max Concurrency`), as the tables show them;
-   * `Common` and `StableCommon` keep SPEC 6's names without spaces.
-   */
-  CommonMetric?: { Total: Record<string, number>; Stable?: Record<string, number> };
-  /** Where token counts came from: usage, tokenizer, or chunks (said in the report). */
-  TokenSource?: string;
-  /** The percentiles of the tables (`llm.percentiles`). */
-  Percentiles?: number[];
-  /** The steady stage, Unix ms (t2 and t4 of AISBench), when there is one. */
-  StableStage?: { StartMs: number; EndMs: number };
-  /**
-   * How the figures were computed: `histograms` (live and stored results:
-   * the agents' per-second HDR histograms, percentiles within 0.1%) or
-   * `records` (`bench recompute`: exact, from every stored request).
-   */
-  Computed?: 'histograms' | 'records';
 }
 
 export interface TaskDetail extends TaskSummary {
@@ -344,10 +258,6 @@ export interface SimpleTaskResponse extends ApiResponse {
 export const RECORDS_FORMATS = ['csv', 'json'] as const;
 export type RecordsFormat = (typeof RECORDS_FORMATS)[number];
 
-export function isRecordsFormat(value: string): value is RecordsFormat {
-  return (RECORDS_FORMATS as readonly string[]).includes(value);
-}
-
 /** `GET .../{TaskName}/records?format=json`: every per-request record of the current (or last) round of an llm task. */
 export interface LlmRecordsResponse extends ApiResponse {
   TaskName: string;
@@ -362,26 +272,6 @@ export interface LlmRecordsResponse extends ApiResponse {
  * TO seconds after the run's first send (`30-90`).
  */
 export type LlmSteadyChoice = 'auto' | 'none' | { FromS: number; ToS: number };
-
-/** Parses `--steady` / `?steady=`: the choice, or why the text is not one (field `steady`). */
-export function parseSteadyChoice(text: string): { steady: LlmSteadyChoice } | { problem: string } {
-  if (text === 'auto' || text === 'none') return { steady: text };
-  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
-  if (!m) return { problem: 'must be auto, none or FROM-TO (seconds after the first send, e.g. 30-90)' };
-  const [fromS, toS] = [Number(m[1]), Number(m[2])];
-  if (!(toS > fromS)) return { problem: `must end after it starts (${text})` };
-  return { steady: { FromS: fromS, ToS: toS } };
-}
-
-/** Parses a percentile list (`50,90,99.9`): ascending numbers in (0, 100), at most 10, or why not (field `percentiles`). */
-export function parsePercentileList(text: string): number[] | string {
-  const parts = text.split(',').map((p) => p.trim());
-  const values = parts.map(Number);
-  if (parts.length === 0 || parts.length > 10 || parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v))) return 'must be 1 to 10 numbers separated by commas, e.g. 50,90,99';
-  if (values.some((v) => v <= 0 || v >= 100)) return 'each must be > 0 and < 100';
-  if (values.some((v, i) => i > 0 && v <= values[i - 1])) return 'must be ascending, without repeats';
-  return values;
-}
 
 /** `GET .../{TaskName}/recompute`: the `LLM` section again, computed exactly from the stored records (AISBench's --reuse). */
 export interface LlmRecomputeResponse extends ApiResponse {

@@ -1,4 +1,5 @@
-import type { ApiResponse, LlmResult, RoundResult, StatsPoint, TaskStatus } from './api';
+import type { ApiResponse, RoundResult, StatsPoint, TaskStatus } from './api';
+import type { LlmResult } from './llm-tables';
 import type { Capacity, ThresholdResult, Verdict, VerdictOutcome } from './verdict';
 
 /**

@@ -53,33 +53,16 @@ export interface TaskSpec {
   thresholds?: Record<string, ThresholdSpec>;
 }
 
-/** Every optional field with its default applied: what the controller runs. */
-export interface ResolvedOptional {
-  mode: Mode;
-  durationS: number;
-  requestCount: number | null;
-  agentCount: number;
-  concurrency: number;
-  minQps: number;
-  qpsGrowthDelta: number;
-  adjustIntervalS: number;
-  /** null in manual mode when no cap was given. */
-  maxQps: number | null;
-  maxRtMs: number | null;
-  faultTolerate: number;
-  faultAction: FaultAction;
-}
-
 export const DEFAULTS = {
   mode: 'auto' as Mode,
   durationS: 600,
   maxDurationS: 1200,
   agentCount: 1,
   concurrency: 2,
-  minQps: 100,
+  minQPS: 100,
   qpsGrowthDelta: 50,
   adjustIntervalS: 60,
-  maxQps: 10000,
+  maxQPS: 10000,
   faultTolerate: 0.001,
   faultAction: 'revise' as FaultAction,
   timeoutMs: 20000,
@@ -287,7 +270,7 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
       errors.push({ field: 'service.url', message: 'must use http or https' });
     }
   }
-  const minQps = optional.minQPS ?? DEFAULTS.minQps;
+  const minQps = optional.minQPS ?? DEFAULTS.minQPS;
   if (mode === 'scan' && optional.maxQPS !== undefined && minQps > optional.maxQPS) {
     errors.push({ field: 'optional.minQPS', message: `must be <= optional.maxQPS (${optional.maxQPS})` });
   }
@@ -363,53 +346,6 @@ export function jsonErrorAtLine(text: string, message: string): string {
   const column = offset - (before.lastIndexOf('\n') + 1) + 1;
   const reason = at ? message.slice(0, at.index) + message.slice(at.index + at[0].length) : message;
   return `${reason.trim()} at line ${line}, column ${column}`;
-}
-
-export function resolveOptional(task: TaskSpec): ResolvedOptional {
-  const o = task.optional ?? {};
-  const mode = o.mode ?? DEFAULTS.mode;
-  return {
-    mode,
-    durationS: o.duration ?? DEFAULTS.durationS,
-    requestCount: o.requestCount ?? null,
-    agentCount: o.agentCount ?? DEFAULTS.agentCount,
-    concurrency: o.concurrency ?? DEFAULTS.concurrency,
-    minQps: o.minQPS ?? DEFAULTS.minQps,
-    qpsGrowthDelta: o.qpsGrowthDelta ?? DEFAULTS.qpsGrowthDelta,
-    adjustIntervalS: o.adjustInterval ?? DEFAULTS.adjustIntervalS,
-    maxQps: o.maxQPS ?? (mode === 'manual' ? null : DEFAULTS.maxQps),
-    maxRtMs: o.maxRT ?? null,
-    faultTolerate: o.faultTolerate ?? DEFAULTS.faultTolerate,
-    faultAction: o.faultAction ?? DEFAULTS.faultAction,
-  };
-}
-
-/** The task as the controller stores and shows it: the user's JSON with the optional defaults written out. */
-export function normalizeTask(task: TaskSpec): TaskSpec {
-  const r = resolveOptional(task);
-  const optional: OptionalSpec = {
-    mode: r.mode,
-    duration: r.durationS,
-    ...(r.requestCount !== null ? { requestCount: r.requestCount } : {}),
-  };
-  if (r.mode === 'manual') {
-    optional.agentCount = r.agentCount;
-    optional.concurrency = r.concurrency;
-    if (r.maxQps !== null) optional.maxQPS = r.maxQps;
-  } else {
-    if (r.mode === 'scan') {
-      optional.minQPS = r.minQps;
-      optional.qpsGrowthDelta = r.qpsGrowthDelta;
-      optional.adjustInterval = r.adjustIntervalS;
-    }
-    optional.maxQPS = r.maxQps ?? DEFAULTS.maxQps;
-    if (r.maxRtMs !== null) optional.maxRT = r.maxRtMs;
-    optional.faultTolerate = r.faultTolerate;
-    optional.faultAction = r.faultAction;
-    // an llm task runs its own load, whatever the mode, on optional.agentCount agents
-    if (task.llm) optional.agentCount = r.agentCount;
-  }
-  return { ...task, optional };
 }
 
 /** Task name: benchmark-<serviceName lowercased, '_' -> '-'>-<4 hex>. */

@@ -1,4 +1,4 @@
-import { OptionalSpec, TaskSpec, resolveOptional } from '../contract';
+import { DEFAULTS, OptionalSpec, TaskSpec } from '../contract';
 
 /**
  * The Config cell of `bench desc`, shaped as the reference shows it: a
@@ -33,12 +33,13 @@ function cut(value: unknown): unknown {
 
 /** The Config as the desc table shows it: pretty-printed JSON, base block first, long strings cut. */
 export function renderDescConfig(config: TaskSpec): string {
-  const resolved = resolveOptional(config);
+  // the task JSON's own fields with their defaults, as the reference shows them (an llm task's run length is its llm section's)
+  const given = config.optional ?? {};
   const base = {
-    agentCount: resolved.agentCount,
-    concurrency: resolved.concurrency,
-    duration: resolved.durationS,
-    requestCount: resolved.requestCount ?? UNLIMITED_MARK,
+    agentCount: given.agentCount ?? DEFAULTS.agentCount,
+    concurrency: given.concurrency ?? DEFAULTS.concurrency,
+    duration: given.duration ?? DEFAULTS.durationS,
+    requestCount: given.requestCount ?? UNLIMITED_MARK,
   };
   const rest: Partial<OptionalSpec> = { ...config.optional };
   for (const key of BASE_KEYS) delete rest[key];
