@@ -76,6 +76,8 @@ export class LlmClient implements Sender {
   private saidBadUsage = false;
   private saidTooLarge = false;
   private saidItlLeftOut = false;
+  /** The next send's client queue time (rate mode: the driver notes it just before each send; absent in the closed-loop modes). */
+  private nextQueueMs: number | undefined;
 
   constructor(
     private readonly options: LlmClientOptions,
@@ -135,9 +137,19 @@ export class LlmClient implements Sender {
     this.log(failed > 0 ? 'warn' : 'info', `warm-up: ${sent} requests sent first and left out of every figure${failed > 0 ? ` (${failed} failed)` : ''}`);
   }
 
-  /** Streams the next prompt. Latency counts from the actual send (`originMs` is not used): see `stream`. */
+  /** Rate mode: how long the request about to be sent waited for a slot, ms (QueueNote). */
+  noteQueued(queueMs: number | undefined): void {
+    this.nextQueueMs = queueMs;
+  }
+
+  /**
+   * Streams the next prompt. Latency counts from the actual send (`originMs`
+   * is not used): see `stream`; a wait before it is the record's `queueMs`.
+   */
   send(_originMs: number, nowMs: number, done: DoneCallback | null): void {
     this.inFlightCount++;
+    const queueMs = this.nextQueueMs;
+    this.nextQueueMs = undefined;
     const prepared = this.prompts.next();
     this.sink.sent(nowMs, prepared.body.length);
     this.sink.llmSent(nowMs);
@@ -152,7 +164,7 @@ export class LlmClient implements Sender {
           const { record } = outcome;
           this.sayOnce(outcome);
           this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn, outcome.cause);
-          this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record });
+          this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record, ...(queueMs !== undefined ? { queueMs: roundTo(queueMs, 3) } : {}) });
           prepared.onAnswer?.(record.success ? outcome.answer : null);
           return record.status;
         },

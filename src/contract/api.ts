@@ -1,4 +1,4 @@
-import type { LlmMetricKey, LlmRequestRecord } from './llm-protocol';
+import type { LlmMetricKey, LlmRequestRecord, ScheduledLlmMetric } from './llm-protocol';
 import type { LlmCommonMetrics, LlmModeSections } from './llm-results';
 import { TaskSpec } from './task';
 import type { Capacity, ErrorClassCounts, ThresholdResult, Verdict } from './verdict';
@@ -200,6 +200,13 @@ export function percentileKey(p: number): 'Median' | `P${string}` {
 
 export type LlmMetricName = LlmMetricKey;
 
+/**
+ * One stage's table: a row per metric; the rows of the scheduled metrics
+ * (`ClientQueueTime`, `E2ELWithQueue`) only when some request was sent on a
+ * schedule (rate mode).
+ */
+export type LlmTable = Record<Exclude<LlmMetricName, ScheduledLlmMetric>, LlmStatistic> & Partial<Record<ScheduledLlmMetric, LlmStatistic>>;
+
 /** AISBench's "Common Metric" names, with their spaces, by the JSON key of LlmCommonMetrics. */
 export const COMMON_METRIC_NAMES: Readonly<Record<keyof LlmCommonMetrics, string>> = {
   BenchmarkDuration: 'Benchmark Duration',
@@ -209,6 +216,8 @@ export const COMMON_METRIC_NAMES: Readonly<Record<keyof LlmCommonMetrics, string
   Concurrency: 'Concurrency',
   MaxConcurrency: 'Max Concurrency',
   RequestThroughput: 'Request Throughput',
+  AskedRequestRate: 'Asked Request Rate',
+  AchievedRequestRate: 'Achieved Request Rate',
   TotalInputTokens: 'Total Input Tokens',
   PrefillTokenThroughput: 'Prefill Token Throughput',
   TotalGeneratedTokens: 'Total Generated Tokens',
@@ -232,9 +241,9 @@ export function namedCommonMetrics(common: LlmCommonMetrics): Record<string, num
 
 /** The AISBench tables, and the sections of the run modes and options (`llm-results.ts`). */
 export interface LlmResult extends LlmModeSections {
-  Total: Record<LlmMetricName, LlmStatistic>;
+  Total: LlmTable;
   /** The steady stage's tables; absent when the stage is not reliable (`StableAbsent` says why). */
-  Stable?: Record<LlmMetricName, LlmStatistic>;
+  Stable?: LlmTable;
   /**
    * Why `Stable` and `StableCommon` are absent, in one line: the stage is
    * shorter than the minimum, or not three times the longest E2EL
@@ -450,6 +459,8 @@ export interface StatsPoint {
   /** LLM tasks: per-second figures. */
   TTFTAvg?: number;
   TPOTAvg?: number;
+  /** LLM tasks in rate mode: mean client queue time (ms) of the requests that ended in the second. */
+  ClientQueueAvg?: number;
   OutputTPS?: number;
   /** LLM tasks: mean requests in flight during the second (all agents, client side). */
   InFlight?: number;
