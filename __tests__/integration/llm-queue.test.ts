@@ -131,6 +131,7 @@ describe('LLM client queue time: a capped rate against the fixture', () => {
     expect(stdout).toMatch(/E2ELWithQueue/);
     expect(stdout).toMatch(/Asked Request Rate\s*\|\s*total\s*\|\s*14 req\/s/);
     expect(stdout).toMatch(/Achieved Request Rate/);
+    expect(stdout).toContain(`Client queue: maxConcurrency held requests for a slot, up to ${live.Total.ClientQueueTime?.Max} ms`);
   });
 
   test('an uncapped rate: every request went at its time, zero queue time; a closed-loop run has no queue row', async () => {
@@ -157,5 +158,6 @@ describe('LLM client queue time: a capped rate against the fixture', () => {
     }
     expect(closed.records.every((r: LlmRequestRecord) => r.queueMs === undefined)).toBe(true);
     expect(closed.stdout).not.toMatch(/ClientQueueTime/);
+    expect(uncapped.stdout).not.toMatch(/Client queue:/);
   });
 });

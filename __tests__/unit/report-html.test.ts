@@ -213,6 +213,7 @@ describe('HTML report', () => {
     expect(html).toContain('<td>Asked Request Rate</td><td>14</td>');
     expect(html).toContain('<td>Achieved Request Rate</td><td>9.8483</td>');
     expect(figure(html, 'ttft')).toContain('Client queue time');
+    expect(html).toContain('<p class="client-queue">Client queue: maxConcurrency held requests for a slot, up to 15 ms (mean 7.5 ms): 14 req/s asked, 9.8483 req/s sent; TTFT and E2EL count from the actual send, E2ELWithQueue from the scheduled one.</p>');
     const headline = html.slice(html.indexOf('<section id="verdict"'), html.indexOf('<section id="key-figures">'));
     expect(headline).toContain('llm.maxConcurrency holding them for a slot (client queue time up to 15.0 ms)');
     expect(headline).toContain('raise llm.maxConcurrency or ask a lower llm.requestRate');

@@ -1,4 +1,4 @@
-import { commonMetricName, describeWarmupExcluded, formatBytes, LLM_METRICS, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
+import { commonMetricName, describeClientQueue, describeWarmupExcluded, formatBytes, LLM_METRICS, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
 import { renderReportCharts } from './charts';
 import { errorCausesTable, renderHeadline, renderKeyFigures } from './headline';
 import { count, escapeHtml, fmt, ms, percent, reqPerS, table } from './html-table';
@@ -22,7 +22,9 @@ function llmSection(llm: LlmResult): string {
   const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [commonMetricName(k), fmt(v, 4)]));
   const source = llm.TokenSource ? `<p>Token counts: ${escapeHtml(llm.TokenSource)}. Times in ms, throughput in tokens/s.</p>` : '';
   const absent = llm.StableAbsent ? `<p class="stable-absent">Stable: ${escapeHtml(llm.StableAbsent)}.</p>` : '';
-  return `<section id="llm"><h2>LLM Performance</h2>${source}${absent}${perf}${common}${llmModeTables(llm)}</section>`;
+  const queue = describeClientQueue(llm);
+  const queued = queue ? `<p class="client-queue">Client queue: ${escapeHtml(queue)}.</p>` : '';
+  return `<section id="llm"><h2>LLM Performance</h2>${source}${absent}${queued}${perf}${common}${llmModeTables(llm)}</section>`;
 }
 
 const MODE_SECTIONS = ['Warmup', 'Retries', 'Drift', 'TokenSweep', 'Consistency', 'Sessions', 'ToolCalls'] as const;

@@ -143,6 +143,18 @@ export function describeWarmupExcluded(seconds: number): string {
   return `first ${seconds} s (the agents' start-up, generator-limited) left out of RT and send lag; counts and QPS cover the whole round`;
 }
 
+/**
+ * Rate mode: the client queue time of a whole run in one line, for the
+ * summary and the report; undefined when no request waited (docs/llm.md,
+ * "Client queue time").
+ */
+export function describeClientQueue(llm: Pick<LlmResult, 'Total' | 'Common'>): string | undefined {
+  const queue = llm.Total.ClientQueueTime;
+  if (!queue || queue.Max <= 0) return undefined;
+  const rates = llm.Common.AskedRequestRate !== undefined && llm.Common.AchievedRequestRate !== undefined ? `: ${llm.Common.AskedRequestRate} req/s asked, ${llm.Common.AchievedRequestRate} req/s sent` : '';
+  return `maxConcurrency held requests for a slot, up to ${queue.Max} ms (mean ${queue.Average} ms)${rates}; TTFT and E2EL count from the actual send, E2ELWithQueue from the scheduled one`;
+}
+
 export type TaskEventKind = 'step' | 'verdict' | 'hold' | 'revise' | 'agent-added' | 'agent-lost' | 'status' | 'update' | 'info' | 'error' | 'storage';
 
 /**

@@ -1,4 +1,4 @@
-import { Capacity, describeWarmupExcluded, errorClassLines, formatErrorClassLine, LlmMetricName, LlmResult, LlmStatistic, RoundResult, ThresholdResult, commonMetricName, statisticColumns } from '../contract';
+import { Capacity, describeClientQueue, describeWarmupExcluded, errorClassLines, formatErrorClassLine, LlmMetricName, LlmResult, LlmStatistic, RoundResult, ThresholdResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
 import { llmModeSummary } from './llm-mode-summary';
@@ -175,6 +175,8 @@ export function llmSections(llm: LlmResult): string[] {
   ]);
   if (common) out.push(common);
   if (llm.StableAbsent) out.push(`Stable: ${llm.StableAbsent}`);
+  const queue = describeClientQueue(llm);
+  if (queue) out.push(`Client queue: ${queue}`);
   if (llm.TokenSource) out.push(`Token counts from: ${llm.TokenSource}`);
   out.push(...llmModeSummary(llm));
   return out;
