@@ -61,7 +61,7 @@ describe('LLM per-request records across a controller restart (real controller, 
       const line = await eascmdOk(second, ['bench', 'records', name, '--output', csvFile]);
       expect(line).toBe(`[OK] 100 records of benchmark task ${name} written to ${csvFile}\n`);
       const rows = fs.readFileSync(csvFile, 'utf8').trim().split('\n');
-      expect(rows[0]).toBe('agent,seq,sendMs,endMs,success,status,ttftMs,tpotMs,itlMs,e2elMs,inputTokens,outputTokens,tokenSource,error');
+      expect(rows[0]).toBe('agent,seq,sendMs,endMs,success,status,ttftMs,tpotMs,itlMs,e2elMs,inputTokens,outputTokens,tokenSource,error,queueMs');
       expect(rows.slice(1).map((r) => r.split(',').slice(0, 4).join(','))).toEqual(before.Records.map((r) => [r.agent, r.seq, r.sendMs, r.endMs].join(',')));
       const json = JSON.parse(await eascmdOk(second, ['bench', 'records', name, '--format', 'json'])) as LlmRecordsResponse;
       expect(json.Records).toEqual(before.Records);

@@ -1,6 +1,8 @@
 import { encode } from 'gpt-tokenizer';
 import { AGENT_LIMITS, isLlmWork, parseAgentMessage, recordValueCount, validateTask, type AgentStatsFrame, type LlmRequestRecord } from '../../src/contract';
-import { applyEvent, COUNT_EXACT_CHARS, emptyTimeline, LlmClient, MAX_RECORD_ITL, measure } from '../../agent/llm/client';
+import { LlmClient } from '../../agent/llm/client';
+import { COUNT_EXACT_CHARS, MAX_RECORD_ITL, measure } from '../../agent/llm/figures';
+import { applyEvent, emptyTimeline } from '../../agent/llm/timeline';
 import { HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from '../../agent/llm/response-limits';
 import type { PreparedLlmRequest } from '../../agent/llm/prompts';
 import { MAX_CONVERSATION_CHARS, SessionsDriver, TurnQueue } from '../../agent/llm/sessions';

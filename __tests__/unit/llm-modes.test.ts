@@ -5,7 +5,7 @@ import type { TaskRecord } from '../../controller/tasks/record';
 import { TaskStore } from '../../controller/tasks/store';
 import { tempDir } from '../helpers/processes';
 import { countTokens, loadTokenizer } from '../../agent/llm/tokens';
-import { applyEvent, emptyTimeline } from '../../agent/llm/client';
+import { applyEvent, emptyTimeline } from '../../agent/llm/timeline';
 import { toolOutcome } from '../../agent/llm/tool-calls';
 import { requestFor } from '../../agent/llm/prompts';
 import { halfDrift, LatencySample, LlmModeAccumulator, MAX_SAMPLES, meanStd, sweepScaling } from '../../controller/metrics/llm/modes';

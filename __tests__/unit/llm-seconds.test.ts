@@ -270,3 +270,61 @@ describe('per-second LLM figures (agent histograms merged on the controller)', (
     }
   });
 });
+
+describe('client queue time (rate mode): from the merged seconds as from the records, and absent where nothing was scheduled', () => {
+  const base = 1_700_000_000_000;
+  /** 60 requests 100 ms apart on the schedule, 2 slots of 300 ms: from the 3rd on each waits longer for its slot. */
+  const queued = (): LlmRequestRecord[] => {
+    const out: LlmRequestRecord[] = [];
+    const slots = [base, base];
+    for (let k = 0; k < 60; k++) {
+      const due = base + k * 100;
+      const slot = slots[0] <= slots[1] ? 0 : 1;
+      const send = Math.max(due, slots[slot]);
+      slots[slot] = send + 300;
+      out.push(rec(send, send + 300, { seq: k, queueMs: send - due }));
+    }
+    return out;
+  };
+
+  test('live figures of the queue rows equal the exact ones; E2ELWithQueue is E2EL plus the queue; the achieved rate from the sends', () => {
+    const records = queued();
+    const figures = new LlmRoundFigures(PERCENTILES, undefined, 2, 10);
+    for (const s of framesOf(records)) figures.addSecond(s.llm, s.records);
+    const live = figures.result();
+    const exact = computeLlmResult(records, undefined, PERCENTILES, undefined, 2, 10);
+    const queue = records.map((r) => r.queueMs as number);
+    for (const llm of [live, exact]) {
+      expect(llm.Total.ClientQueueTime).toMatchObject({ N: 60, Min: 0, Max: Math.max(...queue) });
+      expect(llm.Total.ClientQueueTime?.Average).toBeCloseTo(queue.reduce((a, b) => a + b, 0) / 60, 3);
+      expect(llm.Total.E2ELWithQueue?.Average).toBeCloseTo((llm.Total.ClientQueueTime?.Average as number) + 300, 3);
+      // the schedule asked 10 req/s; two 300 ms slots send 6.67 a second
+      expect(llm.Common.AskedRequestRate).toBe(10);
+      expect(llm.Common.AchievedRequestRate).toBeCloseTo(59 / ((records[59].sendMs - base) / 1000), 3);
+    }
+    for (const p of ['Median', 'P90', 'P99'] as const) {
+      const e = (exact.Total.ClientQueueTime as Record<string, number>)[p];
+      expect(Math.abs((live.Total.ClientQueueTime as Record<string, number>)[p] - e)).toBeLessThanOrEqual(0.001 * e + 0.001);
+    }
+  });
+
+  test('records without queueMs (closed loop, or an older task folder) recompute as before: no queue rows, the other rows unchanged', () => {
+    const records = queued();
+    const older = records.map(({ queueMs: _queueMs, ...r }) => r);
+    const before = computeLlmResult(older);
+    expect(before.Total.ClientQueueTime).toBeUndefined();
+    expect(before.Total.E2ELWithQueue).toBeUndefined();
+    expect(before.Common.AskedRequestRate).toBeUndefined();
+    const now = computeLlmResult(records);
+    const { ClientQueueTime: _q, E2ELWithQueue: _w, ...rest } = now.Total;
+    expect(rest).toEqual(before.Total);
+    // seconds stored before agents sent their latest send: the rate asked, no rate achieved
+    const figures = new LlmRoundFigures(PERCENTILES, undefined, 2, 10);
+    for (const s of framesOf(older)) {
+      const { lastSendMs: _last, ...stored } = s.llm;
+      figures.addSecond(stored, s.records);
+    }
+    expect(figures.result().Common).toMatchObject({ AskedRequestRate: 10 });
+    expect(figures.result().Common.AchievedRequestRate).toBeUndefined();
+  });
+});

@@ -1,5 +1,6 @@
 import type { LlmRequestRecord } from '../../src/contract';
-import { applyEvent, emptyTimeline, measure } from '../../agent/llm/client';
+import { measure } from '../../agent/llm/figures';
+import { applyEvent, emptyTimeline } from '../../agent/llm/timeline';
 import { arrivalTimesS } from '../../agent/llm/prng';
 import { buildRequest } from '../../agent/llm/prompts';
 import { SseEvent, SseParser } from '../../agent/llm/sse';

@@ -8,6 +8,7 @@ import {
   parseControllerMessage,
   STATS_REFUSAL_PREFIX,
 } from '../../src/contract';
+import { LlmSecondRecorder } from '../../src/measure/llm-second';
 import { LLM_RECORD, validAgentMessages } from '../helpers/agent-frames';
 
 const record = LLM_RECORD;
@@ -94,6 +95,49 @@ describe('agent messages (parseAgentMessage)', () => {
   test('ITL over every gap counts one value a token gap, not a request: many gaps of one request are accepted', () => {
     const parsed = parseAgentMessage(frameOf({ llm: llmWith({ ITLGap: { h: '', n: 528, sum: 528 * 12, min: 12, max: 12 } }) }));
     expect(typeof parsed).toBe('object');
+  });
+
+  describe('the client queue time (rate mode): E2ELWithQueue is E2EL plus ClientQueueTime, request by request', () => {
+    /** A second as an honest agent measures it: the recorder's own frame of two requests, one held 250 ms for a slot, one sent at its time. */
+    const honest = (): Record<string, unknown> => {
+      const recorder = new LlmSecondRecorder();
+      const t0 = performance.now();
+      for (const [seq, queueMs] of [[1, 250.125], [2, 0]] as const) {
+        recorder.began(t0);
+        recorder.ended(t0 + 400, { ...record, seq, queueMs, e2elMs: 400 + seq, ttftMs: 100 });
+      }
+      return { ...recorder.take(t0 + 1000) } as unknown as Record<string, unknown>;
+    };
+    const metricsOf = (llm: Record<string, unknown>) => llm.metrics as Record<string, { h: string; n: number; sum: number; min: number; max: number }>;
+
+    test('an honest second is accepted, its queue figures as measured', () => {
+      const llm = honest();
+      const parsed = parseAgentMessage(frameOf({ llm }));
+      if (typeof parsed === 'string' || parsed.type !== 'stats') throw new Error(`refused: ${String(parsed)}`);
+      expect(parsed.frame.llm?.metrics.ClientQueueTime).toMatchObject({ n: 2, sum: 250.125, min: 0, max: 250.125 });
+      expect(parsed.frame.llm?.metrics.E2ELWithQueue).toMatchObject({ n: 2, sum: 401 + 402 + 250.125, min: 402, max: 651.125 });
+    });
+
+    test.each([
+      ['no E2ELWithQueue beside the queue times', (m: ReturnType<typeof metricsOf>) => delete m.E2ELWithQueue, 'frame.llm.metrics.E2ELWithQueue.n (0) is not frame.llm.metrics.ClientQueueTime.n (2)'],
+      ['a sum that is not E2EL plus the queue', (m: ReturnType<typeof metricsOf>) => (m.E2ELWithQueue.sum -= 100), "is not E2EL's sum (803) plus the queue times' (250.125)"],
+      ['a value under every E2EL', (m: ReturnType<typeof metricsOf>) => (m.E2ELWithQueue.min = 300), "frame.llm.metrics.E2ELWithQueue.min (300) is under E2EL's min (401)"],
+      ['a max past the two maxes together', (m: ReturnType<typeof metricsOf>) => (m.E2ELWithQueue.max = 700), "frame.llm.metrics.E2ELWithQueue.max (700) is not between the queue time's max (250.125) and that plus E2EL's max (402)"],
+      ['more queue times than E2ELs', (m: ReturnType<typeof metricsOf>) => ((m.E2EL.n = 1), (m.E2EL.sum = 401), (m.E2EL.max = 401)), 'frame.llm.metrics.E2ELWithQueue.n (2) is over frame.llm.metrics.E2EL.n (1)'],
+    ])('%s is refused', (_what, spoil, reason) => {
+      const llm = honest();
+      spoil(metricsOf(llm));
+      const parsed = parseAgentMessage(frameOf({ llm: { ...llm, requests: 2, success: 2, usage: 2 } }));
+      expect(typeof parsed).toBe('string');
+      expect(parsed).toContain(reason);
+    });
+
+    test('a record with a negative queue time is left out', () => {
+      const parsed = parseAgentMessage(frameOf({ llmRecords: [{ ...record, queueMs: -1 }, { ...record, seq: 9, queueMs: 12.5 }] }));
+      if (typeof parsed === 'string' || parsed.type !== 'stats') throw new Error(`refused: ${String(parsed)}`);
+      expect(parsed.frame.llmRecords).toEqual([{ ...record, seq: 9, queueMs: 12.5 }]);
+      expect(parsed.droppedRecords?.reason).toContain('frame.llmRecords[0].queueMs must be a number >= 0');
+    });
   });
 
   test.each([

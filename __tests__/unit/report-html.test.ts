@@ -197,6 +197,29 @@ describe('HTML report', () => {
     for (const name of ['ttft', 'tpot', 'tps', 'concurrency']) expect(figure(html, name)).toMatch(/<svg/);
   });
 
+  test('an LLM rate round held back by maxConcurrency: the queue rows, the asked and achieved rate, queue time beside TTFT, and what to change', () => {
+    const data = reportData('manual');
+    const stat = (v: number) => ({ Average: v, Min: 0, Max: v * 2, Median: v, P75: v, P90: v, P99: v, N: 100 });
+    const names = ['TTFT', 'TPOT', 'ITL', 'ITLGap', 'E2EL', 'E2ELWithQueue', 'ClientQueueTime', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+    const stage = Object.fromEntries(names.map((n, i) => [n, stat(i + 1.5)])) as unknown as NonNullable<ReportData['LLM']>['Total'];
+    const common = { ...commonMetrics([], 0, 0, undefined), AskedRequestRate: 14, AchievedRequestRate: 9.8483 };
+    data.LLM = { Total: stage, Common: common, TokenSource: 'usage' };
+    data.Series = data.Series.map((p) => ({ ...p, TTFTAvg: 100, TPOTAvg: 5, ClientQueueAvg: 700, OutputTPS: 640, InFlight: 4, MaxInFlight: 4 }));
+    data.Result = { ...data.Result, GeneratorLimitedShare: 0.8, GeneratorLimitedSeconds: 4 };
+    data.Verdict = { Outcome: 'passed', Thresholds: [], Text: 'passed: requestCount of 100 reached', Ended: 'requestCount of 100 reached' };
+    const html = renderReportHtml(data);
+    expect(html).toContain('<td>E2ELWithQueue</td><td>total</td><td>6.500</td>');
+    expect(html).toContain('<td>ClientQueueTime</td><td>total</td><td>7.500</td>');
+    expect(html).toContain('<td>Asked Request Rate</td><td>14</td>');
+    expect(html).toContain('<td>Achieved Request Rate</td><td>9.8483</td>');
+    expect(figure(html, 'ttft')).toContain('Client queue time');
+    expect(html).toContain('<p class="client-queue">Client queue: maxConcurrency held requests for a slot, up to 15 ms (mean 7.5 ms): 14 req/s asked, 9.8483 req/s sent; TTFT and E2EL count from the actual send, E2ELWithQueue from the scheduled one.</p>');
+    const headline = html.slice(html.indexOf('<section id="verdict"'), html.indexOf('<section id="key-figures">'));
+    expect(headline).toContain('llm.maxConcurrency holding them for a slot (client queue time up to 15.0 ms)');
+    expect(headline).toContain('raise llm.maxConcurrency or ask a lower llm.requestRate');
+    expect(headline).not.toContain('add agents');
+  });
+
   test('the report leads with the verdict: outcome, capacity and its limit, thresholds, limits hit, generator share, failed requests by cause', () => {
     const withVerdict = reportData('scan');
     withVerdict.Config.optional = { mode: 'scan', maxRT: 200 };

@@ -1,219 +1,19 @@
 import { Pool } from 'undici';
-import { isTokenCount, roundTo, type LlmRecordTags, type LlmRequestRecord, type LlmTokenSource } from '../../src/contract';
+import { roundTo, type LlmRecordTags, type LlmRequestRecord } from '../../src/contract';
 import { CAUSE, causeOfError } from '../error-cause';
 import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
+import { MAX_RECORD_ITL, measure } from './figures';
 import type { PreparedLlmRequest, RequestSource } from './prompts';
-import { CHUNK_OVERHEAD_BYTES, DEFAULT_MAX_RESPONSE_BYTES, HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from './response-limits';
+import { DEFAULT_MAX_RESPONSE_BYTES, HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from './response-limits';
 import { SseParser } from './sse';
-import { countTokens, loadTokenizer } from './tokens';
-import { ToolCallText, toolOutcome } from './tool-calls';
+import { applyEvent, emptyTimeline, isIncomplete, MAX_ERROR_TEXT, STATUS_STREAM_ERROR } from './timeline';
+import { loadTokenizer } from './tokens';
+import { toolOutcome } from './tool-calls';
 
-/** Status recorded for an SSE error event that carries no HTTP-like code. */
-export const STATUS_STREAM_ERROR = 500;
-const MAX_ERROR_TEXT = 300;
 /** Bytes of an error body kept to make that text from. */
 const MAX_ERROR_HEAD_BYTES = 4 * MAX_ERROR_TEXT;
-/**
- * An answer longer than this (some 250,000 tokens of prose) is counted by
- * the tokenizer up to here and the rest in proportion: novel text costs the
- * tokenizer about 1 ms a KB, and a service that writes megabytes must not
- * pin the agent. Real answers are counted whole.
- */
-export const COUNT_EXACT_CHARS = 1024 * 1024;
-/**
- * Token gaps one record carries at the most (a JSON of some 3 MB): an answer
- * of millions of tokens once made a second's records larger than a frame.
- * The rest are left out and counted in `itlLeftOut`.
- */
-export const MAX_RECORD_ITL = 262_144;
-
-/** What one streamed response told us, before it becomes a record. */
-export interface StreamTimeline {
-  /** performance.now() of each chunk with generated content, and its text. */
-  chunkTimesMs: number[];
-  chunkTexts: string[];
-  usagePrompt: number | null;
-  usageCompletion: number | null;
-  error: string | null;
-  errorStatus: number | null;
-  done: boolean;
-  /** A choice said why it ended (`finish_reason`): with `[DONE]`, what tells a whole answer from a cut one. */
-  finished: boolean;
-  /** Tool calls of the answer (OpenAI `delta.tool_calls`), their text joined by index. */
-  toolCalls: ToolCallText;
-  /** What the kept chunks cost, bytes (their text and CHUNK_OVERHEAD_BYTES each). */
-  keptBytes: number;
-  /** The first `usage` value that is not a token count (`usage.prompt_tokens 1.5`): the request's usage is then ignored. */
-  badUsage: string | null;
-}
-
-export function emptyTimeline(): StreamTimeline {
-  return {
-    chunkTimesMs: [],
-    chunkTexts: [],
-    usagePrompt: null,
-    usageCompletion: null,
-    error: null,
-    errorStatus: null,
-    done: false,
-    finished: false,
-    toolCalls: new ToolCallText(),
-    keptBytes: 0,
-    badUsage: null,
-  };
-}
-
-/** A `usage` field: a token count, absent, or bad (recorded on the timeline, and the request's usage ignored). */
-function usageField(timeline: StreamTimeline, usage: Record<string, unknown>, key: 'prompt_tokens' | 'completion_tokens'): number | null {
-  const value = usage[key];
-  if (value === undefined || value === null) return null;
-  if (isTokenCount(value)) return value;
-  timeline.badUsage ??= `usage.${key} ${(JSON.stringify(value) ?? typeof value).slice(0, 40)}`;
-  return null;
-}
-
-/** Generated text of a chunk: completions `text`, chat `delta.content`, or reasoning content. */
-function chunkText(payload: Record<string, unknown>): string {
-  const choices = payload.choices;
-  if (!Array.isArray(choices) || choices.length === 0) return '';
-  let text = '';
-  for (const choice of choices as Record<string, unknown>[]) {
-    if (!choice) continue;
-    if (typeof choice.text === 'string') text += choice.text;
-    const delta = choice.delta as Record<string, unknown> | undefined;
-    if (delta) {
-      if (typeof delta.reasoning_content === 'string') text += delta.reasoning_content;
-      else if (typeof delta.reasoning === 'string') text += delta.reasoning;
-      if (typeof delta.content === 'string') text += delta.content;
-    }
-  }
-  return text;
-}
-
-function errorOf(value: unknown): { message: string; status: number } {
-  if (typeof value === 'string') return { message: value, status: STATUS_STREAM_ERROR };
-  const obj = (value ?? {}) as Record<string, unknown>;
-  const message = typeof obj.message === 'string' ? obj.message : JSON.stringify(value);
-  const code = Number(obj.code ?? obj.status);
-  return { message, status: Number.isInteger(code) && code >= 400 && code <= 599 ? code : STATUS_STREAM_ERROR };
-}
-
-function hasFinishReason(choice: unknown): boolean {
-  const reason = (choice as { finish_reason?: unknown } | null)?.finish_reason;
-  return reason !== undefined && reason !== null;
-}
-
-/**
- * A 200 stream that ended without `finish_reason` and without `[DONE]` was
- * cut, however cleanly its connection closed: its text is part of an answer,
- * not an answer (SPEC 7, `incomplete stream`).
- */
-export function isIncomplete(timeline: StreamTimeline): boolean {
-  return timeline.error === null && !timeline.done && !timeline.finished;
-}
-
-/**
- * Applies one SSE event to a timeline at time `nowMs`. `[DONE]` ends the
- * stream; an `error` event, or a payload with an `error` field, fails the request.
- */
-export function applyEvent(timeline: StreamTimeline, event: { event: string; data: string }, nowMs: number): void {
-  if (timeline.error !== null) return;
-  const data = event.data.trim();
-  if (data === '[DONE]') {
-    timeline.done = true;
-    return;
-  }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(data);
-  } catch {
-    if (event.event === 'error') {
-      timeline.error = data.slice(0, MAX_ERROR_TEXT) || 'error event';
-      timeline.errorStatus = STATUS_STREAM_ERROR;
-    }
-    return; // a line that is not JSON carries no tokens
-  }
-  if (typeof payload !== 'object' || payload === null) return;
-  const obj = payload as Record<string, unknown>;
-  if (event.event === 'error' || obj.error !== undefined) {
-    const err = errorOf(obj.error ?? obj);
-    timeline.error = err.message.slice(0, MAX_ERROR_TEXT);
-    timeline.errorStatus = err.status;
-    return;
-  }
-  if (Array.isArray(obj.choices) && (obj.choices as unknown[]).some(hasFinishReason)) timeline.finished = true;
-  // a tool call's name and arguments are generated tokens too
-  const text = chunkText(obj) + timeline.toolCalls.add(obj.choices);
-  if (text.length > 0) {
-    timeline.chunkTimesMs.push(nowMs);
-    timeline.chunkTexts.push(text);
-    timeline.keptBytes += text.length + CHUNK_OVERHEAD_BYTES;
-  }
-  const usage = obj.usage as Record<string, unknown> | null | undefined;
-  if (usage && typeof usage === 'object') {
-    timeline.usagePrompt = usageField(timeline, usage, 'prompt_tokens') ?? timeline.usagePrompt;
-    timeline.usageCompletion = usageField(timeline, usage, 'completion_tokens') ?? timeline.usageCompletion;
-  }
-}
-
-/** Tokens of an answer: counted whole up to COUNT_EXACT_CHARS, past it the head's count in proportion. */
-function countAnswer(text: string): number {
-  if (text.length <= COUNT_EXACT_CHARS) return countTokens(text);
-  let end = COUNT_EXACT_CHARS;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end++;
-  return Math.round((countTokens(text.slice(0, end)) * text.length) / end);
-}
-
-/**
- * Turns a timeline into the request's figures (SPEC 6): TTFT from the first
- * content chunk, E2EL to the last one, ITL between chunks (a chunk of k tokens
- * counts k gaps of gap/k, at most MAX_RECORD_ITL of them), tokens from `usage`
- * (unless one of its values was not a token count) or else the tokenizer.
- */
-export function measure(
-  timeline: StreamTimeline,
-  sendMs: number,
-  endMs: number,
-  promptTokens: number,
-): Pick<LlmRequestRecord, 'ttftMs' | 'e2elMs' | 'itlMs' | 'inputTokens' | 'outputTokens' | 'tokenSource' | 'itlLeftOut'> {
-  const times = timeline.chunkTimesMs;
-  const texts = timeline.chunkTexts;
-  const usable = timeline.badUsage === null;
-  const usagePrompt = usable ? timeline.usagePrompt : null;
-  const usageCompletion = usable ? timeline.usageCompletion : null;
-  const tokenSource: LlmTokenSource = usageCompletion !== null && usagePrompt !== null ? 'usage' : 'tokenizer';
-  let chars = 0;
-  for (const text of texts) chars += text.length;
-  let counted: number | null = null;
-  const tokenizerCount = (): number => (counted ??= countAnswer(texts.join('')));
-  const outputTokens = usageCompletion ?? tokenizerCount();
-  const inputTokens = usagePrompt ?? promptTokens;
-  // Tokens per chunk: one each when the counts agree (the usual server), else the tokenizer's count
-  // (in proportion past COUNT_EXACT_CHARS, where the answer was not counted whole either).
-  const oneEach = outputTokens === times.length;
-  const perChar = !oneEach && chars > COUNT_EXACT_CHARS ? tokenizerCount() / chars : 0;
-  const itlMs: number[] = [];
-  let itlLeftOut = 0;
-  for (let i = 1; i < times.length; i++) {
-    const k = oneEach ? 1 : Math.max(1, perChar > 0 ? Math.round(texts[i].length * perChar) : countTokens(texts[i]));
-    const gap = roundTo((times[i] - times[i - 1]) / k, 3);
-    const kept = Math.min(k, MAX_RECORD_ITL - itlMs.length);
-    for (let j = 0; j < kept; j++) itlMs.push(gap);
-    itlLeftOut += k - kept;
-  }
-  return {
-    ttftMs: times.length > 0 ? roundTo(times[0] - sendMs, 3) : null,
-    e2elMs: roundTo((times.length > 0 ? times[times.length - 1] : endMs) - sendMs, 3),
-    itlMs,
-    inputTokens,
-    outputTokens,
-    tokenSource,
-    ...(itlLeftOut > 0 ? { itlLeftOut } : {}),
-  };
-}
 
 export interface LlmClientOptions {
   url: string;
@@ -276,6 +76,8 @@ export class LlmClient implements Sender {
   private saidBadUsage = false;
   private saidTooLarge = false;
   private saidItlLeftOut = false;
+  /** The next send's client queue time (rate mode: the driver notes it just before each send; absent in the closed-loop modes). */
+  private nextQueueMs: number | undefined;
 
   constructor(
     private readonly options: LlmClientOptions,
@@ -335,9 +137,19 @@ export class LlmClient implements Sender {
     this.log(failed > 0 ? 'warn' : 'info', `warm-up: ${sent} requests sent first and left out of every figure${failed > 0 ? ` (${failed} failed)` : ''}`);
   }
 
-  /** Streams the next prompt. Latency counts from the actual send (`originMs` is not used): see `stream`. */
+  /** Rate mode: how long the request about to be sent waited for a slot, ms (QueueNote). */
+  noteQueued(queueMs: number | undefined): void {
+    this.nextQueueMs = queueMs;
+  }
+
+  /**
+   * Streams the next prompt. Latency counts from the actual send (`originMs`
+   * is not used): see `stream`; a wait before it is the record's `queueMs`.
+   */
   send(_originMs: number, nowMs: number, done: DoneCallback | null): void {
     this.inFlightCount++;
+    const queueMs = this.nextQueueMs;
+    this.nextQueueMs = undefined;
     const prepared = this.prompts.next();
     this.sink.sent(nowMs, prepared.body.length);
     this.sink.llmSent(nowMs);
@@ -352,7 +164,7 @@ export class LlmClient implements Sender {
           const { record } = outcome;
           this.sayOnce(outcome);
           this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn, outcome.cause);
-          this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record });
+          this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record, ...(queueMs !== undefined ? { queueMs: roundTo(queueMs, 3) } : {}) });
           prepared.onAnswer?.(record.success ? outcome.answer : null);
           return record.status;
         },

@@ -67,15 +67,33 @@ class LlmStreams implements LoadDriver<LlmLoad> {
   }
 }
 
-/** rate: Gamma arrivals from the seeded generator (same seed, same schedule); the first request goes at once. */
+/** What the rate driver tells the client about the request it is about to send. */
+export interface QueueNote {
+  /** The next request's client queue time, ms (0: it went at its scheduled time). */
+  noteQueued(queueMs: number | undefined): void;
+}
+
+/**
+ * rate: Gamma arrivals from the seeded generator (same seed, same schedule);
+ * the first request goes at once. With maxConcurrency a due request waits for
+ * a free slot, first come first served, so requests leave in the order they
+ * fell due and the k-th send is the k-th arrival: a second generator with the
+ * same seed, stepped once a send, gives each send its scheduled time. The
+ * wait for a slot is the request's client queue time; the lateness of every
+ * send against its schedule (that wait, or the timer's own delay) is its
+ * send lag, which the generator gate judges as it does the HTTP open loop's.
+ */
 class LlmArrivals implements LoadDriver<LlmLoad> {
   private active = false;
   private timer: NodeJS.Timeout | null = null;
   /** Due requests waiting for an in-flight slot (maxInFlight). */
   private waiting = 0;
   private startMs = 0;
+  /** The next arrival, and the scheduled time of the next send (both seconds from the start). */
   private dueS = 0;
+  private sendDueS = 0;
   private readonly arrivals: GammaArrivals;
+  private readonly sends: GammaArrivals;
   private readonly tick = (): void => {
     this.timer = null;
     if (!this.active) return;
@@ -85,18 +103,19 @@ class LlmArrivals implements LoadDriver<LlmLoad> {
       const maxInFlight = this.load.maxInFlight;
       // maxConcurrency: the request waits for a slot (as vLLM's benchmark does); its latency counts from its actual send.
       if (maxInFlight !== null && this.context.inFlight + this.waiting >= maxInFlight) this.waiting++;
-      else if (!this.sendNow()) return;
+      else if (!this.sendNow(false)) return;
     }
     this.timer = setTimeout(this.tick, Math.max(1, Math.floor(this.startMs + this.dueS * 1000 - performance.now())));
   };
   private readonly releaseSlot = (): void => {
     if (!this.active || this.waiting === 0) return;
     this.waiting--;
-    this.sendNow();
+    this.sendNow(true);
   };
 
-  constructor(private readonly context: LoadContext, private readonly load: LlmLoad) {
+  constructor(private readonly context: LoadContext, private readonly load: LlmLoad, private readonly client: QueueNote) {
     this.arrivals = new GammaArrivals(load.ratePerS, load.burstiness, load.seed);
+    this.sends = new GammaArrivals(load.ratePerS, load.burstiness, load.seed);
   }
 
   start(): void {
@@ -117,11 +136,22 @@ class LlmArrivals implements LoadDriver<LlmLoad> {
     this.timer = null;
   }
 
-  private sendNow(): boolean {
+  /** Sends the next request of the schedule; `held`: it waited for a slot. */
+  private sendNow(held: boolean): boolean {
     const nowMs = performance.now();
-    if (this.context.trySend(nowMs, nowMs, this.releaseSlot)) return true;
-    this.stop();
-    return false;
+    const scheduledMs = this.startMs + this.sendDueS * 1000;
+    const lateMs = Math.max(0, nowMs - scheduledMs);
+    // only a wait for a slot is queue time: a timer's lateness at an unheld send is send lag alone
+    this.client.noteQueued(held ? lateMs : 0);
+    // the schedule's end is judged on the actual send, so that a backlog held by maxConcurrency ends with the run
+    if (!this.context.trySend(nowMs, nowMs, this.releaseSlot)) {
+      this.client.noteQueued(undefined);
+      this.stop();
+      return false;
+    }
+    this.sendDueS += this.sends.nextIntervalS();
+    this.context.sendLag(nowMs, lateMs * 1000);
+    return true;
   }
 }
 
@@ -158,6 +188,6 @@ export class LlmWorkload implements Workload<LlmLoad> {
   createDriver(load: LlmLoad, context: LoadContext): LoadDriver<LlmLoad> {
     const run = this.work.run;
     if (run?.kind === 'sessions' && this.turns) return new SessionsDriver(context, load, this.work, run, this.turns, this.assignment.agentIndex, this.assignment.agentCount);
-    return load.testMode === 'rate' ? new LlmArrivals(context, load) : new LlmStreams(context, load);
+    return load.testMode === 'rate' ? new LlmArrivals(context, load, this.sender) : new LlmStreams(context, load);
   }
 }

@@ -32,8 +32,8 @@ const RESULT_QUANTILES: readonly [string, keyof RoundResult][] = [
 const SECOND_QUANTILES: readonly [string, keyof RtQuantiles][] = [
   ['0', 'Min'], ['0.5', 'TP50'], ['0.75', 'TP75'], ['0.9', 'TP90'], ['0.95', 'TP95'], ['0.99', 'TP99'], ['0.999', 'TP999'], ['1', 'Max'],
 ];
-/** The LLM latency tables exported, by the lower-case part of their metric name. */
-const LLM_LATENCIES = [['ttft', 'TTFT'], ['tpot', 'TPOT'], ['itl', 'ITL'], ['e2el', 'E2EL']] as const;
+/** The LLM latency tables exported, by the lower-case part of their metric name (the queue times: rate mode only). */
+const LLM_LATENCIES = [['ttft', 'TTFT'], ['tpot', 'TPOT'], ['itl', 'ITL'], ['e2el', 'E2EL'], ['e2el_with_queue', 'E2ELWithQueue'], ['client_queue_time', 'ClientQueueTime']] as const;
 
 /** Most finished rounds kept at once, whatever their age: the memory a burst of short rounds may take is bounded. */
 export const MAX_KEPT_ROUNDS = 1000;

@@ -17,7 +17,7 @@ import {
 } from '../../src/contract';
 import type { AgentInfo } from '../fleet/pool';
 import { percentilesOf, recomputeLlm } from '../metrics/llm/result';
-import { stageHeldAt } from '../metrics/llm/stage';
+import { askedRequestRate, stageHeldAt } from '../metrics/llm/stage';
 import { LlmRecordColumns } from '../metrics/llm/columns';
 import { TaskEntry } from '../tasks/entry';
 import { TaskManager } from '../tasks/manager';
@@ -127,7 +127,7 @@ export async function llmRecomputeView(manager: TaskManager, name: string, query
   const { roundId, lines } = llmRecordsView(manager, name);
   const columns = new LlmRecordColumns(spec?.slo);
   for await (const line of lines) columns.add(JSON.parse(line) as LlmRequestRecord);
-  return { roundId, records: columns.n, llm: recomputeLlm(columns, { percentiles: percentiles ?? percentilesOf(spec), steady, heldAt: stageHeldAt(spec) }) };
+  return { roundId, records: columns.n, llm: recomputeLlm(columns, { percentiles: percentiles ?? percentilesOf(spec), steady, heldAt: stageHeldAt(spec), askedRatePerS: askedRequestRate(spec) }) };
 }
 
 function detailOf(entry: TaskEntry, wholeConfig = false): TaskDetail {

@@ -67,17 +67,19 @@ export function toStoredSecond(second: FinalizedSecond): StoredSecond {
 }
 
 /** The per-second LLM figures of a stats point: mean TTFT and TPOT, output tokens, requests in flight. */
-function llmPointFigures(s: LlmStoredSecond | undefined): Pick<StatsPoint, 'TTFTAvg' | 'TPOTAvg' | 'OutputTPS' | 'InFlight' | 'MaxInFlight'> {
+function llmPointFigures(s: LlmStoredSecond | undefined): Pick<StatsPoint, 'TTFTAvg' | 'TPOTAvg' | 'ClientQueueAvg' | 'OutputTPS' | 'InFlight' | 'MaxInFlight'> {
   if (!s) return { OutputTPS: 0, InFlight: 0, MaxInFlight: 0 };
-  const mean = (key: 'TTFT' | 'TPOT'): number | undefined => {
+  const mean = (key: 'TTFT' | 'TPOT' | 'ClientQueueTime'): number | undefined => {
     const m = s.metrics[key];
     return m && m.n > 0 ? roundTo(m.sum / m.n, 4) : undefined;
   };
   const ttft = mean('TTFT');
   const tpot = mean('TPOT');
+  const queue = mean('ClientQueueTime');
   return {
     ...(ttft !== undefined ? { TTFTAvg: ttft } : {}),
     ...(tpot !== undefined ? { TPOTAvg: tpot } : {}),
+    ...(queue !== undefined ? { ClientQueueAvg: queue } : {}),
     OutputTPS: s.metrics.OutputTokens?.sum ?? 0,
     InFlight: roundTo(s.busyMs / 1000, 3),
     MaxInFlight: s.maxInFlight,

@@ -82,7 +82,7 @@ function httpFigures(): FigureSpec[] {
   ];
 }
 
-const LOWER_IS_BETTER: ReadonlySet<LlmMetricKey> = new Set(['TTFT', 'TPOT', 'ITL', 'E2EL']);
+const LOWER_IS_BETTER: ReadonlySet<LlmMetricKey> = new Set(['TTFT', 'TPOT', 'ITL', 'E2EL', 'E2ELWithQueue', 'ClientQueueTime']);
 
 /** The per-second means of an LLM metric: each second's sum over its count. */
 function llmMeans(metric: LlmMetricKey) {

@@ -1,6 +1,6 @@
 import * as echarts from 'echarts';
 import { roundTo } from '../../src/contract';
-import type { PercentilePoint } from '../../src/contract';
+import type { PercentilePoint, StatsPoint } from '../../src/contract';
 import { ReportData } from './model';
 
 /** One chart of the report, rendered on the server to an inline SVG. */
@@ -238,7 +238,14 @@ export function renderReportCharts(data: ReportData): ReportChart[] {
   }
   if (data.LLM) {
     specs.push(
-      { name: 'ttft', title: 'TTFT, average per second (ms)', option: timeLines(data, 'ms', [{ name: 'TTFT', value: (p) => p.TTFTAvg }]) },
+      {
+        name: 'ttft',
+        title: 'TTFT (rate mode: and client queue time), average per second (ms)',
+        option: timeLines(data, 'ms', [
+          { name: 'TTFT', value: (p) => p.TTFTAvg },
+          ...(data.Series.some((p) => p.ClientQueueAvg !== undefined) ? [{ name: 'Client queue time', value: (p: StatsPoint) => p.ClientQueueAvg }] : []),
+        ]),
+      },
       { name: 'tpot', title: 'TPOT, average per second (ms)', option: timeLines(data, 'ms', [{ name: 'TPOT', value: (p) => p.TPOTAvg }]) },
       { name: 'tps', title: 'Output tokens per second', option: timeLines(data, 'tokens/s', [{ name: 'Output TPS', value: (p) => p.OutputTPS }]) },
       { name: 'concurrency', title: 'Requests in flight per second (steady stage shaded)', option: concurrencyChart(data) },

@@ -1,4 +1,4 @@
-import { errorClassLines, formatBytes, formatErrorClassLine, type Capacity, type CapacityReason, type RoundResult, type ThresholdResult, type Verdict } from '../../src/contract';
+import { errorClassLines, formatBytes, formatErrorClassLine, type Capacity, type CapacityReason, type LlmResult, type RoundResult, type ThresholdResult, type Verdict } from '../../src/contract';
 import { count, escapeHtml, keyValueTable, ms, percent, reqPerS, table } from './html-table';
 import { ReportData } from './model';
 
@@ -58,11 +58,20 @@ function limitsHit(verdict: Verdict, data: ReportData): string[] {
 }
 
 /** The validity gate's share, with what to change when it is not nothing. */
-export function generatorAdvice(r: RoundResult): string | undefined {
+export function generatorAdvice(r: RoundResult, llm?: LlmResult): string | undefined {
   if (r.GeneratorLimitedShare === undefined) return undefined;
   if (r.GeneratorLimitedShare === 0) return '0% of seconds: every second passed the validity gate';
+  const share = `${percent(r.GeneratorLimitedShare)} of seconds (${r.GeneratorLimitedSeconds ?? 0})`;
+  // an LLM rate task's own cap holds its schedule back: more agents would not send the rate asked
+  const queue = llm?.Total.ClientQueueTime;
+  if (queue && queue.Max > 0) {
+    return (
+      `${share}: requests left after their scheduled time, llm.maxConcurrency holding them for a slot (client queue time up to ${ms(queue.Max)}), so the service saw the cap, not the rate asked. ` +
+      'To send that rate, raise llm.maxConcurrency or ask a lower llm.requestRate (a slow agent also sends late: see its event-loop delay)'
+    );
+  }
   return (
-    `${percent(r.GeneratorLimitedShare)} of seconds (${r.GeneratorLimitedSeconds ?? 0}): the agents fell behind their schedule, so those seconds show the generator's latency, not the service's. ` +
+    `${share}: the agents fell behind their schedule, so those seconds show the generator's latency, not the service's. ` +
     'To measure the service there, add agents (optional.agentCount) or give each less load'
   );
 }
@@ -89,7 +98,7 @@ export function renderHeadline(data: ReportData): string {
   if (verdict.Ended) rows.push(['Round ended', verdict.Ended]);
   const hit = limitsHit(verdict, data);
   rows.push(['Limits hit', hit.length > 0 ? hit.join('; ') : 'none']);
-  const generator = generatorAdvice(data.Result);
+  const generator = generatorAdvice(data.Result, data.LLM);
   if (generator) rows.push(['Generator-limited', generator]);
   const causes = errorClassLines(data.Result.ErrorClasses, data.Result.TotalRequests);
   if (causes.length > 0) rows.push(['Failed requests', causes.map(formatErrorClassLine).join('; ')]);

@@ -1,11 +1,9 @@
-import { commonMetricName, describeWarmupExcluded, formatBytes, LlmMetricName, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
+import { commonMetricName, describeClientQueue, describeWarmupExcluded, formatBytes, LLM_METRICS, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
 import { renderReportCharts } from './charts';
 import { errorCausesTable, renderHeadline, renderKeyFigures } from './headline';
 import { count, escapeHtml, fmt, ms, percent, reqPerS, table } from './html-table';
 import { ReportData } from './model';
 
-
-const LLM_METRICS: LlmMetricName[] = ['TTFT', 'TPOT', 'ITL', 'ITLGap', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'];
 
 /** The AISBench-style tables: every metric for the whole run and the steady stage, then the common metrics. */
 function llmSection(llm: LlmResult): string {
@@ -14,7 +12,7 @@ function llmSection(llm: LlmResult): string {
   const columns = statisticColumns(llm.Total);
   for (const name of LLM_METRICS) {
     for (const [stage, stats] of [['total', llm.Total], ['stable', llm.Stable]] as const) {
-      // ITLGap is absent from rounds stored before it was measured
+      // ITLGap is absent from rounds stored before it was measured; the queue times from runs without a schedule
       const s = stats?.[name] as Record<string, number> | undefined;
       if (!s) continue;
       rows.push([name, stage, ...columns.map((c) => (c === 'N' ? s.N : s[c] === undefined ? '-' : fmt(s[c], 3)))]);
@@ -24,7 +22,9 @@ function llmSection(llm: LlmResult): string {
   const common = table(['Common metric', 'Value'], Object.entries(llm.Common).map(([k, v]) => [commonMetricName(k), fmt(v, 4)]));
   const source = llm.TokenSource ? `<p>Token counts: ${escapeHtml(llm.TokenSource)}. Times in ms, throughput in tokens/s.</p>` : '';
   const absent = llm.StableAbsent ? `<p class="stable-absent">Stable: ${escapeHtml(llm.StableAbsent)}.</p>` : '';
-  return `<section id="llm"><h2>LLM Performance</h2>${source}${absent}${perf}${common}${llmModeTables(llm)}</section>`;
+  const queue = describeClientQueue(llm);
+  const queued = queue ? `<p class="client-queue">Client queue: ${escapeHtml(queue)}.</p>` : '';
+  return `<section id="llm"><h2>LLM Performance</h2>${source}${absent}${queued}${perf}${common}${llmModeTables(llm)}</section>`;
 }
 
 const MODE_SECTIONS = ['Warmup', 'Retries', 'Drift', 'TokenSweep', 'Consistency', 'Sessions', 'ToolCalls'] as const;

@@ -3,7 +3,7 @@ import { RoundAccumulator, StoredSecond } from '../metrics/aggregate';
 import { columnsResult, percentilesOf } from '../metrics/llm/result';
 import { LlmRecordColumns } from '../metrics/llm/columns';
 import { LlmRoundFigures } from '../metrics/llm/round';
-import { stageHeldAt } from '../metrics/llm/stage';
+import { askedRequestRate, stageHeldAt } from '../metrics/llm/stage';
 import { evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { llmModeAccumulator } from './llm-run-work';
 import { loadDurationS, RoundRecord, TaskRecord, withContent } from './record';
@@ -88,14 +88,14 @@ export class TaskEntry {
       // the steady stage is found from the seconds first, then takes the records sent in it
       const modes = llmModeAccumulator(llm);
       const columns = seconds.some((s) => s.llm !== undefined) ? undefined : new LlmRecordColumns(llm.slo);
-      const fromSeconds = columns ? undefined : new LlmRoundFigures(percentilesOf(llm), llm.slo, stageHeldAt(llm));
+      const fromSeconds = columns ? undefined : new LlmRoundFigures(percentilesOf(llm), llm.slo, stageHeldAt(llm), askedRequestRate(llm));
       for (const s of seconds) if (s.llm) fromSeconds?.addSecond(s.llm);
       this.store.forEachLlmRecord(this.taskName, round.roundId, (r) => {
         modes.add(r);
         columns?.add(r);
         fromSeconds?.addRecords([r]);
       });
-      figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm), undefined, stageHeldAt(llm)) : (fromSeconds as LlmRoundFigures).result()), ...modes.result() };
+      figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm), undefined, stageHeldAt(llm), askedRequestRate(llm)) : (fromSeconds as LlmRoundFigures).result()), ...modes.result() };
     }
     // judged on the figures read back, as the round judged them after its last second
     const thresholds = taskThresholds(this.record.spec);

@@ -24,7 +24,7 @@ import { AgentInfo, AgentPool, MAX_REFUSED_REPLACEMENTS, PoolSeat } from '../fle
 import { RoundAccumulator, SecondAggregator, StoredSecond, toStoredSecond } from '../metrics/aggregate';
 import { percentilesOf } from '../metrics/llm/result';
 import { LlmRoundFigures } from '../metrics/llm/round';
-import { stageHeldAt } from '../metrics/llm/stage';
+import { askedRequestRate, stageHeldAt } from '../metrics/llm/stage';
 import { describeThreshold, evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
@@ -181,7 +181,7 @@ export class RoundRunner {
     this.gate = new FrameGate(this.nowMs, this.nowMs());
     this.llmModes = deps.llm ? llmModeAccumulator(deps.llm.spec) : null;
     this.aggregator = new SecondAggregator(deps.llm?.spec.slo);
-    if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec), deps.llm.spec.slo, stageHeldAt(deps.llm.spec));
+    if (deps.llm) this.llmFigures = new LlmRoundFigures(percentilesOf(deps.llm.spec), deps.llm.spec.slo, stageHeldAt(deps.llm.spec), askedRequestRate(deps.llm.spec));
     this.shares = new ShareWatch(deps.maxAgentQps, (message) => this.event('info', message));
     this.mode = createMode(
       deps.optional,

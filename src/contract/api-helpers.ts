@@ -1,13 +1,25 @@
 import type { LlmSteadyChoice, RecordsFormat } from './api';
 import { RECORDS_FORMATS } from './api';
 import type { LlmCommonMetrics } from './llm-results';
-import { COMMON_METRIC_NAMES, type LlmStatistic } from './llm-tables';
+import { COMMON_METRIC_NAMES, type LlmResult, type LlmStatistic } from './llm-tables';
 
 /** What reads the API's shapes from text, and words their figures, on both sides. */
 
 /** What a round's latency figures leave out, in one line for the summary and the report (docs/performance.md). */
 export function describeWarmupExcluded(seconds: number): string {
   return `first ${seconds} s (the agents' start-up, generator-limited) left out of RT and send lag; counts and QPS cover the whole round`;
+}
+
+/**
+ * Rate mode: the client queue time of a whole run in one line, for the
+ * summary and the report; undefined when no request waited (docs/llm.md,
+ * "Client queue time").
+ */
+export function describeClientQueue(llm: Pick<LlmResult, 'Total' | 'Common'>): string | undefined {
+  const queue = llm.Total.ClientQueueTime;
+  if (!queue || queue.Max <= 0) return undefined;
+  const rates = llm.Common.AskedRequestRate !== undefined && llm.Common.AchievedRequestRate !== undefined ? `: ${llm.Common.AskedRequestRate} req/s asked, ${llm.Common.AchievedRequestRate} req/s sent` : '';
+  return `maxConcurrency held requests for a slot, up to ${queue.Max} ms (mean ${queue.Average} ms)${rates}; TTFT and E2EL count from the actual send, E2ELWithQueue from the scheduled one`;
 }
 
 /** The columns of an LLM table, in order (Average, Min, Max, Median, the percentiles, N), as its rows hold them. */

@@ -340,6 +340,8 @@ export interface StatsPoint {
   /** LLM tasks: per-second figures. */
   TTFTAvg?: number;
   TPOTAvg?: number;
+  /** LLM tasks in rate mode: mean client queue time (ms) of the requests that ended in the second. */
+  ClientQueueAvg?: number;
   OutputTPS?: number;
   /** LLM tasks: mean requests in flight during the second (all agents, client side). */
   InFlight?: number;

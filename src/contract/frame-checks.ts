@@ -44,6 +44,34 @@ export function checkFrameFigures(frame: AgentStatsFrame, recordCount: number): 
       const slack = 1e-9 * m.n * m.max + 1e-6;
       if (m.sum > m.n * m.max + slack || m.sum < m.n * m.min - slack) return `${where}.sum (${m.sum}) is not what ${m.n} values between ${m.min} and ${m.max} add up to`;
     }
+    return checkQueueFigures(llm.metrics);
   }
+  return undefined;
+}
+
+type LlmMetrics = NonNullable<AgentStatsFrame['llm']>['metrics'];
+
+/**
+ * E2ELWithQueue is, request by request, E2EL plus ClientQueueTime (>= 0) of
+ * the same successful requests: so as many values as the queue times, no
+ * more than the E2ELs, each at least E2EL's min and the queue's, their max
+ * at most the two maxes together, their sum the queue times' sum and, when
+ * every E2EL had a queue time, the E2ELs' sum too.
+ */
+function checkQueueFigures(metrics: LlmMetrics): string | undefined {
+  const queue = metrics.ClientQueueTime;
+  const withQueue = metrics.E2ELWithQueue;
+  if (!queue && !withQueue) return undefined;
+  const where = 'frame.llm.metrics.E2ELWithQueue';
+  const n = withQueue?.n ?? 0;
+  if (n !== (queue?.n ?? 0)) return `${where}.n (${n}) is not frame.llm.metrics.ClientQueueTime.n (${queue?.n ?? 0}): each request with a queue time has both`;
+  const e2el = metrics.E2EL;
+  if (!queue || !withQueue || n === 0) return undefined;
+  if (!e2el || n > e2el.n) return `${where}.n (${n}) is over frame.llm.metrics.E2EL.n (${e2el?.n ?? 0})`;
+  const slack = 1e-9 * n * (e2el.max + queue.max) + 1e-3;
+  if (withQueue.min < Math.max(e2el.min, queue.min) - slack) return `${where}.min (${withQueue.min}) is under E2EL's min (${e2el.min}) or the queue time's (${queue.min})`;
+  if (withQueue.max > e2el.max + queue.max + slack || withQueue.max < queue.max - slack) return `${where}.max (${withQueue.max}) is not between the queue time's max (${queue.max}) and that plus E2EL's max (${e2el.max})`;
+  if (withQueue.sum < queue.sum - slack) return `${where}.sum (${withQueue.sum}) is under the queue times' sum (${queue.sum})`;
+  if (n === e2el.n && Math.abs(withQueue.sum - (e2el.sum + queue.sum)) > slack * n) return `${where}.sum (${withQueue.sum}) is not E2EL's sum (${e2el.sum}) plus the queue times' (${queue.sum})`;
   return undefined;
 }

@@ -92,6 +92,13 @@ export interface LlmRequestRecord {
   tokenSource: LlmTokenSource;
   /** Gaps past the agent's bound on one record (262,144) left out of `itlMs`; absent = none. */
   itlLeftOut?: number;
+  /**
+   * Client queue time, ms: rate mode, from the request's scheduled send to
+   * its first actual send, the wait for a slot under `maxConcurrency` (0 when
+   * it went at its time). Absent when the request had no schedule (the
+   * closed-loop modes, sessions) and in records of agents before it existed.
+   */
+  queueMs?: number;
   success: boolean;
   /** HTTP status (an SSE error event is recorded with its error code, or 500). */
   status: number;
@@ -103,9 +110,19 @@ export interface LlmRequestRecord {
  * The LLM metrics of a second, by their table names. `ITL` has one value a
  * request (its mean gap, AISBench's convention); `ITLGap` one value a token
  * gap, every gap of every successful request, so a stall hidden in a
- * request's mean shows in its percentiles.
+ * request's mean shows in its percentiles. `ClientQueueTime` (a record's
+ * `queueMs`) and `E2ELWithQueue` (E2EL plus it: the latency from the
+ * scheduled send) have values only for requests with a schedule (rate mode).
  */
-export const LLM_METRICS = ['TTFT', 'TPOT', 'ITL', 'ITLGap', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+export const LLM_METRICS = ['TTFT', 'TPOT', 'ITL', 'ITLGap', 'E2EL', 'E2ELWithQueue', 'ClientQueueTime', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+/** The metrics that only requests sent on a schedule have (rate mode): a table has their rows only when some request had one. */
+export const SCHEDULED_LLM_METRICS = ['E2ELWithQueue', 'ClientQueueTime'] as const satisfies readonly LlmMetricKey[];
+export type ScheduledLlmMetric = (typeof SCHEDULED_LLM_METRICS)[number];
+
+/** Whether a metric's row is left out of a table when it has no value (a scheduled metric in a closed-loop run, or a round recorded before it). */
+export function isScheduledLlmMetric(key: string): key is ScheduledLlmMetric {
+  return (SCHEDULED_LLM_METRICS as readonly string[]).includes(key);
+}
 export type LlmMetricKey = (typeof LLM_METRICS)[number];
 
 /**
@@ -141,6 +158,8 @@ export interface LlmSecondFrame {
   /** Earliest send and latest end (Unix ms) of the requests that ended in the second. */
   firstSendMs: number | null;
   lastEndMs: number | null;
+  /** Latest send (Unix ms) of the requests that ended in the second (the achieved request rate); absent from agents before it. */
+  lastSendMs?: number | null;
 }
 
 // ------------------------------------------------------------------ parsing
@@ -231,6 +250,7 @@ export function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | st
   for (const key of ['agent', 'seq', 'status'] as const) if (!isCount(value[key])) return `${where}.${key} must be a count`;
   for (const key of ['inputTokens', 'outputTokens'] as const) if (!isTokenCount(value[key])) return `${where}.${key} must be a count`;
   if (value.itlLeftOut !== undefined && !isCount(value.itlLeftOut)) return `${where}.itlLeftOut must be a count`;
+  if (value.queueMs !== undefined && !isNonNegative(value.queueMs)) return `${where}.queueMs must be a number >= 0`;
   for (const key of ['sendMs', 'endMs'] as const) if (!isFiniteNumber(value[key])) return `${where}.${key} must be a number`;
   for (const key of ['ttftMs', 'e2elMs'] as const) if (value[key] !== null && !isNonNegative(value[key])) return `${where}.${key} must be a number >= 0 or null`;
   if (!Array.isArray(value.itlMs) || !value.itlMs.every(isNonNegative)) return `${where}.itlMs must be an array of numbers >= 0`;
@@ -251,6 +271,7 @@ export function checkLlmRecord(value: unknown, i: number): LlmRequestRecord | st
     outputTokens: value.outputTokens as number,
     tokenSource: value.tokenSource,
     ...(value.itlLeftOut !== undefined ? { itlLeftOut: value.itlLeftOut } : {}),
+    ...(value.queueMs !== undefined ? { queueMs: value.queueMs as number } : {}),
     success: value.success,
     status: value.status as number,
     ...(value.error !== undefined ? { error: value.error } : {}),
@@ -263,6 +284,7 @@ export function checkLlmSecond(value: unknown): LlmSecondFrame | string {
   for (const key of ['requests', 'success', 'usage', 'maxInFlight'] as const) if (!isCount(value[key])) return `llm.${key} must be a count`;
   if (!isNonNegative(value.busyMs)) return 'llm.busyMs must be a number >= 0';
   for (const key of ['maxFromMs', 'maxUntilMs', 'firstSendMs', 'lastEndMs'] as const) if (!isNumberOrNull(value[key])) return `llm.${key} must be a number or null`;
+  if (value.lastSendMs !== undefined && !isNumberOrNull(value.lastSendMs)) return 'llm.lastSendMs must be a number or null';
   if (!isObject(value.metrics)) return 'llm.metrics must be an object';
   const metrics: Partial<Record<LlmMetricKey, LlmMetricSecond>> = {};
   for (const [name, m] of Object.entries(value.metrics)) {
@@ -281,5 +303,6 @@ export function checkLlmSecond(value: unknown): LlmSecondFrame | string {
     maxUntilMs: value.maxUntilMs as number | null,
     firstSendMs: value.firstSendMs as number | null,
     lastEndMs: value.lastEndMs as number | null,
+    ...(value.lastSendMs !== undefined ? { lastSendMs: value.lastSendMs as number | null } : {}),
   };
 }

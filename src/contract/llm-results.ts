@@ -121,6 +121,10 @@ export type LlmCommonMetrics = {
   Concurrency: number;
   MaxConcurrency: number;
   RequestThroughput: number;
+  /** Rate mode: the request rate asked for (llm.requestRate), req/s. */
+  AskedRequestRate?: number;
+  /** Rate mode: the rate requests were sent at, (TotalRequests - 1) / (last send - first send), req/s; under the asked one when maxConcurrency held the schedule back. */
+  AchievedRequestRate?: number;
   TotalInputTokens: number;
   /** TotalInputTokens / the sum of the successful requests' TTFT in seconds, token/s; 0 when no TTFT was measured. */
   PrefillTokenThroughput: number;

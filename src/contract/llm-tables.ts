@@ -1,4 +1,4 @@
-import type { LlmMetricKey } from './llm-protocol';
+import type { LlmMetricKey, ScheduledLlmMetric } from './llm-protocol';
 import type { LlmCommonMetrics, LlmModeSections } from './llm-results';
 
 /** The LLM section of a round's result (`GET .../{TaskName}` → `LLM`): AISBench's tables. */
@@ -12,6 +12,13 @@ export type LlmStatistic = { Average: number; Min: number; Max: number; Median: 
 
 export type LlmMetricName = LlmMetricKey;
 
+/**
+ * One stage's table: a row per metric; the rows of the scheduled metrics
+ * (`ClientQueueTime`, `E2ELWithQueue`) only when some request was sent on a
+ * schedule (rate mode).
+ */
+export type LlmTable = Record<Exclude<LlmMetricName, ScheduledLlmMetric>, LlmStatistic> & Partial<Record<ScheduledLlmMetric, LlmStatistic>>;
+
 /** AISBench's "Common Metric" names, with their spaces, by the JSON key of LlmCommonMetrics. */
 export const COMMON_METRIC_NAMES: Readonly<Record<keyof LlmCommonMetrics, string>> = {
   BenchmarkDuration: 'Benchmark Duration',
@@ -21,6 +28,8 @@ export const COMMON_METRIC_NAMES: Readonly<Record<keyof LlmCommonMetrics, string
   Concurrency: 'Concurrency',
   MaxConcurrency: 'Max Concurrency',
   RequestThroughput: 'Request Throughput',
+  AskedRequestRate: 'Asked Request Rate',
+  AchievedRequestRate: 'Achieved Request Rate',
   TotalInputTokens: 'Total Input Tokens',
   PrefillTokenThroughput: 'Prefill Token Throughput',
   TotalGeneratedTokens: 'Total Generated Tokens',
@@ -32,9 +41,9 @@ export const COMMON_METRIC_NAMES: Readonly<Record<keyof LlmCommonMetrics, string
 
 /** The AISBench tables, and the sections of the run modes and options (`llm-results.ts`). */
 export interface LlmResult extends LlmModeSections {
-  Total: Record<LlmMetricName, LlmStatistic>;
+  Total: LlmTable;
   /** The steady stage's tables; absent when the stage is not reliable (`StableAbsent` says why). */
-  Stable?: Record<LlmMetricName, LlmStatistic>;
+  Stable?: LlmTable;
   /**
    * Why `Stable` and `StableCommon` are absent, in one line: the stage is
    * shorter than the minimum, or not three times the longest E2EL

@@ -39,6 +39,8 @@ const LLM_COMMON: Record<keyof LlmCommonMetrics, true> = {
   Concurrency: true,
   MaxConcurrency: true,
   RequestThroughput: true,
+  AskedRequestRate: true,
+  AchievedRequestRate: true,
   TotalInputTokens: true,
   PrefillTokenThroughput: true,
   TotalGeneratedTokens: true,

@@ -14,6 +14,16 @@ export function itlMs(r: LlmRequestRecord): number | null {
   return r.itlMs.reduce((s, v) => s + v, 0) / r.itlMs.length;
 }
 
+/**
+ * E2EL counted from the scheduled send rather than the actual one: the
+ * client queue time plus E2EL, what a user whose request was due then waited
+ * (rate mode; null for a request with no schedule or no E2EL).
+ */
+export function e2elWithQueueMs(r: LlmRequestRecord): number | null {
+  if (!r.success || r.e2elMs === null || r.queueMs === undefined) return null;
+  return r.queueMs + r.e2elMs;
+}
+
 /** Output tokens per second of one request: outputTokens / E2EL. */
 export function outputTps(r: LlmRequestRecord): number | null {
   if (!r.success || r.e2elMs === null || r.e2elMs <= 0) return null;

@@ -1,6 +1,6 @@
 import { LLM_METRICS, type LlmMetricKey, type LlmMetricSecond, type LlmRequestRecord, type LlmSecondFrame } from '../contract';
 import { createLatencyHistogram, encodeHistogram, LatencyHistogram, recordUs } from './histogram';
-import { itlMs, outputTps, tpotMs } from './llm-request';
+import { e2elWithQueueMs, itlMs, outputTps, tpotMs } from './llm-request';
 
 /**
  * The LLM histograms keep values up to one hour (in µs) or 3.6 million
@@ -17,6 +17,8 @@ export const LLM_SCALE: Readonly<Record<LlmMetricKey, number>> = {
   ITL: 1000,
   ITLGap: 1000,
   E2EL: 1000,
+  E2ELWithQueue: 1000,
+  ClientQueueTime: 1000,
   InputTokens: 1,
   OutputTokens: 1,
   OutputTokenThroughput: 1000,
@@ -38,6 +40,8 @@ export function requestValues(r: LlmRequestRecord): Record<LlmMetricKey, number 
     ITL: itlMs(r),
     ITLGap: null,
     E2EL: ok ? r.e2elMs : null,
+    E2ELWithQueue: e2elWithQueueMs(r),
+    ClientQueueTime: ok && r.queueMs !== undefined ? r.queueMs : null,
     InputTokens: ok ? r.inputTokens : null,
     OutputTokens: ok ? r.outputTokens : null,
     OutputTokenThroughput: outputTps(r),
@@ -107,6 +111,7 @@ export class LlmSecondRecorder {
   private success = 0;
   private usage = 0;
   private firstSendMs: number | null = null;
+  private lastSendMs: number | null = null;
   private lastEndMs: number | null = null;
   private inFlight = 0;
   private lastChangeMs: number | null = null;
@@ -137,6 +142,7 @@ export class LlmSecondRecorder {
     if (!record) return;
     this.requests++;
     this.firstSendMs = this.firstSendMs === null ? record.sendMs : Math.min(this.firstSendMs, record.sendMs);
+    this.lastSendMs = this.lastSendMs === null ? record.sendMs : Math.max(this.lastSendMs, record.sendMs);
     this.lastEndMs = this.lastEndMs === null ? record.endMs : Math.max(this.lastEndMs, record.endMs);
     if (!record.success) return;
     this.success++;
@@ -167,11 +173,13 @@ export class LlmSecondRecorder {
       maxUntilMs: atMostAtEnd ? unixMs(endMs) : this.maxUntilMs === null ? null : unixMs(this.maxUntilMs),
       firstSendMs: this.firstSendMs,
       lastEndMs: this.lastEndMs,
+      lastSendMs: this.lastSendMs,
     };
     this.requests = 0;
     this.success = 0;
     this.usage = 0;
     this.firstSendMs = null;
+    this.lastSendMs = null;
     this.lastEndMs = null;
     this.busyMs = 0;
     // the requests still in flight carry over: the next second starts at their count

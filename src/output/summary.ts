@@ -1,4 +1,4 @@
-import { Capacity, describeWarmupExcluded, errorClassLines, formatErrorClassLine, LlmMetricName, LlmResult, LlmStatistic, RoundResult, ThresholdResult, commonMetricName, statisticColumns } from '../contract';
+import { Capacity, describeClientQueue, describeWarmupExcluded, errorClassLines, formatErrorClassLine, LlmMetricName, LlmResult, LlmStatistic, RoundResult, ThresholdResult, commonMetricName, statisticColumns } from '../contract';
 import { formatBytes, formatCapacity, formatMs, formatNumber, formatRate } from './format';
 import { Cell, displayWidth, renderKeyValueTable, renderTable } from './table';
 import { llmModeSummary } from './llm-mode-summary';
@@ -99,6 +99,9 @@ function rtDistributionTable(result: RoundResult): string | undefined {
 /** AISBench's order and units: times in ms, throughput in token/s. */
 const LLM_METRICS: readonly [LlmMetricName, string][] = [
   ['E2EL', ' ms'],
+  // rate mode only: E2EL from the scheduled send, and the wait for a maxConcurrency slot before the actual one
+  ['E2ELWithQueue', ' ms'],
+  ['ClientQueueTime', ' ms'],
   ['TTFT', ' ms'],
   ['TPOT', ' ms'],
   ['ITL', ' ms'],
@@ -110,12 +113,12 @@ const LLM_METRICS: readonly [LlmMetricName, string][] = [
 
 function commonUnit(name: string): string {
   if (name === 'BenchmarkDuration') return ' ms';
-  if (name === 'RequestThroughput' || name === 'Goodput') return ' req/s';
+  if (name === 'RequestThroughput' || name === 'Goodput' || name.endsWith('RequestRate')) return ' req/s';
   if (name.endsWith('Throughput')) return ' token/s';
   return '';
 }
 
-type LlmStage = Record<LlmMetricName, LlmStatistic>;
+type LlmStage = Partial<Record<LlmMetricName, LlmStatistic>>;
 
 /** The AISBench "Performance Parameters" table: one row per metric and stage (total, stable). */
 function llmParametersTable(stages: [string, LlmStage | undefined][]): string | undefined {
@@ -172,6 +175,8 @@ export function llmSections(llm: LlmResult): string[] {
   ]);
   if (common) out.push(common);
   if (llm.StableAbsent) out.push(`Stable: ${llm.StableAbsent}`);
+  const queue = describeClientQueue(llm);
+  if (queue) out.push(`Client queue: ${queue}`);
   if (llm.TokenSource) out.push(`Token counts from: ${llm.TokenSource}`);
   out.push(...llmModeSummary(llm));
   return out;

@@ -111,7 +111,14 @@ export function statsviewMain(): void {
       yName: 'agents',
       data: (s) => ({ AgentsDesired: perSecond(s, (p) => p.AgentsDesired), AgentsAvailable: perSecond(s, (p) => p.AgentsAvailable) }),
     },
-    { id: 'chart-ttft', kind: 'line', yName: 'ms', llm: true, data: (s) => ({ TTFTAvg: perSecond(s, (p) => p.TTFTAvg) }) },
+    {
+      id: 'chart-ttft',
+      kind: 'line',
+      yName: 'ms',
+      llm: true,
+      // rate mode: the wait for a maxConcurrency slot beside TTFT (absent from the other modes)
+      data: (s) => ({ TTFTAvg: perSecond(s, (p) => p.TTFTAvg), ...(s.some((p) => p.ClientQueueAvg !== undefined) ? { ClientQueueAvg: perSecond(s, (p) => p.ClientQueueAvg) } : {}) }),
+    },
     { id: 'chart-tpot', kind: 'line', yName: 'ms', llm: true, data: (s) => ({ TPOTAvg: perSecond(s, (p) => p.TPOTAvg) }) },
     { id: 'chart-tps', kind: 'line', yName: 'tokens/s', llm: true, data: (s) => ({ OutputTPS: perSecond(s, (p) => p.OutputTPS) }) },
     {

@@ -14,7 +14,7 @@ const CHARTS: readonly [string, string][] = [
 ];
 
 const LLM_CHARTS: readonly [string, string][] = [
-  ['chart-ttft', 'Time to first token, average per second (ms)'],
+  ['chart-ttft', 'Time to first token (rate mode: and client queue time), average per second (ms)'],
   ['chart-tpot', 'Time per output token, average per second (ms)'],
   ['chart-tps', 'Output tokens per second'],
   ['chart-concurrency', 'Requests in flight per second (mean and most; steady stage shaded)'],

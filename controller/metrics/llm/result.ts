@@ -1,4 +1,4 @@
-import { DEFAULTS, LLM_METRICS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice } from '../../../src/contract';
+import { DEFAULTS, isScheduledLlmMetric, LLM_METRICS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice, type LlmTable } from '../../../src/contract';
 import { itlMs, tpotMs } from '../../../src/measure/llm-request';
 import { LlmRecordColumns } from './columns';
 import { commonFromSums, emptyStatistic, stableStageAbsence, statisticRow } from './stage';
@@ -102,10 +102,15 @@ function stageIndices(c: LlmRecordColumns, stage: SteadyStage | null): Uint32Arr
   return out;
 }
 
-function stageTable(c: LlmRecordColumns, which: Uint32Array | undefined, percentiles: readonly number[]): Record<LlmMetricName, LlmStatistic> {
-  const table = {} as Record<LlmMetricName, LlmStatistic>;
-  for (const key of LLM_METRICS) table[key] = sortedStatistic(c.sortedValues(key, which), percentiles);
-  return table;
+function stageTable(c: LlmRecordColumns, which: Uint32Array | undefined, percentiles: readonly number[]): LlmTable {
+  const table: Partial<Record<LlmMetricName, LlmStatistic>> = {};
+  for (const key of LLM_METRICS) {
+    const values = c.sortedValues(key, which);
+    // a queue time only for requests sent on a schedule (and recorded since it was)
+    if (isScheduledLlmMetric(key) && values.length === 0) continue;
+    table[key] = sortedStatistic(values, percentiles);
+  }
+  return table as LlmTable;
 }
 
 /** The largest of the first n values, NaN left out (0 when none). */
@@ -115,8 +120,8 @@ function maxOf(values: Float64Array, n: number): number {
   return max;
 }
 
-/** Common metrics of some requests of the columns (all when `which` is absent). */
-function columnsCommon(c: LlmRecordColumns, which: Uint32Array | undefined, durationMs: number, maxConcurrency: number): LlmCommonMetrics {
+/** Common metrics of some requests of the columns (all when `which` is absent); `askedRatePerS`: `askedRequestRate` of the task. */
+function columnsCommon(c: LlmRecordColumns, which: Uint32Array | undefined, durationMs: number, maxConcurrency: number, askedRatePerS?: number): LlmCommonMetrics {
   const input = c.values.get('InputTokens') as Float64Array;
   const output = c.values.get('OutputTokens') as Float64Array;
   const ttft = c.values.get('TTFT') as Float64Array;
@@ -127,9 +132,13 @@ function columnsCommon(c: LlmRecordColumns, which: Uint32Array | undefined, dura
   let outputTokens = 0;
   let ttftSumMs = 0;
   let busyMs = 0;
+  let firstMs = Number.POSITIVE_INFINITY;
+  let lastMs = Number.NEGATIVE_INFINITY;
   for (let j = 0; j < count; j++) {
     const i = which ? which[j] : j;
     busyMs += Math.max(0, c.end[i] - c.send[i]);
+    firstMs = Math.min(firstMs, c.send[i]);
+    lastMs = Math.max(lastMs, c.send[i]);
     if (!c.ok[i]) continue;
     success++;
     good += c.good[i];
@@ -137,7 +146,11 @@ function columnsCommon(c: LlmRecordColumns, which: Uint32Array | undefined, dura
     outputTokens += output[i];
     if (!Number.isNaN(ttft[i])) ttftSumMs += ttft[i];
   }
-  return commonFromSums({ durationMs, maxConcurrency, requests: count, success, good, inputTokens, outputTokens, ttftSumMs, busyMs });
+  return commonFromSums({
+    durationMs, maxConcurrency, requests: count, success, good, inputTokens, outputTokens, ttftSumMs, busyMs,
+    ...(askedRatePerS !== undefined ? { askedRatePerS } : {}),
+    ...(count > 0 ? { sends: { firstMs, lastMs } } : {}),
+  });
 }
 
 /** Common metrics of a stage from its records (see commonFromSums). */
@@ -168,12 +181,12 @@ export function tokenSource(records: readonly LlmRequestRecord[]): string {
  * requests those sent in it. `stage` overrides the stage found (`--steady`),
  * null for none.
  */
-export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec, percentiles: readonly number[] = DEFAULTS.llmPercentiles, stageOverride?: SteadyStage | null, heldAt?: number | null): LlmResult {
-  return columnsResult(LlmRecordColumns.of(records, slo), percentiles, stageOverride, heldAt);
+export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec, percentiles: readonly number[] = DEFAULTS.llmPercentiles, stageOverride?: SteadyStage | null, heldAt?: number | null, askedRatePerS?: number): LlmResult {
+  return columnsResult(LlmRecordColumns.of(records, slo), percentiles, stageOverride, heldAt, askedRatePerS);
 }
 
-/** computeLlmResult on columns (the columns were built with the task's SLO); `heldAt`: `stageHeldAt` of the task. */
-export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[], stageOverride?: SteadyStage | null, heldAt?: number | null): LlmResult {
+/** computeLlmResult on columns (the columns were built with the task's SLO); `heldAt`: `stageHeldAt` of the task, `askedRatePerS` its `askedRequestRate`. */
+export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[], stageOverride?: SteadyStage | null, heldAt?: number | null, askedRatePerS?: number): LlmResult {
   const found = columnsStage(c);
   const stage = stageOverride === undefined ? found : stageOverride;
   const stable = stageIndices(c, stage);
@@ -189,7 +202,7 @@ export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[
   }
   const totalMs = c.n > 0 ? lastEnd - firstSend : 0;
   const maxConcurrency = found?.maxConcurrency ?? 0;
-  const common = columnsCommon(c, undefined, totalMs, maxConcurrency);
+  const common = columnsCommon(c, undefined, totalMs, maxConcurrency, askedRatePerS);
   // AISBench's rule decides whether the stage it found is shown; a stage the user chose is shown as chosen
   const absent =
     stageOverride === undefined
@@ -197,7 +210,7 @@ export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[
       : stage === null
         ? 'steady stage not computed (--steady none)'
         : undefined;
-  const stableCommon = absent === undefined ? columnsCommon(c, stable, stage ? stage.endMs - stage.startMs : 0, stage?.maxConcurrency ?? maxConcurrency) : undefined;
+  const stableCommon = absent === undefined ? columnsCommon(c, stable, stage ? stage.endMs - stage.startMs : 0, stage?.maxConcurrency ?? maxConcurrency, askedRatePerS) : undefined;
   return {
     Total: stageTable(c, undefined, percentiles),
     ...(stableCommon ? { Stable: stageTable(c, stable, percentiles) } : { StableAbsent: absent }),
@@ -216,15 +229,15 @@ export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[
  * stage chosen: AISBench's rule (`auto`), none, or a window of seconds after
  * the first send.
  */
-export function recomputeLlm(c: LlmRecordColumns, options: { percentiles: readonly number[]; steady: LlmSteadyChoice; heldAt?: number | null }): LlmResult {
-  const { steady } = options;
-  if (steady === 'auto') return columnsResult(c, options.percentiles, undefined, options.heldAt);
-  if (steady === 'none') return columnsResult(c, options.percentiles, null);
+export function recomputeLlm(c: LlmRecordColumns, options: { percentiles: readonly number[]; steady: LlmSteadyChoice; heldAt?: number | null; askedRatePerS?: number }): LlmResult {
+  const { steady, askedRatePerS } = options;
+  if (steady === 'auto') return columnsResult(c, options.percentiles, undefined, options.heldAt, askedRatePerS);
+  if (steady === 'none') return columnsResult(c, options.percentiles, null, undefined, askedRatePerS);
   let firstSend = Number.POSITIVE_INFINITY;
   for (let i = 0; i < c.n; i++) firstSend = Math.min(firstSend, c.send[i]);
   const found = columnsStage(c);
   const stage = c.n === 0 ? null : { startMs: firstSend + steady.FromS * 1000, endMs: firstSend + steady.ToS * 1000, maxConcurrency: found?.maxConcurrency ?? 0 };
-  return columnsResult(c, options.percentiles, stage);
+  return columnsResult(c, options.percentiles, stage, undefined, askedRatePerS);
 }
 
 /**
@@ -239,13 +252,14 @@ export function csvCell(v: string | number | boolean | null | undefined): string
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export const RECORDS_CSV_HEADER = 'agent,seq,sendMs,endMs,success,status,ttftMs,tpotMs,itlMs,e2elMs,inputTokens,outputTokens,tokenSource,error';
+/** The columns of the records CSV; `queueMs` (rate mode's client queue time, empty without a schedule) last, so the earlier columns keep their places. */
+export const RECORDS_CSV_HEADER = 'agent,seq,sendMs,endMs,success,status,ttftMs,tpotMs,itlMs,e2elMs,inputTokens,outputTokens,tokenSource,error,queueMs';
 
 /** One record's CSV line (no line end), under RECORDS_CSV_HEADER. */
 export function recordCsvLine(r: LlmRequestRecord): string {
   const tpot = tpotMs(r);
   const itl = itlMs(r);
-  return [r.agent, r.seq, r.sendMs, r.endMs, r.success, r.status, r.ttftMs, tpot === null ? null : roundTo(tpot, 4), itl === null ? null : roundTo(itl, 4), r.e2elMs, r.inputTokens, r.outputTokens, r.tokenSource, r.error].map(csvCell).join(',');
+  return [r.agent, r.seq, r.sendMs, r.endMs, r.success, r.status, r.ttftMs, tpot === null ? null : roundTo(tpot, 4), itl === null ? null : roundTo(itl, 4), r.e2elMs, r.inputTokens, r.outputTokens, r.tokenSource, r.error, r.queueMs].map(csvCell).join(',');
 }
 
 /** The records as one CSV text (the `records?format=csv` download). */

@@ -58,6 +58,8 @@ export class LlmRoundFigures {
     private readonly slo?: LlmSloSpec,
     /** `stageHeldAt` of the task. */
     private readonly heldAt?: number | null,
+    /** `askedRequestRate` of the task. */
+    private readonly askedRatePerS?: number,
   ) {}
 
   /** A finalized second, then the records of the requests that ended in it. */
@@ -116,11 +118,11 @@ export class LlmRoundFigures {
     const t = this.total;
     const totalMs = t.firstSendMs !== null && t.lastEndMs !== null ? t.lastEndMs - t.firstSendMs : 0;
     const stage = this.stage;
-    const common = t.common(totalMs, this.most);
+    const common = t.common(totalMs, this.most, this.askedRatePerS);
     const absent = this.overflow
       ? `steady stage not shown live: more than ${MAX_WAITING_REQUESTS} requests (or ${MAX_WAITING_GAPS} token gaps) ended after it; bench recompute gives it from the records`
       : stableStageAbsence(stage ? stage.endMs - stage.startMs : null, t.metricMax('E2EL'), this.most, this.heldAt);
-    const stableCommon = absent === undefined ? this.stable.common(stage ? stage.endMs - stage.startMs : 0, this.most) : undefined;
+    const stableCommon = absent === undefined ? this.stable.common(stage ? stage.endMs - stage.startMs : 0, this.most, this.askedRatePerS) : undefined;
     const result: LlmResult = {
       Total: t.table(this.percentiles),
       ...(stableCommon ? { Stable: this.stable.table(this.percentiles) } : { StableAbsent: absent }),

@@ -1,4 +1,5 @@
 import {
+  isScheduledLlmMetric,
   LLM_METRICS,
   percentileKey,
   roundTo,
@@ -10,6 +11,7 @@ import {
   type LlmSloSpec,
   type LlmSpec,
   type LlmStatistic,
+  type LlmTable,
 } from '../../../src/contract';
 import { maxOf, minOf, sumInto } from '../fold';
 import { decodeHistogram, LatencyHistogram, recordUs, valuesAtRanks } from '../../../src/measure/histogram';
@@ -54,6 +56,16 @@ export function stableStageAbsence(durationMs: number | null, maxE2elMs: number,
 export function stageHeldAt(spec: Pick<LlmSpec, 'testMode' | 'maxConcurrency'> | undefined): number | null | undefined {
   if (spec?.testMode !== 'rate') return undefined;
   return spec.maxConcurrency ?? null;
+}
+
+/**
+ * The request rate a task asks for, req/s: rate mode's `requestRate` (in
+ * sessions mode it is sessions a second, not requests); undefined otherwise.
+ * Common gives it beside the rate achieved.
+ */
+export function askedRequestRate(spec: Pick<LlmSpec, 'testMode' | 'requestRate' | 'mode'> | undefined): number | undefined {
+  if (spec?.testMode !== 'rate' || spec.mode === 'sessions') return undefined;
+  return spec.requestRate;
 }
 
 /** What a steady stage keeps of one request: its send and end, its table values, and its flags. */
@@ -152,6 +164,8 @@ export class LlmStageTotals {
   seconds = 0;
   firstSendMs: number | null = null;
   lastEndMs: number | null = null;
+  /** The latest send; undefined once a second came without it (stored before agents sent it). */
+  lastSendMs: number | null | undefined = null;
 
   constructor(countWidth: 32 | 64 = 64) {
     this.metrics = new Map(LLM_METRICS.map((k) => [k, new MetricTotals(countWidth)]));
@@ -163,6 +177,7 @@ export class LlmStageTotals {
     this.busyMs += Math.max(0, q.endMs - q.sendMs);
     this.firstSendMs = minOf(this.firstSendMs, q.sendMs);
     this.lastEndMs = maxOf(this.lastEndMs, q.endMs);
+    if (this.lastSendMs !== undefined) this.lastSendMs = maxOf(this.lastSendMs, q.sendMs);
     if (!q.success) return;
     this.success++;
     if (q.usage) this.usage++;
@@ -190,12 +205,14 @@ export class LlmStageTotals {
   }
 
   /** The counters of a stored second that a stage adds up. */
-  private addCounters(o: Pick<LlmStoredSecond, StageSum | 'maxInFlight' | 'firstSendMs' | 'lastEndMs'>, seconds: number): void {
+  private addCounters(o: Pick<LlmStoredSecond, StageSum | 'maxInFlight' | 'firstSendMs' | 'lastEndMs' | 'lastSendMs'>, seconds: number): void {
     this.seconds += seconds;
     sumInto(this, o, STAGE_SUMS);
     this.maxInFlight = Math.max(this.maxInFlight, o.maxInFlight);
     this.firstSendMs = minOf(this.firstSendMs, o.firstSendMs);
     this.lastEndMs = maxOf(this.lastEndMs, o.lastEndMs);
+    if (o.lastSendMs === undefined && o.requests > 0) this.lastSendMs = undefined;
+    else if (this.lastSendMs !== undefined) this.lastSendMs = maxOf(this.lastSendMs, o.lastSendMs ?? null);
   }
 
   reset(): void {
@@ -208,6 +225,7 @@ export class LlmStageTotals {
     this.seconds = 0;
     this.firstSendMs = null;
     this.lastEndMs = null;
+    this.lastSendMs = null;
     for (const m of this.metrics.values()) m.reset();
   }
 
@@ -221,17 +239,18 @@ export class LlmStageTotals {
     return this.metrics.get(key)?.sum ?? 0;
   }
 
-  table(percentiles: readonly number[]): Record<LlmMetricKey, LlmStatistic> {
-    const table = {} as Record<LlmMetricKey, LlmStatistic>;
+  table(percentiles: readonly number[]): LlmTable {
+    const table: Partial<Record<LlmMetricKey, LlmStatistic>> = {};
     for (const key of LLM_METRICS) {
       const m = this.metrics.get(key);
+      if (isScheduledLlmMetric(key) && !(m && m.n > 0)) continue;
       table[key] = m ? m.statistic(LLM_SCALE[key], percentiles) : emptyStatistic(percentiles);
     }
-    return table;
+    return table as LlmTable;
   }
 
-  /** The stage's common metrics over `durationMs`, as `commonMetrics` computes them from records. */
-  common(durationMs: number, maxConcurrency: number): LlmCommonMetrics {
+  /** The stage's common metrics over `durationMs`, as `commonMetrics` computes them from records; `askedRatePerS`: `askedRequestRate` of the task. */
+  common(durationMs: number, maxConcurrency: number, askedRatePerS?: number): LlmCommonMetrics {
     const inputTokens = this.metricSum('InputTokens');
     const outputTokens = this.metricSum('OutputTokens');
     return commonFromSums({
@@ -244,6 +263,8 @@ export class LlmStageTotals {
       outputTokens,
       ttftSumMs: this.metricSum('TTFT'),
       busyMs: this.busyMs,
+      ...(askedRatePerS !== undefined ? { askedRatePerS } : {}),
+      ...(this.lastSendMs !== undefined && this.firstSendMs !== null && this.lastSendMs !== null ? { sends: { firstMs: this.firstSendMs, lastMs: this.lastSendMs } } : {}),
     });
   }
 
@@ -262,6 +283,7 @@ export class LlmStageTotals {
       maxUntilMs: extra.maxUntilMs,
       firstSendMs: this.firstSendMs,
       lastEndMs: this.lastEndMs,
+      ...(this.lastSendMs !== undefined ? { lastSendMs: this.lastSendMs } : {}),
       good: this.good,
     };
   }
@@ -278,6 +300,19 @@ export interface CommonSums {
   outputTokens: number;
   ttftSumMs: number;
   busyMs: number;
+  /** Rate mode: the request rate asked for (req/s), and the first and last send of the stage's requests. */
+  askedRatePerS?: number;
+  sends?: { firstMs: number; lastMs: number };
+}
+
+/**
+ * The rate the requests were sent at, req/s: (requests - 1) over the span
+ * from the first send to the last, the mean interval between sends as the
+ * asked rate's is 1 / rate (0 for fewer than two sends).
+ */
+export function achievedRequestRate(requests: number, firstSendMs: number, lastSendMs: number): number {
+  const spanS = (lastSendMs - firstSendMs) / 1000;
+  return requests >= 2 && spanS > 0 ? roundTo((requests - 1) / spanS, 4) : 0;
 }
 
 /**
@@ -300,6 +335,9 @@ export function commonFromSums(s: CommonSums): LlmCommonMetrics {
     Concurrency: s.durationMs > 0 ? roundTo(Math.min(s.maxConcurrency, s.busyMs / s.durationMs), 4) : 0,
     MaxConcurrency: s.maxConcurrency,
     RequestThroughput: per(s.success),
+    // rate mode: what was asked beside what was sent (maxConcurrency, or a slow agent, holds a schedule back)
+    ...(s.askedRatePerS !== undefined ? { AskedRequestRate: s.askedRatePerS } : {}),
+    ...(s.askedRatePerS !== undefined && s.sends ? { AchievedRequestRate: achievedRequestRate(s.requests, s.sends.firstMs, s.sends.lastMs) } : {}),
     TotalInputTokens: s.inputTokens,
     PrefillTokenThroughput: ttftS > 0 ? roundTo(s.inputTokens / ttftS, 4) : 0,
     TotalGeneratedTokens: s.outputTokens,
