@@ -23,3 +23,4 @@ export * from './verdict';
 export * from './thresholds';
 export * from './error-classes';
 export * from './exports';
+export * from './clock';
