@@ -1,4 +1,5 @@
 import { TaskSpec } from '../../src/contract';
+import { formatTime } from '../../controller/tasks/naming';
 import { ROUND_TIMING } from '../../controller/tasks/round-timing';
 import { RoundHarness, shareOf, SimAgent, START_MS } from '../helpers/round-harness';
 
@@ -31,6 +32,9 @@ describe('RoundRunner: the end of a round', () => {
     expect(h.runner.loadDurationS()).toBe(10);
     expect(h.points().map((p) => p.Requests)).toEqual(Array(10).fill(40));
     expect(h.points().map((p) => p.Time)).toEqual(Array.from({ length: 10 }, (_, i) => START_S + i));
+    // the round's events are stamped by its clock
+    expect(h.events[0].Time).toBe(formatTime(START_MS));
+    expect(h.events[h.events.length - 1].Time).toBe(formatTime(START_MS + 10_100));
   });
 
   test.each([[undefined], [5]])('agents that do not end by themselves are stopped the duration-end grace after it (grace %p s)', (graceS) => {

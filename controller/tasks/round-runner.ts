@@ -430,7 +430,7 @@ export class RoundRunner {
 
   /** An event of the round (the mode's, the fleet's, or the task's own while this round runs): kept, stored and announced through the hooks. */
   event(kind: TaskEventKind, message: string, step?: Step): void {
-    const event = newEvent(kind, message, step);
+    const event = newEvent(kind, message, step, this.clock.nowMs());
     this.events.push(event);
     this.deps.hooks.onEvent(event);
   }
