@@ -148,6 +148,21 @@ describe('RoundRunner: the fleet', () => {
     expect(h.points().map((p) => [p.Time - START_S, p.AgentsAvailable, p.Requests])).toEqual([[0, 2, 80], [1, 2, 80], [2, 2, 80], [3, 1, 40], [5, 1, 80], [6, 2, 80]]);
   });
 
+  test('events about one agent are at most five a window; the next window starts by counting those left out', () => {
+    const h = new RoundHarness(manual({ duration: 600, agentCount: 1 })).start();
+    const ahead = START_S + 100;
+    for (let i = 0; i < 8; i++) h.agents[0].frame(ahead, { requests: 1 });
+    const refused = (): string[] => h.eventLines('error');
+    expect(refused()).toHaveLength(5);
+    expect(refused()[0]).toBe(`agent 1 (task-1-1): frame of second ${ahead} refused (its second is lost, the agent's others count): frame.second ${ahead} is 100 s ahead of the controller's clock (at most 5)`);
+    h.clock.advance(9999);
+    h.agents[0].frame(ahead, { requests: 1 });
+    expect(refused()).toHaveLength(5);
+    h.clock.advance(1);
+    h.agents[0].frame(ahead, { requests: 1 });
+    expect(refused().slice(5)).toEqual(['agent 1 (task-1-1): 4 more event(s) like the above not shown', expect.stringMatching(/^agent 1 \(task-1-1\): frame of second/)]);
+  });
+
   test('no agent connected within the connect timeout: the round fails', () => {
     const h = new RoundHarness(manual({ duration: 600, agentCount: 1 }), { connectTimeoutS: 30 });
     h.runner.start();
