@@ -8,6 +8,7 @@ import {
   API_PREFIX,
   AGENT_WS_PATH,
   BenchError,
+  Clock,
   COMPARE_API_PATH,
   CONTROLLER_INFO_PATH,
   ControllerInfoResponse,
@@ -17,6 +18,7 @@ import {
   isOwnOrigin,
   NONCE_HEADER,
   redactText,
+  systemClock,
 } from '../src/contract';
 import { AgentHub } from './fleet/hub';
 import { AgentLauncher } from './fleet/launcher';
@@ -38,6 +40,7 @@ import { controllerVersion } from './version';
 import { createReportStore, ReportStore } from './storage';
 import { FileReportStore } from './storage/file-store';
 import { TaskManager } from './tasks/manager';
+import { RoundTiming } from './tasks/round-timing';
 import { TaskStore } from './tasks/store';
 
 export interface Controller {
@@ -55,6 +58,10 @@ export interface ControllerDeps {
   launcher?: AgentLauncher;
   reportStore?: ReportStore;
   log?: (line: string) => void;
+  /** The clock every round runs on (systemClock when absent). */
+  clock?: Clock;
+  /** The times a round waits (ROUND_TIMING when absent): a test that must not wait out a minute sets them. */
+  roundTiming?: Partial<RoundTiming>;
 }
 
 const STREAM_PATH = new RegExp(`^${API_PREFIX}/([^/]+)/([^/]+)/stats/stream$`);
@@ -104,6 +111,8 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     retentionStoppedS: options.retentionStoppedS,
     retentionFailedS: options.retentionFailedS,
     log,
+    clock: deps.clock ?? systemClock,
+    roundTiming: deps.roundTiming,
   });
   manager.recover();
   const prometheus = new PrometheusExport(manager, options.metricsKeepS);

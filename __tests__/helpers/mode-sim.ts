@@ -23,6 +23,27 @@ export interface Service {
   capacityLater?: number;
 }
 
+/** The service's queue, second by second: what it serves of what is sent, what waits, and how long each request took. */
+export class ServiceQueue {
+  private backlog = 0;
+
+  constructor(private readonly service: Service) {}
+
+  /** Second `i` of the run, `sent` requests sent in it. */
+  second(i: number, sent: number): { served: number; errors: number; backlog: number; rt: ReturnType<typeof createLatencyHistogram> } {
+    const { service } = this;
+    const arriving = sent + this.backlog;
+    const capacity = service.laterFromS !== undefined && i >= service.laterFromS ? (service.capacityLater ?? service.capacity) : service.capacity;
+    const served = Math.min(arriving, capacity);
+    this.backlog = arriving - served;
+    const waitMs = (this.backlog / capacity) * 1000;
+    const errors = service.errorAboveQps !== undefined ? Math.max(0, Math.round(served - service.errorAboveQps)) : 0;
+    const rt = createLatencyHistogram();
+    for (let k = 0; k < served; k++) rt.recordValue(Math.round((service.serviceMs + (waitMs * k) / Math.max(1, served)) * 1000));
+    return { served, errors, backlog: this.backlog, rt };
+  }
+}
+
 export function simulate(spec: TaskSpec, service: Service, seconds: number): { mode: ModeDriver; events: TaskEvent[]; targets: number[]; ended: string[] } {
   const events: TaskEvent[] = [];
   const ended: string[] = [];
@@ -31,7 +52,7 @@ export function simulate(spec: TaskSpec, service: Service, seconds: number): { m
   const mode = createMode(resolveOptional(spec), ctx);
   let target = mode.targetQps() ?? 0;
   let pending: { fromS: number; qps: number } | undefined;
-  let backlog = 0;
+  const queue = new ServiceQueue(service);
   const targets: number[] = [];
   // a round the mode ended (faultAction stop) sends nothing more
   for (let i = 0; i < seconds && ended.length === 0; i++) {
@@ -42,14 +63,7 @@ export function simulate(spec: TaskSpec, service: Service, seconds: number): { m
     }
     targets.push(target);
     const sent = target * (service.sentShare ?? 1);
-    const arriving = sent + backlog;
-    const capacity = service.laterFromS !== undefined && i >= service.laterFromS ? (service.capacityLater ?? service.capacity) : service.capacity;
-    const served = Math.min(arriving, capacity);
-    backlog = arriving - served;
-    const waitMs = (backlog / capacity) * 1000;
-    const errors = service.errorAboveQps !== undefined ? Math.max(0, Math.round(served - service.errorAboveQps)) : 0;
-    const rt = createLatencyHistogram();
-    for (let k = 0; k < served; k++) rt.recordValue(Math.round((service.serviceMs + (waitMs * k) / Math.max(1, served)) * 1000));
+    const { served, errors, backlog, rt } = queue.second(i, sent);
     const q = quantilesMs(rt);
     const point: StatsPoint = {
       Time: t, Elapsed: i, TargetQPS: target, Requests: Math.round(served), Success: Math.round(served) - errors, Errors: errors,

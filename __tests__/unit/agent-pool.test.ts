@@ -1,7 +1,8 @@
 import { AgentConnection } from '../../controller/fleet/hub';
 import { AgentLauncher, AgentLaunchSpec, LaunchedAgent } from '../../controller/fleet/launcher';
-import { AgentPool, MAX_REFUSED_REPLACEMENTS, PoolEvents, REPLACE_DELAY_MS } from '../../controller/fleet/pool';
+import { AgentPool, AgentPoolOptions, MAX_REFUSED_REPLACEMENTS, PoolEvents, REPLACE_DELAY_MS } from '../../controller/fleet/pool';
 import { CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent } from '../../src/contract';
+import { FakeClock } from '../helpers/fake-clock';
 
 /**
  * The agent pool of one round with an in-process launcher that starts
@@ -71,8 +72,8 @@ interface Setup {
   connect(agentId: string, token: string): FakeConnection;
 }
 
-/** `takeStats`: what the round answers to a stats frame (false: it refused it). */
-function setup(wanted: number, capacity?: number, takeStats = true): Setup {
+/** `takeStats`: what the round answers to a stats frame (false: it refused it); `timing`: the pool's clock and replace delay. */
+function setup(wanted: number, capacity?: number, takeStats = true, timing: Pick<AgentPoolOptions, 'clock' | 'replaceDelayMs'> = {}): Setup {
   const launcher = new FakeLauncher(capacity);
   const heard: string[] = [];
   let desired = wanted;
@@ -89,7 +90,7 @@ function setup(wanted: number, capacity?: number, takeStats = true): Setup {
     settled: () => heard.push('settled'),
     failed: (message) => heard.push(`failed ${message}`),
   };
-  const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, taskName: 'task', roundId: 1, wanted: () => desired, events });
+  const pool = new AgentPool({ launcher, controllerWsUrl: 'ws://127.0.0.1:1/agents', agentToken: TASK_TOKEN, taskName: 'task', roundId: 1, wanted: () => desired, events, ...timing });
   return {
     pool,
     launcher,
@@ -150,6 +151,23 @@ describe('AgentPool', () => {
     expect(s.heard.slice(-1)).toEqual(['refilled']);
     s.connect('task-1-3', s.launcher.spec('task-1-3').token);
     expect(s.heard.slice(-1)).toEqual(['added task-1-3 #0']);
+  });
+
+  test('on the clock it is given, a lost agent is replaced after the replace delay it is given', () => {
+    const clock = new FakeClock();
+    const s = setup(1, undefined, true, { clock, replaceDelayMs: 3000 });
+    s.pool.reconcile();
+    connectLaunched(s);
+    const lostSecond = Math.floor(clock.nowMs() / 1000);
+    s.launcher.exit('task-1-1', 'SIGKILL');
+    clock.advance(2999);
+    expect(s.launcher.started).toHaveLength(1);
+    clock.advance(1);
+    expect(s.launcher.started.map((e) => e.spec.agentId)).toEqual(['task-1-1', 'task-1-2']);
+    expect(s.heard.slice(-1)).toEqual(['refilled']);
+    // the gap shows in the seconds it lasted, by the same clock
+    s.connect('task-1-2', s.launcher.spec('task-1-2').token);
+    expect([0, 1, 2, 3].map((i) => s.pool.availableDuring(lostSecond + i))).toEqual([0, 0, 0, 1]);
   });
 
   test(`an agent refused for breaking the protocol is lost with the reason; after ${MAX_REFUSED_REPLACEMENTS} replacements its seat stays empty`, () => {

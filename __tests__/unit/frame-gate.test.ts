@@ -3,6 +3,7 @@ import { FrameRefused } from '../../controller/metrics/frame-histograms';
 import { createLatencyHistogram, encodeHistogram, FRAME_INFLATE_BUDGET_BYTES, maxInflatedBytes } from '../../src/measure/histogram';
 import { CLOCK_AHEAD_S, CLOCK_BEHIND_S, FrameGate, INFLATE_BYTES_PER_AGENT_S, PENDING_VALUES_PER_AGENT } from '../../controller/tasks/frame-gate';
 import { hostileHistogram, LLM_RECORD } from '../helpers/agent-frames';
+import { FakeClock } from '../helpers/fake-clock';
 
 const START_MS = 1_700_000_000_000;
 const START_S = START_MS / 1000;
@@ -21,9 +22,9 @@ function frameAt(second: number, requests = 3, extra: Partial<AgentStatsFrame> =
 }
 
 /** A gate on a clock the test moves. */
-function gateAt(nowMs = START_MS): { gate: FrameGate; clock: { nowMs: number } } {
-  const clock = { nowMs };
-  return { gate: new FrameGate(() => clock.nowMs, START_MS), clock };
+function gateAt(nowMs = START_MS): { gate: FrameGate; clock: FakeClock } {
+  const clock = new FakeClock(nowMs);
+  return { gate: new FrameGate(clock, START_MS), clock };
 }
 
 function refusal(fn: () => unknown): string {
@@ -46,7 +47,7 @@ describe('FrameGate: an agent\'s frame against the clock, its own figures and it
     expect(gate.admit('a', frameAt(nowS + CLOCK_AHEAD_S), nowS + CLOCK_AHEAD_S).rt?.totalCount).toBe(3);
     expect(gate.admit('a', frameAt(START_S - CLOCK_BEHIND_S), START_S - CLOCK_BEHIND_S).rt?.totalCount).toBe(3);
     // the clock moves on: a second refused as too far ahead is taken once it is near
-    clock.nowMs += 2000;
+    clock.advance(2000);
     expect(gate.admit('a', frameAt(nowS + CLOCK_AHEAD_S + 1), nowS + CLOCK_AHEAD_S + 1).rt?.totalCount).toBe(3);
   });
 
@@ -95,7 +96,7 @@ describe('FrameGate: an agent\'s frame against the clock, its own figures and it
     expect(refusedBombs).toBeLessThanOrEqual(Math.ceil((2 * INFLATE_BYTES_PER_AGENT_S - FRAME_INFLATE_BUDGET_BYTES) / maxInflatedBytes()) + 1);
     expect(refusal(() => gate.admit('a', frameAt(START_S), START_S))).toMatch(/come faster than/);
     expect(gate.admit('b', frameAt(START_S), START_S).rt?.totalCount).toBe(3);
-    clock.nowMs += 2000;
+    clock.advance(2000);
     expect(gate.admit('a', frameAt(START_S), START_S).rt?.totalCount).toBe(3);
   });
 });

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { AgentStatsFrame, AgentToController, CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, ControllerToAgent, DroppedRecords, sameSecret } from '../../src/contract';
+import { AgentStatsFrame, AgentToController, CLOSE_AGENT_CONNECTED, CLOSE_UNAUTHORIZED, Clock, DroppedRecords, sameSecret, systemClock } from '../../src/contract';
 import { AgentConnection, AgentOwner } from './hub';
-import { AgentLauncher, LaunchedAgent } from './launcher';
+import { AgentLauncher } from './launcher';
+import { AgentInfo, PoolSeat, Seat } from './seat';
 
 /** A retired agent has this long to send its last frame and `done` before it is cut off. */
 const RETIRE_WAIT_MS = 6000;
-/** A lost agent is replaced after this breath, so a crash loop cannot spin. */
+/** A lost agent is replaced after this breath, so a crash loop cannot spin (AgentPoolOptions.replaceDelayMs). */
 export const REPLACE_DELAY_MS = 500;
 /**
  * Agents of one round whose sockets the controller closed for breaking the
@@ -17,34 +18,7 @@ export const MAX_REFUSED_REPLACEMENTS = 3;
 /** After its socket closed, a launched agent gets this long to exit before SIGKILL. */
 const DISCONNECTED_KILL_GRACE_MS = 1000;
 
-/** `launching`: started, not connected yet; `disconnected`: its socket closed, its process not yet gone. */
-export type AgentState = 'launching' | 'connected' | 'ready' | 'done' | 'retiring' | 'disconnected';
-
-/** One agent of the pool as the API shows it. */
-export interface AgentInfo {
-  readonly id: string;
-  readonly index: number;
-  readonly host?: string;
-  /** Where its socket comes from, as the controller sees it. */
-  readonly address?: string;
-  readonly pid?: number;
-  readonly state: AgentState;
-}
-
-/** One seat of the pool, as the round addresses its agent. */
-export interface PoolSeat {
-  readonly agentId: string;
-  /** Its share of the round: kept while others come and go, so the data offsets of the rest hold. */
-  readonly index: number;
-  readonly host?: string;
-  readonly pid?: number;
-  /** The agent said `done`: it sent all it may, or it stopped. */
-  readonly done: boolean;
-  /** The most requests it said it sent, in its frames or its `done`. */
-  readonly totalSent: number;
-  /** Sends to the agent when it is connected; a no-op otherwise. */
-  send(message: ControllerToAgent): void;
-}
+export type { AgentInfo, AgentState, PoolSeat } from './seat';
 
 /** What the pool tells the round. */
 export interface PoolEvents {
@@ -65,7 +39,7 @@ export interface PoolEvents {
   /** It was asked to stop because the round wants fewer agents. */
   retired(seat: PoolSeat, why: string): void;
   /**
-   * A working agent went away; its replacement is launched REPLACE_DELAY_MS
+   * A working agent went away; its replacement is launched the replace delay
    * later, then `refilled` follows. `replaced` is false when it is not
    * (MAX_REFUSED_REPLACEMENTS refused agents were replaced already).
    */
@@ -88,59 +62,10 @@ export interface AgentPoolOptions {
   /** How many agents the round wants now; asked whenever seats are filled or offered. */
   wanted(): number;
   events: PoolEvents;
-}
-
-class Seat implements PoolSeat {
-  connection?: AgentConnection;
-  /** Its connection was seated at least once. */
-  seated = false;
-  ready = false;
-  retiring = false;
-  done = false;
-  totalSent = 0;
-  /** Why the controller closed its agent's socket, when it did. */
-  refusal?: string;
-
-  constructor(
-    readonly agentId: string,
-    readonly index: number,
-    /** A launched seat's own secret: only its hello may take the seat. Absent for a seat taken with the task's token. */
-    private readonly ownSecret?: string,
-    public launched?: LaunchedAgent,
-  ) {}
-
-  /** The secret its agent presents: the seat's own, or the one its launcher gave all of the round's agents. */
-  get secret(): string | undefined {
-    return this.launched?.sharedSecret ?? this.ownSecret;
-  }
-
-  /** Whether the agent calling itself `agentId` takes this seat: its own id, or the name its launcher's engine gave it. */
-  answersTo(agentId: string): boolean {
-    return agentId === this.agentId || (!this.connection && !this.retiring && this.launched?.answersTo?.(agentId) === true);
-  }
-
-  get host(): string | undefined {
-    return this.connection?.host;
-  }
-
-  get address(): string | undefined {
-    return this.connection?.address;
-  }
-
-  get pid(): number | undefined {
-    return this.connection?.pid ?? this.launched?.pid;
-  }
-
-  get state(): AgentState {
-    if (this.retiring) return 'retiring';
-    if (!this.connection) return this.seated ? 'disconnected' : 'launching';
-    if (this.done) return 'done';
-    return this.ready ? 'ready' : 'connected';
-  }
-
-  send(message: ControllerToAgent): void {
-    this.connection?.send(message);
-  }
+  /** The clock of its timers and of the availability it notes (systemClock when absent). */
+  clock?: Clock;
+  /** How long after a loss its replacement is launched (REPLACE_DELAY_MS when absent). */
+  replaceDelayMs?: number;
 }
 
 /**
@@ -162,7 +87,11 @@ export class AgentPool implements AgentOwner {
   /** Changes of the available count, oldest first, pruned as seconds are read. */
   private readonly availability: { atMs: number; count: number }[] = [];
 
-  constructor(private readonly options: AgentPoolOptions) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly options: AgentPoolOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   // -------------------------------------------------------------- size
 
@@ -234,7 +163,7 @@ export class AgentPool implements AgentOwner {
     seat.send({ type: 'stop', reason: why });
     this.options.events.retired(seat, why);
     // its final frame and `done` arrive before the socket closes; it is cut off if it lingers
-    setTimeout(() => this.drop(seat), RETIRE_WAIT_MS).unref();
+    this.clock.setTimeout(() => this.drop(seat), RETIRE_WAIT_MS).unref();
   }
 
   private drop(seat: Seat): void {
@@ -268,10 +197,10 @@ export class AgentPool implements AgentOwner {
     } else {
       this.options.events.lost(seat, why, true);
     }
-    setTimeout(() => {
+    this.clock.setTimeout(() => {
       this.reconcile();
       this.options.events.refilled();
-    }, REPLACE_DELAY_MS).unref();
+    }, this.options.replaceDelayMs ?? REPLACE_DELAY_MS).unref();
   }
 
   private checkSettled(): void {
@@ -428,7 +357,7 @@ export class AgentPool implements AgentOwner {
 
   /** Records a change of the available agents, so each second shows the fewest it had, even for a gap shorter than a second. */
   private noteAvailability(): void {
-    this.availability.push({ atMs: Date.now(), count: this.available() });
+    this.availability.push({ atMs: this.clock.nowMs(), count: this.available() });
   }
 
   /** The fewest agents available at any moment of `second` (Unix seconds); forgets changes older than it. */

@@ -7,7 +7,7 @@ import { askedRequestRate, stageHeldAt } from '../metrics/llm/stage';
 import { evaluateThresholds, ServiceSeconds } from '../metrics/thresholds';
 import { llmModeAccumulator } from './llm-run-work';
 import { loadDurationS, RoundRecord, TaskRecord, withContent } from './record';
-import { RoundRunner, RoundSnapshot } from './round';
+import { RoundRunner, RoundSnapshot } from './round-runner';
 import { TaskStore } from './store';
 
 /** A finished round's figures: rebuilt once from disk (or taken from its runner at the end) and kept. */

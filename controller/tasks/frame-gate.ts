@@ -1,4 +1,4 @@
-import { AGENT_LIMITS, recordValueCount, type AgentStatsFrame } from '../../src/contract';
+import { AGENT_LIMITS, recordValueCount, type AgentStatsFrame, type Clock } from '../../src/contract';
 import { decodeFrame, FrameRefused, type DecodedFrame } from '../metrics/frame-histograms';
 import { FRAME_INFLATE_BUDGET_BYTES } from '../../src/measure/histogram';
 
@@ -60,7 +60,8 @@ export class FrameGate {
   private readonly accounts = new Map<string, AgentAccount>();
 
   constructor(
-    private readonly nowMs: () => number,
+    /** The controller's clock, which frames are checked against and budgets refill by. */
+    private readonly clock: Pick<Clock, 'nowMs'>,
     /** When the round began (its agents were first launched). */
     private readonly startMs: number,
   ) {}
@@ -70,7 +71,7 @@ export class FrameGate {
    * into the next one). Returns the frame's decoded histograms.
    */
   admit(agentId: string, frame: AgentStatsFrame, second: number): DecodedFrame {
-    const nowMs = this.nowMs();
+    const nowMs = this.clock.nowMs();
     const nowS = Math.floor(nowMs / 1000);
     if (frame.second > nowS + CLOCK_AHEAD_S) {
       throw new FrameRefused('frame.second', `${frame.second} is ${frame.second - nowS} s ahead of the controller's clock (at most ${CLOCK_AHEAD_S})`);

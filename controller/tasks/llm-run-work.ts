@@ -42,7 +42,13 @@ export function llmTokenizerName(llm: LlmSpec): string {
   return llm.tokenizer !== undefined ? `tokenizer.json ${tokenizerName(llm.tokenizer)}` : BUNDLED_TOKENIZER;
 }
 
-/** The accumulator of an llm task's mode sections (Retries, Drift, TokenSweep, Consistency, Sessions, ToolCalls). */
-export function llmModeAccumulator(llm: LlmSpec): LlmModeAccumulator {
-  return new LlmModeAccumulator({ mode: llm.mode ?? 'standard', retries: llm.retries ?? 0, tokenizer: llmTokenizerName(llm), warmupRequests: llm.warmupRequests ?? DEFAULTS.llmWarmupRequests });
+/** The accumulator of an llm task's mode sections (Retries, Drift, TokenSweep, Consistency, Sessions, ToolCalls); `driftMinRunS` as in LlmModeContext. */
+export function llmModeAccumulator(llm: LlmSpec, driftMinRunS?: number): LlmModeAccumulator {
+  return new LlmModeAccumulator({
+    mode: llm.mode ?? 'standard',
+    retries: llm.retries ?? 0,
+    tokenizer: llmTokenizerName(llm),
+    warmupRequests: llm.warmupRequests ?? DEFAULTS.llmWarmupRequests,
+    driftMinRunS,
+  });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { assertValidTask, BenchError, isFinalStatus, mergeOptional, normalizeTask, resolveOptional, sameSecret } from '../../src/contract';
+import { assertValidTask, BenchError, Clock, isFinalStatus, mergeOptional, normalizeTask, resolveOptional, sameSecret, systemClock } from '../../src/contract';
 import { taskMode } from '../modes';
 import { AgentOwner } from '../fleet/hub';
 import { AgentLauncher } from '../fleet/launcher';
@@ -13,7 +13,8 @@ import { PrepareDeps } from './prepare';
 import { currentRound, storeContentApart, TaskRecord, withContent } from './record';
 import { RoundReports } from './round-reports';
 import { judgedAgain } from './round-verdict';
-import { Rounds } from './rounds';
+import { RoundSupervisor } from './round-supervisor';
+import { RoundTiming } from './round-timing';
 import { TaskStore } from './store';
 import { updatedSpec } from './update-body';
 
@@ -31,6 +32,10 @@ export interface TaskManagerDeps extends CapacityLimits, PrepareDeps {
   retentionStoppedS: number;
   retentionFailedS: number;
   log: (line: string) => void;
+  /** The clock every round runs on (systemClock when absent). */
+  clock?: Clock;
+  /** The times a round waits, where a test sets them (ROUND_TIMING when absent). */
+  roundTiming?: Partial<RoundTiming>;
 }
 
 /**
@@ -43,7 +48,7 @@ export interface TaskManagerDeps extends CapacityLimits, PrepareDeps {
 export class TaskManager extends EventEmitter {
   private readonly book: TaskBook;
   private readonly capacity: TaskCapacity;
-  private readonly rounds: Rounds;
+  private readonly rounds: RoundSupervisor;
   private readonly reports: RoundReports;
 
   constructor(private readonly deps: TaskManagerDeps) {
@@ -52,8 +57,9 @@ export class TaskManager extends EventEmitter {
     const book = (this.book = new TaskBook(deps.store, (name) => this.emit('task', name)));
     this.capacity = new TaskCapacity(deps, () => book.all().map((e) => e.record));
     this.reports = new RoundReports({ ...deps, book });
-    this.rounds = new Rounds({
+    this.rounds = new RoundSupervisor({
       ...deps,
+      clock: deps.clock ?? systemClock,
       book,
       capacity: this.capacity,
       onSecond: (name, point) => this.emit('second', name, point),

@@ -28,8 +28,8 @@ export function formatTime(epochMs: number): string {
 }
 
 /** An event of a round, stamped now; events are shown and stored as they are, so a URL's secrets are masked here. */
-export function newEvent(kind: TaskEventKind, message: string, step?: Step): TaskEvent {
-  return { Time: formatTime(Date.now()), Kind: kind, Message: redactText(message), ...(step ? { Step: step } : {}) };
+export function newEvent(kind: TaskEventKind, message: string, step?: Step, nowMs = Date.now()): TaskEvent {
+  return { Time: formatTime(nowMs), Kind: kind, Message: redactText(message), ...(step ? { Step: step } : {}) };
 }
 
 export const FIRST_ROUND_ID = 10001;

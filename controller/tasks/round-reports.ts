@@ -9,7 +9,7 @@ import { serviceHistory } from './history';
 import { RoundFigures, TaskEntry } from './entry';
 import { formatTime } from './naming';
 import { modeName, RoundRecord, TaskRecord } from './record';
-import { FinalStatus } from './rounds';
+import { FinalStatus } from './round-supervisor';
 import { isDiskFull, TaskStore } from './store';
 
 /** Earlier rounds of the same service a report lists. */

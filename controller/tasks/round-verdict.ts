@@ -1,7 +1,7 @@
 import { RoundResult, TaskStatus, Verdict } from '../../src/contract';
 import { RoundFigures } from './entry';
 import { RoundRecord, TaskRecord } from './record';
-import { RoundEndInfo, RoundSnapshot } from './round';
+import { RoundEndInfo, RoundSnapshot } from './round-snapshot';
 import { buildVerdict } from './verdict';
 
 /**

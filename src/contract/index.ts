@@ -26,3 +26,4 @@ export * from './verdict';
 export * from './thresholds';
 export * from './error-classes';
 export * from './exports';
+export * from './clock';

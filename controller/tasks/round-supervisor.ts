@@ -1,4 +1,4 @@
-import { BenchError, ResolvedOptional, StatsPoint, TaskStatus, taskThresholds } from '../../src/contract';
+import { BenchError, Clock, ResolvedOptional, StatsPoint, TaskStatus, taskThresholds } from '../../src/contract';
 import { AgentLauncher } from '../fleet/launcher';
 import { newReportSecret } from '../reports/model';
 import { TaskBook } from './book';
@@ -7,14 +7,15 @@ import { RoundFigures, TaskEntry } from './entry';
 import { FIRST_ROUND_ID, newEvent } from './naming';
 import { PrepareDeps, prepareRound } from './prepare';
 import { currentRound, RoundRecord } from './record';
-import { RoundEndInfo, RoundHooks, RoundRunner } from './round';
+import { RoundEndInfo, RoundHooks, RoundRunner } from './round-runner';
+import { RoundTiming } from './round-timing';
 import { settleVerdict, startFailedVerdict } from './round-verdict';
 import { TaskStore } from './store';
 
 /** The status a round's end sets once its report is written. */
 export type FinalStatus = { status: TaskStatus; message: string };
 
-export interface RoundsDeps extends PrepareDeps {
+export interface RoundSupervisorDeps extends PrepareDeps {
   book: TaskBook;
   store: TaskStore;
   capacity: TaskCapacity;
@@ -23,6 +24,10 @@ export interface RoundsDeps extends PrepareDeps {
   agentConnectTimeoutS: number;
   maxAgents: number;
   maxAgentQps: number;
+  /** The controller's clock, passed down to every round. */
+  clock: Clock;
+  /** The times a round waits, where a test sets them (ROUND_TIMING when absent). */
+  roundTiming?: Partial<RoundTiming>;
   /** A second of a round was finalized (and stored). */
   onSecond(taskName: string, point: StatsPoint): void;
   /** A round ended: write its report, then set `final`. */
@@ -32,18 +37,18 @@ export interface RoundsDeps extends PrepareDeps {
 }
 
 /** Starts a task's rounds and follows each to its end: what the runner says becomes the task's status, stored data and report. */
-export class Rounds {
+export class RoundSupervisor {
   /** The outcome each task's Message was last set to by showOutcome. */
   private readonly outcomeShown = new WeakMap<TaskEntry, string>();
 
-  constructor(private readonly deps: RoundsDeps) {}
+  constructor(private readonly deps: RoundSupervisorDeps) {}
 
   async start(entry: TaskEntry): Promise<void> {
     const { book, store } = this.deps;
     const record = entry.record;
     const roundId = (currentRound(record)?.roundId ?? FIRST_ROUND_ID - 1) + 1;
     // the report's secret is saved with the round, so a report written again after a restart keeps its name
-    const round: RoundRecord = { roundId, startMs: Date.now(), reportSecret: newReportSecret() };
+    const round: RoundRecord = { roundId, startMs: this.deps.clock.nowMs(), reportSecret: newReportSecret() };
     record.rounds.push(round);
     book.save(entry);
     book.notify(record.taskName);
@@ -65,10 +70,12 @@ export class Rounds {
         grantAgents: (wanted) => this.deps.capacity.grantAgents(record, wanted),
         hooks: this.hooks(entry, round),
         thresholds: taskThresholds(record.spec),
+        clock: this.deps.clock,
+        timing: this.deps.roundTiming,
       });
     } catch (err) {
       const message = err instanceof BenchError ? err.message : `could not start: ${(err as Error).message}`;
-      round.endMs = Date.now();
+      round.endMs = this.deps.clock.nowMs();
       round.message = message;
       startFailedVerdict(round, message);
       store.appendEvent(record.taskName, roundId, newEvent('error', message));
@@ -87,17 +94,18 @@ export class Rounds {
     this.deps.book.setStatus(entry, 'Updating', 'Benchmark task is Updating');
     runner.update(optional);
     entry.record.desiredAgent = runner.desiredAgents();
-    const deadline = Date.now() + this.deps.agentConnectTimeoutS * 1000;
+    const { clock } = this.deps;
+    const deadline = clock.nowMs() + this.deps.agentConnectTimeoutS * 1000;
     const check = (): void => {
       if (entry.record.status !== 'Updating' || entry.runner !== runner) return;
       const availableAgents = runner.availableAgents();
       const desiredAgents = runner.desiredAgents();
       if (availableAgents >= desiredAgents) {
         this.deps.book.setStatus(entry, 'Running', 'Benchmark task is running');
-      } else if (Date.now() > deadline) {
+      } else if (clock.nowMs() > deadline) {
         this.deps.book.setStatus(entry, 'Running', `Benchmark task is running with ${availableAgents}/${desiredAgents} agents`);
       } else {
-        setTimeout(check, 200).unref();
+        clock.setTimeout(check, 200).unref();
       }
     };
     check();
@@ -164,7 +172,7 @@ export class Rounds {
   private onFinished(entry: TaskEntry, round: RoundRecord, info: RoundEndInfo): void {
     const last = entry.live();
     entry.runner = undefined;
-    round.endMs = Date.now();
+    round.endMs = this.deps.clock.nowMs();
     round.loadEndMs = last?.stopRequestedMs ?? round.endMs;
     round.capacity = last?.capacity;
     if (last) this.deps.onRoundEnd?.(entry.taskName, round, entry.keepFigures(round.roundId, last));
