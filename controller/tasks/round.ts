@@ -191,7 +191,7 @@ export class RoundRunner {
         maxAgents: deps.maxAgents,
         maxAgentQps: deps.maxAgentQps,
         nowS: () => Date.now() / 1000,
-        end: (reason) => void this.stop(reason, 'faultAction'),
+        end: (reason, endReason = 'faultAction') => void this.stop(reason, endReason),
       },
       deps.llm?.spec,
     );
@@ -359,6 +359,7 @@ export class RoundRunner {
     clearInterval(this.tick);
     clearTimeout(this.connectTimer);
     this.finalizeThrough(Number.MAX_SAFE_INTEGER);
+    this.mode.roundEnded?.();
     // what the agents' quotas left out is counted before the round's events close
     for (const [agentId, quota] of this.agentEvents) if (quota.leftOut > 0) this.event('info', `agent ${agentId}: ${quota.leftOut} more event(s) like the above not shown`);
     this.pool.shutdown();
@@ -483,7 +484,7 @@ export class RoundRunner {
   /** The LLM section of the round so far (computed again only after a new second), with the run modes' sections. */
   llmResult(): LlmResult | undefined {
     const figures = this.llmFigures?.result();
-    return figures && this.llmModes ? { ...figures, ...this.llmModes.result() } : figures;
+    return figures && this.llmModes ? { ...figures, ...this.llmModes.result(), ...this.mode.llmSections?.() } : figures;
   }
 
   private onTick(): void {
