@@ -1,0 +1,90 @@
+import type { Browser, Page } from 'playwright-core';
+import type { LlmSweep } from '../../src/contract';
+import { launchBrowser } from '../helpers/browser';
+import { taskDetail, writeLlmTask } from '../helpers/llm';
+import { BIN, ControllerProcess, OpenAiFixtureProcess, TestProcess, killAllStarted, startController, startOpenAiFixture, startProcess, tempDir, waitFor } from '../helpers/processes';
+
+type Pair = [number, number];
+interface PageState {
+  charts: Record<string, Record<string, Pair[]>>;
+}
+
+const URL_LINE = /\[OK\] Click the link (http:\/\/127\.0\.0\.1:\d+\/eas-benchmark\/statsview) to observe/;
+
+/**
+ * llm.testMode sweep against the OpenAI fixture with a FIFO slot limit: 4
+ * slots, each held for TTFT + (N − 1)·TPOT from the moment a request gets
+ * one, so the fixture serves 4 / that many requests a second and above it
+ * its queue (and TTFT) grows without bound: the SLO knee. Real controller,
+ * agent, fixture, eascmd and headless Chromium for the live page.
+ */
+describe('llm sweep: capacity under an SLO', () => {
+  let controller: ControllerProcess;
+  let fixture: OpenAiFixtureProcess;
+  let browser: Browser;
+  let cli: TestProcess | undefined;
+  const behaviour = { capacity: 4, ttftMs: 40, tpotMs: 10, tokensPerChunk: 1 };
+  const outputTokens = 16;
+
+  beforeAll(async () => {
+    [fixture, controller, browser] = await Promise.all([startOpenAiFixture(), startController(), launchBrowser()]);
+    await fixture.configure(behaviour);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await cli?.stop('SIGKILL');
+    await controller?.stop();
+    await fixture?.stop();
+    killAllStarted();
+  });
+
+  test('finds a capacity within 10% of the slot limit\'s rate, draws the curve live and in the report, and ends the round with its verdict', async () => {
+    const file = writeLlmTask(tempDir('llm-sweep'), fixture.url, {
+      testMode: 'sweep',
+      requestCount: undefined,
+      duration: 240,
+      // near-regular arrivals: the knee is the service's, not the arrivals' bursts
+      burstiness: 50,
+      dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [outputTokens, outputTokens] },
+      // 40 ms configured: 120 ms leaves the machine's own overhead room and is broken within seconds above the knee
+      slo: { ttft: 120 },
+      sweep: { by: 'rate', start: 5, step: 5, max: 40, stepS: 5, bisections: 3 },
+    });
+    const started = await startProcess(BIN.eascmd, ['-c', controller.configFile, 'bench', 'create', file, '--visualize'], URL_LINE, { NO_COLOR: '1' }, 30000);
+    cli = started;
+    const name = /Task \[(benchmark-[a-z0-9_-]+)\] is creating/.exec(started.output())?.[1] ?? '';
+    const page: Page = await browser.newPage();
+    await page.goto(started.match[1]);
+    // the live curve: a point for each load judged so far
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { __statsview: PageState }).__statsview;
+      return (s.charts['chart-sweep']?.['TTFT p90']?.length ?? 0) >= 2;
+    }, undefined, { timeout: 60000 });
+    expect(await page.locator('#chart-sweep canvas').count()).toBeGreaterThan(0);
+
+    const detail = await waitFor('the sweep to end', async () => {
+      const d = await taskDetail(controller, name);
+      return d.Status === 'Stopped' ? d : undefined;
+    }, 200_000, 1000);
+    const sweep = (detail.LLM as { Sweep?: LlmSweep }).Sweep as LlmSweep;
+    const stats = await fixture.stats();
+    // the fixture's own parameters: a slot is held TTFT + (N - 1)·TPOT, and every slot was in use
+    const knee = behaviour.capacity / ((behaviour.ttftMs + (outputTokens - 1) * behaviour.tpotMs) / 1000);
+    expect(stats.maxGenerating).toBe(behaviour.capacity);
+    const steps = sweep.Steps.map((s) => `${s.Load} ${s.Verdict} thr ${s.RequestThroughput} goodput ${s.Goodput} TTFT p90 ${s.TTFT}`);
+    process.stdout.write(`sweep against a knee of ${knee.toFixed(2)} req/s: ${sweep.Outcome}\n  ${steps.join('\n  ')}\n`);
+    expect(sweep.Status).toBe('found');
+    expect(Math.abs((sweep.Capacity as number) - knee) / knee).toBeLessThan(0.1);
+    // every load above the knee broke the SLO; the capacity's own step met it
+    for (const s of sweep.Steps) if (s.Load > knee * 1.1) expect(s.Verdict).not.toBe('good');
+    expect(sweep.CapacityStep?.TTFT).toBeLessThanOrEqual(120);
+    expect(sweep.Knee).not.toBeNull();
+    expect(detail.Verdict).toMatchObject({ EndReason: 'sweep' });
+    expect(detail.Message).toContain(`sweep capacity ${sweep.Capacity} req/s`);
+
+    // the report: the sweep's curve and its table
+    const html = await (await fetch(detail.ReportUrl as string)).text();
+    expect(html).toContain('id="chart-llm-sweep"');
+    expect(html).toContain('<h3>Sweep</h3>');
+  }, 300_000);
+});
