@@ -3,6 +3,7 @@ import { createLatencyHistogram, encodeHistogram, quantilesMs } from '../../src/
 import type { FinalizedSecond } from '../../controller/metrics/aggregate';
 import type { ModeContext } from '../../controller/modes/base';
 import { createMode } from '../../controller/modes';
+import { llmModeSummary } from '../../src/output/llm-mode-summary';
 import { judgeSweepStep, SweepSearch, sweepKnee, type SweepFigures } from '../../controller/modes/sweep-search';
 
 /**
@@ -198,6 +199,14 @@ describe('llm.testMode sweep against a slot-limited service (in-process, no real
     // after each failed load a drain (one stream) before the next
     expect(loads.filter((l) => l.testMode === 'concurrency')).toHaveLength(3);
     expect(sweep.Knee?.Load).toBe(20.7);
+  });
+
+  it('the --wait summary prints the outcome, the knee and a row per load judged', () => {
+    const { mode } = runSweep(llmTask({ sweep: { start: 5, step: 5, max: 40, stepS: 6 } }), svc);
+    const lines = llmModeSummary(mode.llmSections?.() ?? {}).join('\n');
+    expect(lines).toContain('Sweep by rate: sweep capacity 20.7 req/s (goodput');
+    expect(lines).toContain('knee at 20.7 req/s');
+    expect(lines).toMatch(/22\.5 .*bisect.*slo: TTFT p90 \d+(\.\d)? ms > 100 ms/);
   });
 
   it('by concurrency: the streams past the slots raise no goodput', () => {
