@@ -18,7 +18,7 @@ import { machine, rssMb, runScript } from './tools';
  * performance.timeOrigin + now on one machine; what TTFT's error is). The
  * agent's CPU and RSS are sampled beside. Prints docs/performance.md's table.
  */
-const LEVELS = (process.env.BENCH_LLM_STREAMS ?? '16,64,256').split(',').map(Number);
+const LEVELS = (process.env.BENCH_LLM_STREAMS ?? '16,64,200').split(',').map(Number);
 const MEASURE_S = Number(process.env.BENCH_LLM_MEASURE_S ?? 10);
 const TPOT_MS = Number(process.env.BENCH_LLM_TPOT_MS ?? 10);
 const TTFT_MS = Number(process.env.BENCH_LLM_TTFT_MS ?? 50);
@@ -51,6 +51,9 @@ function childrenOf(ppid: number): number[] {
   return out;
 }
 
+/** Streams per level: concurrency mode's 1..200, throughput mode's 100..1000 above. */
+for (const n of LEVELS) if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`BENCH_LLM_STREAMS: ${n} is not a whole number of streams from 1 to 1000`);
+
 const quantile = (sorted: readonly number[], q: number): number => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
 
 /** One stream as the fixture sent it: arrival and each token's send time, Unix ms. */
@@ -76,21 +79,50 @@ interface Level {
   fixtureLagMs: number;
 }
 
+/** A record's token times, Unix ms on the agent's clock: send + TTFT, then each gap. */
+function tokenTimes(r: LlmRequestRecord): number[] {
+  const out = [r.sendMs + (r.ttftMs as number)];
+  for (const gap of r.itlMs) out.push(out[out.length - 1] + gap);
+  return out;
+}
+
+/** How far two streams' token times differ once both are aligned on their first token (ms, summed). */
+function shapeDistance(agent: readonly number[], sent: readonly number[]): number {
+  let d = 0;
+  for (let j = 1; j < agent.length; j++) d += Math.abs(agent[j] - agent[0] - (sent[j] - sent[0]));
+  return d;
+}
+
 /**
- * Each record to the fixture's stream that arrived nearest after its send
- * (both in send order): two requests sent in the same instant may be
- * swapped, which moves the aligned error by the difference of their
- * schedules' own timer delays, not by their offset.
+ * Each record to the fixture stream it was: among the streams that arrived
+ * within a few ms of its send (not yet taken), the one whose token times,
+ * aligned on the first, are nearest its own. Requests sent in the same
+ * instant are told apart by their own schedules' timer delays, which
+ * differ from stream to stream.
  */
-function match(records: LlmRequestRecord[], sent: SentStream[]): [LlmRequestRecord, SentStream][] {
+function match(records: LlmRequestRecord[], sent: SentStream[]): [number[], SentStream][] {
   const rs = [...records].sort((a, b) => a.sendMs - b.sendMs);
   const ss = [...sent].sort((a, b) => a.arrivedMs - b.arrivedMs);
-  const out: [LlmRequestRecord, SentStream][] = [];
-  let j = 0;
+  const taken = new Set<SentStream>();
+  const out: [number[], SentStream][] = [];
+  let from = 0;
   for (const r of rs) {
-    while (j < ss.length && ss[j].arrivedMs < r.sendMs - 5) j++;
-    if (j >= ss.length) break;
-    if (ss[j].arrivedMs - r.sendMs < 50) out.push([r, ss[j++]]);
+    const agent = tokenTimes(r);
+    while (from < ss.length && ss[from].arrivedMs < r.sendMs - 5) from++;
+    let best: SentStream | undefined;
+    let bestD = Number.POSITIVE_INFINITY;
+    for (let j = from; j < ss.length && ss[j].arrivedMs <= r.sendMs + 20; j++) {
+      const s = ss[j];
+      if (taken.has(s) || s.tokens.length !== agent.length) continue;
+      const d = shapeDistance(agent, s.tokens);
+      if (d < bestD) {
+        bestD = d;
+        best = s;
+      }
+    }
+    if (!best) continue;
+    taken.add(best);
+    out.push([agent, best]);
   }
   return out;
 }
@@ -116,7 +148,8 @@ async function runLevel(streams: number): Promise<Level> {
   try {
     const task = {
       service: { serviceName: 'llm_ceiling', url: fixture.url },
-      llm: { api: 'chat', model: 'bench', testMode: 'concurrency', concurrency: streams, continuous: true, duration: 60, dataset: { type: 'synthetic', inputTokens: [16, 16], outputTokens: [OUTPUT_TOKENS, OUTPUT_TOKENS] } },
+      // concurrency mode takes up to 200 streams; throughput mode's requestCount streams, 100..1000, resend as they end
+      llm: { api: 'chat', model: 'bench', ...(streams <= 200 ? { testMode: 'concurrency', concurrency: streams } : { testMode: 'throughput', requestCount: streams }), continuous: true, duration: 60, dataset: { type: 'synthetic', inputTokens: [16, 16], outputTokens: [OUTPUT_TOKENS, OUTPUT_TOKENS] } },
     };
     const created = await api('POST', '/api/v2/benchmark-tasks', JSON.stringify(task));
     if (created.status !== 200) throw new Error(`create failed: ${JSON.stringify(created.json)}`);
@@ -137,23 +170,20 @@ async function runLevel(streams: number): Promise<Level> {
     const cpu = cpuMs(agent) - cpu0;
     await api('PUT', `${path}/stop`);
     await waitFor('Stopped', async () => (await api('GET', path)).json.Status === 'Stopped', 60000, 500);
-    const detail = (await api('GET', path)).json as { Series?: { Time: number; Generator?: { LoopDelayMaxMs: number; Limited: boolean } }[] };
+    const detail = (await api('GET', `${path}/stats`)).json as { Series?: { Time: number; Generator?: { LoopDelayMaxMs: number; Limited: boolean } }[] };
     const window = (detail.Series ?? []).filter((p) => p.Time * 1000 >= fromMs && (p.Time + 1) * 1000 <= toMs);
     const records = ((await api('GET', `${path}/records?format=json`)).json.Records as LlmRequestRecord[]).filter((r) => r.success && r.sendMs >= fromMs && r.endMs <= toMs);
     const aligned: number[] = [];
     const absolute: number[] = [];
     const ttftErr: number[] = [];
     let tokens = 0;
-    const pairs = match(records, [...sent.values()]);
-    for (const [r, s] of pairs) {
-      if (r.ttftMs === null || s.tokens.length !== OUTPUT_TOKENS || r.itlMs.length !== OUTPUT_TOKENS - 1) continue;
-      let t = r.sendMs + r.ttftMs;
-      const first = t;
-      ttftErr.push(Math.abs(t - s.tokens[0]));
+    // one token a chunk: a record with fewer gaps was cut or merged chunks, and is not compared
+    const whole = records.filter((r) => r.ttftMs !== null && r.itlMs.length === OUTPUT_TOKENS - 1);
+    for (const [agentTimes, s] of match(whole, [...sent.values()])) {
+      ttftErr.push(Math.abs(agentTimes[0] - s.tokens[0]));
       for (let j = 0; j < OUTPUT_TOKENS; j++) {
-        if (j > 0) t += r.itlMs[j - 1];
-        aligned.push(Math.abs(t - first - (s.tokens[j] - s.tokens[0])));
-        absolute.push(Math.abs(t - s.tokens[j]));
+        aligned.push(Math.abs(agentTimes[j] - agentTimes[0] - (s.tokens[j] - s.tokens[0])));
+        absolute.push(Math.abs(agentTimes[j] - s.tokens[j]));
       }
       tokens += OUTPUT_TOKENS;
     }
@@ -185,10 +215,12 @@ async function runLevel(streams: number): Promise<Level> {
   }
 }
 
+const loadAverage = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
 const f = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 
 async function main(): Promise<void> {
-  log(`LLM ceiling of one agent: ${LEVELS.join(', ')} streams, TTFT ${TTFT_MS} ms, TPOT ${TPOT_MS} ms, ${OUTPUT_TOKENS} tokens a request (one a chunk), ${MEASURE_S} s measured after ${WARM_S} s; ${machine()}`);
+  log(`LLM ceiling of one agent: ${LEVELS.join(', ')} streams, TTFT ${TTFT_MS} ms, TPOT ${TPOT_MS} ms, ${OUTPUT_TOKENS} tokens a request (one a chunk), ${MEASURE_S} s measured after ${WARM_S} s; ${machine()}; load average ${loadAverage()}`);
   const levels: Level[] = [];
   for (const streams of LEVELS) {
     const level = await runLevel(streams);
@@ -201,6 +233,7 @@ async function main(): Promise<void> {
   for (const l of levels) {
     log(`| ${l.streams} | ${f(l.tokensPerS, 0)} | ${f(l.requestsPerS, 1)} | ${l.matched} | ${f(l.alignedP50, 3)} ms | ${f(l.alignedP99, 3)} ms | ${f(l.alignedMax, 2)} ms | ${f(l.absoluteP99, 3)} ms | ${f(l.ttftErrP99, 3)} ms | ${f(l.agentCpuPct, 0)}% | ${f(l.agentRssMb, 0)} MB | ${f(l.loopDelayMaxMs, 1)} ms | ${l.generatorLimited} | ${f(l.fixtureLagMs, 1)} ms | ${l.alignedP99 < 1 ? 'yes' : 'no'} |`);
   }
+  log(`load average at the end: ${loadAverage()} (other processes on the machine take the CPU the agent and the fixture wait for)`);
   const within = levels.filter((l) => l.alignedP99 < 1);
   const top = within[within.length - 1];
   log('');

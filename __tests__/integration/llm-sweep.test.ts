@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
-import type { LlmSweep } from '../../src/contract';
+import type { GetTaskResponse, LlmSweep } from '../../src/contract';
 import { launchBrowser } from '../helpers/browser';
 import { taskDetail, writeLlmTask } from '../helpers/llm';
-import { BIN, ControllerProcess, OpenAiFixtureProcess, TestProcess, killAllStarted, startController, startOpenAiFixture, startProcess, tempDir, waitFor } from '../helpers/processes';
+import { BIN, ControllerProcess, OpenAiFixtureProcess, TestProcess, killAllStarted, lastJson, runEascmd, startController, startOpenAiFixture, startProcess, tempDir, waitFor } from '../helpers/processes';
 
 type Pair = [number, number];
 interface PageState {
@@ -87,4 +87,26 @@ describe('llm sweep: capacity under an SLO', () => {
     expect(html).toContain('id="chart-llm-sweep"');
     expect(html).toContain('<h3>Sweep</h3>');
   }, 300_000);
+
+  test('by concurrency: streams past the slots raise no goodput, so the capacity is the slots; the agent opens enough connections for the largest load', async () => {
+    await fixture.reset();
+    const file = writeLlmTask(tempDir('llm-sweep'), fixture.url, {
+      testMode: 'sweep',
+      requestCount: undefined,
+      duration: 120,
+      dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [outputTokens, outputTokens] },
+      // loose: a fifth stream waits one slot's time at most; what stops the sweep is goodput
+      slo: { ttft: 2000 },
+      sweep: { by: 'concurrency', start: 2, step: 1, max: 8, stepS: 4, bisections: 0 },
+    });
+    const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', file, '--wait', '--json'], { timeoutMs: 180_000 });
+    if (res.code !== 0) throw new Error(`bench create failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
+    const detail = lastJson<GetTaskResponse>(res.stdout);
+    const sweep = (detail.LLM as { Sweep?: LlmSweep }).Sweep as LlmSweep;
+    process.stdout.write(`sweep by concurrency: ${sweep.Outcome}\n  ${sweep.Steps.map((s) => `${s.Load} ${s.Verdict} goodput ${s.Goodput}`).join('\n  ')}\n`);
+    expect(sweep.Capacity).toBe(behaviour.capacity);
+    expect(sweep.Steps.map((s) => s.Verdict)).toEqual(['good', 'good', 'good', 'flat']);
+    // five streams were in flight at the fixture at once: the pool opened at two streams was sized for eight
+    expect((await fixture.stats()).maxInFlight).toBeGreaterThanOrEqual(5);
+  }, 240_000);
 });

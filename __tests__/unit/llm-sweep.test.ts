@@ -196,8 +196,9 @@ describe('llm.testMode sweep against a slot-limited service (in-process, no real
     ]);
     expect(sweep.Capacity).toBe(20.7);
     expect(ended).toEqual([{ reason: expect.stringContaining('sweep capacity 20.7 req/s'), endReason: 'sweep' }]);
-    // after each failed load a drain (one stream) before the next
-    expect(loads.filter((l) => l.testMode === 'concurrency')).toHaveLength(3);
+    // after each failed load a drain (a trickle) before the next
+    expect(loads.filter((l) => l.ratePerS === 0.1)).toHaveLength(3);
+    expect(loads.every((l) => l.testMode === 'rate' && l.connections === undefined)).toBe(true);
     expect(sweep.Knee?.Load).toBe(20.7);
   });
 
@@ -210,9 +211,11 @@ describe('llm.testMode sweep against a slot-limited service (in-process, no real
   });
 
   it('by concurrency: the streams past the slots raise no goodput', () => {
-    const { mode } = runSweep(llmTask({ slo: { ttft: 1000 }, sweep: { by: 'concurrency', start: 1, step: 1, max: 10, stepS: 5 } }), svc);
+    const { mode, loads } = runSweep(llmTask({ slo: { ttft: 1000 }, sweep: { by: 'concurrency', start: 1, step: 1, max: 10, stepS: 5 } }), svc);
     const sweep = sweepOf(mode)!;
     expect(sweep.Capacity).toBe(4);
+    // the agent's pool opens with the first load: every load asks for the most streams the sweep may reach
+    expect(loads.map((l) => [l.concurrency, l.connections])).toEqual([[1, 10], [2, 10], [3, 10], [4, 10], [5, 10]]);
     expect(sweep.Steps.map((s) => s.Verdict)).toEqual(['good', 'good', 'good', 'good', 'flat']);
   });
 

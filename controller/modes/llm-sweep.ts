@@ -54,6 +54,9 @@ class SweepWindow {
   }
 }
 
+/** req/s each agent sends while a rate sweep's backlog drains. */
+const DRAIN_RATE_PER_AGENT = 0.1;
+
 const fmtLoad = (by: ResolvedSweep['by'], load: number): string => (by === 'rate' ? `${load} req/s` : `${load} stream${load === 1 ? '' : 's'}`);
 
 /**
@@ -62,7 +65,8 @@ const fmtLoad = (by: ResolvedSweep['by'], load: number): string => (by === 'rate
  * at the sweep percentile on the steady requests and goodput still rises.
  * Each load runs `stepS` seconds; its first whole second settles and is not
  * judged, nor is any generator-limited second. After a load that failed,
- * each agent keeps one stream until the service's backlog drains, so the
+ * each agent keeps one stream (a trickle of 0.1 req/s by rate) until the
+ * service's backlog drains, so the
  * next load is not judged on the queue the failed one left. The search ends
  * the round once it has a verdict; a `bench stop` or the duration before
  * then leaves it "not finished", with the best load so far.
@@ -101,12 +105,17 @@ export class LlmSweepMode implements ModeDriver {
 
   loadFor(index: number, count: number): LoadShape {
     const base = { kind: 'llm' as const, burstiness: this.llm.burstiness ?? DEFAULTS.llmBurstiness, seed: ((this.llm.seed ?? DEFAULTS.llmSeed) + index) >>> 0 };
-    // while a failed load's backlog drains, one stream per agent: the service is left to empty its queue
-    if (this.draining) return { ...base, testMode: 'concurrency', concurrency: 1, ratePerS: 0, maxInFlight: null };
-    const load = this.search.load;
-    if (this.sweep.by === 'concurrency') return { ...base, testMode: 'concurrency', concurrency: Math.max(1, splitInteger(load, index, count)), ratePerS: 0, maxInFlight: null } satisfies LlmLoad;
+    if (this.sweep.by === 'concurrency') {
+      // the agent's pool opens once, at the first load: sized for the most streams the sweep may ask
+      const connections = Math.max(1, splitInteger(this.sweep.max, index, count));
+      // while a failed load's backlog drains, one stream per agent: the service is left to empty its queue
+      const streams = this.draining ? 1 : Math.max(1, splitInteger(this.search.load, index, count));
+      return { ...base, testMode: 'concurrency', concurrency: streams, ratePerS: 0, maxInFlight: null, connections } satisfies LlmLoad;
+    }
     const maxInFlight = this.llm.maxConcurrency !== undefined ? Math.max(1, splitInteger(this.llm.maxConcurrency, index, count)) : null;
-    return { ...base, testMode: 'rate', concurrency: 1, ratePerS: splitRate(load, count), maxInFlight } satisfies LlmLoad;
+    // draining: a trickle (the first request at once, then one every ten seconds or so) rather than a stop, which a rate load cannot say
+    const rate = this.draining ? DRAIN_RATE_PER_AGENT : splitRate(this.search.load, count);
+    return { ...base, testMode: 'rate', concurrency: 1, ratePerS: rate, maxInFlight } satisfies LlmLoad;
   }
 
   onSecond(second: FinalizedSecond): boolean {
