@@ -195,7 +195,7 @@ describe('llm.testMode sweep against a slot-limited service (in-process, no real
       [5, 'good'], [10, 'good'], [15, 'good'], [20, 'good'], [25, 'slo'], [22.5, 'slo'], [21.3, 'slo'], [20.7, 'good'],
     ]);
     expect(sweep.Capacity).toBe(20.7);
-    expect(ended).toEqual([{ reason: expect.stringContaining('sweep capacity 20.7 req/s'), endReason: 'sweep' }]);
+    expect(ended).toEqual([{ reason: expect.stringMatching(/^sweep capacity 20\.7 req\/s \(goodput [\d.]+\/s, TTFT p90 [\d.]+ ms; 21\.3 req\/s failed\)$/), endReason: 'sweep' }]);
     // after each failed load a drain (a trickle) before the next
     expect(loads.filter((l) => l.ratePerS === 0.1)).toHaveLength(3);
     expect(loads.every((l) => l.testMode === 'rate' && l.connections === undefined)).toBe(true);
@@ -228,6 +228,7 @@ describe('llm.testMode sweep against a slot-limited service (in-process, no real
     expect(events.some((e) => e.Message.includes('generator-limited, running it again'))).toBe(true);
     expect(sweep.Steps[1]).toMatchObject({ Load: 10, GeneratorLimitedSeconds: 0, Verdict: 'good' });
     expect(sweep.Capacity).toBe(10);
+    expect(sweep.Outcome).toMatch(/; 10 req\/s is llm\.sweep\.max\)$/);
   });
 
   it('faultAction stop ends the round at the first load over faultTolerate; revise bisects below it', () => {

@@ -182,7 +182,9 @@ export class LlmSweepMode implements ModeDriver {
     this.status = best ? 'found' : 'no capacity';
     const by = this.sweep.by;
     const last = this.steps[this.steps.length - 1];
-    const reason = why ?? (best && last === best ? `${fmtLoad(by, best.Load)} is llm.sweep.max` : this.search.firstBad !== undefined ? `${fmtLoad(by, this.search.firstBad)} failed` : 'no load failed');
+    // the lowest load that failed bounds the capacity; with none, the sweep reached its max
+    const firstBad = this.search.firstBad;
+    const reason = why ?? (firstBad !== undefined ? `${fmtLoad(by, firstBad)} failed` : `${fmtLoad(by, this.sweep.max)} is llm.sweep.max`);
     this.outcomeLine = best
       ? `sweep capacity ${fmtLoad(by, best.Load)} (goodput ${best.Goodput}/s, ${this.curveFigure(best)}; ${reason})`
       : `sweep: no capacity: even ${fmtLoad(by, this.sweep.start)} failed (${last?.Why ?? reason})`;
