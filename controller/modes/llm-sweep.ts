@@ -199,8 +199,9 @@ export class LlmSweepMode implements ModeDriver {
   }
 
   update(optional: ResolvedOptional): boolean {
-    // the loads are the sweep's: only a new agent count changes what is sent
+    // the loads are the sweep's: only a new agent count changes what is sent; faultTolerate and faultAction apply from the next judged load
     this.optional = optional;
+    this.limits.faultTolerate = optional.faultTolerate;
     const next = Math.max(1, Math.min(optional.agentCount, this.ctx.maxAgents));
     if (next === this.agentCount) return false;
     this.ctx.event('update', `sweep: ${this.agentCount} -> ${next} agents`);
