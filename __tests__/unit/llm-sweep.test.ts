@@ -31,7 +31,8 @@ function llmTask(llm: Partial<LlmSpec>, optional: TaskSpec['optional'] = {}): Ta
   return { service: { serviceName: 's', url: 'http://127.0.0.1:9/' }, optional, llm: { api: 'chat', model: 'm', testMode: 'sweep', slo: { ttft: 100 }, sweep: { max: 40 }, ...llm } };
 }
 
-function runSweep(spec: TaskSpec, svc: SlotService, maxSeconds = 400): { events: TaskEvent[]; ended: { reason: string; endReason?: string }[]; mode: ReturnType<typeof createMode>; loads: LlmLoad[] } {
+/** `at`: called before second i of the run, e.g. for a `bench update`. */
+function runSweep(spec: TaskSpec, svc: SlotService, maxSeconds = 400, at?: (i: number, mode: ReturnType<typeof createMode>) => void): { events: TaskEvent[]; ended: { reason: string; endReason?: string }[]; mode: ReturnType<typeof createMode>; loads: LlmLoad[] } {
   const events: TaskEvent[] = [];
   const ended: { reason: string; endReason?: string }[] = [];
   let clockS = T0;
@@ -63,6 +64,7 @@ function runSweep(spec: TaskSpec, svc: SlotService, maxSeconds = 400): { events:
   };
   startStreams();
   for (let i = 0; i < maxSeconds && ended.length === 0; i++) {
+    at?.(i, mode);
     const t = T0 + i;
     if (next && t >= next.fromS) {
       load = next.load;
@@ -238,6 +240,17 @@ describe('llm.testMode sweep against a slot-limited service (in-process, no real
     expect(sweepOf(stop.mode)).toMatchObject({ Status: 'found', Capacity: 10 });
     const revise = runSweep(llmTask({ sweep: { start: 5, step: 5, max: 40, stepS: 5, bisections: 2 } }, { faultAction: 'revise' }), failing);
     expect(sweepOf(revise.mode)!.Steps.map((s) => [s.Load, s.Verdict])).toEqual([[5, 'good'], [10, 'good'], [15, 'errors'], [12.5, 'good'], [13.8, 'good']]);
+  });
+
+  it('bench update: a new faultTolerate applies from the next load judged', () => {
+    const failing = { ...svc, failFromLoad: 15 };
+    const spec = llmTask({ sweep: { start: 5, step: 5, max: 20, stepS: 5 } }, { faultAction: 'stop' });
+    // every request fails from 15 req/s: with faultTolerate 1 that is no error verdict (faultAction stop would end the round), only no goodput
+    const { ended, mode } = runSweep(spec, failing, 400, (i, m) => {
+      if (i === 2) m.update(resolveOptional({ ...spec, optional: { faultAction: 'stop', faultTolerate: 1 } }));
+    });
+    expect(ended).toEqual([{ reason: expect.stringContaining('; 15 req/s failed)'), endReason: 'sweep' }]);
+    expect(sweepOf(mode)!.Steps.map((s) => [s.Load, s.Verdict])).toEqual([[5, 'good'], [10, 'good'], [15, 'flat'], [12.5, 'good'], [13.8, 'good'], [14.4, 'good']]);
   });
 
   it('a round that ends before the search says so, with the best load so far', () => {
