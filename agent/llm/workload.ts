@@ -182,7 +182,7 @@ export class LlmWorkload implements Workload<LlmLoad> {
   }
 
   fit(load: LlmLoad): void {
-    this.sender.setConnections(load.testMode === 'rate' ? (load.maxInFlight ?? RATE_MODE_CONNECTIONS) : load.concurrency);
+    this.sender.setConnections(load.connections ?? (load.testMode === 'rate' ? (load.maxInFlight ?? RATE_MODE_CONNECTIONS) : load.concurrency));
   }
 
   createDriver(load: LlmLoad, context: LoadContext): LoadDriver<LlmLoad> {

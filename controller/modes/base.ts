@@ -1,4 +1,4 @@
-import { Capacity, LoadShape, Mode, ResolvedOptional, Step, TaskEventKind } from '../../src/contract';
+import { Capacity, LlmModeSections, LoadShape, Mode, ResolvedOptional, Step, TaskEventKind } from '../../src/contract';
 import { FinalizedSecond } from '../metrics/aggregate';
 
 /** What a mode may do to its round besides choosing loads. */
@@ -13,8 +13,8 @@ export interface ModeContext {
   maxAgentQps?: number;
   /** Wall clock, Unix seconds: a new load reaches the agents now, so its first whole second is floor(nowS()) + 1. */
   nowS(): number;
-  /** Ends the round (faultAction stop): `reason` is why, as the task's final Message gives it. */
-  end(reason: string): void;
+  /** Ends the round (faultAction stop, or an LLM sweep's verdict: `endReason` sweep): `reason` is why, as the task's final Message gives it. */
+  end(reason: string, endReason?: 'faultAction' | 'sweep'): void;
 }
 
 /** The first whole second that runs entirely at a load sent now. */
@@ -49,6 +49,10 @@ export interface ModeDriver {
   outcome?(): string | undefined;
   /** The outcome for the Message of the finished round: the capacity found, or why there is none. */
   finalOutcome?(): string | undefined;
+  /** LLM result sections the mode itself makes (the sweep's `Sweep`), merged into the round's LLM result. */
+  llmSections?(): LlmModeSections;
+  /** The round has ended (its last seconds finalized): a search still under way is over. */
+  roundEnded?(): void;
 }
 
 /**

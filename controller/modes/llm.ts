@@ -1,5 +1,6 @@
 import { Capacity, DEFAULTS, LLM_MODE_DEFAULTS, LlmLoad, LlmSpec, LoadShape, ResolvedOptional } from '../../src/contract';
 import { ModeContext, ModeDriver, splitInteger, splitRate, TaskMode } from './base';
+import { LlmSweepMode } from './llm-sweep';
 
 /** An llm task sets its agents (optional.agentCount) and is named by its run mode, or its test mode for the standard one. */
 export function llmTaskMode(llm: LlmSpec, optional: ResolvedOptional): TaskMode {
@@ -7,9 +8,12 @@ export function llmTaskMode(llm: LlmSpec, optional: ResolvedOptional): TaskMode 
     displayName: `llm-${llm.mode && llm.mode !== 'standard' ? llm.mode : llm.testMode}`,
     agentsFromTask: true,
     startingAgents: (maxAgents) => Math.min(optional.agentCount, maxAgents),
-    create: (ctx) => new LlmMode(llm, optional, ctx),
+    create: (ctx) => (llm.testMode === 'sweep' ? new LlmSweepMode(llm, optional, ctx) : new LlmMode(llm, optional, ctx)),
   };
 }
+
+/** The test modes of one load for the whole round (sweep steps its own). */
+type FixedLoadTestMode = Exclude<LlmSpec['testMode'], 'sweep'>;
 
 /**
  * LLM tasks (SPEC 6): a fixed load for the whole round, in one of three test
@@ -20,8 +24,11 @@ export function llmTaskMode(llm: LlmSpec, optional: ResolvedOptional): TaskMode 
 export class LlmMode implements ModeDriver {
   readonly mode = 'llm' as const;
   private agentCount: number;
+  private readonly llm: LlmSpec & { testMode: FixedLoadTestMode };
 
-  constructor(private readonly llm: LlmSpec, optional: ResolvedOptional, private readonly ctx: ModeContext) {
+  constructor(llm: LlmSpec, optional: ResolvedOptional, private readonly ctx: ModeContext) {
+    if (llm.testMode === 'sweep') throw new Error('llm.testMode sweep runs in LlmSweepMode');
+    this.llm = { ...llm, testMode: llm.testMode };
     this.agentCount = Math.max(1, Math.min(optional.agentCount, ctx.maxAgents));
   }
 

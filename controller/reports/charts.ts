@@ -1,6 +1,6 @@
 import * as echarts from 'echarts';
 import { roundTo } from '../../src/contract';
-import type { PercentilePoint, StatsPoint } from '../../src/contract';
+import type { LlmSweep, PercentilePoint, StatsPoint } from '../../src/contract';
 import { ReportData } from './model';
 
 /** One chart of the report, rendered on the server to an inline SVG. */
@@ -132,6 +132,47 @@ function concurrencyChart(data: ReportData): Option {
   return option;
 }
 
+/** The latency a sweep's curve is drawn with: the knee's metric, else the first one the steps measured. */
+function sweepMetric(sweep: LlmSweep): 'TTFT' | 'TPOT' | 'E2EL' {
+  return sweep.Knee?.LatencyMetric ?? (['TTFT', 'TPOT', 'E2EL'] as const).find((m) => sweep.Steps.some((s) => s[m] !== null)) ?? 'TTFT';
+}
+
+/**
+ * testMode sweep: latency at the sweep percentile against the request
+ * throughput each judged load achieved, in load order, the capacity and the
+ * knee marked (docs/llm.md, "Capacity under an SLO").
+ */
+function sweepChart(sweep: LlmSweep): Option {
+  const metric = sweepMetric(sweep);
+  const points = sweep.Steps.filter((s) => s.Seconds > 0 && s[metric] !== null).sort((a, b) => a.Load - b.Load);
+  const mark = (name: string, step: { RequestThroughput: number; Load: number } | null, y: number | null): { name: string; coord: [number, number]; value: string }[] =>
+    step && y !== null ? [{ name, coord: [step.RequestThroughput, y], value: `${name} ${step.Load}` }] : [];
+  const capacity = sweep.CapacityStep;
+  const knee = sweep.Knee;
+  return {
+    legend: { top: 0 },
+    tooltip: { trigger: 'item' },
+    grid: { left: 70, right: 30, top: 40, bottom: 50 },
+    xAxis: { type: 'value', name: 'Request throughput (req/s)', nameLocation: 'middle', nameGap: 30, min: 0 },
+    yAxis: { type: 'value', name: `${metric} p${sweep.SloPercentile} (ms)` },
+    series: [
+      {
+        type: 'line' as const,
+        name: `${metric} p${sweep.SloPercentile}`,
+        showSymbol: true,
+        symbolSize: 7,
+        data: points.map((p) => [p.RequestThroughput, p[metric] as number]),
+        markPoint: {
+          symbol: 'pin',
+          symbolSize: 40,
+          label: { fontSize: 10 },
+          data: [...mark('capacity', capacity, capacity ? capacity[metric] : null), ...mark('knee', knee ? { RequestThroughput: knee.RequestThroughput, Load: knee.Load } : null, knee ? knee.LatencyMs : null)],
+        },
+      },
+    ],
+  };
+}
+
 /** A percentile (0 … 99.999) on the classic HdrHistogram axis, 1/(1-p): each decade is one more nine. */
 function nines(x: number): string {
   const p = 100 * (1 - 1 / x);
@@ -250,6 +291,16 @@ export function renderReportCharts(data: ReportData): ReportChart[] {
       { name: 'tps', title: 'Output tokens per second', option: timeLines(data, 'tokens/s', [{ name: 'Output TPS', value: (p) => p.OutputTPS }]) },
       { name: 'concurrency', title: 'Requests in flight per second (steady stage shaded)', option: concurrencyChart(data) },
     );
+    const sweep = data.LLM.Sweep;
+    if (sweep && sweep.Steps.length > 0) {
+      const unit = sweep.By === 'rate' ? 'req/s' : 'streams';
+      specs.push({
+        name: 'llm-sweep',
+        title: `Sweep: latency against throughput (${sweepMetric(sweep)} p${sweep.SloPercentile})`,
+        option: sweepChart(sweep),
+        note: `One point per load judged (${unit}), in load order; capacity ${sweep.Capacity ?? 'none'}${sweep.Knee ? `, knee at ${sweep.Knee.Load} ${unit}` : ''}. ${sweep.Outcome}`,
+      });
+    }
   }
   return specs.map((s) => ({ name: s.name, title: s.title, svg: renderSvg(s.option), ...(s.note ? { note: s.note } : {}) }));
 }

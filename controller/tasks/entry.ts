@@ -95,7 +95,7 @@ export class TaskEntry {
         columns?.add(r);
         fromSeconds?.addRecords([r]);
       });
-      figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm), undefined, stageHeldAt(llm), askedRequestRate(llm)) : (fromSeconds as LlmRoundFigures).result()), ...modes.result() };
+      figures.llm = { ...(columns ? columnsResult(columns, percentilesOf(llm), undefined, stageHeldAt(llm), askedRequestRate(llm)) : (fromSeconds as LlmRoundFigures).result()), ...modes.result(), ...(round.llmSweep ? { Sweep: round.llmSweep } : {}) };
     }
     // judged on the figures read back, as the round judged them after its last second
     const thresholds = taskThresholds(this.record.spec);

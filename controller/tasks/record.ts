@@ -1,4 +1,4 @@
-import { Capacity, CUT_CONTENT_HEAD, EndReason, ResolvedOptional, SHOWN_CONTENT_CHARS, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
+import { Capacity, CUT_CONTENT_HEAD, EndReason, LlmSweep, ResolvedOptional, SHOWN_CONTENT_CHARS, TaskSpec, TaskStatus, Verdict } from '../../src/contract';
 import { taskMode } from '../modes';
 
 /** One round of a task, as persisted in task.json. */
@@ -17,6 +17,8 @@ export interface RoundRecord {
   /** The unguessable part of the report's keys (reports are served without credentials). Never shown. */
   reportSecret?: string;
   capacity?: Capacity;
+  /** llm testMode sweep: what the sweep found, kept at the round's end (it is the mode's, not in the stored seconds). */
+  llmSweep?: LlmSweep;
   /** Why the round ended, as a reason and in words (`duration of 30 s reached`). */
   endReason?: EndReason;
   ended?: string;

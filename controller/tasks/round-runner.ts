@@ -116,7 +116,7 @@ export class RoundRunner {
         maxAgents: deps.maxAgents,
         maxAgentQps: deps.maxAgentQps,
         nowS: () => clock.nowMs() / 1000,
-        end: (reason) => void this.stop(reason, 'faultAction'),
+        end: (reason, endReason = 'faultAction') => void this.stop(reason, endReason),
       },
       deps.llm?.spec,
     );
@@ -127,6 +127,7 @@ export class RoundRunner {
       finalizeGraceS: this.timing.finalizeGraceS,
       llm: deps.llm ? { spec: deps.llm.spec, driftMinRunS: this.timing.driftMinRunS } : undefined,
       thresholds: deps.thresholds ?? [],
+      modeSections: () => this.mode.llmSections?.(),
       contextOf: (second) => {
         const startS = this.runningSinceMs !== undefined ? Math.floor(this.runningSinceMs / 1000) : second;
         return {
@@ -337,6 +338,7 @@ export class RoundRunner {
     this.clock.clearInterval(this.tick);
     this.clock.clearTimeout(this.connectTimer);
     this.finalizeThrough(Number.MAX_SAFE_INTEGER);
+    this.mode.roundEnded?.();
     this.quota.close();
     this.pool.shutdown();
     this.message = info.reason;

@@ -1,4 +1,4 @@
-import type { AgentStatsFrame, Clock, LlmRequestRecord, LlmResult, LlmSpec, ParsedThreshold, RoundResult, StatsPoint, ThresholdResult } from '../../src/contract';
+import type { AgentStatsFrame, Clock, LlmModeSections, LlmRequestRecord, LlmResult, LlmSpec, ParsedThreshold, RoundResult, StatsPoint, ThresholdResult } from '../../src/contract';
 import type { PoolSeat } from '../fleet/pool';
 import { FinalizedSecond, RoundAccumulator, SecondAggregator, SecondContext, StoredSecond, toStoredSecond } from '../metrics/aggregate';
 import { FrameRefused } from '../metrics/frame-histograms';
@@ -20,6 +20,8 @@ export interface RoundSecondsDeps {
   /** An LLM task's section, and the run length past which it gets a drift section. */
   llm?: { spec: LlmSpec; driftMinRunS: number };
   thresholds: readonly ParsedThreshold[];
+  /** The LLM sections the mode itself keeps (a sweep's curve), merged into the round's LLM result. */
+  modeSections?(): LlmModeSections | undefined;
   /** What the round was doing during `second` (Unix seconds): the figures its point carries besides the agents'. */
   contextOf(second: number): Omit<SecondContext, 'llm'>;
   /** A second is final: stored (its LLM records first), then handed to the round (the mode sees it). */
@@ -114,7 +116,7 @@ export class RoundSeconds {
   /** The LLM section of the round so far (computed again only after a new second), with the run modes' sections. */
   llmResult(): LlmResult | undefined {
     const figures = this.llmFigures?.result();
-    return figures && this.llmModes ? { ...figures, ...this.llmModes.result() } : figures;
+    return figures && this.llmModes ? { ...figures, ...this.llmModes.result(), ...this.deps.modeSections?.() } : figures;
   }
 
   /** The thresholds as judged last (empty without thresholds). */

@@ -175,6 +175,8 @@ export class RoundSupervisor {
     round.endMs = this.deps.clock.nowMs();
     round.loadEndMs = last?.stopRequestedMs ?? round.endMs;
     round.capacity = last?.capacity;
+    if (last?.llm?.Sweep) round.llmSweep = last.llm.Sweep;
+    if (last?.llm?.Sweep) round.llmSweep = last.llm.Sweep;
     if (last) this.deps.onRoundEnd?.(entry.taskName, round, entry.keepFigures(round.roundId, last));
     if (entry.record.status === 'Deleting') return;
     const status: TaskStatus = info.failed ? (last && last.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';

@@ -1,5 +1,5 @@
 import type { FieldError } from './errors';
-import type { LlmSessionsSpec, LlmSpec, LogNormalSpec } from './llm-spec';
+import type { LlmSessionsSpec, LlmSpec, LlmSweepSpec, LogNormalSpec } from './llm-spec';
 
 /**
  * Defaults and cross-field rules of the llm run modes and options (pressure,
@@ -22,6 +22,62 @@ export const LLM_MODE_DEFAULTS = {
   /** A first-half to second-half change worse than this is flagged. */
   driftThresholdPct: 10,
 };
+
+/** llm.sweep with every default applied (docs/llm.md, "Capacity under an SLO"). */
+export type ResolvedSweep = Required<LlmSweepSpec>;
+
+/**
+ * The sweep's defaults: steps from `start` by `start` (so `max` = 10·start is
+ * ten steps), 10 s each, three bisections after the first failure (the
+ * capacity to within an eighth of a step); SLO bounds judged at p90, as
+ * GuideLLM and vLLM's goodput search name them; goodput must grow by at least
+ * half the load's relative growth.
+ */
+export const SWEEP_DEFAULTS = { by: 'rate' as const, stepS: 10, bisections: 3, sloPercentile: 90, minGoodputGain: 0.5 };
+
+export function resolveSweep(spec: LlmSweepSpec): ResolvedSweep {
+  const by = spec.by ?? SWEEP_DEFAULTS.by;
+  const start = spec.start ?? (by === 'rate' ? Math.min(1, spec.max) : 1);
+  return {
+    by,
+    start,
+    max: spec.max,
+    step: spec.step ?? start,
+    stepS: spec.stepS ?? SWEEP_DEFAULTS.stepS,
+    bisections: spec.bisections ?? SWEEP_DEFAULTS.bisections,
+    sloPercentile: spec.sloPercentile ?? SWEEP_DEFAULTS.sloPercentile,
+    minGoodputGain: spec.minGoodputGain ?? SWEEP_DEFAULTS.minGoodputGain,
+  };
+}
+
+/** testMode sweep and llm.sweep go together; the loads are whole streams by concurrency, and an SLO is what is searched under. */
+function sweepChecks(llm: LlmSpec, errors: FieldError[]): void {
+  const sweep = llm.sweep;
+  if (llm.testMode !== 'sweep') {
+    if (sweep !== undefined) errors.push({ field: 'llm.sweep', message: 'applies only to llm.testMode sweep' });
+    return;
+  }
+  if (!sweep) {
+    errors.push({ field: 'llm.sweep', message: 'is required when llm.testMode is sweep (at least llm.sweep.max)' });
+    return;
+  }
+  const r = resolveSweep(sweep);
+  if (r.start > r.max) errors.push({ field: 'llm.sweep.start', message: `must be <= llm.sweep.max (${r.max})` });
+  if (r.by === 'concurrency') {
+    for (const key of ['start', 'max', 'step'] as const) {
+      if (!Number.isInteger(r[key])) errors.push({ field: `llm.sweep.${key}`, message: `must be a whole number of streams when llm.sweep.by is concurrency, got ${r[key]}` });
+    }
+    if (r.max > 200) errors.push({ field: 'llm.sweep.max', message: 'must be <= 200 streams when llm.sweep.by is concurrency (as llm.concurrency)' });
+  }
+  const slo = llm.slo;
+  if (!slo || (slo.ttft === undefined && slo.tpot === undefined && slo.e2el === undefined)) {
+    errors.push({ field: 'llm.slo', message: 'needs at least one bound (ttft, tpot or e2el) in llm.testMode sweep: the sweep looks for the highest load that meets it' });
+  }
+  for (const key of ['concurrency', 'requestRate'] as const) {
+    if (llm[key] !== undefined) errors.push({ field: `llm.${key}`, message: 'does not apply in llm.testMode sweep: llm.sweep gives the loads' });
+  }
+  if (r.by === 'concurrency' && llm.maxConcurrency !== undefined) errors.push({ field: 'llm.maxConcurrency', message: 'applies only when llm.sweep.by is rate' });
+}
 
 /**
  * The reference's three depth profiles, as turn distributions: one-shot
@@ -46,6 +102,8 @@ export function resolveSessions(spec: LlmSessionsSpec | undefined): Required<Omi
 /** The rules between the llm fields of the modes; each problem names its field. */
 export function llmModeChecks(llm: LlmSpec, agentCount: number, errors: FieldError[]): void {
   const mode = llm.mode ?? 'standard';
+  sweepChecks(llm, errors);
+  if (llm.testMode === 'sweep' && mode !== 'standard') errors.push({ field: 'llm.mode', message: 'must be standard in llm.testMode sweep (the sweep is its own search)' });
   if (llm.testMode === 'pressure') {
     const start = llm.startConcurrency ?? LLM_MODE_DEFAULTS.startConcurrency;
     const target = llm.concurrency ?? 1;

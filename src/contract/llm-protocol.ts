@@ -27,6 +27,13 @@ export interface LlmLoad {
   maxInFlight: number | null;
   burstiness: number;
   seed: number;
+  /**
+   * The connections the agent's pool opens with (it is opened once, at the
+   * first load): a round whose loads change (an llm sweep) gives the most it
+   * will ask for. Absent: `maxInFlight` in rate mode (or the agent's default),
+   * else `concurrency`.
+   */
+  connections?: number;
 }
 
 /** Where an LLM agent takes its prompts from. */
@@ -173,6 +180,7 @@ export function isLlmLoad(value: Fields): boolean {
     (value.rampMs === undefined || isNonNegative(value.rampMs)) &&
     isNonNegative(value.ratePerS) &&
     (value.maxInFlight === null || isCount(value.maxInFlight)) &&
+    (value.connections === undefined || isCount(value.connections)) &&
     isNonNegative(value.burstiness) &&
     isCount(value.seed)
   );

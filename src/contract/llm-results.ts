@@ -94,6 +94,49 @@ export interface LlmToolCalls {
   CallLatencyP99: number;
 }
 
+/** One load of a sweep, judged on its steady requests (those sent at this load, ended in its seconds that passed the generator gate). */
+export interface LlmSweepStep {
+  /** req/s (`By` rate) or streams (`By` concurrency). */
+  Load: number;
+  Phase: 'step' | 'bisect';
+  /** Seconds judged (the generator gate passed them) and left out (generator-limited). */
+  Seconds: number;
+  GeneratorLimitedSeconds: number;
+  Requests: number;
+  ErrorRate: number;
+  /** Completed and good (every llm.slo bound met) requests per judged second. */
+  RequestThroughput: number;
+  Goodput: number;
+  OutputTokenThroughput: number;
+  /** The step's `SloPercentile` of each metric over its successful steady requests, ms; null when none succeeded. */
+  TTFT: number | null;
+  TPOT: number | null;
+  E2EL: number | null;
+  Verdict: 'good' | 'slo' | 'flat' | 'errors' | 'agents-behind';
+  Why: string;
+}
+
+/**
+ * testMode sweep: the highest load at which every `llm.slo` bound held on
+ * the steady requests and goodput still rose, the curve of every load judged,
+ * and where latency bent against throughput.
+ */
+export interface LlmSweep {
+  By: 'rate' | 'concurrency';
+  SloPercentile: number;
+  /** `running` while it steps; `found`; `no capacity` (the first load failed); `not finished` (the round ended first). */
+  Status: 'running' | 'found' | 'no capacity' | 'not finished';
+  /** The load found (req/s or streams) and its step; null until one is good. */
+  Capacity: number | null;
+  CapacityStep: LlmSweepStep | null;
+  /** The point where latency bent against throughput (Kneedle, over the judged loads by load); null with fewer than 3. */
+  Knee: { Load: number; RequestThroughput: number; LatencyMetric: 'TTFT' | 'TPOT' | 'E2EL'; LatencyMs: number } | null;
+  /** Every load judged, in the order they ran. */
+  Steps: LlmSweepStep[];
+  /** The outcome in words, as the task's Message gives it. */
+  Outcome: string;
+}
+
 export interface LlmModeSections {
   /** Which tokenizer counted tokens that `usage` did not give. */
   Tokenizer?: string;
@@ -105,6 +148,7 @@ export interface LlmModeSections {
   Consistency?: LlmConsistency;
   Sessions?: LlmSessions;
   ToolCalls?: LlmToolCalls;
+  Sweep?: LlmSweep;
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 
 export type LlmApi = 'chat' | 'completions';
-export type LlmTestMode = 'concurrency' | 'rate' | 'throughput' | 'pressure';
+/** `sweep`: the load is stepped (and bisected) to the highest that meets `llm.slo` (`llm.sweep`). */
+export type LlmTestMode = 'concurrency' | 'rate' | 'throughput' | 'pressure' | 'sweep';
 /** What an llm task measures beyond the standard tables (the stress-tester modes, `llm-modes.ts`). */
 export type LlmRunMode = 'standard' | 'token-sweep' | 'consistency' | 'sessions' | 'tools';
 
@@ -35,6 +36,26 @@ export interface LlmSloSpec {
   ttft?: number;
   tpot?: number;
   e2el?: number;
+}
+
+/**
+ * testMode sweep: what is stepped and how. `by` rate: open-loop arrivals at
+ * `start`, `start + step`, ... req/s (burstiness, seed and maxConcurrency as
+ * in rate mode); `by` concurrency: that many closed-loop streams. Each load
+ * runs `stepS` seconds; after the first load that fails, `bisections` loads
+ * halfway between the last good and the first bad one.
+ */
+export interface LlmSweepSpec {
+  by?: 'rate' | 'concurrency';
+  start?: number;
+  max: number;
+  step?: number;
+  stepS?: number;
+  bisections?: number;
+  /** The percentile of TTFT, TPOT and E2EL over a step's steady requests that each `llm.slo` bound is judged on. */
+  sloPercentile?: number;
+  /** A load counts as raising goodput when goodput grew by at least this share of the load's own relative growth. */
+  minGoodputGain?: number;
 }
 
 export interface LlmSpec {
@@ -69,4 +90,6 @@ export interface LlmSpec {
   /** token-sweep: the prompt lengths, in tokens, each run at the same concurrency. */
   promptLengths?: number[];
   sessions?: LlmSessionsSpec;
+  /** testMode sweep: the loads stepped (LlmSweepSpec). */
+  sweep?: LlmSweepSpec;
 }

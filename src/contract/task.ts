@@ -183,7 +183,7 @@ const SCHEMA: Rule = {
       fields: {
         api: { kind: 'string', enum: ['chat', 'completions'] },
         model: { kind: 'string', minLength: 1, maxLength: 256 },
-        testMode: { kind: 'string', enum: ['concurrency', 'rate', 'throughput', 'pressure'] },
+        testMode: { kind: 'string', enum: ['concurrency', 'rate', 'throughput', 'pressure', 'sweep'] },
         concurrency: { kind: 'integer', min: 1, max: 200 },
         requestRate: qpsRule(10000),
         maxConcurrency: { kind: 'integer', min: 1, max: 1000 },
@@ -222,6 +222,20 @@ const SCHEMA: Rule = {
           },
         },
         percentiles: { kind: 'numberList', min: 0, max: 100, minItems: 1, maxItems: 10 },
+        sweep: {
+          kind: 'object',
+          required: ['max'],
+          fields: {
+            by: { kind: 'string', enum: ['rate', 'concurrency'] },
+            start: qpsRule(10000),
+            max: qpsRule(10000),
+            step: qpsRule(10000),
+            stepS: { kind: 'integer', min: 3, max: 600 },
+            bisections: { kind: 'integer', min: 0, max: 10 },
+            sloPercentile: { kind: 'number', min: 50, max: 100 },
+            minGoodputGain: { kind: 'number', min: 0, max: 1 },
+          },
+        },
         slo: {
           kind: 'object',
           fields: {

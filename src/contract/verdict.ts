@@ -53,8 +53,8 @@ export interface ThresholdResult {
  */
 export type VerdictOutcome = 'passed' | 'failed' | 'no capacity' | 'no result';
 
-/** Why a round ended. */
-export type EndReason = 'duration' | 'requestCount' | 'stopped' | 'threshold' | 'faultAction' | 'shutdown' | 'error' | 'createFailed';
+/** Why a round ended; `sweep`: an LLM sweep reached its verdict (docs/llm.md). */
+export type EndReason = 'duration' | 'requestCount' | 'stopped' | 'threshold' | 'faultAction' | 'sweep' | 'shutdown' | 'error' | 'createFailed';
 
 export interface Verdict {
   Outcome: VerdictOutcome;

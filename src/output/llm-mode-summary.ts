@@ -12,7 +12,7 @@ function driftTable(rows: [string, HalfDrift, string][]): string {
 /**
  * The run modes' sections under the AISBench tables of the summary, in the
  * stress tester's words: retries, drift, token-sweep, consistency, sessions
- * and tool calls, each only when the run has it.
+ * and tool calls, and the load sweep's steps, each only when the run has it.
  */
 export function llmModeSummary(s: LlmModeSections): string[] {
   const out: string[] = [];
@@ -42,6 +42,15 @@ export function llmModeSummary(s: LlmModeSections): string[] {
   if (s.ToolCalls) {
     const t = s.ToolCalls;
     out.push(`Tool calls: ${t.CalledTool} of ${t.Requests} answers called a tool (${n(t.CallRatePct)}%), ${t.Parsed} parsed (${n(t.ParseRatePct)}%); call latency mean ${n(t.CallLatencyMean)} ms, p50 ${n(t.CallLatencyP50)} ms, p99 ${n(t.CallLatencyP99)} ms`);
+  }
+  if (s.Sweep) {
+    const w = s.Sweep;
+    const unit = w.By === 'rate' ? 'req/s' : 'streams';
+    const p = `p${w.SloPercentile}`;
+    const ms = (v: number | null): string => (v === null ? '-' : `${n(v)} ms`);
+    out.push(`Sweep by ${w.By}: ${w.Outcome}${w.Knee ? `; knee at ${w.Knee.Load} ${unit} (${n(w.Knee.RequestThroughput)} req/s, ${w.Knee.LatencyMetric} ${n(w.Knee.LatencyMs)} ms)` : ''}`);
+    const rows: Cell[][] = w.Steps.map((x) => [`${x.Load}`, x.Phase, `${x.Seconds}${x.GeneratorLimitedSeconds ? ` (+${x.GeneratorLimitedSeconds} limited)` : ''}`, n(x.RequestThroughput), n(x.Goodput), ms(x.TTFT), ms(x.TPOT), ms(x.E2EL), `${x.Verdict}: ${x.Why}`]);
+    out.push(renderTable([`Load (${unit})`, 'Phase', 'Seconds', 'req/s', 'Goodput', `TTFT ${p}`, `TPOT ${p}`, `E2EL ${p}`, 'Verdict'], rows, { align: ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] }));
   }
   return out;
 }

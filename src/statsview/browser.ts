@@ -36,9 +36,12 @@ export interface StatsviewPageState {
 export function statsviewMain(): void {
   interface ChartSpec {
     id: string;
-    kind: 'line' | 'bar';
+    /** curve: x is a value of its own (throughput), not the elapsed second. */
+    kind: 'line' | 'bar' | 'curve';
     yName: string;
     llm?: boolean;
+    /** Shown only when this holds (the sweep's curve: only for an llm sweep). */
+    shown?(task: TaskDetail | undefined): boolean;
     data(series: StatsPoint[], task: TaskDetail | undefined): ChartData;
     /** A named span of the x axis to shade (elapsed seconds), e.g. the steady stage. */
     band?(series: StatsPoint[], task: TaskDetail | undefined): { name: string; from: number; to: number } | undefined;
@@ -134,6 +137,24 @@ export function statsviewMain(): void {
         // elapsed of a Unix ms: the points' Time (Unix s) and Elapsed side by side
         const elapsed = (ms: number): number => round(ms / 1000 - (first.Time - first.Elapsed));
         return { name: 'steady stage', from: elapsed(stage.StartMs), to: elapsed(stage.EndMs) };
+      },
+    },
+    {
+      id: 'chart-sweep',
+      kind: 'curve',
+      yName: 'ms',
+      llm: true,
+      shown: (t) => (t?.LLM?.Sweep?.Steps.length ?? 0) > 0,
+      data: (_s, t) => {
+        const sweep = t?.LLM?.Sweep;
+        if (!sweep) return {};
+        // the knee's metric, else the first the steps measured: the one llm.slo bounds first
+        const metric = sweep.Knee?.LatencyMetric ?? (['TTFT', 'TPOT', 'E2EL'] as const).find((m) => sweep.Steps.some((st) => st[m] !== null)) ?? 'TTFT';
+        const points = sweep.Steps.filter((st) => st.Seconds > 0 && st[metric] !== null).sort((a, b) => a.Load - b.Load);
+        const out: ChartData = { [`${metric} p${sweep.SloPercentile}`]: points.map((st): Pair => [st.RequestThroughput, st[metric] as number]) };
+        if (sweep.CapacityStep && sweep.CapacityStep[metric] !== null) out.Capacity = [[sweep.CapacityStep.RequestThroughput, sweep.CapacityStep[metric] as number]];
+        if (sweep.Knee) out.Knee = [[sweep.Knee.RequestThroughput, sweep.Knee.LatencyMs]];
+        return out;
       },
     },
   ];
@@ -270,6 +291,11 @@ export function statsviewMain(): void {
     byId('llm-charts').hidden = !llm;
     for (const spec of specs) {
       if (spec.llm && !llm) continue;
+      if (spec.shown) {
+        const shown = spec.shown(task);
+        byId(spec.id).hidden = !shown;
+        if (!shown) continue;
+      }
       const data = spec.data(series, task);
       state.charts[spec.id] = data;
       const names = Object.keys(data);
@@ -290,6 +316,15 @@ export function statsviewMain(): void {
           legend: { top: 24, data: names },
           xAxis: { type: 'value', name: 's', min: 'dataMin', max: 'dataMax', minInterval: 1 },
           series: names.map((name, i) => ({ name, type: 'line', showSymbol: data[name].length < 2, data: data[name], ...(i === 0 && markArea ? { markArea } : {}) })),
+        });
+      } else if (spec.kind === 'curve') {
+        // the curve a line through the loads, the capacity and the knee as single marked points
+        chartFor(spec).setOption({
+          ...common,
+          tooltip: { trigger: 'item' },
+          legend: { top: 24, data: names },
+          xAxis: { type: 'value', name: 'req/s', min: 0 },
+          series: names.map((name, i) => (i === 0 ? { name, type: 'line', showSymbol: true, data: data[name] } : { name, type: 'scatter', symbolSize: 14, data: data[name] })),
         });
       } else {
         const name = names[0];

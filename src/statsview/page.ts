@@ -18,6 +18,7 @@ const LLM_CHARTS: readonly [string, string][] = [
   ['chart-tpot', 'Time per output token, average per second (ms)'],
   ['chart-tps', 'Output tokens per second'],
   ['chart-concurrency', 'Requests in flight per second (mean and most; steady stage shaded)'],
+  ['chart-sweep', 'Sweep: latency at the sweep percentile against request throughput, one point per load judged'],
 ];
 
 const chartDivs = (charts: readonly [string, string][]): string => charts.map(([id, title]) => `<div class="chart" id="${id}" data-title="${title}"></div>`).join('\n      ');
@@ -55,6 +56,7 @@ export function pageHtml(): string {
     .banner.info { background: #e5f0fb; color: #0b5cad; }
     main { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 12px; padding: 12px 20px; }
     .chart { background: #fff; border: 1px solid #dde3ea; border-radius: 4px; height: 320px; }
+    .chart[hidden] { display: none; }
     #llm-charts { display: contents; }
     #llm-charts[hidden] { display: none; }
   </style>

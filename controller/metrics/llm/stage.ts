@@ -38,7 +38,7 @@ export const MIN_STABLE_STAGE_MS = 1000;
  */
 export function stableStageAbsence(durationMs: number | null, maxE2elMs: number, most = 0, heldAt?: number | null): string | undefined {
   if (durationMs === null) return 'no steady stage: no request was in flight';
-  if (heldAt === null) return 'no steady stage: in rate mode without maxConcurrency nothing holds the requests in flight at a most';
+  if (heldAt === null) return 'no steady stage: nothing holds the requests in flight at a most (rate mode without maxConcurrency, or a sweep, whose load changes step by step: each load\'s figures are in LLM.Sweep)';
   if (heldAt !== undefined && most < heldAt) return `no steady stage: in rate mode the requests in flight never reached maxConcurrency (${most} of ${heldAt})`;
   const d = roundTo(durationMs, 1);
   if (durationMs < MIN_STABLE_STAGE_MS) return `steady stage not shown: it lasted ${d} ms, under the ${MIN_STABLE_STAGE_MS} ms minimum`;
@@ -52,8 +52,10 @@ export function stableStageAbsence(durationMs: number | null, maxE2elMs: number,
  * passing peak (rate 10 req/s once showed a "stage" of 5 ms and 142.95
  * req/s); only `maxConcurrency` reached is a held most (null: rate mode
  * without it). Undefined for the closed-loop modes, whose streams hold it.
+ * A sweep holds no load for the round (null): each load is judged apart.
  */
 export function stageHeldAt(spec: Pick<LlmSpec, 'testMode' | 'maxConcurrency'> | undefined): number | null | undefined {
+  if (spec?.testMode === 'sweep') return null;
   if (spec?.testMode !== 'rate') return undefined;
   return spec.maxConcurrency ?? null;
 }
