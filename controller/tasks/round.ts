@@ -191,6 +191,7 @@ export class RoundRunner {
         maxAgents: deps.maxAgents,
         maxAgentQps: deps.maxAgentQps,
         nowS: () => Date.now() / 1000,
+        runningSinceMs: () => this.runningSinceMs,
         end: (reason) => void this.stop(reason, 'faultAction'),
       },
       deps.llm?.spec,
@@ -512,7 +513,7 @@ export class RoundRunner {
       const startS = this.runningSinceMs !== undefined ? Math.floor(this.runningSinceMs / 1000) : second;
       const finalized = this.aggregator.finalize(second, {
         elapsed: Math.max(0, second - startS),
-        targetQps: this.mode.targetQps(),
+        targetQps: this.mode.targetQpsDuring ? this.mode.targetQpsDuring(second) : this.mode.targetQps(),
         concurrency: this.mode.concurrency(),
         agentsDesired: this.desiredAgents(),
         agentsAvailable: this.pool.availableDuring(second),

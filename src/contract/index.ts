@@ -1,5 +1,7 @@
 export * from './errors';
 export * from './task';
+export * from './stages';
+export * from './ramp';
 export * from './llm-spec';
 export * from './header-line';
 export * from './define';

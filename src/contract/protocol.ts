@@ -4,6 +4,7 @@ import { describeType, isCount, isName, isNonNegative, isObject, isStringArray, 
 import { checkErrorClasses } from './error-classes';
 import { checkLlmRecord, checkLlmSecond, isLlmLoad, isLlmWork, type LlmLoad, type LlmRequestRecord, type LlmSecondFrame, type LlmWork } from './llm-protocol';
 import type { AgentStatsFrame, GeneratorHealth } from './stats-frame';
+import { MAX_RAMP_POINTS, type RampLoad } from './ramp';
 
 /**
  * Messages between the controller and its agents over the websocket
@@ -29,11 +30,13 @@ export interface RequestTemplate {
  * - closed: `concurrency` workers, each sending when its previous request ends;
  *   `maxQps` (optional) caps this agent's rate.
  * - open: requests at scheduled times, `qps` per second for this agent,
- *   whatever the service does (latency measured from the scheduled time).
+ *   whatever the service does (latency measured from the scheduled time);
+ *   with `ramp`, the times follow the round's ramp instead and `qps` is this
+ *   agent's highest share of it (what its connections are sized for).
  */
 export type LoadShape =
   | { kind: 'closed'; concurrency: number; maxQps: number | null }
-  | { kind: 'open'; qps: number; maxInFlight: number }
+  | { kind: 'open'; qps: number; maxInFlight: number; ramp?: RampLoad }
   | LlmLoad;
 
 export interface AgentAssignment {
@@ -245,12 +248,21 @@ function isLoadShape(value: unknown): value is LoadShape {
     case 'closed':
       return isCount(value.concurrency) && (value.maxQps === null || isNonNegative(value.maxQps));
     case 'open':
-      return isNonNegative(value.qps) && isCount(value.maxInFlight);
+      return isNonNegative(value.qps) && isCount(value.maxInFlight) && (value.ramp === undefined || isRampLoad(value.ramp));
     case 'llm':
       return isLlmLoad(value);
     default:
       return false;
   }
+}
+
+function isRampLoad(value: unknown): value is RampLoad {
+  if (!isObject(value) || !isNonNegative(value.atMs) || !isCount(value.lanes) || value.lanes < 1 || !isCount(value.lane) || value.lane >= value.lanes) return false;
+  const points = value.points;
+  if (!Array.isArray(points) || points.length === 0 || points.length > MAX_RAMP_POINTS) return false;
+  return points.every(
+    (p: unknown, i) => isObject(p) && isNonNegative(p.atMs) && isNonNegative(p.qps) && (i === 0 ? p.atMs === 0 : p.atMs > ((points[i - 1] as { atMs: number }).atMs)),
+  );
 }
 
 function isRequestTemplate(value: unknown): boolean {

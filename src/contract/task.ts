@@ -5,9 +5,10 @@ import type { LlmSpec } from './llm-spec';
 import { checkRule, type Rule } from './schema-rules';
 import { parseThresholds, type ParsedThreshold, type ThresholdSpec } from './thresholds';
 import { isObject } from './field-checks';
+import { resolveStages, STAGE_OPTIONAL_RULES, stagesChecks, stagesSpecOf, stagesTotalS, type ResolvedStages, type StageSpec } from './stages';
 
 /** The task JSON of `eascmd bench create`, as the user writes it. */
-export type Mode = 'auto' | 'scan' | 'manual';
+export type Mode = 'auto' | 'scan' | 'manual' | 'stages';
 export type FaultAction = 'stop' | 'revise';
 
 export interface ServiceSpec {
@@ -41,6 +42,10 @@ export interface OptionalSpec {
   maxRT?: number;
   faultTolerate?: number;
   faultAction?: FaultAction;
+  /** mode stages (stages.ts). */
+  startQPS?: number;
+  startConcurrency?: number;
+  stages?: StageSpec[];
 }
 
 export interface TaskSpec {
@@ -68,6 +73,8 @@ export interface ResolvedOptional {
   maxRtMs: number | null;
   faultTolerate: number;
   faultAction: FaultAction;
+  /** mode stages only (stages.ts). */
+  stages?: ResolvedStages;
 }
 
 export const DEFAULTS = {
@@ -180,7 +187,7 @@ const SCHEMA: Rule = {
     optional: {
       kind: 'object',
       fields: {
-        mode: { kind: 'string', enum: ['auto', 'scan', 'manual'] },
+        mode: { kind: 'string', enum: ['auto', 'scan', 'manual', 'stages'] },
         duration: { kind: 'integer', min: 1, max: DEFAULTS.maxDurationS },
         requestCount: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },
         agentCount: { kind: 'integer', min: 1, max: LIMITS.maxAgents },
@@ -192,6 +199,7 @@ const SCHEMA: Rule = {
         maxRT: { kind: 'number', min: 0, max: 600000, exclusiveMin: true },
         faultTolerate: { kind: 'number', min: 0, max: 1 },
         faultAction: { kind: 'string', enum: ['stop', 'revise'] },
+        ...STAGE_OPTIONAL_RULES,
       },
     },
     llm: {
@@ -318,6 +326,7 @@ export function validateTask(input: unknown): { ok: true; task: TaskSpec } | { o
   const errors: FieldError[] = [];
   checkRule(SCHEMA, input, '', errors);
   if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors);
+  if (isObject(input)) stagesChecks(input.optional, input.llm !== undefined, DEFAULTS.maxDurationS, errors);
   if (errors.length === 0) crossFieldChecks(input as TaskSpec, errors);
   return errors.length === 0 ? { ok: true, task: input as TaskSpec } : { ok: false, errors };
 }
@@ -368,9 +377,10 @@ export function jsonErrorAtLine(text: string, message: string): string {
 export function resolveOptional(task: TaskSpec): ResolvedOptional {
   const o = task.optional ?? {};
   const mode = o.mode ?? DEFAULTS.mode;
+  const stages = resolveStages(o);
   return {
     mode,
-    durationS: o.duration ?? DEFAULTS.durationS,
+    durationS: o.duration ?? (stages ? stagesTotalS(stages) : DEFAULTS.durationS),
     requestCount: o.requestCount ?? null,
     agentCount: o.agentCount ?? DEFAULTS.agentCount,
     concurrency: o.concurrency ?? DEFAULTS.concurrency,
@@ -381,6 +391,7 @@ export function resolveOptional(task: TaskSpec): ResolvedOptional {
     maxRtMs: o.maxRT ?? null,
     faultTolerate: o.faultTolerate ?? DEFAULTS.faultTolerate,
     faultAction: o.faultAction ?? DEFAULTS.faultAction,
+    ...(stages ? { stages } : {}),
   };
 }
 
@@ -392,7 +403,9 @@ export function normalizeTask(task: TaskSpec): TaskSpec {
     duration: r.durationS,
     ...(r.requestCount !== null ? { requestCount: r.requestCount } : {}),
   };
-  if (r.mode === 'manual') {
+  if (r.stages) {
+    Object.assign(optional, stagesSpecOf(r.stages), r.stages.kind === 'closed' ? { agentCount: r.agentCount } : {});
+  } else if (r.mode === 'manual') {
     optional.agentCount = r.agentCount;
     optional.concurrency = r.concurrency;
     if (r.maxQps !== null) optional.maxQPS = r.maxQps;
