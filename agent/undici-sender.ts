@@ -4,6 +4,7 @@ import type { RequestTemplate } from '../src/contract';
 import { CAUSE, causeOfError } from './error-cause';
 import type { DoneCallback } from './load-driver';
 import { Preconnector } from './preconnect';
+import { preparedInCycle } from './request-mix';
 import { AbandonReason, ResultSink, SenderCore, SentRequest, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from './sender-core';
 
 interface PreparedRequest {
@@ -20,6 +21,10 @@ export const HEADERS_SET_BY_CLIENT = new Set(['content-length', 'transfer-encodi
 
 /** Turns the template into per-body dispatch options once, so the hot path only picks one. */
 export function prepareRequests(template: RequestTemplate): { origin: string; requests: PreparedRequest[] } {
+  return { origin: new URL(template.url).origin, requests: preparedInCycle(template, prepareOne) };
+}
+
+function prepareOne(template: RequestTemplate): PreparedRequest[] {
   const url = new URL(template.url);
   const path = `${url.pathname}${url.search}`;
   const method = template.method.toUpperCase();
@@ -31,11 +36,10 @@ export function prepareRequests(template: RequestTemplate): { origin: string; re
     headerBytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
   }
   const bodies = template.bodies.length > 0 ? template.bodies.map((b) => Buffer.from(b, 'base64')) : [null];
-  const requests = bodies.map((body) => ({
+  return bodies.map((body) => ({
     options: { path, method: method as Dispatcher.HttpMethod, headers, body },
     bytesOut: headerBytes + (body ? body.length + `content-length: ${body.length}\r\n`.length : 0),
   }));
-  return { origin: url.origin, requests };
 }
 
 const CANCELLED = new Error('cancelled by the agent');

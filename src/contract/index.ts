@@ -2,6 +2,7 @@ export * from './errors';
 export * from './task';
 export * from './stages';
 export * from './ramp';
+export * from './requests';
 export * from './llm-spec';
 export * from './header-line';
 export * from './define';

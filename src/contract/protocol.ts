@@ -5,6 +5,7 @@ import { checkErrorClasses } from './error-classes';
 import { checkLlmRecord, checkLlmSecond, isLlmLoad, isLlmWork, type LlmLoad, type LlmRequestRecord, type LlmSecondFrame, type LlmWork } from './llm-protocol';
 import type { AgentStatsFrame, GeneratorHealth } from './stats-frame';
 import { MAX_RAMP_POINTS, type RampLoad } from './ramp';
+import { MAX_REQUEST_NAMES } from './requests';
 
 /**
  * Messages between the controller and its agents over the websocket
@@ -23,6 +24,22 @@ export interface RequestTemplate {
   /** Request bodies, base64; empty means no body. Used round-robin. */
   bodies: string[];
   timeoutMs: number;
+  /**
+   * A task's named requests (requests.ts), when it has them: each with its
+   * own URL (on the template's origin), method, headers and at most one body;
+   * sent in the order of `weightedCycle` of their weights. The fields above
+   * are then the first one's.
+   */
+  mix?: MixedRequest[];
+}
+
+export interface MixedRequest {
+  name: string;
+  url: string;
+  method: string;
+  headers: [string, string][];
+  bodies: string[];
+  weight: number;
 }
 
 /**
@@ -265,16 +282,23 @@ function isRampLoad(value: unknown): value is RampLoad {
   );
 }
 
-function isRequestTemplate(value: unknown): boolean {
+function isRequestParts(value: Record<string, unknown>): boolean {
   return (
-    isObject(value) &&
     typeof value.url === 'string' &&
     typeof value.method === 'string' &&
     Array.isArray(value.headers) &&
     value.headers.every((pair) => isStringArray(pair) && pair.length === 2) &&
-    isStringArray(value.bodies) &&
-    isNonNegative(value.timeoutMs)
+    isStringArray(value.bodies)
   );
+}
+
+function isMix(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_REQUEST_NAMES) return false;
+  return value.every((entry: unknown) => isObject(entry) && isRequestParts(entry) && typeof entry.name === 'string' && isCount(entry.weight) && entry.weight >= 1 && (entry.bodies as unknown[]).length <= 1);
+}
+
+function isRequestTemplate(value: unknown): boolean {
+  return isObject(value) && isRequestParts(value) && isNonNegative(value.timeoutMs) && (value.mix === undefined || isMix(value.mix));
 }
 
 function isScheduleEnd(value: unknown): boolean {

@@ -5,6 +5,7 @@ import type { LlmSpec } from './llm-spec';
 import { checkRule, type Rule } from './schema-rules';
 import { parseThresholds, type ParsedThreshold, type ThresholdSpec } from './thresholds';
 import { isObject } from './field-checks';
+import { REQUESTS_RULE, requestsChecks, type RequestSpec } from './requests';
 import { resolveStages, STAGE_OPTIONAL_RULES, stagesChecks, stagesSpecOf, stagesTotalS, type ResolvedStages, type StageSpec } from './stages';
 
 /** The task JSON of `eascmd bench create`, as the user writes it. */
@@ -54,6 +55,8 @@ export interface TaskSpec {
   http?: HttpSpec;
   optional?: OptionalSpec;
   llm?: LlmSpec;
+  /** Named requests mixed by weight (requests.ts). */
+  requests?: RequestSpec[];
   /** Result metric name to the comparison its figure must meet (SPEC 7, `thresholds.ts`): `{"TP99": "< 200"}`. */
   thresholds?: Record<string, ThresholdSpec>;
 }
@@ -257,6 +260,7 @@ const SCHEMA: Rule = {
         },
       },
     },
+    requests: REQUESTS_RULE,
     // which names are known depends on the llm section: taskThresholds checks it
     thresholds: { kind: 'external', checkedBy: 'taskThresholds' },
   },
@@ -327,6 +331,7 @@ export function validateTask(input: unknown): { ok: true; task: TaskSpec } | { o
   checkRule(SCHEMA, input, '', errors);
   if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors);
   if (isObject(input)) stagesChecks(input.optional, input.llm !== undefined, DEFAULTS.maxDurationS, errors);
+  if (isObject(input)) requestsChecks(input, isValidBase64, errors);
   if (errors.length === 0) crossFieldChecks(input as TaskSpec, errors);
   return errors.length === 0 ? { ok: true, task: input as TaskSpec } : { ok: false, errors };
 }

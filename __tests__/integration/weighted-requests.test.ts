@@ -1,0 +1,55 @@
+import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+
+interface Detail {
+  TaskName: string;
+  Status: string;
+  DesiredAgent: number;
+  Result?: { TotalRequests: number };
+}
+
+describe('weighted requests: a mix of named requests, end to end', () => {
+  let controller: ControllerProcess;
+  let fixture: FixtureProcess;
+  const dir = tempDir('weighted');
+
+  beforeAll(async () => {
+    fixture = await startFixture(['--latency-ms', '1']);
+    controller = await startController({ args: ['--max-agent-qps', '100'] });
+  });
+  afterAll(async () => {
+    await controller?.stop();
+    await fixture?.stop();
+    killAllStarted();
+  });
+
+  const run = async (optional: Record<string, unknown>): Promise<Detail> => {
+    const task = {
+      service: { serviceName: 'mix', url: `${fixture.url}/api/predict/mix` },
+      requests: [
+        { name: 'search', path: '/api/search?q=1', weight: 3 },
+        { name: 'order', method: 'POST', path: '/api/order', body: '{"id":1}', headers: ['Content-Type:application/json'], weight: 1 },
+      ],
+      optional,
+    };
+    const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', writeTask(dir, task), '--wait', '--json'], { timeoutMs: 120000 });
+    return lastJson<Detail>(res.stdout);
+  };
+
+  test.each([
+    ['open loop on two agents (stages)', { mode: 'stages', startQPS: 200, stages: [{ duration: 4, qps: 200 }] }],
+    ['closed loop (manual)', { mode: 'manual', agentCount: 2, concurrency: 2, duration: 3 }],
+  ])('%s: the service sees the names 3:1 within 10%%, on their own paths and methods, and every request is counted', async (_name, optional) => {
+    await fixture.reset();
+    const detail = await run(optional);
+    expect(detail.Status).toBe('Stopped');
+    expect(detail.DesiredAgent).toBe(2);
+    const stats = await fixture.stats();
+    const search = stats.byPath['/api/search'] ?? 0;
+    const order = stats.byPath['/api/order'] ?? 0;
+    expect(search + order).toBe(stats.requests);
+    expect(detail.Result?.TotalRequests).toBe(stats.requests);
+    expect(order).toBeGreaterThan(0);
+    expect(Math.abs(search / order - 3) / 3).toBeLessThanOrEqual(0.1);
+    expect(stats.byMethod).toEqual({ GET: search, POST: order });
+  });
+});
