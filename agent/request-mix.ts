@@ -8,11 +8,18 @@ import { weightedCycle, type RequestTemplate } from '../src/contract';
  * round-robin over the prepared list is the weighted order, with nothing
  * added to the hot path; every agent starts the cycle at its beginning.
  */
-export function preparedInCycle<Prepared>(template: RequestTemplate, prepare: (one: RequestTemplate) => Prepared[]): Prepared[] {
+export function preparedInCycle<Prepared>(template: RequestTemplate, prepare: (one: RequestTemplate) => Prepared[]): PreparedCycle<Prepared> {
   const mix = template.mix;
-  if (!mix) return prepare(template);
+  if (!mix) return { prepared: prepare(template), names: null };
   const each = mix.map((m) => prepare({ url: m.url, method: m.method, headers: m.headers, bodies: m.bodies, timeoutMs: template.timeoutMs })[0]);
-  return weightedCycle(mix.map((m) => m.weight)).map((i) => each[i]);
+  const cycle = weightedCycle(mix.map((m) => m.weight));
+  return { prepared: cycle.map((i) => each[i]), names: cycle };
+}
+
+/** The prepared requests in sending order and, for named requests, the index of each one's name (in `mix`). */
+export interface PreparedCycle<Prepared> {
+  prepared: Prepared[];
+  names: number[] | null;
 }
 
 /** Every request of the template (the named ones when it has them), for the checks that must hold for each. */

@@ -20,8 +20,9 @@ interface PreparedRequest {
 export const HEADERS_SET_BY_CLIENT = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
 
 /** Turns the template into per-body dispatch options once, so the hot path only picks one. */
-export function prepareRequests(template: RequestTemplate): { origin: string; requests: PreparedRequest[] } {
-  return { origin: new URL(template.url).origin, requests: preparedInCycle(template, prepareOne) };
+export function prepareRequests(template: RequestTemplate): { origin: string; requests: PreparedRequest[]; names: number[] | null } {
+  const { prepared, names } = preparedInCycle(template, prepareOne);
+  return { origin: new URL(template.url).origin, requests: prepared, names };
 }
 
 function prepareOne(template: RequestTemplate): PreparedRequest[] {
@@ -126,7 +127,7 @@ export class HttpSender extends SenderCore<Client, PreparedRequest, PendingReque
 
   constructor(template: RequestTemplate, startOffset: number, sink: ResultSink) {
     const prepared = prepareRequests(template);
-    super(prepared.requests, startOffset, template.timeoutMs, sink);
+    super(prepared.requests, startOffset, template.timeoutMs, sink, prepared.names);
     this.origin = prepared.origin;
     this.preconnector = new Preconnector(new URL(this.origin), this.connectTimeoutMs);
   }

@@ -4,7 +4,7 @@ interface Detail {
   TaskName: string;
   Status: string;
   DesiredAgent: number;
-  Result?: { TotalRequests: number };
+  Result?: { TotalRequests: number; ByName?: { Name: string; Requests: number; Errors: number; QPS: number; TP50: number; TP99: number; TP999: number }[] };
 }
 
 describe('weighted requests: a mix of named requests, end to end', () => {
@@ -51,5 +51,17 @@ describe('weighted requests: a mix of named requests, end to end', () => {
     expect(order).toBeGreaterThan(0);
     expect(Math.abs(search / order - 3) / 3).toBeLessThanOrEqual(0.1);
     expect(stats.byMethod).toEqual({ GET: search, POST: order });
+    // each name's figures, merged over both agents, count what the service counted on its path
+    const byName = Object.fromEntries((detail.Result?.ByName ?? []).map((n) => [n.Name, n]));
+    expect(byName.search).toMatchObject({ Requests: search, Errors: 0 });
+    expect(byName.order).toMatchObject({ Requests: order, Errors: 0 });
+    for (const n of [byName.search, byName.order]) {
+      expect(n.QPS).toBeGreaterThan(0);
+      expect(n.TP50).toBeGreaterThan(0);
+      expect(n.TP999).toBeGreaterThanOrEqual(n.TP99);
+    }
+    const desc = await runEascmd(['-c', controller.configFile, 'bench', 'desc', detail.TaskName]);
+    expect(desc.stdout).toMatch(new RegExp(`\\| +Requests \\| search: ${search} requests, 0\\.00% errors, [0-9.,]+ QPS, TP50 `));
+    expect(desc.stdout).toContain(`order: ${order} requests`);
   });
 });

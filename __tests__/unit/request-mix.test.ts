@@ -1,7 +1,11 @@
 import { encodeRequests } from '../../agent/raw-http/request-encoder';
 import { rawSenderRefusal } from '../../agent/raw-http/request-encoder';
 import { prepareRequests } from '../../agent/undici-sender';
-import { validateTask, weightedCycle, type MixedRequest, type RequestTemplate } from '../../src/contract';
+import { SecondAggregator } from '../../controller/metrics/aggregate';
+import { decodeFrame, FrameRefused } from '../../controller/metrics/frame-histograms';
+import { parseAgentMessage, validateTask, weightedCycle, type AgentToController, type MixedRequest, type RequestTemplate } from '../../src/contract';
+import { createLatencyHistogram, encodeHistogram, recordUs } from '../../src/measure/histogram';
+import { validAgentMessages } from '../helpers/agent-frames';
 
 const mixed = (name: string, weight: number, extra: Partial<MixedRequest> = {}): MixedRequest => ({ name, url: `http://127.0.0.1:9/api/${name}`, method: 'GET', headers: [], bodies: [], weight, ...extra });
 const template = (mix: MixedRequest[]): RequestTemplate => ({ url: mix[0].url, method: mix[0].method, headers: mix[0].headers, bodies: mix[0].bodies, timeoutMs: 1000, mix });
@@ -50,5 +54,52 @@ describe('requests in the task', () => {
     expect(errorsOf([{ name: 'a', path: '/x', weight: 0 }])[0].field).toBe('requests[0].weight');
     expect(errorsOf([{ name: 'a', path: '/x' }], { data: { content: 'aGVsbG8K' } })[0].field).toBe('data');
     expect(errorsOf(Array.from({ length: 33 }, (_, i) => ({ name: `n${i}`, path: '/x' })))[0].field).toBe('requests');
+  });
+});
+
+describe('per-name figures in a stats frame', () => {
+  // 3 responses (2 of 200, one 503), its rtHistogram (HISTOGRAM) 3 samples
+  const frame = validAgentMessages({ agentId: 'a1', token: 't' }).find((m) => m.type === 'stats') as Extract<AgentToController, { type: 'stats' }>;
+  const one = (() => {
+    const h = createLatencyHistogram();
+    recordUs(h, 500);
+    return encodeHistogram(h);
+  })();
+  const parse = (byName: unknown) => parseAgentMessage(JSON.stringify({ ...frame, frame: { ...frame.frame, llmRecords: undefined, byName } }));
+
+  test('names that add up to the frame are taken, and two agents\' names merge exactly into the second', () => {
+    const search = (() => {
+      const h = createLatencyHistogram();
+      recordUs(h, 1000);
+      recordUs(h, 3000);
+      return encodeHistogram(h);
+    })();
+    const byName = { search: { requests: 2, errors: 0, rtHistogram: search }, order: { requests: 1, errors: 1, rtHistogram: one } };
+    const parsed = parse(byName);
+    if (typeof parsed === 'string' || parsed.type !== 'stats') throw new Error(String(parsed));
+    expect(parsed.frame.byName).toEqual(byName);
+    const seconds = new SecondAggregator();
+    seconds.add('a1', parsed.frame);
+    seconds.add('a2', parsed.frame);
+    const point = seconds.finalize(parsed.frame.second, { elapsed: 0, agentsDesired: 2, agentsAvailable: 2 }).point;
+    // TP99 3.001: the top of HDR's bucket for 3000 µs at 3 significant digits, as the round's own TP figures
+    expect(point.ByName?.map((n) => [n.Name, n.Requests, n.Errors, n.QPS, n.TP50, n.TP99])).toEqual([
+      ['search', 4, 0, 4, 1, 3.001],
+      ['order', 2, 2, 2, 0.5, 0.5],
+    ]);
+  });
+
+  test('a frame whose names do not add up to its requests or errors, or over 32 names, is refused with the field', () => {
+    expect(parse({ search: { requests: 2, errors: 0, rtHistogram: one } })).toBe("stats: frame.byName's requests add up to 2 but frame.requests is 3");
+    expect(parse({ search: { requests: 2, errors: 1, rtHistogram: one }, order: { requests: 1, errors: 1, rtHistogram: one } })).toBe("stats: frame.byName's errors add up to 2 but 1 responses of the frame failed");
+    expect(parse({ search: { requests: 1, errors: 2, rtHistogram: one } })).toBe('stats: frame.byName."search".errors (2) is over its requests (1)');
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`n${i}`, { requests: 0, errors: 0, rtHistogram: '' }]));
+    expect(parse(many)).toBe('stats: frame.byName has 33 names, over 32');
+    expect(parse({ 'bad name': { requests: 3, errors: 1, rtHistogram: one } })).toBe('stats: frame.byName."bad name" is not a request name');
+  });
+
+  test("a name's histogram must hold one sample per response it counts (checked where the frame is decoded)", () => {
+    const ok = { ...frame.frame, llmRecords: undefined, byName: { search: { requests: 2, errors: 0, rtHistogram: one }, order: { requests: 1, errors: 1, rtHistogram: one } } };
+    expect(() => decodeFrame(ok)).toThrow(new FrameRefused('frame.byName.search.rtHistogram', 'holds 1 samples but the name counts 2 responses'));
   });
 });

@@ -12,6 +12,8 @@ export interface EncodedRequests {
   requests: Buffer[];
   /** HEAD: the answer has headers only, whatever its Content-Length says. */
   noBody: boolean;
+  /** Named requests: the name (its index in `mix`) of each of `requests`. */
+  names: number[] | null;
 }
 
 /**
@@ -22,7 +24,8 @@ export interface EncodedRequests {
 export function encodeRequests(template: RequestTemplate): EncodedRequests {
   const url = new URL(template.url);
   // a task's named requests share the origin (the controller checked it) and, for raw, HEAD or not (rawSenderRefusal)
-  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80), requests: preparedInCycle(template, encodeOne), noBody: template.method.toUpperCase() === 'HEAD' };
+  const { prepared, names } = preparedInCycle(template, encodeOne);
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80), requests: prepared, noBody: template.method.toUpperCase() === 'HEAD', names };
 }
 
 function encodeOne(template: RequestTemplate): Buffer[] {

@@ -530,7 +530,7 @@ export class RoundRunner {
       }
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
-      this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
+      this.accumulator.addStored(stored);
       this.serviceSeconds.add(stored.point, stored.rt, stored.lag);
       finalizedAny = true;
       if (stored.llm) this.llmFigures?.addSecond(stored.llm, finalized.llmRecords ?? []);

@@ -2,6 +2,7 @@ import type { LlmMetricKey, LlmRequestRecord } from './llm-protocol';
 import type { LlmCommonMetrics, LlmModeSections } from './llm-results';
 import { TaskSpec } from './task';
 import type { Capacity, ErrorClassCounts, ThresholdResult, Verdict } from './verdict';
+import type { NamedFigures } from './requests';
 
 /** Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). */
 export const API_PREFIX = '/api/v2/benchmark-tasks';
@@ -98,6 +99,8 @@ export interface RtDistributionBucket {
 
 /** Totals of one round. Times in ms. */
 export interface RoundResult {
+  /** A task's named requests (requests.ts), each with its own figures, in the order their first responses came. */
+  ByName?: NamedFigures[];
   TotalRequests: number;
   SuccessRequests: number;
   ErrorRequests: number;
@@ -426,6 +429,8 @@ export interface GeneratorSecond {
 }
 
 export interface StatsPoint {
+  /** A task's named requests: each one's figures in this second. */
+  ByName?: NamedFigures[];
   /** Unix time of the second's start, seconds. */
   Time: number;
   /** Seconds since the round started. */

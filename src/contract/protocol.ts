@@ -5,7 +5,7 @@ import { checkErrorClasses } from './error-classes';
 import { checkLlmRecord, checkLlmSecond, isLlmLoad, isLlmWork, type LlmLoad, type LlmRequestRecord, type LlmSecondFrame, type LlmWork } from './llm-protocol';
 import type { AgentStatsFrame, GeneratorHealth } from './stats-frame';
 import { MAX_RAMP_POINTS, type RampLoad } from './ramp';
-import { MAX_REQUEST_NAMES } from './requests';
+import { MAX_REQUEST_NAMES, parseNamedSeconds } from './requests';
 
 /**
  * Messages between the controller and its agents over the websocket
@@ -177,6 +177,8 @@ function checkStatsFrame(value: unknown): { frame: AgentStatsFrame; droppedRecor
   if (typeof errorClasses === 'string') return `frame.${errorClasses}`;
   const generator = checkGeneratorHealth(value.generator);
   if (typeof generator === 'string') return `frame.${generator}`;
+  const byName = parseNamedSeconds(value.byName);
+  if (typeof byName === 'string') return `frame.${byName}`;
   let llmRecords: LlmRequestRecord[] | undefined;
   let droppedRecords: DroppedRecords | undefined;
   if (value.llmRecords !== undefined) {
@@ -214,6 +216,7 @@ function checkStatsFrame(value: unknown): { frame: AgentStatsFrame; droppedRecor
     ...(generator ? { generator } : {}),
     ...(llmRecords ? { llmRecords } : {}),
     ...(llm ? { llm } : {}),
+    ...(byName ? { byName } : {}),
   };
   const figures = checkFrameFigures(frame, Array.isArray(value.llmRecords) ? value.llmRecords.length : 0);
   if (figures) return figures;

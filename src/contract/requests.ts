@@ -1,5 +1,6 @@
+import { isHistogram } from './agent-limits';
 import type { FieldError } from './errors';
-import { isObject } from './field-checks';
+import { isCount, isObject } from './field-checks';
 import { headerLineProblem } from './header-line';
 import { checkRule, type Rule } from './schema-rules';
 
@@ -121,4 +122,34 @@ export function weightedCycle(weights: readonly number[]): number[] {
     cycle.push(best);
   }
   return cycle;
+}
+
+/** One named request's figures, for a second (its QPS is its requests) or a round (over its DurationS). */
+export interface NamedFigures {
+  Name: string;
+  Requests: number;
+  Errors: number;
+  ErrorRate: number;
+  QPS: number;
+  TP50: number;
+  TP90: number;
+  TP99: number;
+  TP999: number;
+}
+
+/** A stats frame's `byName`, checked field by field (its figures against the frame's: frame-checks.ts). */
+export function parseNamedSeconds(value: unknown): Record<string, { requests: number; errors: number; rtHistogram: string }> | undefined | string {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) return 'byName must be an object';
+  const entries = Object.entries(value);
+  if (entries.length > MAX_REQUEST_NAMES) return `byName has ${entries.length} names, over ${MAX_REQUEST_NAMES}`;
+  const named: Record<string, { requests: number; errors: number; rtHistogram: string }> = {};
+  for (const [name, figures] of entries) {
+    const where = `byName.${JSON.stringify(name.slice(0, 64))}`;
+    if (name.length > 64 || !NAME.test(name)) return `${where} is not a request name`;
+    if (!isObject(figures) || !isCount(figures.requests) || !isCount(figures.errors) || !isHistogram(figures.rtHistogram)) return `${where} must be {requests, errors, rtHistogram}`;
+    if (figures.errors > figures.requests) return `${where}.errors (${figures.errors}) is over its requests (${figures.requests})`;
+    named[name] = { requests: figures.requests, errors: figures.errors, rtHistogram: figures.rtHistogram };
+  }
+  return named;
 }
