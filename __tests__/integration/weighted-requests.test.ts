@@ -4,6 +4,7 @@ interface Detail {
   TaskName: string;
   Status: string;
   DesiredAgent: number;
+  Verdict?: { Thresholds?: { Metric: string; Value: number | null; Passed: boolean }[] };
   Result?: { TotalRequests: number; ByName?: { Name: string; Requests: number; Errors: number; QPS: number; TP50: number; TP99: number; TP999: number }[] };
 }
 
@@ -29,6 +30,8 @@ describe('weighted requests: a mix of named requests, end to end', () => {
         { name: 'search', path: '/api/search?q=1', weight: 3 },
         { name: 'order', method: 'POST', path: '/api/order', body: '{"id":1}', headers: ['Content-Type:application/json'], weight: 1 },
       ],
+      // a name's own figures judged (generous: this is a shared machine)
+      thresholds: { 'search.ErrorRate': '== 0', 'order.TP99.9': '< 60000' },
       optional,
     };
     const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', writeTask(dir, task), '--wait', '--json'], { timeoutMs: 120000 });
@@ -60,6 +63,10 @@ describe('weighted requests: a mix of named requests, end to end', () => {
       expect(n.TP50).toBeGreaterThan(0);
       expect(n.TP999).toBeGreaterThanOrEqual(n.TP99);
     }
+    expect(detail.Verdict?.Thresholds?.map((t) => [t.Metric, t.Value, t.Passed])).toEqual([
+      ['search.ErrorRate', 0, true],
+      ['order.TP99.9', byName.order.TP999, true],
+    ]);
     const desc = await runEascmd(['-c', controller.configFile, 'bench', 'desc', detail.TaskName]);
     expect(desc.stdout).toMatch(new RegExp(`\\| +Requests \\| search: ${search} requests, 0\\.00% errors, [0-9.,]+ QPS, TP50 `));
     expect(desc.stdout).toContain(`order: ${order} requests`);

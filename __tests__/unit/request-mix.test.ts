@@ -3,7 +3,8 @@ import { rawSenderRefusal } from '../../agent/raw-http/request-encoder';
 import { prepareRequests } from '../../agent/undici-sender';
 import { SecondAggregator } from '../../controller/metrics/aggregate';
 import { decodeFrame, FrameRefused } from '../../controller/metrics/frame-histograms';
-import { parseAgentMessage, validateTask, weightedCycle, type AgentToController, type MixedRequest, type RequestTemplate } from '../../src/contract';
+import { evaluateThresholds } from '../../controller/metrics/thresholds';
+import { parseAgentMessage, taskThresholds, thresholdUnit, validateTask, weightedCycle, type AgentToController, type MixedRequest, type RequestTemplate, type RoundResult, type TaskSpec } from '../../src/contract';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../../src/measure/histogram';
 import { validAgentMessages } from '../helpers/agent-frames';
 
@@ -101,5 +102,33 @@ describe('per-name figures in a stats frame', () => {
   test("a name's histogram must hold one sample per response it counts (checked where the frame is decoded)", () => {
     const ok = { ...frame.frame, llmRecords: undefined, byName: { search: { requests: 2, errors: 0, rtHistogram: one }, order: { requests: 1, errors: 1, rtHistogram: one } } };
     expect(() => decodeFrame(ok)).toThrow(new FrameRefused('frame.byName.search.rtHistogram', 'holds 1 samples but the name counts 2 responses'));
+  });
+});
+
+describe('thresholds on a named request', () => {
+  const task = (thresholds: Record<string, string>) => ({
+    service: { serviceName: 'demo', url: 'http://127.0.0.1:8080/' },
+    requests: [{ name: 'search', path: '/s' }, { name: 'v1.order', path: '/o' }],
+    thresholds,
+  });
+
+  test('<name>.<stat> is known for the names of the task only (names may hold dots), with the hint naming them', () => {
+    expect(validateTask(task({ 'search.TP99': '< 200', 'v1.order.TP99.9': '< 500', 'search.ErrorRate': '== 0' })).ok).toBe(true);
+    const refused = validateTask(task({ 'nosuch.TP99': '< 200' }));
+    expect(refused.ok ? [] : refused.errors).toEqual([{ field: 'thresholds.nosuch.TP99', message: expect.stringContaining('or <request name>.<statistic> (TP50, TP90, TP99, TP99.9, ErrorRate, QPS; e.g. search.TP99)') }]);
+    expect(validateTask({ ...task({}), requests: undefined, thresholds: { 'search.TP99': '< 1' } }).ok).toBe(false);
+  });
+
+  test("a name's threshold is judged on its own figures, in ms, and says nothing measured while it has no response", () => {
+    const thresholds = taskThresholds(task({ 'search.TP99': '< 5', 'v1.order.TP99.9': '< 5' }) as TaskSpec);
+    const named = (name: string, requests: number, tp: number) => ({ Name: name, Requests: requests, Errors: 0, ErrorRate: 0, QPS: requests, TP50: tp, TP90: tp, TP99: tp, TP999: tp });
+    const result = { TotalRequests: 10, TP99: 1, ByName: [named('search', 9, 4), named('v1.order', 1, 6)] } as unknown as RoundResult;
+    expect(evaluateThresholds(thresholds, { result }).map((r) => [r.Metric, r.Value, r.Passed])).toEqual([
+      ['search.TP99', 4, true],
+      ['v1.order.TP99.9', 6, false],
+    ]);
+    expect(thresholdUnit('v1.order.TP99.9')).toBe(' ms');
+    const none = evaluateThresholds(thresholds, { result: { ...result, ByName: [named('search', 9, 4)] } });
+    expect(none[1]).toMatchObject({ Value: null, Passed: false });
   });
 });

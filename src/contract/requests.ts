@@ -153,3 +153,9 @@ export function parseNamedSeconds(value: unknown): Record<string, { requests: nu
   }
   return named;
 }
+
+/** The names of a task's requests as given (unchecked input: what is not a named entry is skipped). */
+export function requestNamesOf(requests: unknown): string[] {
+  if (!Array.isArray(requests)) return [];
+  return requests.flatMap((r: unknown) => (isObject(r) && typeof r.name === 'string' ? [r.name] : []));
+}

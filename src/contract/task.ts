@@ -5,7 +5,7 @@ import type { LlmSpec } from './llm-spec';
 import { checkRule, type Rule } from './schema-rules';
 import { parseThresholds, type ParsedThreshold, type ThresholdSpec } from './thresholds';
 import { isObject } from './field-checks';
-import { REQUESTS_RULE, requestsChecks, type RequestSpec } from './requests';
+import { REQUESTS_RULE, requestNamesOf, requestsChecks, type RequestSpec } from './requests';
 import { resolveStages, STAGE_OPTIONAL_RULES, stagesChecks, stagesSpecOf, stagesTotalS, type ResolvedStages, type StageSpec } from './stages';
 
 /** The task JSON of `eascmd bench create`, as the user writes it. */
@@ -329,7 +329,7 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
 export function validateTask(input: unknown): { ok: true; task: TaskSpec } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   checkRule(SCHEMA, input, '', errors);
-  if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors);
+  if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors, requestNamesOf(input.requests));
   if (isObject(input)) stagesChecks(input.optional, input.llm !== undefined, DEFAULTS.maxDurationS, errors);
   if (isObject(input)) requestsChecks(input, isValidBase64, errors);
   if (errors.length === 0) crossFieldChecks(input as TaskSpec, errors);
@@ -345,7 +345,7 @@ function llmPercentilesOf(llm: unknown): readonly number[] | undefined {
 
 /** The task's thresholds, parsed (the task was validated: none is refused here). */
 export function taskThresholds(task: TaskSpec): ParsedThreshold[] {
-  return parseThresholds(task.thresholds, llmPercentilesOf(task.llm), []);
+  return parseThresholds(task.thresholds, llmPercentilesOf(task.llm), [], requestNamesOf(task.requests));
 }
 
 /** Like validateTask, but throws one InvalidFieldError. */
