@@ -1,7 +1,7 @@
 import { RampSchedule } from '../../agent/schedule';
 import { StagesMode } from '../../controller/modes/stages';
 import type { ModeContext } from '../../controller/modes/base';
-import { normalizeTask, rampCountBy, rampRateAt, RampClock, resolveOptional, validateTask, type RampPoint, type TaskSpec } from '../../src/contract';
+import { normalizeTask, parseControllerMessage, rampCountBy, rampRateAt, RampClock, resolveOptional, validateTask, type RampPoint, type TaskSpec } from '../../src/contract';
 
 const POINTS: RampPoint[] = [
   { atMs: 0, qps: 10 },
@@ -89,6 +89,10 @@ describe('stages in the task', () => {
     expect(errorsOf({ mode: 'scan', stages: [{ duration: 5, qps: 10 }] })).toEqual([{ field: 'optional.stages', message: 'applies only to optional.mode "stages"' }]);
     expect(errorsOf({ mode: 'stages', startConcurrency: 2, stages: [{ duration: 5, qps: 10 }] })[0].field).toBe('optional.startConcurrency');
     expect(errorsOf({ mode: 'stages', stages: [{ duration: 700, qps: 10 }, { duration: 700, qps: 10 }] })[0]).toMatchObject({ field: 'optional.stages', message: expect.stringContaining('1400 s') });
+    expect(errorsOf({ mode: 'stages', stages: [{ duration: 5, qps: 10 }] }, { llm: { api: 'chat', model: 'm', testMode: 'rate', requestRate: 1 } })).toContainEqual({
+      field: 'optional.mode',
+      message: '"stages" ramps HTTP load; an llm task runs the load of its llm section',
+    });
   });
 });
 
@@ -129,5 +133,28 @@ describe('the stages mode', () => {
     expect(mode.concurrency()).toBe(11);
     expect([mode.loadFor(0, 2), mode.loadFor(1, 2)].map((l) => (l.kind === 'closed' ? l.concurrency : -1))).toEqual([6, 5]);
     expect(mode.onSecond()).toBe(false);
+  });
+});
+
+describe('a ramp in the agent protocol', () => {
+  const load = (ramp: unknown) => JSON.stringify({ type: 'load', load: { kind: 'open', qps: 10, maxInFlight: 64, ramp } });
+  const points = [
+    { atMs: 0, qps: 0 },
+    { atMs: 1000, qps: 10 },
+  ];
+
+  test('a well-formed ramp is taken as it is', () => {
+    expect(parseControllerMessage(load({ points, atMs: 0, lane: 1, lanes: 2 }))).toEqual({ type: 'load', load: { kind: 'open', qps: 10, maxInFlight: 64, ramp: { points, atMs: 0, lane: 1, lanes: 2 } } });
+  });
+
+  test.each([
+    ['a lane outside its lanes', { points, atMs: 0, lane: 2, lanes: 2 }],
+    ['no lanes', { points, atMs: 0, lane: 0, lanes: 0 }],
+    ['points not ascending', { points: [points[0], { atMs: 0, qps: 5 }], atMs: 0, lane: 0, lanes: 1 }],
+    ['a first point after 0', { points: [{ atMs: 5, qps: 1 }], atMs: 0, lane: 0, lanes: 1 }],
+    ['a negative rate', { points: [{ atMs: 0, qps: -1 }], atMs: 0, lane: 0, lanes: 1 }],
+    ['more points than stages allow', { points: Array.from({ length: 102 }, (_, i) => ({ atMs: i, qps: 1 })), atMs: 0, lane: 0, lanes: 1 }],
+  ])('%s is refused', (_why, ramp) => {
+    expect(parseControllerMessage(load(ramp))).toBe('malformed load');
   });
 });
