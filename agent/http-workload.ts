@@ -36,6 +36,7 @@ export class HttpWorkload implements Workload<HttpLoad> {
   constructor(template: RequestTemplate, startOffset: number, sink: ResultSink, log?: AgentLog) {
     const choice = chooseSender(template);
     if (senderChoiceIsNews(choice)) log?.('info', `http sender: ${choice.kind} (${choice.reason})`);
+    if (template.mix) sink.nameRequests?.(template.mix.map((m) => m.name));
     this.sender = createSender(choice, template, startOffset, sink);
     this.sender.beforeReady.push(() => warmSendPath(template, choice));
   }

@@ -1,5 +1,6 @@
 import type { LoadShape } from '../src/contract';
 import type { HttpLoad, LoadContext, LoadDriver } from './load-driver';
+import { RampSchedule, RateSchedule, sameRampLane, type ScheduleSource } from './schedule';
 
 export type OpenLoad = Extract<LoadShape, { kind: 'open' }>;
 
@@ -24,10 +25,12 @@ const TURN_WITHIN_MS = 1;
 const SPIN_WITHIN_MS = 0.15;
 const WAIT_SLICE_MS = 0.1;
 const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Open loop: request k of the current schedule is due at baseMs + k/qps,
- * whatever the service does. A timer wakes when the next request is due and
+ * Open loop: requests are due when the schedule source says (schedule.ts:
+ * request k at baseMs + k/qps for a constant rate, the round's ramp for
+ * stages), whatever the service does. A timer wakes when the next request is due and
  * sends every request whose time has passed. Latency counts from the
  * scheduled time, so a slow or stalled service cannot hide its queue by
  * slowing the sender (no coordinated omission); the lag between scheduled
@@ -36,10 +39,7 @@ const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
  */
 export class OpenLoop implements LoadDriver<HttpLoad> {
   private load: OpenLoad;
-  private intervalMs = 0;
-  /** Schedule origin (performance.now()) and index of the next request in it. */
-  private baseMs = 0;
-  private nextIndex = 0;
+  private source: ScheduleSource | null = null;
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -55,21 +55,23 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
 
   start(): void {
     this.running = true;
-    this.setRate(this.load.qps, performance.now(), true);
+    this.source = this.scheduleFor(this.load, performance.now(), true);
     this.tick();
   }
 
   /**
    * A new rate starts a new schedule at the moment of change: its first
    * request is due at the old schedule's next slot, or one new interval from
-   * now if that is sooner, so a rate change neither bursts nor stalls.
+   * now if that is sooner, so a rate change neither bursts nor stalls. A
+   * ramp is one plan from the round's start: the same plan sent again
+   * (another agent joined, a limit changed) keeps its schedule.
    */
   update(load: HttpLoad): boolean {
     if (load.kind !== 'open') return false;
-    const rateChanged = load.qps !== this.load.qps;
+    const changed = load.ramp || this.load.ramp ? !sameRampLane(load.ramp, this.load.ramp) : load.qps !== this.load.qps;
     this.load = load;
-    if (!this.running || !rateChanged) return true;
-    this.setRate(load.qps, performance.now(), false);
+    if (!this.running || !changed) return true;
+    this.source = this.scheduleFor(load, performance.now(), false);
     this.rearm();
     return true;
   }
@@ -84,26 +86,26 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
     this.tick();
   }
 
-  private setRate(qps: number, nowMs: number, fromNow: boolean): void {
-    const oldNextMs = this.intervalMs > 0 ? this.baseMs + this.nextIndex * this.intervalMs : Number.POSITIVE_INFINITY;
-    this.intervalMs = qps > 0 ? 1000 / qps : 0;
-    this.baseMs = fromNow ? nowMs : Math.max(nowMs, Math.min(oldNextMs, nowMs + this.intervalMs));
-    this.nextIndex = 0;
+  private scheduleFor(load: OpenLoad, nowMs: number, fromNow: boolean): ScheduleSource {
+    if (load.ramp) return RampSchedule.startingAt(load.ramp, nowMs);
+    const intervalMs = load.qps > 0 ? 1000 / load.qps : 0;
+    const oldNextMs = this.source ? this.source.nextDueMs() : Number.POSITIVE_INFINITY;
+    return new RateSchedule(load.qps, fromNow ? nowMs : Math.max(nowMs, Math.min(oldNextMs, nowMs + intervalMs)));
   }
 
   private tick(): void {
-    if (!this.running || this.intervalMs === 0) return;
+    const source = this.source;
+    if (!this.running || !source) return;
     const tickMs = performance.now();
     let budget = MAX_SENDS_PER_TURN;
     for (;;) {
-      // Multiplying (not adding intervals) keeps the schedule free of accumulated rounding drift.
-      const scheduledMs = this.baseMs + this.nextIndex * this.intervalMs;
+      const scheduledMs = source.nextDueMs();
       if (scheduledMs > tickMs) break;
       if (budget-- === 0) {
         this.immediate = setImmediate(this.onTick);
         return;
       }
-      this.nextIndex++;
+      source.advance();
       const nowMs = performance.now();
       if (this.context.inFlight >= this.load.maxInFlight) {
         this.context.dropped(nowMs);
@@ -121,10 +123,13 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
 
   private rearm(): void {
     this.clearWake();
-    if (!this.running || this.intervalMs === 0) return;
-    const dueInMs = this.baseMs + this.nextIndex * this.intervalMs - performance.now();
+    if (!this.running || !this.source) return;
+    const dueInMs = this.source.nextDueMs() - performance.now();
+    // nothing more is due (a rate of 0, a ramp that ends at 0): a new load wakes the driver
+    if (dueInMs === Number.POSITIVE_INFINITY) return;
     if (dueInMs > TURN_WITHIN_MS) {
-      this.timer = setTimeout(this.onTick, Math.max(1, Math.floor(dueInMs - TURN_WITHIN_MS)));
+      // a timer holds at most 2^31-1 ms; a later request is woken for again when this one fires
+      this.timer = setTimeout(this.onTick, Math.min(MAX_TIMER_MS, Math.max(1, Math.floor(dueInMs - TURN_WITHIN_MS))));
       return;
     }
     // nothing is ever stored in the cell: the wait always runs to its timeout

@@ -12,9 +12,12 @@ export interface ResultSink {
   /**
    * `cause`: why a failed request failed, a CAUSE (an index into
    * ERROR_CLASSES); CAUSE.none for a complete answer, whose failure, if its
-   * status is not 200, is `http status`.
+   * status is not 200, is `http status`. `name`: the index of the task's
+   * named request it was (-1: the task has none).
    */
-  response(nowMs: number, status: number, latencyUs: number, bytesIn: number, cause: number): void;
+  response(nowMs: number, status: number, latencyUs: number, bytesIn: number, cause: number, name: number): void;
+  /** The task's named requests, in `mix` order (the `name` index of `response`), before anything is sent. */
+  nameRequests?(names: readonly string[]): void;
 }
 
 /** Why a request leaves its connection before its answer: its timeout passed, or the round is over for it. */
@@ -32,6 +35,8 @@ export class SentRequest<Connection, Prepared> implements DeadlineNode {
   deadlineMs = 0;
   /** Latency counts from here: the scheduled send time in open loop, the actual one in closed loop. */
   originMs = 0;
+  /** Which named request it is (-1: the task has none). */
+  name = -1;
   done: DoneCallback | null = null;
   prepared: Prepared | null = null;
   /** null while the request waits for a connection (all of them busy at the cap). */
@@ -115,6 +120,8 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     startOffset: number,
     timeoutMs: number,
     protected readonly sink: ResultSink,
+    /** Named requests: the name index of each of `prepared`. */
+    private readonly names: number[] | null = null,
   ) {
     this.prepared = prepared;
     this.timeoutMs = timeoutMs;
@@ -185,6 +192,7 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
   send(originMs: number, nowMs: number, done: DoneCallback | null): void {
     if (this.closed) return;
     const prepared = this.prepared[this.nextPrepared];
+    const name = this.names ? this.names[this.nextPrepared] : -1;
     this.nextPrepared = this.nextPrepared + 1 === this.prepared.length ? 0 : this.nextPrepared + 1;
     let idle = this.idle.pop();
     while (idle !== undefined && !this.isOpen(idle)) idle = this.idle.pop();
@@ -192,6 +200,7 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     const request = this.spares.pop() ?? this.createRequest();
     // The timeout runs from the actual send: it bounds the request, not the schedule.
     request.begin(prepared, originMs, nowMs + this.timeoutMs, done);
+    request.name = name;
     this.inFlightList.push(request);
     this.sink.sent(nowMs, this.bytesOut(prepared));
     if (connection) this.dispatch(connection, request);
@@ -204,7 +213,7 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
   /** The request outlived timeoutMs (it is already out of the in-flight list): recorded as 512 now. */
   expire(request: Request, nowMs: number): void {
     request.settled = true;
-    this.sink.response(nowMs, STATUS_TIMEOUT, (nowMs - request.originMs) * 1000, request.bytesIn, CAUSE.timeout);
+    this.sink.response(nowMs, STATUS_TIMEOUT, (nowMs - request.originMs) * 1000, request.bytesIn, CAUSE.timeout, request.name);
     if (request.connection) this.abandon(request, 'timeout');
     this.notify(request, STATUS_TIMEOUT);
   }
@@ -243,7 +252,7 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     request.settled = true;
     this.inFlightList.remove(request);
     const nowMs = performance.now();
-    this.sink.response(nowMs, status, (nowMs - request.originMs) * 1000, bytesIn, cause);
+    this.sink.response(nowMs, status, (nowMs - request.originMs) * 1000, bytesIn, cause, request.name);
     this.notify(request, status);
   }
 

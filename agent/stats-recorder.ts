@@ -1,4 +1,4 @@
-import { AGENT_LIMITS, ERROR_CLASSES, errorClassCountsOf, recordValueCount, type AgentStatsFrame, type GeneratorHealth, type LlmRequestRecord, type LlmSecondFrame } from '../src/contract';
+import { AGENT_LIMITS, ERROR_CLASSES, errorClassCountsOf, recordValueCount, type NamedSecond, type AgentStatsFrame, type GeneratorHealth, type LlmRequestRecord, type LlmSecondFrame } from '../src/contract';
 import { CAUSE } from './error-cause';
 import { GcWatch } from './gc-watch';
 import { LoopDelayProbe } from './loop-delay';
@@ -94,6 +94,9 @@ export class StatsRecorder implements ResultSink {
   private readonly gc = new GcWatch();
   /** What building, encoding and sending the previous frame took, ms: goes out with the next one. */
   private lastFrameMs = 0;
+  /** The task's named requests and the second's figures of each, by its index (empty: none). */
+  private names: readonly string[] = [];
+  private readonly named: { requests: number; errors: number; rt: ReturnType<typeof createLatencyHistogram> }[] = [];
 
   constructor(
     private readonly gauges: RecorderGauges,
@@ -130,6 +133,12 @@ export class StatsRecorder implements ResultSink {
     this.loopDelay.stop();
     this.gc.stop();
     this.resetSecond();
+  }
+
+  nameRequests(names: readonly string[]): void {
+    this.names = names;
+    this.named.length = 0;
+    for (let i = 0; i < names.length; i++) this.named.push({ requests: 0, errors: 0, rt: createLatencyHistogram() });
   }
 
   /** Frames will carry `llmRecords` (possibly empty), so the controller knows the task's seconds have LLM figures. */
@@ -192,7 +201,7 @@ export class StatsRecorder implements ResultSink {
     this.droppedCount++;
   }
 
-  response(nowMs: number, status: number, latencyUs: number, bytesIn: number, cause: number): void {
+  response(nowMs: number, status: number, latencyUs: number, bytesIn: number, cause: number, name = -1): void {
     if (nowMs >= this.secondEndMs) this.rollTo(nowMs);
     this.requests++;
     this.bytesIn += bytesIn;
@@ -203,6 +212,12 @@ export class StatsRecorder implements ResultSink {
       this.errorCounts[cause >= 0 && cause < ERROR_CLASSES.length ? cause : CAUSE.httpStatus]++;
     }
     recordUs(this.rt, latencyUs);
+    if (name >= 0 && name < this.named.length) {
+      const named = this.named[name];
+      named.requests++;
+      if (status !== 200) named.errors++;
+      recordUs(named.rt, latencyUs);
+    }
   }
 
   // --- seconds -----------------------------------------------------------------------------------
@@ -281,6 +296,7 @@ export class StatsRecorder implements ResultSink {
       generator,
       ...(this.llmRecords !== null ? { llmRecords: this.llmRecords } : {}),
       ...(this.llm !== null ? { llm: this.llm.take(Math.min(performance.now(), this.secondEndMs)) } : {}),
+      ...(this.names.length > 0 ? { byName: this.namedFigures() } : {}),
     };
     this.resetSecond();
     if (frame.llmRecords && frame.llmRecords.length > 1) this.emitRecordsApart(frame);
@@ -318,7 +334,21 @@ export class StatsRecorder implements ResultSink {
     }
   }
 
+  private namedFigures(): Record<string, NamedSecond> {
+    const figures: Record<string, NamedSecond> = {};
+    this.named.forEach((n, i) => {
+      if (n.requests > 0) figures[this.names[i]] = { requests: n.requests, errors: n.errors, rtHistogram: encodeHistogram(n.rt) };
+    });
+    return figures;
+  }
+
   private resetSecond(): void {
+    for (const n of this.named) {
+      if (n.requests === 0) continue;
+      n.requests = 0;
+      n.errors = 0;
+      n.rt.reset();
+    }
     this.rt.reset();
     this.lag.reset();
     this.statusCounts.fill(0);

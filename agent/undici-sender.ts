@@ -4,6 +4,7 @@ import type { RequestTemplate } from '../src/contract';
 import { CAUSE, causeOfError } from './error-cause';
 import type { DoneCallback } from './load-driver';
 import { Preconnector } from './preconnect';
+import { preparedInCycle } from './request-mix';
 import { AbandonReason, ResultSink, SenderCore, SentRequest, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from './sender-core';
 
 interface PreparedRequest {
@@ -19,7 +20,12 @@ interface PreparedRequest {
 export const HEADERS_SET_BY_CLIENT = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
 
 /** Turns the template into per-body dispatch options once, so the hot path only picks one. */
-export function prepareRequests(template: RequestTemplate): { origin: string; requests: PreparedRequest[] } {
+export function prepareRequests(template: RequestTemplate): { origin: string; requests: PreparedRequest[]; names: number[] | null } {
+  const { prepared, names } = preparedInCycle(template, prepareOne);
+  return { origin: new URL(template.url).origin, requests: prepared, names };
+}
+
+function prepareOne(template: RequestTemplate): PreparedRequest[] {
   const url = new URL(template.url);
   const path = `${url.pathname}${url.search}`;
   const method = template.method.toUpperCase();
@@ -31,11 +37,10 @@ export function prepareRequests(template: RequestTemplate): { origin: string; re
     headerBytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
   }
   const bodies = template.bodies.length > 0 ? template.bodies.map((b) => Buffer.from(b, 'base64')) : [null];
-  const requests = bodies.map((body) => ({
+  return bodies.map((body) => ({
     options: { path, method: method as Dispatcher.HttpMethod, headers, body },
     bytesOut: headerBytes + (body ? body.length + `content-length: ${body.length}\r\n`.length : 0),
   }));
-  return { origin: url.origin, requests };
 }
 
 const CANCELLED = new Error('cancelled by the agent');
@@ -122,7 +127,7 @@ export class HttpSender extends SenderCore<Client, PreparedRequest, PendingReque
 
   constructor(template: RequestTemplate, startOffset: number, sink: ResultSink) {
     const prepared = prepareRequests(template);
-    super(prepared.requests, startOffset, template.timeoutMs, sink);
+    super(prepared.requests, startOffset, template.timeoutMs, sink, prepared.names);
     this.origin = prepared.origin;
     this.preconnector = new Preconnector(new URL(this.origin), this.connectTimeoutMs);
   }

@@ -1,7 +1,7 @@
 import { AgentLifecycle } from '../../agent/lifecycle';
 import type { DoneCallback, LoadContext, LoadDriver, Sender, Workload } from '../../agent/load-driver';
 import { OpenLoop, OpenLoad } from '../../agent/open-loop';
-import type { AgentToController, LoadShape } from '../../src/contract';
+import { rampCountBy, type AgentToController, type LoadShape, type RampPoint } from '../../src/contract';
 
 /**
  * The schedule ends exactly at the round's duration, on a fake clock: jest
@@ -61,12 +61,13 @@ describe('the schedule ends at the duration', () => {
     jest.useRealTimers();
   });
 
-  /** Runs `qps` for `durationMs` of fake time (plus a margin) and returns what was sent and said. */
-  async function runSchedule(qps: number, durationMs: number, maxInFlight = 1_000_000) {
+  /** Runs `qps` (or an open load) for `durationMs` of fake time (plus a margin) and returns what was sent and said. */
+  async function runSchedule(qps: number | OpenLoad, durationMs: number, maxInFlight = 1_000_000) {
     const sender = new CountingSender();
     const messages: AgentToController[] = [];
+    const load: OpenLoad = typeof qps === 'number' ? { kind: 'open', qps, maxInFlight } : qps;
     const round = new AgentLifecycle<OpenLoad>(
-      { load: { kind: 'open', qps, maxInFlight }, requestLimit: null, timeoutMs: 1000, waitForStart: true, scheduleEndMs: durationMs },
+      { load, requestLimit: null, timeoutMs: 1000, waitForStart: true, scheduleEndMs: durationMs },
       () => new OpenWorkload(sender),
       (message) => messages.push(message),
       () => undefined,
@@ -96,5 +97,30 @@ describe('the schedule ends at the duration', () => {
     const { origins } = await runSchedule(333, 3000);
     expect(origins.length).toBe(999);
     expect(Math.max(...origins)).toBeLessThan(3000);
+  });
+
+  test('a ramp split over 3 agents sends its integral exactly, each request at the ramp time of its index, none twice', async () => {
+    // 20 -> 600 QPS over 1.5 s, held 1 s, down to 0 over 1 s, cut at 3.2 s: the integral up to the cut
+    const points: RampPoint[] = [
+      { atMs: 0, qps: 20 },
+      { atMs: 1500, qps: 600 },
+      { atMs: 2500, qps: 600 },
+      { atMs: 3500, qps: 0 },
+    ];
+    const endMs = 3200;
+    const lanes = 3;
+    const perLane: number[][] = [];
+    for (let lane = 0; lane < lanes; lane++) {
+      const { origins, messages } = await runSchedule({ kind: 'open', qps: 200, maxInFlight: 1_000_000, ramp: { points, atMs: 0, lane, lanes } }, endMs);
+      perLane.push(origins);
+      expect(messages.filter((m) => m.type === 'done')).toEqual([{ type: 'done', reason: 'limit', totalSent: origins.length }]);
+    }
+    const all = perLane.flat().sort((a, b) => a - b);
+    expect(all.length).toBe(Math.ceil(rampCountBy(points, endMs)));
+    expect(Math.max(...all)).toBeLessThan(endMs);
+    // the shares differ by at most one request, and request j of the round was due when the integral reached j
+    const counts = perLane.map((o) => o.length);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    all.forEach((t, j) => expect(Math.abs(rampCountBy(points, t) - j)).toBeLessThan(1e-6));
   });
 });

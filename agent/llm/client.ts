@@ -163,7 +163,7 @@ export class LlmClient implements Sender {
           const endMs = performance.now();
           const { record } = outcome;
           this.sayOnce(outcome);
-          this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn, outcome.cause);
+          this.sink.response(endMs, record.status, Math.max(0, (record.endMs - record.sendMs) * 1000), outcome.bytesIn, outcome.cause, -1);
           this.sink.llmRecord(endMs, { agent: this.options.agentIndex, seq: this.seq++, ...record, ...(queueMs !== undefined ? { queueMs: roundTo(queueMs, 3) } : {}) });
           prepared.onAnswer?.(record.success ? outcome.answer : null);
           return record.status;

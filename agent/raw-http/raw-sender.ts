@@ -23,7 +23,7 @@ export class RawHttpSender extends SenderCore<RawConnection<RawRequest>, Buffer,
 
   constructor(template: RequestTemplate, startOffset: number, sink: ResultSink) {
     const encoded = encodeRequests(template);
-    super(encoded.requests, startOffset, template.timeoutMs, sink);
+    super(encoded.requests, startOffset, template.timeoutMs, sink, encoded.names);
     this.host = encoded.host;
     this.port = encoded.port;
     this.noBody = encoded.noBody;

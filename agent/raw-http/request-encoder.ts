@@ -1,5 +1,6 @@
 import type { RequestTemplate } from '../../src/contract';
 import { HEADERS_SET_BY_CLIENT } from '../undici-sender';
+import { everyRequest, preparedInCycle } from '../request-mix';
 
 /** Methods whose requests carry a body by meaning: without one they still say `content-length: 0` (as undici does). */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -11,6 +12,8 @@ export interface EncodedRequests {
   requests: Buffer[];
   /** HEAD: the answer has headers only, whatever its Content-Length says. */
   noBody: boolean;
+  /** Named requests: the name (its index in `mix`) of each of `requests`. */
+  names: number[] | null;
 }
 
 /**
@@ -20,6 +23,13 @@ export interface EncodedRequests {
  */
 export function encodeRequests(template: RequestTemplate): EncodedRequests {
   const url = new URL(template.url);
+  // a task's named requests share the origin (the controller checked it) and, for raw, HEAD or not (rawSenderRefusal)
+  const { prepared, names } = preparedInCycle(template, encodeOne);
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80), requests: prepared, noBody: template.method.toUpperCase() === 'HEAD', names };
+}
+
+function encodeOne(template: RequestTemplate): Buffer[] {
+  const url = new URL(template.url);
   const method = template.method.toUpperCase();
   let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\nconnection: keep-alive\r\n`;
   for (const [name, value] of template.headers) {
@@ -27,11 +37,9 @@ export function encodeRequests(template: RequestTemplate): EncodedRequests {
     head += `${name}: ${value}\r\n`;
   }
   const bodies = template.bodies.map((b) => Buffer.from(b, 'base64'));
-  const requests =
-    bodies.length > 0
-      ? bodies.map((body) => Buffer.concat([Buffer.from(`${head}content-length: ${body.length}\r\n\r\n`, 'latin1'), body]))
-      : [Buffer.from(`${head}${BODY_METHODS.has(method) ? 'content-length: 0\r\n' : ''}\r\n`, 'latin1')];
-  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80), requests, noBody: method === 'HEAD' };
+  return bodies.length > 0
+    ? bodies.map((body) => Buffer.concat([Buffer.from(`${head}content-length: ${body.length}\r\n\r\n`, 'latin1'), body]))
+    : [Buffer.from(`${head}${BODY_METHODS.has(method) ? 'content-length: 0\r\n' : ''}\r\n`, 'latin1')];
 }
 
 /** Header names and values must be one line each: a CR or LF would split the request (undici refuses them too). */
@@ -47,6 +55,9 @@ export function rawSenderRefusal(template: RequestTemplate): string | null {
   }
   if (url.protocol !== 'http:') return `${url.protocol}// targets need TLS`;
   if (url.username || url.password) return 'the URL carries credentials';
-  if (template.headers.some(([name, value]) => UNSAFE_HEADER.test(name) || UNSAFE_HEADER.test(value))) return 'a header holds a line break';
+  const all = everyRequest(template);
+  if (all.some((r) => r.headers.some(([name, value]) => UNSAFE_HEADER.test(name) || UNSAFE_HEADER.test(value)))) return 'a header holds a line break';
+  // the raw parser reads every answer of a load as HEAD's or not
+  if (new Set(all.map((r) => r.method.toUpperCase() === 'HEAD')).size > 1) return 'HEAD is mixed with other methods';
   return null;
 }

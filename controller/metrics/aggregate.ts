@@ -1,4 +1,4 @@
-import { addErrorClasses, roundTo, type AgentStatsFrame, type ErrorClassCounts, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type PercentilePoint, type RoundResult, type StatsPoint } from '../../src/contract';
+import { addErrorClasses, roundTo, type NamedSecond, type AgentStatsFrame, type ErrorClassCounts, type GeneratorSecond, type LlmRequestRecord, type LlmSloSpec, type PercentilePoint, type RoundResult, type StatsPoint } from '../../src/contract';
 import {
   createLatencyHistogram,
   encodeHistogram,
@@ -12,6 +12,7 @@ import {
 import { maxOf, minOf, sumInto } from './fold';
 import { LlmSecondMerge, LlmStoredSecond } from './llm/stage';
 import { decodeFrame, type DecodedFrame } from './frame-histograms';
+import { NamedMerge } from './named';
 
 /** Only this status is a success (SPEC 3: every request whose status is not 200 is an error). */
 const SUCCESS_STATUS = '200';
@@ -51,6 +52,8 @@ export interface FinalizedSecond {
   llm?: LlmStoredSecond;
   /** LLM tasks: the records of the requests that ended in the second, to be written with it. */
   llmRecords?: LlmRequestRecord[];
+  /** Named requests: each name's merged figures of the second (its histogram encoded, as `rtHistogram`). */
+  byName?: Record<string, NamedSecond>;
 }
 
 /** One line of a round's per-second ndjson file. */
@@ -60,10 +63,12 @@ export interface StoredSecond {
   lag: string;
   /** LLM tasks: what the round's LLM figures are rebuilt from. */
   llm?: LlmStoredSecond;
+  /** Named requests: what the round's per-name figures are rebuilt from. */
+  byName?: Record<string, NamedSecond>;
 }
 
 export function toStoredSecond(second: FinalizedSecond): StoredSecond {
-  return { point: second.point, rt: second.rtHistogram, lag: second.lagHistogram, ...(second.llm ? { llm: second.llm } : {}) };
+  return { point: second.point, rt: second.rtHistogram, lag: second.lagHistogram, ...(second.llm ? { llm: second.llm } : {}), ...(second.byName ? { byName: second.byName } : {}) };
 }
 
 /** The per-second LLM figures of a stats point: mean TTFT and TPOT, output tokens, requests in flight. */
@@ -113,6 +118,8 @@ class PendingSecond {
   llm: LlmSecondMerge | null = null;
   /** LLM tasks: the frames' records, held only until the second is finalized. */
   llmRecords: LlmRequestRecord[] = [];
+  /** Named requests: the frames' figures by name. */
+  readonly named = new NamedMerge();
 
   constructor(private readonly llmSlo: LlmSloSpec | undefined) {}
 
@@ -120,6 +127,7 @@ class PendingSecond {
   add(agentId: string, frame: AgentStatsFrame, decoded: DecodedFrame): void {
     if (decoded.rt) mergeInto(this.rt, decoded.rt);
     if (decoded.lag) mergeInto(this.lag, decoded.lag);
+    for (const [name, n] of Object.entries(frame.byName ?? {})) this.named.add(name, n.requests, n.errors, decoded.named.get(name) ?? n.rtHistogram);
     if (frame.llm) (this.llm ??= new LlmSecondMerge(this.llmSlo)).add(frame.llm, frame.llmRecords, decoded.llm);
     if (frame.llmRecords) for (const r of frame.llmRecords) this.llmRecords.push(r);
     // Frames carry disjoint data, so an agent's second frame for the same second (a partial
@@ -214,6 +222,7 @@ export class SecondAggregator {
       AgentsAvailable: context.agentsAvailable,
       ...(bucket.generator ? { Generator: bucket.generator } : {}),
       ...(llm || context.llm ? llmPointFigures(llm) : {}),
+      ...(bucket.named.size > 0 ? { ByName: bucket.named.figures(1) } : {}),
     };
     return {
       point,
@@ -227,6 +236,7 @@ export class SecondAggregator {
       },
       ...(llm ? { llm } : {}),
       ...(bucket.llmRecords.length > 0 ? { llmRecords: bucket.llmRecords } : {}),
+      ...(bucket.named.size > 0 ? { byName: bucket.named.encoded() } : {}),
     };
   }
 }
@@ -256,6 +266,8 @@ export class RoundAccumulator {
   private readonly errorClasses: ErrorClassCounts = {};
   /** False once a second with errors came without classes (stored before they existed): the round's are then unknown. */
   private classesKnown = true;
+  /** Named requests: every second's figures by name, merged (all seconds: the start-up is not left out per name). */
+  private readonly named = new NamedMerge();
   private totalRequests = 0;
   private successRequests = 0;
   private bytesIn = 0;
@@ -274,8 +286,9 @@ export class RoundAccumulator {
   /** True until the first second with responses that is not start-up. */
   private inWarmup = true;
 
-  addSecond(point: StatsPoint, rtEncoded: string, lagEncoded: string): void {
+  addSecond(point: StatsPoint, rtEncoded: string, lagEncoded: string, byName?: Record<string, NamedSecond>): void {
     this.secondsAdded++;
+    this.named.addAll(byName);
     this.totalRequests += point.Requests;
     this.successRequests += point.Success;
     this.bytesIn += point.BytesIn;
@@ -311,7 +324,7 @@ export class RoundAccumulator {
   }
 
   addStored(second: StoredSecond): void {
-    this.addSecond(second.point, second.rt, second.lag);
+    this.addSecond(second.point, second.rt, second.lag, second.byName);
   }
 
   get seconds(): number {
@@ -352,6 +365,7 @@ export class RoundAccumulator {
     const rt = quantilesMs(rtHistogram);
     const errors = this.totalRequests - this.successRequests;
     return {
+      ...(this.named.size > 0 ? { ByName: this.named.figures(divisorS) } : {}),
       TotalRequests: this.totalRequests,
       SuccessRequests: this.successRequests,
       ErrorRequests: errors,

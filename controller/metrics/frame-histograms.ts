@@ -18,6 +18,8 @@ export interface DecodedFrame {
   rt?: LatencyHistogram;
   lag?: LatencyHistogram;
   llm: Map<LlmMetricKey, LatencyHistogram>;
+  /** Named requests' response times, by name. */
+  named: Map<string, LatencyHistogram>;
 }
 
 function decodeField(field: string, encoded: string, highest: number | undefined, budget: DecodeBudget): LatencyHistogram {
@@ -46,11 +48,17 @@ export function decodeFrame(frame: AgentStatsFrame, spent?: (inflatedBytes: numb
 }
 
 function decodeWithin(frame: AgentStatsFrame, budget: DecodeBudget): DecodedFrame {
-  const decoded: DecodedFrame = { llm: new Map() };
+  const decoded: DecodedFrame = { llm: new Map(), named: new Map() };
   if (frame.rtHistogram !== '') decoded.rt = decodeField('frame.rtHistogram', frame.rtHistogram, undefined, budget);
   const samples = decoded.rt?.totalCount ?? 0;
   if (samples !== frame.requests) throw new FrameRefused('frame.rtHistogram', `holds ${samples} samples but the frame counts ${frame.requests} responses`);
   if (frame.lagHistogram !== '') decoded.lag = decodeField('frame.lagHistogram', frame.lagHistogram, undefined, budget);
+  for (const [name, n] of Object.entries(frame.byName ?? {})) {
+    const field = `frame.byName.${name}.rtHistogram`;
+    const h = decodeField(field, n.rtHistogram, undefined, budget);
+    if (h.totalCount !== n.requests) throw new FrameRefused(field, `holds ${h.totalCount} samples but the name counts ${n.requests} responses`);
+    decoded.named.set(name, h);
+  }
   for (const key of LLM_METRICS) {
     const m = frame.llm?.metrics[key];
     if (!m) continue;

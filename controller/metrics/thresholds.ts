@@ -1,4 +1,4 @@
-import { meetsThreshold, roundTo, thresholdUnit, type LlmResult, type ParsedThreshold, type RoundResult, type StatsPoint, type ThresholdResult } from '../../src/contract';
+import { meetsThreshold, namedThresholdMetric, roundTo, thresholdUnit, type LlmResult, type ParsedThreshold, type RoundResult, type StatsPoint, type ThresholdResult } from '../../src/contract';
 import { RoundAccumulator } from './aggregate';
 
 /**
@@ -63,6 +63,13 @@ function valueOf(metric: string, basis: ThresholdBasis): number | null {
     return source.TotalRequests > 0 ? (source[latencyKey] as number) : null;
   }
   if (metric === 'ErrorRate') return basis.result.TotalRequests > 0 ? basis.result.ErrorRate : null;
+  const byName = basis.result.ByName;
+  if (byName) {
+    // a named request's own figures, over every second of the round (a name has no service-seconds result)
+    const named = namedThresholdMetric(metric, byName.map((n) => n.Name));
+    const figures = named && byName.find((n) => n.Name === named.name);
+    if (named && figures) return figures.Requests > 0 ? figures[named.stat === 'TP99.9' ? 'TP999' : named.stat] : null;
+  }
   if (metric === 'QPS') return basis.result.QPS;
   const llm = basis.llm;
   if (!llm) return null;

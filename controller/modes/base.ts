@@ -13,6 +13,8 @@ export interface ModeContext {
   maxAgentQps?: number;
   /** Wall clock, Unix seconds: a new load reaches the agents now, so its first whole second is floor(nowS()) + 1. */
   nowS(): number;
+  /** Wall clock, ms, when the round's agents were told to start; undefined while they are starting (stages: where the ramp stands). */
+  runningSinceMs?(): number | undefined;
   /** Ends the round (faultAction stop, or an LLM sweep's verdict: `endReason` sweep): `reason` is why, as the task's final Message gives it. */
   end(reason: string, endReason?: 'faultAction' | 'sweep'): void;
 }
@@ -37,6 +39,8 @@ export interface ModeDriver {
   /** A live `bench update`; returns true when the agents' loads must be re-sent. */
   update(optional: ResolvedOptional): boolean;
   targetQps(): number | undefined;
+  /** The target of wall second `second` (Unix s) for its series, when it is not the target now (stages: the ramp's count in that second). */
+  targetQpsDuring?(second: number): number | undefined;
   concurrency(): number | undefined;
   /** One line for the header of statsview and `desc`: "2 agents x 8 workers", "1450 QPS". */
   describeTarget(): string;

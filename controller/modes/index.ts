@@ -5,6 +5,7 @@ import { ScanMode, scanDurationWarning } from './scan';
 import { AutoMode, autoDurationWarning } from './auto';
 import { llmTaskMode } from './llm';
 import { steppedTaskMode } from './stepped';
+import { stagesTaskMode } from './stages';
 
 /** Adding a mode is adding a file and a line here. A task with an `llm` section always runs the LLM mode. */
 export function taskMode(optional: ResolvedOptional, llm?: LlmSpec): TaskMode {
@@ -16,6 +17,10 @@ export function taskMode(optional: ResolvedOptional, llm?: LlmSpec): TaskMode {
       return steppedTaskMode('scan', (ctx) => new ScanMode(optional, ctx), () => scanDurationWarning(optional));
     case 'auto':
       return steppedTaskMode('auto', (ctx) => new AutoMode(optional, ctx), () => autoDurationWarning(optional));
+    case 'stages':
+      // validation guarantees the stages of a stages task
+      if (!optional.stages) throw new Error('a stages task without stages');
+      return stagesTaskMode(optional, optional.stages);
   }
 }
 

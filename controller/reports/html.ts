@@ -138,6 +138,13 @@ export function renderReportHtml(data: ReportData): string {
   const capacity = data.Capacity
     ? `<section id="capacity"><h2>Capacity</h2>${table(['QPS', 'TP99 (ms)', 'Error rate', 'Reason'], [[fmt(data.Capacity.QPS), fmt(data.Capacity.TP99, 1), percent(data.Capacity.ErrorRate), data.Capacity.Reason]])}</section>`
     : '';
+  // a task's named requests (docs/data.md), each with its own figures
+  const byName = r.ByName?.length
+    ? `<section id="requests-by-name"><h2>Requests by name</h2>${table(
+        ['Name', 'Requests', 'Errors', 'Error rate', 'QPS', 'TP50', 'TP90', 'TP99', 'TP99.9'],
+        r.ByName.map((n) => [n.Name, count(n.Requests), count(n.Errors), percent(n.ErrorRate), fmt(n.QPS, 1), ms(n.TP50), ms(n.TP90), ms(n.TP99), ms(n.TP999)]),
+      )}</section>`
+    : '';
   const steps = data.Mode === 'scan' || data.Mode === 'auto' ? `<section id="steps"><h2>Steps</h2>${stepsTable(data.Events)}</section>` : '';
   const charts = renderReportCharts(data)
     .map((c) => `<figure id="chart-${c.name}"><figcaption>${escapeHtml(c.title)}</figcaption>${c.svg}${c.note ? `<p class="note">${escapeHtml(c.note)}</p>` : ''}</figure>`)
@@ -158,6 +165,7 @@ ${renderHeadline(data)}
 ${renderKeyFigures(data)}
 <section id="basic-information"><h2>Basic Information</h2>${basic}</section>
 <section id="test-result"><h2>Test Result</h2>${result}${codes}${errorCausesTable(r)}</section>
+${byName}
 ${data.LLM ? llmSection(data.LLM) : ''}
 ${steps}
 ${capacity}

@@ -72,7 +72,7 @@ export class TaskEntry {
     const accumulator = new RoundAccumulator();
     const service = new ServiceSeconds();
     for (const s of seconds) {
-      accumulator.addSecond(s.point, s.rt, s.lag);
+      accumulator.addSecond(s.point, s.rt, s.lag, s.byName);
       service.add(s.point, s.rt, s.lag);
     }
     const figures: RoundFigures = {

@@ -1,6 +1,9 @@
 import {
   BenchError,
   DEFAULTS,
+  InvalidFieldError,
+  MixedRequest,
+  originProblem,
   LlmSpec,
   LlmWork,
   parseHeaderLine,
@@ -46,13 +49,39 @@ async function requestTemplate(spec: TaskSpec, deps: PrepareDeps): Promise<Reque
   if (spec.llm) {
     return { url: llmUrl(target.url, spec.llm.api), method: 'POST', headers, bodies: [], timeoutMs: spec.http?.timeout ?? DEFAULTS.llmTimeoutMs };
   }
+  const timeoutMs = spec.http?.timeout ?? DEFAULTS.timeoutMs;
+  if (spec.requests) {
+    const mix = mixedRequests(spec, target.url, headers);
+    return { url: mix[0].url, method: mix[0].method, headers: mix[0].headers, bodies: mix[0].bodies, timeoutMs, mix };
+  }
   return {
     url: target.url,
     method: spec.http?.method ?? (bodies.length > 0 ? 'POST' : 'GET'),
     headers,
     bodies: bodies.map((b) => b.toString('base64')),
-    timeoutMs: spec.http?.timeout ?? DEFAULTS.timeoutMs,
+    timeoutMs,
   };
+}
+
+/**
+ * The task's named requests, each complete: its URL on the service's origin
+ * (checked again here: the service may come from the registry, whose URL the
+ * validator did not see), the task's headers and then its own, its body.
+ */
+function mixedRequests(spec: TaskSpec, serviceUrl: string, taskHeaders: [string, string][]): MixedRequest[] {
+  const origin = new URL(serviceUrl).origin;
+  return (spec.requests ?? []).map((r, i) => {
+    const url = r.url ?? `${origin}${r.path ?? '/'}`;
+    const problem = originProblem(url, serviceUrl);
+    if (problem) throw new InvalidFieldError([{ field: `requests[${i}].${r.url !== undefined ? 'url' : 'path'}`, message: problem }]);
+    const headers: [string, string][] = [...taskHeaders];
+    for (const line of r.headers ?? []) {
+      const header = parseHeaderLine(line);
+      if (header) headers.push([header.name, header.value]);
+    }
+    const body = r.body !== undefined ? Buffer.from(r.body, 'utf8').toString('base64') : r.data?.replace(/\s+/g, '');
+    return { name: r.name, url, method: r.method ?? spec.http?.method ?? (body !== undefined ? 'POST' : 'GET'), headers, bodies: body !== undefined ? [body] : [], weight: r.weight ?? 1 };
+  });
 }
 
 /** What the agents of an llm task send: synthetic parameters, ShareGPT prompts or custom bodies. */

@@ -116,6 +116,7 @@ export class RoundRunner {
         maxAgents: deps.maxAgents,
         maxAgentQps: deps.maxAgentQps,
         nowS: () => clock.nowMs() / 1000,
+        runningSinceMs: () => this.runningSinceMs,
         end: (reason, endReason = 'faultAction') => void this.stop(reason, endReason),
       },
       deps.llm?.spec,
@@ -132,7 +133,7 @@ export class RoundRunner {
         const startS = this.runningSinceMs !== undefined ? Math.floor(this.runningSinceMs / 1000) : second;
         return {
           elapsed: Math.max(0, second - startS),
-          targetQps: this.mode.targetQps(),
+          targetQps: this.mode.targetQpsDuring ? this.mode.targetQpsDuring(second) : this.mode.targetQps(),
           concurrency: this.mode.concurrency(),
           agentsDesired: this.desiredAgents(),
           agentsAvailable: this.pool.availableDuring(second),

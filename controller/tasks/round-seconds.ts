@@ -99,7 +99,7 @@ export class RoundSeconds {
       }
       const stored = toStoredSecond(finalized);
       this.series.push(stored.point);
-      this.accumulator.addSecond(stored.point, stored.rt, stored.lag);
+      this.accumulator.addStored(stored);
       this.serviceSeconds.add(stored.point, stored.rt, stored.lag);
       finalizedAny = true;
       if (stored.llm) this.llmFigures?.addSecond(stored.llm, finalized.llmRecords ?? []);

@@ -1,4 +1,4 @@
-import { AgentView, errorClassLines, formatErrorClassLine, TaskDetail, ThresholdResult } from '../contract';
+import { AgentView, errorClassLines, formatErrorClassLine, NamedFigures, TaskDetail, ThresholdResult } from '../contract';
 import { formatCapacity, formatMs, formatNumber, formatRate } from '../output/format';
 import { renderDescConfig } from '../output/desc-config';
 import { renderKeyValueTable } from '../output/table';
@@ -27,6 +27,8 @@ export function descRows(task: TaskDetail): [string, string][] {
   // why requests failed (SPEC 7): `599 connection refused: 96,704 (100.00%)`, one line a class
   const causes = errorClassLines(task.Result?.ErrorClasses, task.Result?.TotalRequests ?? 0);
   if (causes.length > 0) rows.push(['ErrorCauses', causes.map(formatErrorClassLine).join('\n')]);
+  // a task's named requests, one line each (docs/data.md)
+  if (task.Result?.ByName?.length) rows.push(['Requests', task.Result.ByName.map(namedLine).join('\n')]);
   if (task.Capacity) rows.push(['Capacity', formatCapacity(task.Capacity)]);
   const thresholds = task.Verdict?.Thresholds ?? [];
   if (thresholds.length > 0) rows.push(['Thresholds', thresholds.map(thresholdLine).join('\n')]);
@@ -34,6 +36,12 @@ export function descRows(task: TaskDetail): [string, string][] {
   // which host runs each agent: under the pool launcher they are other machines
   if (task.Agents?.length) rows.push(['Agents', task.Agents.map(agentLine).join('\n')]);
   return rows;
+}
+
+/** `search: 3000 requests, 0.00% errors, 100 QPS, TP50 1.2 ms, TP90 ..., TP99.9 4.1 ms`. */
+function namedLine(n: NamedFigures): string {
+  const tps = ([['TP50', n.TP50], ['TP90', n.TP90], ['TP99', n.TP99], ['TP99.9', n.TP999]] as const).map(([k, v]) => `${k} ${formatMs(v)}`).join(', ');
+  return `${n.Name}: ${formatNumber(n.Requests)} requests, ${formatRate(n.ErrorRate)} errors, ${formatNumber(n.QPS)} QPS, ${tps}`;
 }
 
 /** `TP99 < 200: 12.3 held`. */

@@ -2,6 +2,7 @@ import type { LlmRequestRecord } from './llm-protocol';
 import type { LlmResult } from './llm-tables';
 import type { TaskSpec } from './task';
 import type { Capacity, ErrorClassCounts, ThresholdResult, Verdict } from './verdict';
+import type { NamedFigures } from './requests';
 
 /**
  * Shapes of the controller's REST API (PascalCase, as the EAS OpenAPI). The
@@ -102,6 +103,8 @@ export interface RtDistributionBucket {
 
 /** Totals of one round. Times in ms. */
 export interface RoundResult {
+  /** A task's named requests (requests.ts), each with its own figures, in the order their first responses came. */
+  ByName?: NamedFigures[];
   TotalRequests: number;
   SuccessRequests: number;
   ErrorRequests: number;
@@ -316,6 +319,8 @@ export interface GeneratorSecond {
 }
 
 export interface StatsPoint {
+  /** A task's named requests: each one's figures in this second. */
+  ByName?: NamedFigures[];
   /** Unix time of the second's start, seconds. */
   Time: number;
   /** Seconds since the round started. */

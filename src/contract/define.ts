@@ -9,6 +9,8 @@ export const UPDATABLE_KEYS: Record<Mode, readonly (keyof OptionalSpec)[]> = {
   manual: ['concurrency', 'agentCount', 'maxQPS', 'duration'],
   scan: ['maxQPS', 'maxRT', 'faultTolerate', 'faultAction', 'qpsGrowthDelta', 'adjustInterval', 'duration'],
   auto: ['maxQPS', 'maxRT', 'faultTolerate', 'faultAction', 'duration'],
+  // the stages are the plan the agents follow from the start; only when the round ends may change
+  stages: ['duration'],
 };
 
 /** An llm task's load is its `llm` section; of `optional` only the agents sharing it change live. */

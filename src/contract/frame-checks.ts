@@ -24,6 +24,18 @@ export function checkFrameFigures(frame: AgentStatsFrame, recordCount: number): 
   let coded = 0;
   for (const n of Object.values(frame.statusCodes)) coded += n;
   if (coded !== frame.requests) return `frame.statusCodes add up to ${coded} but frame.requests is ${frame.requests}`;
+  if (frame.byName) {
+    // every response of a task with named requests is one name's: the names add up to the frame
+    let requests = 0;
+    let errors = 0;
+    for (const n of Object.values(frame.byName)) {
+      requests += n.requests;
+      errors += n.errors;
+    }
+    if (requests !== frame.requests) return `frame.byName's requests add up to ${requests} but frame.requests is ${frame.requests}`;
+    const failed = frame.requests - (frame.statusCodes['200'] ?? 0);
+    if (errors !== failed) return `frame.byName's errors add up to ${errors} but ${failed} responses of the frame failed`;
+  }
   const llm = frame.llm;
   if (llm) {
     if (llm.requests > AGENT_LIMITS.frameCount) return `frame.llm.requests of ${llm.requests} is over ${AGENT_LIMITS.frameCount}`;

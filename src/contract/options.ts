@@ -1,3 +1,4 @@
+import { resolveStages, stagesSpecOf, stagesTotalS, type ResolvedStages } from './stages';
 import { DEFAULTS, FaultAction, Mode, OptionalSpec, TaskSpec } from './task';
 
 /**
@@ -27,6 +28,8 @@ export interface ResolvedOptional {
   maxRtMs: number | null;
   faultTolerate: number;
   faultAction: FaultAction;
+  /** mode stages only (stages.ts). */
+  stages?: ResolvedStages;
 }
 
 /** The option each field of the task JSON's `optional` section becomes: what an update merges. */
@@ -43,6 +46,10 @@ export const OPTION_OF_FIELD: { readonly [K in keyof Required<OptionalSpec>]: ke
   maxRT: 'maxRtMs',
   faultTolerate: 'faultTolerate',
   faultAction: 'faultAction',
+  // a stages task's ramp is set at create: an update may change only its duration
+  startQPS: 'stages',
+  startConcurrency: 'stages',
+  stages: 'stages',
 };
 
 /**
@@ -54,9 +61,10 @@ export function resolveOptional(task: TaskSpec): ResolvedOptional {
   const o = task.optional ?? {};
   const mode = o.mode ?? DEFAULTS.mode;
   const llm = task.llm;
+  const stages = resolveStages(o);
   return {
     mode,
-    durationS: llm ? llm.duration ?? DEFAULTS.llmDurationS : o.duration ?? DEFAULTS.durationS,
+    durationS: llm ? llm.duration ?? DEFAULTS.llmDurationS : o.duration ?? (stages ? stagesTotalS(stages) : DEFAULTS.durationS),
     requestCount: llm ? (llm.continuous ? null : llm.requestCount ?? null) : o.requestCount ?? null,
     agentCount: o.agentCount ?? DEFAULTS.agentCount,
     concurrency: o.concurrency ?? DEFAULTS.concurrency,
@@ -67,6 +75,7 @@ export function resolveOptional(task: TaskSpec): ResolvedOptional {
     maxRtMs: o.maxRT ?? null,
     faultTolerate: o.faultTolerate ?? DEFAULTS.faultTolerate,
     faultAction: o.faultAction ?? DEFAULTS.faultAction,
+    ...(stages ? { stages } : {}),
   };
 }
 
@@ -99,7 +108,9 @@ export function normalizeTask(task: TaskSpec, r: ResolvedOptional): TaskSpec {
     duration: durationS,
     ...(requestCount !== null ? { requestCount } : {}),
   };
-  if (r.mode === 'manual') {
+  if (r.stages) {
+    Object.assign(optional, stagesSpecOf(r.stages), r.stages.kind === 'closed' ? { agentCount: r.agentCount } : {});
+  } else if (r.mode === 'manual') {
     optional.agentCount = r.agentCount;
     optional.concurrency = r.concurrency;
     if (r.maxQPS !== null) optional.maxQPS = r.maxQPS;

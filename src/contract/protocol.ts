@@ -4,6 +4,8 @@ import { describeType, isCount, isName, isNonNegative, isObject, isStringArray, 
 import { checkErrorClasses } from './error-classes';
 import { checkLlmRecord, checkLlmSecond, isLlmLoad, isLlmWork, type LlmLoad, type LlmRequestRecord, type LlmSecondFrame, type LlmWork } from './llm-protocol';
 import type { AgentStatsFrame, GeneratorHealth } from './stats-frame';
+import { MAX_RAMP_POINTS, type RampLoad } from './ramp';
+import { MAX_REQUEST_NAMES, parseNamedSeconds } from './requests';
 
 /**
  * Messages between the controller and its agents over the websocket
@@ -22,6 +24,22 @@ export interface RequestTemplate {
   /** Request bodies, base64; empty means no body. Used round-robin. */
   bodies: string[];
   timeoutMs: number;
+  /**
+   * A task's named requests (requests.ts), when it has them: each with its
+   * own URL (on the template's origin), method, headers and at most one body;
+   * sent in the order of `weightedCycle` of their weights. The fields above
+   * are then the first one's.
+   */
+  mix?: MixedRequest[];
+}
+
+export interface MixedRequest {
+  name: string;
+  url: string;
+  method: string;
+  headers: [string, string][];
+  bodies: string[];
+  weight: number;
 }
 
 /**
@@ -29,11 +47,13 @@ export interface RequestTemplate {
  * - closed: `concurrency` workers, each sending when its previous request ends;
  *   `maxQps` (optional) caps this agent's rate.
  * - open: requests at scheduled times, `qps` per second for this agent,
- *   whatever the service does (latency measured from the scheduled time).
+ *   whatever the service does (latency measured from the scheduled time);
+ *   with `ramp`, the times follow the round's ramp instead and `qps` is this
+ *   agent's highest share of it (what its connections are sized for).
  */
 export type LoadShape =
   | { kind: 'closed'; concurrency: number; maxQps: number | null }
-  | { kind: 'open'; qps: number; maxInFlight: number }
+  | { kind: 'open'; qps: number; maxInFlight: number; ramp?: RampLoad }
   | LlmLoad;
 
 export interface AgentAssignment {
@@ -157,6 +177,8 @@ function checkStatsFrame(value: unknown): { frame: AgentStatsFrame; droppedRecor
   if (typeof errorClasses === 'string') return `frame.${errorClasses}`;
   const generator = checkGeneratorHealth(value.generator);
   if (typeof generator === 'string') return `frame.${generator}`;
+  const byName = parseNamedSeconds(value.byName);
+  if (typeof byName === 'string') return `frame.${byName}`;
   let llmRecords: LlmRequestRecord[] | undefined;
   let droppedRecords: DroppedRecords | undefined;
   if (value.llmRecords !== undefined) {
@@ -194,6 +216,7 @@ function checkStatsFrame(value: unknown): { frame: AgentStatsFrame; droppedRecor
     ...(generator ? { generator } : {}),
     ...(llmRecords ? { llmRecords } : {}),
     ...(llm ? { llm } : {}),
+    ...(byName ? { byName } : {}),
   };
   const figures = checkFrameFigures(frame, Array.isArray(value.llmRecords) ? value.llmRecords.length : 0);
   if (figures) return figures;
@@ -245,7 +268,7 @@ function isLoadShape(value: unknown): value is LoadShape {
     case 'closed':
       return isCount(value.concurrency) && (value.maxQps === null || isNonNegative(value.maxQps));
     case 'open':
-      return isNonNegative(value.qps) && isCount(value.maxInFlight);
+      return isNonNegative(value.qps) && isCount(value.maxInFlight) && (value.ramp === undefined || isRampLoad(value.ramp));
     case 'llm':
       return isLlmLoad(value);
     default:
@@ -253,16 +276,32 @@ function isLoadShape(value: unknown): value is LoadShape {
   }
 }
 
-function isRequestTemplate(value: unknown): boolean {
+function isRampLoad(value: unknown): value is RampLoad {
+  if (!isObject(value) || !isNonNegative(value.atMs) || !isCount(value.lanes) || value.lanes < 1 || !isCount(value.lane) || value.lane >= value.lanes) return false;
+  const points = value.points;
+  if (!Array.isArray(points) || points.length === 0 || points.length > MAX_RAMP_POINTS) return false;
+  return points.every(
+    (p: unknown, i) => isObject(p) && isNonNegative(p.atMs) && isNonNegative(p.qps) && (i === 0 ? p.atMs === 0 : p.atMs > ((points[i - 1] as { atMs: number }).atMs)),
+  );
+}
+
+function isRequestParts(value: Record<string, unknown>): boolean {
   return (
-    isObject(value) &&
     typeof value.url === 'string' &&
     typeof value.method === 'string' &&
     Array.isArray(value.headers) &&
     value.headers.every((pair) => isStringArray(pair) && pair.length === 2) &&
-    isStringArray(value.bodies) &&
-    isNonNegative(value.timeoutMs)
+    isStringArray(value.bodies)
   );
+}
+
+function isMix(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_REQUEST_NAMES) return false;
+  return value.every((entry: unknown) => isObject(entry) && isRequestParts(entry) && typeof entry.name === 'string' && isCount(entry.weight) && entry.weight >= 1 && (entry.bodies as unknown[]).length <= 1);
+}
+
+function isRequestTemplate(value: unknown): boolean {
+  return isObject(value) && isRequestParts(value) && isNonNegative(value.timeoutMs) && (value.mix === undefined || isMix(value.mix));
 }
 
 function isScheduleEnd(value: unknown): boolean {

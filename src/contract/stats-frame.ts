@@ -50,4 +50,13 @@ export interface AgentStatsFrame {
   llmRecords?: LlmRequestRecord[];
   /** LLM tasks: the second's LLM histograms and counters, what every live and stored LLM figure is made of. */
   llm?: LlmSecondFrame;
+  /** A task's named requests (requests.ts): the second's figures of each name that completed a request in it. */
+  byName?: Record<string, NamedSecond>;
+}
+
+/** One named request's part of a second: its responses, those that failed, their latency (HDR, µs, compressed base64). */
+export interface NamedSecond {
+  requests: number;
+  errors: number;
+  rtHistogram: string;
 }

@@ -5,9 +5,11 @@ import type { LlmSpec } from './llm-spec';
 import { checkRule, type Rule } from './schema-rules';
 import { parseThresholds, type ParsedThreshold, type ThresholdSpec } from './thresholds';
 import { isObject } from './field-checks';
+import { REQUESTS_RULE, requestNamesOf, requestsChecks, type RequestSpec } from './requests';
+import { STAGE_OPTIONAL_RULES, stagesChecks, type StageSpec } from './stages';
 
 /** The task JSON of `eascmd bench create`, as the user writes it. */
-export type Mode = 'auto' | 'scan' | 'manual';
+export type Mode = 'auto' | 'scan' | 'manual' | 'stages';
 export type FaultAction = 'stop' | 'revise';
 
 export interface ServiceSpec {
@@ -41,6 +43,10 @@ export interface OptionalSpec {
   maxRT?: number;
   faultTolerate?: number;
   faultAction?: FaultAction;
+  /** mode stages (stages.ts). */
+  startQPS?: number;
+  startConcurrency?: number;
+  stages?: StageSpec[];
 }
 
 export interface TaskSpec {
@@ -49,6 +55,8 @@ export interface TaskSpec {
   http?: HttpSpec;
   optional?: OptionalSpec;
   llm?: LlmSpec;
+  /** Named requests mixed by weight (requests.ts). */
+  requests?: RequestSpec[];
   /** Result metric name to the comparison its figure must meet (SPEC 7, `thresholds.ts`): `{"TP99": "< 200"}`. */
   thresholds?: Record<string, ThresholdSpec>;
 }
@@ -163,7 +171,7 @@ const SCHEMA: Rule = {
     optional: {
       kind: 'object',
       fields: {
-        mode: { kind: 'string', enum: ['auto', 'scan', 'manual'] },
+        mode: { kind: 'string', enum: ['auto', 'scan', 'manual', 'stages'] },
         duration: { kind: 'integer', min: 1, max: DEFAULTS.maxDurationS },
         requestCount: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },
         agentCount: { kind: 'integer', min: 1, max: LIMITS.maxAgents },
@@ -175,6 +183,7 @@ const SCHEMA: Rule = {
         maxRT: { kind: 'number', min: 0, max: 600000, exclusiveMin: true },
         faultTolerate: { kind: 'number', min: 0, max: 1 },
         faultAction: { kind: 'string', enum: ['stop', 'revise'] },
+        ...STAGE_OPTIONAL_RULES,
       },
     },
     llm: {
@@ -246,6 +255,7 @@ const SCHEMA: Rule = {
         },
       },
     },
+    requests: REQUESTS_RULE,
     // which names are known depends on the llm section: taskThresholds checks it
     thresholds: { kind: 'external', checkedBy: 'taskThresholds' },
   },
@@ -314,7 +324,9 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
 export function validateTask(input: unknown): { ok: true; task: TaskSpec } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   checkRule(SCHEMA, input, '', errors);
-  if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors);
+  if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors, requestNamesOf(input.requests));
+  if (isObject(input)) stagesChecks(input.optional, input.llm !== undefined, DEFAULTS.maxDurationS, errors);
+  if (isObject(input)) requestsChecks(input, isValidBase64, errors);
   if (errors.length === 0) crossFieldChecks(input as TaskSpec, errors);
   return errors.length === 0 ? { ok: true, task: input as TaskSpec } : { ok: false, errors };
 }
@@ -328,7 +340,7 @@ function llmPercentilesOf(llm: unknown): readonly number[] | undefined {
 
 /** The task's thresholds, parsed (the task was validated: none is refused here). */
 export function taskThresholds(task: TaskSpec): ParsedThreshold[] {
-  return parseThresholds(task.thresholds, llmPercentilesOf(task.llm), []);
+  return parseThresholds(task.thresholds, llmPercentilesOf(task.llm), [], requestNamesOf(task.requests));
 }
 
 /** Like validateTask, but throws one InvalidFieldError. */

@@ -54,6 +54,19 @@ export const LLM_COMMON_THRESHOLD_METRICS = Object.keys(LLM_COMMON) as (keyof Ll
 /** The statistics of an LLM table row besides its percentiles (`P99`, `P99.9`: the task's llm.percentiles). */
 export const LLM_THRESHOLD_STATS = ['Average', 'Min', 'Max', 'Median'] as const;
 
+/** What `<name>.<stat>` may judge of a task's named request (requests.ts): its own figures in the result's ByName. */
+export const NAMED_THRESHOLD_STATS = ['TP50', 'TP90', 'TP99', 'TP99.9', 'ErrorRate', 'QPS'] as const;
+
+/** The named request and statistic a metric names (`search.TP99`), or undefined; names may hold dots, so each is tried. */
+export function namedThresholdMetric(metric: string, requestNames: readonly string[]): { name: string; stat: (typeof NAMED_THRESHOLD_STATS)[number] } | undefined {
+  for (const name of requestNames) {
+    if (!metric.startsWith(`${name}.`)) continue;
+    const stat = metric.slice(name.length + 1);
+    if ((NAMED_THRESHOLD_STATS as readonly string[]).includes(stat)) return { name, stat: stat as (typeof NAMED_THRESHOLD_STATS)[number] };
+  }
+  return undefined;
+}
+
 const MAX_THRESHOLDS = 50;
 const MAX_EXPR_LENGTH = 64;
 /** As the longest round: a delay past it could never abort. */
@@ -76,6 +89,10 @@ const LLM_TIMES = ['TTFT', 'TPOT', 'ITL', 'E2EL'];
 /** The unit a threshold's value is in, with its leading space (`' ms'`); `''` for a fraction or a count. */
 export function thresholdUnit(metric: string): string {
   const head = metric.split('.')[0];
+  // a named request's statistic (`v1.search.TP99.9`) has the unit of the statistic
+  const stat = NAMED_THRESHOLD_STATS.find((s) => metric.endsWith(`.${s}`));
+  if (stat === 'QPS') return ' req/s';
+  if (stat !== undefined && stat in LATENCY_UNITS) return ' ms';
   if (metric in LATENCY_UNITS || LLM_TIMES.includes(head) || metric === 'BenchmarkDuration') return ' ms';
   if (metric === 'QPS' || metric === 'RequestThroughput' || metric === 'Goodput') return ' req/s';
   if (metric.endsWith('Throughput')) return ' token/s';
@@ -110,8 +127,9 @@ function statKnown(stat: string, percentiles: readonly number[]): boolean {
  * `llmPercentiles`: the task's llm.percentiles when it has an llm section
  * (undefined: not an llm task, so no LLM name is known).
  */
-export function thresholdMetricProblem(metric: string, llmPercentiles: readonly number[] | undefined): string | undefined {
+export function thresholdMetricProblem(metric: string, llmPercentiles: readonly number[] | undefined, requestNames: readonly string[] = []): string | undefined {
   if ((HTTP_THRESHOLD_METRICS as readonly string[]).includes(metric)) return undefined;
+  if (namedThresholdMetric(metric, requestNames)) return undefined;
   const dot = metric.indexOf('.');
   const llmName = dot > 0 ? metric.slice(0, dot) : metric;
   const isLlmName = (LLM_METRICS as readonly string[]).includes(llmName) || (dot < 0 && Object.prototype.hasOwnProperty.call(LLM_COMMON, metric));
@@ -126,7 +144,8 @@ export function thresholdMetricProblem(metric: string, llmPercentiles: readonly 
     }
   }
   const llmHint = llmPercentiles !== undefined ? `, <LLM metric>.<statistic> (${LLM_METRICS.join(', ')}; e.g. TTFT.P99) or an LLM common metric (${LLM_COMMON_THRESHOLD_METRICS.join(', ')})` : '';
-  return `unknown metric; one of ${HTTP_THRESHOLD_METRICS.join(', ')}${llmHint}`;
+  const namedHint = requestNames.length > 0 ? `, or <request name>.<statistic> (${NAMED_THRESHOLD_STATS.join(', ')}; e.g. ${requestNames[0]}.TP99)` : '';
+  return `unknown metric; one of ${HTTP_THRESHOLD_METRICS.join(', ')}${llmHint}${namedHint}`;
 }
 
 /** One threshold's value into its parts, its problems added to `errors` at `path` (`thresholds.TP99`). */
@@ -170,7 +189,7 @@ export function parseThreshold(metric: string, value: unknown, path: string, err
  * Every threshold of a task's `thresholds` checked: the object, the names
  * (against the task: LLM names need an llm section) and the expressions.
  */
-export function parseThresholds(thresholds: unknown, llmPercentiles: readonly number[] | undefined, errors: FieldError[]): ParsedThreshold[] {
+export function parseThresholds(thresholds: unknown, llmPercentiles: readonly number[] | undefined, errors: FieldError[], requestNames: readonly string[] = []): ParsedThreshold[] {
   if (thresholds === undefined) return [];
   if (!isObject(thresholds)) {
     errors.push({ field: 'thresholds', message: 'must be an object of metric name to expression, e.g. {"TP99": "< 200"}' });
@@ -181,7 +200,7 @@ export function parseThresholds(thresholds: unknown, llmPercentiles: readonly nu
   const out: ParsedThreshold[] = [];
   for (const metric of keys.slice(0, MAX_THRESHOLDS)) {
     const path = `thresholds.${metric}`;
-    const problem = thresholdMetricProblem(metric, llmPercentiles);
+    const problem = thresholdMetricProblem(metric, llmPercentiles, requestNames);
     if (problem) errors.push({ field: path, message: problem });
     const parsed = parseThreshold(metric, thresholds[metric], path, errors);
     if (parsed && !problem) out.push(parsed);

@@ -217,6 +217,7 @@ export function statsviewMain(): void {
     // the round's verdict in the controller's words, the same line --wait ends with
     text('task-verdict', task.Verdict?.Text ?? '-');
     text('task-errors', errorCauses(task));
+    text('task-names', namedLines(task));
     text('task-message', task.Message);
     renderReportLink(task.ReportUrl);
     // where each agent runs (with pool agents, the hosts of the fleet); the page script imports nothing, so it formats here
@@ -256,6 +257,19 @@ export function statsviewMain(): void {
         const status = name === 'http status' ? '' : name === 'timeout' ? '512 ' : '599 ';
         return `${status}${name}: ${n.toLocaleString('en-US')} (${((n / Math.max(1, r.TotalRequests)) * 100).toFixed(2)}%)`;
       })
+      .join('\n');
+  };
+
+  /**
+   * A task's named requests, one line each, as desc prints them
+   * (`search: 4392 requests, 0.00% errors, 1464 QPS, TP50 1.57 ms, ...`).
+   */
+  const namedLines = (t: TaskDetail): string => {
+    const byName = t.Result?.ByName ?? [];
+    if (byName.length === 0) return '-';
+    const n2 = (v: number): string => String(Number(v.toFixed(2)));
+    return byName
+      .map((n) => `${n.Name}: ${n.Requests} requests, ${(n.ErrorRate * 100).toFixed(2)}% errors, ${n2(n.QPS)} QPS, TP50 ${n2(n.TP50)} ms, TP90 ${n2(n.TP90)} ms, TP99 ${n2(n.TP99)} ms, TP99.9 ${n2(n.TP999)} ms`)
       .join('\n');
   };
 

@@ -42,7 +42,7 @@ export function pageHtml(): string {
     dd { margin: 0; font-variant-numeric: tabular-nums; }
     .status { font-weight: 600; }
     #task-verdict { font-weight: 600; }
-    #task-errors { white-space: pre-line; }
+    #task-errors, #task-names { white-space: pre-line; }
     .status-Running, .status-Updating { color: #1a7f37; }
     .status-Stopped { color: #0b5cad; }
     .status-Terminated, .status-Error, .status-CreateFailed, .status-UpdateFailed { color: #c62828; }
@@ -74,6 +74,7 @@ export function pageHtml(): string {
         <dt>Capacity</dt><dd id="task-capacity">-</dd>
         <dt>Generator-limited</dt><dd id="task-generator">-</dd>
         <dt>Failed requests</dt><dd id="task-errors">-</dd>
+        <dt>Requests by name</dt><dd id="task-names">-</dd>
         <dt>Message</dt><dd id="task-message">-</dd>
         <dt>Report</dt><dd id="task-report">-</dd>
         <dt>Agents</dt><dd id="task-agents">-</dd>
