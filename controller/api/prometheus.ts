@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ERROR_CLASSES, ErrorClassCounts, LlmResult, LlmStatistic, RoundResult, RtQuantiles, StatsPoint, TaskStatus } from '../../src/contract';
+import { Clock, ERROR_CLASSES, ErrorClassCounts, LlmResult, LlmStatistic, RoundResult, RtQuantiles, StatsPoint, systemClock, TaskStatus } from '../../src/contract';
 import type { AgentState } from '../fleet/pool';
 import { DEFAULT_METRICS_KEEP_S } from '../config';
 import type { RoundFigures } from '../tasks/entry';
@@ -82,7 +82,8 @@ export class PrometheusExport {
    */
   private liveResults = new Map<string, { seconds: number; result: RoundResult }>();
 
-  constructor(private readonly manager: TaskManager, private readonly keepS = DEFAULT_METRICS_KEEP_S) {
+  /** `clock`: the controller's, which stamps a round's end and ages the rounds kept. */
+  constructor(private readonly manager: TaskManager, private readonly keepS = DEFAULT_METRICS_KEEP_S, private readonly clock: Clock = systemClock) {
     manager.on('round-end', (taskName: string, round: RoundRecord, figures: RoundFigures) => this.keep(taskName, round, figures));
     this.define();
   }
@@ -105,7 +106,7 @@ export class PrometheusExport {
   private keep(taskName: string, round: RoundRecord, figures: RoundFigures): void {
     const key = `${taskName} ${round.roundId}`;
     this.kept.delete(key);
-    this.kept.set(key, { endMs: round.endMs ?? Date.now(), view: { labels: { task: taskName, round: String(round.roundId) }, result: figures.result, llm: figures.llm } });
+    this.kept.set(key, { endMs: round.endMs ?? this.clock.nowMs(), view: { labels: { task: taskName, round: String(round.roundId) }, result: figures.result, llm: figures.llm } });
     for (const oldest of this.kept.keys()) {
       if (this.kept.size <= MAX_KEPT_ROUNDS) break;
       this.kept.delete(oldest);
@@ -118,7 +119,7 @@ export class PrometheusExport {
   }
 
   private build(): ScrapeView {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     for (const [key, round] of this.kept) {
       if (nowMs - round.endMs < this.keepS * 1000) break;
       this.kept.delete(key);
