@@ -109,6 +109,17 @@ describe('retention, in fake time', () => {
     expect(c.controller.manager.entries()).toEqual([]);
   });
 
+  test('a finished round stays in GET /metrics for --metrics-keep-s (600) on the clock, then goes', async () => {
+    const name = await stoppedTask();
+    const endedAt = c.controller.manager.entry(name).record.rounds[0].endMs ?? 0;
+    const exported = async (): Promise<boolean> => (await c.controller.prometheus.scrape()).includes(`easbench_dropped_requests_total{task="${name}"`);
+    expect(await exported()).toBe(true);
+    clock.advanceTo(endedAt + 599_000);
+    expect(await exported()).toBe(true);
+    clock.advanceTo(endedAt + 600_000);
+    expect(await exported()).toBe(false);
+  });
+
   test('a task that is not final is never swept, however old', async () => {
     const name = await startedTask();
     await c.controller.manager.stop(name);
