@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { formatTime } from '../../controller/tasks/naming';
 import { isFinalStatus } from '../../src/contract';
 import { createTask, idleLauncher, InProcessController, startInProcessController, waitForStatus } from '../helpers/controller';
 import { FakeClock } from '../helpers/fake-clock';
@@ -71,6 +72,18 @@ describe('retention, in fake time', () => {
     expect(record.finalMs).toBe(createdAt + 30_000);
     expect(isFinalStatus(record.status)).toBe(true);
     expect(record.updateMs).toBeGreaterThanOrEqual(record.finalMs ?? 0);
+  });
+
+  test('a report is dated by the clock: its round\'s end and when it was generated', async () => {
+    const name = await stoppedTask();
+    const round = c.controller.manager.entry(name).record.rounds[0];
+    const jsonKey = round.reportKeys?.find((k) => k.endsWith('.json'));
+    expect(jsonKey).toBeDefined();
+    const report = JSON.parse(fs.readFileSync(path.join(c.dataDir, 'reports', jsonKey ?? ''), 'utf8')) as { EndTime: string; GeneratedAt: string };
+    // no agent to wait for: the round ended at the stop, and its report was written before the clock moved on
+    expect(round.endMs).toBe(round.startMs);
+    expect(report.EndTime).toBe(formatTime(round.startMs));
+    expect(report.GeneratedAt).toBe(formatTime(round.startMs));
   });
 
   test('a failed task is swept after 10 minutes, a stopped one after 48 hours, a newer one kept', async () => {
