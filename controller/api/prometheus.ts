@@ -153,27 +153,20 @@ export class PrometheusExport {
     const registers = [this.registry];
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect with the metric as `this`
     const exporter = this;
-    const gauge: Define = (name, help, labelNames, fill) => {
+    /** A metric's settings: on each scrape its series are emptied and set afresh from the view, `put` setting one on the metric. */
+    const collected = <M extends Gauge | Counter>(name: string, help: string, labelNames: string[], fill: Parameters<Define>[3], put: (metric: M, labels: Labels, value: number) => void) => {
       this.labelNames.set(name, labelNames);
-      new Gauge({
+      return {
         name, help, labelNames, registers,
-        collect(this: Gauge) {
+        collect(this: M) {
           this.reset();
-          fill((labels, value) => this.set(labels, value), exporter.current());
+          fill((labels, value) => put(this, labels, value), exporter.current());
         },
-      });
+      };
     };
+    const gauge: Define = (...metric) => new Gauge(collected<Gauge>(...metric, (g, labels, value) => g.set(labels, value)));
     // a counter here is a round's running total read from its accumulator: set, not incremented, on each scrape
-    const counter: Define = (name, help, labelNames, fill) => {
-      this.labelNames.set(name, labelNames);
-      new Counter({
-        name, help, labelNames, registers,
-        collect(this: Counter) {
-          this.reset();
-          fill((labels, value) => this.inc(labels, value), exporter.current());
-        },
-      });
-    };
+    const counter: Define = (...metric) => new Counter(collected<Counter>(...metric, (c, labels, value) => c.inc(labels, value)));
     const perRound: PerRound = (fill) => (set, view) => {
       for (const round of view.rounds) fill(set, round);
     };
