@@ -58,9 +58,9 @@ export interface ControllerDeps {
   launcher?: AgentLauncher;
   reportStore?: ReportStore;
   log?: (line: string) => void;
-  /** The clock every round runs on (systemClock when absent). */
+  /** The clock of every round, of the tasks' time stamps, of the retention sweep and of what `GET /metrics` keeps (systemClock when absent). */
   clock?: Clock;
-  /** The times a round waits (ROUND_TIMING when absent): a test that must not wait out a minute sets them. */
+  /** The times a round waits, over `options.roundTiming` (ROUND_TIMING for what neither sets): a test that must not wait out a minute sets them. */
   roundTiming?: Partial<RoundTiming>;
 }
 
@@ -75,6 +75,7 @@ const CONNECTIONS_CHECK_MS = 1000;
  */
 export async function createController(partial: Partial<ControllerOptions>, deps: ControllerDeps = {}): Promise<Controller> {
   const options: ControllerOptions = { ...defaultOptions(), ...partial };
+  const clock = deps.clock ?? systemClock;
   const rawLog = deps.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
   // every log line (the controller's and its agents') may quote a task's URL: masked here, once
   const log = (line: string): void => rawLog(redactText(line));
@@ -111,11 +112,11 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     retentionStoppedS: options.retentionStoppedS,
     retentionFailedS: options.retentionFailedS,
     log,
-    clock: deps.clock ?? systemClock,
-    roundTiming: deps.roundTiming,
+    clock,
+    roundTiming: { ...options.roundTiming, ...deps.roundTiming },
   });
   manager.recover();
-  const prometheus = new PrometheusExport(manager, options.metricsKeepS);
+  const prometheus = new PrometheusExport(manager, options.metricsKeepS, clock);
 
   const app = express();
   app.disable('x-powered-by');
@@ -190,7 +191,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
   const address = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
-  const retention = setInterval(() => manager.sweepRetention(), options.retentionCheckS * 1000);
+  const retention = clock.setInterval(() => manager.sweepRetention(), options.retentionCheckS * 1000);
   retention.unref();
 
   let closing: Promise<void> | undefined;
@@ -202,7 +203,7 @@ export async function createController(partial: Partial<ControllerOptions>, deps
     prometheus,
     close(): Promise<void> {
       closing ??= (async () => {
-        clearInterval(retention);
+        clock.clearInterval(retention);
         await manager.shutdown();
         await launcher.shutdown();
         agentHub.close();

@@ -45,6 +45,29 @@ export interface KubernetesOptions {
   imagePullSecret?: string;
 }
 
+/**
+ * The times a round waits, as options, so that a test can shorten them: in
+ * process (`ControllerDeps.roundTiming`, `RoundDeps.timing`) or for a
+ * controller process (`--round-*` flags). Their defaults are ROUND_TIMING
+ * (controller/tasks/round-timing.ts).
+ */
+export interface RoundTiming {
+  /** Seconds a second waits for late agents before it is finalized without them. */
+  finalizeGraceS: number;
+  /** After a stop, agents get this long to send their last frame and `done`. */
+  stopWaitMs: number;
+  /**
+   * Agents end their schedule at the round's duration by themselves and say
+   * `done`; the round stops once all have, or this long after the duration
+   * (agents that do not end by themselves are then stopped as before).
+   */
+  durationEndGraceS: number;
+  /** A lost agent's replacement is launched this long after the loss. */
+  replaceDelayMs: number;
+  /** LLM runs longer than this get a drift section. */
+  driftMinRunS: number;
+}
+
 /** How long a finished round stays in `GET /metrics` by default (SPEC 8: at least 10 minutes). */
 export const DEFAULT_METRICS_KEEP_S = 600;
 
@@ -108,6 +131,8 @@ export interface ControllerOptions {
   metricsToken?: string;
   /** Seconds a finished round stays in `GET /metrics` (SPEC 8: at least 600 by default). */
   metricsKeepS: number;
+  /** The round's waits this controller changes (a test's; none by default: ROUND_TIMING). */
+  roundTiming: Partial<RoundTiming>;
 }
 
 export function defaultAgentCommand(): string[] {
@@ -148,5 +173,6 @@ export function defaultOptions(): ControllerOptions {
     requestTimeoutMs: 60_000,
     keepAliveTimeoutMs: 5_000,
     metricsKeepS: DEFAULT_METRICS_KEEP_S,
+    roundTiming: {},
   };
 }

@@ -3,12 +3,38 @@ import * as path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createController } from './app';
-import { AGENT_LAUNCHER_KINDS, defaultOptions, isAgentLauncherKind } from './config';
+import { BenchError } from '../src/contract';
+import { AGENT_LAUNCHER_KINDS, defaultOptions, isAgentLauncherKind, RoundTiming } from './config';
 import { writeFileAtomic } from './storage/no-follow';
 
 /** Resource quantities given (an empty flag drops one). */
 function quantities(values: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => Boolean(e[1])));
+}
+
+/**
+ * The round's waits a test shortens (docs/controller.md), by flag. Absent, each
+ * keeps the controller's default (ROUND_TIMING).
+ */
+const ROUND_TIMING_FLAGS = {
+  'round-finalize-grace-s': 'finalizeGraceS',
+  'round-stop-wait-ms': 'stopWaitMs',
+  'round-duration-end-grace-s': 'durationEndGraceS',
+  'round-replace-delay-ms': 'replaceDelayMs',
+  'round-drift-min-run-s': 'driftMinRunS',
+} as const satisfies Record<string, keyof RoundTiming>;
+type RoundTimingFlag = keyof typeof ROUND_TIMING_FLAGS;
+
+/** The waits given; a negative or non-numeric one is refused by its flag's name. */
+function roundTimingOf(argv: Partial<Record<RoundTimingFlag, number>>): Partial<RoundTiming> {
+  const timing: Partial<RoundTiming> = {};
+  for (const [flag, key] of Object.entries(ROUND_TIMING_FLAGS) as [RoundTimingFlag, keyof RoundTiming][]) {
+    const value = argv[flag];
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || value < 0) throw new BenchError('InvalidParameter', `--${flag} must be a number >= 0, not ${String(value)}`, { field: flag });
+    timing[key] = value;
+  }
+  return timing;
 }
 
 /** `eascmd-controller`: flags, each with an EAS_BENCH_* env form (EAS_BENCH_PORT, ...). */
@@ -74,6 +100,11 @@ async function main(): Promise<void> {
     .option('keep-alive-timeout-ms', { type: 'number', default: defaults.keepAliveTimeoutMs, describe: 'how long an idle keep-alive connection stays open' })
     .option('metrics-token', { type: 'string', describe: 'GET /metrics asks for Authorization: Bearer <token> (prefer the env form EAS_BENCH_METRICS_TOKEN: a flag shows in ps); open without it' })
     .option('metrics-keep-s', { type: 'number', default: defaults.metricsKeepS, describe: 'seconds a finished round stays in GET /metrics' })
+    .option('round-finalize-grace-s', { type: 'number', describe: 'tests: seconds a second waits for late agents before it is finalized (default 2)' })
+    .option('round-stop-wait-ms', { type: 'number', describe: "tests: how long a stopped round waits for its agents' last frame and done (default 6000)" })
+    .option('round-duration-end-grace-s', { type: 'number', describe: 'tests: seconds past the duration before agents that did not end are stopped (default 2)' })
+    .option('round-replace-delay-ms', { type: 'number', describe: "tests: how long after a lost agent its replacement is launched (default 500)" })
+    .option('round-drift-min-run-s', { type: 'number', describe: 'tests: LLM runs longer than this get a drift section (default 60)' })
     .strict()
     .help()
     .parse();
@@ -132,6 +163,7 @@ async function main(): Promise<void> {
     // an empty token (EAS_BENCH_METRICS_TOKEN= ) leaves the endpoint open, as no token does
     metricsToken: argv['metrics-token'] || undefined,
     metricsKeepS: argv['metrics-keep-s'],
+    roundTiming: roundTimingOf(argv),
   });
   if (controller.credentials.created) {
     // the secret stays in the file; only its id and place are printed

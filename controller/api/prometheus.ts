@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ERROR_CLASSES, ErrorClassCounts, LlmResult, LlmStatistic, RoundResult, RtQuantiles, StatsPoint, TaskStatus } from '../../src/contract';
+import { Clock, ERROR_CLASSES, ErrorClassCounts, LlmResult, LlmStatistic, RoundResult, RtQuantiles, StatsPoint, systemClock, TaskStatus } from '../../src/contract';
 import type { AgentState } from '../fleet/pool';
 import { DEFAULT_METRICS_KEEP_S } from '../config';
 import type { RoundFigures } from '../tasks/entry';
@@ -82,7 +82,8 @@ export class PrometheusExport {
    */
   private liveResults = new Map<string, { seconds: number; result: RoundResult }>();
 
-  constructor(private readonly manager: TaskManager, private readonly keepS = DEFAULT_METRICS_KEEP_S) {
+  /** `clock`: the controller's, which stamps a round's end and ages the rounds kept. */
+  constructor(private readonly manager: TaskManager, private readonly keepS = DEFAULT_METRICS_KEEP_S, private readonly clock: Clock = systemClock) {
     manager.on('round-end', (taskName: string, round: RoundRecord, figures: RoundFigures) => this.keep(taskName, round, figures));
     this.define();
   }
@@ -105,7 +106,7 @@ export class PrometheusExport {
   private keep(taskName: string, round: RoundRecord, figures: RoundFigures): void {
     const key = `${taskName} ${round.roundId}`;
     this.kept.delete(key);
-    this.kept.set(key, { endMs: round.endMs ?? Date.now(), view: { labels: { task: taskName, round: String(round.roundId) }, result: figures.result, llm: figures.llm } });
+    this.kept.set(key, { endMs: round.endMs ?? this.clock.nowMs(), view: { labels: { task: taskName, round: String(round.roundId) }, result: figures.result, llm: figures.llm } });
     for (const oldest of this.kept.keys()) {
       if (this.kept.size <= MAX_KEPT_ROUNDS) break;
       this.kept.delete(oldest);
@@ -118,7 +119,7 @@ export class PrometheusExport {
   }
 
   private build(): ScrapeView {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     for (const [key, round] of this.kept) {
       if (nowMs - round.endMs < this.keepS * 1000) break;
       this.kept.delete(key);
@@ -152,27 +153,20 @@ export class PrometheusExport {
     const registers = [this.registry];
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect with the metric as `this`
     const exporter = this;
-    const gauge: Define = (name, help, labelNames, fill) => {
+    /** A metric's settings: on each scrape its series are emptied and set afresh from the view, `put` setting one on the metric. */
+    const collected = <M extends Gauge | Counter>(name: string, help: string, labelNames: string[], fill: Parameters<Define>[3], put: (metric: M, labels: Labels, value: number) => void) => {
       this.labelNames.set(name, labelNames);
-      new Gauge({
+      return {
         name, help, labelNames, registers,
-        collect(this: Gauge) {
+        collect(this: M) {
           this.reset();
-          fill((labels, value) => this.set(labels, value), exporter.current());
+          fill((labels, value) => put(this, labels, value), exporter.current());
         },
-      });
+      };
     };
+    const gauge: Define = (...metric) => new Gauge(collected<Gauge>(...metric, (g, labels, value) => g.set(labels, value)));
     // a counter here is a round's running total read from its accumulator: set, not incremented, on each scrape
-    const counter: Define = (name, help, labelNames, fill) => {
-      this.labelNames.set(name, labelNames);
-      new Counter({
-        name, help, labelNames, registers,
-        collect(this: Counter) {
-          this.reset();
-          fill((labels, value) => this.inc(labels, value), exporter.current());
-        },
-      });
-    };
+    const counter: Define = (...metric) => new Counter(collected<Counter>(...metric, (c, labels, value) => c.inc(labels, value)));
     const perRound: PerRound = (fill) => (set, view) => {
       for (const round of view.rounds) fill(set, round);
     };

@@ -1,4 +1,4 @@
-import { BenchError, isFinalStatus, TaskEventKind, TaskStatus } from '../../src/contract';
+import { BenchError, Clock, isFinalStatus, TaskEventKind, TaskStatus } from '../../src/contract';
 import { TaskEntry } from './entry';
 import { newEvent } from './naming';
 import { currentRound } from './record';
@@ -12,7 +12,8 @@ import { TaskStore } from './store';
 export class TaskBook {
   private readonly tasks = new Map<string, TaskEntry>();
 
-  constructor(private readonly store: TaskStore, private readonly notifyChange: (taskName: string) => void) {}
+  /** `clock` stamps the records (updateMs, finalMs, which retention counts from) and the controller's own events. */
+  constructor(private readonly store: TaskStore, private readonly clock: Clock, private readonly notifyChange: (taskName: string) => void) {}
 
   add(entry: TaskEntry): void {
     this.tasks.set(entry.taskName, entry);
@@ -44,14 +45,14 @@ export class TaskBook {
   setStatus(entry: TaskEntry, status: TaskStatus, message: string): void {
     entry.record.status = status;
     entry.record.message = message;
-    entry.record.finalMs = isFinalStatus(status) ? Date.now() : undefined;
+    entry.record.finalMs = isFinalStatus(status) ? this.clock.nowMs() : undefined;
     this.save(entry);
     this.notify(entry.taskName);
   }
 
   /** Stamps and saves the record; on a full disk the store holds it and saves it again with the task's other held writes. */
   save(entry: TaskEntry): void {
-    entry.record.updateMs = Date.now();
+    entry.record.updateMs = this.clock.nowMs();
     // a task whose delete has finished has no folder left to write into
     if (this.tasks.get(entry.taskName) === entry) this.store.saveOrHold(entry.record);
   }
@@ -70,7 +71,7 @@ export class TaskBook {
       entry.runner.event(kind, message);
       return;
     }
-    const event = newEvent(kind, message);
+    const event = newEvent(kind, message, undefined, this.clock.nowMs());
     entry.addFinishedEvent(round.roundId, event);
     this.store.appendEvent(entry.taskName, round.roundId, event);
     this.notify(entry.taskName);

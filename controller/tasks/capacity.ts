@@ -26,7 +26,7 @@ export class TaskCapacity {
    * Refuses a create beyond the key's creates of the last minute. Only the
    * minute is remembered, so what this holds is bounded by the keys times the cap.
    */
-  checkCreateRate(keyId: string, nowMs = Date.now()): void {
+  checkCreateRate(keyId: string, nowMs: number): void {
     const recent = this.recentCreates(keyId, nowMs);
     if (recent.length >= this.limits.maxCreatesPerMinute) {
       const waitS = Math.max(1, Math.ceil((recent[0] + MINUTE_MS - nowMs) / 1000));
@@ -35,7 +35,7 @@ export class TaskCapacity {
   }
 
   /** Counts a task the key created (after every check passed). */
-  countCreate(keyId: string, nowMs = Date.now()): void {
+  countCreate(keyId: string, nowMs: number): void {
     const recent = this.recentCreates(keyId, nowMs);
     recent.push(nowMs);
     this.creates.set(keyId, recent);

@@ -32,7 +32,7 @@ export interface TaskManagerDeps extends CapacityLimits, PrepareDeps {
   retentionStoppedS: number;
   retentionFailedS: number;
   log: (line: string) => void;
-  /** The clock every round runs on (systemClock when absent). */
+  /** The clock of every round, of the tasks' time stamps and of retention (systemClock when absent). */
   clock?: Clock;
   /** The times a round waits, where a test sets them (ROUND_TIMING when absent). */
   roundTiming?: Partial<RoundTiming>;
@@ -50,16 +50,18 @@ export class TaskManager extends EventEmitter {
   private readonly capacity: TaskCapacity;
   private readonly rounds: RoundSupervisor;
   private readonly reports: RoundReports;
+  private readonly clock: Clock;
 
   constructor(private readonly deps: TaskManagerDeps) {
     super();
     this.setMaxListeners(0);
-    const book = (this.book = new TaskBook(deps.store, (name) => this.emit('task', name)));
+    const clock = (this.clock = deps.clock ?? systemClock);
+    const book = (this.book = new TaskBook(deps.store, clock, (name) => this.emit('task', name)));
     this.capacity = new TaskCapacity(deps, () => book.all().map((e) => e.record));
-    this.reports = new RoundReports({ ...deps, book });
+    this.reports = new RoundReports({ ...deps, book, clock });
     this.rounds = new RoundSupervisor({
       ...deps,
-      clock: deps.clock ?? systemClock,
+      clock,
       book,
       capacity: this.capacity,
       onSecond: (name, point) => this.emit('second', name, point),
@@ -85,7 +87,8 @@ export class TaskManager extends EventEmitter {
 
   /** `keyId`: the API key that asked, whose creates of the last minute are capped. */
   async create(body: unknown, keyId = ''): Promise<TaskRecord> {
-    this.capacity.checkCreateRate(keyId);
+    const now = this.clock.nowMs();
+    this.capacity.checkCreateRate(keyId, now);
     const task = assertValidTask(body);
     // the one place a task's options are resolved: the record keeps them, the shown spec is written from them
     const options = resolveOptional(task);
@@ -95,7 +98,6 @@ export class TaskManager extends EventEmitter {
     if (taskMode(options, spec.llm).agentsFromTask) this.capacity.checkAgentCount(options.agentCount);
     const desiredAgent = this.capacity.startingAgents(options, spec.llm);
     this.capacity.checkStart(undefined, desiredAgent);
-    const now = Date.now();
     const record: TaskRecord = {
       taskId: newTaskId(),
       taskName: newTaskName(spec.service.serviceName, (name) => this.book.has(name)),
@@ -119,7 +121,7 @@ export class TaskManager extends EventEmitter {
       this.deps.store.remove(record.taskName);
       throw err;
     }
-    this.capacity.countCreate(keyId);
+    this.capacity.countCreate(keyId, now);
     const entry = new TaskEntry(record, this.deps.store);
     this.book.add(entry);
     void this.rounds.start(entry);
@@ -231,7 +233,7 @@ export class TaskManager extends EventEmitter {
   // ------------------------------------------------------ housekeeping
 
   /** Deletes tasks whose retention has passed. */
-  sweepRetention(nowMs = Date.now()): void {
+  sweepRetention(nowMs = this.clock.nowMs()): void {
     for (const { record } of this.book.all()) {
       if (!isFinalStatus(record.status) || record.finalMs === undefined) continue;
       const keepS = record.status === 'Stopped' ? this.deps.retentionStoppedS : this.deps.retentionFailedS;
@@ -277,12 +279,12 @@ export class TaskManager extends EventEmitter {
     const upTo = last ? ` (data recorded up to ${formatTime((last.point.Time + 1) * 1000)} kept)` : '';
     const message = `Terminated: the controller stopped while the task was ${record.status}${upTo}`;
     if (round) {
-      round.endMs = last ? (last.point.Time + 1) * 1000 : Date.now();
+      round.endMs = last ? (last.point.Time + 1) * 1000 : this.clock.nowMs();
       round.message = message;
       round.endReason = 'shutdown';
       round.ended = message;
       round.verdict = judgedAgain(record, round, () => entry.figures(round));
-      this.deps.store.appendEvent(record.taskName, round.roundId, newEvent('status', message));
+      this.deps.store.appendEvent(record.taskName, round.roundId, newEvent('status', message, undefined, this.clock.nowMs()));
     }
     this.book.setStatus(entry, 'Terminated', message);
     if (round) this.reports.queue(entry, round);

@@ -1,4 +1,4 @@
-import { redactText, redactUrl, TaskStatus } from '../../src/contract';
+import { Clock, redactText, redactUrl, TaskStatus } from '../../src/contract';
 import { newReportSecret, ReportData } from '../reports/model';
 import { ReportOutcome, ReportPublisher } from '../reports/publisher';
 import { ServiceRegistry } from '../services';
@@ -23,6 +23,8 @@ export interface RoundReportsDeps {
   /** The controller's own disk: every report is written here first. */
   localReports: ReportStore;
   log: (line: string) => void;
+  /** The controller's clock: a report's generation time, and the end of a round that has none. */
+  clock: Clock;
 }
 
 /**
@@ -51,7 +53,7 @@ export class RoundReports {
       taskName: record.taskName,
       roundId: round.roundId,
       secret: round.reportSecret,
-      content: () => ({ ...reportContent(entry, round, final?.status ?? record.status, entry.figures(round), this.deps.services), ...this.extras(entry, round) }),
+      content: () => ({ ...reportContent(entry, round, final?.status ?? record.status, entry.figures(round), this.deps.services, this.deps.clock.nowMs()), ...this.extras(entry, round) }),
       settled: (outcome) => this.settled(entry, round, outcome, final),
     });
   }
@@ -108,8 +110,8 @@ export class RoundReports {
   }
 }
 
-/** What a round's report shows: the task, the round, and its figures. */
-export function reportContent(entry: TaskEntry, round: RoundRecord, status: TaskStatus, figures: RoundFigures, services: ServiceRegistry): ReportData {
+/** What a round's report shows: the task, the round, and its figures; `nowMs`: when it is generated. */
+export function reportContent(entry: TaskEntry, round: RoundRecord, status: TaskStatus, figures: RoundFigures, services: ServiceRegistry, nowMs: number): ReportData {
   const { record } = entry;
   return {
     TaskName: record.taskName,
@@ -121,7 +123,7 @@ export function reportContent(entry: TaskEntry, round: RoundRecord, status: Task
     Status: status,
     Message: redactText(round.message ?? record.message),
     StartTime: formatTime(round.startMs),
-    EndTime: formatTime(round.endMs ?? Date.now()),
+    EndTime: formatTime(round.endMs ?? nowMs),
     TargetUrl: safeTarget(services, record),
     Config: entry.shownConfig(),
     Result: figures.result,
@@ -130,7 +132,7 @@ export function reportContent(entry: TaskEntry, round: RoundRecord, status: Task
     Events: figures.events,
     ...(figures.llm ? { LLM: figures.llm } : {}),
     ...(round.verdict ? { Verdict: round.verdict } : {}),
-    GeneratedAt: formatTime(Date.now()),
+    GeneratedAt: formatTime(nowMs),
   };
 }
 

@@ -78,7 +78,7 @@ export class RoundSupervisor {
       round.endMs = this.deps.clock.nowMs();
       round.message = message;
       startFailedVerdict(round, message);
-      store.appendEvent(record.taskName, roundId, newEvent('error', message));
+      store.appendEvent(record.taskName, roundId, newEvent('error', message, undefined, round.endMs));
       book.setStatus(entry, 'CreateFailed', message);
       return;
     }

@@ -2,7 +2,7 @@ import { RoundResult, TaskStatus, Verdict } from '../../src/contract';
 import { RoundFigures } from './entry';
 import { RoundRecord, TaskRecord } from './record';
 import { RoundEndInfo, RoundSnapshot } from './round-snapshot';
-import { buildVerdict } from './verdict';
+import { buildVerdict, VerdictInput } from './verdict';
 
 /**
  * A round's verdict from what the task knows of it: live from the runner,
@@ -22,7 +22,7 @@ export function liveVerdict(task: TaskRecord, live: RoundSnapshot, result: Round
   return buildVerdict({
     ended: false,
     searchesCapacity: searchesCapacity(task),
-    result: result.TotalRequests > 0 ? result : undefined,
+    result: measured(result),
     capacity: live.capacity,
     thresholds: live.thresholds,
   });
@@ -36,19 +36,9 @@ export function settleVerdict(task: TaskRecord, round: RoundRecord, info: RoundE
   round.endReason = status === 'CreateFailed' ? 'createFailed' : info.endReason;
   round.ended = info.reason;
   if (!last?.capacity && last?.outcome) round.noCapacityWhy = last.outcome;
-  const result = last?.result;
-  if (result && result.TotalRequests > 0) round.summary = { QPS: result.QPS, TP99: result.TP99, ErrorRate: result.ErrorRate };
-  round.verdict = buildVerdict({
-    ended: true,
-    ...(status === 'CreateFailed' ? { startFailed: info.reason } : {}),
-    searchesCapacity: searchesCapacity(task),
-    result: result && result.TotalRequests > 0 ? result : undefined,
-    capacity: last?.capacity,
-    noCapacityWhy: round.noCapacityWhy,
-    thresholds: last?.thresholds ?? [],
-    endReason: round.endReason,
-    endedWords: round.ended,
-  });
+  const result = measured(last?.result);
+  if (result) round.summary = { QPS: result.QPS, TP99: result.TP99, ErrorRate: result.ErrorRate };
+  round.verdict = endedVerdict(task, round, { result, capacity: last?.capacity, thresholds: last?.thresholds ?? [] }, status === 'CreateFailed' ? info.reason : undefined);
   return round.verdict;
 }
 
@@ -69,13 +59,31 @@ export function startFailedVerdict(round: RoundRecord, message: string): Verdict
 export function judgedAgain(task: TaskRecord, round: RoundRecord, figures: () => RoundFigures): Verdict {
   if (round.endReason === 'createFailed') return startFailedVerdict({ ...round }, round.ended ?? round.message ?? 'the task failed to start');
   const result = figures().result;
+  return endedVerdict(task, round, { result: measured(result), capacity: round.capacity, thresholds: result.Thresholds ?? [] });
+}
+
+/** A round's figures, when it measured anything: a verdict judges no result rather than one of zero requests. */
+function measured(result: RoundResult | undefined): RoundResult | undefined {
+  return result && result.TotalRequests > 0 ? result : undefined;
+}
+
+/**
+ * The verdict of an ended round from its record (why it ended, in words and as
+ * a reason; why there is no capacity) and its figures: the one form both a
+ * round's end and a judgement of its stored figures take.
+ */
+function endedVerdict(
+  task: TaskRecord,
+  round: RoundRecord,
+  figures: Pick<VerdictInput, 'result' | 'capacity' | 'thresholds'>,
+  startFailed?: string,
+): Verdict {
   return buildVerdict({
     ended: true,
+    ...(startFailed !== undefined ? { startFailed } : {}),
     searchesCapacity: searchesCapacity(task),
-    result: result.TotalRequests > 0 ? result : undefined,
-    capacity: round.capacity,
+    ...figures,
     noCapacityWhy: round.noCapacityWhy,
-    thresholds: result.Thresholds ?? [],
     endReason: round.endReason,
     endedWords: round.ended ?? round.message,
   });

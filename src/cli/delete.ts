@@ -1,6 +1,6 @@
 import { CommandSpec } from './command';
 import { waitDeleted } from './poll';
-import { NameArgs, confirmOrCancel, withName } from './task-command';
+import { NameArgs, confirmAndSend, withName } from './task-command';
 
 /** `bench delete NAME`: the task and its reports are removed. */
 export const deleteCommand: CommandSpec<NameArgs> = {
@@ -8,14 +8,8 @@ export const deleteCommand: CommandSpec<NameArgs> = {
   describe: 'Delete a task and its reports',
   builder: withName,
   run: async (args, ctx) => {
-    const conn = await ctx.connect();
-    if (!(await confirmOrCancel(ctx, 'delete', args.name, conn.region))) return;
-    const res = await conn.client.deleteTask(conn.region, args.name);
-    if (ctx.json) ctx.out.json(res);
-    else {
-      ctx.verboseRequestId(res.RequestId);
-      ctx.out.ok(`Benchmark task ${args.name} is Deleting`);
-    }
+    const conn = await confirmAndSend(ctx, 'delete', args.name, (c) => c.client.deleteTask(c.region, args.name), `Benchmark task ${args.name} is Deleting`);
+    if (!conn) return;
     await waitDeleted(ctx, conn, args.name);
     if (!ctx.json) ctx.out.ok('Benchmark task was deleted successfully');
   },

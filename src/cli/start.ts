@@ -2,7 +2,7 @@ import { CommandSpec } from './command';
 import { GlobalArgs } from './context';
 import { FollowFlags, followStarted } from './follow';
 import { withFollowFlags } from './follow-flags';
-import { confirmOrCancel, withName } from './task-command';
+import { confirmAndSend, withName } from './task-command';
 
 interface StartArgs extends GlobalArgs, FollowFlags {
   name: string;
@@ -14,15 +14,9 @@ export const startCommand: CommandSpec<StartArgs> = {
   describe: 'Start a new round of a stopped task (from its last updated config)',
   builder: (y) => withFollowFlags(withName(y)),
   run: async (args, ctx) => {
-    const conn = await ctx.connect();
-    if (!(await confirmOrCancel(ctx, 'start', args.name, conn.region))) return;
-    const res = await conn.client.startTask(conn.region, args.name);
-    if (ctx.json) {
-      if (!args.wait) ctx.out.json(res);
-    } else {
-      ctx.verboseRequestId(res.RequestId);
-      ctx.out.ok(`Task [${args.name}] is starting`);
-    }
+    // with --wait, --json prints the finished task, not this answer
+    const conn = await confirmAndSend(ctx, 'start', args.name, (c) => c.client.startTask(c.region, args.name), `Task [${args.name}] is starting`, !args.wait);
+    if (!conn) return;
     return followStarted(ctx, conn, args.name, args);
   },
 };

@@ -2,7 +2,7 @@ import { isFinalStatus } from '../contract';
 import { CommandSpec } from './command';
 import { taskStatusError } from './errors';
 import { pollTask } from './poll';
-import { NameArgs, confirmOrCancel, withName } from './task-command';
+import { NameArgs, confirmAndSend, withName } from './task-command';
 
 /** `bench stop NAME`: the round ends, its report is written; the task stays (Stopped). */
 export const stopCommand: CommandSpec<NameArgs> = {
@@ -10,14 +10,8 @@ export const stopCommand: CommandSpec<NameArgs> = {
   describe: 'Stop a running task (its report is written)',
   builder: withName,
   run: async (args, ctx) => {
-    const conn = await ctx.connect();
-    if (!(await confirmOrCancel(ctx, 'stop', args.name, conn.region))) return;
-    const res = await conn.client.stopTask(conn.region, args.name);
-    if (ctx.json) ctx.out.json(res);
-    else {
-      ctx.verboseRequestId(res.RequestId);
-      ctx.out.ok(`Task [${args.name}] is stopping`);
-    }
+    const conn = await confirmAndSend(ctx, 'stop', args.name, (c) => c.client.stopTask(c.region, args.name), `Task [${args.name}] is stopping`);
+    if (!conn) return;
     const task = await pollTask(ctx, conn, args.name, { done: (t) => isFinalStatus(t.Status), agentLines: !ctx.json, goal: 'to Stopped' });
     if (task.Status !== 'Stopped') throw taskStatusError(task);
     if (!ctx.json) ctx.out.ok('Benchmark task is stopped');

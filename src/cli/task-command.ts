@@ -1,4 +1,6 @@
 import { Argv } from 'yargs';
+import type { Connection } from '../api/connect';
+import type { SimpleTaskResponse } from '../contract';
 import { CliContext, GlobalArgs } from './context';
 
 /** Helpers of the commands that address one task by name. */
@@ -22,4 +24,31 @@ export async function confirmOrCancel(ctx: CliContext, verb: string, taskName: s
     else ctx.out.print('Cancelled.');
   }
   return ok;
+}
+
+/**
+ * What stop, start and delete do first: connect, ask (a "no" ends the
+ * command: undefined), send `call`, and print the controller's answer: its
+ * JSON under --json (unless `answerJson` is false: the command prints the
+ * task's final JSON instead), else the request id (--verbose) and `accepted`.
+ * The connection, for what the command then waits on.
+ */
+export async function confirmAndSend(
+  ctx: CliContext,
+  verb: string,
+  taskName: string,
+  call: (conn: Connection) => Promise<SimpleTaskResponse>,
+  accepted: string,
+  answerJson = true,
+): Promise<Connection | undefined> {
+  const conn = await ctx.connect();
+  if (!(await confirmOrCancel(ctx, verb, taskName, conn.region))) return undefined;
+  const res = await call(conn);
+  if (ctx.json) {
+    if (answerJson) ctx.out.json(res);
+  } else {
+    ctx.verboseRequestId(res.RequestId);
+    ctx.out.ok(accepted);
+  }
+  return conn;
 }

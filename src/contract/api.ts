@@ -101,8 +101,18 @@ export interface RtDistributionBucket {
   Count: number;
 }
 
+/** The response-time percentiles of a round (its Result) and of one of its seconds, ms. */
+export interface RtPercentiles {
+  TP50: number;
+  TP75: number;
+  TP90: number;
+  TP95: number;
+  TP99: number;
+  TP999: number;
+}
+
 /** Totals of one round. Times in ms. */
-export interface RoundResult {
+export interface RoundResult extends RtPercentiles {
   /** A task's named requests (requests.ts), each with its own figures, in the order their first responses came. */
   ByName?: NamedFigures[];
   TotalRequests: number;
@@ -113,12 +123,6 @@ export interface RoundResult {
   AvgRT: number;
   MinRT: number;
   MaxRT: number;
-  TP50: number;
-  TP75: number;
-  TP90: number;
-  TP95: number;
-  TP99: number;
-  TP999: number;
   BytesIn: number;
   BytesOut: number;
   StatusCodes: Record<string, number>;
@@ -293,16 +297,10 @@ export interface ReportResponse extends ApiResponse {
 }
 
 /** Response-time quantiles of one second, ms. */
-export interface RtQuantiles {
+export interface RtQuantiles extends RtPercentiles {
   Avg: number;
   Min: number;
   Max: number;
-  TP50: number;
-  TP75: number;
-  TP90: number;
-  TP95: number;
-  TP99: number;
-  TP999: number;
 }
 
 /** One second of a round, all agents merged. */
