@@ -44,5 +44,5 @@ export function llmTokenizerName(llm: LlmSpec): string {
 
 /** The accumulator of an llm task's mode sections (Retries, Drift, TokenSweep, Consistency, Sessions, ToolCalls). */
 export function llmModeAccumulator(llm: LlmSpec): LlmModeAccumulator {
-  return new LlmModeAccumulator({ mode: llm.mode ?? 'standard', retries: llm.retries ?? 0, tokenizer: llmTokenizerName(llm), warmupRequests: llm.warmupRequests ?? DEFAULTS.llmWarmupRequests });
+  return new LlmModeAccumulator({ mode: llm.mode ?? 'standard', retries: llm.retries ?? 0, tokenizer: llmTokenizerName(llm), warmupRequests: llm.warmupRequests ?? DEFAULTS.llmWarmupRequests, driftMinRunS: llm.driftMinRunS ?? LLM_MODE_DEFAULTS.driftMinRunS });
 }

@@ -21,6 +21,8 @@ export interface LlmModeContext {
   tokenizer: string;
   /** llm.warmupRequests: above 0, the Warmup section says they were left out. */
   warmupRequests?: number;
+  /** llm.driftMinRunS: records spanning more than this many seconds get a Drift section (default LLM_MODE_DEFAULTS.driftMinRunS). */
+  driftMinRunS?: number;
 }
 
 /** Sums of one second's successful requests (by send time), for the drift halves. */
@@ -247,10 +249,10 @@ export class LlmModeAccumulator {
     return sections;
   }
 
-  /** Runs longer than a minute: the seconds before the run's midpoint against those from it. */
+  /** Runs longer than a minute (llm.driftMinRunS): the seconds before the run's midpoint against those from it. */
   private drift(): LlmModeSections['Drift'] {
     const spanMs = this.lastEndMs - this.firstSendMs;
-    if (!(spanMs > LLM_MODE_DEFAULTS.driftMinRunS * 1000)) return undefined;
+    if (!(spanMs > (this.context.driftMinRunS ?? LLM_MODE_DEFAULTS.driftMinRunS) * 1000)) return undefined;
     const midS = (this.firstSendMs + spanMs / 2) / 1000;
     const halves = [emptySums(), emptySums()];
     for (const [second, s] of this.seconds) sumInto(halves[second < Math.floor(midS) ? 0 : 1], s, SUM_KEYS);
