@@ -118,17 +118,18 @@ describe('LLM run modes against the OpenAI fixture', () => {
     // 300 requests at a regular 20/s (burstiness 100: intervals within a few % of 50 ms) span 15 s; the
     // fixture counts arrivals, so its slow-down after request 150 lands at the run's midpoint, 7.5 s in,
     // and needs no timer of the test's. The halves split at a whole second: up to 1 s of fast requests in the second.
+    // TTFT 100 ms and TPOT 10 ms: the few ms a loaded machine adds to every request barely move the ratio.
     const started = Date.now();
-    const { llm } = await run({ ttftMs: 40, tpotMs: 4, slowAfterRequests: 150, slowFactor: 2 }, { testMode: 'rate', requestRate: 20, burstiness: 100, requestCount: 300, driftMinRunS: 10, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
+    const { llm } = await run({ ttftMs: 100, tpotMs: 10, slowAfterRequests: 150, slowFactor: 2 }, { testMode: 'rate', requestRate: 20, burstiness: 100, requestCount: 300, driftMinRunS: 10, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
     expect(Date.now() - started).toBeGreaterThan(10_000);
     const d = llm.Drift!;
     expect(d).toBeDefined();
+    figures.push(`drift (15 s, driftMinRunS 10): TTFT ${d.TTFT.FirstHalf} -> ${d.TTFT.SecondHalf} ms (${d.TTFT.ChangePct}%), TPOT ${d.TPOT.FirstHalf} -> ${d.TPOT.SecondHalf} ms, decode ${d.DecodeTokensPerSecond.FirstHalf} -> ${d.DecodeTokensPerSecond.SecondHalf} tok/s`);
     // about +100% for latencies, -50% for tokens/s
     expect(d.TTFT.ChangePct).toBeGreaterThan(70);
     expect(d.TPOT.ChangePct).toBeGreaterThan(70);
     expect(d.DecodeTokensPerSecond.ChangePct).toBeLessThan(-35);
     expect([d.TTFT.Flagged, d.TPOT.Flagged, d.DecodeTokensPerSecond.Flagged, d.Flagged]).toEqual([true, true, true, true]);
-    near(d.TTFT.FirstHalf, 40);
-    figures.push(`drift (15 s, driftMinRunS 10): TTFT ${d.TTFT.FirstHalf} -> ${d.TTFT.SecondHalf} ms (${d.TTFT.ChangePct}%), TPOT ${d.TPOT.FirstHalf} -> ${d.TPOT.SecondHalf} ms, decode ${d.DecodeTokensPerSecond.FirstHalf} -> ${d.DecodeTokensPerSecond.SecondHalf} tok/s`);
+    near(d.TTFT.FirstHalf, 100);
   });
 });
