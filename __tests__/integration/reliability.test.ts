@@ -168,7 +168,9 @@ onSmallDisk('a full data dir', () => {
   test('mid-run: the run goes on, the Message says so, and every second reaches the disk once there is room', async () => {
     await fixture.reset();
     const name = await createTask(controller, { service: { serviceName: 'demo', url: `${fixture.url}/x` }, optional: { mode: 'manual', concurrency: 2, duration: 16 } });
-    await new Promise((r) => setTimeout(r, 3000));
+    const seriesLength = async (): Promise<number> => ((await get(controller, `/api/v2/benchmark-tasks/cn-local/${name}/stats`)) as unknown as Series).Series.length;
+    // the disk fills once a few seconds of the run are on it
+    await waitFor('seconds of the run written', async () => onDisk(dataDir, name).seconds.length >= 2, 20000, 100);
     disk.fill();
     const troubled = await waitFor('the full disk noticed', async () => {
       const d = await detail(controller, name);
@@ -179,8 +181,8 @@ onSmallDisk('a full data dir', () => {
     const described = await runEascmd(['-c', controller.configFile, 'bench', 'desc', name]);
     expect(described.stdout).toContain('data dir cannot be written (ENOSPC)');
     // the live views keep every second while the disk refuses them
-    const before = ((await get(controller, `/api/v2/benchmark-tasks/cn-local/${name}/stats`)) as unknown as Series).Series.length;
-    await new Promise((r) => setTimeout(r, 3000));
+    const before = await seriesLength();
+    await waitFor('two more seconds in the live views', async () => (await seriesLength()) >= before + 2, 10000, 100);
     const during = (await get(controller, `/api/v2/benchmark-tasks/cn-local/${name}/stats`)) as unknown as Series;
     expect(during.Series.length).toBeGreaterThanOrEqual(before + 2);
     // nothing on disk is torn or half-written meanwhile
