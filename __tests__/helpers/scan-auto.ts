@@ -89,24 +89,38 @@ export function useModeServices(services: { queue?: boolean; errors?: boolean })
     async runUntilHeld(task, heldS) {
       const created = lastJson<ModeDetail>(await eascmd(['bench', 'create', writeTask(dir, task), '--json']));
       const name = created.TaskName;
-      const ended = (s: string): boolean => s === 'Stopped' || s === 'Error';
-      // the seconds before the hold: the hold's own are those after them at a rate above 0 (a drain sends nothing)
-      const holdFrom = await waitFor('a rate held', async () => {
-        const series = await seriesOf(name);
-        if (series.Events.some((e) => e.Kind === 'hold')) return series.Series.length;
-        const status = String((await api('GET', name)).Status);
-        return ended(status) ? Number.POSITIVE_INFINITY : undefined;
-      }, 180000, 250);
-      if (holdFrom !== Number.POSITIVE_INFINITY) {
-        await waitFor(`${heldS} s at the held rate`, async () => {
-          const series = await seriesOf(name);
-          return series.Series.slice(holdFrom).filter((s) => (s.TargetQPS ?? 0) > 0).length >= heldS || ended(String((await api('GET', name)).Status));
-        }, 120000, 250);
-        await api('PUT', name, '/stop');
-      }
-      await waitFor(`${name} stopped`, async () => ended(String((await api('GET', name)).Status)), 60000, 250);
+      await stopOnceHeld({ series: () => seriesOf(name), status: async () => String((await api('GET', name)).Status), stop: async () => void (await api('PUT', name, '/stop')) }, heldS);
       const detail = lastJson<ModeDetail>(await eascmd(['bench', 'desc', name, '--json']));
       return { detail, series: await seriesOf(name) };
     },
   };
+}
+
+/** A running scan or auto task, as `stopOnceHeld` reads and stops it. */
+export interface HeldTask {
+  series(): Promise<ModeSeries>;
+  status(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Once the task holds a rate (its first `hold` event) and has sent at that
+ * rate for `heldS` seconds, stops it, and waits until it is Stopped (or
+ * Error); a task that ends before either is left to end. What the search
+ * found and a hold judged again are then known, without waiting out the
+ * rest of the duration.
+ */
+export async function stopOnceHeld(task: HeldTask, heldS: number): Promise<void> {
+  const ended = async (): Promise<boolean> => ['Stopped', 'Error'].includes(await task.status());
+  // the seconds before the hold: the hold's own are those after them at a rate above 0 (a drain sends nothing)
+  const holdFrom = await waitFor('a rate held', async () => {
+    const series = await task.series();
+    if (series.Events.some((e) => e.Kind === 'hold')) return series.Series.length;
+    return (await ended()) ? Number.POSITIVE_INFINITY : undefined;
+  }, 180000, 250);
+  if (holdFrom !== Number.POSITIVE_INFINITY) {
+    await waitFor(`${heldS} s at the held rate`, async () => (await task.series()).Series.slice(holdFrom).filter((s) => (s.TargetQPS ?? 0) > 0).length >= heldS || (await ended()), 120000, 250);
+    if (!(await ended())) await task.stop();
+  }
+  await waitFor('the task stopped', ended, 60000, 250);
 }
