@@ -1,7 +1,6 @@
 import { API_PREFIX, Capacity, GetTaskResponse, Step } from '../../src/contract';
 import { createTask, deleteAllTasks, useInProcessController, waitForStatus } from './controller';
 import { FixtureProcess, killAllStarted, startFixture } from './processes';
-import { ModeSeries, stopOnceHeld } from './scan-auto';
 
 /**
  * The capacity tests (SPEC 7: no mode reports a capacity above what the
@@ -42,8 +41,7 @@ export function useCapacityRuns(services: { queue?: boolean; budget?: boolean })
   queueScan(maxRT?: number): CapacityTask;
   budgetScan(faultAction: 'stop' | 'revise'): CapacityTask;
   queueUrl(): string;
-  /** Creates the task and waits until it is Stopped: at its duration, or, given `heldS`, once its held rate has sent that long (stopOnceHeld). */
-  run(label: string, task: CapacityTask, c: number, heldS?: number): Promise<GetTaskResponse>;
+  run(label: string, task: CapacityTask, c: number): Promise<GetTaskResponse>;
 } {
   const ctl = useInProcessController();
   let queue: FixtureProcess | undefined;
@@ -83,18 +81,10 @@ export function useCapacityRuns(services: { queue?: boolean; budget?: boolean })
       optional: { mode: 'scan', minQPS: 60, qpsGrowthDelta: 40, adjustInterval: 4, maxQPS: 1000, faultTolerate: 0.05, faultAction, duration: faultAction === 'revise' ? 28 : 22 },
     }),
     queueUrl: () => url(queue),
-    async run(label, task, c, heldS) {
+    async run(label, task, c) {
       const name = await createTask(ctl(), task);
-      const taskPath = `${API_PREFIX}/${ctl().region}/${name}`;
-      if (heldS !== undefined) {
-        await stopOnceHeld({
-          series: async () => (await ctl().call('GET', `${taskPath}/stats`)).json as unknown as ModeSeries,
-          status: async () => String((await ctl().call('GET', taskPath)).json.Status),
-          stop: async () => void (await ctl().call('PUT', `${taskPath}/stop`)),
-        }, heldS);
-      }
       await waitForStatus(ctl(), name, ['Stopped'], 120000);
-      const detail = (await ctl().call('GET', taskPath)).json as unknown as GetTaskResponse;
+      const detail = (await ctl().call('GET', `${API_PREFIX}/${ctl().region}/${name}`)).json as unknown as GetTaskResponse;
       const found = detail.Capacity;
       figures.push(`${label}: C ${c} QPS, capacity ${found ? `${found.QPS} QPS (${found.Reason}, ${(((found.QPS - c) / c) * 100).toFixed(1)}%)` : 'none'}; steps ${steps(detail).map((s) => `${s.TargetQPS}:${s.Verdict}(${s.AchievedQPS}${s.GeneratorLimitedShare ? `, limited ${s.GeneratorLimitedShare}` : ''})`).join(' ')}`);
       return detail;
