@@ -10,5 +10,5 @@ describe('auto against a service of known capacity, without maxRT', () => {
     const { detail } = await runUntilHeld({ service: { serviceName: 'queue', url: `${queueUrl()}/predict` }, optional: { maxQPS: 2000, duration: 120 } }, HOLD_JUDGED_S);
     expect(detail.Capacity?.Reason).toBe('saturation');
     expect(Math.abs(detail.Capacity!.QPS - QUEUE_CAPACITY) / QUEUE_CAPACITY).toBeLessThanOrEqual(0.1);
-  });
+  }, 200_000);
 });
