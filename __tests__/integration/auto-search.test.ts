@@ -8,7 +8,7 @@ describe('auto against a service of known capacity, with maxRT', () => {
   test('auto finds the capacity of a W/S service within 10%, holding with TP99 under maxRT', async () => {
     const maxRtMs = 150;
     // the task is stopped once the hold has been judged twice; the duration only bounds a search that a busy machine
-    // slows (agents falling behind run a step again with one more agent, 4 s each): about 45 s on a quiet one
+    // slows (agents falling behind run a step again with one more agent, 4 s each)
     const { detail, series } = await runUntilHeld({ service: { serviceName: 'queue', url: `${queueUrl()}/predict` }, optional: { maxQPS: 2000, maxRT: maxRtMs, duration: 120 } }, 2 * HOLD_JUDGED_S);
     expect(detail.Status).toBe('Stopped');
     expect(detail.Capacity).toBeDefined();
