@@ -1,6 +1,7 @@
-import type { GetTaskResponse, LlmRecordsResponse } from '../../src/contract';
+import { OPENAI_FIXTURE_DEFAULTS, type OpenAiBehaviour } from '../../fixtures/openai-service';
+import type { GetTaskResponse, LlmRecordsResponse, LlmResult } from '../../src/contract';
 import { signedGetText } from './api';
-import { ControllerProcess, lastJson, runEascmd, writeTask } from './processes';
+import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, writeTask } from './processes';
 
 /** Helpers of the LLM integration tests: tasks against the OpenAI fixture, run through the real eascmd. */
 
@@ -42,4 +43,61 @@ export async function llmRecords(controller: ControllerProcess, name: string): P
 export function within(measured: number, expected: number, tolerance = 0.05): void {
   const error = Math.abs(measured - expected) / expected;
   if (error > tolerance) throw new Error(`measured ${measured} is ${(error * 100).toFixed(1)}% from ${expected}`);
+}
+
+/** A run of `useLlmFixtureRuns`: the final task detail and its LLM section. */
+export interface LlmRun {
+  task: GetTaskResponse;
+  llm: LlmResult;
+}
+
+/** The fixture's defaults with quicker tokens: each test of `useLlmFixtureRuns` sets what it needs on top. */
+const NEUTRAL: Partial<OpenAiBehaviour> = { ...OPENAI_FIXTURE_DEFAULTS, ttftMs: 20, tpotMs: 2 };
+
+/**
+ * One OpenAI fixture and one controller process for a describe block, and
+ * `run(behaviour, llm)`: the fixture reset and told `behaviour` (on top of
+ * NEUTRAL), then an llm task of 100 requests created through eascmd and
+ * waited for. Figures pushed to `figures` are printed after the block.
+ */
+export function useLlmFixtureRuns(prefix: string): {
+  run(behaviour: Partial<OpenAiBehaviour>, llm: Record<string, unknown>): Promise<LlmRun>;
+  controller(): ControllerProcess;
+  fixture(): OpenAiFixtureProcess;
+  dir(): string;
+  figures: string[];
+} {
+  let controller: ControllerProcess | undefined;
+  let fixture: OpenAiFixtureProcess | undefined;
+  let dir: string | undefined;
+  const figures: string[] = [];
+  const need = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the fixture runs are used before their beforeAll ran');
+    return value;
+  };
+  beforeAll(async () => {
+    dir = tempDir(prefix);
+    fixture = await startOpenAiFixture();
+    controller = await startController({ args: ['--data-root', dir] });
+  });
+  afterAll(async () => {
+    await controller?.stop();
+    await fixture?.stop();
+    killAllStarted();
+    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
+  });
+  return {
+    async run(behaviour, llm) {
+      await need(fixture).reset();
+      await need(fixture).configure({ ...NEUTRAL, ...behaviour });
+      const file = writeTask(need(dir), { service: { serviceName: 'llm_modes', url: need(fixture).url }, llm: { api: 'chat', model: 'fixture', testMode: 'concurrency', requestCount: 100, ...llm } });
+      const task = await createAndWait(need(controller), file);
+      expect(task.Status).toBe('Stopped');
+      return { task, llm: task.LLM as LlmResult };
+    },
+    controller: () => need(controller),
+    fixture: () => need(fixture),
+    dir: () => need(dir),
+    figures,
+  };
 }

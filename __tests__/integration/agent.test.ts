@@ -79,7 +79,8 @@ describe('eascmd-agent process', () => {
     const bodies = ['a', 'b', 'c'].map((s) => Buffer.from(`{"body":"${s}"}`).toString('base64'));
     agent.send({ type: 'assign', assignment: assignment(harness.fixture.url, { kind: 'closed', concurrency: 4, maxQps: null }, { bodies, startOffset: 1 }) });
     await agent.waitForType('ready');
-    await sleep(3000);
+    // over 500 requests within 3 s, and a full second's frame (the first one is partial)
+    await agent.waitFor(() => agent.frames.length >= 2 && harness.fixture.stats().requests > 500, 'a full second and 500 requests', 3000);
     const done = await stopAgent(harness, agent, child);
 
     const frames = agent.frames;
@@ -112,6 +113,7 @@ describe('eascmd-agent process', () => {
     await agent.waitForType('hello');
     agent.send({ type: 'assign', assignment: assignment(harness.fixture.url, { kind: 'open', qps: 200, maxInFlight: 100 }) });
     await agent.waitForType('ready');
+    // the run's length is what the count is checked against
     await sleep(3000);
     const done = await stopAgent(harness, agent, child);
 
@@ -241,6 +243,7 @@ describe('eascmd-agent process', () => {
     agent.send({ type: 'assign', assignment: assignment(harness.fixture.url, { kind: 'closed', concurrency: 4, maxQps: null }, { requestLimit: 100, waitForStart: true }) });
     await agent.waitForType('ready');
     agent.send({ type: 'load', load: { kind: 'closed', concurrency: 2, maxQps: null }, requestLimit: 120 });
+    // nothing may happen: only a fixed wait can show it
     await sleep(1500);
     expect(harness.fixture.stats().requests).toBe(0);
     expect(agent.frames).toEqual([]);
@@ -286,6 +289,7 @@ describe('open loop across agents and under overload', () => {
     for (const agent of agents) await agent.waitForType('hello');
     agents.forEach((agent, i) => agent.send({ type: 'assign', assignment: assignment(harness.fixture.url, { kind: 'open', qps: 250, maxInFlight: 1000 }, { agentIndex: i, agentCount: 2 }) }));
     await Promise.all(agents.map((a) => a.waitForType('ready')));
+    // the run's length is what the count is checked against: 1% of 10 s leaves 100 ms for the agents' start and stop
     await sleep(10000);
     await Promise.all(agents.map((agent, i) => stopAgent(harness, agent, children[i])));
     const counted = harness.fixture.stats().requests;
@@ -300,13 +304,14 @@ describe('open loop across agents and under overload', () => {
     await agent.waitForType('hello');
     agent.send({ type: 'assign', assignment: assignment(harness.fixture.url, { kind: 'open', qps: 2000, maxInFlight: 5000 }) });
     await agent.waitForType('ready');
-    await sleep(2500);
+    const maxRtMs = (): number => Math.max(0, ...agent.frames.map((f) => quantilesMs(decodeHistogram(f.rtHistogram)).Max));
+    // the 512 connections are all busy within 0.3 s; the queue of those waiting for one grows until a request waited 600 ms
+    await agent.waitFor(() => maxRtMs() > 600, 'a request that waited for a connection');
     await stopAgent(harness, agent, child);
     const stats = harness.fixture.stats();
     expect(stats.maxInFlight).toBeLessThanOrEqual(512);
     expect(sum(agent.frames, 'dropped')).toBe(0);
     // waiting for a connection is part of the latency (counted from the schedule)
-    const rt = agent.frames.map((f) => quantilesMs(decodeHistogram(f.rtHistogram)).Max);
-    expect(Math.max(...rt)).toBeGreaterThan(600);
+    expect(maxRtMs()).toBeGreaterThan(600);
   });
 });

@@ -1,14 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { computeLlmResult, steadyStage } from '../../controller/metrics/llm/result';
-import { bodyDigest, OPENAI_FIXTURE_DEFAULTS, type OpenAiBehaviour } from '../../fixtures/openai-service';
-import type { GetTaskResponse, LlmResult } from '../../src/contract';
-import { createAndWait, llmRecords, within } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, waitFor, writeTask } from '../helpers/processes';
-
-/** The fixture's defaults with quicker tokens: each test sets what it needs on top. */
-const NEUTRAL: Partial<OpenAiBehaviour> = { ...OPENAI_FIXTURE_DEFAULTS, ttftMs: 20, tpotMs: 2 };
-const TOKENIZER_FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'tokenizers', 'word-level.tokenizer.json');
+import { llmRecords, useLlmFixtureRuns, within } from '../helpers/llm';
 
 /**
  * |measured - expected| within 5% of expected plus `slackMs`: a request's own
@@ -19,108 +10,19 @@ function near(measured: number, expected: number, slackMs = 10): void {
   if (Math.abs(measured - expected) > expected * 0.05 + slackMs) throw new Error(`measured ${measured}, expected ${expected} (5% + ${slackMs})`);
 }
 
-describe('LLM options and run modes against the OpenAI fixture', () => {
-  let controller: ControllerProcess;
-  let fixture: OpenAiFixtureProcess;
-  let dir: string;
-  const figures: string[] = [];
-
-  beforeAll(async () => {
-    dir = tempDir('llm-modes');
-    fixture = await startOpenAiFixture();
-    controller = await startController({ args: ['--data-root', dir] });
-  });
-
-  afterAll(async () => {
-    await controller?.stop();
-    await fixture?.stop();
-    killAllStarted();
-    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
-  });
-
-  /** `bench create --wait --json`; a run of `waitMs` or more gets an eascmd of its own with that much more time. */
-  const run = async (behaviour: Partial<OpenAiBehaviour>, llm: Record<string, unknown>, waitMs = 0): Promise<{ task: GetTaskResponse; llm: LlmResult }> => {
-    await fixture.reset();
-    await fixture.configure({ ...NEUTRAL, ...behaviour });
-    const file = writeTask(dir, { service: { serviceName: 'llm_modes', url: fixture.url }, llm: { api: 'chat', model: 'fixture', testMode: 'concurrency', requestCount: 100, ...llm } });
-    let task: GetTaskResponse;
-    if (waitMs > 0) {
-      const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', file, '--wait', '--json'], { timeoutMs: waitMs + 30_000 });
-      if (res.code !== 0) throw new Error(`bench create failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
-      task = lastJson<GetTaskResponse>(res.stdout);
-    } else {
-      task = await createAndWait(controller, file);
-    }
-    expect(task.Status).toBe('Stopped');
-    return { task, llm: task.LLM as LlmResult };
-  };
-
-  test('llm.tokenizer: a tokenizer.json counts what usage does not give, and the result names it; ShareGPT outputLength is max_tokens; no ignore_eos unless asked', async () => {
-    const prompts = ['Hello world, the quick fox!', 'the the the'];
-    const file = path.join(dir, 'sharegpt-tok.json');
-    fs.writeFileSync(file, JSON.stringify(prompts.map((value) => ({ conversations: [{ from: 'human', value }] }))));
-    // the controller reads it like any data source: under its data roots
-    const tokenizer = path.join(dir, 'models', 'word-level', 'tokenizer.json');
-    fs.mkdirSync(path.dirname(tokenizer), { recursive: true });
-    fs.copyFileSync(TOKENIZER_FIXTURE, tokenizer);
-    const { llm } = await run({ usage: false }, { concurrency: 4, tokenizer, dataset: { type: 'sharegpt', path: file, outputLength: 12 } });
-    const stats = await fixture.stats();
-    // word-level: "hello world , the quick fox !" is 7 tokens (o200k: 8), "the the the" 3; the answer " hello" x 12 is 12
-    expect(llm.Total.InputTokens).toMatchObject({ Min: 3, Max: 7, N: 100 });
-    expect(llm.Common.TotalInputTokens).toBe(50 * 7 + 50 * 3);
-    expect(llm.Common.TotalGeneratedTokens).toBe(100 * 12);
-    expect(llm.Tokenizer).toBe('tokenizer.json word-level/tokenizer.json');
-    expect(llm.TokenSource).toBe('tokenizer (tokenizer.json word-level/tokenizer.json: the service sent no usage)');
-    expect(stats.bodies).toEqual(Object.fromEntries(prompts.map((content) => [bodyDigest({ model: 'fixture', messages: [{ role: 'user', content }], max_tokens: 12 }), 50])));
-    expect(stats.ignoreEos).toBe(0);
-    const synthetic = await run({}, { concurrency: 4, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
-    expect(synthetic.llm.Tokenizer).toBe('gpt-tokenizer o200k_base');
-    expect((await fixture.stats()).ignoreEos).toBe(0);
-    await run({}, { concurrency: 4, ignoreEos: true, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
-    expect((await fixture.stats()).ignoreEos).toBe(100);
-  });
-
-  test('llm.retries: every 10th request fails at the fixture and is sent again; retried requests are counted apart', async () => {
-    const { llm } = await run({ errorRate: 0.1 }, { retries: 1, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
-    const stats = await fixture.stats();
-    // serial sends: S = 100 + floor(S / 10) gives 111 sends, sends 10, 20, ..., 110 failing and each retry succeeding
-    expect(stats.requests).toBe(111);
-    expect(stats.failed).toBe(11);
-    expect(llm.Retries).toEqual({ RetriedRequests: 11, RetryAttempts: 11, RecoveredRequests: 11 });
-    expect(llm.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100, FailedRequests: 0 });
-    const without = await run({ errorRate: 0.1 }, { dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
-    expect(without.llm.Common).toMatchObject({ TotalRequests: 100, FailedRequests: 10 });
-    expect(without.llm.Retries).toBeUndefined();
-  });
-
-  test('llm.warmupRequests: sent first, left out of every figure and record, said in the result', async () => {
-    const cold = { ttftMs: 30, tpotMs: 5, coldRequests: 3, coldMs: 300 };
-    const llm = { concurrency: 4, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } };
-    // without: the service's three cold first requests are in the figures
-    const without = await run(cold, llm);
-    expect(without.llm.Total.TTFT.Max).toBeGreaterThan(cold.coldMs);
-    expect(without.llm.Warmup).toBeUndefined();
-    const { task, llm: warmed } = await run(cold, { ...llm, warmupRequests: 3 });
-    const served = await fixture.stats();
-    figures.push(`warm-up 3: TTFT max ${warmed.Total.TTFT.Max} ms (without: ${without.llm.Total.TTFT.Max} ms, the first 3 served ${cold.coldMs} ms slower); the service got ${served.requests} requests, the figures count ${warmed.Common.TotalRequests}`);
-    expect(served.requests).toBe(103);
-    expect(warmed.Common).toMatchObject({ TotalRequests: 100, SuccessRequests: 100 });
-    expect(warmed.Total.TTFT.N).toBe(100);
-    // none of the cold ones (30 + 300 ms) is in the figures; the longest is a warm one, however busy the machine
-    expect(warmed.Total.TTFT.Max).toBeLessThan(cold.coldMs);
-    expect((await llmRecords(controller, task.TaskName)).Records).toHaveLength(100);
-    expect(warmed.Warmup).toEqual({ RequestsPerAgent: 3, Excluded: 'every figure and record' });
-  });
+/** The llm run modes (the options that change what is sent: llm-options.test.ts). */
+describe('LLM run modes against the OpenAI fixture', () => {
+  const { run, controller, fixture, figures } = useLlmFixtureRuns('llm-modes');
 
   test('pressure: streams ramp from 1 to 8 over 2 s, then hold; the steady stage is in the hold', async () => {
     const rampMs = 2000;
     const { task, llm } = await run({ ttftMs: 50, tpotMs: 5 }, { testMode: 'pressure', startConcurrency: 1, concurrency: 8, rampTime: rampMs / 1000, requestCount: 600, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [16, 16] } });
-    const records = (await llmRecords(controller, task.TaskName)).Records;
+    const records = (await llmRecords(controller(), task.TaskName)).Records;
     const firstSend = Math.min(...records.map((r) => r.sendMs));
     // in flight at a moment: sends at or before it, ends after it
     const inFlightAt = (ms: number) => records.filter((r) => r.sendMs <= ms && r.endMs > ms).length;
     const stage = steadyStage(records);
-    expect((await fixture.stats()).maxInFlight).toBe(8);
+    expect((await fixture().stats()).maxInFlight).toBe(8);
     expect(llm.Common.MaxConcurrency).toBe(8);
     // the ramp adds stream k (1..7 after the first) at k/7 of the ramp (286, 571, 857, 1143 ms, ...): 1 stream at 0.1 s, 4 at 1 s, 8 after 2 s
     expect(inFlightAt(firstSend + 100)).toBe(1);
@@ -158,7 +60,7 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
 
   test('consistency: one prompt 100 times serially; the fixture slows down twofold halfway and the drift is flagged', async () => {
     const { llm } = await run({ ttftMs: 30, tpotMs: 10, slowAfterRequests: 50, slowFactor: 2 }, { mode: 'consistency', dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
-    const stats = await fixture.stats();
+    const stats = await fixture().stats();
     expect(Object.values(stats.prompts)).toEqual([100]);
     expect(stats.maxInFlight).toBe(1);
     const c = llm.Consistency!;
@@ -212,27 +114,22 @@ describe('LLM options and run modes against the OpenAI fixture', () => {
     figures.push(`tools: ${t.CalledTool}/${t.Requests} called, ${t.Parsed} parsed, call latency mean ${t.CallLatencyMean} ms p99 ${t.CallLatencyP99} ms`);
   });
 
-  test('drift detection in a run over a minute: the fixture slows down twofold halfway, TTFT, TPOT and decode tokens/s are flagged', async () => {
+  test('drift detection in a run over llm.driftMinRunS: the fixture slows down twofold halfway, TTFT, TPOT and decode tokens/s are flagged', async () => {
+    // 300 requests at a regular 20/s (burstiness 100: intervals within a few % of 50 ms) span 15 s; the
+    // fixture counts arrivals, so its slow-down after request 150 lands at the run's midpoint, 7.5 s in,
+    // and needs no timer of the test's. The halves split at a whole second: up to 1 s of fast requests in the second.
+    // TTFT 100 ms and TPOT 10 ms: the few ms a loaded machine adds to every request barely move the ratio.
     const started = Date.now();
-    let slowDown: NodeJS.Timeout | undefined;
-    const running = run({ ttftMs: 40, tpotMs: 4 }, { continuous: true, duration: 62, concurrency: 2, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } }, 62_000);
-    try {
-      // the switch goes 31 s after the fixture saw the first request: the run's midpoint
-      await waitFor('the first request', async () => ((await fixture.stats()).requests > 0 ? true : undefined), 20_000, 50);
-      slowDown = setTimeout(() => void fixture.configure({ slowAfterRequests: 1, slowFactor: 2 }), 31_000);
-      const { llm } = await running;
-      const d = llm.Drift!;
-      expect(Date.now() - started).toBeGreaterThan(60_000);
-      // the switch lands within a second of the midpoint: about +100% for latencies, -50% for tokens/s
-      expect(d.TTFT.ChangePct).toBeGreaterThan(70);
-      expect(d.TPOT.ChangePct).toBeGreaterThan(70);
-      expect(d.DecodeTokensPerSecond.ChangePct).toBeLessThan(-35);
-      expect([d.TTFT.Flagged, d.TPOT.Flagged, d.DecodeTokensPerSecond.Flagged, d.Flagged]).toEqual([true, true, true, true]);
-      near(d.TTFT.FirstHalf, 40);
-      figures.push(`drift (62 s): TTFT ${d.TTFT.FirstHalf} -> ${d.TTFT.SecondHalf} ms (${d.TTFT.ChangePct}%), TPOT ${d.TPOT.FirstHalf} -> ${d.TPOT.SecondHalf} ms, decode ${d.DecodeTokensPerSecond.FirstHalf} -> ${d.DecodeTokensPerSecond.SecondHalf} tok/s`);
-    } finally {
-      clearTimeout(slowDown);
-      await running.catch(() => undefined);
-    }
-  }, 150_000);
+    const { llm } = await run({ ttftMs: 100, tpotMs: 10, slowAfterRequests: 150, slowFactor: 2 }, { testMode: 'rate', requestRate: 20, burstiness: 100, requestCount: 300, driftMinRunS: 10, dataset: { type: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10] } });
+    expect(Date.now() - started).toBeGreaterThan(10_000);
+    const d = llm.Drift!;
+    expect(d).toBeDefined();
+    figures.push(`drift (15 s, driftMinRunS 10): TTFT ${d.TTFT.FirstHalf} -> ${d.TTFT.SecondHalf} ms (${d.TTFT.ChangePct}%), TPOT ${d.TPOT.FirstHalf} -> ${d.TPOT.SecondHalf} ms, decode ${d.DecodeTokensPerSecond.FirstHalf} -> ${d.DecodeTokensPerSecond.SecondHalf} tok/s`);
+    // about +100% for latencies, -50% for tokens/s
+    expect(d.TTFT.ChangePct).toBeGreaterThan(70);
+    expect(d.TPOT.ChangePct).toBeGreaterThan(70);
+    expect(d.DecodeTokensPerSecond.ChangePct).toBeLessThan(-35);
+    expect([d.TTFT.Flagged, d.TPOT.Flagged, d.DecodeTokensPerSecond.Flagged, d.Flagged]).toEqual([true, true, true, true]);
+    near(d.TTFT.FirstHalf, 100);
+  });
 });

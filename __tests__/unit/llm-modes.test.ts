@@ -37,6 +37,8 @@ describe('llm options and modes: validation names the field', () => {
     [{ ...llm({ mode: 'consistency' }), optional: { agentCount: 2 } }, 'optional.agentCount', 'must be 1 in llm.mode consistency (one prompt sent serially)'],
     [llm({ mode: 'sessions' }), 'llm.testMode', 'must be rate in llm.mode sessions (llm.requestRate is the session arrival rate)'],
     [llm({ mode: 'sessions', testMode: 'rate', requestRate: 1, sessions: { turns: { mu: 1 } } }), 'llm.sessions.turns.sigma', 'is required'],
+    [llm({ driftMinRunS: 0 }), 'llm.driftMinRunS', 'must be >= 1'],
+    [llm({ driftMinRunS: 2.5 }), 'llm.driftMinRunS', 'must be an integer'],
     [llm({ mode: 'tools', api: 'completions' }), 'llm.api', 'must be chat in llm.mode tools (OpenAI tools are a chat completions feature)'],
   ])('%j is refused at %s', (task, field, message) => {
     const result = validateTask(task);
@@ -56,6 +58,7 @@ describe('llm options and modes: validation names the field', () => {
     expect(validateTask(llm({ testMode: 'pressure', concurrency: 8, startConcurrency: 2, rampTime: 10, duration: 60, retries: 2 })).ok).toBe(true);
     expect(validateTask(llm({ mode: 'token-sweep', requestCount: 100, promptLengths: [500, 1000] })).ok).toBe(true);
     expect(validateTask(llm({ mode: 'consistency' })).ok).toBe(true);
+    expect(validateTask(llm({ driftMinRunS: 5 })).ok).toBe(true);
     expect(validateTask(llm({ mode: 'sessions', testMode: 'rate', requestRate: 0.5, sessions: { profile: 'short', thinkTime: { mu: 2, sigma: 0.4 } } })).ok).toBe(true);
     expect(validateTask(llm({ mode: 'tools', tokenizer: '/models/qwen/tokenizer.json', dataset: { type: 'sharegpt', path: '/s.json', outputLength: 64 } })).ok).toBe(true);
   });
@@ -122,6 +125,24 @@ describe('run modes in the requests', () => {
 });
 
 describe('mode figures', () => {
+  test('drift is given for records spanning more than driftMinRunS: a minute unless the task says', () => {
+    // one request a second for 21 s, TTFT 40 ms then 80 ms from the midpoint (the second of 10.085 s)
+    const records: LlmRequestRecord[] = Array.from({ length: 21 }, (_, seq) => {
+      const ttft = seq < 10 ? 40 : 80;
+      return { agent: 0, seq, sendMs: 1_000_000 + seq * 1000, endMs: 1_000_000 + seq * 1000 + ttft + 90, ttftMs: ttft, e2elMs: ttft + 90, itlMs: Array(9).fill(10), inputTokens: 10, outputTokens: 10, tokenSource: 'usage', success: true, status: 200 };
+    });
+    const drift = (driftMinRunS?: number) => {
+      const modes = new LlmModeAccumulator({ mode: 'standard', retries: 0, tokenizer: 'gpt-tokenizer o200k_base', ...(driftMinRunS !== undefined ? { driftMinRunS } : {}) });
+      records.forEach((r) => modes.add(r));
+      return modes.result().Drift;
+    };
+    expect(drift()).toBeUndefined();
+    expect(drift(60)).toBeUndefined();
+    // the span is 20.17 s: not more than 21, more than 20
+    expect(drift(21)).toBeUndefined();
+    expect(drift(20)).toMatchObject({ TTFT: { FirstHalf: 40, SecondHalf: 80, ChangePct: 100, Flagged: true }, Flagged: true });
+  });
+
   test('scaling is the least-squares exponent of TTFT against prompt length', () => {
     const point = (PromptTokens: number, TTFTMedian: number) => ({ PromptTokens, N: 10, TTFTMean: TTFTMedian, TTFTMedian, TTFTPer1kTokens: 0 });
     expect(sweepScaling([point(500, 50), point(1000, 100), point(2000, 200)])).toEqual({ Exponent: 1, Scaling: 'linear' });

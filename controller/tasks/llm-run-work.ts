@@ -42,13 +42,18 @@ export function llmTokenizerName(llm: LlmSpec): string {
   return llm.tokenizer !== undefined ? `tokenizer.json ${tokenizerName(llm.tokenizer)}` : BUNDLED_TOKENIZER;
 }
 
-/** The accumulator of an llm task's mode sections (Retries, Drift, TokenSweep, Consistency, Sessions, ToolCalls); `driftMinRunS` as in LlmModeContext. */
-export function llmModeAccumulator(llm: LlmSpec, driftMinRunS?: number): LlmModeAccumulator {
+/**
+ * The accumulator of an llm task's mode sections (Retries, Drift, TokenSweep,
+ * Consistency, Sessions, ToolCalls). The drift span is the task's
+ * `llm.driftMinRunS` when it sets one, else the controller's
+ * (`--round-drift-min-run-s`), else LLM_MODE_DEFAULTS.driftMinRunS.
+ */
+export function llmModeAccumulator(llm: LlmSpec, controllerDriftMinRunS?: number): LlmModeAccumulator {
   return new LlmModeAccumulator({
     mode: llm.mode ?? 'standard',
     retries: llm.retries ?? 0,
     tokenizer: llmTokenizerName(llm),
     warmupRequests: llm.warmupRequests ?? DEFAULTS.llmWarmupRequests,
-    driftMinRunS,
+    driftMinRunS: llm.driftMinRunS ?? controllerDriftMinRunS ?? LLM_MODE_DEFAULTS.driftMinRunS,
   });
 }

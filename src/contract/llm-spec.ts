@@ -83,6 +83,8 @@ export interface LlmSpec {
   maxResponseBytes?: number;
   /** Requests each agent sends first and leaves out of every figure (default DEFAULTS.llmWarmupRequests). */
   warmupRequests?: number;
+  /** Records spanning more than this many seconds get a drift section (default LLM_MODE_DEFAULTS.driftMinRunS). */
+  driftMinRunS?: number;
   /** pressure: the concurrency at the start of the ramp (to `concurrency`), and the ramp's length in seconds. */
   startConcurrency?: number;
   rampTime?: number;

@@ -217,6 +217,7 @@ const SCHEMA: Rule = {
         retries: { kind: 'integer', min: 0, max: 10 },
         maxResponseBytes: { kind: 'integer', min: 64 * 1024, max: 1024 * 1024 * 1024 },
         warmupRequests: { kind: 'integer', min: 0, max: 100 },
+        driftMinRunS: { kind: 'integer', min: 1, max: DEFAULTS.maxDurationS },
         startConcurrency: { kind: 'integer', min: 1, max: 200 },
         rampTime: { kind: 'integer', min: 1, max: DEFAULTS.maxDurationS },
         mode: { kind: 'string', enum: ['standard', 'token-sweep', 'consistency', 'sessions', 'tools'] },

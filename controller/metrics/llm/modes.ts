@@ -21,7 +21,7 @@ export interface LlmModeContext {
   tokenizer: string;
   /** llm.warmupRequests: above 0, the Warmup section says they were left out. */
   warmupRequests?: number;
-  /** Runs longer than this get a drift section (LLM_MODE_DEFAULTS.driftMinRunS when absent; tests in fake time set it). */
+  /** llm.driftMinRunS: records spanning more than this many seconds get a Drift section (default LLM_MODE_DEFAULTS.driftMinRunS). */
   driftMinRunS?: number;
 }
 
@@ -249,7 +249,7 @@ export class LlmModeAccumulator {
     return sections;
   }
 
-  /** Runs longer than a minute (driftMinRunS): the seconds before the run's midpoint against those from it. */
+  /** Runs longer than a minute (llm.driftMinRunS): the seconds before the run's midpoint against those from it. */
   private drift(): LlmModeSections['Drift'] {
     const spanMs = this.lastEndMs - this.firstSendMs;
     if (!(spanMs > (this.context.driftMinRunS ?? LLM_MODE_DEFAULTS.driftMinRunS) * 1000)) return undefined;
