@@ -83,7 +83,7 @@ describe('llm sweep: capacity under an SLO', () => {
     expect(detail.Verdict).toMatchObject({ EndReason: 'sweep' });
     // the round's loads changed step by step: no steady stage of the whole round is shown
     expect(detail.LLM?.Stable).toBeUndefined();
-    expect(detail.LLM?.StableAbsent).toContain('a sweep, whose load changes step by step');
+    expect(detail.LLM?.StableAbsent).toContain("a sweep's load changes step by step");
     expect(detail.Message).toContain(`sweep capacity ${sweep.Capacity} req/s`);
 
     // the report: the sweep's curve and its table

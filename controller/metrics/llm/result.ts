@@ -1,7 +1,7 @@
 import { DEFAULTS, isScheduledLlmMetric, LLM_METRICS, namedCommonMetrics, roundTo, type LlmCommonMetrics, type LlmMetricName, type LlmRequestRecord, type LlmResult, type LlmSloSpec, type LlmSpec, type LlmStatistic, type LlmSteadyChoice, type LlmTable } from '../../../src/contract';
 import { itlMs, tpotMs } from '../../../src/measure/llm-request';
 import { LlmRecordColumns } from './columns';
-import { commonFromSums, emptyStatistic, stableStageAbsence, statisticRow } from './stage';
+import { commonFromSums, emptyStatistic, stableStageAbsence, statisticRow, type StageHeldAt } from './stage';
 
 /** Percentile with linear interpolation between closest ranks (numpy's default, which AISBench uses). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -181,12 +181,12 @@ export function tokenSource(records: readonly LlmRequestRecord[]): string {
  * requests those sent in it. `stage` overrides the stage found (`--steady`),
  * null for none.
  */
-export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec, percentiles: readonly number[] = DEFAULTS.llmPercentiles, stageOverride?: SteadyStage | null, heldAt?: number | null, askedRatePerS?: number): LlmResult {
+export function computeLlmResult(records: readonly LlmRequestRecord[], slo?: LlmSloSpec, percentiles: readonly number[] = DEFAULTS.llmPercentiles, stageOverride?: SteadyStage | null, heldAt?: StageHeldAt, askedRatePerS?: number): LlmResult {
   return columnsResult(LlmRecordColumns.of(records, slo), percentiles, stageOverride, heldAt, askedRatePerS);
 }
 
 /** computeLlmResult on columns (the columns were built with the task's SLO); `heldAt`: `stageHeldAt` of the task, `askedRatePerS` its `askedRequestRate`. */
-export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[], stageOverride?: SteadyStage | null, heldAt?: number | null, askedRatePerS?: number): LlmResult {
+export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[], stageOverride?: SteadyStage | null, heldAt?: StageHeldAt, askedRatePerS?: number): LlmResult {
   const found = columnsStage(c);
   const stage = stageOverride === undefined ? found : stageOverride;
   const stable = stageIndices(c, stage);
@@ -229,7 +229,7 @@ export function columnsResult(c: LlmRecordColumns, percentiles: readonly number[
  * stage chosen: AISBench's rule (`auto`), none, or a window of seconds after
  * the first send.
  */
-export function recomputeLlm(c: LlmRecordColumns, options: { percentiles: readonly number[]; steady: LlmSteadyChoice; heldAt?: number | null; askedRatePerS?: number }): LlmResult {
+export function recomputeLlm(c: LlmRecordColumns, options: { percentiles: readonly number[]; steady: LlmSteadyChoice; heldAt?: StageHeldAt; askedRatePerS?: number }): LlmResult {
   const { steady, askedRatePerS } = options;
   if (steady === 'auto') return columnsResult(c, options.percentiles, undefined, options.heldAt, askedRatePerS);
   if (steady === 'none') return columnsResult(c, options.percentiles, null, undefined, askedRatePerS);

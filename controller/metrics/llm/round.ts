@@ -2,7 +2,7 @@ import { namedCommonMetrics, type LlmRequestRecord, type LlmResult, type LlmSloS
 import { tokenSourceText } from './result';
 import { meetsSlo } from '../../../src/measure/llm-request';
 import { requestGaps, requestValues } from '../../../src/measure/llm-second';
-import { decodeLlmSecond, LlmStageTotals, LlmStoredSecond, stableStageAbsence, type StageRequest } from './stage';
+import { decodeLlmSecond, LlmStageTotals, LlmStoredSecond, stableStageAbsence, type StageHeldAt, type StageRequest } from './stage';
 
 /**
  * Requests that ended after the steady stage's end so far, kept until the
@@ -57,7 +57,7 @@ export class LlmRoundFigures {
     private readonly percentiles: readonly number[],
     private readonly slo?: LlmSloSpec,
     /** `stageHeldAt` of the task. */
-    private readonly heldAt?: number | null,
+    private readonly heldAt?: StageHeldAt,
     /** `askedRequestRate` of the task. */
     private readonly askedRatePerS?: number,
   ) {}

@@ -36,9 +36,10 @@ export const MIN_STABLE_STAGE_MS = 1000;
  * E2EL of the run is under a third of the stage (its steady-state guide),
  * and a stage shorter than MIN_STABLE_STAGE_MS is not a stage.
  */
-export function stableStageAbsence(durationMs: number | null, maxE2elMs: number, most = 0, heldAt?: number | null): string | undefined {
+export function stableStageAbsence(durationMs: number | null, maxE2elMs: number, most = 0, heldAt?: StageHeldAt): string | undefined {
   if (durationMs === null) return 'no steady stage: no request was in flight';
-  if (heldAt === null) return 'no steady stage: nothing holds the requests in flight at a most (rate mode without maxConcurrency, or a sweep, whose load changes step by step: each load\'s figures are in LLM.Sweep)';
+  if (heldAt === 'sweep') return "no steady stage: a sweep's load changes step by step; each load's figures are in LLM.Sweep";
+  if (heldAt === null) return 'no steady stage: in rate mode without maxConcurrency nothing holds the requests in flight at a most';
   if (heldAt !== undefined && most < heldAt) return `no steady stage: in rate mode the requests in flight never reached maxConcurrency (${most} of ${heldAt})`;
   const d = roundTo(durationMs, 1);
   if (durationMs < MIN_STABLE_STAGE_MS) return `steady stage not shown: it lasted ${d} ms, under the ${MIN_STABLE_STAGE_MS} ms minimum`;
@@ -47,15 +48,18 @@ export function stableStageAbsence(durationMs: number | null, maxE2elMs: number,
 }
 
 /**
- * The in-flight count a steady stage must be held at: in rate mode the
- * arrivals, not the tester, set how many are in flight, and the most is a
+ * Where a task's steady stage is held: at `maxConcurrency` reached in rate
+ * mode (a number); nowhere in rate mode without it (null), since there the
+ * arrivals, not the tester, set how many are in flight and the most is a
  * passing peak (rate 10 req/s once showed a "stage" of 5 ms and 142.95
- * req/s); only `maxConcurrency` reached is a held most (null: rate mode
- * without it). Undefined for the closed-loop modes, whose streams hold it.
- * A sweep holds no load for the round (null): each load is judged apart.
+ * req/s); nowhere in a sweep, whose load changes step by step and is judged
+ * load by load ('sweep'); undefined: at the most in flight, which the
+ * closed-loop modes' streams hold.
  */
-export function stageHeldAt(spec: Pick<LlmSpec, 'testMode' | 'maxConcurrency'> | undefined): number | null | undefined {
-  if (spec?.testMode === 'sweep') return null;
+export type StageHeldAt = number | null | 'sweep' | undefined;
+
+export function stageHeldAt(spec: Pick<LlmSpec, 'testMode' | 'maxConcurrency'> | undefined): StageHeldAt {
+  if (spec?.testMode === 'sweep') return 'sweep';
   if (spec?.testMode !== 'rate') return undefined;
   return spec.maxConcurrency ?? null;
 }
