@@ -28,6 +28,14 @@ export interface ReplayPlan {
   source: string;
 }
 
+/** How big a log may be: every agent is given all of it. */
+export interface ReplayBounds {
+  maxRecords: number;
+  maxBytes: number;
+}
+
+export const REPLAY_BOUNDS: ReplayBounds = { maxRecords: MAX_REPLAY_RECORDS, maxBytes: MAX_REPLAY_BYTES };
+
 /** The name the records of all paths past the named-requests cap are counted under. */
 export const OTHER_PATHS = 'other';
 const MAX_NAME_CHARS = 64;
@@ -40,10 +48,17 @@ const MAX_NAME_CHARS = 64;
  * name a path (the top paths by count; past the cap of named requests the
  * rest as `other`). Bounded in bytes and records; errors name the field.
  */
-export async function readReplay(spec: ReplaySpec, serviceUrl: string, taskHeaders: [string, string][], limits: DataLimits, policy: DataPolicy): Promise<ReplayPlan> {
+export async function readReplay(
+  spec: ReplaySpec,
+  serviceUrl: string,
+  taskHeaders: [string, string][],
+  limits: DataLimits,
+  policy: DataPolicy,
+  bounds: ReplayBounds = REPLAY_BOUNDS,
+): Promise<ReplayPlan> {
   const source = replaySource(spec);
   const field = spec.path !== undefined ? 'data.replay.path' : 'data.replay.url';
-  const maxBytes = Math.min(limits.maxSourceBytes, MAX_REPLAY_BYTES);
+  const maxBytes = Math.min(limits.maxSourceBytes, bounds.maxBytes);
   let files: Buffer[];
   try {
     files = await loadEntries({ path: source }, { ...limits, maxSourceBytes: maxBytes, maxTotalBytes: Math.min(limits.maxTotalBytes, maxBytes) }, policy);
@@ -57,7 +72,7 @@ export async function readReplay(spec: ReplaySpec, serviceUrl: string, taskHeade
   const format = spec.format;
   const log = parseLog(files.map((f) => f.toString('utf8')).join('\n'), format, spec.bodyField);
   if (log.records.length === 0) refuse(`no records (${log.malformed} malformed line(s)${log.firstProblem ? `; ${log.firstProblem}` : ''})`);
-  if (log.records.length > MAX_REPLAY_RECORDS) refuse(`${log.records.length} records, more than the limit of ${MAX_REPLAY_RECORDS}`, 'data.replay');
+  if (log.records.length > bounds.maxRecords) refuse(`${log.records.length} records, more than the limit of ${bounds.maxRecords}`, 'data.replay');
   const origin = new URL(serviceUrl).origin;
   let malformed = log.malformed;
   let firstProblem = log.firstProblem;
