@@ -115,6 +115,12 @@ describe('replay: a recorded log sent again, end to end', () => {
     const stats = await fixture.stats();
     expect(stats.byPath).toEqual({ '/index.html': 12, '/api/items': 8 });
     expect(detail.Result?.TotalRequests).toBe(20);
+    expect(Object.fromEntries((detail.Result?.ByName ?? []).map((n) => [n.Name, n.Requests]))).toEqual({ '/index.html': 12, '/api/items': 8 });
+    const task = await signedFetch(controller.url, controller.accessId, controller.secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${detail.TaskName}`);
+    expect(JSON.stringify(task.json)).toContain('1 malformed line(s) left out, 20 records sent (first: line 21: request \\"\\\\x16\\\\x03\\\\x01\\" is not \\"METHOD /path HTTP/x\\")');
+    const desc = await runEascmd(['-c', controller.configFile, 'bench', 'desc', detail.TaskName]);
+    expect(desc.stdout).toMatch(/"duration": 2,/);
+    expect(desc.stdout).toContain('| /api/items: 8 requests, 0.00% errors');
   });
 
   test('a log outside the data roots is refused as the data policy says, naming the field', async () => {
