@@ -97,6 +97,11 @@ describe('replay: a recorded log sent again, end to end', () => {
     expect(desc.stdout).toMatch(/\| +Requests \| \/api\/a: 30 requests, 0\.00% errors/);
     expect(desc.stdout).toContain('| /api/b: 150 requests, 0.00% errors');
     expect(desc.stdout).toContain('| /api/c: 30 requests, 0.00% errors');
+    // the report's table of names holds the paths
+    const report = await runEascmd(['-c', controller.configFile, 'bench', 'report', detail.TaskName]);
+    const html = await (await fetch(/report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '')).text();
+    const section = /<section id="requests-by-name">.*?<\/section>/s.exec(html)?.[0] ?? '';
+    expect(section).toContain('<tr><td>/api/b</td><td>150</td><td>0</td><td>0.00%</td>');
   });
 
   test('an nginx access log at speed 2: each record once, the round half the log', async () => {
