@@ -128,6 +128,18 @@ describe('replay: a recorded log sent again, end to end', () => {
     expect(desc.stdout).toContain('| /api/items: 8 requests, 0.00% errors');
   });
 
+  test('a looped csv log is sent pass after pass until optional.duration: exactly its records times the passes', async () => {
+    const log = join(dir, 'loop.csv');
+    const rows = Array.from({ length: 10 }, (_, i) => `${T0 + 50 + i * 90},POST,/api/loop,"{""i"":${i}}"`);
+    writeFileSync(log, `timestamp,method,path,body\n${rows.join('\n')}\n`);
+    await fixture.reset();
+    const { detail } = await runTask({ service: service(), data: { replay: { path: log, format: 'csv', loop: true } }, optional: { mode: 'replay', duration: 3 } });
+    expect(detail.Message).toContain('duration of 3 s reached');
+    const stats = await fixture.stats();
+    expect(stats.byPath).toEqual({ '/api/loop': 30 });
+    expect(Object.values(stats.bodies)).toEqual(Array.from({ length: 10 }, () => 3));
+  });
+
   test('a log outside the data roots is refused as the data policy says, naming the field', async () => {
     const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', writeTask(dir, { service: service(), data: { replay: { path: '/etc/passwd', format: 'nginx' } }, optional: { mode: 'replay' } }), '--wait', '--json']);
     expect(res.stdout + res.stderr).toContain('data.replay.path: data source /etc/passwd: refused by policy');
