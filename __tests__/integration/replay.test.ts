@@ -1,4 +1,6 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { signedFetch } from '../helpers/api';
 import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
@@ -43,7 +45,7 @@ describe('replay: a recorded log sent again, end to end', () => {
   beforeAll(async () => {
     fixture = await startFixture(['--latency-ms', '1']);
     // two agents share the burst: the split across agents is part of what is counted
-    controller = await startController({ args: ['--max-agent-qps', '100', '--data-root', dir] });
+    controller = await startController({ args: ['--max-agent-qps', '100', '--data-root', dir, '--allow-private-data'] });
   });
   afterAll(async () => {
     await controller?.stop();
@@ -138,6 +140,21 @@ describe('replay: a recorded log sent again, end to end', () => {
     const stats = await fixture.stats();
     expect(stats.byPath).toEqual({ '/api/loop': 30 });
     expect(Object.values(stats.bodies)).toEqual(Array.from({ length: 10 }, () => 3));
+  });
+
+  test('a log by url is fetched as a data.path URL is', async () => {
+    const body = Array.from({ length: 5 }, (_, i) => JSON.stringify({ timestamp: T0 + i * 100, path: '/api/url' })).join('\n');
+    const server = createServer((_req, res) => res.end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await fixture.reset();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/access.jsonl`;
+      const { detail } = await runTask({ service: service(), data: { replay: { url, format: 'jsonl' } }, optional: { mode: 'replay' } });
+      expect(detail.Message).toContain('duration of 1 s reached');
+      expect((await fixture.stats()).byPath).toEqual({ '/api/url': 5 });
+    } finally {
+      server.close();
+    }
   });
 
   test('a log outside the data roots is refused as the data policy says, naming the field', async () => {
