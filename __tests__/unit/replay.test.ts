@@ -180,6 +180,7 @@ describe('the task checks', () => {
       'data.replay.bodyField: applies to jsonl and csv logs (the nginx log has no body)',
       'data.content: a replay takes each request (and its body) from its log: give data.replay alone',
     ]);
+    expect(errors({ ...base, data: { replay: { path: '/a.log,/b.log', format: 'nginx' } }, optional: { mode: 'replay' } })).toEqual(['data.replay.path: names one log (no ",")']);
     expect(errors({ ...base, data: { replay: { path: '/x', format: 'xml', speed: 0 } }, optional: { mode: 'replay' } })).toEqual([
       'data.replay.format: must be one of jsonl, nginx, csv',
       'data.replay.speed: must be >= 0.01',

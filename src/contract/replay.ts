@@ -62,6 +62,10 @@ export function replayChecks(task: Record<string, unknown>, errors: FieldError[]
   if (errors.length > before || !isObject(replay)) return;
   if (!isReplayMode) errors.push({ field: 'optional.mode', message: 'must be "replay" when data.replay is given' });
   if ((replay.path === undefined) === (replay.url === undefined)) errors.push({ field: 'data.replay', message: 'give "path" (a data source) or "url", one of them' });
+  // one log: data.path's reader takes a comma as a list of sources
+  for (const key of ['path', 'url'] as const) {
+    if (typeof replay[key] === 'string' && (replay[key] as string).includes(',')) errors.push({ field: `data.replay.${key}`, message: 'names one log (no ",")' });
+  }
   if (typeof replay.url === 'string' && !/^https?:\/\//i.test(replay.url)) errors.push({ field: 'data.replay.url', message: 'must be an http(s) URL (a local path goes in data.replay.path)' });
   if (replay.bodyField !== undefined && replay.format === 'nginx') errors.push({ field: 'data.replay.bodyField', message: 'applies to jsonl and csv logs (the nginx log has no body)' });
   for (const key of ['content', 'path', 'multiLine']) {
