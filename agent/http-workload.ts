@@ -33,10 +33,11 @@ function preconnectFor(load: HttpLoad): number {
 export class HttpWorkload implements Workload<HttpLoad> {
   readonly sender: HttpSenderImpl;
 
-  constructor(template: RequestTemplate, startOffset: number, sink: ResultSink, log?: AgentLog) {
+  constructor(private readonly template: RequestTemplate, startOffset: number, sink: ResultSink, log?: AgentLog) {
     const choice = chooseSender(template);
     if (senderChoiceIsNews(choice)) log?.('info', `http sender: ${choice.kind} (${choice.reason})`);
     if (template.mix) sink.nameRequests?.(template.mix.map((m) => m.name));
+    if (template.replay) sink.nameRequests?.(template.replay.names);
     this.sender = createSender(choice, template, startOffset, sink);
     this.sender.beforeReady.push(() => warmSendPath(template, choice));
   }
@@ -51,6 +52,6 @@ export class HttpWorkload implements Workload<HttpLoad> {
   }
 
   createDriver(load: HttpLoad, context: LoadContext): LoadDriver<HttpLoad> {
-    return load.kind === 'closed' ? new ClosedLoop(context, load) : new OpenLoop(context, load);
+    return load.kind === 'closed' ? new ClosedLoop(context, load) : new OpenLoop(context, load, this.template.replay);
   }
 }

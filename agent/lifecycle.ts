@@ -168,7 +168,7 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
     return this.sender.inFlight;
   }
 
-  trySend(originMs: number, nowMs: number, done: DoneCallback | null): boolean {
+  trySend(originMs: number, nowMs: number, done: DoneCallback | null, pick = -1): boolean {
     if (this.current !== 'running') return false;
     // the schedule's end is judged on the request's origin (its scheduled time in open loop), so R×D requests go out exactly
     if (this.requestLimitReached() || originMs >= this.endAtMs) {
@@ -176,7 +176,7 @@ export class AgentLifecycle<Load extends LoadShape> implements LoadContext {
       return false;
     }
     this.sentCount++;
-    this.sender.send(originMs, nowMs, done);
+    this.sender.send(originMs, nowMs, done, pick);
     // Finish as soon as the last allowed request is out rather than on the next attempt (the
     // schedule's end is not checked here: a late turn may still owe requests scheduled before it).
     if (this.requestLimitReached()) this.reachLimit();

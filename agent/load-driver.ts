@@ -12,9 +12,10 @@ export interface LoadContext {
    * Sends one request; `originMs` is where its latency counts from and `nowMs`
    * the actual send time (performance.now()). Returns false, sending nothing,
    * when the agent may not send any more (request limit reached, stopping):
-   * the driver then stops.
+   * the driver then stops. `pick`: which prepared request to send (a
+   * replay's record); absent or -1: the sender's own order.
    */
-  trySend(originMs: number, nowMs: number, done: DoneCallback | null): boolean;
+  trySend(originMs: number, nowMs: number, done: DoneCallback | null, pick?: number): boolean;
   readonly inFlight: number;
   /** A scheduled send refused because the in-flight cap was reached. */
   dropped(nowMs: number): void;
@@ -49,7 +50,7 @@ export interface Sender {
   readonly openConnections?: number;
   /** Longest wait of a request for a free connection since the last call, ms; starts a new period. */
   takeConnectionWaitMaxMs?(): number;
-  send(originMs: number, nowMs: number, done: DoneCallback | null): void;
+  send(originMs: number, nowMs: number, done: DoneCallback | null, pick?: number): void;
   /** Aborts every request in flight without recording it (the round is over for them). */
   cancelAll(): void;
   /** Cancels what is in flight and closes every connection. */

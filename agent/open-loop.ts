@@ -1,6 +1,6 @@
-import type { LoadShape } from '../src/contract';
+import type { LoadShape, ReplayRequests } from '../src/contract';
 import type { HttpLoad, LoadContext, LoadDriver } from './load-driver';
-import { RampSchedule, RateSchedule, sameRampLane, type ScheduleSource } from './schedule';
+import { RampSchedule, RateSchedule, ReplaySchedule, sameRampLane, sameReplayLane, type ScheduleSource } from './schedule';
 
 export type OpenLoad = Extract<LoadShape, { kind: 'open' }>;
 
@@ -30,7 +30,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Open loop: requests are due when the schedule source says (schedule.ts:
  * request k at baseMs + k/qps for a constant rate, the round's ramp for
- * stages), whatever the service does. A timer wakes when the next request is due and
+ * stages, a log's records for a replay), whatever the service does. A timer wakes when the next request is due and
  * sends every request whose time has passed. Latency counts from the
  * scheduled time, so a slow or stalled service cannot hide its queue by
  * slowing the sender (no coordinated omission); the lag between scheduled
@@ -49,7 +49,12 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
     this.tick();
   };
 
-  constructor(private readonly context: LoadContext, load: OpenLoad) {
+  constructor(
+    private readonly context: LoadContext,
+    load: OpenLoad,
+    /** A replay's records (the template's), which a load's `replay` lane takes from. */
+    private readonly records?: Pick<ReplayRequests, 'times' | 'picks'>,
+  ) {
     this.load = load;
   }
 
@@ -68,7 +73,12 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
    */
   update(load: HttpLoad): boolean {
     if (load.kind !== 'open') return false;
-    const changed = load.ramp || this.load.ramp ? !sameRampLane(load.ramp, this.load.ramp) : load.qps !== this.load.qps;
+    const changed =
+      load.replay || this.load.replay
+        ? !sameReplayLane(load.replay, this.load.replay)
+        : load.ramp || this.load.ramp
+          ? !sameRampLane(load.ramp, this.load.ramp)
+          : load.qps !== this.load.qps;
     this.load = load;
     if (!this.running || !changed) return true;
     this.source = this.scheduleFor(load, performance.now(), false);
@@ -88,6 +98,7 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
 
   private scheduleFor(load: OpenLoad, nowMs: number, fromNow: boolean): ScheduleSource {
     if (load.ramp) return RampSchedule.startingAt(load.ramp, nowMs);
+    if (load.replay && this.records) return ReplaySchedule.startingAt(load.replay, this.records, nowMs);
     const intervalMs = load.qps > 0 ? 1000 / load.qps : 0;
     const oldNextMs = this.source ? this.source.nextDueMs() : Number.POSITIVE_INFINITY;
     return new RateSchedule(load.qps, fromNow ? nowMs : Math.max(nowMs, Math.min(oldNextMs, nowMs + intervalMs)));
@@ -105,13 +116,14 @@ export class OpenLoop implements LoadDriver<HttpLoad> {
         this.immediate = setImmediate(this.onTick);
         return;
       }
+      const pick = source.nextPick ? source.nextPick() : -1;
       source.advance();
       const nowMs = performance.now();
       if (this.context.inFlight >= this.load.maxInFlight) {
         this.context.dropped(nowMs);
         continue;
       }
-      if (!this.context.trySend(scheduledMs, nowMs, null)) {
+      if (!this.context.trySend(scheduledMs, nowMs, null, pick)) {
         this.stop();
         return;
       }

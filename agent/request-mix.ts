@@ -9,6 +9,12 @@ import { weightedCycle, type RequestTemplate } from '../src/contract';
  * added to the hot path; every agent starts the cycle at its beginning.
  */
 export function preparedInCycle<Prepared>(template: RequestTemplate, prepare: (one: RequestTemplate) => Prepared[]): PreparedCycle<Prepared> {
+  const replay = template.replay;
+  if (replay) {
+    // a replay's records pick their request by index: the list is the log's distinct requests
+    const prepared = replay.requests.map((r) => prepare({ url: r.url, method: r.method, headers: r.headers, bodies: r.bodies, timeoutMs: template.timeoutMs })[0]);
+    return { prepared, names: replay.requests.map((r) => r.name) };
+  }
   const mix = template.mix;
   if (!mix) return { prepared: prepare(template), names: null };
   const each = mix.map((m) => prepare({ url: m.url, method: m.method, headers: m.headers, bodies: m.bodies, timeoutMs: template.timeoutMs })[0]);
@@ -24,5 +30,5 @@ export interface PreparedCycle<Prepared> {
 
 /** Every request of the template (the named ones when it has them), for the checks that must hold for each. */
 export function everyRequest(template: RequestTemplate): Pick<RequestTemplate, 'url' | 'method' | 'headers'>[] {
-  return template.mix ?? [template];
+  return template.replay?.requests ?? template.mix ?? [template];
 }

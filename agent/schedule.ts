@@ -1,4 +1,4 @@
-import { firstLaneIndexAt, RampClock, type RampLoad } from '../src/contract';
+import { firstLaneIndexAt, firstReplayIndexAt, RampClock, type RampLoad, type ReplayLoad, type ReplayRequests } from '../src/contract';
 
 /**
  * Where an open-loop driver's send times come from: the driver asks when
@@ -12,6 +12,8 @@ export interface ScheduleSource {
   nextDueMs(): number;
   /** The next request was taken (sent or dropped). */
   advance(): void;
+  /** Which of the sender's prepared requests the next one is (a replay's record); absent: the sender's own order. */
+  nextPick?(): number;
 }
 
 /** A constant rate: request k at baseMs + k × interval (multiplied, not summed, so no rounding drift). */
@@ -79,4 +81,57 @@ export function sameRampLane(a: RampLoad | undefined, b: RampLoad | undefined): 
   if (!a || !b) return a === b;
   if (a.lane !== b.lane || a.lanes !== b.lanes || a.points.length !== b.points.length) return false;
   return a.points.every((p, i) => p.atMs === b.points[i].atMs && p.qps === b.points[i].qps);
+}
+
+/**
+ * This agent's lane of a replayed log: records lane, lane + lanes, ... of
+ * the round's schedule (over passes when it loops), record k of pass c due
+ * at `originMs + c × periodMs + times[k]`, sending request `picks[k]`.
+ * Agents with lanes 0..L-1 together send every record once.
+ */
+export class ReplaySchedule implements ScheduleSource {
+  /** Global over passes: record index % n of pass floor(index / n). */
+  private index: number;
+  private dueMs: number;
+
+  constructor(
+    readonly replay: ReplayLoad,
+    private readonly records: Pick<ReplayRequests, 'times' | 'picks'>,
+    private readonly originMs: number,
+  ) {
+    this.index = firstReplayIndexAt(records.times, replay.periodMs, replay.loop, replay.atMs, replay.lane, replay.lanes);
+    this.dueMs = this.dueOf(this.index);
+  }
+
+  /** The schedule for `replay` taking effect at `nowMs`. */
+  static startingAt(replay: ReplayLoad, records: Pick<ReplayRequests, 'times' | 'picks'>, nowMs: number): ReplaySchedule {
+    return new ReplaySchedule(replay, records, nowMs - replay.atMs);
+  }
+
+  nextDueMs(): number {
+    return this.dueMs;
+  }
+
+  nextPick(): number {
+    const n = this.records.picks.length;
+    return this.records.picks[this.index % n];
+  }
+
+  advance(): void {
+    this.index += this.replay.lanes;
+    this.dueMs = this.dueOf(this.index);
+  }
+
+  private dueOf(index: number): number {
+    const n = this.records.times.length;
+    const pass = Math.floor(index / n);
+    if (pass > 0 && !this.replay.loop) return Number.POSITIVE_INFINITY;
+    return this.originMs + pass * this.replay.periodMs + this.records.times[index - pass * n];
+  }
+}
+
+/** Whether two replay loads are one plan for one lane. */
+export function sameReplayLane(a: ReplayLoad | undefined, b: ReplayLoad | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.lane === b.lane && a.lanes === b.lanes && a.periodMs === b.periodMs && a.loop === b.loop;
 }

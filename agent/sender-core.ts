@@ -188,12 +188,14 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     return max;
   }
 
-  /** Sends the next request (bodies round-robin). `originMs` and `nowMs` are performance.now() times. */
-  send(originMs: number, nowMs: number, done: DoneCallback | null): void {
+  /** Sends the next request (bodies round-robin, or `pick`). `originMs` and `nowMs` are performance.now() times. */
+  send(originMs: number, nowMs: number, done: DoneCallback | null, pick = -1): void {
     if (this.closed) return;
-    const prepared = this.prepared[this.nextPrepared];
-    const name = this.names ? this.names[this.nextPrepared] : -1;
-    this.nextPrepared = this.nextPrepared + 1 === this.prepared.length ? 0 : this.nextPrepared + 1;
+    // a replay names its record's request; otherwise round-robin
+    const at = pick >= 0 && pick < this.prepared.length ? pick : this.nextPrepared;
+    const prepared = this.prepared[at];
+    const name = this.names ? this.names[at] : -1;
+    if (at === this.nextPrepared) this.nextPrepared = this.nextPrepared + 1 === this.prepared.length ? 0 : this.nextPrepared + 1;
     let idle = this.idle.pop();
     while (idle !== undefined && !this.isOpen(idle)) idle = this.idle.pop();
     const connection = idle ?? (this.all.size < this.maxConnections ? this.newConnection() : null);

@@ -98,6 +98,8 @@ export async function startController(opts: { dataDir?: string; args?: string[];
 export interface FixtureProcess extends TestProcess {
   url: string;
   stats(): Promise<FixtureStats>;
+  /** When each request arrived, ms since the epoch, in order (fixture's arrivals()). */
+  arrivals(): Promise<number[]>;
   reset(): Promise<void>;
   configure(options: Partial<TargetBehaviour>): Promise<void>;
 }
@@ -112,6 +114,10 @@ export async function startFixture(args: string[] = []): Promise<FixtureProcess>
     async stats(): Promise<FixtureStats> {
       const res = await fetch(`${url}/__fixture/stats`);
       return (await res.json()) as FixtureStats;
+    },
+    async arrivals(): Promise<number[]> {
+      const res = await fetch(`${url}/__fixture/arrivals`);
+      return (await res.json()) as number[];
     },
     async reset(): Promise<void> {
       await fetch(`${url}/__fixture/reset`, { method: 'POST' });

@@ -15,7 +15,7 @@ describe('task validation', () => {
     [{ ...base, optional: { duration: 1201 } }, 'optional.duration', 'must be <= 1200'],
     [{ ...base, optional: { duration: 0 } }, 'optional.duration', 'must be >= 1'],
     [{ ...base, optional: { duration: '60' } }, 'optional.duration', 'must be an integer, got a string'],
-    [{ ...base, optional: { mode: 'turbo' } }, 'optional.mode', 'must be one of auto, scan, manual, stages'],
+    [{ ...base, optional: { mode: 'turbo' } }, 'optional.mode', 'must be one of auto, scan, manual, stages, replay'],
     [{ ...base, optional: { faultTolerate: 2 } }, 'optional.faultTolerate', 'must be <= 1'],
     [{ ...base, extra: 1 }, 'extra', 'unknown field'],
     [{ ...base, optional: { maxqps: 100 } }, 'optional.maxqps', 'unknown field; did you mean optional.maxQPS?'],

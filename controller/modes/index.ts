@@ -6,9 +6,11 @@ import { AutoMode, autoDurationWarning } from './auto';
 import { llmTaskMode } from './llm';
 import { steppedTaskMode } from './stepped';
 import { stagesTaskMode } from './stages';
+import { replayTaskMode } from './replay';
+import type { ReplayPlan } from '../data/replay';
 
 /** Adding a mode is adding a file and a line here. A task with an `llm` section always runs the LLM mode. */
-export function taskMode(optional: ResolvedOptional, llm?: LlmSpec): TaskMode {
+export function taskMode(optional: ResolvedOptional, llm?: LlmSpec, replay?: ReplayPlan): TaskMode {
   if (llm) return llmTaskMode(llm, optional);
   switch (optional.mode) {
     case 'manual':
@@ -21,9 +23,11 @@ export function taskMode(optional: ResolvedOptional, llm?: LlmSpec): TaskMode {
       // validation guarantees the stages of a stages task
       if (!optional.stages) throw new Error('a stages task without stages');
       return stagesTaskMode(optional, optional.stages);
+    case 'replay':
+      return replayTaskMode(optional, replay);
   }
 }
 
-export function createMode(optional: ResolvedOptional, ctx: ModeContext, llm?: LlmSpec): ModeDriver {
-  return taskMode(optional, llm).create(ctx);
+export function createMode(optional: ResolvedOptional, ctx: ModeContext, llm?: LlmSpec, replay?: ReplayPlan): ModeDriver {
+  return taskMode(optional, llm, replay).create(ctx);
 }

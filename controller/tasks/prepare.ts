@@ -1,5 +1,6 @@
 import {
   BenchError,
+  DataSpec,
   DEFAULTS,
   InvalidFieldError,
   MixedRequest,
@@ -11,6 +12,7 @@ import {
   TaskSpec,
 } from '../../src/contract';
 import { DataLimits, DataPolicy, loadEntries } from '../data';
+import { readReplay, type ReplayPlan } from '../data/replay';
 import { llmRunWork, tokenizerName } from './llm-run-work';
 import { ServiceRegistry } from '../services';
 
@@ -25,6 +27,8 @@ export interface PrepareDeps {
 export interface PreparedRound {
   request: RequestTemplate;
   llm?: { spec: LlmSpec; work: LlmWork };
+  /** A replay task: its log laid out (the template carries its requests and records). */
+  replay?: ReplayPlan;
 }
 
 /** Most prompts taken from a ShareGPT file. */
@@ -32,20 +36,43 @@ const MAX_SHAREGPT_PROMPTS = 10_000;
 
 /** Resolves the service, reads the task's data and builds what the agents send. */
 export async function prepareRound(spec: TaskSpec, deps: PrepareDeps): Promise<PreparedRound> {
+  if (spec.data?.replay) return replayRound(spec, spec.data.replay, deps);
   const request = await requestTemplate(spec, deps);
   return spec.llm ? { request, llm: { spec: spec.llm, work: await llmWork(spec, spec.llm, deps) } } : { request };
+}
+
+/** The task's headers (http.headers, then the service's token unless they authorize already). */
+function taskHeaders(spec: TaskSpec, token: string | undefined): [string, string][] {
+  const headers: [string, string][] = [];
+  for (const line of spec.http?.headers ?? []) {
+    const header = parseHeaderLine(line);
+    if (header) headers.push([header.name, header.value]);
+  }
+  if (token && !headers.some(([name]) => name.toLowerCase() === 'authorization')) headers.push(['Authorization', token]);
+  return headers;
+}
+
+/** A replay: the log read and laid out; the template's own fields are its first request's. */
+async function replayRound(spec: TaskSpec, replaySpec: NonNullable<DataSpec['replay']>, deps: PrepareDeps): Promise<PreparedRound> {
+  const target = deps.services.resolve(spec.service);
+  const replay = await readReplay(replaySpec, target.url, taskHeaders(spec, target.token), deps.dataLimits, deps.dataPolicy);
+  const first = replay.requests.requests[0];
+  const request: RequestTemplate = {
+    url: first.url,
+    method: first.method,
+    headers: first.headers,
+    bodies: first.bodies,
+    timeoutMs: spec.http?.timeout ?? DEFAULTS.timeoutMs,
+    replay: replay.requests,
+  };
+  return { request, replay };
 }
 
 async function requestTemplate(spec: TaskSpec, deps: PrepareDeps): Promise<RequestTemplate> {
   const target = deps.services.resolve(spec.service);
   // llm tasks send their own bodies (LlmWork); the data section is read there for the custom dataset
   const bodies = spec.llm ? [] : await loadEntries(spec.data, deps.dataLimits, deps.dataPolicy);
-  const headers: [string, string][] = [];
-  for (const line of spec.http?.headers ?? []) {
-    const header = parseHeaderLine(line);
-    if (header) headers.push([header.name, header.value]);
-  }
-  if (target.token && !headers.some(([name]) => name.toLowerCase() === 'authorization')) headers.push(['Authorization', target.token]);
+  const headers = taskHeaders(spec, target.token);
   if (spec.llm) {
     return { url: llmUrl(target.url, spec.llm.api), method: 'POST', headers, bodies: [], timeoutMs: spec.http?.timeout ?? DEFAULTS.llmTimeoutMs };
   }

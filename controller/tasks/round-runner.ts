@@ -23,6 +23,7 @@ import { StoredSecond } from '../metrics/aggregate';
 import { describeThreshold } from '../metrics/thresholds';
 import { ModeDriver } from '../modes/base';
 import { createMode } from '../modes';
+import type { ReplayPlan } from '../data/replay';
 import { ShareWatch } from '../modes/shares';
 import { AgentEventQuota } from './agent-event-quota';
 import { LoadSplit } from './load-split';
@@ -62,6 +63,8 @@ export interface RoundDeps {
   hooks: RoundHooks;
   /** An LLM task: its section and what the agents send. */
   llm?: { spec: LlmSpec; work: LlmWork };
+  /** A replay task: its log laid out (prepare.ts). */
+  replay?: ReplayPlan;
   /** The task's thresholds, judged after every finalized second. */
   thresholds?: readonly ParsedThreshold[];
   /** The round's clock: its timers, the agents' frames checked against it, the modes' now (systemClock when absent). */
@@ -120,6 +123,7 @@ export class RoundRunner {
         end: (reason, endReason = 'faultAction') => void this.stop(reason, endReason),
       },
       deps.llm?.spec,
+      deps.replay,
     );
     this.pool = this.createPool();
     this.seconds = new RoundSeconds({

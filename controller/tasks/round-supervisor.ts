@@ -6,6 +6,7 @@ import { TaskCapacity } from './capacity';
 import { RoundFigures, TaskEntry } from './entry';
 import { FIRST_ROUND_ID, newEvent } from './naming';
 import { PrepareDeps, prepareRound } from './prepare';
+import { replayDurationS } from '../data/replay';
 import { currentRound, RoundRecord } from './record';
 import { RoundEndInfo, RoundHooks, RoundRunner } from './round-runner';
 import { RoundTiming } from './round-timing';
@@ -55,6 +56,13 @@ export class RoundSupervisor {
     let runner: RoundRunner;
     try {
       const prepared = await prepareRound(entry.wholeSpec(), this.deps);
+      if (prepared.replay && record.options.replay?.durationFromLog) {
+        // the round lasts the log's span / speed, known now that it is read; the task shows it
+        const durationS = replayDurationS(prepared.replay);
+        record.options = { ...record.options, durationS };
+        record.spec = { ...record.spec, optional: { ...record.spec.optional, duration: durationS } };
+        book.save(entry);
+      }
       runner = new RoundRunner({
         ...prepared,
         taskName: record.taskName,

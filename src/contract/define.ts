@@ -11,6 +11,8 @@ export const UPDATABLE_KEYS: Record<Mode, readonly (keyof OptionalSpec)[]> = {
   auto: ['maxQPS', 'maxRT', 'faultTolerate', 'faultAction', 'duration'],
   // the stages are the plan the agents follow from the start; only when the round ends may change
   stages: ['duration'],
+  // the log is the plan; its duration (the log's span / speed unless given) may change
+  replay: ['duration'],
 };
 
 /** An llm task's load is its `llm` section; of `optional` only the agents sharing it change live. */

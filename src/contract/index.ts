@@ -3,6 +3,7 @@ export * from './task';
 export * from './options';
 export * from './stages';
 export * from './ramp';
+export * from './replay';
 export * from './requests';
 export * from './llm-spec';
 export * from './header-line';

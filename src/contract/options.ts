@@ -30,6 +30,8 @@ export interface ResolvedOptional {
   faultAction: FaultAction;
   /** mode stages only (stages.ts). */
   stages?: ResolvedStages;
+  /** mode replay only: the round lasts the log's span / speed, set when the log is read (no optional.duration, no loop). */
+  replay?: { durationFromLog: boolean };
 }
 
 /** The option each field of the task JSON's `optional` section becomes: what an update merges. */
@@ -76,6 +78,7 @@ export function resolveOptional(task: TaskSpec): ResolvedOptional {
     faultTolerate: o.faultTolerate ?? DEFAULTS.faultTolerate,
     faultAction: o.faultAction ?? DEFAULTS.faultAction,
     ...(stages ? { stages } : {}),
+    ...(mode === 'replay' && !llm ? { replay: { durationFromLog: o.duration === undefined && task.data?.replay?.loop !== true } } : {}),
   };
 }
 
@@ -110,6 +113,8 @@ export function normalizeTask(task: TaskSpec, r: ResolvedOptional): TaskSpec {
   };
   if (r.stages) {
     Object.assign(optional, stagesSpecOf(r.stages), r.stages.kind === 'closed' ? { agentCount: r.agentCount } : {});
+  } else if (r.mode === 'replay') {
+    // the log is the load: nothing else of optional applies
   } else if (r.mode === 'manual') {
     optional.agentCount = r.agentCount;
     optional.concurrency = r.concurrency;

@@ -5,6 +5,7 @@ import { checkErrorClasses } from './error-classes';
 import { checkLlmRecord, checkLlmSecond, isLlmLoad, isLlmWork, type LlmLoad, type LlmRequestRecord, type LlmSecondFrame, type LlmWork } from './llm-protocol';
 import type { AgentStatsFrame, GeneratorHealth } from './stats-frame';
 import { MAX_RAMP_POINTS, type RampLoad } from './ramp';
+import { isReplayLoad, isReplayRequests, type ReplayLoad, type ReplayRequests } from './replay';
 import { MAX_REQUEST_NAMES, parseNamedSeconds } from './requests';
 
 /**
@@ -31,6 +32,12 @@ export interface RequestTemplate {
    * are then the first one's.
    */
   mix?: MixedRequest[];
+  /**
+   * A replay (replay.ts): the log's distinct requests and its records, sent
+   * at their times by the open load's `replay` lane. The fields above are
+   * then the first request's.
+   */
+  replay?: ReplayRequests;
 }
 
 export interface MixedRequest {
@@ -49,11 +56,12 @@ export interface MixedRequest {
  * - open: requests at scheduled times, `qps` per second for this agent,
  *   whatever the service does (latency measured from the scheduled time);
  *   with `ramp`, the times follow the round's ramp instead and `qps` is this
- *   agent's highest share of it (what its connections are sized for).
+ *   agent's highest share of it (what its connections are sized for); with
+ *   `replay`, the times are the template's replay records of its lane.
  */
 export type LoadShape =
   | { kind: 'closed'; concurrency: number; maxQps: number | null }
-  | { kind: 'open'; qps: number; maxInFlight: number; ramp?: RampLoad }
+  | { kind: 'open'; qps: number; maxInFlight: number; ramp?: RampLoad; replay?: ReplayLoad }
   | LlmLoad;
 
 export interface AgentAssignment {
@@ -268,7 +276,12 @@ function isLoadShape(value: unknown): value is LoadShape {
     case 'closed':
       return isCount(value.concurrency) && (value.maxQps === null || isNonNegative(value.maxQps));
     case 'open':
-      return isNonNegative(value.qps) && isCount(value.maxInFlight) && (value.ramp === undefined || isRampLoad(value.ramp));
+      return (
+        isNonNegative(value.qps) &&
+        isCount(value.maxInFlight) &&
+        (value.ramp === undefined || isRampLoad(value.ramp)) &&
+        (value.replay === undefined || isReplayLoad(value.replay))
+      );
     case 'llm':
       return isLlmLoad(value);
     default:
@@ -301,7 +314,7 @@ function isMix(value: unknown): boolean {
 }
 
 function isRequestTemplate(value: unknown): boolean {
-  return isObject(value) && isRequestParts(value) && isNonNegative(value.timeoutMs) && (value.mix === undefined || isMix(value.mix));
+  return isObject(value) && isRequestParts(value) && isNonNegative(value.timeoutMs) && (value.mix === undefined || isMix(value.mix)) && (value.replay === undefined || isReplayRequests(value.replay));
 }
 
 function isScheduleEnd(value: unknown): boolean {

@@ -31,6 +31,8 @@ export interface RequestSpec {
 export const MAX_REQUEST_NAMES = 32;
 const MAX_WEIGHT = 100;
 const NAME = /^[A-Za-z0-9_.-]+$/;
+/** A name a frame may count under: a task's request name, or a replayed log's path (replay names are paths). */
+const FRAME_NAME = /^[A-Za-z0-9_./-]+$/;
 
 const REQUEST_RULE: Rule = {
   kind: 'object',
@@ -146,7 +148,7 @@ export function parseNamedSeconds(value: unknown): Record<string, { requests: nu
   const named: Record<string, { requests: number; errors: number; rtHistogram: string }> = {};
   for (const [name, figures] of entries) {
     const where = `byName.${JSON.stringify(name.slice(0, 64))}`;
-    if (name.length > 64 || !NAME.test(name)) return `${where} is not a request name`;
+    if (name.length > 64 || !FRAME_NAME.test(name)) return `${where} is not a request name`;
     if (!isObject(figures) || !isCount(figures.requests) || !isCount(figures.errors) || !isHistogram(figures.rtHistogram)) return `${where} must be {requests, errors, rtHistogram}`;
     if (figures.errors > figures.requests) return `${where}.errors (${figures.errors}) is over its requests (${figures.requests})`;
     named[name] = { requests: figures.requests, errors: figures.errors, rtHistogram: figures.rtHistogram };

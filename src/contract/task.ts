@@ -7,9 +7,10 @@ import { parseThresholds, type ParsedThreshold, type ThresholdSpec } from './thr
 import { isObject } from './field-checks';
 import { REQUESTS_RULE, requestNamesOf, requestsChecks, type RequestSpec } from './requests';
 import { STAGE_OPTIONAL_RULES, stagesChecks, type StageSpec } from './stages';
+import { REPLAY_DATA_RULE, replayChecks, type ReplaySpec } from './replay';
 
 /** The task JSON of `eascmd bench create`, as the user writes it. */
-export type Mode = 'auto' | 'scan' | 'manual' | 'stages';
+export type Mode = 'auto' | 'scan' | 'manual' | 'stages' | 'replay';
 export type FaultAction = 'stop' | 'revise';
 
 export interface ServiceSpec {
@@ -22,6 +23,8 @@ export interface DataSpec {
   content?: string;
   path?: string;
   multiLine?: boolean;
+  /** A recorded log sent again (replay.ts), with optional.mode replay. */
+  replay?: ReplaySpec;
 }
 
 export interface HttpSpec {
@@ -158,6 +161,7 @@ const SCHEMA: Rule = {
         content: { kind: 'string', maxLength: LIMITS.maxContentLength },
         path: { kind: 'string', minLength: 1, maxLength: 64 * 1024 },
         multiLine: { kind: 'boolean' },
+        replay: REPLAY_DATA_RULE,
       },
     },
     http: {
@@ -171,7 +175,7 @@ const SCHEMA: Rule = {
     optional: {
       kind: 'object',
       fields: {
-        mode: { kind: 'string', enum: ['auto', 'scan', 'manual', 'stages'] },
+        mode: { kind: 'string', enum: ['auto', 'scan', 'manual', 'stages', 'replay'] },
         duration: { kind: 'integer', min: 1, max: DEFAULTS.maxDurationS },
         requestCount: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },
         agentCount: { kind: 'integer', min: 1, max: LIMITS.maxAgents },
@@ -328,6 +332,7 @@ export function validateTask(input: unknown): { ok: true; task: TaskSpec } | { o
   if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors, requestNamesOf(input.requests));
   if (isObject(input)) stagesChecks(input.optional, input.llm !== undefined, DEFAULTS.maxDurationS, errors);
   if (isObject(input)) requestsChecks(input, isValidBase64, errors);
+  if (isObject(input)) replayChecks(input, errors);
   if (errors.length === 0) crossFieldChecks(input as TaskSpec, errors);
   return errors.length === 0 ? { ok: true, task: input as TaskSpec } : { ok: false, errors };
 }
