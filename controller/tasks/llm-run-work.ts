@@ -1,4 +1,4 @@
-import { DEFAULTS, LLM_MODE_DEFAULTS, resolveSessions, type LlmRunWork, type LlmSpec } from '../../src/contract';
+import { DEFAULTS, LLM_MODE_DEFAULTS, llmDatasetSection, resolveSessions, type LlmRunWork, type LlmSpec } from '../../src/contract';
 import { BUNDLED_TOKENIZER } from '../metrics/llm/result';
 import { LlmModeAccumulator } from '../metrics/llm/modes';
 
@@ -49,6 +49,7 @@ export function llmModeAccumulator(llm: LlmSpec, driftMinRunS?: number): LlmMode
     retries: llm.retries ?? 0,
     tokenizer: llmTokenizerName(llm),
     warmupRequests: llm.warmupRequests ?? DEFAULTS.llmWarmupRequests,
+    dataset: llmDatasetSection(llm),
     driftMinRunS,
   });
 }

@@ -12,6 +12,7 @@ import {
 } from '../../src/contract';
 import { DataLimits, DataPolicy, loadEntries } from '../data';
 import { llmRunWork, tokenizerName } from './llm-run-work';
+import { readTrace } from './llm-trace';
 import { ServiceRegistry } from '../services';
 
 /** What preparing a round reads: where services are, and what data sources may read. */
@@ -24,7 +25,8 @@ export interface PrepareDeps {
 /** What the agents of a round are given, built once before it starts. */
 export interface PreparedRound {
   request: RequestTemplate;
-  llm?: { spec: LlmSpec; work: LlmWork };
+  /** requestCount: a trace's records, what the round sends in all (the round's requestCount in its place). */
+  llm?: { spec: LlmSpec; work: LlmWork; requestCount?: number };
 }
 
 /** Most prompts taken from a ShareGPT file. */
@@ -33,7 +35,9 @@ const MAX_SHAREGPT_PROMPTS = 10_000;
 /** Resolves the service, reads the task's data and builds what the agents send. */
 export async function prepareRound(spec: TaskSpec, deps: PrepareDeps): Promise<PreparedRound> {
   const request = await requestTemplate(spec, deps);
-  return spec.llm ? { request, llm: { spec: spec.llm, work: await llmWork(spec, spec.llm, deps) } } : { request };
+  if (!spec.llm) return { request };
+  const work = await llmWork(spec, spec.llm, deps);
+  return { request, llm: { spec: spec.llm, work, ...(work.source.kind === 'trace' ? { requestCount: work.source.records.length } : {}) } };
 }
 
 async function requestTemplate(spec: TaskSpec, deps: PrepareDeps): Promise<RequestTemplate> {
@@ -111,6 +115,16 @@ async function llmWork(spec: TaskSpec, llm: LlmSpec, deps: PrepareDeps): Promise
     case 'sharegpt': {
       const [file] = await loadEntries({ path: dataset.path }, deps.dataLimits, deps.dataPolicy);
       return { ...base, maxTokens: dataset.outputLength ?? null, source: { kind: 'prompts', prompts: sharegptPrompts(file.toString('utf8'), dataset.path) } };
+    }
+    case 'trace': {
+      const [file] = await loadEntries({ path: dataset.path }, deps.dataLimits, deps.dataPolicy);
+      const { records } = readTrace(file.toString('utf8'), dataset, llm.duration ?? DEFAULTS.llmDurationS);
+      return { ...base, maxTokens: dataset.outputLength ?? null, source: { kind: 'trace', records, seed: llm.seed ?? DEFAULTS.llmSeed } };
+    }
+    case 'prefix': {
+      const output = dataset.outputTokens ?? [DEFAULTS.llmOutputTokens, DEFAULTS.llmOutputTokens];
+      const { prefixCount, prefixTokens, suffixTokens } = dataset;
+      return { ...base, maxTokens: null, source: { kind: 'prefix', prefixCount, prefixTokens, suffixTokens, outputTokens: output, seed: llm.seed ?? DEFAULTS.llmSeed } };
     }
   }
 }

@@ -2,6 +2,7 @@ import {
   LLM_MODE_DEFAULTS,
   roundTo,
   type HalfDrift,
+  type LlmDatasetSection,
   type LlmModeSections,
   type LlmRequestRecord,
   type LlmRunMode,
@@ -21,6 +22,8 @@ export interface LlmModeContext {
   tokenizer: string;
   /** llm.warmupRequests: above 0, the Warmup section says they were left out. */
   warmupRequests?: number;
+  /** A trace or prefix dataset, as the result names it. */
+  dataset?: LlmDatasetSection;
   /** Runs longer than this get a drift section (LLM_MODE_DEFAULTS.driftMinRunS when absent; tests in fake time set it). */
   driftMinRunS?: number;
 }
@@ -228,6 +231,7 @@ export class LlmModeAccumulator {
 
   private compute(): LlmModeSections & { TokenSource: string } {
     const sections: LlmModeSections & { TokenSource: string } = { Tokenizer: this.context.tokenizer, TokenSource: tokenSourceText(this.usage, this.success, this.context.tokenizer) };
+    if (this.context.dataset) sections.Dataset = this.context.dataset;
     if (this.context.warmupRequests) sections.Warmup = { RequestsPerAgent: this.context.warmupRequests, Excluded: 'every figure and record' };
     if (this.context.retries > 0) sections.Retries = { RetriedRequests: this.retried, RetryAttempts: this.retryAttempts, RecoveredRequests: this.recovered };
     const drift = this.drift();
