@@ -1,6 +1,6 @@
 import { TRACE_LIMITS, type LlmPromptSource, type LlmRecordTags, type LlmWork, type TraceRecord } from '../../src/contract';
 import { SeededRandom } from './prng';
-import { countTokens, PROMPT_WORDS } from './tokens';
+import { countTokens, PROMPT_WORDS, TWO_TOKENS_LEADING } from './tokens';
 
 /** One request ready to send: the JSON body and what the agent knows of its prompt. */
 export interface PreparedLlmRequest {
@@ -50,8 +50,15 @@ function pushWords(words: string[], count: number, random: SeededRandom): void {
   for (let i = 0; i < count; i++) words.push(PROMPT_WORDS[random.int(0, PROMPT_WORDS.length - 1)]);
 }
 
-// No leading space: servers often strip it, and the word count stays the token count.
-const promptText = (words: string[]): string => words.join('').slice(1);
+/**
+ * The words as one prompt. No leading space: servers often strip it. A first
+ * word that would be two tokens without its space is sent as `people`, so
+ * the word count stays the token count.
+ */
+function promptText(words: string[]): string {
+  if (words.length > 0 && TWO_TOKENS_LEADING.has(words[0])) words[0] = ' people';
+  return words.join('').slice(1);
+}
 
 /** A prompt of exactly `tokens` tokens (bundled tokenizer), from the seeded word list. */
 export function syntheticPrompt(tokens: number, random: SeededRandom): string {
