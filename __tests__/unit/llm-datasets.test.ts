@@ -3,7 +3,8 @@ import { readTrace } from '../../controller/tasks/llm-trace';
 import { promptFor, syntheticPrompt } from '../../agent/llm/prompts';
 import { SeededRandom } from '../../agent/llm/prng';
 import { loadTokenizer, PROMPT_WORDS, TWO_TOKENS_LEADING } from '../../agent/llm/tokens';
-import { BenchError, isLlmWork, TRACE_LIMITS, validateTask, type LlmWork } from '../../src/contract';
+import { llmModeSummary } from '../../src/output/llm-mode-summary';
+import { BenchError, llmDatasetSection, isLlmWork, TRACE_LIMITS, validateTask, type LlmWork } from '../../src/contract';
 
 const task = (llm: Record<string, unknown>) => ({ service: { serviceName: 's', url: 'http://127.0.0.1:1/' }, llm: { api: 'chat', model: 'm', ...llm } });
 
@@ -131,5 +132,17 @@ describe('prompts of the trace and prefix datasets', () => {
     expect(isLlmWork({ ...base, source: { kind: 'trace', seed: 0, records: [{ atMs: 0 }] } })).toBe(false);
     expect(isLlmWork({ ...base, source: { kind: 'trace', seed: 0, records: [] } })).toBe(false);
     expect(isLlmWork({ ...base, source: { kind: 'prefix', prefixCount: 2, prefixTokens: 4, suffixTokens: 4, outputTokens: [1], seed: 0 } })).toBe(false);
+  });
+});
+
+describe('how the result names the dataset', () => {
+  test('LLM.Dataset and the summary line of a prefix and a trace run; none for the others', () => {
+    const prefix = llmDatasetSection({ api: 'chat', model: 'm', testMode: 'concurrency', dataset: { type: 'prefix', prefixCount: 4, prefixTokens: 2000, suffixTokens: 100 } });
+    expect(prefix).toEqual({ Type: 'prefix', PrefixCount: 4, PrefixTokens: 2000, SuffixTokens: 100, PromptTokens: 2100 });
+    expect(llmModeSummary({ Dataset: prefix })).toEqual(['Dataset: 4 shared prefixes of 2000 tokens, each prompt one of them and 100 tokens of its own (2100 tokens)']);
+    const replay = llmDatasetSection({ api: 'chat', model: 'm', testMode: 'rate', dataset: { type: 'trace', path: 'https://x/BurstGPT_1.csv?v=2', speed: 2 } });
+    expect(replay).toEqual({ Type: 'trace', Format: 'csv', Speed: 2 });
+    expect(llmModeSummary({ Dataset: replay })).toEqual(['Dataset: a CSV (BurstGPT) trace replayed at its offsets, speed 2']);
+    expect(llmDatasetSection({ api: 'chat', model: 'm', testMode: 'rate', dataset: { type: 'synthetic' } })).toBeUndefined();
   });
 });
