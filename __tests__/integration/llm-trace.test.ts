@@ -90,6 +90,9 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
     const stats = await fixture.stats();
 
     expect(task.Mode).toBe('llm-rate');
+    // the trace's length is the round's request count: it ends with the last answer, not at llm.duration
+    expect(task.Verdict).toMatchObject({ EndReason: 'requestCount', Ended: `requestCount of ${records.length} reached` });
+    expect(task.Events.map((e) => e.Message)).toContain('running with 2/2 agents: llm: trace replayed at speed 1');
     expect(stats.requests).toBe(records.length);
     expect(llm.Common).toMatchObject({ TotalRequests: records.length, SuccessRequests: records.length });
     expect(llm.Dataset).toEqual({ Type: 'trace', Format: 'jsonl', Speed: 1 });

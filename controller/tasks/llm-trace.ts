@@ -106,7 +106,7 @@ function readCsv(text: string, source: string): RawRecord[] {
  * Reads a trace file: its records in order of timestamp (a stable sort, so
  * records at the same time keep the file's order), each due at its offset
  * from the first divided by `speed`. Refused when it would not fit the run:
- * no record, or a span at that speed past `llm.duration`.
+ * no record, or a span at that speed not shorter than `llm.duration`.
  */
 export function readTrace(text: string, dataset: TraceDataset, durationS: number): ReadTrace {
   const source = dataset.path;
@@ -117,8 +117,9 @@ export function readTrace(text: string, dataset: TraceDataset, durationS: number
   const firstMs = raw[0].timestampMs;
   const records = raw.map(({ timestampMs, ...rest }) => ({ atMs: Math.round(((timestampMs - firstMs) / speed) * 1000) / 1000, ...rest }));
   const spanMs = records[records.length - 1].atMs;
-  if (spanMs > durationS * 1000) {
-    throw new BenchError('InvalidField', `llm.duration: the trace ${source} spans ${(spanMs / 1000).toFixed(3)} s at speed ${speed}, longer than llm.duration (${durationS} s): raise llm.duration or llm.dataset.speed`, { field: 'llm.duration', resource: source });
+  // the agents' schedules end at the duration: a record due then would not be sent
+  if (spanMs >= durationS * 1000) {
+    throw new BenchError('InvalidField', `llm.duration: the trace ${source} spans ${(spanMs / 1000).toFixed(3)} s at speed ${speed}, not shorter than llm.duration (${durationS} s): raise llm.duration or llm.dataset.speed`, { field: 'llm.duration', resource: source });
   }
   return { records, spanMs };
 }
