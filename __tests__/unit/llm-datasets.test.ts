@@ -48,14 +48,15 @@ describe('trace and prefix datasets: validation', () => {
 
 describe('readTrace', () => {
   test('JSONL in the Mooncake layout: sorted by timestamp, offsets from the first over speed, lengths and blocks kept', () => {
-    const text = ['{"timestamp": 1500, "input_length": 30, "output_length": 5, "hash_ids": [1, 2]}', '', '{"timestamp": 1000, "prompt": "hi there", "output_length": 0}', '{"timestamp": 1500, "input_length": 0}'].join('\n');
+    const text = ['{"timestamp": 1500, "input_length": 30, "output_length": 5, "hash_ids": [1, 2]}', '', '{"timestamp": 1600, "input_text": "from AISBench", "input_length": 99, "hash_ids": [3]}', '{"timestamp": 1000, "prompt": "hi there", "output_length": 0}', '{"timestamp": 1500, "input_length": 0}'].join('\n');
     const { records, spanMs } = readTrace(text, { ...trace, speed: 2 }, 30);
     expect(records).toEqual([
       { atMs: 0, prompt: 'hi there', outputTokens: 1 },
       { atMs: 250, inputTokens: 30, outputTokens: 5, hashIds: [1, 2] },
       { atMs: 250, inputTokens: 1 },
+      { atMs: 300, prompt: 'from AISBench' },
     ]);
-    expect(spanMs).toBe(250);
+    expect(spanMs).toBe(300);
   });
 
   test("BurstGPT's CSV: Timestamp in seconds, the token columns by name", () => {
@@ -71,7 +72,8 @@ describe('readTrace', () => {
     const bad = traceError(() => readTrace('{"timestamp": 1, "input_length": 3}\n{"timestamp": "x", "input_length": 3}', trace, 30));
     expect(bad).toMatchObject({ code: 'DataSourceFailed', field: 'llm.dataset.path', resource: '/data/t.jsonl' });
     expect(bad.message).toBe('llm.dataset.path /data/t.jsonl line 2: timestamp must be a number >= 0, got "x"');
-    expect(traceError(() => readTrace('{"timestamp": 1}', trace, 30)).message).toMatch(/line 1: needs input_length or prompt/);
+    expect(traceError(() => readTrace('{"timestamp": 1}', trace, 30)).message).toMatch(/line 1: needs input_length, input_text or prompt/);
+    expect(traceError(() => readTrace('{"input_length": 5}', trace, 30)).message).toMatch(/line 1: timestamp must be a number >= 0, got undefined/);
     expect(traceError(() => readTrace('not json', trace, 30)).message).toMatch(/line 1: not valid JSON/);
     expect(traceError(() => readTrace(`{"timestamp": 1, "input_length": ${TRACE_LIMITS.maxTokens + 1}}`, trace, 30)).message).toMatch(/over 100000 tokens/);
     expect(traceError(() => readTrace('\n\n', trace, 30)).message).toMatch(/no record/);

@@ -32,9 +32,10 @@ function timestamp(value: unknown, scale: number, name: string, source: string, 
 }
 
 /**
- * JSONL, one request a line: `timestamp` (ms), `input_length` or `prompt`,
- * `output_length`, `hash_ids` (the public Mooncake trace, and AISBench's
- * `use_timestamp` input, as they are written).
+ * JSONL, one request a line: `timestamp` (ms), `input_length`, or a text
+ * in `input_text` (AISBench) or `prompt`, `output_length`, `hash_ids` (the
+ * public Mooncake trace, and AISBench's `use_timestamp` input, as they are
+ * written). Every record must have its timestamp: a replay has no other time.
  */
 function readJsonl(text: string, source: string): RawRecord[] {
   const out: RawRecord[] = [];
@@ -53,13 +54,15 @@ function readJsonl(text: string, source: string): RawRecord[] {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw traceError(source, where, 'must be a JSON object');
     const r = doc as Record<string, unknown>;
     const record: RawRecord = { timestampMs: timestamp(r.timestamp, 1, 'timestamp', source, where) };
-    if (typeof r.prompt === 'string') {
-      if (r.prompt.length > TRACE_LIMITS.maxPromptChars) throw traceError(source, where, `prompt is over ${TRACE_LIMITS.maxPromptChars} characters`);
-      record.prompt = r.prompt;
+    // AISBench's Mooncake reader takes `input_text` as the prompt, input_length and hash_ids then ignored
+    const text = typeof r.input_text === 'string' ? r.input_text : r.prompt;
+    if (typeof text === 'string') {
+      if (text.length > TRACE_LIMITS.maxPromptChars) throw traceError(source, where, `prompt is over ${TRACE_LIMITS.maxPromptChars} characters`);
+      record.prompt = text;
     } else if (r.input_length !== undefined) {
       record.inputTokens = tokens(r.input_length, 'input_length', source, where);
     } else {
-      throw traceError(source, where, 'needs input_length or prompt');
+      throw traceError(source, where, 'needs input_length, input_text or prompt');
     }
     if (r.output_length !== undefined) record.outputTokens = tokens(r.output_length, 'output_length', source, where);
     if (r.hash_ids !== undefined && record.prompt === undefined) {
