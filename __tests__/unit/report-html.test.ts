@@ -197,6 +197,16 @@ describe('HTML report', () => {
     for (const name of ['ttft', 'tpot', 'tps', 'concurrency']) expect(figure(html, name)).toMatch(/<svg/);
   });
 
+  test('an LLM round of the prefix dataset names its prefix count and lengths', () => {
+    const data = reportData('manual');
+    const stat = (v: number) => ({ Average: v, Min: v, Max: v, Median: v, P75: v, P90: v, P99: v, N: 100 });
+    const names = ['TTFT', 'TPOT', 'ITL', 'E2EL', 'InputTokens', 'OutputTokens', 'OutputTokenThroughput'] as const;
+    const stage = Object.fromEntries(names.map((n, i) => [n, stat(i + 1.5)])) as unknown as NonNullable<ReportData['LLM']>['Total'];
+    data.LLM = { Total: stage, Common: commonMetrics([], 0, 0, undefined), TokenSource: 'usage', Dataset: { Type: 'prefix', PrefixCount: 4, PrefixTokens: 2000, SuffixTokens: 100, PromptTokens: 2100 } };
+    const html = renderReportHtml(data);
+    expect(html).toContain('<h3>Dataset</h3><table><tr><th>Figure</th><th>Value</th></tr><tr><td>Type</td><td>prefix</td></tr><tr><td>PrefixCount</td><td>4</td></tr><tr><td>PrefixTokens</td><td>2000</td></tr><tr><td>SuffixTokens</td><td>100</td></tr>');
+  });
+
   test('an LLM rate round held back by maxConcurrency: the queue rows, the asked and achieved rate, queue time beside TTFT, and what to change', () => {
     const data = reportData('manual');
     const stat = (v: number) => ({ Average: v, Min: 0, Max: v * 2, Median: v, P75: v, P90: v, P99: v, N: 100 });

@@ -1,6 +1,6 @@
-import type { LlmPromptSource, LlmRecordTags, LlmWork } from '../../src/contract';
+import { TRACE_LIMITS, type LlmPromptSource, type LlmRecordTags, type LlmWork, type TraceRecord } from '../../src/contract';
 import { SeededRandom } from './prng';
-import { countTokens, PROMPT_WORDS } from './tokens';
+import { countTokens, PROMPT_WORDS, TWO_TOKENS_LEADING } from './tokens';
 
 /** One request ready to send: the JSON body and what the agent knows of its prompt. */
 export interface PreparedLlmRequest {
@@ -40,12 +40,48 @@ function promptSeed(seed: number, index: number): number {
   return (Math.imul(index + 1, 0x9e3779b1) ^ seed) >>> 0;
 }
 
+/** The seed of shared block `id` (a trace's hash id, a prefix's number): the same words wherever the block is used. */
+function blockSeed(seed: number, id: number): number {
+  return (Math.imul(id + 1, 0x85ebca6b) ^ Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2f)) >>> 0;
+}
+
+/** Appends `count` seeded words to `words`: each one token and space-led, so any run of them is that many tokens. */
+function pushWords(words: string[], count: number, random: SeededRandom): void {
+  for (let i = 0; i < count; i++) words.push(PROMPT_WORDS[random.int(0, PROMPT_WORDS.length - 1)]);
+}
+
+/**
+ * The words as one prompt. No leading space: servers often strip it. A first
+ * word that would be two tokens without its space is sent as `people`, so
+ * the word count stays the token count.
+ */
+function promptText(words: string[]): string {
+  if (words.length > 0 && TWO_TOKENS_LEADING.has(words[0])) words[0] = ' people';
+  return words.join('').slice(1);
+}
+
 /** A prompt of exactly `tokens` tokens (bundled tokenizer), from the seeded word list. */
 export function syntheticPrompt(tokens: number, random: SeededRandom): string {
-  const words = new Array<string>(tokens);
-  for (let i = 0; i < tokens; i++) words[i] = PROMPT_WORDS[random.int(0, PROMPT_WORDS.length - 1)];
-  // No leading space: servers often strip it, and the word count stays the token count.
-  return words.join('').slice(1);
+  const words: string[] = [];
+  pushWords(words, tokens, random);
+  return promptText(words);
+}
+
+/**
+ * A trace record's prompt: its own text, or `inputTokens` words: first its
+ * Mooncake blocks (512 words each, the last cut to the length), so records
+ * that share leading hash ids share that prefix, then words of its own.
+ */
+function tracePrompt(source: Extract<LlmPromptSource, { kind: 'trace' }>, record: TraceRecord, index: number): { prompt: string; promptTokens: number } {
+  if (record.prompt !== undefined) return { prompt: record.prompt, promptTokens: countTokens(record.prompt) };
+  const total = Math.max(1, record.inputTokens ?? 1);
+  const words: string[] = [];
+  for (const id of record.hashIds ?? []) {
+    if (words.length >= total) break;
+    pushWords(words, Math.min(TRACE_LIMITS.blockTokens, total - words.length), new SeededRandom(blockSeed(source.seed, id)));
+  }
+  pushWords(words, total - words.length, new SeededRandom(promptSeed(source.seed, index)));
+  return { prompt: promptText(words), promptTokens: total };
 }
 
 export function messagesText(value: unknown): string {
@@ -95,6 +131,19 @@ export function promptFor(work: LlmWork, source: Exclude<LlmPromptSource, { kind
     const promptTokens = random.int(source.inputTokens[0], source.inputTokens[1]);
     const maxTokens = random.int(source.outputTokens[0], source.outputTokens[1]);
     return { prompt: syntheticPrompt(promptTokens, random), promptTokens, maxTokens };
+  }
+  if (source.kind === 'trace') {
+    const record = source.records[index % source.records.length];
+    return { ...tracePrompt(source, record, index), maxTokens: record.outputTokens ?? work.maxTokens };
+  }
+  if (source.kind === 'prefix') {
+    // prefix k mod N, the same words in every prompt that has it; then a suffix seeded by the prompt's own index
+    const random = new SeededRandom(promptSeed(source.seed, index));
+    const maxTokens = random.int(source.outputTokens[0], source.outputTokens[1]);
+    const words: string[] = [];
+    pushWords(words, source.prefixTokens, new SeededRandom(blockSeed(source.seed, index % source.prefixCount)));
+    pushWords(words, source.suffixTokens, random);
+    return { prompt: promptText(words), promptTokens: source.prefixTokens + source.suffixTokens, maxTokens };
   }
   const prompt = source.prompts[index % source.prompts.length];
   return { prompt, promptTokens: countTokens(prompt), maxTokens: work.maxTokens };

@@ -115,3 +115,11 @@ export const PROMPT_WORDS: readonly string[] = (
 )
   .split(' ')
   .map((w) => ` ${w}`);
+
+/**
+ * Prompt words that are two tokens without their leading space, as the first
+ * word of a prompt is sent (`unit/llm-datasets.test.ts` proves the list against
+ * the bundled encoding): a prompt never starts with one, so its token count
+ * stays its word count.
+ */
+export const TWO_TOKENS_LEADING: ReadonlySet<string> = new Set([' president', ' morning', ' guy']);

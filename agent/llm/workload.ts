@@ -1,4 +1,4 @@
-import type { AgentAssignment, LlmLoad, LlmWork, LoadShape } from '../../src/contract';
+import type { AgentAssignment, LlmLoad, LlmWork, LoadShape, TraceRecord } from '../../src/contract';
 import type { AgentLog } from '../lifecycle';
 import type { LoadContext, LoadDriver, Workload } from '../load-driver';
 import { LlmClient, LlmResultSink } from './client';
@@ -73,6 +73,37 @@ export interface QueueNote {
   noteQueued(queueMs: number | undefined): void;
 }
 
+/** Due times of a schedule, seconds from its start, in order; Infinity once it has no more. */
+interface DueTimes {
+  nextS(): number;
+}
+
+/** Gamma arrivals: the first at 0, then cumulative seeded intervals. */
+function gammaTimes(load: LlmLoad): DueTimes {
+  const arrivals = new GammaArrivals(load.ratePerS, load.burstiness, load.seed);
+  let t = 0;
+  return {
+    nextS: () => {
+      const due = t;
+      t += arrivals.nextIntervalS();
+      return due;
+    },
+  };
+}
+
+/** A trace's records of this agent (i, i + n, i + 2n, ...: the same requests PromptSource gives), each at its own offset. */
+function traceTimes(records: readonly TraceRecord[], agentIndex: number, agentCount: number): DueTimes {
+  let k = agentIndex;
+  return {
+    nextS: () => {
+      if (k >= records.length) return Infinity;
+      const due = records[k].atMs / 1000;
+      k += agentCount;
+      return due;
+    },
+  };
+}
+
 /**
  * rate: Gamma arrivals from the seeded generator (same seed, same schedule);
  * the first request goes at once. With maxConcurrency a due request waits for
@@ -90,21 +121,21 @@ class LlmArrivals implements LoadDriver<LlmLoad> {
   private waiting = 0;
   private startMs = 0;
   /** The next arrival, and the scheduled time of the next send (both seconds from the start). */
-  private dueS = 0;
-  private sendDueS = 0;
-  private readonly arrivals: GammaArrivals;
-  private readonly sends: GammaArrivals;
+  private dueS: number;
+  private sendDueS: number;
   private readonly tick = (): void => {
     this.timer = null;
     if (!this.active) return;
     const nowMs = performance.now();
     while (this.startMs + this.dueS * 1000 <= nowMs) {
-      this.dueS += this.arrivals.nextIntervalS();
+      this.dueS = this.arrivals.nextS();
       const maxInFlight = this.load.maxInFlight;
       // maxConcurrency: the request waits for a slot (as vLLM's benchmark does); its latency counts from its actual send.
       if (maxInFlight !== null && this.context.inFlight + this.waiting >= maxInFlight) this.waiting++;
       else if (!this.sendNow(false)) return;
     }
+    // a trace's last record is sent: nothing more is due (the request limit ends the agent's share)
+    if (this.dueS === Infinity) return;
     this.timer = setTimeout(this.tick, Math.max(1, Math.floor(this.startMs + this.dueS * 1000 - performance.now())));
   };
   private readonly releaseSlot = (): void => {
@@ -113,9 +144,10 @@ class LlmArrivals implements LoadDriver<LlmLoad> {
     this.sendNow(true);
   };
 
-  constructor(private readonly context: LoadContext, private readonly load: LlmLoad, private readonly client: QueueNote) {
-    this.arrivals = new GammaArrivals(load.ratePerS, load.burstiness, load.seed);
-    this.sends = new GammaArrivals(load.ratePerS, load.burstiness, load.seed);
+  /** `arrivals` and `sends`: two cursors over the same schedule (arrivals as they fall due, sends as they leave). */
+  constructor(private readonly context: LoadContext, private readonly load: LlmLoad, private readonly client: QueueNote, private readonly arrivals: DueTimes, private readonly sends: DueTimes) {
+    this.dueS = arrivals.nextS();
+    this.sendDueS = sends.nextS();
   }
 
   start(): void {
@@ -149,7 +181,7 @@ class LlmArrivals implements LoadDriver<LlmLoad> {
       this.stop();
       return false;
     }
-    this.sendDueS += this.sends.nextIntervalS();
+    this.sendDueS = this.sends.nextS();
     this.context.sendLag(nowMs, lateMs * 1000);
     return true;
   }
@@ -188,6 +220,10 @@ export class LlmWorkload implements Workload<LlmLoad> {
   createDriver(load: LlmLoad, context: LoadContext): LoadDriver<LlmLoad> {
     const run = this.work.run;
     if (run?.kind === 'sessions' && this.turns) return new SessionsDriver(context, load, this.work, run, this.turns, this.assignment.agentIndex, this.assignment.agentCount);
-    return load.testMode === 'rate' ? new LlmArrivals(context, load, this.sender) : new LlmStreams(context, load);
+    if (load.testMode !== 'rate') return new LlmStreams(context, load);
+    const source = this.work.source;
+    const { agentIndex, agentCount } = this.assignment;
+    const times = (): DueTimes => (source.kind === 'trace' ? traceTimes(source.records, agentIndex, agentCount) : gammaTimes(load));
+    return new LlmArrivals(context, load, this.sender, times(), times());
   }
 }

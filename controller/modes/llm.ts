@@ -1,4 +1,4 @@
-import { Capacity, DEFAULTS, LLM_MODE_DEFAULTS, LlmLoad, LlmSpec, LoadShape, ResolvedOptional } from '../../src/contract';
+import { Capacity, DEFAULTS, LLM_MODE_DEFAULTS, LlmLoad, LlmSpec, LoadShape, ResolvedOptional, TRACE_DEFAULTS } from '../../src/contract';
 import { ModeContext, ModeDriver, splitInteger, splitRate, TaskMode } from './base';
 import { LlmSweepMode } from './llm-sweep';
 
@@ -89,6 +89,7 @@ export class LlmMode implements ModeDriver {
       case 'concurrency':
         return `llm: ${this.totalStreams()} concurrent streams`;
       case 'rate':
+        if (this.llm.dataset?.type === 'trace') return `llm: trace replayed at speed ${this.llm.dataset.speed ?? TRACE_DEFAULTS.speed}${this.llm.maxConcurrency !== undefined ? `, max ${this.llm.maxConcurrency} in flight` : ''}`;
         if (this.llm.mode === 'sessions') return `llm: ${this.llm.requestRate} sessions/s, burstiness ${this.llm.burstiness ?? DEFAULTS.llmBurstiness}`;
         return `llm: ${this.llm.requestRate} req/s, burstiness ${this.llm.burstiness ?? DEFAULTS.llmBurstiness}${this.llm.maxConcurrency !== undefined ? `, max ${this.llm.maxConcurrency} in flight` : ''}`;
       case 'throughput':

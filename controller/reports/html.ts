@@ -27,7 +27,7 @@ function llmSection(llm: LlmResult): string {
   return `<section id="llm"><h2>LLM Performance</h2>${source}${absent}${queued}${perf}${common}${llmModeTables(llm)}</section>`;
 }
 
-const MODE_SECTIONS = ['Warmup', 'Retries', 'Drift', 'TokenSweep', 'Consistency', 'Sessions', 'ToolCalls', 'Sweep'] as const;
+const MODE_SECTIONS = ['Dataset', 'Warmup', 'Retries', 'Drift', 'TokenSweep', 'Consistency', 'Sessions', 'ToolCalls', 'Sweep'] as const;
 
 /**
  * The run modes' sections (`LlmModeSections`), each as a table of its figures

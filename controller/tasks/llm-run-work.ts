@@ -1,4 +1,4 @@
-import { DEFAULTS, LLM_MODE_DEFAULTS, resolveSessions, type LlmRunWork, type LlmSpec } from '../../src/contract';
+import { DEFAULTS, LLM_MODE_DEFAULTS, llmDatasetSection, resolveSessions, type LlmRunWork, type LlmSpec } from '../../src/contract';
 import { BUNDLED_TOKENIZER } from '../metrics/llm/result';
 import { LlmModeAccumulator } from '../metrics/llm/modes';
 
@@ -54,6 +54,7 @@ export function llmModeAccumulator(llm: LlmSpec, controllerDriftMinRunS?: number
     retries: llm.retries ?? 0,
     tokenizer: llmTokenizerName(llm),
     warmupRequests: llm.warmupRequests ?? DEFAULTS.llmWarmupRequests,
+    dataset: llmDatasetSection(llm),
     driftMinRunS: llm.driftMinRunS ?? controllerDriftMinRunS ?? LLM_MODE_DEFAULTS.driftMinRunS,
   });
 }

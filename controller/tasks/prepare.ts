@@ -14,6 +14,7 @@ import {
 import { DataLimits, DataPolicy, loadEntries } from '../data';
 import { readReplay, type ReplayPlan } from '../data/replay';
 import { llmRunWork, tokenizerName } from './llm-run-work';
+import { readTrace } from './llm-trace';
 import { ServiceRegistry } from '../services';
 
 /** What preparing a round reads: where services are, and what data sources may read. */
@@ -26,7 +27,8 @@ export interface PrepareDeps {
 /** What the agents of a round are given, built once before it starts. */
 export interface PreparedRound {
   request: RequestTemplate;
-  llm?: { spec: LlmSpec; work: LlmWork };
+  /** requestCount: a trace's records, what the round sends in all (the round's requestCount in its place). */
+  llm?: { spec: LlmSpec; work: LlmWork; requestCount?: number };
   /** A replay task: its log laid out (the template carries its requests and records). */
   replay?: ReplayPlan;
 }
@@ -38,7 +40,9 @@ const MAX_SHAREGPT_PROMPTS = 10_000;
 export async function prepareRound(spec: TaskSpec, deps: PrepareDeps): Promise<PreparedRound> {
   if (spec.data?.replay) return replayRound(spec, spec.data.replay, deps);
   const request = await requestTemplate(spec, deps);
-  return spec.llm ? { request, llm: { spec: spec.llm, work: await llmWork(spec, spec.llm, deps) } } : { request };
+  if (!spec.llm) return { request };
+  const work = await llmWork(spec, spec.llm, deps);
+  return { request, llm: { spec: spec.llm, work, ...(work.source.kind === 'trace' ? { requestCount: work.source.records.length } : {}) } };
 }
 
 /** The task's headers (http.headers, then the service's token unless they authorize already). */
@@ -138,6 +142,16 @@ async function llmWork(spec: TaskSpec, llm: LlmSpec, deps: PrepareDeps): Promise
     case 'sharegpt': {
       const [file] = await loadEntries({ path: dataset.path }, deps.dataLimits, deps.dataPolicy);
       return { ...base, maxTokens: dataset.outputLength ?? null, source: { kind: 'prompts', prompts: sharegptPrompts(file.toString('utf8'), dataset.path) } };
+    }
+    case 'trace': {
+      const [file] = await loadEntries({ path: dataset.path }, deps.dataLimits, deps.dataPolicy);
+      const { records } = readTrace(file.toString('utf8'), dataset, llm.duration ?? DEFAULTS.llmDurationS);
+      return { ...base, maxTokens: dataset.outputLength ?? null, source: { kind: 'trace', records, seed: llm.seed ?? DEFAULTS.llmSeed } };
+    }
+    case 'prefix': {
+      const output = dataset.outputTokens ?? [DEFAULTS.llmOutputTokens, DEFAULTS.llmOutputTokens];
+      const { prefixCount, prefixTokens, suffixTokens } = dataset;
+      return { ...base, maxTokens: null, source: { kind: 'prefix', prefixCount, prefixTokens, suffixTokens, outputTokens: output, seed: llm.seed ?? DEFAULTS.llmSeed } };
     }
   }
 }

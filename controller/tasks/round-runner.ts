@@ -61,8 +61,8 @@ export interface RoundDeps {
   /** Of `wanted` agents, how many the controller-wide pool grants this round (all when absent). */
   grantAgents?: (wanted: number) => number;
   hooks: RoundHooks;
-  /** An LLM task: its section and what the agents send. */
-  llm?: { spec: LlmSpec; work: LlmWork };
+  /** An LLM task: its section and what the agents send; requestCount: a trace's records (PreparedRound). */
+  llm?: { spec: LlmSpec; work: LlmWork; requestCount?: number };
   /** A replay task: its log laid out (prepare.ts). */
   replay?: ReplayPlan;
   /** The task's thresholds, judged after every finalized second. */
@@ -106,7 +106,7 @@ export class RoundRunner {
   private stopWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: RoundDeps) {
-    this.optional = deps.optional;
+    this.optional = this.withPreparedCount(deps.optional);
     const clock = (this.clock = deps.clock ?? systemClock);
     this.timing = { ...ROUND_TIMING, ...deps.timing };
     this.quota = new AgentEventQuota(clock, (kind, message) => this.event(kind, message));
@@ -297,6 +297,12 @@ export class RoundRunner {
     };
   }
 
+  /** A trace's records are the round's requestCount whatever the task says (the task has none: the trace gives them). */
+  private withPreparedCount(optional: ResolvedOptional): ResolvedOptional {
+    const count = this.deps.llm?.requestCount;
+    return count !== undefined ? { ...optional, requestCount: count } : optional;
+  }
+
   /** The LLM section of the round so far, with the run modes' sections. */
   llmResult(): LlmResult | undefined {
     return this.seconds.llmResult();
@@ -305,7 +311,7 @@ export class RoundRunner {
   /** A live change of optional.*: the mode decides what it means. */
   update(optional: ResolvedOptional): void {
     const durationChanged = optional.durationS !== this.optional.durationS;
-    this.optional = optional;
+    this.optional = this.withPreparedCount(optional);
     const reload = this.mode.update(optional);
     this.pool.reconcile();
     if (reload || durationChanged) this.split.sendLoads(durationChanged);

@@ -22,6 +22,7 @@ export * from './redact';
 export * from './origin';
 export * from './numbers';
 export * from './llm-modes';
+export * from './llm-datasets';
 export * from './llm-tags';
 export * from './llm-results';
 export * from './services';

@@ -1,5 +1,6 @@
 import { AGENT_LIMITS, isHistogram } from './agent-limits';
 import { isCount, isFiniteNumber, isNonNegative, isNumberOrNull, isObject, isStringArray, isText, type Fields } from './field-checks';
+import { TRACE_LIMITS, type TraceRecord } from './llm-datasets';
 import { parseLlmRecordTags, type LlmRecordTags } from './llm-tags';
 
 /**
@@ -43,7 +44,11 @@ export type LlmPromptSource =
   /** Prompt texts (e.g. the first human turn of ShareGPT conversations), used round-robin. */
   | { kind: 'prompts'; prompts: string[] }
   /** Request bodies (JSON text) used as given, with `stream` forced on; round-robin. */
-  | { kind: 'bodies'; bodies: string[] };
+  | { kind: 'bodies'; bodies: string[] }
+  /** A trace's records in order of due time, each sent once at its `atMs` (rate mode); synthesised prompts seeded by `seed`. */
+  | { kind: 'trace'; records: TraceRecord[]; seed: number }
+  /** Prompt k: prefix k mod prefixCount (prefixTokens tokens) and a suffix of its own (suffixTokens), max_tokens uniform in outputTokens. */
+  | { kind: 'prefix'; prefixCount: number; prefixTokens: number; suffixTokens: number; outputTokens: [number, number]; seed: number };
 
 /** What an LLM agent sends; fixed for the round (the load shape may change). */
 export interface LlmWork {
@@ -190,6 +195,20 @@ function isCountPair(value: unknown): boolean {
   return Array.isArray(value) && value.length === 2 && isCount(value[0]) && isCount(value[1]);
 }
 
+/** A trace's records: bounded, in order of due time, each with a prompt text or a length. */
+function isTraceRecords(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length === 0 || value.length > TRACE_LIMITS.maxRecords) return false;
+  let lastMs = 0;
+  for (const r of value as unknown[]) {
+    if (!isObject(r) || !isNonNegative(r.atMs) || r.atMs < lastMs) return false;
+    lastMs = r.atMs;
+    if (r.prompt !== undefined ? !isText(r.prompt, TRACE_LIMITS.maxPromptChars) : !(isCount(r.inputTokens) && r.inputTokens <= TRACE_LIMITS.maxTokens)) return false;
+    if (r.outputTokens !== undefined && !(isCount(r.outputTokens) && r.outputTokens <= TRACE_LIMITS.maxTokens)) return false;
+    if (r.hashIds !== undefined && !(Array.isArray(r.hashIds) && r.hashIds.length <= TRACE_LIMITS.maxHashIds && r.hashIds.every((id) => Number.isSafeInteger(id) && (id as number) >= 0))) return false;
+  }
+  return true;
+}
+
 function isPromptSource(value: unknown): boolean {
   if (!isObject(value)) return false;
   switch (value.kind) {
@@ -199,6 +218,10 @@ function isPromptSource(value: unknown): boolean {
       return isStringArray(value.prompts, true);
     case 'bodies':
       return isStringArray(value.bodies, true);
+    case 'trace':
+      return isCount(value.seed) && isTraceRecords(value.records);
+    case 'prefix':
+      return isCount(value.prefixCount) && isCount(value.prefixTokens) && isCount(value.suffixTokens) && isCountPair(value.outputTokens) && isCount(value.seed);
     default:
       return false;
   }

@@ -2,6 +2,7 @@
  * The result sections of the llm run modes and options, beside the AISBench
  * tables of `LlmResult` (`GET .../{TaskName}` → `LLM`). Times ms, rates per second.
  */
+import type { LlmDatasetSection } from './llm-datasets';
 
 /** Mean and population standard deviation; Cv is stddev / mean in %. */
 export interface MeanStd {
@@ -140,6 +141,8 @@ export interface LlmSweep {
 export interface LlmModeSections {
   /** Which tokenizer counted tokens that `usage` did not give. */
   Tokenizer?: string;
+  /** The trace or prefix dataset the requests came from (`llm-datasets.ts`). */
+  Dataset?: LlmDatasetSection;
   Retries?: LlmRetries;
   /** llm.warmupRequests: what each agent sent first, left out of every figure and record. */
   Warmup?: { RequestsPerAgent: number; Excluded: 'every figure and record' };

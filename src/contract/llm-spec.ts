@@ -14,7 +14,16 @@ export type LlmDatasetSpec =
   | { type: 'synthetic'; inputTokens?: [number, number]; outputTokens?: [number, number] }
   | { type: 'custom' }
   /** outputLength: max_tokens of every request (the console's "Output Length"); absent = not truncated. */
-  | { type: 'sharegpt'; path: string; outputLength?: number };
+  | { type: 'sharegpt'; path: string; outputLength?: number }
+  /**
+   * A timestamped trace replayed on its own schedule (`llm-datasets.ts`):
+   * JSONL (`timestamp` ms, `input_length` or `prompt`, `output_length`,
+   * Mooncake's `hash_ids`) or BurstGPT's CSV; offsets divided by `speed`.
+   * outputLength: max_tokens of records that give no output length.
+   */
+  | { type: 'trace'; path: string; format?: 'jsonl' | 'csv'; speed?: number; outputLength?: number }
+  /** `prefixCount` distinct prefixes of `prefixTokens` tokens, each prompt one of them and a unique suffix of `suffixTokens`. */
+  | { type: 'prefix'; prefixCount: number; prefixTokens: number; suffixTokens: number; outputTokens?: [number, number] };
 
 /** A log-normal distribution by the mean and standard deviation of its logarithm. */
 export interface LogNormalSpec {

@@ -1,5 +1,6 @@
 import { FieldError, InvalidFieldError } from './errors';
 import { headerLineProblem } from './header-line';
+import { llmDatasetChecks } from './llm-datasets';
 import { llmModeChecks } from './llm-modes';
 import type { LlmSpec } from './llm-spec';
 import { checkRule, type Rule } from './schema-rules';
@@ -210,11 +211,16 @@ const SCHEMA: Rule = {
           kind: 'object',
           required: ['type'],
           fields: {
-            type: { kind: 'string', enum: ['synthetic', 'custom', 'sharegpt'] },
+            type: { kind: 'string', enum: ['synthetic', 'custom', 'sharegpt', 'trace', 'prefix'] },
             inputTokens: { kind: 'intPair', min: 10, max: 10000 },
             outputTokens: { kind: 'intPair', min: 10, max: 10000 },
             path: { kind: 'string', minLength: 1, maxLength: LIMITS.maxStringLength },
             outputLength: { kind: 'integer', min: 1, max: 10000 },
+            format: { kind: 'string', enum: ['jsonl', 'csv'] },
+            speed: { kind: 'number', min: 0.01, max: 1000 },
+            prefixCount: { kind: 'integer', min: 1, max: 1000 },
+            prefixTokens: { kind: 'integer', min: 1, max: 10000 },
+            suffixTokens: { kind: 'integer', min: 1, max: 10000 },
           },
         },
         tokenizer: { kind: 'string', minLength: 1, maxLength: LIMITS.maxStringLength },
@@ -305,16 +311,17 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
   }
   const llm = task.llm;
   if (llm) {
-    if (llm.testMode === 'rate' && llm.requestRate === undefined) {
+    if (llm.testMode === 'rate' && llm.requestRate === undefined && llm.dataset?.type !== 'trace') {
       errors.push({ field: 'llm.requestRate', message: 'is required when llm.testMode is rate' });
     }
     const dataset = llm.dataset;
     if (dataset?.type === 'sharegpt' && !('path' in dataset && dataset.path)) {
       errors.push({ field: 'llm.dataset.path', message: 'is required when llm.dataset.type is sharegpt' });
     }
-    if (dataset && dataset.type !== 'synthetic' && ('inputTokens' in dataset || 'outputTokens' in dataset)) {
+    if (dataset && (dataset.type === 'custom' || dataset.type === 'sharegpt') && ('inputTokens' in dataset || 'outputTokens' in dataset)) {
       errors.push({ field: 'llm.dataset', message: 'inputTokens and outputTokens apply only to the synthetic dataset' });
     }
+    llmDatasetChecks(llm, errors);
     if (dataset?.type === 'custom' && !task.data?.content && !task.data?.path) {
       errors.push({ field: 'data', message: 'the custom llm dataset needs data.content or data.path' });
     }

@@ -2,6 +2,7 @@ import {
   LLM_MODE_DEFAULTS,
   roundTo,
   type HalfDrift,
+  type LlmDatasetSection,
   type LlmModeSections,
   type LlmRequestRecord,
   type LlmRunMode,
@@ -21,6 +22,8 @@ export interface LlmModeContext {
   tokenizer: string;
   /** llm.warmupRequests: above 0, the Warmup section says they were left out. */
   warmupRequests?: number;
+  /** A trace or prefix dataset, as the result names it. */
+  dataset?: LlmDatasetSection;
   /** llm.driftMinRunS: records spanning more than this many seconds get a Drift section (default LLM_MODE_DEFAULTS.driftMinRunS). */
   driftMinRunS?: number;
 }
@@ -228,6 +231,7 @@ export class LlmModeAccumulator {
 
   private compute(): LlmModeSections & { TokenSource: string } {
     const sections: LlmModeSections & { TokenSource: string } = { Tokenizer: this.context.tokenizer, TokenSource: tokenSourceText(this.usage, this.success, this.context.tokenizer) };
+    if (this.context.dataset) sections.Dataset = this.context.dataset;
     if (this.context.warmupRequests) sections.Warmup = { RequestsPerAgent: this.context.warmupRequests, Excluded: 'every figure and record' };
     if (this.context.retries > 0) sections.Retries = { RetriedRequests: this.retried, RetryAttempts: this.retryAttempts, RecoveredRequests: this.recovered };
     const drift = this.drift();
