@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { WebSocket } from 'ws';
 import { ControllerClient } from '../../src/api/client';
 import { authorizationHeader, DATE_HEADER, newNonce, NONCE_HEADER, signRequest } from '../../src/contract';
@@ -17,6 +18,31 @@ export async function signedFetch(base: string, accessId: string, secret: string
   });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/**
+ * A signed POST whose answer is read even when the server answers before
+ * the body is all sent and closes the connection (what a 413 for a body over
+ * the limit does): fetch then reports the write's EPIPE in place of the
+ * answer, while node:http hands over the answer as soon as it arrives.
+ */
+export function signedPostEarlyAnswer(base: string, accessId: string, secret: string, pathWithQuery: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(`${base}${pathWithQuery}`, { method: 'POST', headers: { ...signedHeaders(accessId, secret, 'POST', pathWithQuery, body), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+      res.on('error', reject);
+    });
+    // the server may close while the body is still being written: only an error before any answer fails the call
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    req.end(body);
+  });
 }
 
 /** A signed GET read as text, with its content type (CSV downloads). */
