@@ -21,12 +21,13 @@ export async function signedFetch(base: string, accessId: string, secret: string
 }
 
 /**
- * A signed POST whose answer is read even when the server answers before
- * the body is all sent and closes the connection (what a 413 for a body over
- * the limit does): fetch then reports the write's EPIPE in place of the
- * answer, while node:http hands over the answer as soon as it arrives.
+ * A signed POST that sends its head first and its body only if no answer
+ * came within `waitMs`: a server that refuses a body by its declared length
+ * (a 413) answers from the head and closes, and a client still writing the
+ * body then gets a reset that can swallow the answer (fetch reports EPIPE).
+ * Sent this way, the answer is read whole.
  */
-export function signedPostEarlyAnswer(base: string, accessId: string, secret: string, pathWithQuery: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
+export function signedPostHeadFirst(base: string, accessId: string, secret: string, pathWithQuery: string, body: string, waitMs = 2000): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     let answered = false;
     const req = request(`${base}${pathWithQuery}`, { method: 'POST', headers: { ...signedHeaders(accessId, secret, 'POST', pathWithQuery, body), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
@@ -34,14 +35,19 @@ export function signedPostEarlyAnswer(base: string, accessId: string, secret: st
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+        req.destroy();
+      });
       res.on('error', reject);
     });
-    // the server may close while the body is still being written: only an error before any answer fails the call
     req.on('error', (err) => {
       if (!answered) reject(err);
     });
-    req.end(body);
+    req.flushHeaders();
+    setTimeout(() => {
+      if (!answered) req.end(body);
+    }, waitMs);
   });
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { signedFetch, signedPostEarlyAnswer } from '../helpers/api';
+import { signedFetch, signedPostHeadFirst } from '../helpers/api';
 import { BIN, ControllerProcess, killAllStarted, livePids, startController, startFixture, waitFor } from '../helpers/processes';
 import { createTask, detail, get, reportFiles, withFixtureAndController } from '../helpers/reliability';
 
@@ -112,7 +112,7 @@ describe('bad input', () => {
 
   test('a huge body is refused with 413', async () => {
     const huge = `{"service":{"serviceName":"a"},"data":{"content":"${'A'.repeat(81 * 1024 * 1024)}"}}`;
-    const res = await signedPostEarlyAnswer(controller.url, controller.accessId, controller.secret, '/api/v2/benchmark-tasks', huge);
+    const res = await signedPostHeadFirst(controller.url, controller.accessId, controller.secret, '/api/v2/benchmark-tasks', huge);
     expect(res.status).toBe(413);
     expect(res.json.Code).toBe('PayloadTooLarge');
     expect((await get(controller, '/api/v2/benchmark-tasks')).Tasks).toEqual([]);
