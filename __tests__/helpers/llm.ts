@@ -54,6 +54,37 @@ export interface LlmRun {
 /** The fixture's defaults with quicker tokens: each test of `useLlmFixtureRuns` sets what it needs on top. */
 const NEUTRAL: Partial<OpenAiBehaviour> = { ...OPENAI_FIXTURE_DEFAULTS, ttftMs: 20, tpotMs: 2 };
 
+/** What useLlmFixture started for a describe block. */
+export interface LlmFixtureStarted {
+  controller: ControllerProcess;
+  fixture: OpenAiFixtureProcess;
+  dir: string;
+}
+
+/**
+ * One OpenAI fixture (started with `fixtureArgs`) and one controller process
+ * for a describe block, handed to `onStarted` once up, stopped after it.
+ * Returns the block's figures: lines pushed there are printed at its end.
+ */
+export function useLlmFixture(prefix: string, fixtureArgs: string[], onStarted: (started: LlmFixtureStarted) => void, controllerArgs: (dir: string) => string[] = () => []): string[] {
+  let started: Partial<LlmFixtureStarted> = {};
+  const figures: string[] = [];
+  beforeAll(async () => {
+    const dir = tempDir(prefix);
+    started = { dir };
+    started.fixture = await startOpenAiFixture(fixtureArgs);
+    started.controller = await startController({ args: controllerArgs(dir) });
+    onStarted(started as LlmFixtureStarted);
+  });
+  afterAll(async () => {
+    await started.controller?.stop();
+    await started.fixture?.stop();
+    killAllStarted();
+    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
+  });
+  return figures;
+}
+
 /**
  * One OpenAI fixture and one controller process for a describe block, and
  * `run(behaviour, llm)`: the fixture reset and told `behaviour` (on top of
@@ -70,22 +101,11 @@ export function useLlmFixtureRuns(prefix: string): {
   let controller: ControllerProcess | undefined;
   let fixture: OpenAiFixtureProcess | undefined;
   let dir: string | undefined;
-  const figures: string[] = [];
+  const figures = useLlmFixture(prefix, [], (started) => ({ controller, fixture, dir } = started), (d) => ['--data-root', d]);
   const need = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error('the fixture runs are used before their beforeAll ran');
     return value;
   };
-  beforeAll(async () => {
-    dir = tempDir(prefix);
-    fixture = await startOpenAiFixture();
-    controller = await startController({ args: ['--data-root', dir] });
-  });
-  afterAll(async () => {
-    await controller?.stop();
-    await fixture?.stop();
-    killAllStarted();
-    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
-  });
   return {
     async run(behaviour, llm) {
       await need(fixture).reset();

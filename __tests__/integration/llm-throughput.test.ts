@@ -1,7 +1,7 @@
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
 import { steadyStage } from '../../controller/metrics/llm/result';
-import { createAndWait, llmRecords, within, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { createAndWait, llmRecords, useLlmFixture, within, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, OpenAiFixtureProcess } from '../helpers/processes';
 
 /**
  * Throughput mode: every request at once, what the fixture saw and how far
@@ -12,20 +12,7 @@ describe('LLM throughput mode end to end: all requests at once', () => {
   let controller: ControllerProcess;
   let fixture: OpenAiFixtureProcess;
   let dir: string;
-  const figures: string[] = [];
-
-  beforeAll(async () => {
-    dir = tempDir('llm-throughput');
-    fixture = await startOpenAiFixture([]);
-    controller = await startController();
-  });
-
-  afterAll(async () => {
-    await controller?.stop();
-    await fixture?.stop();
-    killAllStarted();
-    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
-  });
+  const figures = useLlmFixture('llm-throughput', [], (started) => ({ controller, fixture, dir } = started));
 
   const run = async (llm: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ task: GetTaskResponse; llm: LlmResult }> => {
     const task = await createAndWait(controller, writeLlmTask(dir, fixture.url, llm, extra));

@@ -1,6 +1,6 @@
 import { GetTaskResponse, LlmRecomputeResponse, LlmResult } from '../../src/contract';
-import { createAndWait, eascmdOk, llmRecords, within, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { createAndWait, eascmdOk, llmRecords, useLlmFixture, within, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, lastJson, OpenAiFixtureProcess } from '../helpers/processes';
 
 // long enough that the few ms a request costs the client and the fixture on a small machine (2-7 ms measured,
 // connect and parse) stay well inside 5%: at 100 ms they were 2.5-7% and the bound was the machine's, not the figure's
@@ -17,20 +17,7 @@ describe('LLM figures against the configured service: real controller, agents an
   let controller: ControllerProcess;
   let fixture: OpenAiFixtureProcess;
   let dir: string;
-  const figures: string[] = [];
-
-  beforeAll(async () => {
-    dir = tempDir('llm-timing');
-    fixture = await startOpenAiFixture(['--ttft-ms', String(TTFT_MS), '--tpot-ms', String(TPOT_MS)]);
-    controller = await startController();
-  });
-
-  afterAll(async () => {
-    await controller?.stop();
-    await fixture?.stop();
-    killAllStarted();
-    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
-  });
+  const figures = useLlmFixture('llm-timing', ['--ttft-ms', String(TTFT_MS), '--tpot-ms', String(TPOT_MS)], (started) => ({ controller, fixture, dir } = started));
 
   const task = (llm: Record<string, unknown>) =>
     writeLlmTask(dir, fixture.url, { dataset: { type: 'synthetic', inputTokens: [40, 60], outputTokens: [OUTPUT_TOKENS, OUTPUT_TOKENS] }, ...llm });

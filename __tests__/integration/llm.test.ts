@@ -1,7 +1,7 @@
 import { GetTaskResponse, LlmRecomputeResponse, LlmResult } from '../../src/contract';
 import { signedGetText } from '../helpers/api';
-import { createAndWait, createAndWaitLines, eascmdOk, llmRecords, taskDetail, within, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { createAndWait, createAndWaitLines, eascmdOk, llmRecords, taskDetail, useLlmFixture, within, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, lastJson, OpenAiFixtureProcess } from '../helpers/processes';
 
 const TTFT_MS = 200;
 const TPOT_MS = 5;
@@ -12,20 +12,7 @@ describe('LLM tasks end to end: real controller, agents and eascmd against the O
   let controller: ControllerProcess;
   let fixture: OpenAiFixtureProcess;
   let dir: string;
-  const figures: string[] = [];
-
-  beforeAll(async () => {
-    dir = tempDir('llm');
-    fixture = await startOpenAiFixture(['--ttft-ms', String(TTFT_MS), '--tpot-ms', String(TPOT_MS)]);
-    controller = await startController();
-  });
-
-  afterAll(async () => {
-    await controller?.stop();
-    await fixture?.stop();
-    killAllStarted();
-    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
-  });
+  const figures = useLlmFixture('llm', ['--ttft-ms', String(TTFT_MS), '--tpot-ms', String(TPOT_MS)], (started) => ({ controller, fixture, dir } = started));
 
   const task = (llm: Record<string, unknown>) =>
     writeLlmTask(dir, fixture.url, { dataset: { type: 'synthetic', inputTokens: [40, 60], outputTokens: [OUTPUT_TOKENS, OUTPUT_TOKENS] }, ...llm });
