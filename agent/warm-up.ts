@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RequestTemplate } from '../src/contract';
 import { CAUSE } from './error-cause';
+import { LocalServer, startLocalServer } from './local-server';
 import { createSender, SenderChoice } from './sender-choice';
 import { StatsRecorder } from './stats-recorder';
 
@@ -30,20 +29,13 @@ const WARM_MAX_BODY_BYTES = 64 * 1024;
  * on 127.0.0.1, so the service under test sees none of it. Never rejects.
  */
 export async function warmSendPath(template: RequestTemplate, choice: SenderChoice): Promise<void> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end('{"ok":true}'));
-  });
+  let server: LocalServer | null = null;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
-    });
-    const { port } = server.address() as AddressInfo;
+    server = await startLocalServer('{"ok":true}', 'application/json');
     const url = new URL(template.url);
     const local: RequestTemplate = {
       ...template,
-      url: `http://127.0.0.1:${port}${url.pathname}${url.search}`,
+      url: `${server.origin}${url.pathname}${url.search}`,
       bodies: template.bodies.filter((b) => b.length * 0.75 <= WARM_MAX_BODY_BYTES).slice(0, 1),
       timeoutMs: WARM_MAX_MS,
     };
@@ -78,8 +70,7 @@ export async function warmSendPath(template: RequestTemplate, choice: SenderChoi
   } catch {
     // a warm-up that cannot run leaves the path cold, nothing worse
   } finally {
-    server.closeAllConnections();
-    server.close();
+    await server?.close();
   }
 }
 

@@ -31,13 +31,14 @@ describe('statsview of an LLM task', () => {
     killAllStarted();
   });
 
-  test('chart-concurrency plots the requests in flight per second (mean and most) and shades the steady stage', async () => {
+  test('chart-concurrency plots the requests in flight per second (mean and most) and shades the steady stage; the header names the dataset', async () => {
     const file = writeLlmTask(tempDir('statsview-llm'), fixture.url, {
       testMode: 'concurrency',
       concurrency: 4,
       continuous: true,
       duration: 30,
-      dataset: { type: 'synthetic', inputTokens: [20, 20], outputTokens: [16, 16] },
+      // shared prefixes: the page names the dataset as the summary does
+      dataset: { type: 'prefix', prefixCount: 2, prefixTokens: 12, suffixTokens: 8, outputTokens: [16, 16] },
     });
     const started = await startProcess(BIN.eascmd, ['-c', controller.configFile, 'bench', 'create', file, '--visualize'], URL_LINE, { NO_COLOR: '1' }, 30000);
     cli = started;
@@ -59,6 +60,7 @@ describe('statsview of an LLM task', () => {
     expect(band.name).toBe('steady stage');
     expect(band.to).toBeGreaterThanOrEqual(band.from);
     expect(await page.locator('#chart-concurrency svg, #chart-concurrency canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#task-dataset').textContent()).toBe('2 shared prefixes of 12 tokens, each prompt one of them and 8 tokens of its own (20 tokens)');
     await page.close();
     if (name) await runEascmd(['-c', controller.configFile, 'bench', 'stop', name], { timeoutMs: 30000 });
     await waitFor('the task to stop', async () => !name || (await runEascmd(['-c', controller.configFile, 'bench', 'desc', name, '--json'], { timeoutMs: 30000 })).stdout.includes('"Stopped"'), 30000, 500);

@@ -5,6 +5,8 @@ import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
 import { MAX_RECORD_ITL, measure } from './figures';
+import { startLoopbackStream } from './loopback';
+import { PreopenedSockets } from './preopened';
 import type { PreparedLlmRequest, RequestSource } from './prompts';
 import { DEFAULT_MAX_RESPONSE_BYTES, HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from './response-limits';
 import { SseParser } from './sse';
@@ -28,6 +30,8 @@ export interface LlmClientOptions {
   maxResponseBytes?: number;
   /** llm.warmupRequests: sent one after another by `prepare`, then forgotten; `request` makes each. */
   warmup?: { count: number; request: () => PreparedLlmRequest };
+  /** A request like the ones this agent sends: `prepare` sends it to an in-agent server first (startLoopbackStream). */
+  sample?: () => PreparedLlmRequest;
 }
 
 /** Where the client reports what happened: the stats recorder, with the per-request LLM records. */
@@ -63,6 +67,9 @@ export class LlmClient implements Sender {
   /** Opened by `prepare`, sized by the load as it is by then. */
   private pool: Pool | null = null;
   private connections = 1;
+  /** Connections `prepare` opens before the first send (rate mode: a due request must not wait for a handshake). */
+  private preopen = 0;
+  private readonly preopened = new PreopenedSockets();
   private readonly origin: string;
   private readonly path: string;
   private readonly headers: Record<string, string>;
@@ -102,9 +109,10 @@ export class LlmClient implements Sender {
     return this.inFlightCount;
   }
 
-  /** Connections of the pool; only the count when `prepare` opens it counts. */
-  setConnections(count: number): void {
+  /** Connections of the pool, and how many of them to open ahead; only what is set when `prepare` opens it counts. */
+  setConnections(count: number, preopen = 0): void {
     this.connections = Math.max(1, count);
+    this.preopen = Math.max(0, Math.min(this.connections, preopen));
   }
 
   /** Loads the tokenizer (a failure is logged: counts then come from `usage` only) and opens the pool. */
@@ -115,7 +123,9 @@ export class LlmClient implements Sender {
       this.log('error', `cannot load the tokenizer: ${(err as Error).message}`);
     }
     if (this.closed) return;
-    this.pool = new Pool(this.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+    await this.warmClientPath();
+    if (this.preopen > 0) await this.preopened.open(this.origin, this.preopen);
+    this.pool = new Pool(this.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, connect: this.preopened.connect });
     await this.warmUp();
   }
 
@@ -135,6 +145,23 @@ export class LlmClient implements Sender {
       if (!outcome?.record.success) failed++;
     }
     this.log(failed > 0 ? 'warn' : 'info', `warm-up: ${sent} requests sent first and left out of every figure${failed > 0 ? ` (${failed} failed)` : ''}`);
+  }
+
+  /** Requests `warmClientPath` sends to the in-agent server. */
+  private static readonly LOOPBACK_REQUESTS = 3;
+
+  /** Warms the client's own path on an in-agent server: no record, no count, and the service never sees it. */
+  private async warmClientPath(): Promise<void> {
+    const sample = this.options.sample;
+    if (!sample) return;
+    const loopback = await startLoopbackStream();
+    const pool = new Pool(loopback.origin, { connections: 1 });
+    try {
+      for (let i = 0; i < LlmClient.LOOPBACK_REQUESTS && !this.closed; i++) await this.stream(sample(), pool);
+    } finally {
+      await pool.destroy().catch(() => undefined);
+      await loopback.close();
+    }
   }
 
   /** Rate mode: how long the request about to be sent waited for a slot, ms (QueueNote). */
@@ -206,6 +233,7 @@ export class LlmClient implements Sender {
   async close(): Promise<void> {
     this.closed = true;
     this.cancelAll();
+    this.preopened.destroy();
     await this.pool?.destroy().catch(() => undefined);
   }
 
@@ -227,8 +255,7 @@ export class LlmClient implements Sender {
   }
 
   /** One request; resolves when it has ended, failed or timed out, or null when cancelled. */
-  private async stream(prepared: PreparedLlmRequest): Promise<LlmOutcome | null> {
-    const pool = this.pool;
+  private async stream(prepared: PreparedLlmRequest, pool: Pool | null = this.pool): Promise<LlmOutcome | null> {
     if (!pool) return null;
     const controller = new AbortController();
     this.controllers.add(controller);

@@ -205,6 +205,7 @@ export class LlmWorkload implements Workload<LlmLoad> {
       ...(work.maxResponseBytes !== undefined ? { maxResponseBytes: work.maxResponseBytes } : {}),
       ...(work.tokenizer ? { tokenizer: work.tokenizer } : {}),
       // the agent's own first dataset entry, as its first measured request will be
+      sample: () => requestFor(work, assignment.agentIndex),
       ...(work.warmupRequests ? { warmup: { count: work.warmupRequests, request: () => requestFor(work, assignment.agentIndex) } } : {}) };
     this.sender = new LlmClient(options, prompts, sink, log);
   }
@@ -214,7 +215,25 @@ export class LlmWorkload implements Workload<LlmLoad> {
   }
 
   fit(load: LlmLoad): void {
-    this.sender.setConnections(load.connections ?? (load.testMode === 'rate' ? (load.maxInFlight ?? RATE_MODE_CONNECTIONS) : load.concurrency));
+    const connections = load.connections ?? (load.testMode === 'rate' ? (load.maxInFlight ?? RATE_MODE_CONNECTIONS) : load.concurrency);
+    this.sender.setConnections(connections, load.testMode === 'rate' ? this.busiestSecond(load) : 0);
+  }
+
+  /**
+   * Rate mode: the most requests this agent sends within one second (a
+   * trace's busiest second; a Gamma schedule's mean rate), which `prepare`
+   * opens connections for, so a burst's sends are not held by handshakes.
+   */
+  private busiestSecond(load: LlmLoad): number {
+    const source = this.work.source;
+    if (source.kind !== 'trace') return Math.ceil(load.ratePerS);
+    const { agentIndex, agentCount } = this.assignment;
+    let most = 0;
+    for (let first = agentIndex, last = agentIndex; last < source.records.length; last += agentCount) {
+      while (source.records[last].atMs - source.records[first].atMs >= 1000) first += agentCount;
+      most = Math.max(most, (last - first) / agentCount + 1);
+    }
+    return most;
   }
 
   createDriver(load: LlmLoad, context: LoadContext): LoadDriver<LlmLoad> {

@@ -40,6 +40,16 @@ export type LlmDatasetSection =
   | { Type: 'trace'; Format: 'jsonl' | 'csv'; Speed: number }
   | { Type: 'prefix'; PrefixCount: number; PrefixTokens: number; SuffixTokens: number; PromptTokens: number };
 
+/**
+ * What the dataset was, in one line for people (the summary, the report and
+ * the live page). Self-contained (no value from outside its body): the live
+ * page's script carries its source text.
+ */
+export function datasetLine(d: LlmDatasetSection): string {
+  if (d.Type === 'prefix') return `${d.PrefixCount} shared prefixes of ${d.PrefixTokens} tokens, each prompt one of them and ${d.SuffixTokens} tokens of its own (${d.PromptTokens} tokens)`;
+  return `a ${d.Format === 'csv' ? 'CSV (BurstGPT)' : 'JSONL'} trace replayed at its offsets, speed ${d.Speed}`;
+}
+
 /** The trace's format: as given, else by the path's extension (`.csv`: BurstGPT's CSV). */
 export function traceFormat(path: string, format: 'jsonl' | 'csv' | undefined): 'jsonl' | 'csv' {
   if (format) return format;

@@ -1,4 +1,4 @@
-import type { HalfDrift, LlmModeSections } from '../contract';
+import { datasetLine, type HalfDrift, type LlmModeSections } from '../contract';
 import { formatNumber } from './format';
 import { Cell, renderTable } from './table';
 
@@ -16,8 +16,7 @@ function driftTable(rows: [string, HalfDrift, string][]): string {
  */
 export function llmModeSummary(s: LlmModeSections): string[] {
   const out: string[] = [];
-  if (s.Dataset?.Type === 'prefix') out.push(`Dataset: ${s.Dataset.PrefixCount} shared prefixes of ${s.Dataset.PrefixTokens} tokens, each prompt one of them and ${s.Dataset.SuffixTokens} tokens of its own (${s.Dataset.PromptTokens} tokens)`);
-  if (s.Dataset?.Type === 'trace') out.push(`Dataset: a ${s.Dataset.Format === 'csv' ? 'CSV (BurstGPT)' : 'JSONL'} trace replayed at its offsets, speed ${s.Dataset.Speed}`);
+  if (s.Dataset) out.push(`Dataset: ${datasetLine(s.Dataset)}`);
   if (s.Warmup) out.push(`Warm-up: ${s.Warmup.RequestsPerAgent} requests per agent sent first, left out of every figure and record`);
   if (s.Retries) out.push(`Retries: ${s.Retries.RetriedRequests} requests retried (${s.Retries.RetryAttempts} extra sends), ${s.Retries.RecoveredRequests} recovered`);
   if (s.Drift) {

@@ -1,4 +1,4 @@
-import type { StatsPoint, TaskDetail } from '../contract';
+import type { LlmDatasetSection, StatsPoint, TaskDetail } from '../contract';
 import type { BrowserFrame, LinkState } from './protocol';
 
 /**
@@ -16,6 +16,8 @@ interface EChartsInstance {
   setOption(option: unknown, opts?: { notMerge?: boolean; lazyUpdate?: boolean }): void;
   resize(): void;
 }
+/** The contract's `datasetLine`, whose source page.ts puts before this script. */
+declare const datasetLine: (d: LlmDatasetSection) => string;
 declare const echarts: { init(el: HTMLElement, theme?: string | null, opts?: { renderer?: 'canvas' | 'svg' }): EChartsInstance };
 
 type Pair = [number | string, number];
@@ -218,6 +220,7 @@ export function statsviewMain(): void {
     text('task-verdict', task.Verdict?.Text ?? '-');
     text('task-errors', errorCauses(task));
     text('task-names', namedLines(task));
+    text('task-dataset', task.LLM?.Dataset ? datasetLine(task.LLM.Dataset) : '-');
     text('task-message', task.Message);
     renderReportLink(task.ReportUrl);
     // where each agent runs (with pool agents, the hosts of the fleet); the page script imports nothing, so it formats here

@@ -1,3 +1,4 @@
+import { datasetLine } from '../contract';
 import { statsviewMain } from './browser';
 import { ECHARTS_PATH, SCRIPT_PATH } from './protocol';
 
@@ -75,6 +76,7 @@ export function pageHtml(): string {
         <dt>Generator-limited</dt><dd id="task-generator">-</dd>
         <dt>Failed requests</dt><dd id="task-errors">-</dd>
         <dt>Requests by name</dt><dd id="task-names">-</dd>
+        <dt>Dataset</dt><dd id="task-dataset">-</dd>
         <dt>Message</dt><dd id="task-message">-</dd>
         <dt>Report</dt><dd id="task-report">-</dd>
         <dt>Agents</dt><dd id="task-agents">-</dd>
@@ -100,8 +102,8 @@ export function pageHtml(): string {
   return html;
 }
 
-/** The page script: statsviewMain's compiled source, called at once. */
+/** The page script: the contract's datasetLine, then statsviewMain's compiled source, called at once. */
 export function pageScript(): string {
-  script ??= `'use strict';\n(${statsviewMain.toString()})();\n`;
+  script ??= `'use strict';\nconst datasetLine = ${datasetLine.toString()};\n(${statsviewMain.toString()})();\n`;
   return script;
 }
