@@ -1,9 +1,10 @@
-import type { LoadShape, RequestTemplate } from '../src/contract';
+import type { LoadShape, ReplayRequests, RequestTemplate } from '../src/contract';
 import { ClosedLoop } from './closed-loop';
 import type { ResultSink } from './sender-core';
 import type { AgentLog } from './lifecycle';
 import type { HttpLoad, LoadContext, LoadDriver, Workload } from './load-driver';
 import { OpenLoop } from './open-loop';
+import { mostDueWithin } from './schedule';
 import { chooseSender, createSender, HttpSenderImpl, senderChoiceIsNews } from './sender-choice';
 import { warmSendPath } from './warm-up';
 
@@ -24,9 +25,13 @@ function connectionsFor(load: HttpLoad): number {
 const OPEN_LOOP_QPS_PER_PRECONNECT = 50;
 const MIN_PRECONNECT = 4;
 
-function preconnectFor(load: HttpLoad): number {
+function preconnectFor(load: HttpLoad, replay: ReplayRequests | undefined): number {
   if (load.kind === 'closed') return load.concurrency;
-  return Math.max(MIN_PRECONNECT, Math.ceil(load.qps / OPEN_LOOP_QPS_PER_PRECONNECT));
+  const steady = Math.max(MIN_PRECONNECT, Math.ceil(load.qps / OPEN_LOOP_QPS_PER_PRECONNECT));
+  if (!load.replay || !replay) return steady;
+  // a replay's bursts: as many as its lane sends within one connection's share of a second (a burst of 150 in 1 ms: 150)
+  const burst = mostDueWithin(replay.times, 1000 / OPEN_LOOP_QPS_PER_PRECONNECT, load.replay.lane, load.replay.lanes);
+  return Math.min(connectionsFor(load), Math.max(steady, burst));
 }
 
 /** Prepared HTTP requests, sent in closed loop (workers) or open loop (a schedule). */
@@ -48,7 +53,7 @@ export class HttpWorkload implements Workload<HttpLoad> {
 
   fit(load: HttpLoad): void {
     this.sender.setMaxIdleConnections(connectionsFor(load));
-    this.sender.setPreconnect(preconnectFor(load));
+    this.sender.setPreconnect(preconnectFor(load, this.template.replay));
   }
 
   createDriver(load: HttpLoad, context: LoadContext): LoadDriver<HttpLoad> {

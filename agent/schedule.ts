@@ -135,3 +135,17 @@ export function sameReplayLane(a: ReplayLoad | undefined, b: ReplayLoad | undefi
   if (!a || !b) return a === b;
   return a.lane === b.lane && a.lanes === b.lanes && a.periodMs === b.periodMs && a.loop === b.loop;
 }
+
+/**
+ * The most of one lane's due times (records lane, lane + lanes, ... of
+ * ascending `timesMs`) that fall within any `windowMs`: the connections that
+ * lane needs open at its start so that a recorded burst leaves on time.
+ */
+export function mostDueWithin(timesMs: readonly number[], windowMs: number, lane: number, lanes: number): number {
+  let most = 0;
+  for (let first = lane, last = lane; last < timesMs.length; last += lanes) {
+    while (timesMs[last] - timesMs[first] >= windowMs) first += lanes;
+    most = Math.max(most, (last - first) / lanes + 1);
+  }
+  return most;
+}

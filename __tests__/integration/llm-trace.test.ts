@@ -107,6 +107,12 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
     expect(new Set(long.map((p) => block(p, 0))).size).toBe(1);
     expect(new Set(long.map((p) => words(p).slice(512, 600).join(' '))).size).toBe(3);
 
+    // each agent opened a connection for each of its records in its busiest second before the first was due
+    const busiest = [0, 1].map((agent) => {
+      const offsets = records.filter((_, i) => i % 2 === agent).map((r) => r.timestamp);
+      return Math.max(...offsets.map((t) => offsets.filter((u) => u >= t && u - t < 1000).length));
+    });
+    expect(stats.connectionsAtFirstRequest).toBeGreaterThanOrEqual(busiest[0] + busiest[1]);
     // record i (by its length) went from agent i mod 2, due at its offset
     const indexOf = stats.promptTexts.map((p) => records.findIndex((r) => r.input_length === words(p).length));
     expect([...indexOf].sort((a, b) => a - b)).toEqual(records.map((_, i) => i));

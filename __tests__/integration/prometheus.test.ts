@@ -61,9 +61,13 @@ describe('GET /metrics through a real Prometheus', () => {
     await waitFor('the target up', async () => ((await prometheus.query('up{job="easbench"}'))[0]?.value === 1 ? true : undefined), 20000, 250);
   });
 
-  test('an open-loop round: requests by code, errors by class, latency quantiles, QPS, send lag and generator-limited seconds equal desc', async () => {
+  test('an open-loop round: requests by code, errors by class, latency quantiles, QPS, send lag, generator-limited seconds and each request name\'s figures equal desc', async () => {
     const name = await create({
       service: { serviceName: 'prom_http', url: `${fixture.url}/ok` },
+      requests: [
+        { name: 'read', path: '/ok?kind=read', weight: 3 },
+        { name: 'write', method: 'POST', path: '/ok?kind=write', body: '{"id":1}', weight: 1 },
+      ],
       optional: { mode: 'scan', minQPS: 60, maxQPS: 60, qpsGrowthDelta: 1, adjustInterval: 1200, duration: 4, faultTolerate: 1 },
     });
     // while it runs: its agents, the rate asked and the current second are there
@@ -98,6 +102,19 @@ describe('GET /metrics through a real Prometheus', () => {
     expect(await prometheus.value(`easbench_send_lag_p99_ms{${sel},window="round"}`)).toBe(result.SendLagP99);
     expect(await prometheus.value(`easbench_generator_limited_seconds_total{${sel}}`)).toBe(result.GeneratorLimitedSeconds);
     expect(await prometheus.value(`easbench_dropped_requests_total{${sel}}`)).toBe(result.Dropped);
+
+    // each name's figures, as desc's Result.ByName
+    const byName = result.ByName ?? [];
+    expect(byName.map((n) => n.Name).sort()).toEqual(['read', 'write']);
+    for (const n of byName) {
+      const named = `${sel},name="${n.Name}"`;
+      expect(await prometheus.value(`easbench_named_requests_total{${named}}`)).toBe(n.Requests);
+      expect(await prometheus.value(`easbench_named_errors_total{${named}}`)).toBe(n.Errors);
+      expect(await prometheus.value(`easbench_named_qps{${named}}`)).toBe(n.QPS);
+      const quantiles = Object.fromEntries((await prometheus.query(`easbench_named_response_time_ms{${named}}`)).map((q) => [q.metric.quantile, q.value]));
+      expect(quantiles).toEqual({ '0.5': n.TP50, '0.9': n.TP90, '0.99': n.TP99, '0.999': n.TP999 });
+    }
+    expect(byName.reduce((sum, n) => sum + n.Requests, 0)).toBe(result.TotalRequests);
     // a finished round has no current second, no target and no agents
     expect(await prometheus.query(`easbench_response_time_ms{${sel},window="second"}`)).toEqual([]);
     expect(await prometheus.query(`easbench_agents{task="${name}"}`)).toEqual([]);

@@ -83,9 +83,11 @@ describe('replay: a recorded log sent again, end to end', () => {
     // the first record is 100 ms into its second
     for (const t of arrivals) perSecond[Math.min(PATTERN.length - 1, Math.floor((t - arrivals[0] + 100) / 1000))]++;
     expect(perSecond).toEqual(PATTERN);
-    // the burst arrived together, not spread by the sender
+    // the burst arrived together, not spread by the sender: each agent had opened a connection for each of its 75 before the start
     const burst = arrivals.slice(20, 170);
     expect(burst[burst.length - 1] - burst[0]).toBeLessThan(900);
+    expect(stats.connectionsAtFirstRequest).toBeGreaterThanOrEqual(150);
+    process.stdout.write(`replay burst: 150 records of one ms arrived within ${(burst[burst.length - 1] - burst[0]).toFixed(1)} ms; ${stats.connectionsAtFirstRequest} connections open before the first request\n`);
     // TargetQPS of a wall second is the log's records scheduled in it (the round starts mid-second,
     // so the burst's second may hold some of the next): they add up to the log
     const targets = series.Series.map((s) => s.TargetQPS ?? 0);
@@ -110,7 +112,7 @@ describe('replay: a recorded log sent again, end to end', () => {
     const log = join(dir, 'access.log');
     const line = (s: number, request: string): string => `127.0.0.1 - - [07/Dec/2026:02:30:0${s} +0000] "${request}" 200 612 "-" "curl/8.5.0"`;
     const lines = [
-      ...Array.from({ length: 12 }, () => line(0, 'GET /index.html HTTP/1.1')),
+      ...Array.from({ length: 12 }, (_, i) => line(0, 'GET /index.html HTTP/1.1').replace('"curl/8.5.0"', i < 4 ? '"Mozilla/5.0 (X11; Linux x86_64)"' : '"curl/8.5.0"')),
       ...Array.from({ length: 8 }, (_, i) => line(3, `GET /api/items?page=${i} HTTP/1.1`)),
       '127.0.0.1 - - [07/Dec/2026:02:30:03 +0000] "\\x16\\x03\\x01" 400 157 "-" "-"',
     ];
@@ -121,6 +123,8 @@ describe('replay: a recorded log sent again, end to end', () => {
     expect(detail.Message).toContain('duration of 2 s reached');
     const stats = await fixture.stats();
     expect(stats.byPath).toEqual({ '/index.html': 12, '/api/items': 8 });
+    // each request with the User-Agent it was logged with
+    expect(stats.byUserAgent).toEqual({ 'Mozilla/5.0 (X11; Linux x86_64)': 4, 'curl/8.5.0': 16 });
     expect(detail.Result?.TotalRequests).toBe(20);
     expect(Object.fromEntries((detail.Result?.ByName ?? []).map((n) => [n.Name, n.Requests]))).toEqual({ '/index.html': 12, '/api/items': 8 });
     const task = await signedFetch(controller.url, controller.accessId, controller.secret, 'GET', `/api/v2/benchmark-tasks/cn-local/${detail.TaskName}`);

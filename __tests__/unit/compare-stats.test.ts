@@ -1,6 +1,7 @@
 import { parse as parseXml, validate as validateXml } from 'fast-xml-parser';
 import { RoundAccumulator, StoredSecond } from '../../controller/metrics/aggregate';
 import { compareRounds, CompareRound, judgeFigure } from '../../controller/metrics/compare';
+import { NamedMerge } from '../../controller/metrics/named';
 import { createLatencyHistogram, encodeHistogram, percentileCurve, recordUs } from '../../src/measure/histogram';
 import { mannWhitneyU, normalUpperTail } from '../../controller/metrics/significance';
 import { percentileChartOption, renderSvg } from '../../controller/reports/charts';
@@ -148,6 +149,52 @@ describe('comparing two rounds', () => {
     expect(avg?.DiffPct).toBeCloseTo(100, -1);
     expect(avg?.Samples).toEqual([10, 10]);
     expect(figures.find((f) => f.Figure === 'ErrorRate')).toMatchObject({ A: 0, B: 0, DiffPct: 0, Verdict: 'within noise' });
+  });
+});
+
+/** A round of named requests: each second, 30 of each name taking its `baseMs` times (1 + 10% jitter). */
+function namedRound(seed: number, baseMsByName: Record<string, number>, seconds = 10): CompareRound {
+  const next = random(seed);
+  const stored: StoredSecond[] = [];
+  for (let t = 0; t < seconds; t++) {
+    const names = new NamedMerge();
+    const all: number[] = [];
+    for (const [name, baseMs] of Object.entries(baseMsByName)) {
+      const rt = createLatencyHistogram();
+      for (let i = 0; i < 30; i++) {
+        const ms = baseMs * (1 + 0.1 * next());
+        recordUs(rt, ms * 1000);
+        all.push(ms);
+      }
+      names.add(name, 30, 0, rt);
+    }
+    const s = second(t, all);
+    stored.push({ ...s, point: { ...s.point, ByName: names.figures(1) }, byName: names.encoded() });
+  }
+  const accumulator = new RoundAccumulator();
+  for (const s of stored) accumulator.addStored(s);
+  return { result: accumulator.result(), seconds: stored };
+}
+
+describe('comparing two rounds by request name', () => {
+  test('each name both rounds have is judged on its own seconds: the one that slowed regressed, the other did not', () => {
+    const a = namedRound(1, { search: 10, order: 20 });
+    const b = namedRound(2, { search: 10, order: 40, export: 5 });
+    const figures = compareRounds(a, b, { maxRegressionPct: 5 });
+    const verdict = Object.fromEntries(figures.map((f) => [f.Figure, f.Verdict]));
+    for (const stat of ['TP50', 'TP90', 'TP99', 'TP99.9']) {
+      expect([stat, verdict[`order.${stat}`]]).toEqual([stat, 'regressed']);
+      expect([stat, verdict[`search.${stat}`]]).toEqual([stat, 'within noise']);
+    }
+    expect(verdict['order.ErrorRate']).toBe('within noise');
+    expect(verdict['search.QPS']).toBe('within noise');
+    expect(verdict['order.Requests']).toBe('not judged');
+    // a name only one round has is not compared
+    expect(figures.some((f) => f.Figure.startsWith('export.'))).toBe(false);
+    const order = figures.find((f) => f.Figure === 'order.TP99');
+    expect(order).toMatchObject({ Section: 'HTTP', Better: 'lower', Samples: [10, 10] });
+    expect(order?.A).toBe(a.result.ByName?.find((n) => n.Name === 'order')?.TP99);
+    expect(figures.find((f) => f.Figure === 'order.Requests')).toMatchObject({ A: 300, B: 300, Diff: 0 });
   });
 });
 

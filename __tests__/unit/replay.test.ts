@@ -5,7 +5,7 @@ import { BenchError, firstReplayIndexAt, replayCountBy, validateTask, type Repla
 import { DEFAULT_DATA_LIMITS, type DataPolicy } from '../../controller/data';
 import { nginxRecord, parseLog } from '../../controller/data/replay-parse';
 import { OTHER_PATHS, pathName, readReplay, replayDurationS, REPLAY_BOUNDS } from '../../controller/data/replay';
-import { ReplaySchedule } from '../../agent/schedule';
+import { mostDueWithin, ReplaySchedule } from '../../agent/schedule';
 
 const SERVICE = 'http://127.0.0.1:8080/api/predict/demo';
 let dir: string;
@@ -35,9 +35,17 @@ async function failure(promise: Promise<unknown>): Promise<BenchError> {
 }
 
 describe('nginx combined log', () => {
-  test('a line as nginx writes it by default: method, path with its query, time with its zone; no body', () => {
+  test('a line as nginx writes it by default: method, path with its query, time with its zone, its Referer and User-Agent; no body', () => {
     const line = '203.0.113.7 - alice [07/Dec/2026:10:30:01 +0800] "POST /api/predict/demo?v=2 HTTP/1.1" 200 1534 "https://example.com/" "Mozilla/5.0 (X11; Linux x86_64)"';
-    expect(nginxRecord(line)).toEqual({ timeMs: Date.UTC(2026, 11, 7, 2, 30, 1), method: 'POST', target: '/api/predict/demo?v=2', headers: [] });
+    expect(nginxRecord(line)).toEqual({
+      timeMs: Date.UTC(2026, 11, 7, 2, 30, 1),
+      method: 'POST',
+      target: '/api/predict/demo?v=2',
+      headers: [['Referer', 'https://example.com/'], ['User-Agent', 'Mozilla/5.0 (X11; Linux x86_64)']],
+    });
+    // "-" is no header; nginx's \xHH escapes are read back; a value with a control byte or non-ASCII bytes is left out
+    expect(nginxRecord('127.0.0.1 - - [07/Dec/2026:02:30:01 +0000] "GET /a HTTP/1.1" 200 5 "-" "say \\x22hi\\x22/1.0"')).toMatchObject({ headers: [['User-Agent', 'say "hi"/1.0']] });
+    expect(nginxRecord('127.0.0.1 - - [07/Dec/2026:02:30:01 +0000] "GET /a HTTP/1.1" 200 5 "http://a/\\x0d\\x0aX: y" "caf\\xC3\\xA9"')).toMatchObject({ headers: [] });
     // the common format (no referer and agent) and HTTP/0.9 (no protocol) are read too
     expect(nginxRecord('::1 - - [07/Dec/2026:02:30:01 -0130] "GET /x" 404 0')).toMatchObject({ timeMs: Date.UTC(2026, 11, 7, 4, 0, 1), target: '/x' });
   });
@@ -123,6 +131,12 @@ describe('a log laid out for the round', () => {
     ]);
     expect(plan.requests.picks).toEqual([0, 0, 1, 2, 3]);
     expect(plan.requests.requests[0].headers).toEqual([['Authorization', 'tok']]);
+  });
+
+  test("a logged header takes the place of the task's of the same name; the others are kept", async () => {
+    const file = write('agents.log', '1.1.1.1 - - [07/Dec/2026:02:30:01 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl/8.5.0"\n');
+    const plan = await readReplay({ path: file, format: 'nginx' }, SERVICE, [['Authorization', 'tok'], ['user-agent', 'eas-bench']], DEFAULT_DATA_LIMITS, inDir, REPLAY_BOUNDS);
+    expect(plan.requests.requests[0].headers).toEqual([['Authorization', 'tok'], ['User-Agent', 'curl/8.5.0']]);
   });
 
   test('the top paths by count get a name each, up to the cap of 32; the rest are counted as other', async () => {
@@ -214,5 +228,22 @@ describe('the agents\' lanes of a log', () => {
     expect(firstReplayIndexAt(records.times, 1000, true, 1150, 1, 2)).toBe(9);
     expect(replayCountBy(records.times, 1000, true, 2150)).toBe(13);
     expect(replayCountBy(records.times, 1000, false, 2150)).toBe(5);
+  });
+});
+
+describe('connections a lane opens ahead', () => {
+  test('the most of a lane\'s due times within a window: a burst in one millisecond counts whole, split by lane', () => {
+    const burst = [0, 40, 80, ...Array.from({ length: 150 }, () => 3500), 4100, 4125];
+    expect(mostDueWithin(burst, 20, 0, 1)).toBe(150);
+    expect(mostDueWithin(burst, 20, 0, 2)).toBe(75);
+    expect(mostDueWithin(burst, 20, 1, 2)).toBe(75);
+    // spread records: one within any 20 ms, 3 within any second of 40 ms steps
+    expect(mostDueWithin([0, 40, 80, 120], 20, 0, 1)).toBe(1);
+    expect(mostDueWithin([0, 40, 80, 120], 1000, 0, 1)).toBe(4);
+    // the window is half-open: times exactly one window apart are not within it
+    expect(mostDueWithin([0, 20, 40], 20, 0, 1)).toBe(1);
+    expect(mostDueWithin([], 20, 0, 1)).toBe(0);
+    // a lane past the end has nothing
+    expect(mostDueWithin([5], 20, 1, 2)).toBe(0);
   });
 });

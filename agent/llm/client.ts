@@ -1,12 +1,12 @@
 import { Pool } from 'undici';
 import { roundTo, type LlmRecordTags, type LlmRequestRecord } from '../../src/contract';
 import { CAUSE, causeOfError } from '../error-cause';
+import { Preconnector } from '../preconnect';
 import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
 import { MAX_RECORD_ITL, measure } from './figures';
 import { startLoopbackStream } from './loopback';
-import { PreopenedSockets } from './preopened';
 import type { PreparedLlmRequest, RequestSource } from './prompts';
 import { DEFAULT_MAX_RESPONSE_BYTES, HeldResponses, MAX_EVENT_BYTES, ResponseTooLargeError } from './response-limits';
 import { SseParser } from './sse';
@@ -69,7 +69,7 @@ export class LlmClient implements Sender {
   private connections = 1;
   /** Connections `prepare` opens before the first send (rate mode: a due request must not wait for a handshake). */
   private preopen = 0;
-  private readonly preopened = new PreopenedSockets();
+  private readonly preconnector: Preconnector;
   private readonly origin: string;
   private readonly path: string;
   private readonly headers: Record<string, string>;
@@ -94,6 +94,7 @@ export class LlmClient implements Sender {
   ) {
     const url = new URL(options.url);
     this.origin = url.origin;
+    this.preconnector = new Preconnector(new URL(this.origin), options.timeoutMs);
     this.path = `${url.pathname}${url.search}`;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
     for (const [name, value] of options.headers) {
@@ -124,8 +125,8 @@ export class LlmClient implements Sender {
     }
     if (this.closed) return;
     await this.warmClientPath();
-    if (this.preopen > 0) await this.preopened.open(this.origin, this.preopen);
-    this.pool = new Pool(this.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, connect: this.preopened.connect });
+    if (this.preopen > 0) await this.preconnector.fill(this.preopen);
+    this.pool = new Pool(this.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, connect: this.preconnector.connect });
     await this.warmUp();
   }
 
@@ -233,7 +234,7 @@ export class LlmClient implements Sender {
   async close(): Promise<void> {
     this.closed = true;
     this.cancelAll();
-    this.preopened.destroy();
+    this.preconnector.close();
     await this.pool?.destroy().catch(() => undefined);
   }
 

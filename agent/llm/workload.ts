@@ -1,6 +1,7 @@
 import type { AgentAssignment, LlmLoad, LlmWork, LoadShape, TraceRecord } from '../../src/contract';
 import type { AgentLog } from '../lifecycle';
 import type { LoadContext, LoadDriver, Workload } from '../load-driver';
+import { mostDueWithin } from '../schedule';
 import { LlmClient, LlmResultSink } from './client';
 import { GammaArrivals } from './prng';
 import { PromptSource, RequestSource, requestFor } from './prompts';
@@ -227,13 +228,7 @@ export class LlmWorkload implements Workload<LlmLoad> {
   private busiestSecond(load: LlmLoad): number {
     const source = this.work.source;
     if (source.kind !== 'trace') return Math.ceil(load.ratePerS);
-    const { agentIndex, agentCount } = this.assignment;
-    let most = 0;
-    for (let first = agentIndex, last = agentIndex; last < source.records.length; last += agentCount) {
-      while (source.records[last].atMs - source.records[first].atMs >= 1000) first += agentCount;
-      most = Math.max(most, (last - first) / agentCount + 1);
-    }
-    return most;
+    return mostDueWithin(source.records.map((r) => r.atMs), 1000, this.assignment.agentIndex, this.assignment.agentCount);
   }
 
   createDriver(load: LlmLoad, context: LoadContext): LoadDriver<LlmLoad> {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { Clock, ERROR_CLASSES, ErrorClassCounts, LlmResult, LlmStatistic, RoundResult, RtQuantiles, StatsPoint, systemClock, TaskStatus } from '../../src/contract';
+import { Clock, ERROR_CLASSES, ErrorClassCounts, LlmResult, LlmStatistic, NamedFigures, RoundResult, RtQuantiles, StatsPoint, systemClock, TaskStatus } from '../../src/contract';
 import type { AgentState } from '../fleet/pool';
 import { DEFAULT_METRICS_KEEP_S } from '../config';
 import type { RoundFigures } from '../tasks/entry';
@@ -32,6 +32,7 @@ const RESULT_QUANTILES: readonly [string, keyof RoundResult][] = [
 const SECOND_QUANTILES: readonly [string, keyof RtQuantiles][] = [
   ['0', 'Min'], ['0.5', 'TP50'], ['0.75', 'TP75'], ['0.9', 'TP90'], ['0.95', 'TP95'], ['0.99', 'TP99'], ['0.999', 'TP999'], ['1', 'Max'],
 ];
+const NAMED_QUANTILES: readonly [string, 'TP50' | 'TP90' | 'TP99' | 'TP999'][] = [['0.5', 'TP50'], ['0.9', 'TP90'], ['0.99', 'TP99'], ['0.999', 'TP999']];
 /** The LLM latency tables exported, by the lower-case part of their metric name (the queue times: rate mode only). */
 const LLM_LATENCIES = [['ttft', 'TTFT'], ['tpot', 'TPOT'], ['itl', 'ITL'], ['e2el', 'E2EL'], ['e2el_with_queue', 'E2ELWithQueue'], ['client_queue_time', 'ClientQueueTime']] as const;
 
@@ -210,6 +211,7 @@ export class PrometheusExport {
       }));
     counter('easbench_dropped_requests_total', 'Requests of the round dropped at the agents\' in-flight cap (open loop).',
       ['task', 'round'], perRound((set, r) => set(r.labels, r.result.Dropped)));
+    this.defineNamed(gauge, counter, perRound);
     gauge('easbench_agents', 'Agents of the running rounds by state (launching, connected, ready, done, retiring, disconnected).',
       ['task', 'state'], (set, view) => {
         for (const { task, states } of view.agents) for (const [state, n] of states) set({ task, state }, n);
@@ -218,6 +220,25 @@ export class PrometheusExport {
       for (const [status, n] of view.tasks) set({ status }, n);
     });
     this.defineLlm(gauge, counter, perRound);
+  }
+
+  /** A task's named requests (weighted `requests`, a replay's paths): each name's figures of the round, as desc's Result.ByName. */
+  private defineNamed(gauge: Define, counter: Define, perRound: PerRound): void {
+    const perName = (fill: (set: SetSeries, labels: Labels, figures: NamedFigures) => void): ReturnType<PerRound> =>
+      perRound((set, r) => {
+        for (const figures of r.result.ByName ?? []) fill(set, { ...r.labels, name: figures.Name }, figures);
+      });
+    counter('easbench_named_requests_total', 'Requests of the round under each request name (desc\'s Result.ByName: weighted requests, a replay\'s paths).',
+      ['task', 'round', 'name'], perName((set, labels, n) => set(labels, n.Requests)));
+    counter('easbench_named_errors_total', 'Failed requests of the round under each request name.',
+      ['task', 'round', 'name'], perName((set, labels, n) => set(labels, n.Errors)));
+    gauge('easbench_named_qps', 'Requests per second of the round under each request name.',
+      ['task', 'round', 'name'], perName((set, labels, n) => set(labels, n.QPS)));
+    gauge('easbench_named_response_time_ms', 'Response time of the round under each request name, ms (the name\'s histograms merged across agents).',
+      ['task', 'round', 'name', 'quantile'], perName((set, labels, n) => {
+        if (n.Requests === 0) return;
+        for (const [quantile, key] of NAMED_QUANTILES) set({ ...labels, quantile }, n[key]);
+      }));
   }
 
   private defineLlm(gauge: Define, counter: Define, perRound: PerRound): void {

@@ -4,7 +4,8 @@ import { parseHeaderLine, type ReplayFormat } from '../../src/contract';
  * One record of a recorded log as read, before it is placed on the round's
  * schedule (replay.ts): when it came, and the request. Formats (docs/data.md):
  * - nginx: the default `combined` log format, as nginx writes it; the time
- *   has whole seconds, and there is no body;
+ *   has whole seconds, the Referer and User-Agent are sent as logged, and
+ *   there is no body;
  * - jsonl: one object a line, `timestamp` (ms since the epoch, or an
  *   ISO-8601 string), `method`, `path` or `url`, `headers` (an object, or
  *   `Name:value` lines), the body in `body` (or the field `bodyField` names;
@@ -63,7 +64,7 @@ export function parseLog(text: string, format: ReplayFormat, bodyField = 'body')
  * $body_bytes_sent "$http_referer" "$http_user_agent"`: nginx escapes a `"`
  * inside a quoted field as \x22, so a quoted field holds none.
  */
-const COMBINED = /^\S+ \S+ \S+ \[([^\]]+)\] "([^"]*)" \d{3} (?:\d+|-)(?: "[^"]*" "[^"]*")?/;
+const COMBINED = /^\S+ \S+ \S+ \[([^\]]+)\] "([^"]*)" \d{3} (?:\d+|-)(?: "([^"]*)" "([^"]*)")?/;
 const TIME_LOCAL = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -76,7 +77,23 @@ export function nginxRecord(line: string): LogRecord | string {
   // "GET /path HTTP/1.1"; HTTP/0.9 has no protocol; a garbled request (nginx logs it as sent) is left out
   if (parts.length < 2 || parts.length > 3 || !METHODS.has(parts[0])) return `request "${m[2].slice(0, 60)}" is not "METHOD /path HTTP/x"`;
   if (!parts[1].startsWith('/')) return `request target "${parts[1].slice(0, 60)}" is not a path`;
-  return { timeMs, method: parts[0], target: parts[1], headers: [] };
+  return { timeMs, method: parts[0], target: parts[1], headers: loggedHeaders(m[3], m[4]) };
+}
+
+/**
+ * The combined format's `$http_referer` and `$http_user_agent`, sent as the
+ * request's Referer and User-Agent: `-` is none, nginx's \xHH escapes are
+ * read back, and a value that is not printable ASCII (a control byte, or
+ * bytes of another encoding) is left out rather than sent altered.
+ */
+function loggedHeaders(referer: string | undefined, userAgent: string | undefined): [string, string][] {
+  const headers: [string, string][] = [];
+  for (const [name, logged] of [['Referer', referer], ['User-Agent', userAgent]] as const) {
+    if (logged === undefined || logged === '-' || logged === '') continue;
+    const value = logged.replace(/\\x([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (/^[\x20-\x7e]+$/.test(value) && value.trim() === value) headers.push([name, value]);
+  }
+  return headers;
 }
 
 function nginxTime(text: string): number | undefined {

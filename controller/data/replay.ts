@@ -131,7 +131,9 @@ function layOut(records: LogRecord[], origin: string, taskHeaders: [string, stri
   const requestIndex = new Map<string, number>();
   const picks = records.map((r, k) => {
     const url = r.target.startsWith('/') ? `${origin}${r.target}` : r.target;
-    const headers: [string, string][] = [...taskHeaders, ...r.headers];
+    // the record's own header wins over the task's of the same name (a logged User-Agent over the task's)
+    const own = new Set(r.headers.map(([name]) => name.toLowerCase()));
+    const headers: [string, string][] = [...taskHeaders.filter(([name]) => !own.has(name.toLowerCase())), ...r.headers];
     const key = JSON.stringify([r.method, url, headers, r.body ?? null]);
     let index = requestIndex.get(key);
     if (index === undefined) {

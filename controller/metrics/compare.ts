@@ -82,6 +82,31 @@ function httpFigures(): FigureSpec[] {
   ];
 }
 
+/** A named request's latency figures, as thresholds name them (`search.TP99`). */
+const NAMED_RT: [string, 'TP50' | 'TP90' | 'TP99' | 'TP999'][] = [['TP50', 'TP50'], ['TP90', 'TP90'], ['TP99', 'TP99'], ['TP99.9', 'TP999']];
+
+/**
+ * The figures of each request name both rounds have (weighted requests, a
+ * replay's paths), judged like the round's own on the name's per-second
+ * figures; its request count is shown, not judged.
+ */
+function namedFigures(a: RoundResult, b: RoundResult): FigureSpec[] {
+  const inB = new Set((b.ByName ?? []).map((n) => n.Name));
+  const specs: FigureSpec[] = [];
+  for (const { Name: name } of a.ByName ?? []) {
+    if (!inB.has(name)) continue;
+    const figures = (r: CompareRound) => r.result.ByName?.find((n) => n.Name === name);
+    const perSecond = (points: StatsPoint[]) => points.flatMap((p) => p.ByName?.filter((n) => n.Name === name && n.Requests > 0) ?? []);
+    specs.push(
+      { figure: `${name}.QPS`, section: 'HTTP', better: 'higher', value: (r) => figures(r)?.QPS, samples: (r) => rateSeconds(r).map((p) => p.ByName?.find((n) => n.Name === name)?.Requests ?? 0) },
+      ...NAMED_RT.map(([stat, key]): FigureSpec => ({ figure: `${name}.${stat}`, section: 'HTTP', better: 'lower', value: (r) => figures(r)?.[key], samples: (r) => perSecond(latencySeconds(r)).map((n) => n[key]) })),
+      { figure: `${name}.ErrorRate`, section: 'HTTP', better: 'lower', value: (r) => figures(r)?.ErrorRate, samples: (r) => perSecond(active(r)).map((n) => n.Errors / n.Requests) },
+      { figure: `${name}.Requests`, section: 'HTTP', better: null, value: (r) => figures(r)?.Requests },
+    );
+  }
+  return specs;
+}
+
 const LOWER_IS_BETTER: ReadonlySet<LlmMetricKey> = new Set(['TTFT', 'TPOT', 'ITL', 'E2EL', 'E2ELWithQueue', 'ClientQueueTime']);
 
 /** The per-second means of an LLM metric: each second's sum over its count. */
@@ -144,7 +169,7 @@ export function judgeFigure(better: Better, a: number, b: number, pValue: number
 
 /** Every figure both rounds have, A against B. */
 export function compareRounds(a: CompareRound, b: CompareRound, options: CompareOptions): CompareFigure[] {
-  const specs = [...httpFigures(), ...(a.llm && b.llm ? llmFigures(a.llm, b.llm) : [])];
+  const specs = [...httpFigures(), ...namedFigures(a.result, b.result), ...(a.llm && b.llm ? llmFigures(a.llm, b.llm) : [])];
   const figures: CompareFigure[] = [];
   for (const spec of specs) {
     const va = spec.value(a);

@@ -1,17 +1,17 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Pool } from 'undici';
-import { PreopenedSockets } from '../../agent/llm/preopened';
+import { Preconnector } from '../../agent/preconnect';
 import { waitFor } from '../helpers/processes';
 import { closedPort } from '../helpers/sockets';
 
 /*
- * Connections opened before a schedule starts (rate mode): the pool takes
+ * Connections opened before a schedule starts (open loop, LLM rate mode): a pool takes
  * them before it opens any of its own, skips one the service closed while it
  * waited, and a service that is down leaves nothing open and nothing thrown.
  */
 
-describe('PreopenedSockets', () => {
+describe('Preconnector', () => {
   let server: http.Server;
   let origin: string;
   const connections: Socket[] = [];
@@ -45,26 +45,26 @@ describe('PreopenedSockets', () => {
     Promise.all(Array.from({ length: count }, () => pool.request({ path: '/', method: 'POST', body: 'x' }).then((r) => r.body.text())));
 
   test('the pool sends on the opened connections first, then opens its own', async () => {
-    const preopened = new PreopenedSockets();
-    await preopened.open(origin, 3);
-    expect(preopened.count).toBe(3);
+    const preconnector = new Preconnector(new URL(origin), 5000);
+    await preconnector.fill(3);
+    expect(preconnector.size).toBe(3);
     await accepted(3);
-    const pool = new Pool(origin, { connections: 4, connect: preopened.connect });
+    const pool = new Pool(origin, { connections: 4, connect: preconnector.connect });
     try {
       // answered at once (a socket handed over in the same tick once left its request unsent until the server's timeout)
       expect(await sendAll(pool, 4)).toEqual(['ok', 'ok', 'ok', 'ok']);
-      expect(preopened.count).toBe(0);
+      expect(preconnector.size).toBe(0);
       // four connections in all: the three opened ahead and one the pool opened for the fourth request
       expect(connections).toHaveLength(4);
     } finally {
       await pool.destroy();
-      preopened.destroy();
+      preconnector.close();
     }
   });
 
   test('a connection the service closed while it waited is skipped, not used', async () => {
-    const preopened = new PreopenedSockets();
-    await preopened.open(origin, 2);
+    const preconnector = new Preconnector(new URL(origin), 5000);
+    await preconnector.fill(2);
     await accepted(2);
     const [first, second] = connections;
     const closedHere = (socket: Socket): Promise<unknown> => new Promise((resolve) => socket.once('close', resolve));
@@ -73,31 +73,31 @@ describe('PreopenedSockets', () => {
     await Promise.all([closedHere(first), closedHere(second)]);
     // the agent's ends see the close after the server's
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const pool = new Pool(origin, { connections: 1, connect: preopened.connect });
+    const pool = new Pool(origin, { connections: 1, connect: preconnector.connect });
     try {
       expect(await sendAll(pool, 1)).toEqual(['ok']);
-      expect(preopened.count).toBe(0);
+      expect(preconnector.size).toBe(0);
       expect(connections).toHaveLength(3);
     } finally {
       await pool.destroy();
-      preopened.destroy();
+      preconnector.close();
     }
   });
 
   test('a service that is down: nothing opened, nothing thrown', async () => {
-    const preopened = new PreopenedSockets();
-    await preopened.open(`http://127.0.0.1:${await closedPort()}`, 4);
-    expect(preopened.count).toBe(0);
-    preopened.destroy();
+    const preconnector = new Preconnector(new URL(`http://127.0.0.1:${await closedPort()}`), 5000);
+    expect(await preconnector.fill(4)).toBe(0);
+    expect(preconnector.size).toBe(0);
+    preconnector.close();
   });
 
   test('what the pool never took is closed', async () => {
-    const preopened = new PreopenedSockets();
-    await preopened.open(origin, 2);
+    const preconnector = new Preconnector(new URL(origin), 5000);
+    await preconnector.fill(2);
     await accepted(2);
     const closed = connections.map((socket) => new Promise((resolve) => socket.once('close', resolve)));
-    preopened.destroy();
+    preconnector.close();
     await Promise.all(closed);
-    expect(preopened.count).toBe(0);
+    expect(preconnector.size).toBe(0);
   });
 });
