@@ -10,7 +10,11 @@ interface Detail {
   Status: string;
   DesiredAgent: number;
   Message: string;
-  Result?: { TotalRequests: number; ByName?: { Name: string; Requests: number; Errors: number }[] };
+  Result?: {
+    TotalRequests: number;
+    ByName?: { Name: string; Requests: number; Errors: number; TP99: number }[];
+    Thresholds?: { Metric: string; Expr: string; Value: number | null; Passed: boolean }[];
+  };
 }
 
 interface Series {
@@ -65,9 +69,16 @@ describe('replay: a recorded log sent again, end to end', () => {
     const log = join(dir, 'access.jsonl');
     writeFileSync(log, jsonlLog());
     await fixture.reset();
-    const { detail, series } = await runTask({ service: service(), data: { replay: { path: log, format: 'jsonl' } }, optional: { mode: 'replay' } });
+    // thresholds on the log's paths, taken at create and judged on each path's own figures
+    const thresholds = { '/api/b.TP99': '< 30000', '/api/c.ErrorRate': '< 0.5' };
+    const { detail, series } = await runTask({ service: service(), data: { replay: { path: log, format: 'jsonl' } }, optional: { mode: 'replay' }, thresholds });
     expect(detail.Status).toBe('Stopped');
     expect(detail.DesiredAgent).toBe(2);
+    const b = detail.Result?.ByName?.find((n) => n.Name === '/api/b');
+    expect(detail.Result?.Thresholds).toEqual([
+      { Metric: '/api/b.TP99', Expr: '< 30000', Value: b?.TP99, Passed: true },
+      { Metric: '/api/c.ErrorRate', Expr: '< 0.5', Value: 0, Passed: true },
+    ]);
     expect(detail.Message).toContain('duration of 6 s reached');
     const stats = await fixture.stats();
     expect(stats.requests).toBe(210);
@@ -159,6 +170,15 @@ describe('replay: a recorded log sent again, end to end', () => {
     } finally {
       server.close();
     }
+  });
+
+  test('a threshold on a path the log does not have fails the task when the log is read, naming the threshold and the log\'s names', async () => {
+    const log = join(dir, 'paths.jsonl');
+    writeFileSync(log, [0, 100].map((t) => JSON.stringify({ timestamp: T0 + t, path: '/api/a' })).join('\n'));
+    const task = { service: service(), data: { replay: { path: log, format: 'jsonl' } }, optional: { mode: 'replay' }, thresholds: { '/api/z.TP99': '< 100' } };
+    const res = await runEascmd(['-c', controller.configFile, 'bench', 'create', writeTask(dir, task), '--wait', '--json']);
+    expect(res.stdout + res.stderr).toContain('thresholds./api/z.TP99: the log has no requests counted as /api/z; its names are /api/a');
+    expect(res.stdout).toContain('"CreateFailed"');
   });
 
   test('a log outside the data roots is refused as the data policy says, naming the field', async () => {

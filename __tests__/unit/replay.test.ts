@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BenchError, firstReplayIndexAt, replayCountBy, validateTask, type ReplaySpec } from '../../src/contract';
+import { BenchError, firstReplayIndexAt, replayCountBy, replayPathThresholds, validateTask, type ReplaySpec } from '../../src/contract';
 import { DEFAULT_DATA_LIMITS, type DataPolicy } from '../../controller/data';
 import { nginxRecord, parseLog } from '../../controller/data/replay-parse';
 import { OTHER_PATHS, pathName, readReplay, replayDurationS, REPLAY_BOUNDS } from '../../controller/data/replay';
@@ -199,6 +199,21 @@ describe('the task checks', () => {
       'data.replay.format: must be one of jsonl, nginx, csv',
       'data.replay.speed: must be >= 0.01',
     ]);
+  });
+
+  test("a replay's thresholds may name its paths (and other) before the log is read; another task's may not", () => {
+    const replay = { ...base, data: { replay: { path: '/x', format: 'jsonl' } }, optional: { mode: 'replay' } };
+    const thresholds = { '/api/b.TP99': '< 200', '/v1.2/x.TP99.9': '< 900', 'other.ErrorRate': '< 0.01', TP99: '< 300' };
+    expect(errors({ ...replay, thresholds })).toEqual([]);
+    expect(replayPathThresholds(thresholds)).toEqual([
+      { metric: '/api/b.TP99', name: '/api/b' },
+      { metric: '/v1.2/x.TP99.9', name: '/v1.2/x' },
+      { metric: 'other.ErrorRate', name: 'other' },
+    ]);
+    // a name that is no path, or a statistic a name has not, is refused as before
+    expect(errors({ ...replay, thresholds: { 'search.TP99': '< 1' } })[0]).toMatch(/^thresholds\.search\.TP99: unknown metric/);
+    expect(errors({ ...replay, thresholds: { '/api/b.TP75': '< 1' } })[0]).toMatch(/^thresholds\.\/api\/b\.TP75: unknown metric/);
+    expect(errors({ ...base, thresholds: { '/api/b.TP99': '< 200' } })[0]).toMatch(/^thresholds\.\/api\/b\.TP99: unknown metric/);
   });
 });
 

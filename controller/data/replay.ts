@@ -6,6 +6,7 @@ import {
   MAX_REPLAY_RECORDS,
   MAX_REQUEST_NAMES,
   originProblem,
+  REPLAY_OTHER_NAME,
   replaySource,
   type ReplayRequest,
   type ReplayRequests,
@@ -37,7 +38,7 @@ export interface ReplayBounds {
 export const REPLAY_BOUNDS: ReplayBounds = { maxRecords: MAX_REPLAY_RECORDS, maxBytes: MAX_REPLAY_BYTES };
 
 /** The name the records of all paths past the named-requests cap are counted under. */
-export const OTHER_PATHS = 'other';
+export const OTHER_PATHS = REPLAY_OTHER_NAME;
 const MAX_NAME_CHARS = 64;
 
 /**

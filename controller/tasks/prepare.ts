@@ -8,6 +8,7 @@ import {
   LlmSpec,
   LlmWork,
   parseHeaderLine,
+  replayPathThresholds,
   RequestTemplate,
   TaskSpec,
 } from '../../src/contract';
@@ -60,6 +61,12 @@ function taskHeaders(spec: TaskSpec, token: string | undefined): [string, string
 async function replayRound(spec: TaskSpec, replaySpec: NonNullable<DataSpec['replay']>, deps: PrepareDeps): Promise<PreparedRound> {
   const target = deps.services.resolve(spec.service);
   const replay = await readReplay(replaySpec, target.url, taskHeaders(spec, target.token), deps.dataLimits, deps.dataPolicy);
+  const names = replay.requests.names;
+  const unknownPaths = replayPathThresholds(spec.thresholds).filter((t) => !names.includes(t.name));
+  if (unknownPaths.length > 0) {
+    const shown = `${names.slice(0, 10).join(', ')}${names.length > 10 ? `, ... (${names.length} in all)` : ''}`;
+    throw new InvalidFieldError(unknownPaths.map((t) => ({ field: `thresholds.${t.metric}`, message: `the log has no requests counted as ${t.name}; its names are ${shown}` })));
+  }
   const first = replay.requests.requests[0];
   const request: RequestTemplate = {
     url: first.url,

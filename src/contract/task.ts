@@ -4,7 +4,7 @@ import { llmDatasetChecks } from './llm-datasets';
 import { llmModeChecks } from './llm-modes';
 import type { LlmSpec } from './llm-spec';
 import { checkRule, type Rule } from './schema-rules';
-import { parseThresholds, type ParsedThreshold, type ThresholdSpec } from './thresholds';
+import { parseThresholds, replayPathThresholds, type ParsedThreshold, type ThresholdSpec } from './thresholds';
 import { isObject } from './field-checks';
 import { REQUESTS_RULE, requestNamesOf, requestsChecks, type RequestSpec } from './requests';
 import { STAGE_OPTIONAL_RULES, stagesChecks, type StageSpec } from './stages';
@@ -336,7 +336,7 @@ function crossFieldChecks(task: TaskSpec, errors: FieldError[]): void {
 export function validateTask(input: unknown): { ok: true; task: TaskSpec } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   checkRule(SCHEMA, input, '', errors);
-  if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors, requestNamesOf(input.requests));
+  if (isObject(input)) parseThresholds(input.thresholds, llmPercentilesOf(input.llm), errors, thresholdRequestNames(input));
   if (isObject(input)) stagesChecks(input.optional, input.llm !== undefined, DEFAULTS.maxDurationS, errors);
   if (isObject(input)) requestsChecks(input, isValidBase64, errors);
   if (isObject(input)) replayChecks(input, errors);
@@ -353,7 +353,13 @@ function llmPercentilesOf(llm: unknown): readonly number[] | undefined {
 
 /** The task's thresholds, parsed (the task was validated: none is refused here). */
 export function taskThresholds(task: TaskSpec): ParsedThreshold[] {
-  return parseThresholds(task.thresholds, llmPercentilesOf(task.llm), [], requestNamesOf(task.requests));
+  return parseThresholds(task.thresholds, llmPercentilesOf(task.llm), [], thresholdRequestNames(task));
+}
+
+/** The request names a task's thresholds may name: its `requests`' names, and for a replay the paths its thresholds name (checked once the log is read). */
+function thresholdRequestNames(task: { requests?: unknown; data?: unknown; thresholds?: unknown }): string[] {
+  const replay = isObject(task.data) && task.data.replay !== undefined;
+  return [...requestNamesOf(task.requests), ...(replay ? replayPathThresholds(task.thresholds).map((t) => t.name) : [])];
 }
 
 /** Like validateTask, but throws one InvalidFieldError. */

@@ -67,6 +67,24 @@ export function namedThresholdMetric(metric: string, requestNames: readonly stri
   return undefined;
 }
 
+/** The name a replay's paths past the cap of names are counted under together (controller/data/replay.ts). */
+export const REPLAY_OTHER_NAME = 'other';
+
+/**
+ * A replay's thresholds on its paths (`/api/b.TP99`, `other.ErrorRate`): the
+ * log's names are known only once it is read, so at create any path (from
+ * `/`) or `other` with a statistic is taken, and the controller checks each
+ * against the log when it reads it (a path the log lacks fails the task).
+ */
+export function replayPathThresholds(thresholds: unknown): { metric: string; name: string }[] {
+  if (!isObject(thresholds)) return [];
+  return Object.keys(thresholds).flatMap((metric) => {
+    const stat = NAMED_THRESHOLD_STATS.find((s) => metric.endsWith(`.${s}`));
+    const name = stat === undefined ? '' : metric.slice(0, -(stat.length + 1));
+    return name.startsWith('/') || name === REPLAY_OTHER_NAME ? [{ metric, name }] : [];
+  });
+}
+
 const MAX_THRESHOLDS = 50;
 const MAX_EXPR_LENGTH = 64;
 /** As the longest round: a delay past it could never abort. */
