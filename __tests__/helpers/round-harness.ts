@@ -164,6 +164,12 @@ function syntheticWork(api: LlmWork['api'], model: string): LlmWork {
   return { api, model, ignoreEos: false, maxTokens: null, source: { kind: 'synthetic', inputTokens: [10, 10], outputTokens: [10, 10], seed: 1 } };
 }
 
+/** The round's llm part as prepareRound gives it: a trace's records are its requestCount. */
+function llmOf(spec: NonNullable<TaskSpec['llm']>, work: LlmWork | undefined): { spec: NonNullable<TaskSpec['llm']>; work: LlmWork; requestCount?: number } {
+  const given = work ?? syntheticWork(spec.api, spec.model);
+  return { spec, work: given, ...(given.source.kind === 'trace' ? { requestCount: given.source.records.length } : {}) };
+}
+
 /** The round, its fake clock and launcher, and what its hooks heard. */
 export class RoundHarness implements AgentLauncher {
   readonly clock = new FakeClock(START_MS);
@@ -195,7 +201,7 @@ export class RoundHarness implements AgentLauncher {
           this.finished = { ...info, atMs: this.clock.nowMs() };
         },
       },
-      ...(task.llm ? { llm: { spec: task.llm, work: options.llmWork ?? syntheticWork(task.llm.api, task.llm.model) } } : {}),
+      ...(task.llm ? { llm: llmOf(task.llm, options.llmWork) } : {}),
       thresholds: taskThresholds(task),
       clock: this.clock,
       timing: options.timing,

@@ -1,4 +1,4 @@
-import { TaskSpec } from '../../src/contract';
+import { LlmLoad, LlmWork, TaskSpec } from '../../src/contract';
 import { formatTime } from '../../controller/tasks/naming';
 import { ROUND_TIMING } from '../../controller/tasks/round-timing';
 import { RoundHarness, shareOf, SimAgent, START_MS } from '../helpers/round-harness';
@@ -146,6 +146,30 @@ describe('RoundRunner: the fleet', () => {
     h.clock.advance(200);
     // each second shows the fewest agents it had: one from the loss until the replacement came
     expect(h.points().map((p) => [p.Time - START_S, p.AgentsAvailable, p.Requests])).toEqual([[0, 2, 80], [1, 2, 80], [2, 2, 80], [3, 1, 40], [5, 1, 80], [6, 2, 80]]);
+  });
+
+  test('a trace lane is its seat\'s: a replacement goes on from the records the lost agent sent, on the round\'s clock; the lanes add up to the trace', () => {
+    // 11 records a second apart: seat 0 sends records 0, 2, ..., 10 (6), seat 1 records 1, 3, ..., 9 (5)
+    const records = Array.from({ length: 11 }, (_, i) => ({ atMs: i * 1000, inputTokens: 10 }));
+    const work: LlmWork = { api: 'chat', model: 'm', ignoreEos: false, maxTokens: null, source: { kind: 'trace', records, seed: 1 } };
+    const llm: TaskSpec['llm'] = { api: 'chat', model: 'm', testMode: 'rate', duration: 60 };
+    const h = new RoundHarness(manual({ agentCount: 2 }, { llm }), { llmWork: work, timing: { replaceDelayMs: 1000 } }).start();
+    expect(h.agents.map((a) => a.requestLimit)).toEqual([6, 5]);
+    // at the start the lanes begin at their first record
+    expect(h.agents.map((a) => (a.load as LlmLoad).trace)).toEqual([undefined, undefined]);
+    // each sends its records as they fall due, one every other second: in 4 s two each
+    h.run(4, (_agent, second) => ({ requests: (second - START_S) % 2 === 0 ? 1 : 0 }));
+    expect(h.agents.map((a) => a.totalSent)).toEqual([2, 2]);
+    h.agents[1].crash();
+    h.clock.advance(1000);
+    const [replacement] = h.connectNew();
+    const assign = replacement.sent.find((m) => m.type === 'assign');
+    const elapsedMs = h.clock.nowMs() - START_MS;
+    // where the round stands and how many of the lane the lost agent sent; what is left of its lane is the replacement's limit
+    expect(assign).toMatchObject({ assignment: { agentIndex: 1, load: { kind: 'llm', trace: { atMs: elapsedMs, sent: 2 } }, requestLimit: 3 } });
+    expect(h.agents[0].requestLimit).toBe(6);
+    // the round asks the whole trace: seat 0's lane, what the lost agent sent and what is left of its lane
+    expect((h.agents[0].requestLimit ?? 0) + h.agents[1].totalSent + (replacement.requestLimit ?? 0)).toBe(records.length);
   });
 
   test('events about one agent are at most five a window; the next window starts by counting those left out', () => {

@@ -111,6 +111,11 @@ describe('-D updates', () => {
     const llm = { service: { serviceName: 'chat', url: 'http://127.0.0.1:9/' }, optional: { mode: 'auto' as const }, llm: { api: 'chat' as const, model: 'm', testMode: 'concurrency' as const, concurrency: 4 } };
     expect(applyOptionalUpdate(llm, { agentCount: 2 }).optional?.agentCount).toBe(2);
     expect(() => applyOptionalUpdate(llm, { maxQPS: 100 })).toThrow('optional.maxQPS: cannot be updated in an llm task (updatable: agentCount)');
+    // a trace's records are split into the agents' lanes at the start: not even the agent count changes
+    const trace = { ...llm, llm: { ...llm.llm, testMode: 'rate' as const, dataset: { type: 'trace' as const, path: '/t.jsonl' } } };
+    expect(() => applyOptionalUpdate(trace, { agentCount: 2 })).toThrow(
+      "optional.agentCount: cannot be updated in an llm trace replay (its records are split over the round's agents from the start; nothing is updatable)",
+    );
   });
 });
 

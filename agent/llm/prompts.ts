@@ -106,6 +106,16 @@ export class PromptSource implements RequestSource {
 
   constructor(private readonly work: LlmWork, private readonly agentIndex: number, private readonly agentCount: number) {}
 
+  /**
+   * Goes on from this agent's `sent`-th entry when that is further on (a
+   * trace lane taken over mid-round); returns where the source stands, in
+   * entries of this agent.
+   */
+  startAt(sent: number): number {
+    this.k = Math.max(this.k, sent);
+    return this.k;
+  }
+
   next(): PreparedLlmRequest {
     const index = this.agentIndex + this.k * this.agentCount;
     this.k++;

@@ -92,9 +92,13 @@ function gammaTimes(load: LlmLoad): DueTimes {
   };
 }
 
-/** A trace's records of this agent (i, i + n, i + 2n, ...: the same requests PromptSource gives), each at its own offset. */
-function traceTimes(records: readonly TraceRecord[], agentIndex: number, agentCount: number): DueTimes {
-  let k = agentIndex;
+/**
+ * A trace's records of this agent (i, i + n, i + 2n, ...: the same requests
+ * PromptSource gives), each at its own offset; from the `sent`-th of them
+ * when the lane is taken over mid-round.
+ */
+function traceTimes(records: readonly TraceRecord[], agentIndex: number, agentCount: number, sent: number): DueTimes {
+  let k = agentIndex + sent * agentCount;
   return {
     nextS: () => {
       if (k >= records.length) return Infinity;
@@ -153,13 +157,17 @@ class LlmArrivals implements LoadDriver<LlmLoad> {
 
   start(): void {
     this.active = true;
-    this.startMs = performance.now();
+    // a trace lane taken over mid-round runs on the round's clock: its records already due go at once
+    this.startMs = performance.now() - (this.load.trace?.atMs ?? 0);
     this.tick();
   }
 
-  /** Any change restarts the schedule (what is in flight carries on). */
+  /**
+   * Any change restarts the schedule (what is in flight carries on), except
+   * where a trace lane stands: the lane goes on from its own next record.
+   */
   update(load: LlmLoad): boolean {
-    return sameLoad(load, this.load);
+    return sameLoad({ ...load, trace: undefined }, { ...this.load, trace: undefined });
   }
 
   stop(): void {
@@ -196,11 +204,14 @@ export class LlmWorkload implements Workload<LlmLoad> {
   readonly sender: LlmClient;
   /** sessions mode: the turns its driver queues for the client. */
   private readonly turns: TurnQueue | null;
+  /** The other modes: the dataset's entries of this agent. */
+  private readonly prompts: PromptSource | null;
 
   constructor(private readonly assignment: AgentAssignment, private readonly work: LlmWork, sink: LlmResultSink, log: AgentLog) {
     sink.enableLlmRecords();
     this.turns = work.run?.kind === 'sessions' ? new TurnQueue() : null;
-    const prompts: RequestSource = this.turns ?? new PromptSource(work, assignment.agentIndex, assignment.agentCount);
+    this.prompts = this.turns ? null : new PromptSource(work, assignment.agentIndex, assignment.agentCount);
+    const prompts: RequestSource = this.turns ?? (this.prompts as PromptSource);
     const { url, headers, timeoutMs } = assignment.request;
     const options = { url, headers, timeoutMs, agentIndex: assignment.agentIndex, retries: work.retries ?? 0,
       ...(work.maxResponseBytes !== undefined ? { maxResponseBytes: work.maxResponseBytes } : {}),
@@ -237,7 +248,9 @@ export class LlmWorkload implements Workload<LlmLoad> {
     if (load.testMode !== 'rate') return new LlmStreams(context, load);
     const source = this.work.source;
     const { agentIndex, agentCount } = this.assignment;
-    const times = (): DueTimes => (source.kind === 'trace' ? traceTimes(source.records, agentIndex, agentCount) : gammaTimes(load));
+    // a trace lane goes on where this agent's prompts stand, or where the seat's earlier agents left it
+    const from = source.kind === 'trace' ? (this.prompts?.startAt(load.trace?.sent ?? 0) ?? 0) : 0;
+    const times = (): DueTimes => (source.kind === 'trace' ? traceTimes(source.records, agentIndex, agentCount, from) : gammaTimes(load));
     return new LlmArrivals(context, load, this.sender, times(), times());
   }
 }

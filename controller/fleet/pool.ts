@@ -79,6 +79,8 @@ export class AgentPool implements AgentOwner {
   private launchSerial = 0;
   /** Requests sent by agents no longer in the pool. */
   private sentByDropped = 0;
+  /** The same, by the seat index they held. */
+  private readonly sentByDroppedAt = new Map<number, number>();
   /** Stopping or stopped: no seat is filled or offered again. */
   private closing = false;
   /** Agents whose sockets were closed for breaking the protocol, and the seats left empty after them. */
@@ -171,6 +173,7 @@ export class AgentPool implements AgentOwner {
     this.seats.delete(seat.agentId);
     this.noteAvailability();
     this.sentByDropped += seat.totalSent;
+    this.sentByDroppedAt.set(seat.index, (this.sentByDroppedAt.get(seat.index) ?? 0) + seat.totalSent);
     seat.launched?.kill();
     seat.connection?.close(1000, 'retired');
   }
@@ -334,6 +337,11 @@ export class AgentPool implements AgentOwner {
   /** Requests sent by agents that left the pool. */
   sentByGone(): number {
     return this.sentByDropped;
+  }
+
+  /** Requests sent by agents that left the pool from seat `index` (where a trace lane taken over stands). */
+  sentByGoneAt(index: number): number {
+    return this.sentByDroppedAt.get(index) ?? 0;
   }
 
   /** Requests sent by every agent the pool ever had. */

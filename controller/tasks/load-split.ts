@@ -60,11 +60,31 @@ export class LoadSplit {
   }
 
   private loadFor(seat: PoolSeat, live: PoolSeat[]): LoadShape {
-    return this.deps.mode.loadFor(Math.max(0, live.indexOf(seat)), Math.max(1, live.length));
+    const load = this.deps.mode.loadFor(Math.max(0, live.indexOf(seat)), Math.max(1, live.length));
+    const sinceMs = this.deps.runningSinceMs();
+    if (load.kind !== 'llm' || this.traceRecords() === undefined || sinceMs === undefined) return load;
+    // a trace lane is the seat's: an agent that takes it over goes on where the round and the seat's earlier agents stand
+    return { ...load, trace: { atMs: Math.max(0, this.deps.clock.nowMs() - sinceMs), sent: this.deps.pool.sentByGoneAt(seat.index) } };
   }
 
-  /** requestCount split over the live agents: what each may send in the whole round. */
+  /** An LLM trace's record count, when the round replays one. */
+  private traceRecords(): number | undefined {
+    const source = this.deps.llmWork?.source;
+    return source?.kind === 'trace' ? source.records.length : undefined;
+  }
+
+  /**
+   * requestCount split over the live agents: what each may send in the
+   * whole round. A trace's lanes are the seats': what is left of the seat's
+   * lane (records index, index + n, ...) after its earlier agents.
+   */
   private limitFor(seat: PoolSeat, live: PoolSeat[]): number | null {
+    const records = this.traceRecords();
+    if (records !== undefined) {
+      const lanes = Math.max(1, this.deps.desiredAgents());
+      const lane = seat.index < records ? Math.floor((records - 1 - seat.index) / lanes) + 1 : 0;
+      return Math.max(0, lane - this.deps.pool.sentByGoneAt(seat.index));
+    }
     const total = this.deps.optional().requestCount;
     if (total === null) return null;
     const sentLive = live.reduce((sum, s) => sum + s.totalSent, 0);

@@ -56,11 +56,14 @@ export type OptionalUpdate = Partial<OptionalSpec>;
 export function applyOptionalUpdate(task: TaskSpec, update: Record<string, unknown>): TaskSpec {
   const mode: Mode = task.optional?.mode ?? 'auto';
   const errors: FieldError[] = [];
-  const allowed = task.llm ? LLM_UPDATABLE_KEYS : UPDATABLE_KEYS[mode];
-  const where = task.llm ? 'an llm task' : `${mode} mode`;
+  // a trace is split into one lane per agent of the round from its start: the agents that share it may not change
+  const trace = task.llm?.dataset?.type === 'trace';
+  const allowed = trace ? [] : task.llm ? LLM_UPDATABLE_KEYS : UPDATABLE_KEYS[mode];
+  const where = trace ? 'an llm trace replay' : task.llm ? 'an llm task' : `${mode} mode`;
+  const which = trace ? 'its records are split over the round\'s agents from the start; nothing is updatable' : `updatable: ${allowed.join(', ')}`;
   for (const key of Object.keys(update)) {
     if (!(allowed as readonly string[]).includes(key)) {
-      errors.push({ field: `optional.${key}`, message: `cannot be updated in ${where} (updatable: ${allowed.join(', ')})` });
+      errors.push({ field: `optional.${key}`, message: `cannot be updated in ${where} (${which})` });
     }
   }
   if (Object.keys(update).length === 0) errors.push({ field: 'optional', message: 'nothing to update' });

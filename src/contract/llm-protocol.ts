@@ -35,6 +35,14 @@ export interface LlmLoad {
    * else `concurrency`.
    */
   connections?: number;
+  /**
+   * A trace lane taken over mid-round (a replaced agent): `atMs`, where the
+   * round stands, ms from its start; `sent`, how many of the lane's records
+   * the agents that held the seat before sent. The lane goes on from the
+   * next record, at its own time (those already due go at once, late).
+   * Absent: the lane from its first record, at the start.
+   */
+  trace?: { atMs: number; sent: number };
 }
 
 /** Where an LLM agent takes its prompts from. */
@@ -186,6 +194,7 @@ export function isLlmLoad(value: Fields): boolean {
     isNonNegative(value.ratePerS) &&
     (value.maxInFlight === null || isCount(value.maxInFlight)) &&
     (value.connections === undefined || isCount(value.connections)) &&
+    (value.trace === undefined || (isObject(value.trace) && isNonNegative(value.trace.atMs) && isCount(value.trace.sent))) &&
     isNonNegative(value.burstiness) &&
     isCount(value.seed)
   );
