@@ -3,7 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { signedFetch } from '../helpers/api';
-import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+import { launchBrowser } from '../helpers/browser';
+import { BIN, ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, startProcess, tempDir, writeTask } from '../helpers/processes';
 
 interface Detail {
   TaskName: string;
@@ -43,6 +44,8 @@ function jsonlLog(): string {
 
 describe('replay: a recorded log sent again, end to end', () => {
   let controller: ControllerProcess;
+  /** The round of the log with a gap and a burst, which the live page test reads back. */
+  let burstRound: { detail: Detail; series: Series } | undefined;
   let fixture: FixtureProcess;
   const dir = tempDir('replay');
 
@@ -72,6 +75,7 @@ describe('replay: a recorded log sent again, end to end', () => {
     // thresholds on the log's paths, taken at create and judged on each path's own figures
     const thresholds = { '/api/b.TP99': '< 30000', '/api/c.ErrorRate': '< 0.5' };
     const { detail, series } = await runTask({ service: service(), data: { replay: { path: log, format: 'jsonl' } }, optional: { mode: 'replay' }, thresholds });
+    burstRound = { detail, series };
     expect(detail.Status).toBe('Stopped');
     expect(detail.DesiredAgent).toBe(2);
     const b = detail.Result?.ByName?.find((n) => n.Name === '/api/b');
@@ -117,6 +121,29 @@ describe('replay: a recorded log sent again, end to end', () => {
     const html = await (await fetch(/report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '')).text();
     const section = /<section id="requests-by-name">.*?<\/section>/s.exec(html)?.[0] ?? '';
     expect(section).toContain('<tr><td>/api/b</td><td>150</td><td>0</td><td>0.00%</td>');
+  });
+
+  test('the live page shows each path with its figures and the log\'s seconds as the round sent them', async () => {
+    expect(burstRound).toBeDefined();
+    const { detail, series } = burstRound as { detail: Detail; series: Series };
+    const browser = await launchBrowser();
+    const view = await startProcess(BIN.eascmd, ['-c', controller.configFile, 'bench', 'visualize', detail.TaskName], /Click the link (http:\/\/127\.0\.0\.1:\d+\/eas-benchmark\/statsview)/, { NO_COLOR: '1' }, 30000);
+    try {
+      const page = await browser.newPage();
+      await page.goto(view.match[1]);
+      await page.waitForFunction(() => document.getElementById('task-names')?.textContent !== '-', undefined, { timeout: 10000 });
+      const lines = ((await page.locator('#task-names').textContent()) ?? '').split('\n');
+      expect(lines.map((l) => l.split(':')[0])).toEqual(['/api/a', '/api/b', '/api/c']);
+      expect(lines[1]).toMatch(/^\/api\/b: 150 requests, 0\.00% errors, /);
+      // the requests chart holds the round's seconds: the gap and the burst as the stats stream gave them
+      const requests = await page.evaluate(() => (window as unknown as { __statsview: { charts: Record<string, Record<string, [number | string, number][]>> } }).__statsview.charts['chart-qps'].Requests.map(([, v]) => v));
+      expect(requests).toEqual(series.Series.map((p) => p.Requests));
+      expect(Math.max(...requests)).toBeGreaterThanOrEqual(150);
+      await page.close();
+    } finally {
+      await view.stop('SIGINT');
+      await browser.close();
+    }
   });
 
   test('an nginx access log at speed 2: each record once, the round half the log', async () => {
