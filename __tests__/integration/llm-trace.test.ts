@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
 import { createAndWait, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
 
 /*
  * The trace and prefix datasets against the OpenAI fixture: what it received
@@ -64,6 +64,12 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
     if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
   });
 
+  /** The round's report as served: its HTML. */
+  const reportText = async (name: string): Promise<string> => {
+    const report = await runEascmd(['-c', controller.configFile, 'bench', 'report', name]);
+    return (await fetch(/report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '')).text();
+  };
+
   const run = async (llm: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ task: GetTaskResponse; llm: LlmResult }> => {
     const task = await createAndWait(controller, writeLlmTask(dir, fixture.url, llm, extra));
     expect(task.Status).toBe('Stopped');
@@ -122,6 +128,8 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
     figures.push(`trace (40 records over ${((t - records[0].timestamp) / 1000).toFixed(2)} s, 2 agents): arrivals against offsets p50 ${percentile(late, 50).toFixed(2)} ms, p90 ${p90.toFixed(2)} ms, max ${max.toFixed(2)} ms; agents' starts ${skewMs.toFixed(2)} ms apart`);
     expect(percentile(late, 50)).toBeLessThanOrEqual(P50_BOUND_MS);
     expect(max).toBeLessThanOrEqual(MAX_BOUND_MS);
+    // the report names the dataset as the summary does
+    expect(await reportText(task.TaskName)).toContain('a JSONL trace replayed at its offsets, speed 1');
   });
 
   test("BurstGPT's CSV at speed 2: offsets halved, lengths from its columns", async () => {
@@ -143,7 +151,7 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
   test('the prefix dataset: the prompts share exactly the declared prefixes, each with a suffix of its own', async () => {
     const [prefixCount, prefixTokens, suffixTokens] = [3, 50, 10];
     await fixture.configure({ keepPrompts: 100 });
-    const { llm } = await run({ testMode: 'concurrency', concurrency: 4, dataset: { type: 'prefix', prefixCount, prefixTokens, suffixTokens, outputTokens: [10, 10] } }, { optional: { agentCount: 2 } });
+    const { task, llm } = await run({ testMode: 'concurrency', concurrency: 4, dataset: { type: 'prefix', prefixCount, prefixTokens, suffixTokens, outputTokens: [10, 10] } }, { optional: { agentCount: 2 } });
     const stats = await fixture.stats();
     expect(stats.requests).toBe(100);
     expect(stats.promptTexts).toHaveLength(100);
@@ -162,6 +170,7 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
     expect(new Set(stats.promptTexts.map((p) => words(p).slice(prefixTokens).join(' '))).size).toBe(100);
     expect(stats.outputTokens).toBe(1000);
     expect(llm.Dataset).toEqual({ Type: 'prefix', PrefixCount: 3, PrefixTokens: 50, SuffixTokens: 10, PromptTokens: 60 });
+    expect(await reportText(task.TaskName)).toContain('3 shared prefixes of 50 tokens, each prompt one of them and 10 tokens of its own (60 tokens)');
     figures.push(`prefix (3 x 50 tokens + 10): ${byPrefix.size} prefixes at the fixture, ${[...byPrefix.values()].join('/')} prompts each, 100 distinct suffixes`);
   });
 });

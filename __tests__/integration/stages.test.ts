@@ -1,5 +1,6 @@
 import { signedFetch } from '../helpers/api';
-import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+import { launchBrowser } from '../helpers/browser';
+import { BIN, ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, startProcess, tempDir, writeTask } from '../helpers/processes';
 import { rampCountBy, stagePoints, resolveOptional, type TaskSpec } from '../../src/contract';
 
 interface Detail {
@@ -18,6 +19,8 @@ describe('stages: a rate that ramps, end to end', () => {
   let controller: ControllerProcess;
   let fixture: FixtureProcess;
   const dir = tempDir('stages');
+  /** The rate ramp's round, which the report and page test read back. */
+  let ramped: { detail: Detail; series: Series } | undefined;
 
   beforeAll(async () => {
     fixture = await startFixture(['--latency-ms', '1']);
@@ -57,6 +60,33 @@ describe('stages: a rate that ramps, end to end', () => {
     expect(peak).toBeCloseTo(200, 6);
     expect(targets[1]).toBeLessThan(peak);
     expect(targets[targets.length - 1]).toBeLessThan(peak);
+    ramped = { detail, series };
+  });
+
+  test('the report draws the target beside the achieved rate; the live page holds the ramp second by second', async () => {
+    expect(ramped).toBeDefined();
+    const { detail, series } = ramped as { detail: Detail; series: Series };
+    const report = await runEascmd(['-c', controller.configFile, 'bench', 'report', detail.TaskName]);
+    const html = await (await fetch(/report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '')).text();
+    const qps = /<figure id="chart-qps">.*?<\/figure>/s.exec(html)?.[0] ?? '';
+    expect(qps).toContain('>Target<');
+    expect(qps).toContain('>Achieved<');
+    const browser = await launchBrowser();
+    const view = await startProcess(BIN.eascmd, ['-c', controller.configFile, 'bench', 'visualize', detail.TaskName], /Click the link (http:\/\/127\.0\.0\.1:\d+\/eas-benchmark\/statsview)/, { NO_COLOR: '1' }, 30000);
+    try {
+      const page = await browser.newPage();
+      await page.goto(view.match[1]);
+      type Charts = Record<string, Record<string, [number | string, number][]>>;
+      await page.waitForFunction(() => ((window as unknown as { __statsview: { charts: Charts } }).__statsview.charts['chart-qps']?.TargetQPS?.length ?? 0) > 0, undefined, { timeout: 10000 });
+      const chart = await page.evaluate(() => (window as unknown as { __statsview: { charts: Charts } }).__statsview.charts['chart-qps']);
+      expect(chart.TargetQPS.map(([, v]) => v)).toEqual(series.Series.map((p) => p.TargetQPS));
+      expect(chart.Requests.map(([, v]) => v)).toEqual(series.Series.map((p) => p.Requests));
+      expect(await page.locator('#task-mode').textContent()).toBe('stages');
+      await page.close();
+    } finally {
+      await view.stop('SIGINT');
+      await browser.close();
+    }
   });
 
   test('concurrency stages ramp the workers of the task agents; a task mixing qps and concurrency is refused naming the stage', async () => {

@@ -204,7 +204,7 @@ describe('HTML report', () => {
     const stage = Object.fromEntries(names.map((n, i) => [n, stat(i + 1.5)])) as unknown as NonNullable<ReportData['LLM']>['Total'];
     data.LLM = { Total: stage, Common: commonMetrics([], 0, 0, undefined), TokenSource: 'usage', Dataset: { Type: 'prefix', PrefixCount: 4, PrefixTokens: 2000, SuffixTokens: 100, PromptTokens: 2100 } };
     const html = renderReportHtml(data);
-    expect(html).toContain('<h3>Dataset</h3><table><tr><th>Figure</th><th>Value</th></tr><tr><td>Type</td><td>prefix</td></tr><tr><td>PrefixCount</td><td>4</td></tr><tr><td>PrefixTokens</td><td>2000</td></tr><tr><td>SuffixTokens</td><td>100</td></tr>');
+    expect(html).toContain('<h3>Dataset</h3><p class="dataset">4 shared prefixes of 2000 tokens, each prompt one of them and 100 tokens of its own (2100 tokens)</p><table><tr><th>Figure</th><th>Value</th></tr><tr><td>Type</td><td>prefix</td></tr><tr><td>PrefixCount</td><td>4</td></tr><tr><td>PrefixTokens</td><td>2000</td></tr><tr><td>SuffixTokens</td><td>100</td></tr>');
   });
 
   test('an LLM rate round held back by maxConcurrency: the queue rows, the asked and achieved rate, queue time beside TTFT, and what to change', () => {

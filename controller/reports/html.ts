@@ -1,4 +1,4 @@
-import { commonMetricName, describeClientQueue, describeWarmupExcluded, formatBytes, LLM_METRICS, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
+import { commonMetricName, datasetLine, describeClientQueue, describeWarmupExcluded, formatBytes, LLM_METRICS, LlmResult, statisticColumns, TaskEvent } from '../../src/contract';
 import { renderReportCharts } from './charts';
 import { errorCausesTable, renderHeadline, renderKeyFigures } from './headline';
 import { count, escapeHtml, fmt, ms, percent, reqPerS, table } from './html-table';
@@ -52,7 +52,9 @@ function llmModeTables(llm: LlmResult): string {
       }
     };
     walk('', section);
-    out.push(`<h3>${escapeHtml(name)}</h3>${table(['Figure', 'Value'], figures)}${lists.join('')}`);
+    // the dataset in the summary's words above its figures
+    const said = name === 'Dataset' && llm.Dataset ? `<p class="dataset">${escapeHtml(datasetLine(llm.Dataset))}</p>` : '';
+    out.push(`<h3>${escapeHtml(name)}</h3>${said}${table(['Figure', 'Value'], figures)}${lists.join('')}`);
   }
   return out.join('');
 }
