@@ -1,7 +1,7 @@
 import type { LoadContext } from '../../agent/load-driver';
 import { PromptSource } from '../../agent/llm/prompts';
 import { LlmWorkload } from '../../agent/llm/workload';
-import type { AgentAssignment, LlmLoad, LlmWork } from '../../src/contract';
+import { TRACE_START_LEAD_MS, type AgentAssignment, type LlmLoad, type LlmWork } from '../../src/contract';
 
 /*
  * A trace lane on the agent, on jest's fake clock (it fakes performance.now()
@@ -53,17 +53,18 @@ describe('a trace lane on the agent', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  test('from the start: its records 1, 3, 5, 7, 9 at 100, 300, 500, 700, 900 ms, then nothing', () => {
-    expect(sendTimes(load, 2000)).toEqual([100, 300, 500, 700, 900]);
+  test('from the start: its records 1, 3, 5, 7, 9 at 100, 300, 500, 700, 900 ms of the trace, which starts TRACE_START_LEAD_MS in; then nothing', () => {
+    expect(TRACE_START_LEAD_MS).toBe(100);
+    expect(sendTimes(load, 2000)).toEqual([200, 400, 600, 800, 1000]);
   });
 
-  test('taken over at 450 ms after its seat sent 2 records: records 5, 7 and 9, at their own times on the round\'s clock', () => {
-    expect(sendTimes({ ...load, trace: { atMs: 450, sent: 2 } }, 2000)).toEqual([50, 250, 450]);
+  test('taken over 550 ms into the round after its seat sent 2 records: records 5, 7 and 9, at their own times on the round\'s clock', () => {
+    expect(sendTimes({ ...load, trace: { atMs: 550, sent: 2 } }, 2000)).toEqual([50, 250, 450]);
   });
 
   test('taken over late, after records fell due unsent: they go at once, then the rest on time', () => {
-    // the lost agent sent 1 (record 1); records 3 and 5 fell due by 620 ms
-    expect(sendTimes({ ...load, trace: { atMs: 620, sent: 1 } }, 2000)).toEqual([0, 0, 80, 280]);
+    // the lost agent sent 1 (record 1); records 3 and 5 fell due by 720 ms into the round (620 ms of the trace)
+    expect(sendTimes({ ...load, trace: { atMs: 720, sent: 1 } }, 2000)).toEqual([0, 0, 80, 280]);
   });
 
   test('the prompts go on with the lane: its third entry is record 5', () => {

@@ -1,4 +1,4 @@
-import type { AgentAssignment, LlmLoad, LlmWork, LoadShape, TraceRecord } from '../../src/contract';
+import { TRACE_START_LEAD_MS, type AgentAssignment, type LlmLoad, type LlmWork, type LoadShape, type TraceRecord } from '../../src/contract';
 import type { AgentLog } from '../lifecycle';
 import type { LoadContext, LoadDriver, Workload } from '../load-driver';
 import { mostDueWithin } from '../schedule';
@@ -149,8 +149,19 @@ class LlmArrivals implements LoadDriver<LlmLoad> {
     this.sendNow(true);
   };
 
-  /** `arrivals` and `sends`: two cursors over the same schedule (arrivals as they fall due, sends as they leave). */
-  constructor(private readonly context: LoadContext, private readonly load: LlmLoad, private readonly client: QueueNote, private readonly arrivals: DueTimes, private readonly sends: DueTimes) {
+  /**
+   * `arrivals` and `sends`: two cursors over the same schedule (arrivals as
+   * they fall due, sends as they leave); `leadMs`: the schedule's zero, ms
+   * after the start.
+   */
+  constructor(
+    private readonly context: LoadContext,
+    private readonly load: LlmLoad,
+    private readonly client: QueueNote,
+    private readonly arrivals: DueTimes,
+    private readonly sends: DueTimes,
+    private readonly leadMs = 0,
+  ) {
     this.dueS = arrivals.nextS();
     this.sendDueS = sends.nextS();
   }
@@ -158,7 +169,7 @@ class LlmArrivals implements LoadDriver<LlmLoad> {
   start(): void {
     this.active = true;
     // a trace lane taken over mid-round runs on the round's clock: its records already due go at once
-    this.startMs = performance.now() - (this.load.trace?.atMs ?? 0);
+    this.startMs = performance.now() + this.leadMs - (this.load.trace?.atMs ?? 0);
     this.tick();
   }
 
@@ -251,6 +262,6 @@ export class LlmWorkload implements Workload<LlmLoad> {
     // a trace lane goes on where this agent's prompts stand, or where the seat's earlier agents left it
     const from = source.kind === 'trace' ? (this.prompts?.startAt(load.trace?.sent ?? 0) ?? 0) : 0;
     const times = (): DueTimes => (source.kind === 'trace' ? traceTimes(source.records, agentIndex, agentCount, from) : gammaTimes(load));
-    return new LlmArrivals(context, load, this.sender, times(), times());
+    return new LlmArrivals(context, load, this.sender, times(), times(), source.kind === 'trace' ? TRACE_START_LEAD_MS : 0);
   }
 }

@@ -1,4 +1,4 @@
-import { BenchError, TRACE_DEFAULTS, TRACE_LIMITS, traceFormat, type LlmSpec, type TraceRecord } from '../../src/contract';
+import { BenchError, TRACE_DEFAULTS, TRACE_LIMITS, TRACE_START_LEAD_MS, traceFormat, type LlmSpec, type TraceRecord } from '../../src/contract';
 
 /** A trace read and put in order: its records (offsets divided by speed) and its span, ms at that speed. */
 export interface ReadTrace {
@@ -109,7 +109,8 @@ function readCsv(text: string, source: string): RawRecord[] {
  * Reads a trace file: its records in order of timestamp (a stable sort, so
  * records at the same time keep the file's order), each due at its offset
  * from the first divided by `speed`. Refused when it would not fit the run:
- * no record, or a span at that speed not shorter than `llm.duration`.
+ * no record, or a span at that speed (from TRACE_START_LEAD_MS in) not
+ * shorter than `llm.duration`.
  */
 export function readTrace(text: string, dataset: TraceDataset, durationS: number): ReadTrace {
   const source = dataset.path;
@@ -120,8 +121,8 @@ export function readTrace(text: string, dataset: TraceDataset, durationS: number
   const firstMs = raw[0].timestampMs;
   const records = raw.map(({ timestampMs, ...rest }) => ({ atMs: Math.round(((timestampMs - firstMs) / speed) * 1000) / 1000, ...rest }));
   const spanMs = records[records.length - 1].atMs;
-  // the agents' schedules end at the duration: a record due then would not be sent
-  if (spanMs >= durationS * 1000) {
+  // the agents' schedules end at the duration: a record due then would not be sent (the trace starts TRACE_START_LEAD_MS in)
+  if (spanMs + TRACE_START_LEAD_MS >= durationS * 1000) {
     throw new BenchError('InvalidField', `llm.duration: the trace ${source} spans ${(spanMs / 1000).toFixed(3)} s at speed ${speed}, not shorter than llm.duration (${durationS} s): raise llm.duration or llm.dataset.speed`, { field: 'llm.duration', resource: source });
   }
   return { records, spanMs };

@@ -21,6 +21,14 @@ export const TRACE_LIMITS = {
 
 export const TRACE_DEFAULTS = { speed: 1 };
 
+/**
+ * A trace's zero, ms after the round's start: the start is a busy instant
+ * (every agent, the controller and the service wake at once), and a trace's
+ * first records, often due together at 0, left in it up to 12 ms late; from
+ * here they leave on time. The whole trace keeps its offsets.
+ */
+export const TRACE_START_LEAD_MS = 100;
+
 /** One record of a trace, as the agents get it: when it is due and what it sends. */
 export interface TraceRecord {
   /** Due time, ms from the trace's first record, already divided by `speed`. */
