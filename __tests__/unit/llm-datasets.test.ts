@@ -82,8 +82,11 @@ describe('readTrace', () => {
     expect(traceError(() => readTrace(many, trace, 300)).message).toMatch(/line 100001: more than 100000 records/);
     const long = traceError(() => readTrace('{"timestamp": 0, "input_length": 1}\n{"timestamp": 31000, "input_length": 1}', trace, 30));
     expect(long).toMatchObject({ code: 'InvalidField', field: 'llm.duration' });
-    expect(long.message).toMatch(/spans 31.000 s at speed 1, not shorter than llm.duration \(30 s\)/);
+    expect(long.message).toMatch(/spans 31.000 s at speed 1 from 0.1 s into the round, not ending before llm.duration \(30 s\)/);
     expect(traceError(() => readTrace('{"timestamp": 0, "input_length": 1}\n{"timestamp": 30000, "input_length": 1}', trace, 30)).field).toBe('llm.duration');
+    // the trace starts 100 ms in: its last record must be due before the duration from there
+    expect(traceError(() => readTrace('{"timestamp": 0, "input_length": 1}\n{"timestamp": 29900, "input_length": 1}', trace, 30)).field).toBe('llm.duration');
+    expect(readTrace('{"timestamp": 0, "input_length": 1}\n{"timestamp": 29899, "input_length": 1}', trace, 30).spanMs).toBe(29899);
     expect(readTrace('{"timestamp": 0, "input_length": 1}\n{"timestamp": 31000, "input_length": 1}', { ...trace, speed: 2 }, 30).spanMs).toBe(15500);
   });
 });

@@ -123,7 +123,7 @@ export function readTrace(text: string, dataset: TraceDataset, durationS: number
   const spanMs = records[records.length - 1].atMs;
   // the agents' schedules end at the duration: a record due then would not be sent (the trace starts TRACE_START_LEAD_MS in)
   if (spanMs + TRACE_START_LEAD_MS >= durationS * 1000) {
-    throw new BenchError('InvalidField', `llm.duration: the trace ${source} spans ${(spanMs / 1000).toFixed(3)} s at speed ${speed}, not shorter than llm.duration (${durationS} s): raise llm.duration or llm.dataset.speed`, { field: 'llm.duration', resource: source });
+    throw new BenchError('InvalidField', `llm.duration: the trace ${source} spans ${(spanMs / 1000).toFixed(3)} s at speed ${speed} from ${TRACE_START_LEAD_MS / 1000} s into the round, not ending before llm.duration (${durationS} s): raise llm.duration or llm.dataset.speed`, { field: 'llm.duration', resource: source });
   }
   return { records, spanMs };
 }
