@@ -75,6 +75,24 @@ describe('RoundRunner: the end of a round', () => {
     expect(h.runner.snapshot().result.TotalRequests).toBe(100);
   });
 
+  test('an agent that says it sent more than its limit is held to its limit: the others\' shares and the round go on', () => {
+    const h = new RoundHarness(manual({ requestCount: 100, agentCount: 2, concurrency: 1 })).start();
+    h.run(1, () => ({ requests: 10 }));
+    // agent 0 claims a billion sent in its next frame (its figures say 10)
+    h.agents[0].totalSent = 1e9;
+    h.agents[0].frame(START_S + 1, { requests: 10 });
+    h.agents[0].done('limit');
+    expect(h.finished).toBeUndefined();
+    // the round counts agent 0 at its limit (50) and agent 1 at what it sent: 60 of 100, not the end
+    expect(h.runner.snapshot().phase).toBe('running');
+    h.agents[1].crash();
+    h.clock.advance(ROUND_TIMING.replaceDelayMs);
+    const [replacement] = h.connectNew();
+    // what is left, 100 - 50 (agent 0, held to its limit) - 10 (the lost agent), is shared again: 20 more each
+    // (taken at its word, agent 0 would have left the replacement nothing to send)
+    expect([h.agents[0].requestLimit, replacement.requestLimit]).toEqual([70, 20]);
+  });
+
   test('a lost agent\'s share of requestCount goes to its replacement: what the others sent is not asked again', () => {
     const h = new RoundHarness(manual({ requestCount: 100, agentCount: 2, concurrency: 1 })).start();
     h.run(2, () => ({ requests: 10 }));

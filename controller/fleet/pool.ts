@@ -283,11 +283,11 @@ export class AgentPool implements AgentOwner {
         this.options.events.ready(seat, message.connections);
         break;
       case 'stats':
-        if (this.options.events.stats(seat, message.frame, message.droppedRecords)) seat.totalSent = Math.max(seat.totalSent, message.frame.totalSent);
+        if (this.options.events.stats(seat, message.frame, message.droppedRecords)) seat.noteSent(message.frame.totalSent);
         break;
       case 'done':
         seat.done = true;
-        seat.totalSent = Math.max(seat.totalSent, message.totalSent);
+        seat.noteSent(message.totalSent);
         if (seat.retiring) this.drop(seat);
         this.checkSettled();
         this.options.events.done(seat);

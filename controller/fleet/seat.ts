@@ -40,6 +40,8 @@ export class Seat implements PoolSeat {
   retiring = false;
   done = false;
   totalSent = 0;
+  /** The request limit the controller last gave its agent (its assignment's, then each load's); null: none. */
+  requestLimit: number | null = null;
   /** Why the controller closed its agent's socket, when it did. */
   refusal?: string;
 
@@ -81,6 +83,19 @@ export class Seat implements PoolSeat {
   }
 
   send(message: ControllerToAgent): void {
+    if (message.type === 'assign') this.requestLimit = message.assignment.requestLimit;
+    if (message.type === 'load' && message.requestLimit !== undefined) this.requestLimit = message.requestLimit;
     this.connection?.send(message);
+  }
+
+  /**
+   * What its agent says it sent (a frame's or its `done`'s totalSent): the
+   * most it said, but never past the limit it was given. An agent stops at
+   * its limit, so a larger count is not true, and taken as it is it would
+   * end the others' shares of requestCount (the round ends once the seats'
+   * counts reach it): a hostile agent ends at most its own share.
+   */
+  noteSent(claimed: number): void {
+    this.totalSent = Math.min(this.requestLimit ?? Number.POSITIVE_INFINITY, Math.max(this.totalSent, claimed));
   }
 }
