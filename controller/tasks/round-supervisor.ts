@@ -184,7 +184,6 @@ export class RoundSupervisor {
     round.loadEndMs = last?.stopRequestedMs ?? round.endMs;
     round.capacity = last?.capacity;
     if (last?.llm?.Sweep) round.llmSweep = last.llm.Sweep;
-    if (last?.llm?.Sweep) round.llmSweep = last.llm.Sweep;
     if (last) this.deps.onRoundEnd?.(entry.taskName, round, entry.keepFigures(round.roundId, last));
     if (entry.record.status === 'Deleting') return;
     const status: TaskStatus = info.failed ? (last && last.series.length > 0 ? 'Error' : 'CreateFailed') : 'Stopped';
