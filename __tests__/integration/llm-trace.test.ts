@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
 import { createAndWait, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { reportHtml } from '../helpers/task-views';
 
 /*
  * The trace and prefix datasets against the OpenAI fixture: what it received
@@ -64,12 +65,6 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
     if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
   });
 
-  /** The round's report as served: its HTML. */
-  const reportText = async (name: string): Promise<string> => {
-    const report = await runEascmd(['-c', controller.configFile, 'bench', 'report', name]);
-    return (await fetch(/report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '')).text();
-  };
-
   const run = async (llm: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ task: GetTaskResponse; llm: LlmResult }> => {
     const task = await createAndWait(controller, writeLlmTask(dir, fixture.url, llm, extra));
     expect(task.Status).toBe('Stopped');
@@ -129,7 +124,7 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
     expect(percentile(late, 50)).toBeLessThanOrEqual(P50_BOUND_MS);
     expect(max).toBeLessThanOrEqual(MAX_BOUND_MS);
     // the report names the dataset as the summary does
-    expect(await reportText(task.TaskName)).toContain('a JSONL trace replayed at its offsets, speed 1');
+    expect(await reportHtml(controller, task.TaskName)).toContain('a JSONL trace replayed at its offsets, speed 1');
   });
 
   test("BurstGPT's CSV at speed 2: offsets halved, lengths from its columns", async () => {
@@ -170,7 +165,7 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
     expect(new Set(stats.promptTexts.map((p) => words(p).slice(prefixTokens).join(' '))).size).toBe(100);
     expect(stats.outputTokens).toBe(1000);
     expect(llm.Dataset).toEqual({ Type: 'prefix', PrefixCount: 3, PrefixTokens: 50, SuffixTokens: 10, PromptTokens: 60 });
-    expect(await reportText(task.TaskName)).toContain('3 shared prefixes of 50 tokens, each prompt one of them and 10 tokens of its own (60 tokens)');
+    expect(await reportHtml(controller, task.TaskName)).toContain('3 shared prefixes of 50 tokens, each prompt one of them and 10 tokens of its own (60 tokens)');
     figures.push(`prefix (3 x 50 tokens + 10): ${byPrefix.size} prefixes at the fixture, ${[...byPrefix.values()].join('/')} prompts each, 100 distinct suffixes`);
   });
 });

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { signedFetch } from '../helpers/api';
 import { launchBrowser } from '../helpers/browser';
-import { BIN, ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, startProcess, tempDir, writeTask } from '../helpers/processes';
+import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+import { openLivePage, reportHtml, reportSection } from '../helpers/task-views';
 
 interface Detail {
   TaskName: string;
@@ -117,9 +118,7 @@ describe('replay: a recorded log sent again, end to end', () => {
     expect(desc.stdout).toContain('| /api/b: 150 requests, 0.00% errors');
     expect(desc.stdout).toContain('| /api/c: 30 requests, 0.00% errors');
     // the report's table of names holds the paths
-    const report = await runEascmd(['-c', controller.configFile, 'bench', 'report', detail.TaskName]);
-    const html = await (await fetch(/report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '')).text();
-    const section = /<section id="requests-by-name">.*?<\/section>/s.exec(html)?.[0] ?? '';
+    const section = reportSection(await reportHtml(controller, detail.TaskName), 'requests-by-name');
     expect(section).toContain('<tr><td>/api/b</td><td>150</td><td>0</td><td>0.00%</td>');
   });
 
@@ -127,21 +126,21 @@ describe('replay: a recorded log sent again, end to end', () => {
     expect(burstRound).toBeDefined();
     const { detail, series } = burstRound as { detail: Detail; series: Series };
     const browser = await launchBrowser();
-    const view = await startProcess(BIN.eascmd, ['-c', controller.configFile, 'bench', 'visualize', detail.TaskName], /Click the link (http:\/\/127\.0\.0\.1:\d+\/eas-benchmark\/statsview)/, { NO_COLOR: '1' }, 30000);
     try {
-      const page = await browser.newPage();
-      await page.goto(view.match[1]);
-      await page.waitForFunction(() => document.getElementById('task-names')?.textContent !== '-', undefined, { timeout: 10000 });
-      const lines = ((await page.locator('#task-names').textContent()) ?? '').split('\n');
-      expect(lines.map((l) => l.split(':')[0])).toEqual(['/api/a', '/api/b', '/api/c']);
-      expect(lines[1]).toMatch(/^\/api\/b: 150 requests, 0\.00% errors, /);
-      // the requests chart holds the round's seconds: the gap and the burst as the stats stream gave them
-      const requests = await page.evaluate(() => (window as unknown as { __statsview: { charts: Record<string, Record<string, [number | string, number][]>> } }).__statsview.charts['chart-qps'].Requests.map(([, v]) => v));
-      expect(requests).toEqual(series.Series.map((p) => p.Requests));
-      expect(Math.max(...requests)).toBeGreaterThanOrEqual(150);
-      await page.close();
+      const live = await openLivePage(browser, controller, detail.TaskName);
+      try {
+        await live.page.waitForFunction(() => document.getElementById('task-names')?.textContent !== '-', undefined, { timeout: 10000 });
+        const lines = ((await live.page.locator('#task-names').textContent()) ?? '').split('\n');
+        expect(lines.map((l) => l.split(':')[0])).toEqual(['/api/a', '/api/b', '/api/c']);
+        expect(lines[1]).toMatch(/^\/api\/b: 150 requests, 0\.00% errors, /);
+        // the requests chart holds the round's seconds: the gap and the burst as the stats stream gave them
+        const requests = (await live.charts())['chart-qps'].Requests.map(([, v]) => v);
+        expect(requests).toEqual(series.Series.map((p) => p.Requests));
+        expect(Math.max(...requests)).toBeGreaterThanOrEqual(150);
+      } finally {
+        await live.close();
+      }
     } finally {
-      await view.stop('SIGINT');
       await browser.close();
     }
   });

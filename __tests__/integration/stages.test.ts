@@ -1,6 +1,7 @@
 import { signedFetch } from '../helpers/api';
 import { launchBrowser } from '../helpers/browser';
-import { BIN, ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, startProcess, tempDir, writeTask } from '../helpers/processes';
+import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+import { openLivePage, PageCharts, reportHtml } from '../helpers/task-views';
 import { rampCountBy, stagePoints, resolveOptional, type TaskSpec } from '../../src/contract';
 
 interface Detail {
@@ -66,25 +67,22 @@ describe('stages: a rate that ramps, end to end', () => {
   test('the report draws the target beside the achieved rate; the live page holds the ramp second by second', async () => {
     expect(ramped).toBeDefined();
     const { detail, series } = ramped as { detail: Detail; series: Series };
-    const report = await runEascmd(['-c', controller.configFile, 'bench', 'report', detail.TaskName]);
-    const html = await (await fetch(/report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '')).text();
-    const qps = /<figure id="chart-qps">.*?<\/figure>/s.exec(html)?.[0] ?? '';
+    const qps = /<figure id="chart-qps">.*?<\/figure>/s.exec(await reportHtml(controller, detail.TaskName))?.[0] ?? '';
     expect(qps).toContain('>Target<');
     expect(qps).toContain('>Achieved<');
     const browser = await launchBrowser();
-    const view = await startProcess(BIN.eascmd, ['-c', controller.configFile, 'bench', 'visualize', detail.TaskName], /Click the link (http:\/\/127\.0\.0\.1:\d+\/eas-benchmark\/statsview)/, { NO_COLOR: '1' }, 30000);
     try {
-      const page = await browser.newPage();
-      await page.goto(view.match[1]);
-      type Charts = Record<string, Record<string, [number | string, number][]>>;
-      await page.waitForFunction(() => ((window as unknown as { __statsview: { charts: Charts } }).__statsview.charts['chart-qps']?.TargetQPS?.length ?? 0) > 0, undefined, { timeout: 10000 });
-      const chart = await page.evaluate(() => (window as unknown as { __statsview: { charts: Charts } }).__statsview.charts['chart-qps']);
-      expect(chart.TargetQPS.map(([, v]) => v)).toEqual(series.Series.map((p) => p.TargetQPS));
-      expect(chart.Requests.map(([, v]) => v)).toEqual(series.Series.map((p) => p.Requests));
-      expect(await page.locator('#task-mode').textContent()).toBe('stages');
-      await page.close();
+      const live = await openLivePage(browser, controller, detail.TaskName);
+      try {
+        await live.page.waitForFunction(() => ((window as unknown as { __statsview: { charts: PageCharts } }).__statsview.charts['chart-qps']?.TargetQPS?.length ?? 0) > 0, undefined, { timeout: 10000 });
+        const chart = (await live.charts())['chart-qps'];
+        expect(chart.TargetQPS.map(([, v]) => v)).toEqual(series.Series.map((p) => p.TargetQPS));
+        expect(chart.Requests.map(([, v]) => v)).toEqual(series.Series.map((p) => p.Requests));
+        expect(await live.page.locator('#task-mode').textContent()).toBe('stages');
+      } finally {
+        await live.close();
+      }
     } finally {
-      await view.stop('SIGINT');
       await browser.close();
     }
   });

@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser';
-import { BIN, ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, startProcess, tempDir, writeTask } from '../helpers/processes';
+import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd, startController, startFixture, tempDir, writeTask } from '../helpers/processes';
+import { openLivePage, reportHtml, reportSection } from '../helpers/task-views';
 
 interface Detail {
   TaskName: string;
@@ -82,22 +83,17 @@ describe('weighted requests: a mix of named requests, end to end', () => {
   test('the report and the live page show each name with its figures', async () => {
     const detail = finished!;
     const names = detail.Result?.ByName ?? [];
-    const report = await runEascmd(['-c', controller.configFile, 'bench', 'report', detail.TaskName]);
-    const html = await (await fetch(/report url: (\S+)$/m.exec(report.stdout)?.[1] ?? '')).text();
-    const section = /<section id="requests-by-name">.*?<\/section>/s.exec(html)?.[0] ?? '';
+    const section = reportSection(await reportHtml(controller, detail.TaskName), 'requests-by-name');
     for (const n of names) expect(section).toContain(`<tr><td>${n.Name}</td><td>${n.Requests.toLocaleString('en-US')}</td><td>0</td><td>0.00%</td>`);
 
-    const page = await browser.newPage();
-    const view = await startProcess(BIN.eascmd, ['-c', controller.configFile, 'bench', 'visualize', detail.TaskName], /Click the link (http:\/\/127\.0\.0\.1:\d+\/eas-benchmark\/statsview)/, { NO_COLOR: '1' }, 30000);
+    const live = await openLivePage(browser, controller, detail.TaskName);
     try {
-      await page.goto(view.match[1]);
-      await page.waitForFunction(() => document.getElementById('task-names')?.textContent !== '-', undefined, { timeout: 10000 });
+      await live.page.waitForFunction(() => document.getElementById('task-names')?.textContent !== '-', undefined, { timeout: 10000 });
       const n2 = (v: number): string => String(Number(v.toFixed(2)));
       const expected = names.map((n) => `${n.Name}: ${n.Requests} requests, 0.00% errors, ${n2(n.QPS)} QPS, TP50 ${n2(n.TP50)} ms, TP90 ${n2(n.TP90)} ms, TP99 ${n2(n.TP99)} ms, TP99.9 ${n2(n.TP999)} ms`);
-      expect(await page.locator('#task-names').textContent()).toBe(expected.join('\n'));
+      expect(await live.page.locator('#task-names').textContent()).toBe(expected.join('\n'));
     } finally {
-      await view.stop('SIGINT');
-      await page.close();
+      await live.close();
     }
   });
 });
