@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bodyDigest, promptDigest, promptText } from '../../fixtures/openai-service';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
-import { createAndWait, eascmdOk, llmRecords, taskDetail, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, runEascmd, startController, startOpenAiFixture, tempDir, waitFor } from '../helpers/processes';
+import { createAndWait, eascmdOk, llmRecords, taskDetail, useLlmFixture, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, OpenAiFixtureProcess, runEascmd, waitFor } from '../helpers/processes';
 
 const TTFT_MS = 100;
 const TPOT_MS = 5;
@@ -19,22 +19,9 @@ describe('LLM test modes and datasets end to end: what the OpenAI fixture receiv
   let controller: ControllerProcess;
   let fixture: OpenAiFixtureProcess;
   let dir: string;
-  const figures: string[] = [];
-
-  beforeAll(async () => {
-    dir = tempDir('llm-datasets');
-    fixture = await startOpenAiFixture(['--ttft-ms', String(TTFT_MS), '--tpot-ms', String(TPOT_MS), '--default-output-tokens', String(DEFAULT_OUTPUT_TOKENS)]);
-    controller = await startController({ args: ['--data-root', dir] });
-  });
+  const figures = useLlmFixture('llm-datasets', ['--ttft-ms', String(TTFT_MS), '--tpot-ms', String(TPOT_MS), '--default-output-tokens', String(DEFAULT_OUTPUT_TOKENS)], (started) => ({ controller, fixture, dir } = started), (d) => ['--data-root', d]);
 
   beforeEach(() => fixture.reset());
-
-  afterAll(async () => {
-    await controller?.stop();
-    await fixture?.stop();
-    killAllStarted();
-    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
-  });
 
   const run = async (llm: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ task: GetTaskResponse; llm: LlmResult }> => {
     const task = await createAndWait(controller, writeLlmTask(dir, fixture.url, llm, extra));

@@ -2,8 +2,8 @@ import { arrivalTimesS } from '../../agent/llm/prng';
 import { GENERATOR_GATE } from '../../controller/modes/generator-gate';
 import type { LlmRecomputeResponse, LlmRequestRecord, LlmResult, StatsResponse } from '../../src/contract';
 import { signedGetText } from '../helpers/api';
-import { createAndWaitLines, eascmdOk, llmRecords, taskDetail, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, lastJson, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { createAndWaitLines, eascmdOk, llmRecords, taskDetail, useLlmFixture, writeLlmTask } from '../helpers/llm';
+import { ControllerProcess, lastJson, OpenAiFixtureProcess } from '../helpers/processes';
 
 /*
  * Client queue time (rate mode with maxConcurrency): checked against what the
@@ -35,20 +35,7 @@ describe('LLM client queue time: a capped rate against the fixture', () => {
   let controller: ControllerProcess;
   let fixture: OpenAiFixtureProcess;
   let dir: string;
-  const figures: string[] = [];
-
-  beforeAll(async () => {
-    dir = tempDir('llm-queue');
-    fixture = await startOpenAiFixture(FIXTURE);
-    controller = await startController();
-  });
-
-  afterAll(async () => {
-    await controller?.stop();
-    await fixture?.stop();
-    killAllStarted();
-    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
-  });
+  const figures = useLlmFixture('llm-queue', FIXTURE, (started) => ({ controller, fixture, dir } = started));
 
   const task = (llm: Record<string, unknown>) =>
     writeLlmTask(dir, fixture.url, { dataset: { type: 'synthetic', inputTokens: [20, 20], outputTokens: [32, 32] }, ...llm });

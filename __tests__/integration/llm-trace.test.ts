@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GetTaskResponse, LlmResult } from '../../src/contract';
-import { createAndWait, writeLlmTask } from '../helpers/llm';
-import { ControllerProcess, killAllStarted, OpenAiFixtureProcess, startController, startOpenAiFixture, tempDir } from '../helpers/processes';
+import { createAndWait, useLlmFixture, writeLlmTask } from '../helpers/llm';
+import type { ControllerProcess, OpenAiFixtureProcess } from '../helpers/processes';
 import { reportHtml } from '../helpers/task-views';
 
 /*
@@ -46,24 +46,9 @@ describe('LLM trace replay and shared prefixes against the OpenAI fixture', () =
   let controller: ControllerProcess;
   let fixture: OpenAiFixtureProcess;
   let dir: string;
-  const figures: string[] = [];
+  const figures = useLlmFixture('llm-trace', ['--ttft-ms', '20', '--tpot-ms', '2'], (started) => ({ controller, fixture, dir } = started), (d) => ['--data-root', d]);
 
-  beforeAll(async () => {
-    dir = tempDir('llm-trace');
-    fixture = await startOpenAiFixture(['--ttft-ms', '20', '--tpot-ms', '2']);
-    controller = await startController({ args: ['--data-root', dir] });
-  });
-
-  beforeEach(async () => {
-    await fixture.reset();
-  });
-
-  afterAll(async () => {
-    await controller?.stop();
-    await fixture?.stop();
-    killAllStarted();
-    if (figures.length) process.stdout.write(`${figures.join('\n')}\n`);
-  });
+  beforeEach(() => fixture.reset());
 
   const run = async (llm: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ task: GetTaskResponse; llm: LlmResult }> => {
     const task = await createAndWait(controller, writeLlmTask(dir, fixture.url, llm, extra));
