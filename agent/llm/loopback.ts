@@ -1,8 +1,12 @@
 import { LocalServer, startLocalServer } from '../local-server';
 
-/** The answer the agent's own stream server sends: three content chunks, a finish with usage, and [DONE]. */
+/**
+ * The answer the agent's own stream server sends: three content chunks (in
+ * the chat and the completions shape at once, so either API's reading runs),
+ * a finish with usage, and [DONE].
+ */
 const LOOPBACK_ANSWER = [
-  ...[' warm', ' up', ' only'].map((content) => ({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })),
+  ...[' warm', ' up', ' only'].map((content) => ({ choices: [{ index: 0, delta: { content }, text: content, finish_reason: null }] })),
   { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 3 } },
 ]
   .map((event) => `data: ${JSON.stringify(event)}\n\n`)
