@@ -74,6 +74,11 @@ export class SentRequest<Connection, Prepared> implements DeadlineNode {
   }
 }
 
+/** A connect gives up after the request's timeout and a second more (the request has timed out by then), 10 s at most. */
+export function connectTimeoutFor(requestTimeoutMs: number): number {
+  return Math.min(10_000, requestTimeoutMs + 1000);
+}
+
 /**
  * What the two HTTP senders share, with only the transport left to each
  * (undici Clients in `undici-sender.ts`, raw sockets in `raw-http/`): requests
@@ -151,9 +156,8 @@ export abstract class SenderCore<Connection, Prepared, Request extends SentReque
     return this.inFlightList.size;
   }
 
-  /** A connect gives up after the request's timeout and a second more (the request has timed out by then), 10 s at most. */
   protected get connectTimeoutMs(): number {
-    return Math.min(10_000, this.timeoutMs + 1000);
+    return connectTimeoutFor(this.timeoutMs);
   }
 
   /** Connections open and ready for requests. */

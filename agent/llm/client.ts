@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import { roundTo, type LlmRecordTags, type LlmRequestRecord } from '../../src/contract';
 import { CAUSE, causeOfError } from '../error-cause';
 import { Preconnector } from '../preconnect';
-import { ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
+import { connectTimeoutFor, ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
 import { MAX_RECORD_ITL, measure } from './figures';
@@ -94,7 +94,7 @@ export class LlmClient implements Sender {
   ) {
     const url = new URL(options.url);
     this.origin = url.origin;
-    this.preconnector = new Preconnector(new URL(this.origin), options.timeoutMs);
+    this.preconnector = new Preconnector(new URL(this.origin), connectTimeoutFor(options.timeoutMs));
     this.path = `${url.pathname}${url.search}`;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
     for (const [name, value] of options.headers) {
