@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import { roundTo, type LlmRecordTags, type LlmRequestRecord } from '../../src/contract';
 import { CAUSE, causeOfError } from '../error-cause';
 import { Preconnector } from '../preconnect';
+import { warmLlmFrames } from '../warm-up';
 import { connectTimeoutFor, ResultSink, STATUS_CONNECTION_FAILED, STATUS_TIMEOUT } from '../sender-core';
 import type { AgentLog } from '../lifecycle';
 import type { DoneCallback, Sender } from '../load-driver';
@@ -125,6 +126,7 @@ export class LlmClient implements Sender {
     }
     if (this.closed) return;
     await this.warmClientPath();
+    warmLlmFrames();
     if (this.preopen > 0) await this.preconnector.fill(this.preopen);
     this.pool = new Pool(this.origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, connect: this.preconnector.connect });
     await this.warmUp();
