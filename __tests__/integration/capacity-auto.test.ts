@@ -1,6 +1,10 @@
 import { expectWithin, QUEUE_C, steps, useCapacityRuns } from '../helpers/capacity';
 
-/** auto against the queue (C = 120 QPS): the capacity within -10%..+0% of C (helpers/capacity.ts). */
+/**
+ * auto against the queue (C = 120 QPS): the capacity within -10%..+0% of C (helpers/capacity.ts).
+ * @runAlone: with the suite beside it, two thirds of a step's seconds were generator-limited once and the one
+ * second left judged a step above C good (a fresh-clone run): the bound is the service's, not the machine's.
+ */
 describe('capacity within -10%..+0% of a service of known capacity: auto', () => {
   const { run, queueUrl } = useCapacityRuns({ queue: true });
 
