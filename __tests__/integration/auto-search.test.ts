@@ -2,6 +2,11 @@ import { AUTO } from '../../controller/modes/auto';
 import { HOLD_JUDGED_S } from '../../controller/modes/stepped';
 import { QUEUE_CAPACITY, useModeServices } from '../helpers/scan-auto';
 
+/**
+ * The mode against a service of known capacity.
+ * @runAlone: its bound is the service's, not the machine's; with the suite beside it such files failed
+ * their bounds in fresh-clone runs (README.md, "Run the tests").
+ */
 describe('auto against a service of known capacity, with maxRT', () => {
   const { queueUrl, runUntilHeld } = useModeServices({ queue: true });
 

@@ -13,6 +13,8 @@ import { ControllerProcess, FixtureProcess, killAllStarted, lastJson, runEascmd,
  * against the same service (exit 0, every pair of four runs), bench history
  * lists the rounds newest first, and report gives the round as versioned
  * JSON and as JUnit XML that parses.
+ * @runAlone: its bound is the service's, not the machine's; with the suite beside it such files failed
+ * their bounds in fresh-clone runs (README.md, "Run the tests").
  */
 
 const BASE_MS = 50;

@@ -3,6 +3,11 @@ import { signedFetch } from '../helpers/api';
 import { lastJson, runEascmd } from '../helpers/processes';
 import { ModeDetail, useModeServices } from '../helpers/scan-auto';
 
+/**
+ * The mode against a service of known capacity.
+ * @runAlone: its bound is the service's, not the machine's; with the suite beside it such files failed
+ * their bounds in fresh-clone runs (README.md, "Run the tests").
+ */
 describe('scan against services of known capacity: its steps', () => {
   const { controller, queueUrl, errorsUrl, runTask } = useModeServices({ queue: true, errors: true });
 
